@@ -1,0 +1,151 @@
+// The engine boundary. Everything outside src/engine talks to the cluster through this
+// interface; dockerode is imported only in src/engine/docker.ts. Errors are typed (errors.ts).
+
+export type NodeRole = "manager" | "worker";
+export type NodeAvailability = "active" | "pause" | "drain";
+
+export interface NodeInfo {
+  id: string;
+  hostname: string;
+  role: NodeRole;
+  availability: NodeAvailability;
+  /** Swarm's view: ready, down, unknown, disconnected. */
+  state: string;
+  addr: string;
+  labels: Record<string, string>;
+  /** Swarm object version, for compare-and-swap updates. */
+  version: number;
+  leader: boolean;
+  managerReachability?: string;
+}
+
+export interface ServiceInfo {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  /** com.docker.stack.namespace, when deployed by `docker stack deploy`. */
+  stack?: string;
+  mode: "replicated" | "global";
+  /** Desired replicas (replicated mode). */
+  replicas?: number;
+  hasHealthcheck: boolean;
+  version: number;
+}
+
+export interface TaskNetwork {
+  network: string;
+  addresses: string[]; // CIDR form as Swarm reports it, e.g. 10.0.1.5/24
+}
+
+export interface TaskInfo {
+  id: string;
+  serviceId: string;
+  nodeId: string;
+  slot?: number;
+  desiredState: string;
+  /** Swarm's task state: new, pending, assigned, ..., running, complete, failed, shutdown, rejected. */
+  state: string;
+  /** When the task entered its current state (Swarm's Status.Timestamp). */
+  timestamp: string;
+  createdAt: string;
+  message: string;
+  err?: string;
+  containerId?: string;
+  networks: TaskNetwork[];
+}
+
+export type ContainerState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
+
+export interface ContainerInfo {
+  id: string;
+  names: string[];
+  image: string;
+  labels: Record<string, string>;
+  state: ContainerState;
+  /** From Docker's status line, when the container has a healthcheck. */
+  health?: "starting" | "healthy" | "unhealthy";
+  /** Unix seconds. */
+  created: number;
+  /** Swarm labels, when the container belongs to a task. */
+  taskId?: string;
+  serviceId?: string;
+  nodeId?: string;
+}
+
+/** One observation of the cluster: one list call per kind, shared by every schedule. */
+export interface ClusterSnapshot {
+  at: Date;
+  /** The node this engine runs on. */
+  selfNodeId: string;
+  nodes: NodeInfo[];
+  services: ServiceInfo[];
+  tasks: TaskInfo[];
+  /** Containers on this engine's node (all states, including helpers). */
+  containers: ContainerInfo[];
+}
+
+export interface HelperSpec {
+  /** Image of the project itself (never pulled). */
+  image: string;
+  name?: string;
+  cmd: string[]; // argv, never a shell string
+  labels: Record<string, string>;
+  /** "container:<id>" to share a target's network namespace, or "host". */
+  networkMode?: string;
+  capAdd?: string[];
+  /** Bind mounts "src:dst[:ro]". */
+  binds?: string[];
+  env?: string[];
+  /** Restart the helper if it dies abnormally (guards must survive an engine restart). */
+  restartOnFailure?: boolean;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface DockerEvent {
+  type: string; // container, service, node, config, network ...
+  action: string;
+  id: string;
+  attributes: Record<string, string>;
+  time: Date;
+}
+
+export interface NodeSpecUpdate {
+  availability?: NodeAvailability;
+  labels?: Record<string, string>;
+}
+
+export interface Engine {
+  /** A snapshot of nodes, services, tasks and this node's containers (4 list calls). */
+  snapshot(): Promise<ClusterSnapshot>;
+  listContainers(labelFilters?: string[]): Promise<ContainerInfo[]>;
+  inspectContainer(id: string): Promise<ContainerInfo>;
+
+  killContainer(id: string, signal: string): Promise<void>;
+  stopContainer(id: string, timeoutSeconds: number): Promise<void>;
+  restartContainer(id: string, timeoutSeconds: number): Promise<void>;
+  pauseContainer(id: string): Promise<void>;
+  unpauseContainer(id: string): Promise<void>;
+  removeContainer(id: string, opts?: { force?: boolean }): Promise<void>;
+
+  /** Create and start a helper container; returns its id. */
+  startHelper(spec: HelperSpec): Promise<string>;
+  /** Run a helper to completion (bounded by timeoutMs), collect output, remove it. */
+  runHelper(spec: HelperSpec, timeoutMs: number): Promise<ExecResult>;
+  /** Run argv inside a running container (docker exec). */
+  exec(containerId: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
+
+  updateNode(id: string, version: number, update: NodeSpecUpdate): Promise<void>;
+  imageExists(ref: string): Promise<boolean>;
+
+  /** Stream Docker events until the signal aborts; the callback errors end the stream. */
+  events(onEvent: (e: DockerEvent) => void, signal: AbortSignal, onError?: (err: Error) => void): void;
+  ping(): Promise<void>;
+
+  /** Docker API calls made so far, by operation (for benchmarks and metrics). */
+  readonly calls: Readonly<Record<string, number>>;
+}

@@ -1,0 +1,76 @@
+// One driver per fault kind, one target per call (style.md §1). Selection, schedule, duration
+// and status are the controller's; a driver only knows how to inject into one target and undo it.
+import type { Engine, ContainerInfo } from "../engine/engine.js";
+
+export type FaultKind = "kill" | "stop" | "restart" | "pause" | "netem" | "network" | "node";
+
+/** Who an injection belongs to. Written onto what it injects as labels (faults/labels.ts). */
+export interface Owner {
+  /** "<namespace>/<name>" of the ChaosSchedule. */
+  schedule: string;
+  generation: number;
+  /** Run id: stable for one scheduled firing of one schedule generation. */
+  run: string;
+  /** When the injection must be gone, enforced by the cluster even if the controller dies. */
+  expires?: Date;
+}
+
+/** One target of a run: a task's container (container and network faults) or a node. */
+export interface Target {
+  kind: "container" | "node";
+  nodeId: string;
+  nodeHostname?: string;
+  serviceId?: string;
+  serviceName?: string;
+  taskId?: string;
+  containerId?: string;
+}
+
+export interface DriverContext {
+  /** The engine of the node that runs the target (local engine, or the node's agent). */
+  engine: Engine;
+  /** The project's own image, used for guards and network helpers; never pulled. */
+  image: string;
+  now: Date;
+}
+
+export type ApplyResult =
+  /** Injected and still in effect (durative faults); `handle` is what recover needs. */
+  | { phase: "Injected"; handle: InjectionHandle }
+  /** An instantaneous fault that is done (kill, stop, restart). */
+  | { phase: "Done" }
+  | { phase: "Failed"; reason: string; message: string };
+
+export type RecoverResult =
+  | { phase: "Recovered" }
+  /** The target is gone (task replaced, container removed): nothing to revert. */
+  | { phase: "Gone" }
+  | { phase: "Failed"; reason: string; message: string };
+
+/**
+ * What exists in the cluster for one active injection. Rebuilt by `observe` from the
+ * cluster alone (labels of guard containers, owned qdiscs/chains, node labels), so a
+ * restarted controller can adopt or revert it.
+ */
+export interface InjectionHandle {
+  fault: FaultKind;
+  owner: Owner;
+  target: Target;
+  /** Id of the guard container that enforces the expiry, when there is one. */
+  guardId?: string;
+  /** Guard state as last observed ("running", "exited"...). */
+  guardState?: string;
+  since?: Date;
+}
+
+export interface FaultDriver<Spec = unknown> {
+  readonly kind: FaultKind;
+  /** Durative faults stay injected for spec.duration and are reverted at expiry. */
+  readonly durative: boolean;
+  readonly targets: "container" | "node";
+  apply(ctx: DriverContext, target: Target, spec: Spec, owner: Owner): Promise<ApplyResult>;
+  recover(ctx: DriverContext, handle: InjectionHandle): Promise<RecoverResult>;
+}
+
+/** Guard containers of one node, parsed back into handles (see faults/guard.ts). */
+export type ObserveInjections = (containers: ContainerInfo[]) => InjectionHandle[];

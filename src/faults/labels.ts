@@ -1,0 +1,14 @@
+// Ownership labels carried by everything chaosctl injects (design.md: "Ownership").
+export const LABEL_PREFIX = "chaosctl.io/";
+export const L_SCHEDULE = "chaosctl.io/schedule"; // "<namespace>/<name>"
+export const L_GENERATION = "chaosctl.io/generation";
+export const L_RUN = "chaosctl.io/run";
+export const L_EXPIRES = "chaosctl.io/expires"; // RFC 3339
+export const L_FAULT = "chaosctl.io/fault"; // fault kind
+export const L_TARGET = "chaosctl.io/target"; // target container id
+export const L_SERVICE = "chaosctl.io/service"; // target service name
+export const L_ROLE = "chaosctl.io/role"; // guard | helper | controller | agent
+export const L_PROTECTED = "chaosctl.io/protected";
+export const L_ENABLED = "chaosctl.io/enabled";
+/** On nodes: the availability before a node fault, restored at revert. */
+export const L_NODE_ORIGINAL_AVAILABILITY = "chaosctl.io/original-availability";
