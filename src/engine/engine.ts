@@ -66,6 +66,8 @@ export interface ContainerInfo {
   health?: "starting" | "healthy" | "unhealthy";
   /** Unix seconds. */
   created: number;
+  /** Exit code of an exited container (from Docker's status line or State.ExitCode). */
+  exitCode?: number;
   /** Swarm labels, when the container belongs to a task. */
   taskId?: string;
   serviceId?: string;
@@ -98,6 +100,10 @@ export interface HelperSpec {
   env?: string[];
   /** Restart the helper if it dies abnormally (guards must survive an engine restart). */
   restartOnFailure?: boolean;
+  /** Max restarts with restartOnFailure (default 3): bounded, so a permanent failure ends. */
+  maxRestarts?: number;
+  /** Overrides the image's entrypoint (argv). */
+  entrypoint?: string[];
 }
 
 export interface ExecResult {

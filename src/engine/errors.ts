@@ -28,6 +28,11 @@ export class VersionConflict extends EngineError {
   override readonly code = "VersionConflict";
 }
 
+/** A container with that name already exists (creating a named, run-unique helper twice). */
+export class ContainerNameConflict extends EngineError {
+  override readonly code = "ContainerNameConflict";
+}
+
 export class ImageMissing extends EngineError {
   override readonly code = "ImageMissing";
 }

@@ -1,0 +1,295 @@
+// The one implementation of `Engine` on the Docker Engine API, and the only file that imports
+// dockerode. Every call is counted by operation (`calls`) and every failure becomes a typed
+// engine error (map-error.ts) carrying the original as `cause`.
+import Docker from "dockerode";
+import { PassThrough } from "node:stream";
+import type {
+  ClusterSnapshot,
+  ContainerInfo,
+  DockerEvent,
+  Engine,
+  ExecResult,
+  HelperSpec,
+  NodeSpecUpdate,
+} from "./engine.js";
+import { EngineError, EngineTimeout } from "./errors.js";
+import { mapDockerError, type ErrorSubject } from "./map-error.js";
+import { mapContainerInspect, mapContainerSummary, mapEvent, mapNode, mapService, mapTask } from "./mapping.js";
+import { demuxBuffer } from "./demux.js";
+import type { RawContainerInspect, RawContainerSummary, RawEvent, RawNode, RawService, RawTask } from "./raw.js";
+
+export interface DockerEngineOptions {
+  /** Unix socket path; default from DOCKER_HOST (unix://...) or /var/run/docker.sock. */
+  socketPath?: string;
+  /** tcp://host:port (or http://...), when not using a socket. */
+  host?: string;
+}
+
+const DEFAULT_SOCKET = "/var/run/docker.sock";
+const EVENT_TYPES: Array<"container" | "service" | "node" | "config"> = ["container", "service", "node", "config"];
+
+function connectionOptions(opts: DockerEngineOptions): Docker.DockerOptions {
+  if (opts.socketPath) return { socketPath: opts.socketPath };
+  const hostUrl = opts.host ?? process.env.DOCKER_HOST;
+  if (!hostUrl) return { socketPath: DEFAULT_SOCKET };
+  if (hostUrl.startsWith("unix://")) return { socketPath: hostUrl.slice("unix://".length) };
+  const u = new URL(hostUrl.replace(/^tcp:/, "http:"));
+  return { host: u.hostname, port: Number(u.port || 2375), protocol: u.protocol === "https:" ? "https" : "http" };
+}
+
+export class DockerEngine implements Engine {
+  private readonly docker: Docker;
+  private readonly counts: Record<string, number> = {};
+  private selfNodeId?: Promise<string>;
+
+  constructor(opts: DockerEngineOptions = {}) {
+    this.docker = new Docker(connectionOptions(opts));
+  }
+
+  get calls(): Readonly<Record<string, number>> {
+    return this.counts;
+  }
+
+  /** Counts one API call and maps its failure to a typed error. */
+  private async call<T>(op: string, subject: ErrorSubject, what: string, fn: () => Promise<T>): Promise<T> {
+    this.counts[op] = (this.counts[op] ?? 0) + 1;
+    try {
+      return await fn();
+    } catch (err) {
+      throw mapDockerError(err, subject, what);
+    }
+  }
+
+  async snapshot(): Promise<ClusterSnapshot> {
+    const [selfNodeId, nodes, services, tasks, containers] = await Promise.all([
+      this.nodeId(),
+      this.call("nodes.list", "node", "list nodes", () => this.docker.listNodes() as Promise<RawNode[]>),
+      this.call("services.list", "service", "list services", () => this.docker.listServices() as Promise<RawService[]>),
+      this.call("tasks.list", "other", "list tasks", () => this.docker.listTasks() as Promise<RawTask[]>),
+      this.call("containers.list", "container", "list containers", () => this.listRaw([])),
+    ]);
+    return {
+      at: new Date(),
+      selfNodeId,
+      nodes: nodes.map(mapNode),
+      services: services.map(mapService),
+      tasks: tasks.map(mapTask),
+      containers: containers.map(mapContainerSummary),
+    };
+  }
+
+  /** This engine's Swarm node id, asked once (`info`) and cached; retried after a failure. */
+  private nodeId(): Promise<string> {
+    if (!this.selfNodeId) {
+      const p = this.call("info", "other", "info", () => this.docker.info() as Promise<{ Swarm?: { NodeID?: string } }>).then(
+        (i) => i.Swarm?.NodeID ?? "",
+      );
+      this.selfNodeId = p;
+      p.catch(() => (this.selfNodeId = undefined));
+    }
+    return this.selfNodeId;
+  }
+
+  private listRaw(labelFilters: string[]): Promise<RawContainerSummary[]> {
+    const opts: Docker.ContainerListOptions = { all: true };
+    if (labelFilters.length > 0) opts.filters = JSON.stringify({ label: labelFilters });
+    return this.docker.listContainers(opts) as Promise<RawContainerSummary[]>;
+  }
+
+  async listContainers(labelFilters: string[] = []): Promise<ContainerInfo[]> {
+    const raw = await this.call("containers.list", "container", "list containers", () => this.listRaw(labelFilters));
+    return raw.map(mapContainerSummary);
+  }
+
+  async inspectContainer(id: string): Promise<ContainerInfo> {
+    const raw = await this.call("containers.inspect", "container", `inspect container ${id}`, () =>
+      this.docker.getContainer(id).inspect() as Promise<RawContainerInspect>,
+    );
+    return mapContainerInspect(raw);
+  }
+
+  async killContainer(id: string, signal: string): Promise<void> {
+    await this.call("containers.kill", "container", `kill container ${id}`, () => this.docker.getContainer(id).kill({ signal }));
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    await this.call("containers.stop", "container", `stop container ${id}`, () => this.docker.getContainer(id).stop({ t: timeoutSeconds }));
+  }
+
+  async restartContainer(id: string, timeoutSeconds: number): Promise<void> {
+    await this.call("containers.restart", "container", `restart container ${id}`, () =>
+      this.docker.getContainer(id).restart({ t: timeoutSeconds }),
+    );
+  }
+
+  async pauseContainer(id: string): Promise<void> {
+    await this.call("containers.pause", "container", `pause container ${id}`, () => this.docker.getContainer(id).pause());
+  }
+
+  async unpauseContainer(id: string): Promise<void> {
+    await this.call("containers.unpause", "container", `unpause container ${id}`, () => this.docker.getContainer(id).unpause());
+  }
+
+  async removeContainer(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.call("containers.remove", "container", `remove container ${id}`, () =>
+      this.docker.getContainer(id).remove({ force: opts.force ?? false }),
+    );
+  }
+
+  async startHelper(spec: HelperSpec): Promise<string> {
+    const id = await this.createHelper(spec);
+    try {
+      await this.call("containers.start", "container", `start helper ${id}`, () => this.docker.getContainer(id).start());
+    } catch (err) {
+      await this.removeContainer(id, { force: true }).catch(() => undefined);
+      throw err;
+    }
+    return id;
+  }
+
+  /** Creates (never pulls: a missing image is ImageMissing) the helper container. */
+  private async createHelper(spec: HelperSpec): Promise<string> {
+    const hostConfig: Docker.HostConfig = {};
+    if (spec.networkMode) hostConfig.NetworkMode = spec.networkMode;
+    if (spec.capAdd) hostConfig.CapAdd = spec.capAdd;
+    if (spec.binds) hostConfig.Binds = spec.binds;
+    if (spec.restartOnFailure) hostConfig.RestartPolicy = { Name: "on-failure", MaximumRetryCount: spec.maxRestarts ?? 3 };
+    const opts: Docker.ContainerCreateOptions = {
+      Image: spec.image,
+      Cmd: spec.cmd,
+      Labels: spec.labels,
+      HostConfig: hostConfig,
+      AttachStdout: false,
+      AttachStderr: false,
+    };
+    if (spec.name) opts.name = spec.name;
+    if (spec.env) opts.Env = spec.env;
+    if (spec.entrypoint) opts.Entrypoint = spec.entrypoint;
+    const c = await this.call("containers.create", "create", `create helper from ${spec.image}`, () => this.docker.createContainer(opts));
+    return c.id;
+  }
+
+  async runHelper(spec: HelperSpec, timeoutMs: number): Promise<ExecResult> {
+    const id = await this.startHelper({ ...spec, restartOnFailure: false });
+    const container = this.docker.getContainer(id);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    try {
+      const waited = await this.call("containers.wait", "container", `wait helper ${id}`, () =>
+        container.wait({ condition: "not-running", abortSignal: abort.signal }) as Promise<{ StatusCode?: number }>,
+      ).catch((err: unknown) => {
+        if (abort.signal.aborted) throw new EngineTimeout(`helper ${id} did not finish within ${timeoutMs} ms`, undefined, { cause: err });
+        throw err;
+      });
+      const logs = await this.call("containers.logs", "container", `logs of helper ${id}`, () =>
+        container.logs({ stdout: true, stderr: true, follow: false }),
+      );
+      return { exitCode: waited.StatusCode ?? -1, ...demuxBuffer(logs) };
+    } finally {
+      clearTimeout(timer);
+      // Force-remove also kills a helper that outlived its timeout.
+      await this.removeContainer(id, { force: true }).catch(() => undefined);
+    }
+  }
+
+  async exec(containerId: string, argv: string[], timeoutMs: number): Promise<ExecResult> {
+    const container = this.docker.getContainer(containerId);
+    const exec = await this.call("exec.create", "container", `exec in ${containerId}`, () =>
+      container.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true }),
+    );
+    const stream = await this.call("exec.start", "container", `exec start in ${containerId}`, () =>
+      exec.start({ hijack: true, stdin: false }),
+    );
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const stdout = new PassThrough().on("data", (b: Buffer) => out.push(b));
+    const stderr = new PassThrough().on("data", (b: Buffer) => err.push(b));
+    this.docker.modem.demuxStream(stream, stdout, stderr);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // The exec API cannot kill the process; we stop reading and report the timeout.
+        stream.destroy();
+        reject(new EngineTimeout(`exec ${argv[0] ?? ""} in ${containerId} exceeded ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      stream.on("end", done);
+      stream.on("close", done);
+      stream.on("error", (e: Error) => {
+        clearTimeout(timer);
+        reject(mapDockerError(e, "container", `exec in ${containerId}`));
+      });
+    });
+    const info = await this.call("exec.inspect", "container", `exec inspect in ${containerId}`, () =>
+      exec.inspect() as Promise<{ ExitCode?: number | null }>,
+    );
+    return {
+      exitCode: info.ExitCode ?? -1,
+      stdout: Buffer.concat(out).toString("utf8"),
+      stderr: Buffer.concat(err).toString("utf8"),
+    };
+  }
+
+  async updateNode(id: string, version: number, update: NodeSpecUpdate): Promise<void> {
+    const node = this.docker.getNode(id);
+    const current = await this.call("nodes.inspect", "node", `inspect node ${id}`, () => node.inspect() as Promise<RawNode>);
+    // The API replaces the whole spec: start from the current one, change only what was asked.
+    const spec: Record<string, unknown> = { ...(current.Spec ?? {}) };
+    if (update.availability) spec.Availability = update.availability;
+    if (update.labels) spec.Labels = update.labels;
+    await this.call("nodes.update", "node", `update node ${id}`, () => node.update({ _query: { version }, _body: spec }));
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    try {
+      await this.call("images.inspect", "image", `inspect image ${ref}`, () => this.docker.getImage(ref).inspect());
+      return true;
+    } catch (err) {
+      if (err instanceof EngineError && err.statusCode === 404) return false;
+      throw err;
+    }
+  }
+
+  events(onEvent: (e: DockerEvent) => void, signal: AbortSignal, onError?: (err: Error) => void): void {
+    this.counts["events"] = (this.counts["events"] ?? 0) + 1;
+    const fail = (err: unknown): void => {
+      if (signal.aborted) return; // ending on abort is the normal way out
+      onError?.(mapDockerError(err, "other", "events"));
+    };
+    this.docker
+      .getEvents({ filters: { type: EVENT_TYPES }, abortSignal: signal })
+      .then((s) => {
+        // At run time the body is a Node http.IncomingMessage (a Readable), not a web stream.
+        const stream = s as unknown as NodeJS.ReadableStream & { destroy(): void };
+        let buffered = "";
+        stream.on("data", (chunk: Buffer) => {
+          buffered += chunk.toString("utf8");
+          let nl: number;
+          while ((nl = buffered.indexOf("\n")) >= 0) {
+            const line = buffered.slice(0, nl).trim();
+            buffered = buffered.slice(nl + 1);
+            if (line.length === 0) continue;
+            try {
+              onEvent(mapEvent(JSON.parse(line) as RawEvent));
+            } catch (err) {
+              stream.destroy();
+              fail(err);
+              return;
+            }
+          }
+        });
+        stream.on("error", fail);
+        stream.on("end", () => {
+          if (!signal.aborted) fail(new EngineError("event stream ended"));
+        });
+        signal.addEventListener("abort", () => stream.destroy(), { once: true });
+      })
+      .catch(fail);
+  }
+
+  async ping(): Promise<void> {
+    await this.call("ping", "other", "ping", () => this.docker.ping());
+  }
+}
