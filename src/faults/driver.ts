@@ -60,6 +60,8 @@ export interface InjectionHandle {
   guardId?: string;
   /** Guard state as last observed ("running", "exited"...). */
   guardState?: string;
+  /** Exit code of a guard that has exited (0: reverted normally). */
+  guardExitCode?: number;
   since?: Date;
 }
 

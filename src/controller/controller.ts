@@ -1,0 +1,232 @@
+// The reconcile loop: observe → plan → execute → write status. Level-triggered: it wakes on
+// manifest changes, Docker events and its own timers, and otherwise sleeps.
+import { randomInt } from "node:crypto";
+import type { Engine, ContainerInfo, DockerEvent } from "../engine/engine.js";
+import type { FaultDriver, FaultKind, InjectionHandle } from "../faults/driver.js";
+import type { Store, StoredManifest } from "../store/store.js";
+import type { ChaosScheduleStatus } from "../api/types.js";
+import type { Logger } from "../util/log.js";
+import { formatProblem } from "../api/problems.js";
+import { plan, defaultPlanConfig, type PlanConfig, type Plan, type Action } from "./plan.js";
+import { deriveStatus, type RunEvent } from "./status.js";
+import { executeRevert, executeStart, type ExecuteDeps } from "./execute.js";
+
+export interface ControllerOptions {
+  store: Store;
+  engine: Engine;
+  drivers: ReadonlyMap<FaultKind, FaultDriver>;
+  /** Parses guard containers back into injection handles (faults/guard). */
+  observeInjections: (containers: ContainerInfo[]) => InjectionHandle[];
+  image: string;
+  logger: Logger;
+  config?: Partial<PlanConfig>;
+  /** Kill switch as a file: while it exists, everything is reverted and nothing starts. */
+  killSwitchFile?: string;
+  clock?: () => Date;
+  random?: () => number;
+  recoveryTimeoutMs?: number;
+  /** Longest sleep without any event (a periodic relist). */
+  resyncMs?: number;
+}
+
+export interface PassResult {
+  plan: Plan;
+  /** Status write results by schedule key. */
+  writes: Map<string, string>;
+  wakeAt?: Date;
+}
+
+const cryptoRandom = (): number => randomInt(0, 2 ** 32) / 2 ** 32;
+
+export class Controller {
+  private readonly clock: () => Date;
+  private readonly random: () => number;
+  private readonly config: PlanConfig;
+  private readonly loggedInvalid = new Set<string>();
+  private selfNodeId?: string;
+
+  constructor(private readonly o: ControllerOptions) {
+    this.clock = o.clock ?? (() => new Date());
+    this.random = o.random ?? cryptoRandom;
+    this.config = { ...defaultPlanConfig, ...o.config, supportedFaults: o.config?.supportedFaults ?? new Set(o.drivers.keys()) };
+  }
+
+  /** One reconcile pass. */
+  async pass(): Promise<PassResult> {
+    const { store, engine, logger } = this.o;
+    const [snapshot, stored] = await Promise.all([engine.snapshot(), store.list()]);
+    this.selfNodeId = snapshot.selfNodeId;
+    this.logInvalid(stored.invalid.map((i) => ({ key: i.key, text: i.problems.map(formatProblem).join("\n") })));
+    const injections = this.o.observeInjections(snapshot.containers);
+    const now = this.clock();
+    const killSwitch = this.config.killSwitch || (await this.killSwitchOn());
+    const p = plan({
+      now,
+      manifests: stored.manifests,
+      invalidKeys: new Set(stored.invalid.map((i) => i.key).filter((k): k is string => !!k)),
+      snapshot,
+      injections,
+      config: { ...this.config, killSwitch },
+      random: this.random,
+    });
+    const deps: ExecuteDeps = { engine, drivers: this.o.drivers, image: this.o.image, logger, selfNodeId: snapshot.selfNodeId };
+    const events = new Map<string, RunEvent[]>();
+    const push = (key: string, e: RunEvent): void => {
+      events.set(key, [...(events.get(key) ?? []), e]);
+    };
+    // Injections as they stand after this pass: reverted ones exited, new ones added.
+    let current = injections.slice();
+    const writes = new Map<string, string>();
+    const statusOf = new Map<string, ChaosScheduleStatus | undefined>(stored.manifests.map((m) => [m.key, m.status]));
+    const byKey = new Map(stored.manifests.map((m) => [m.key, m]));
+
+    // Reverts first: they free safety budget and end what is no longer wanted.
+    for (const a of p.actions.filter((x): x is Extract<Action, { type: "revert" }> => x.type === "revert")) {
+      const r = await executeRevert(a, deps, this.clock());
+      if (r.ok) current = current.map((h) => (h === a.handle ? { ...h, guardState: "exited", guardExitCode: 0 } : h));
+      push(a.handle.owner.schedule, { type: "reverted", run: a.handle.owner.run, reason: a.reason, ok: r.ok, ...(r.message ? { message: r.message } : {}) });
+    }
+    for (const a of p.actions) {
+      if (a.type !== "skip") continue;
+      logger.info({ event: "skip", schedule: a.key, run: a.run, fault: a.fault, reason: a.reason, message: a.message }, "run skipped");
+      push(a.key, { type: "skipped", run: a.run, generation: a.generation, fault: a.fault, scheduledAt: a.scheduledAt, reason: a.reason, message: a.message });
+    }
+    for (const a of p.actions) {
+      if (a.type !== "start") continue;
+      const m = byKey.get(a.key);
+      if (!m) continue;
+      // Status first: the run is recorded before anything is injected, so a crash can lose a
+      // run but never repeat one.
+      const started: RunEvent = { type: "started", run: a.run, generation: a.generation, fault: a.fault, scheduledAt: a.scheduledAt, targets: a.targets, services: a.services, ...(a.note ? { note: a.note } : {}) };
+      const pre = this.status(m, statusOf.get(a.key), [...(events.get(a.key) ?? []), started], current, snapshot, p);
+      const w = await store.writeStatus(a.key, a.generation, pre);
+      if (w !== "written" && w !== "unchanged") {
+        logger.warn({ event: "skip", schedule: a.key, run: a.run, reason: "StatusNotWritten", result: w }, "run not started: its record could not be written first");
+        writes.set(a.key, w);
+        continue;
+      }
+      statusOf.set(a.key, pre);
+      events.set(a.key, []);
+      const out = await executeStart(a, deps, this.clock());
+      current = current.concat(out.handles);
+      push(a.key, { type: "applied", run: a.run, results: out.results });
+    }
+
+    // Final status for every valid manifest; written only when it changed.
+    const after = this.clock();
+    for (const m of stored.manifests) {
+      if (writes.has(m.key)) continue;
+      const st = this.status(m, statusOf.get(m.key), events.get(m.key) ?? [], current, snapshot, p, after);
+      const w = await store.writeStatus(m.key, m.manifest.metadata.generation ?? 1, st);
+      writes.set(m.key, w);
+      if (w === "written" || w === "unchanged") await this.collect(current.filter((h) => h.owner.schedule === m.key));
+    }
+    // Exited guards whose schedule is gone: nothing more to record.
+    await this.collect(current.filter((h) => !byKey.has(h.owner.schedule)));
+    return { plan: p, writes, ...(p.wakeAt ? { wakeAt: p.wakeAt } : {}) };
+  }
+
+  private status(m: StoredManifest, prev: ChaosScheduleStatus | undefined, events: RunEvent[], current: InjectionHandle[], snapshot: Awaited<ReturnType<Engine["snapshot"]>>, p: Plan, now = this.clock()): ChaosScheduleStatus {
+    const next = p.schedules.get(m.key)?.next;
+    return deriveStatus({
+      now,
+      manifest: m.manifest,
+      ...(prev ? { prev } : {}),
+      ...(next ? { next } : {}),
+      injections: current.filter((h) => h.owner.schedule === m.key),
+      events,
+      snapshot,
+      recoveryTimeoutMs: this.o.recoveryTimeoutMs ?? 600_000,
+    });
+  }
+
+  /** Remove guards that have exited once their outcome is recorded. */
+  private async collect(handles: InjectionHandle[]): Promise<void> {
+    for (const h of handles) {
+      if (!h.guardId || h.guardState === undefined || !["exited", "dead"].includes(h.guardState)) continue;
+      try {
+        await this.o.engine.removeContainer(h.guardId, { force: true });
+      } catch (e) {
+        if (!(e instanceof Error && "code" in e && e.code === "ContainerNotFound")) this.o.logger.warn({ guard: h.guardId, err: String(e) }, "could not remove exited guard");
+      }
+    }
+  }
+
+  private async killSwitchOn(): Promise<boolean> {
+    if (!this.o.killSwitchFile) return false;
+    const { access } = await import("node:fs/promises");
+    return access(this.o.killSwitchFile).then(() => true, () => false);
+  }
+
+  private logInvalid(items: { key: string | undefined; text: string }[]): void {
+    const seen = new Set<string>();
+    for (const i of items) {
+      const sig = `${i.key ?? ""}\n${i.text}`;
+      seen.add(sig);
+      if (!this.loggedInvalid.has(sig)) this.o.logger.error({ event: "invalid", schedule: i.key, problems: i.text }, "invalid manifest: nothing new is injected from it");
+    }
+    this.loggedInvalid.clear();
+    for (const s of seen) this.loggedInvalid.add(s);
+  }
+
+  /** Run until the signal aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { store, engine, logger } = this.o;
+    let wake: () => void = () => {};
+    let pending = false;
+    const trigger = (): void => {
+      pending = true;
+      wake();
+    };
+    const stopWatch = await store.watch(trigger);
+    const relevant = (e: DockerEvent): boolean =>
+      e.type === "service" || e.type === "node" || (e.type === "container" && ["die", "start", "pause", "unpause", "destroy", "health_status", "oom"].some((a) => e.action.startsWith(a)));
+    let eventsCtl: AbortController | undefined;
+    let eventsBackoff = 500;
+    const subscribe = (): void => {
+      eventsCtl = new AbortController();
+      const ctl = eventsCtl;
+      signal.addEventListener("abort", () => ctl.abort(), { once: true });
+      engine.events((e) => {
+        eventsBackoff = 500;
+        if (relevant(e)) trigger();
+      }, ctl.signal, (err) => {
+        if (signal.aborted) return;
+        logger.warn({ err: err.message, retryInMs: eventsBackoff }, "docker events stream ended; reconnecting");
+        setTimeout(() => !signal.aborted && (subscribe(), trigger()), eventsBackoff).unref();
+        eventsBackoff = Math.min(eventsBackoff * 2, 30_000);
+      });
+    };
+    subscribe();
+    let backoff = 250;
+    try {
+      while (!signal.aborted) {
+        pending = false;
+        let wakeAt: number;
+        try {
+          const r = await this.pass();
+          backoff = 250;
+          wakeAt = Math.min(r.wakeAt?.getTime() ?? Infinity, Date.now() + (this.o.resyncMs ?? 30_000));
+        } catch (e) {
+          logger.error({ err: e instanceof Error ? e.message : String(e), retryInMs: backoff }, "reconcile pass failed");
+          wakeAt = Date.now() + backoff;
+          backoff = Math.min(backoff * 2, 30_000);
+        }
+        if (pending || signal.aborted) continue;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.max(0, wakeAt - Date.now()));
+          const done = (): void => {
+            clearTimeout(t);
+            resolve();
+          };
+          wake = () => setTimeout(done, 50); // let a burst of events settle into one pass
+          signal.addEventListener("abort", done, { once: true });
+        });
+        wake = () => {};
+      }
+    } finally {
+      eventsCtl?.abort();
+      await stopWatch();
+    }
+  }
+}

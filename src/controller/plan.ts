@@ -1,0 +1,272 @@
+// plan(desired, observed, now) → actions. Pure: no I/O, no clock, randomness injected.
+// `chaosctl diff`, dry-run and the table tests all call this one function (style.md §2).
+import { createHash } from "node:crypto";
+import type { ClusterSnapshot } from "../engine/engine.js";
+import type { FaultKind, InjectionHandle, Target } from "../faults/driver.js";
+import type { StoredManifest } from "../store/store.js";
+import { parseDuration } from "../api/duration.js";
+import { dueRun } from "./schedule.js";
+import { candidates, countForMode, pick, type SelectorSpec } from "./select.js";
+import { maxUnavailableFor, desiredTasks, runningTasks, UnavailabilityLedger } from "./safety.js";
+
+export const DURATIVE: ReadonlySet<FaultKind> = new Set<FaultKind>(["pause", "netem", "network", "node"]);
+
+export interface PlanConfig {
+  /** For schedules without spec.startingDeadline. */
+  startingDeadlineMs: number;
+  /** Controller-wide cap on any fault's duration. */
+  maxDurationMs: number;
+  /** Only services/nodes labelled chaosctl.io/enabled=true are candidates. */
+  requireOptIn: boolean;
+  /** Revert everything and start nothing (the kill switch). */
+  killSwitch: boolean;
+  /** A guard still running this long after its expiry is reverted by the controller itself. */
+  guardGraceMs: number;
+  /** Fault kinds this controller can execute; others are skipped with FaultUnsupported. */
+  supportedFaults: ReadonlySet<FaultKind>;
+}
+
+export const defaultPlanConfig: PlanConfig = {
+  startingDeadlineMs: 60_000,
+  maxDurationMs: 24 * 3600_000,
+  requireOptIn: false,
+  killSwitch: false,
+  guardGraceMs: 5_000,
+  supportedFaults: new Set<FaultKind>(["kill", "stop", "restart", "pause"]),
+};
+
+export interface PlanInput {
+  now: Date;
+  manifests: readonly StoredManifest[];
+  /** Keys of manifests that exist but are invalid: start nothing, keep what runs until expiry. */
+  invalidKeys: ReadonlySet<string>;
+  snapshot: ClusterSnapshot;
+  injections: readonly InjectionHandle[];
+  config: PlanConfig;
+  random: () => number;
+}
+
+export type RevertReason = "Expired" | "Suspended" | "Deleted" | "SpecChanged" | "Replaced" | "KillSwitch";
+
+export interface StartRun {
+  type: "start";
+  key: string;
+  generation: number;
+  run: string;
+  scheduledAt: Date;
+  fault: FaultKind;
+  faultSpec: unknown;
+  targets: Target[];
+  services: string[];
+  durationMs?: number;
+  /** Targets dropped by the never-all-tasks rule, for the record. */
+  note?: string;
+}
+
+export interface SkipRun {
+  type: "skip";
+  key: string;
+  generation: number;
+  run: string;
+  scheduledAt: Date;
+  fault: FaultKind;
+  reason: string;
+  message: string;
+}
+
+export interface Revert {
+  type: "revert";
+  handle: InjectionHandle;
+  reason: RevertReason;
+}
+
+export type Action = StartRun | SkipRun | Revert;
+
+export interface SchedulePlan {
+  /** Next nominal run time, written to status.nextScheduleTime. */
+  next?: Date;
+}
+
+export interface Plan {
+  actions: Action[];
+  schedules: Map<string, SchedulePlan>;
+  /** When the loop wants to run again without any event. */
+  wakeAt?: Date;
+}
+
+export function faultKindOf(fault: object): FaultKind {
+  const keys = Object.keys(fault);
+  return keys[0] as FaultKind;
+}
+
+/** Stable, label-safe run id: schedule hash, generation, nominal time. */
+export function runId(key: string, generation: number, scheduledAt: Date): string {
+  const h = createHash("sha256").update(key).digest("hex").slice(0, 8);
+  return `${h}-g${generation}-${Math.floor(scheduledAt.getTime() / 1000).toString(36)}`;
+}
+
+const isActive = (h: InjectionHandle): boolean => h.guardState === undefined || ["running", "created", "restarting", "paused"].includes(h.guardState);
+
+export function plan(input: PlanInput): Plan {
+  const { now, snapshot, config } = input;
+  const actions: Action[] = [];
+  const schedules = new Map<string, SchedulePlan>();
+  const byKey = new Map(input.manifests.map((m) => [m.key, m]));
+  const active = input.injections.filter(isActive);
+  const ledger = new UnavailabilityLedger(snapshot, active);
+  const reverted = new Set<InjectionHandle>();
+  let wakeAt: number | undefined;
+  const wake = (t: Date | number | undefined): void => {
+    if (t === undefined) return;
+    const ms = typeof t === "number" ? t : t.getTime();
+    wakeAt = wakeAt === undefined ? ms : Math.min(wakeAt, ms);
+  };
+  const revert = (handle: InjectionHandle, reason: RevertReason): void => {
+    if (reverted.has(handle)) return;
+    reverted.add(handle);
+    actions.push({ type: "revert", handle, reason });
+  };
+
+  // 1. Reverts: what is injected but no longer wanted.
+  for (const h of active) {
+    const m = byKey.get(h.owner.schedule);
+    if (config.killSwitch) revert(h, "KillSwitch");
+    else if (!m) {
+      // An invalid manifest keeps what it injected until expiry; a deleted one loses it now.
+      if (!input.invalidKeys.has(h.owner.schedule)) revert(h, "Deleted");
+    } else if (m.manifest.spec.suspend) revert(h, "Suspended");
+    else if (h.owner.generation !== m.manifest.metadata.generation) revert(h, "SpecChanged");
+    if (reverted.has(h)) continue;
+    const exp = h.owner.expires?.getTime();
+    if (exp !== undefined) {
+      if (now.getTime() >= exp + config.guardGraceMs) revert(h, "Expired");
+      else wake(exp + (now.getTime() >= exp ? config.guardGraceMs : 50));
+    }
+  }
+
+  // 2. Runs: what is due now.
+  for (const m of [...input.manifests].sort((a, b) => a.key.localeCompare(b.key))) {
+    const spec = m.manifest.spec;
+    const generation = m.manifest.metadata.generation ?? 1;
+    if (spec.suspend || config.killSwitch) {
+      schedules.set(m.key, {});
+      continue;
+    }
+    const st = m.status;
+    const due = dueRun({
+      schedule: spec.schedule ?? "@once",
+      ...(spec.timeZone ? { timeZone: spec.timeZone } : {}),
+      generation,
+      state: {
+        ...(st?.lastScheduleTime ? { lastScheduleTime: new Date(st.lastScheduleTime) } : {}),
+        ...(st?.lastScheduleGeneration !== undefined ? { lastScheduleGeneration: st.lastScheduleGeneration } : {}),
+        ...(st?.nextScheduleTime ? { nextScheduleTime: new Date(st.nextScheduleTime) } : {}),
+      },
+      now,
+      startingDeadlineMs: spec.startingDeadline ? parseDuration(spec.startingDeadline) : config.startingDeadlineMs,
+    });
+    schedules.set(m.key, due.next ? { next: due.next } : {});
+    wake(due.next);
+    if (due.kind === "wait") continue;
+
+    const fault = faultKindOf(spec.fault);
+    const run = runId(m.key, generation, due.scheduledAt);
+    const skip = (reason: string, message: string): void => {
+      actions.push({ type: "skip", key: m.key, generation, run, scheduledAt: due.scheduledAt, fault, reason, message });
+    };
+    if (due.kind === "missed") {
+      skip("MissedStartingDeadline", `run due at ${due.scheduledAt.toISOString()} was missed by more than the starting deadline`);
+      continue;
+    }
+    if (!config.supportedFaults.has(fault)) {
+      skip("FaultUnsupported", `fault "${fault}" is not supported by this controller`);
+      continue;
+    }
+    const mine = active.filter((h) => h.owner.schedule === m.key && !reverted.has(h));
+    if (mine.length > 0) {
+      const policy = spec.concurrencyPolicy ?? "Forbid";
+      if (policy === "Forbid") {
+        skip("ConcurrencyForbid", `a previous run is still active (${mine.length} injection(s)); concurrencyPolicy is Forbid`);
+        continue;
+      }
+      if (policy === "Replace") for (const h of mine) revert(h, "Replaced");
+    }
+    const chosen = chooseTargets(m, fault, input, ledger);
+    if ("reason" in chosen) {
+      skip(chosen.reason, chosen.message);
+      continue;
+    }
+    ledger.commit(chosen.targets);
+    const durationMs = DURATIVE.has(fault) && spec.duration ? Math.min(parseDuration(spec.duration), config.maxDurationMs) : undefined;
+    actions.push({
+      type: "start",
+      key: m.key,
+      generation,
+      run,
+      scheduledAt: due.scheduledAt,
+      fault,
+      faultSpec: (spec.fault as Record<string, unknown>)[fault] ?? {},
+      targets: chosen.targets,
+      services: [...new Set(chosen.targets.map((t) => t.serviceName).filter((s): s is string => !!s))].sort(),
+      ...(durationMs !== undefined ? { durationMs } : {}),
+      ...(chosen.note ? { note: chosen.note } : {}),
+    });
+    if (durationMs !== undefined) wake(now.getTime() + durationMs + 50);
+  }
+  return { actions, schedules, ...(wakeAt !== undefined ? { wakeAt: new Date(wakeAt) } : {}) };
+}
+
+type Chosen = { targets: Target[]; note?: string } | { reason: string; message: string };
+
+function chooseTargets(m: StoredManifest, fault: FaultKind, input: PlanInput, ledger: UnavailabilityLedger): Chosen {
+  const spec = m.manifest.spec;
+  const sel = spec.selector as SelectorSpec;
+  const cands = candidates(sel, input.snapshot, { requireOptIn: input.config.requireOptIn });
+  if (fault === "node") {
+    const k = countForMode(sel.mode, sel.value, cands.nodes.length, input.random);
+    const targets = pick(cands.nodes, k, input.random);
+    return targets.length ? { targets } : { reason: "NoTargets", message: "no node matches the selector" };
+  }
+  const pool = [...cands.byService.values()].flat();
+  if (pool.length === 0) return { reason: "NoTargets", message: "no running task matches the selector" };
+  let targets = pick(pool, countForMode(sel.mode, sel.value, pool.length, input.random), input.random);
+  if (targets.length === 0) return { reason: "NoTargets", message: `mode ${sel.mode ?? "one"} selects no task of ${pool.length}` };
+
+  const services = new Map(input.snapshot.services.map((s) => [s.id, s]));
+  const safety = (spec.safety ?? {}) as { maxUnavailable?: number | string; allowAll?: boolean };
+  const notes: string[] = [];
+  // By default a run never faults every running task of a service: keep one untouched.
+  if (!safety.allowAll) {
+    const kept: Target[] = [];
+    const perService = new Map<string, number>();
+    for (const t of targets) {
+      const sid = t.serviceId ?? "";
+      const room = runningTasks(sid, input.snapshot) - 1 - ledger.faultedRunning(sid);
+      const used = perService.get(sid) ?? 0;
+      if (used < room) {
+        kept.push(t);
+        perService.set(sid, used + 1);
+      }
+    }
+    if (kept.length < targets.length) notes.push(`${targets.length - kept.length} target(s) left untouched so no service loses all its running tasks (safety.allowAll is false)`);
+    targets = kept;
+    if (targets.length === 0) return { reason: "WouldFaultAllTasks", message: notes[0] ?? "every running task would be faulted" };
+  }
+  // safety.maxUnavailable holds across all schedules: skip the whole run, and say why.
+  const perService = new Map<string, number>();
+  for (const t of targets) perService.set(t.serviceId ?? "", (perService.get(t.serviceId ?? "") ?? 0) + 1);
+  for (const [sid, n] of perService) {
+    const svc = services.get(sid);
+    if (!svc) continue;
+    const max = maxUnavailableFor(safety.maxUnavailable, desiredTasks(svc, input.snapshot));
+    if (max === undefined) continue;
+    const now = ledger.unavailable(svc);
+    if (now + n > max) {
+      return {
+        reason: "MaxUnavailable",
+        message: `service ${svc.name}: ${now} task(s) unavailable + ${n} more would exceed maxUnavailable ${String(safety.maxUnavailable)}`,
+      };
+    }
+  }
+  return notes.length ? { targets, note: notes.join("; ") } : { targets };
+}

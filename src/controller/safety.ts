@@ -1,0 +1,60 @@
+// Safety budgets across all schedules (issue 3 §3). Pure.
+//
+// A service's "unavailable" count is what it lacks of its desired running tasks plus the
+// running tasks that are faulted right now (a paused container is "running" to Swarm).
+import type { ClusterSnapshot, ServiceInfo } from "../engine/engine.js";
+import type { InjectionHandle, Target } from "../faults/driver.js";
+import { isRunningTask } from "./select.js";
+
+export function desiredTasks(svc: ServiceInfo, snap: ClusterSnapshot): number {
+  if (svc.mode === "replicated") return svc.replicas ?? 0;
+  return snap.tasks.filter((t) => t.serviceId === svc.id && t.desiredState === "running").length;
+}
+
+export function runningTasks(serviceId: string, snap: ClusterSnapshot): number {
+  return snap.tasks.filter((t) => t.serviceId === serviceId && isRunningTask(t)).length;
+}
+
+/** "2" → 2; "50%" → floor(50% of desired). Undefined: no budget. */
+export function maxUnavailableFor(value: number | string | undefined, desired: number): number | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value === "number") return value;
+  const m = /^(\d+)%$/.exec(value.trim());
+  if (m) return Math.floor((desired * Number(m[1])) / 100);
+  const n = Number(value);
+  return Number.isFinite(n) ? Math.floor(n) : undefined;
+}
+
+/** Per service: tasks missing + running tasks faulted by active injections (any schedule). */
+export class UnavailabilityLedger {
+  private readonly faulted = new Map<string, Set<string>>();
+
+  constructor(private readonly snap: ClusterSnapshot, injections: readonly InjectionHandle[]) {
+    const running = new Set(snap.tasks.filter(isRunningTask).map((t) => t.id));
+    for (const h of injections) {
+      const { serviceId, taskId } = h.target;
+      if (serviceId && taskId && running.has(taskId)) this.add(serviceId, taskId);
+    }
+  }
+
+  private add(serviceId: string, taskId: string): void {
+    const set = this.faulted.get(serviceId) ?? new Set<string>();
+    set.add(taskId);
+    this.faulted.set(serviceId, set);
+  }
+
+  unavailable(svc: ServiceInfo): number {
+    const missing = Math.max(0, desiredTasks(svc, this.snap) - runningTasks(svc.id, this.snap));
+    return missing + (this.faulted.get(svc.id)?.size ?? 0);
+  }
+
+  /** Faulted running tasks of a service (to keep one task untouched by default). */
+  faultedRunning(serviceId: string): number {
+    return this.faulted.get(serviceId)?.size ?? 0;
+  }
+
+  /** Count targets planned in this pass, so later schedules see them. */
+  commit(targets: readonly Target[]): void {
+    for (const t of targets) if (t.serviceId && t.taskId) this.add(t.serviceId, t.taskId);
+  }
+}

@@ -1,0 +1,203 @@
+// Status is derived (style.md §4): from the previous status, what the cluster shows, and what
+// this pass did. Pure; the caller compares before writing.
+import type { ChaosSchedule, ChaosScheduleStatus, RunRecord, ActiveInjection, Condition } from "../api/types.js";
+import type { ClusterSnapshot } from "../engine/engine.js";
+import type { FaultKind, InjectionHandle, Target } from "../faults/driver.js";
+import { DURATIVE } from "./plan.js";
+import { isRunningTask } from "./select.js";
+import { desiredTasks } from "./safety.js";
+
+export type RunEvent =
+  | { type: "skipped"; run: string; generation: number; fault: FaultKind; scheduledAt: Date; reason: string; message: string }
+  | { type: "started"; run: string; generation: number; fault: FaultKind; scheduledAt: Date; targets: Target[]; services: string[]; note?: string }
+  | { type: "applied"; run: string; results: TargetResult[] }
+  | { type: "reverted"; run: string; reason: string; ok: boolean; message?: string };
+
+export interface TargetResult {
+  target: Target;
+  ok: boolean;
+  reason?: string;
+  message?: string;
+}
+
+export interface StatusInput {
+  now: Date;
+  manifest: ChaosSchedule;
+  prev?: ChaosScheduleStatus;
+  next?: Date;
+  /** Injections of this schedule in the cluster (guards, any state), after this pass's actions. */
+  injections: readonly InjectionHandle[];
+  events: readonly RunEvent[];
+  snapshot: ClusterSnapshot;
+  recoveryTimeoutMs: number;
+}
+
+const iso = (d: Date): string => d.toISOString();
+const guardActive = (h: InjectionHandle): boolean => h.guardState === undefined || ["running", "created", "restarting", "paused"].includes(h.guardState);
+
+export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
+  const { now, manifest, prev, events } = input;
+  const generation = manifest.metadata.generation ?? 1;
+  let history: RunRecord[] = (prev?.history ?? []).map((r) => ({ ...r }));
+  let lastScheduleTime = prev?.lastScheduleTime;
+  let lastScheduleGeneration = prev?.lastScheduleGeneration;
+  const find = (run: string): RunRecord | undefined => history.find((r) => r.run === run);
+  /** Runs this pass started or applied: still in flight, not to be settled from the cluster. */
+  const appliedNow = new Set<string>();
+
+  for (const e of events) {
+    if (e.type === "skipped" || e.type === "started") {
+      lastScheduleTime = iso(e.scheduledAt);
+      lastScheduleGeneration = e.generation;
+    }
+    if (e.type === "skipped") {
+      history.push({
+        run: e.run, generation: e.generation, fault: e.fault, scheduledAt: iso(e.scheduledAt), startedAt: iso(now), endedAt: iso(now),
+        targets: 0, result: "Skipped", reason: e.reason, message: e.message,
+      });
+    } else if (e.type === "started" && !find(e.run)) {
+      appliedNow.add(e.run);
+      history.push({
+        run: e.run, generation: e.generation, fault: e.fault, scheduledAt: iso(e.scheduledAt), startedAt: iso(now),
+        targets: e.targets.length, services: e.services,
+        tasks: e.targets.map((t) => t.taskId).filter((t): t is string => !!t),
+        result: "Running", ...(e.note ? { message: e.note } : {}),
+      });
+    } else if (e.type === "applied") {
+      const r = find(e.run);
+      if (!r) continue;
+      appliedNow.add(e.run);
+      const failed = e.results.filter((x) => !x.ok);
+      const durative = DURATIVE.has(r.fault as FaultKind);
+      if (failed.length) {
+        const detail = failed.map((f) => `${f.target.taskId ?? f.target.nodeId}: ${f.reason ?? "Failed"}${f.message ? ` (${f.message})` : ""}`).join("; ");
+        r.message = [r.message, `${failed.length} of ${e.results.length} target(s) failed: ${detail}`].filter(Boolean).join("; ");
+        r.reason = failed[0]?.reason ?? "Failed";
+      }
+      if (failed.length === e.results.length) {
+        Object.assign(r, { result: "Failed", endedAt: iso(now), recovery: "NotApplicable" });
+      } else if (!durative) {
+        Object.assign(r, { result: "Succeeded", endedAt: iso(now), recovery: r.services?.length ? "Pending" : "NotApplicable" });
+      }
+    } else if (e.type === "reverted") {
+      const r = find(e.run);
+      if (r) r.message = [r.message, e.ok ? `reverted: ${e.reason}` : `revert failed (${e.reason}): ${e.message ?? ""}`].filter(Boolean).join("; ");
+    }
+  }
+
+  // Runs still marked Running: settle them from what the cluster shows.
+  const mine = input.injections;
+  for (const r of history) {
+    if (r.result !== "Running" || appliedNow.has(r.run ?? "")) continue;
+    const guards = mine.filter((h) => h.owner.run === r.run);
+    if (guards.some(guardActive)) continue;
+    if (DURATIVE.has(r.fault as FaultKind) && guards.length > 0) {
+      const until = guards.map((g) => g.owner.expires?.getTime() ?? now.getTime());
+      const ended = new Date(Math.min(now.getTime(), Math.max(...until)));
+      const failed = guards.filter((g) => g.guardExitCode !== undefined && g.guardExitCode !== 0);
+      Object.assign(r, {
+        result: failed.length === guards.length ? "Failed" : "Succeeded",
+        endedAt: iso(ended),
+        recovery: r.services?.length ? "Pending" : "NotApplicable",
+        ...(failed.length ? { reason: "RevertFailed", message: [r.message, `${failed.length} guard(s) exited with an error`].filter(Boolean).join("; ") } : {}),
+      });
+    } else {
+      // Its outcome was never recorded (the controller stopped mid-run): never repeated.
+      Object.assign(r, {
+        result: "Interrupted", endedAt: iso(now), recovery: "NotApplicable", reason: "ControllerRestarted",
+        message: [r.message, "the controller stopped during this run; it is not repeated"].filter(Boolean).join("; "),
+      });
+    }
+  }
+
+  for (const r of history) if (r.recovery === "Pending") measureRecovery(r, input);
+
+  // Bounded history; records still in progress are kept whatever the limit.
+  const limit = manifest.spec.historyLimit ?? 10;
+  const settled = history.filter((r) => r.result !== "Running" && r.recovery !== "Pending");
+  const drop = new Set(settled.slice(0, Math.max(0, settled.length - limit)));
+  history = history.filter((r) => !drop.has(r));
+
+  const active: ActiveInjection[] = mine.filter(guardActive).map(toActive).sort((a, b) => (a.since ?? "").localeCompare(b.since ?? "") || (a.task ?? "").localeCompare(b.task ?? ""));
+  const last = history[history.length - 1];
+  const phase = derivePhase(manifest, active.length > 0 || history.some((r) => r.result === "Running"), last, lastScheduleGeneration, input.next);
+  const ready: Condition = { type: "Ready", status: "True", reason: "Reconciled", message: "spec observed and reconciled" };
+  const status: ChaosScheduleStatus = {
+    observedGeneration: generation,
+    phase,
+    conditions: withTransitions([ready], prev?.conditions, now),
+    ...(lastScheduleTime ? { lastScheduleTime } : {}),
+    ...(lastScheduleGeneration !== undefined ? { lastScheduleGeneration } : {}),
+    ...(input.next ? { nextScheduleTime: iso(input.next) } : {}),
+    active,
+    history,
+  };
+  return status;
+}
+
+function toActive(h: InjectionHandle): ActiveInjection {
+  return {
+    run: h.owner.run,
+    fault: h.fault,
+    ...(h.target.serviceName ? { service: h.target.serviceName } : {}),
+    ...(h.target.taskId ? { task: h.target.taskId } : {}),
+    ...(h.target.containerId ? { container: h.target.containerId.slice(0, 12) } : {}),
+    node: h.target.nodeHostname ?? h.target.nodeId,
+    ...(h.since ? { since: h.since.toISOString() } : {}),
+    ...(h.owner.expires ? { until: h.owner.expires.toISOString() } : {}),
+  };
+}
+
+function derivePhase(m: ChaosSchedule, active: boolean, last: RunRecord | undefined, lastGen: number | undefined, next: Date | undefined): NonNullable<ChaosScheduleStatus["phase"]> {
+  if (m.spec.suspend) return "Suspended";
+  if (active) return "Active";
+  if (last?.result === "Failed") return "Failed";
+  const once = (m.spec.schedule ?? "@once") === "@once";
+  if (once && lastGen === (m.metadata.generation ?? 1)) return "Completed";
+  if (next) return "Scheduled";
+  return "Idle";
+}
+
+/** lastTransitionTime moves only when a condition's status flips. */
+function withTransitions(conds: Condition[], prev: readonly Condition[] | undefined, now: Date): Condition[] {
+  return conds.map((c) => {
+    const p = prev?.find((x) => x.type === c.type);
+    return { ...c, lastTransitionTime: p && p.status === c.status && p.lastTransitionTime ? p.lastTransitionTime : now.toISOString() };
+  });
+}
+
+/**
+ * Healing, from Swarm's own task states: the run's services are back to their desired number of
+ * running tasks (healthy, with a healthcheck), not counting the tasks the run faulted when the
+ * fault removes them (kill, stop, restart).
+ */
+function measureRecovery(r: RunRecord, input: StatusInput): void {
+  const { snapshot, now } = input;
+  if (!r.endedAt) return;
+  const ended = Date.parse(r.endedAt);
+  if (snapshot.at.getTime() <= ended) return; // observed before the fault took effect
+  const faulted = DURATIVE.has(r.fault as FaultKind) ? new Set<string>() : new Set(r.tasks ?? []);
+  const containers = new Map(snapshot.containers.map((c) => [c.id, c]));
+  let recoveredAt = ended;
+  for (const name of r.services ?? []) {
+    const svc = snapshot.services.find((s) => s.name === name);
+    if (!svc) continue; // service removed: nothing left to heal
+    const tasks = snapshot.tasks.filter((t) => t.serviceId === svc.id && isRunningTask(t) && !faulted.has(t.id));
+    const ready = tasks.filter((t) => {
+      if (!svc.hasHealthcheck || !t.containerId) return true;
+      const c = containers.get(t.containerId);
+      return !c || c.health === "healthy"; // a container on another node: its task state is what we see
+    });
+    if (ready.length < desiredTasks(svc, snapshot)) {
+      if (now.getTime() - ended > input.recoveryTimeoutMs) Object.assign(r, { recovery: "TimedOut" });
+      return;
+    }
+    // Without a healthcheck Swarm's timestamp says when the last replacement started running;
+    // with one, the first observation of it healthy is the best we know.
+    const latest = svc.hasHealthcheck ? snapshot.at.getTime() : Math.max(...ready.map((t) => Date.parse(t.timestamp)).filter((x) => Number.isFinite(x)), ended);
+    recoveredAt = Math.max(recoveredAt, Math.min(latest, snapshot.at.getTime()));
+  }
+  r.recovery = "Recovered";
+  r.recoveredAt = new Date(recoveredAt).toISOString();
+  r.recoverySeconds = Math.round((recoveredAt - ended) / 100) / 10;
+}

@@ -1,0 +1,159 @@
+import { describe, expect, it } from "vitest";
+import { plan, defaultPlanConfig, runId, type PlanInput, type StartRun, type SkipRun } from "../../src/controller/plan.js";
+import { T0, guard, manifest, node, seeded, service, snapshot, task } from "../support/builders.js";
+
+const web = service("web", 3);
+const db = service("db", 2);
+const input = (over: Partial<PlanInput>): PlanInput => ({
+  now: T0,
+  manifests: [],
+  invalidKeys: new Set(),
+  snapshot: snapshot([web, db]),
+  injections: [],
+  config: defaultPlanConfig,
+  random: seeded(7),
+  ...over,
+});
+const starts = (p: ReturnType<typeof plan>): StartRun[] => p.actions.filter((a): a is StartRun => a.type === "start");
+const skips = (p: ReturnType<typeof plan>): SkipRun[] => p.actions.filter((a): a is SkipRun => a.type === "skip");
+const kill = { kill: { signal: "SIGKILL" } };
+
+describe("plan: selection", () => {
+  it.each([
+    ["one", { services: ["web"], mode: "one" }, 1],
+    ["all keeps one task untouched by default", { services: ["web"], mode: "all" }, 2],
+    ["fixed 2", { services: ["web"], mode: "fixed", value: "2" }, 2],
+    ["fixed-percent 34% of 3 rounds down", { services: ["web"], mode: "fixed-percent", value: "34" }, 1],
+    ["stack filter that matches nothing", { stack: "other" }, 0],
+    ["services across web and db, all, never all of either", { services: ["web", "db"], mode: "all" }, 3],
+  ])("%s", (_n, selector, want) => {
+    const p = plan(input({ manifests: [manifest("s", { selector, fault: kill })] }));
+    const got = starts(p)[0]?.targets.length ?? 0;
+    expect(got).toBe(want);
+    if (want === 0) expect(skips(p)[0]?.reason).toBe("NoTargets");
+  });
+
+  it("random-max-percent picks between 1 and the maximum, never more", () => {
+    const big = service("big", 10);
+    for (let seed = 1; seed < 50; seed++) {
+      const p = plan(input({ snapshot: snapshot([big]), random: seeded(seed), manifests: [manifest("s", { selector: { services: ["big"], mode: "random-max-percent", value: "50" }, fault: kill })] }));
+      const n = starts(p)[0]?.targets.length ?? 0;
+      expect(n).toBeGreaterThanOrEqual(1);
+      expect(n).toBeLessThanOrEqual(5);
+    }
+  });
+
+  it("filters by node labels, roles and names", () => {
+    const snap = snapshot([web]);
+    snap.nodes = [node("n1", { labels: { zone: "a" } }), node("n2", { role: "worker", labels: { zone: "b" } })];
+    snap.tasks = [task(web, "n1", { id: "web.1" }), task(web, "n2", { id: "web.2" }), task(web, "n2", { id: "web.3" })];
+    const sel = (s: object) => starts(plan(input({ snapshot: snap, manifests: [manifest("s", { selector: { services: ["web"], mode: "all", ...s }, fault: kill })] })))[0]?.targets.map((t) => t.taskId).sort();
+    expect(sel({ nodeLabels: { zone: "b" } })).toEqual(["web.2", "web.3"]);
+    expect(sel({ nodeRoles: ["manager"] })).toEqual(["web.1"]);
+    expect(sel({ nodes: ["host-n2"] })).toEqual(["web.2", "web.3"]);
+  });
+
+  it("never targets protected services, chaosctl itself, or tasks that are not running", () => {
+    const prot = service("prot", 3, { labels: { "chaosctl.io/protected": "true" } });
+    const self = service("chaosctl", 3, { labels: { "chaosctl.io/role": "controller" } });
+    const snap = snapshot([prot, self, web]);
+    snap.tasks = snap.tasks.map((t) => (t.id === "web.1" ? { ...t, state: "starting" } : t));
+    const p = plan(input({ snapshot: snap, manifests: [manifest("s", { selector: { serviceLabels: {}, mode: "all", services: ["prot", "chaosctl", "web"] }, fault: kill })] }));
+    expect(starts(p)[0]?.targets.map((t) => t.taskId)).toEqual(["web.2"]);
+  });
+
+  it("opt-in mode takes only services labelled chaosctl.io/enabled=true", () => {
+    const on = service("on", 2, { labels: { "chaosctl.io/enabled": "true" } });
+    const p = plan(input({ snapshot: snapshot([on, web]), config: { ...defaultPlanConfig, requireOptIn: true }, manifests: [manifest("s", { selector: { services: ["on", "web"], mode: "all" }, fault: kill })] }));
+    expect(starts(p)[0]?.services).toEqual(["on"]);
+  });
+});
+
+describe("plan: safety", () => {
+  it("a one-task service is never emptied by default, but allowAll permits it", () => {
+    const solo = service("solo", 1);
+    const m = (safety: object) => manifest("s", { selector: { services: ["solo"] }, fault: kill, safety });
+    expect(skips(plan(input({ snapshot: snapshot([solo]), manifests: [m({})] })))[0]?.reason).toBe("WouldFaultAllTasks");
+    expect(starts(plan(input({ snapshot: snapshot([solo]), manifests: [m({ allowAll: true })] })))[0]?.targets).toHaveLength(1);
+  });
+
+  it("maxUnavailable holds across schedules: the second run in one pass is skipped and says why", () => {
+    const a = manifest("a", { selector: { services: ["web"] }, fault: kill, safety: { maxUnavailable: 1 } });
+    const b = manifest("b", { selector: { services: ["web"] }, fault: kill, safety: { maxUnavailable: 1 } });
+    const p = plan(input({ manifests: [a, b] }));
+    expect(starts(p).map((s) => s.key)).toEqual(["default/a"]);
+    expect(skips(p)[0]).toMatchObject({ key: "default/b", reason: "MaxUnavailable" });
+    expect(skips(p)[0]?.message).toContain("service web: 1 task(s) unavailable + 1 more would exceed maxUnavailable 1");
+  });
+
+  it("maxUnavailable counts tasks Swarm has not replaced yet and tasks faulted by other schedules", () => {
+    const snap = snapshot([web]);
+    snap.tasks = snap.tasks.filter((t) => t.id !== "web.3"); // one task missing
+    const m = manifest("a", { selector: { services: ["web"] }, fault: kill, safety: { maxUnavailable: "34%" } });
+    expect(skips(plan(input({ snapshot: snap, manifests: [m] })))[0]?.reason).toBe("MaxUnavailable");
+    const paused = guard("default/other", "r1", "web.1");
+    const m2 = manifest("a", { selector: { services: ["web"] }, fault: kill, safety: { maxUnavailable: 1 } });
+    expect(skips(plan(input({ manifests: [m2], injections: [paused] })))[0]?.reason).toBe("MaxUnavailable");
+  });
+});
+
+describe("plan: schedules, concurrency and reverts", () => {
+  const pause = { pause: {} };
+  it("@once fires once per generation, with a stable run id", () => {
+    const m = manifest("p", { selector: { services: ["web"] }, fault: pause, duration: "10s" }, { generation: 3 });
+    const s = starts(plan(input({ manifests: [m] })))[0];
+    expect(s).toMatchObject({ fault: "pause", durationMs: 10_000, run: runId("default/p", 3, T0), generation: 3 });
+    const done = manifest("p", { selector: { services: ["web"] }, fault: pause, duration: "10s" }, { generation: 3, status: { lastScheduleGeneration: 3 } });
+    expect(plan(input({ manifests: [done] })).actions).toEqual([]);
+  });
+
+  it("the controller-wide cap bounds a fault's duration", () => {
+    const m = manifest("p", { selector: { services: ["web"] }, fault: pause, duration: "2h" });
+    expect(starts(plan(input({ manifests: [m], config: { ...defaultPlanConfig, maxDurationMs: 60_000 } })))[0]?.durationMs).toBe(60_000);
+  });
+
+  it.each([
+    ["Forbid skips while a run is active", "Forbid", ["skip"]],
+    ["Allow starts another", "Allow", ["start"]],
+    ["Replace reverts the active run, then starts", "Replace", ["revert", "start"]],
+  ])("%s", (_n, concurrencyPolicy, want) => {
+    const m = manifest("p", { schedule: "@every 1m", concurrencyPolicy, selector: { services: ["web"] }, fault: pause, duration: "5m" }, { status: { lastScheduleTime: new Date(T0.getTime() - 60_000).toISOString() } });
+    const active = guard("default/p", "old", "web.1", { expires: new Date(T0.getTime() + 240_000) });
+    const p = plan(input({ manifests: [m], injections: [active] }));
+    expect(p.actions.map((a) => a.type)).toEqual(want);
+  });
+
+  it.each([
+    ["suspend reverts at once and schedules nothing", { suspend: true }, [], "Suspended"],
+    ["a deleted manifest loses what it injected", null, [], "Deleted"],
+    ["a new generation ends the previous generation's runs", {}, [], "SpecChanged"],
+    ["the kill switch reverts everything", {}, ["killSwitch"], "KillSwitch"],
+  ])("%s", (_n, specOver, flags, reason) => {
+    const h = guard("default/p", "r1", "web.1", { expires: new Date(T0.getTime() + 60_000), generation: 1 });
+    const ms = specOver === null ? [] : [manifest("p", { schedule: "@every 1h", selector: { services: ["web"] }, fault: pause, duration: "5m", ...specOver }, { generation: reason === "SpecChanged" ? 2 : 1, status: { lastScheduleTime: T0.toISOString(), lastScheduleGeneration: 1 } })];
+    const p = plan(input({ manifests: ms, injections: [h], config: { ...defaultPlanConfig, killSwitch: flags.includes("killSwitch") } }));
+    expect(p.actions.filter((a) => a.type === "revert")).toEqual([{ type: "revert", handle: h, reason }]);
+    expect(starts(p)).toEqual([]);
+  });
+
+  it("an invalid manifest keeps what it injected until expiry, and the guard's lateness is caught", () => {
+    const h = guard("default/p", "r1", "web.1", { expires: new Date(T0.getTime() + 10_000) });
+    const kept = plan(input({ invalidKeys: new Set(["default/p"]), injections: [h] }));
+    expect(kept.actions).toEqual([]);
+    expect(kept.wakeAt?.getTime()).toBe(T0.getTime() + 10_050);
+    const late = plan(input({ now: new Date(T0.getTime() + 16_000), invalidKeys: new Set(["default/p"]), injections: [h] }));
+    expect(late.actions).toEqual([{ type: "revert", handle: h, reason: "Expired" }]);
+  });
+
+  it("a missed run is recorded as skipped, an unsupported fault says so", () => {
+    const late = manifest("k", { schedule: "@every 1m", selector: { services: ["web"] }, fault: kill, startingDeadline: "10s" }, { status: { nextScheduleTime: new Date(T0.getTime() - 30_000).toISOString() } });
+    const node = manifest("n", { selector: { nodeRoles: ["worker"] }, fault: { node: { action: "drain" } }, duration: "1m" });
+    const p = plan(input({ manifests: [late, node] }));
+    expect(skips(p).map((s) => s.reason)).toEqual(["MissedStartingDeadline", "FaultUnsupported"]);
+  });
+
+  it("wakes for the next schedule time", () => {
+    const m = manifest("k", { schedule: "@every 1m", selector: { services: ["web"] }, fault: kill }, { status: { lastScheduleTime: new Date(T0.getTime() - 20_000).toISOString() } });
+    expect(plan(input({ manifests: [m] })).wakeAt).toEqual(new Date(T0.getTime() + 40_000));
+  });
+});
