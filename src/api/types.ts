@@ -1,0 +1,87 @@
+// The ChaosSchedule types, generated from crds/chaosschedule.yaml (scripts/gen-types.mjs),
+// under the names the rest of the code imports. Never hand-write a field here.
+import type {
+  ChaosSchedule,
+  ChaosScheduleSpec,
+  Fault,
+  KillFault,
+  NetworkBandwidth,
+  NetworkPartition,
+  ObjectMeta,
+  RestartFault,
+  Selector,
+  StopFault,
+  NetemFault,
+  NetworkFault,
+  NodeFault,
+} from "./generated/types.js";
+
+export type {
+  ChaosSchedule,
+  ChaosScheduleSpec,
+  ChaosScheduleStatus,
+  Selector,
+  Fault,
+  ActiveInjection,
+  RunRecord,
+  Condition,
+  SafetySpec,
+  ObjectMeta,
+  KillFault,
+  StopFault,
+  RestartFault,
+  PauseFault,
+  NetemFault,
+  NetemDelay,
+  NetemLoss,
+  NetemDuplicate,
+  NetemCorrupt,
+  NetemReorder,
+  NetemDestinations,
+  NetworkFault,
+  NetworkLoss,
+  NetworkPartition,
+  PartitionPeers,
+  NetworkBandwidth,
+  NodeFault,
+} from "./generated/types.js";
+
+/** The keys of spec.fault; exactly one is set in a valid manifest. */
+export type FaultName = keyof Fault;
+export const FAULT_NAMES = ["kill", "stop", "restart", "pause", "netem", "network", "node"] as const satisfies readonly FaultName[];
+
+type WithDefaults<T, K extends keyof T> = T & { [P in K]-?: Exclude<T[P], undefined> };
+
+/** spec.fault after loading: the schema defaults of the fault that is set are filled in. */
+export interface DefaultedFault extends Fault {
+  kill?: WithDefaults<KillFault, "signal">;
+  stop?: WithDefaults<StopFault, "timeout">;
+  restart?: WithDefaults<RestartFault, "timeout">;
+  netem?: WithDefaults<NetemFault, "interface">;
+  network?: WithDefaults<NetworkFault, "interface"> & {
+    partition?: WithDefaults<NetworkPartition, "direction">;
+    bandwidth?: WithDefaults<NetworkBandwidth, "burst" | "latency">;
+  };
+  node?: WithDefaults<NodeFault, "allowManagers">;
+}
+
+/** spec after loading: every field with a schema default is present. */
+export type DefaultedSpec = WithDefaults<ChaosScheduleSpec, "schedule" | "suspend" | "concurrencyPolicy" | "historyLimit"> & {
+  selector: WithDefaults<Selector, "mode">;
+  fault: DefaultedFault;
+};
+
+/**
+ * A manifest as load.ts hands it out: fully valid, defaults applied (namespace "default",
+ * schedule "@once", concurrencyPolicy Forbid, historyLimit 10, suspend false, selector.mode
+ * "one", fault defaults). Assignable to ChaosSchedule.
+ */
+export type LoadedChaosSchedule = ChaosSchedule & {
+  metadata: WithDefaults<ObjectMeta, "namespace">;
+  spec: DefaultedSpec;
+};
+
+/** "<namespace>/<name>", the identity of a schedule everywhere (stores, labels, CLI). */
+export function scheduleKey(m: { metadata: { name: string; namespace?: string } }): string {
+  return `${m.metadata.namespace ?? "default"}/${m.metadata.name}`;
+}
