@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// The chaosctl bin. One file per verb under commands/, registered in VERBS below; one catch
+// maps every error to an exit code (0 ok, 1 failure, 2 usage or invalid input), never a stack
+// trace unless CHAOSCTL_DEBUG=1.
+import { readFileSync, realpathSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Command, CommanderError } from "commander";
+import { exitCodeOf } from "../util/errors.js";
+import { processIO, type CliContext, type CliIO } from "./output.js";
+import * as schema from "./commands/schema.js";
+import * as validate from "./commands/validate.js";
+
+/** The verbs. To add one: write commands/<verb>.ts exporting register(program, ctx), list it here. */
+const VERBS: Array<(program: Command, ctx: CliContext) => void> = [
+  validate.register,
+  schema.register,
+];
+
+const HELP = `
+Examples:
+  chaosctl validate -f manifests/          # lint manifests offline (CI in a GitOps repo)
+  chaosctl schema > chaosschedule.schema.json
+  chaosctl <command> --help                # examples for each command
+
+Exit codes: 0 ok, 1 failure, 2 usage error or invalid input.`;
+
+/** The version of the package this file belongs to (works from src/ and from dist/src/). */
+export function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: unknown; version?: unknown };
+      if (pkg.name === "chaosctl" && typeof pkg.version === "string") return pkg.version;
+    } catch {
+      // not here: look one level up
+    }
+    const up = dirname(dir);
+    if (up === dir) return "unknown";
+    dir = up;
+  }
+}
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command("chaosctl")
+    .description("Declarative chaos for Docker Swarm: ChaosSchedule manifests reconciled against a real Swarm")
+    .version(packageVersion(), "--version")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", HELP);
+  for (const register of VERBS) register(program, ctx);
+  // Verbs may build their own Command and addCommand() it, which does not inherit settings:
+  // apply the output and exit handling to every command in the tree.
+  const configure = (cmd: Command): void => {
+    cmd.exitOverride().configureOutput({
+      writeOut: (s) => ctx.io.stdout(s),
+      writeErr: (s) => ctx.io.stderr(s),
+    });
+    cmd.commands.forEach(configure);
+  };
+  configure(program);
+  return program;
+}
+
+/** Runs chaosctl with `argv` (without node and script); resolves to the exit code. */
+export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const ctx: CliContext = { io, exitCode: 0 };
+  try {
+    const program = buildProgram(ctx);
+    if (argv.length === 0) {
+      program.outputHelp({ error: true });
+      return 2;
+    }
+    await program.parseAsync(argv, { from: "user" });
+    return ctx.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed the message (or the help / version).
+      return err.code === "commander.helpDisplayed" || err.code === "commander.version" ? 0 : 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr(`chaosctl: ${message}\n`);
+    if (process.env.CHAOSCTL_DEBUG === "1" && err instanceof Error && err.stack) io.stderr(err.stack + "\n");
+    return exitCodeOf(err);
+  }
+}
+
+function invokedAsScript(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (invokedAsScript()) {
+  // `chaosctl schema | head`: a closed pipe ends the output, not in a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+  run(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`chaosctl: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
