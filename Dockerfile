@@ -1,0 +1,35 @@
+# The one chaosctl image: controller, node agent and network helper.
+#
+# Offline by design: no registry is reachable where this is built, so the base is
+# a local image (scripts/swarm-up.sh makes local/node-base:20 with debootstrap:
+# Debian minbase + iproute2 + iptables + the host's node binary). Any image with
+# node >= 20, tc and iptables works: `--build-arg BASE=...`.
+#
+# The base has node but no npm, so dependencies are not installed here: the build
+# context brings production node_modules already installed from package-lock.json
+# into .cache/prod/node_modules (scripts/images.sh: `npm ci --omit=dev
+# --ignore-scripts --prefer-offline`, served from npm's cache). Build it with:
+#   bash scripts/images.sh            # or by hand, after npm run build + that npm ci:
+#   DOCKER_BUILDKIT=0 docker build --build-arg BASE=local/node-base:20 -t local/chaosctl:dev .
+# Only legacy-builder features are used (buildx may be absent).
+ARG BASE=local/node-base:20
+FROM ${BASE}
+
+ARG VERSION=dev
+LABEL org.opencontainers.image.title="chaosctl" \
+      org.opencontainers.image.description="Declarative chaos controller for Docker Swarm (controller, agent, network helper)" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}"
+
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+COPY .cache/prod/node_modules ./node_modules
+COPY crds ./crds
+COPY dist ./dist
+
+# Runs as root on purpose: the network helper runs tc and iptables in a target's
+# network namespace (CAP_NET_ADMIN inside a root-owned namespace), and the
+# controller and agent talk to /var/run/docker.sock, which is root-only on a
+# stock host. A non-root user would need the same powers, so it would not be safer.
+ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
