@@ -101,9 +101,11 @@ function loadDocument(doc: Document, index: number, file: string, lc: LineCounte
   };
 
   if (doc.errors.length > 0) {
+    // The parser gives up on deep nesting once per level it unwinds: report it once.
+    const exhausted = doc.errors.find((e) => e.code === "RESOURCE_EXHAUSTION");
     for (const e of doc.errors) {
-      if (e.code === "RESOURCE_EXHAUSTION") problem(e.pos[0], `nesting too deep to parse (the limit is ${opts.maxDepth ?? LOAD_DEFAULTS.maxDepth} levels)`, "depthLimit");
-      else problem(e.pos[0], e.message, "yamlSyntax");
+      if (e === exhausted) problem(e.pos[0], `nesting too deep to parse (the limit is ${opts.maxDepth ?? LOAD_DEFAULTS.maxDepth} levels)`, "depthLimit");
+      else if (e.code !== "RESOURCE_EXHAUSTION") problem(e.pos[0], e.message, "yamlSyntax");
     }
     return loaded;
   }
