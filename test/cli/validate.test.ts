@@ -11,6 +11,17 @@ import { run } from "../../src/cli/main.js";
 import type { CliIO } from "../../src/cli/output.js";
 
 const exec = promisify(execFile);
+
+/** Runs a command; resolves with its exit code and output whatever the code. */
+async function spawnCode(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(file, args);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: unknown; stdout?: string; stderr?: string };
+    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
 const root = join(import.meta.dirname, "..", "..");
 const examples = join(root, "manifests/examples");
 
@@ -207,19 +218,18 @@ describe("the compiled bin", () => {
 
   it("runs as `node main.js`: exit codes and no stack trace", async () => {
     expect(existsSync(bin)).toBe(true);
-    const ok = await exec(process.execPath, [bin, "validate", "-f", examples]);
-    expect(ok.stdout).toBe("ok: 5 files, 5 valid manifests\n");
+    const ok = await spawnCode(process.execPath, [bin, "validate", "-f", examples]);
+    expect(ok).toEqual({ code: 0, stdout: "ok: 5 files, 5 valid manifests\n", stderr: "" });
     const bad = join(dir, "bin-bad.yaml");
     await writeFile(bad, "\u0000\u0001binary");
-    const failed = await exec(process.execPath, [bin, "validate", "-f", bad, "-f", join(dir, "nope.yaml")]).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    const failed = await spawnCode(process.execPath, [bin, "validate", "-f", bad, "-f", join(dir, "nope.yaml")]);
     expect(failed.code).toBe(2);
     expect(failed.stdout).toMatch(/bin-bad\.yaml:1:1: binary content/);
     expect(failed.stdout).toMatch(/nope\.yaml: cannot read/);
     expect(failed.stderr).toBe("");
-    const usage = await exec(process.execPath, [bin, "nope"]).catch((e: { code: number; stderr: string }) => e);
+    const usage = await spawnCode(process.execPath, [bin, "nope"]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).not.toMatch(/\n\s+at /);
-    const version = await exec(process.execPath, [bin, "--version"]);
-    expect(version.stdout).toBe("0.1.0\n");
+    expect(await spawnCode(process.execPath, [bin, "--version"])).toEqual({ code: 0, stdout: "0.1.0\n", stderr: "" });
   });
 });
