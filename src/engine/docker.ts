@@ -192,6 +192,13 @@ export class DockerEngine implements Engine {
     }
   }
 
+  async containerLogs(id: string, tail: number): Promise<{ stdout: string; stderr: string }> {
+    const buf = await this.call("containers.logs", "container", `logs of ${id}`, () =>
+      this.docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false, tail }),
+    );
+    return demuxBuffer(buf);
+  }
+
   async exec(containerId: string, argv: string[], timeoutMs: number): Promise<ExecResult> {
     const container = this.docker.getContainer(containerId);
     const exec = await this.call("exec.create", "container", `exec in ${containerId}`, () =>

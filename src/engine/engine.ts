@@ -142,6 +142,8 @@ export interface Engine {
   startHelper(spec: HelperSpec): Promise<string>;
   /** Run a helper to completion (bounded by timeoutMs), collect output, remove it. */
   runHelper(spec: HelperSpec, timeoutMs: number): Promise<ExecResult>;
+  /** The last `tail` lines a container wrote (stdout and stderr, demultiplexed). */
+  containerLogs(id: string, tail: number): Promise<{ stdout: string; stderr: string }>;
   /** Run argv inside a running container (docker exec). */
   exec(containerId: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
 

@@ -32,6 +32,8 @@ export interface DriverContext {
   /** The project's own image, used for guards and network helpers; never pulled. */
   image: string;
   now: Date;
+  /** Host path of the node's engine socket, bind-mounted into guards (default /var/run/docker.sock). */
+  dockerSocket?: string;
 }
 
 export type ApplyResult =
@@ -63,6 +65,10 @@ export interface InjectionHandle {
   /** Exit code of a guard that has exited (0: reverted normally). */
   guardExitCode?: number;
   since?: Date;
+  /** Whether owner.expires has passed, when observed with a clock (faults/guard/observe.ts). */
+  expired?: boolean;
+  /** The fault spec the guard enforces (from its labels), for a direct revert. */
+  spec?: unknown;
 }
 
 export interface FaultDriver<Spec = unknown> {
@@ -74,5 +80,5 @@ export interface FaultDriver<Spec = unknown> {
   recover(ctx: DriverContext, handle: InjectionHandle): Promise<RecoverResult>;
 }
 
-/** Guard containers of one node, parsed back into handles (see faults/guard.ts). */
-export type ObserveInjections = (containers: ContainerInfo[]) => InjectionHandle[];
+/** Guard containers of one node, parsed back into handles (see faults/guard/observe.ts). */
+export type ObserveInjections = (containers: ContainerInfo[], now?: Date) => InjectionHandle[];

@@ -12,3 +12,8 @@ export const L_PROTECTED = "chaosctl.io/protected";
 export const L_ENABLED = "chaosctl.io/enabled";
 /** On nodes: the availability before a node fault, restored at revert. */
 export const L_NODE_ORIGINAL_AVAILABILITY = "chaosctl.io/original-availability";
+// Guard containers also record enough of their target to rebuild it (faults/guard/observe.ts).
+export const L_NODE = "chaosctl.io/node"; // target node id
+export const L_TASK = "chaosctl.io/task"; // target task id
+export const L_SERVICE_ID = "chaosctl.io/service-id"; // target service id
+export const L_SPEC = "chaosctl.io/spec"; // fault spec as JSON, so a revert can be re-run from labels alone

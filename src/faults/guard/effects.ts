@@ -1,0 +1,12 @@
+// Guard effects by fault kind. Network faults add theirs here.
+import type { FaultKind } from "../driver.js";
+import { pauseEffect } from "../pause/effect.js";
+import { netemEffect } from "../netem/effect.js";
+import { networkEffect } from "../network/effect.js";
+import type { GuardEffectFactory } from "./effect.js";
+
+export const guardEffects: Partial<Record<FaultKind, GuardEffectFactory>> = {
+  pause: pauseEffect,
+  netem: netemEffect,
+  network: networkEffect,
+};

@@ -1,0 +1,84 @@
+// What a guard container is: its ownership labels, run-unique name and container spec.
+import { createHash } from "node:crypto";
+import type { HelperSpec } from "../../engine/engine.js";
+import type { FaultKind, Owner, Target } from "../driver.js";
+import {
+  L_EXPIRES,
+  L_FAULT,
+  L_GENERATION,
+  L_NODE,
+  L_ROLE,
+  L_RUN,
+  L_SCHEDULE,
+  L_SERVICE,
+  L_SERVICE_ID,
+  L_SPEC,
+  L_TARGET,
+  L_TASK,
+} from "../labels.js";
+import { guardArgv } from "./args.js";
+
+export const GUARD_ROLE = "guard";
+export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
+/** A crashed guard comes back, a few times: enough for transient failures, bounded for permanent ones. */
+export const GUARD_MAX_RESTARTS = 3;
+
+export function guardLabels(owner: Owner, target: Target, fault: FaultKind, spec: unknown = {}): Record<string, string> {
+  const labels: Record<string, string> = {
+    [L_ROLE]: GUARD_ROLE,
+    [L_SCHEDULE]: owner.schedule,
+    [L_GENERATION]: String(owner.generation),
+    [L_RUN]: owner.run,
+    [L_FAULT]: fault,
+    [L_NODE]: target.nodeId,
+    [L_SPEC]: JSON.stringify(spec ?? {}),
+  };
+  if (owner.expires) labels[L_EXPIRES] = owner.expires.toISOString();
+  if (target.containerId) labels[L_TARGET] = target.containerId;
+  if (target.serviceName) labels[L_SERVICE] = target.serviceName;
+  if (target.serviceId) labels[L_SERVICE_ID] = target.serviceId;
+  if (target.taskId) labels[L_TASK] = target.taskId;
+  return labels;
+}
+
+/**
+ * One guard per (schedule, run, fault, target): the name makes a second apply of the same run
+ * collide (ContainerNameConflict) instead of injecting twice.
+ */
+export function guardName(owner: Owner, target: Target, fault: FaultKind): string {
+  const h = createHash("sha256").update(`${owner.schedule}\n${owner.run}`).digest("hex").slice(0, 12);
+  return `chaosctl-guard-${fault}-${(target.containerId ?? target.nodeId).slice(0, 12)}-${h}`;
+}
+
+export interface GuardSpecInput {
+  image: string;
+  fault: FaultKind;
+  owner: Owner;
+  target: Target;
+  until: Date;
+  spec: unknown;
+  /** Host path of the engine socket the guard must reach (its own node's). */
+  dockerSocket?: string;
+  networkMode?: string;
+  capAdd?: string[];
+  entrypoint?: string[];
+}
+
+export function guardHelperSpec(i: GuardSpecInput): HelperSpec {
+  const target = i.target.containerId ?? "";
+  const spec: HelperSpec = {
+    image: i.image,
+    name: guardName(i.owner, i.target, i.fault),
+    cmd: guardArgv({ fault: i.fault, target, until: i.until, spec: i.spec }),
+    labels: guardLabels({ ...i.owner, expires: i.until }, i.target, i.fault, i.spec),
+    // The guard talks to its node's engine only; it needs no network of its own unless the
+    // effect works inside the target's namespace.
+    networkMode: i.networkMode ?? "none",
+    binds: [`${i.dockerSocket ?? DEFAULT_DOCKER_SOCKET}:/var/run/docker.sock`],
+    restartOnFailure: true,
+    maxRestarts: GUARD_MAX_RESTARTS,
+  };
+  if (i.capAdd) spec.capAdd = i.capAdd;
+  if (i.entrypoint) spec.entrypoint = i.entrypoint;
+  return spec;
+}

@@ -1,0 +1,14 @@
+// Fault drivers by kind (style.md §1): adding a fault = adding its folder and one line here.
+// Each driver is typed with its own spec; the controller hands it spec.fault[kind].
+import type { FaultDriver, FaultKind } from "./driver.js";
+import { killDriver } from "./kill/driver.js";
+import { stopDriver } from "./stop/driver.js";
+import { restartDriver } from "./restart/driver.js";
+import { pauseDriver } from "./pause/driver.js";
+
+export const faultDrivers: ReadonlyMap<FaultKind, FaultDriver<unknown>> = new Map<FaultKind, FaultDriver<unknown>>([
+  ["kill", killDriver],
+  ["stop", stopDriver],
+  ["restart", restartDriver],
+  ["pause", pauseDriver],
+]);
