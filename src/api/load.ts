@@ -75,7 +75,9 @@ export function loadText(text: string, file: string, opts: LoadOptions = {}): Lo
   }
 
   const lc = new LineCounter();
-  const stream = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  // merge: `<<: *anchor` works as with kubectl (YAML 1.1 habit); expansions still count
+  // against maxAliasCount.
+  const stream = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true });
   const problems: Problem[] = [];
   if (!Array.isArray(stream) || stream.length === 0) {
     const info = stream as { errors?: Array<{ message: string; pos: [number, number] }> };
@@ -286,7 +288,7 @@ export async function loadPaths(paths: string[], opts: LoadOptions = {}): Promis
     result.documents.push(...loaded.documents);
     result.problems.push(...loaded.problems);
   }
-  for (const p of listing.problems) if (!result.files.includes(p.file)) result.files.push(p.file);
+  result.files.push(...listing.skipped);
   markDuplicates(result.documents);
   return result;
 }

@@ -13,6 +13,8 @@ export type ReadOutcome = { ok: true; bytes: Uint8Array } | { ok: false; problem
 export interface Listing {
   /** Files to read, in a stable order: arguments in order, directory entries sorted. */
   files: string[];
+  /** Manifest-named entries that are not regular files (reported, never opened). */
+  skipped: string[];
   problems: Problem[];
 }
 
@@ -44,12 +46,12 @@ export function whyUnreadable(err: unknown): string {
  * FIFO or device in a directory is reported, never opened), anything else is read as given.
  */
 export async function listFiles(paths: string[]): Promise<Listing> {
-  const listing: Listing = { files: [], problems: [] };
+  const listing: Listing = { files: [], skipped: [], problems: [] };
   const seenDirs = new Set<string>();
   const add = (f: string): void => {
     if (!listing.files.includes(f)) listing.files.push(f);
   };
-  for (const p of paths) {
+  for (const p of new Set(paths)) {
     if (p === STDIN) {
       add(STDIN);
       continue;
@@ -60,8 +62,14 @@ export async function listFiles(paths: string[]): Promise<Listing> {
     } catch {
       // Unreadable or missing: reading it reports why.
     }
-    if (isDir) await walk(p, listing, seenDirs, add);
-    else add(p);
+    if (isDir) {
+      const before = listing.files.length + listing.problems.length;
+      await walk(p, listing, seenDirs, add);
+      // Pointing CI at the wrong folder must not pass silently.
+      if (listing.files.length + listing.problems.length === before) {
+        listing.problems.push(fileProblem(p, "no .yaml or .yml files in this directory", "noFiles"));
+      }
+    } else add(p);
   }
   return listing;
 }
@@ -89,7 +97,10 @@ async function walk(dir: string, listing: Listing, seen: Set<string>, add: (f: s
     }
     if (kind === "dir") await walk(path, listing, seen, add);
     else if (!YAML_FILE.test(name)) continue;
-    else if (kind === "other") listing.problems.push(fileProblem(path, "not a regular file (a FIFO, socket or device): not read", "unreadable"));
+    else if (kind === "other") {
+      listing.skipped.push(path);
+      listing.problems.push(fileProblem(path, "not a regular file (a FIFO, socket or device): not read", "unreadable"));
+    }
     else add(path); // "broken" too: reading it reports why
   }
 }

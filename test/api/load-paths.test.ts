@@ -116,3 +116,30 @@ describe("loadPaths", () => {
     expect(r.documents.map((d) => d.key)).toEqual(["default/a"]);
   });
 });
+
+describe("loadPaths, edge cases", () => {
+  let d: string;
+  beforeEach(async () => {
+    d = await mkdtemp(join(tmpdir(), "chaosctl-edge-"));
+  });
+  afterEach(async () => {
+    await rm(d, { recursive: true, force: true });
+  });
+
+  it("a directory without any manifest file is a problem, so CI pointed at the wrong folder fails", async () => {
+    await writeFile(join(d, "notes.txt"), "hello\n");
+    const r = await loadPaths([d, d]);
+    expect(r.problems).toEqual([{ file: d, line: 0, column: 0, path: "", rule: "noFiles", message: "no .yaml or .yml files in this directory" }]);
+    expect(r.files).toEqual([]);
+  });
+
+  it("follows merge keys (<<) like kubectl, still bounded by the alias limit", async () => {
+    const text =
+      "apiVersion: chaosctl.io/v1alpha1\nkind: ChaosSchedule\nmetadata:\n  name: merged\n  labels: &l {team: web}\n" +
+      "  annotations:\n    <<: *l\n    owner: me\nspec:\n  selector: {services: [web]}\n  fault: {kill: {}}\n";
+    await writeFile(join(d, "m.yaml"), text);
+    const r = await loadPaths([join(d, "m.yaml")]);
+    expect(allProblems(r)).toEqual([]);
+    expect(r.documents[0]?.manifest?.metadata.annotations).toEqual({ team: "web", owner: "me" });
+  });
+});
