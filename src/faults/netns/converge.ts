@@ -1,0 +1,100 @@
+// observe -> plan -> execute, the side-effect part: runs argv in the target's namespace
+// through a NetnsExec (local execFile inside a guard, or docker exec into a helper).
+import type { ExecResult } from "../../engine/engine.js";
+import type { InjectionKey } from "./ids.js";
+import { CommandFailed, KernelUnsupported, NoSuchInterface, NetworkFaultError } from "./errors.js";
+import { parseClassMinors, parseFilterPrefs, parseIptablesSave, parseQdiscs, devsWithOurRoot } from "./parse.js";
+import { planApply, planRevert, planSweep, isClean, type ApplyMode, type NetnsInjection, type Observed, type Step } from "./plan.js";
+import * as tc from "./tc.js";
+import * as ipt from "./iptables.js";
+
+/** Runs one argv (never a shell string) in the target's network namespace. */
+export type NetnsExec = (argv: string[]) => Promise<ExecResult>;
+
+export async function observe(exec: NetnsExec): Promise<Observed> {
+  const qdiscs = parseQdiscs(await must(exec, tc.qdiscShow()));
+  const classMinors: Record<string, number[]> = {};
+  const filterPrefs: Record<string, number[]> = {};
+  for (const dev of devsWithOurRoot(qdiscs)) {
+    classMinors[dev] = parseClassMinors(await must(exec, tc.classShow(dev)));
+    filterPrefs[dev] = parseFilterPrefs(await must(exec, tc.filterShow(dev)));
+  }
+  const ipt_ = parseIptablesSave(await must(exec, ipt.save()));
+  return { qdiscs, classMinors, filterPrefs, ipt: ipt_ };
+}
+
+/**
+ * Apply one injection and verify it holds. On any failure, whatever this injection already
+ * added is reverted before the error is rethrown: nothing is left half-applied (a tbf added
+ * before a netem the kernel lacks is removed again).
+ */
+export async function applyInjection(exec: NetnsExec, inj: NetnsInjection, mode: ApplyMode = "write"): Promise<void> {
+  const steps = planApply(inj, await observe(exec), mode); // ForeignQdisc: thrown before any change
+  try {
+    await runSteps(exec, steps);
+    // Verify; a concurrent revert may have deleted the shared root under us: re-add what is missing.
+    for (let round = 0; round < 3; round++) {
+      const missing = planApply(inj, await observe(exec), "ensure");
+      if (missing.length === 0) return;
+      await runSteps(exec, missing);
+    }
+    throw new NetworkFaultError("injection did not converge after 3 rounds (another process keeps changing the namespace)");
+  } catch (err) {
+    await revertInjection(exec, inj.key).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Re-add whatever of the injection is missing; cheap when nothing is (observe only). Returns steps run. */
+export async function ensureInjection(exec: NetnsExec, inj: NetnsInjection): Promise<number> {
+  const steps = planApply(inj, await observe(exec), "ensure");
+  await runSteps(exec, steps);
+  return steps.length;
+}
+
+/** Remove what `key` owns; idempotent. Returns how many steps it took (0: nothing was there). */
+export async function revertInjection(exec: NetnsExec, key: InjectionKey): Promise<number> {
+  const steps = planRevert(key, await observe(exec));
+  await runSteps(exec, steps);
+  return steps.length;
+}
+
+/** Remove everything of chaosctl's from the namespace (audit/cleanup, tests). */
+export async function sweep(exec: NetnsExec): Promise<boolean> {
+  await runSteps(exec, planSweep(await observe(exec)));
+  return isClean(await observe(exec));
+}
+
+export async function runSteps(exec: NetnsExec, steps: Step[]): Promise<void> {
+  for (const s of steps) {
+    const r = await exec(s.argv);
+    if (r.exitCode === 0) continue;
+    if (s.tolerate?.test(r.stderr)) continue;
+    throw classify(s.argv, r);
+  }
+}
+
+async function must(exec: NetnsExec, argv: string[]): Promise<string> {
+  const r = await exec(argv);
+  if (r.exitCode !== 0) throw classify(argv, r);
+  return r.stdout;
+}
+
+const QDISC_KINDS = ["netem", "tbf", "htb"];
+
+/** Map a failed command to a typed error; KernelUnsupported names the missing kernel piece. */
+export function classify(argv: readonly string[], r: ExecResult): NetworkFaultError {
+  const err = r.stderr;
+  if (/Specified qdisc kind is unknown|qdisc kind is unknown/i.test(err)) {
+    const kind = argv.find((a, i) => i > 2 && QDISC_KINDS.includes(a)) ?? "the requested qdisc";
+    return new KernelUnsupported(`sch_${kind}`, err.trim());
+  }
+  if (/Unknown filter|Specified filter kind|filter kind not found/i.test(err)) return new KernelUnsupported("cls_u32", err.trim());
+  if (/Couldn't load match `?statistic|match `?statistic'? not found/i.test(err)) return new KernelUnsupported("xt_statistic", err.trim());
+  if (/Couldn't load match `?comment|match `?comment'? not found/i.test(err)) return new KernelUnsupported("xt_comment", err.trim());
+  if (/Cannot find device/i.test(err)) {
+    const i = argv.indexOf("dev");
+    return new NoSuchInterface(`no interface ${JSON.stringify(i >= 0 ? argv[i + 1] : "?")} in the target's namespace`);
+  }
+  return new CommandFailed(argv, r.exitCode, err);
+}
