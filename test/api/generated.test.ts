@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import { generate } from "../../scripts/gen-types.mjs";
 import { chaosScheduleSchema } from "../../src/api/generated/schema.js";
 import { allProblems, loadPaths } from "../../src/api/load.js";
+import { SEMANTIC_RULES } from "../../src/api/semantic.js";
 
 const root = join(import.meta.dirname, "..", "..");
 
@@ -60,5 +61,13 @@ describe("manifests/examples", () => {
     expect(byFile["network-loss.yaml"]?.spec.fault.network?.loss).toBeDefined();
     expect(byFile["node-partition.yaml"]?.spec.fault.node?.action).toBe("partition");
     expect(byFile["pause.yaml"]?.spec.fault.pause).toEqual({});
+  });
+});
+
+describe("docs/manifest.md", () => {
+  it("documents every semantic rule and every top-level spec field", async () => {
+    const doc = await readFile(join(root, "docs/manifest.md"), "utf8");
+    for (const rule of Object.keys(SEMANTIC_RULES)) expect(doc, rule).toContain(`\`${rule}\``);
+    for (const field of Object.keys(chaosScheduleSchema.properties.spec.properties)) expect(doc, field).toContain(`\`${field}`);
   });
 });
