@@ -96,9 +96,9 @@ function asRecord(v: unknown): Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
+/** A JSON Schema type in words: "an integer", "a mapping", "a list", "a string". */
 function article(type: string): string {
-  const word = type === "integer" ? "an integer" : type === "object" ? "a mapping" : type === "array" ? "a list" : `a ${type}`;
-  return word;
+  return type === "integer" ? "an integer" : type === "object" ? "a mapping" : type === "array" ? "a list" : `a ${type}`;
 }
 
 /** A short description of a value for messages: `"abc"`, `42`, `a list`, `a mapping`. */
