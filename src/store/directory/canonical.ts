@@ -20,9 +20,9 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-/** Plain JSON data (what the file will hold): drops undefined, Dates become ISO strings. */
+/** Plain JSON data (what the file will hold), in the caller's key order: drops undefined. */
 export function toPlainJson<T>(value: T): T {
-  return JSON.parse(canonicalJson(value)) as T;
+  return JSON.parse(JSON.stringify(value) ?? "null") as T;
 }
 
 export function sameJson(a: unknown, b: unknown): boolean {

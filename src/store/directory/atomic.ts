@@ -1,0 +1,110 @@
+// Atomic replacement of a file that must not have changed since it was read: temp file in the
+// same folder (same filesystem, so rename is atomic), fsync, compare, rename, fsync the folder.
+// The original is held open across the rename, so bytes someone wrote into it in place during
+// the last moments are still readable afterwards and handed back as an `orphan` to restore.
+import { open, rename, unlink, stat, type FileHandle } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { basename, dirname, join } from "node:path";
+
+export const TEMP_PREFIX = ".chaosctl-";
+export const TEMP_SUFFIX = ".tmp";
+const TEMP_PATTERN = /^\.chaosctl-(\d+)-[0-9a-f]+\.tmp$/;
+
+/** Our temp files: ".chaosctl-<pid>-<random>.tmp"; the pid says which process left it. */
+export function tempFileOwner(name: string): number | undefined {
+  const m = TEMP_PATTERN.exec(basename(name));
+  return m ? Number(m[1]) : undefined;
+}
+
+export interface ReplaceHooks {
+  /** Test seam: runs after the temp file is complete and checked, right before the rename. */
+  beforeRename?: (tempPath: string, target: string) => void | Promise<void>;
+}
+
+export type ReplaceOutcome =
+  /** Done. `orphan`: bytes written into the old file in place during the final window. */
+  | { kind: "replaced"; orphan?: Buffer }
+  /** Not done: the file no longer holds `expected` (null: it is gone). */
+  | { kind: "changed"; current: Buffer | null };
+
+/** Replace `target` with `content` if it still holds exactly `expected`. */
+export async function replaceIfUnchanged(
+  target: string,
+  expected: Buffer,
+  content: Buffer,
+  inFlight: Set<string>,
+  hooks: ReplaceHooks = {},
+): Promise<ReplaceOutcome> {
+  let st;
+  try {
+    st = await stat(target);
+  } catch (err) {
+    if (isNotFound(err)) return { kind: "changed", current: null };
+    throw err;
+  }
+  const dir = dirname(target);
+  const temp = join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`);
+  inFlight.add(temp);
+  let original: FileHandle | undefined;
+  let renamed = false;
+  try {
+    const out = await open(temp, "wx", st.mode & 0o777);
+    try {
+      await out.writeFile(content);
+      await out.chmod(st.mode & 0o7777); // the create mode was reduced by the umask
+      if (process.getuid?.() === 0) await out.chown(st.uid, st.gid).catch(() => undefined);
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+    try {
+      original = await open(target, "r");
+    } catch (err) {
+      if (isNotFound(err)) return { kind: "changed", current: null };
+      throw err;
+    }
+    // The last look before the rename: what is there must still be what the caller planned on.
+    const now = await readAll(original);
+    if (!now.equals(expected)) return { kind: "changed", current: now };
+    await hooks.beforeRename?.(temp, target);
+    await rename(temp, target);
+    renamed = true;
+    await syncDir(dir);
+    const after = await readAll(original);
+    return after.equals(expected) ? { kind: "replaced" } : { kind: "replaced", orphan: after };
+  } finally {
+    await original?.close();
+    if (!renamed) await unlink(temp).catch(() => undefined);
+    inFlight.delete(temp);
+  }
+}
+
+async function readAll(fh: FileHandle): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let position = 0;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, position);
+    if (bytesRead === 0) break;
+    chunks.push(buf.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Makes the rename itself durable; some filesystems cannot fsync a folder, which is fine. */
+async function syncDir(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(dir, "r");
+    await fh.sync();
+  } catch {
+    // best effort
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  return typeof err === "object" && err !== null && "code" in err && (err.code === "ENOENT" || err.code === "ENOTDIR");
+}

@@ -1,0 +1,375 @@
+// The directory store (design.md "Stores" §1): a GitOps folder of ChaosSchedule YAML files.
+// Write protocol of writeStatus, per file and one write at a time per file:
+//  1. read the file now; if its bytes differ from what we last read, re-parse them (the user's
+//     edit is the base: a comment edit keeps the write going, a spec edit means "conflict");
+//  2. splice status + metadata.generation + the spec-hash annotation into that exact text at the
+//     parser's node ranges, re-parse the result and check nothing else changed (verify.ts);
+//  3. write a temp file in the same folder (mode kept), fsync, re-read the original and compare
+//     with the base (changed: start over from 1), rename over it, fsync the folder;
+//  4. the original stays open across the rename: bytes written into it in place during the
+//     window are read back afterwards and restored on top of our write (then status re-applied).
+// Remaining window: a writer that *renames* a new file over ours between the last compare in 3
+// and our rename (a few system calls, well under a millisecond) is overwritten and its edit lost;
+// so is an in-place write landing after the read-back in 4. Linux renameat2(RENAME_EXCHANGE)
+// would close it, but Node offers no way to call it.
+import { readFile, stat, unlink, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { ChaosScheduleStatus } from "../../api/types.js";
+import { duplicateProblems, loadBytes, LOAD_DEFAULTS, type LoadedDocument, type LoadOptions, type LoadResult } from "../../api/load.js";
+import { readBounded } from "../../api/read.js";
+import { decodeText } from "../../api/text.js";
+import type { Problem } from "../../api/problems.js";
+import { silentLogger, type Logger } from "../../util/log.js";
+import type { InvalidManifest, Store, StoredManifest, StoreSnapshot, WriteResult } from "../store.js";
+import { isNotFound, replaceIfUnchanged, tempFileOwner, type ReplaceHooks } from "./atomic.js";
+import { sameJson, specHash, toPlainJson } from "./canonical.js";
+import { currentGeneration, SPEC_HASH_ANNOTATION, type GenerationMemo } from "./generation.js";
+import { scanDir, type ScanProblem } from "./scan.js";
+import { spliceStatus } from "./splice.js";
+import { verifySplice } from "./verify.js";
+import { DirWatcher } from "./watch.js";
+
+export { DirectoryMissingError } from "./scan.js";
+
+export interface DirectoryStoreOptions {
+  dir: string;
+  logger?: Logger;
+  /** Quiet time before onChange runs after file events. Default 100 ms. */
+  debounceMs?: number;
+  /** How often the folder itself is checked for deletion or re-creation. Default 1000 ms. */
+  rootPollMs?: number;
+  load?: LoadOptions;
+  /** Test seam into the atomic write (e.g. a crash between temp write and rename). */
+  hooks?: ReplaceHooks;
+}
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+/** Write attempts before giving up with "conflict" (each retry follows a concurrent edit). */
+const MAX_ATTEMPTS = 5;
+/** A temp file of another process older than this is a crash leftover. */
+const STALE_TEMP_MS = 60_000;
+
+/** One file as last read: its bytes and what the loader made of them. */
+interface FileState {
+  path: string;
+  real: string;
+  bytes: Buffer;
+  /** The text the loader parsed (BOM removed); undefined when the bytes are not text. */
+  text?: string;
+  result: LoadResult;
+}
+
+type Plan = { result: Exclude<WriteResult, "written"> } | { bytes: Buffer; state: FileState };
+
+export class DirectoryStore implements Store {
+  readonly kind = "dir" as const;
+  private readonly dir: string;
+  private readonly logger: Logger;
+  private readonly debounceMs: number;
+  private readonly rootPollMs: number;
+  private readonly loadOpts: LoadOptions;
+  private readonly hooks: ReplaceHooks;
+  /** Files as last read (by list() or by a write), by shown path. */
+  private files = new Map<string, FileState>();
+  /** Valid keys of the last list(), to their file's shown path. */
+  private index = new Map<string, string>();
+  private invalidKeys = new Set<string>();
+  private listed = false;
+  /** Generations handed out, so they only ever rise while we run (generation.ts). */
+  private readonly memo = new Map<string, GenerationMemo>();
+  /** Bytes we wrote on top of what list() had seen: their watcher events are our own echo. */
+  private readonly echoes = new Map<string, Buffer>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly inFlight = new Set<string>();
+  private readonly watchers = new Set<DirWatcher>();
+
+  constructor(opts: DirectoryStoreOptions) {
+    this.dir = opts.dir;
+    this.logger = opts.logger ?? silentLogger;
+    this.debounceMs = opts.debounceMs ?? 100;
+    this.rootPollMs = opts.rootPollMs ?? 1000;
+    this.loadOpts = opts.load ?? {};
+    this.hooks = opts.hooks ?? {};
+  }
+
+  /** Throws DirectoryMissingError when the folder is gone: "no folder" is not "no manifests". */
+  async list(): Promise<StoreSnapshot> {
+    const scan = await scanDir(this.dir);
+    await this.sweepTemps(scan.temps);
+    const states: FileState[] = [];
+    for (const f of scan.files) states.push(await this.readState(f.path, f.real));
+
+    const snapshot: StoreSnapshot = { manifests: [], invalid: [] };
+    const documents = states.flatMap((s) => s.result.documents);
+    const duplicates = duplicatesByDocument(documents);
+    const index = new Map<string, string>();
+    const invalidKeys = new Set<string>();
+    for (const s of states) {
+      if (s.result.problems.length > 0) snapshot.invalid.push(fileInvalid(s.path, s.result.problems));
+      for (const d of s.result.documents) {
+        const source = { store: "dir" as const, file: d.file, index: d.index, line: d.line };
+        const dup = duplicates.get(d);
+        if (d.manifest && !dup) {
+          const key = d.key ?? "";
+          const generation = this.generationOf(key, d.manifest);
+          const manifest = { ...d.manifest, metadata: { ...d.manifest.metadata, generation } };
+          const stored: StoredManifest = { key, source, manifest };
+          if (d.manifest.status) stored.status = d.manifest.status;
+          snapshot.manifests.push(stored);
+          index.set(key, s.path);
+        } else {
+          const problems = dup ? [...d.problems, dup] : d.problems;
+          const invalid: InvalidManifest = { source, problems };
+          if (d.key !== undefined) {
+            invalid.key = d.key;
+            invalidKeys.add(d.key);
+          }
+          snapshot.invalid.push(invalid);
+        }
+      }
+    }
+    for (const p of scan.problems) snapshot.invalid.push(fileInvalid(p.path, [scanProblem(p)]));
+    this.files = new Map(states.map((s) => [s.path, s]));
+    this.index = index;
+    this.invalidKeys = invalidKeys;
+    this.echoes.clear();
+    this.listed = true;
+    return snapshot;
+  }
+
+  async watch(onChange: () => void): Promise<() => Promise<void>> {
+    const watcher = new DirWatcher({
+      dir: this.dir,
+      logger: this.logger,
+      debounceMs: this.debounceMs,
+      maxWaitMs: Math.max(1000, this.debounceMs * 10),
+      rootPollMs: this.rootPollMs,
+      isKnownContent: (path) => this.isEcho(path),
+      onChange,
+    });
+    this.watchers.add(watcher);
+    await watcher.start();
+    return async () => {
+      this.watchers.delete(watcher);
+      await watcher.stop();
+    };
+  }
+
+  async writeStatus(key: string, generation: number, status: ChaosScheduleStatus): Promise<WriteResult> {
+    if (!this.listed) await this.list();
+    if (this.invalidKeys.has(key) && !this.index.has(key)) return "invalid";
+    const path = this.index.get(key);
+    const state = path === undefined ? undefined : this.files.get(path);
+    if (path === undefined || !state) return "gone";
+    return this.locked(state.real, () => this.writeLocked(key, generation, toPlainJson(status), path, state.real));
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.watchers];
+    this.watchers.clear();
+    await Promise.all(all.map((w) => w.stop()));
+  }
+
+  // ---- writing ------------------------------------------------------------------------------
+
+  private async writeLocked(key: string, generation: number, status: unknown, path: string, real: string): Promise<WriteResult> {
+    const listedBytes = this.files.get(path)?.bytes;
+    /** Set after a write that swallowed someone's in-place edit: their bytes, our bytes. */
+    let rescue: { base: Buffer; expected: Buffer } | undefined;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      let base: Buffer;
+      if (rescue) base = rescue.base;
+      else {
+        const read = await this.readBytes(real);
+        if (read === "gone") return "gone";
+        if (read === "invalid") return "invalid";
+        base = read;
+      }
+      const expected = rescue?.expected ?? base;
+      const plan = this.plan(path, real, base, key, generation, status);
+      if ("result" in plan && !rescue) return plan.result;
+      // In a rescue the user's bytes go back even when status cannot be placed on them.
+      const content = "bytes" in plan ? plan.bytes : base;
+      const outcome = await replaceIfUnchanged(real, expected, content, this.inFlight, this.hooks);
+      if (outcome.kind === "changed") {
+        // Two more writers while we restore a third one's edit: keep the newest in place and
+        // the rescued bytes aside.
+        if (rescue) return this.strand(path, rescue.base);
+        if (outcome.current === null) return "gone";
+        // Someone wrote between our read and our rename: their version is the new base.
+        continue;
+      }
+      const written = "bytes" in plan ? plan.state : this.stateOf(path, real, content);
+      this.files.set(path, written);
+      if (outcome.orphan) {
+        this.logger.warn({ file: path }, "a write into the file landed during our rename; restoring it");
+        rescue = { base: outcome.orphan, expected: content };
+        continue;
+      }
+      if (!rescue && listedBytes && base.equals(listedBytes)) this.echoes.set(path, content);
+      if ("result" in plan) return plan.result === "unchanged" ? "written" : plan.result;
+      return "written";
+    }
+    if (rescue) return this.strand(path, rescue.base);
+    this.logger.warn({ file: path, key }, "file kept changing during the status write; giving up for now");
+    return "conflict";
+  }
+
+  /** What to write on top of `bytes` (the file as it is now), or why nothing. */
+  private plan(path: string, real: string, bytes: Buffer, key: string, generation: number, status: unknown): Plan {
+    const state = this.stateOf(path, real, bytes);
+    if (state.text === undefined || state.result.problems.length > 0) return { result: "invalid" };
+    if (state.result.documents.some((d) => d.doc.errors.length > 0)) return { result: "invalid" };
+    const docs = state.result.documents.filter((d) => d.key === key);
+    if (docs.length === 0) return { result: "gone" };
+    const doc = docs[0];
+    if (docs.length > 1 || !doc?.manifest) return { result: "invalid" };
+    const current = this.generationOf(key, doc.manifest);
+    if (current !== generation) return { result: "conflict" };
+    const hash = specHash(doc.manifest.spec);
+    const meta = doc.manifest.metadata;
+    if (sameJson(doc.manifest.status ?? null, status) && meta.generation === current && meta.annotations?.[SPEC_HASH_ANNOTATION] === hash) {
+      return { result: "unchanged" };
+    }
+    const spliced = spliceStatus(state.text, doc.doc, { status, generation: current, specHash: hash });
+    if (!spliced.ok) {
+      this.logger.error({ file: path, key, reason: spliced.reason }, "cannot place status in this document without touching other text; not written");
+      return { result: "invalid" };
+    }
+    const out = Buffer.from(spliced.text, "utf8");
+    const next = this.stateOf(path, real, hasBom(bytes) ? Buffer.concat([BOM, out]) : out);
+    const problem = verifySplice(state.result, next.result, doc.index, { status, generation: current, specHash: hash });
+    if (problem) {
+      this.logger.error({ file: path, key, problem }, "status write would change more than status; not written");
+      return { result: "invalid" };
+    }
+    return { bytes: next.bytes, state: next };
+  }
+
+  /**
+   * Last resort, when a rescued in-place edit could not be put back (the file kept changing or
+   * vanished): keep those bytes next to it, loudly, rather than lose them.
+   */
+  private async strand(path: string, bytes: Buffer): Promise<WriteResult> {
+    const keep = join(dirname(path), `.${basename(path)}.chaosctl-rescued-${Date.now()}`);
+    await writeFile(keep, bytes);
+    this.logger.error({ file: path, kept: keep }, "an edit made during a status write could not be restored in place; it was saved aside");
+    return "conflict";
+  }
+
+  private async locked<T>(real: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(real) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(real, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(real) === tail) this.locks.delete(real);
+    }
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  private generationOf(key: string, manifest: { spec: unknown; metadata: { generation?: number; annotations?: Record<string, string | undefined> } }): number {
+    const hash = specHash(manifest.spec);
+    const stored = { generation: manifest.metadata.generation, specHash: manifest.metadata.annotations?.[SPEC_HASH_ANNOTATION] };
+    const generation = currentGeneration(stored, hash, this.memo.get(key));
+    this.memo.set(key, { generation, specHash: hash });
+    return generation;
+  }
+
+  private async readState(path: string, real: string): Promise<FileState> {
+    const read = await readBounded(real, this.loadOpts.maxBytes ?? LOAD_DEFAULTS.maxBytes);
+    if (read.ok) return this.stateOf(path, real, Buffer.from(read.bytes));
+    const problem: Problem = { ...read.problem, file: path };
+    return { path, real, bytes: Buffer.alloc(0), result: { documents: [], problems: [problem] } };
+  }
+
+  private async readBytes(real: string): Promise<Buffer | "gone" | "invalid"> {
+    const read = await readBounded(real, this.loadOpts.maxBytes ?? LOAD_DEFAULTS.maxBytes);
+    if (read.ok) return Buffer.from(read.bytes);
+    if (await stat(real).then(() => false, isNotFound)) return "gone";
+    this.logger.warn({ file: real, problem: read.problem.message }, "cannot read a manifest file for a status write");
+    return "invalid";
+  }
+
+  /** Parse `bytes`, reusing the last parse when they are the very bytes we last read. */
+  private stateOf(path: string, real: string, bytes: Buffer): FileState {
+    const known = this.files.get(path);
+    if (known && known.real === real && known.bytes.equals(bytes)) return known;
+    const result = loadBytes(bytes, path, this.loadOpts);
+    const decoded = result.problems.length === 0 ? decodeText(bytes) : undefined;
+    const state: FileState = { path, real, bytes, result };
+    if (decoded?.ok) state.text = decoded.text;
+    return state;
+  }
+
+  private async isEcho(path: string): Promise<boolean> {
+    const ours = this.echoes.get(path);
+    const real = this.files.get(path)?.real;
+    if (!ours || !real) return false;
+    return ours.equals(await readFile(real));
+  }
+
+  /** Temp files of a crashed or failed write: ours when not in flight, others' when stale. */
+  private async sweepTemps(temps: string[]): Promise<void> {
+    for (const temp of temps) {
+      if (this.inFlight.has(temp)) continue;
+      const owner = tempFileOwner(temp);
+      const mtime = (await stat(temp).catch(() => undefined))?.mtimeMs;
+      if (owner === process.pid || (mtime !== undefined && Date.now() - mtime > STALE_TEMP_MS)) {
+        await unlink(temp).then(
+          () => this.logger.info({ file: temp }, "removed a leftover temp file of an interrupted status write"),
+          () => undefined,
+        );
+      }
+    }
+  }
+}
+
+// ---- helpers --------------------------------------------------------------------------------
+
+/**
+ * Every document whose namespace/name is defined more than once gets a problem, the first
+ * definition included: which file "wins" would depend on file names, so neither is taken.
+ */
+function duplicatesByDocument(docs: LoadedDocument[]): Map<LoadedDocument, Problem> {
+  const byKey = new Map<string, LoadedDocument[]>();
+  for (const d of docs) if (d.key !== undefined) byKey.set(d.key, [...(byKey.get(d.key) ?? []), d]);
+  const out = new Map<LoadedDocument, Problem>();
+  for (const group of byKey.values()) {
+    if (group.length < 2) continue;
+    const [first, ...rest] = group;
+    if (!first) continue;
+    // The loader words the problem of each repeat; the first definition gets the mirror image.
+    const repeats = duplicateProblems(group);
+    rest.forEach((d, i) => {
+      const p = repeats[i];
+      if (p) out.set(d, { ...p, message: `${p.message}; neither is used until one is renamed or removed` });
+    });
+    const others = rest.map((d) => `${d.file}:${d.keyAt?.line ?? d.line}`).join(", ");
+    out.set(first, {
+      file: first.file,
+      line: first.keyAt?.line ?? first.line,
+      column: first.keyAt?.column ?? 1,
+      path: "metadata.name",
+      message: `duplicate ChaosSchedule "${first.key}": also defined at ${others}; neither is used until one is renamed or removed`,
+      rule: "duplicateName",
+    });
+  }
+  return out;
+}
+
+function fileInvalid(file: string, problems: Problem[]): InvalidManifest {
+  return { source: { store: "dir", file, index: 0, line: 0 }, problems };
+}
+
+function scanProblem(p: ScanProblem): Problem {
+  return { file: p.path, line: 0, column: 0, path: "", message: p.message, rule: p.rule };
+}
+
+function hasBom(bytes: Buffer): boolean {
+  return bytes.length >= 3 && bytes.subarray(0, 3).equals(BOM);
+}
+

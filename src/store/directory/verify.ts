@@ -1,0 +1,59 @@
+// The safety net under splice.ts: the file after a status write, parsed again by the one
+// loader, must hold the same documents with the same data, except for the target document's
+// status, metadata.generation and spec-hash annotation, which must be exactly the new ones.
+// Anything else (an unusual layout the splicer got wrong) and the write does not happen.
+import type { Document } from "yaml";
+import { LOAD_DEFAULTS, type LoadResult } from "../../api/load.js";
+import { canonicalJson, sameJson } from "./canonical.js";
+import { SPEC_HASH_ANNOTATION } from "./generation.js";
+import type { StatusUpdate } from "./splice.js";
+
+/** Undefined when `after` is `before` with `update` applied to document `index`; else why not. */
+export function verifySplice(before: LoadResult, after: LoadResult, index: number, update: StatusUpdate): string | undefined {
+  if (after.problems.length > 0) return `the result does not load: ${after.problems[0]?.message ?? ""}`;
+  if (after.documents.length !== before.documents.length) return "the number of documents changed";
+  for (let i = 0; i < before.documents.length; i++) {
+    const b = before.documents[i];
+    const a = after.documents[i];
+    if (!a || !b || a.index !== b.index) return "the documents moved";
+    if (b.index !== index) {
+      if (dataOf(a.doc) !== dataOf(b.doc)) return `document ${b.index} changed`;
+      continue;
+    }
+    if (!a.manifest) return `the target document became invalid: ${a.problems[0]?.message ?? ""}`;
+    if (a.key !== b.key) return "the target document's name changed";
+    if (a.manifest.metadata.generation !== update.generation) return "metadata.generation is not the new one";
+    if (a.manifest.metadata.annotations?.[SPEC_HASH_ANNOTATION] !== update.specHash) return "the spec-hash annotation is not the new one";
+    if (!sameJson(a.manifest.status, update.status)) return "status is not the new one";
+    if (dataOf(a.doc, true) !== dataOf(b.doc, true)) return "the target document changed outside status and store metadata";
+  }
+  return undefined;
+}
+
+/** Canonical JSON of a document's data, optionally without the fields a status write owns. */
+function dataOf(doc: Document, withoutStoreFields = false): string {
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: LOAD_DEFAULTS.maxAliasCount });
+  } catch {
+    return "unrenderable:" + String(doc);
+  }
+  if (withoutStoreFields && data && typeof data === "object") {
+    const d = { ...(data as Record<string, unknown>) };
+    delete d.status;
+    const meta = d.metadata;
+    if (meta && typeof meta === "object") {
+      const m = { ...(meta as Record<string, unknown>) };
+      delete m.generation;
+      if (m.annotations && typeof m.annotations === "object") {
+        const ann = { ...(m.annotations as Record<string, unknown>) };
+        delete ann[SPEC_HASH_ANNOTATION];
+        if (Object.keys(ann).length === 0) delete m.annotations;
+        else m.annotations = ann;
+      } else if (m.annotations === null) delete m.annotations;
+      d.metadata = m;
+    }
+    data = d;
+  }
+  return canonicalJson(data);
+}

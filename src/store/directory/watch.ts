@@ -1,0 +1,147 @@
+// Watches the manifest folder with chokidar and calls onChange, debounced. A supervisor polls
+// the folder itself: when it is deleted or renamed away the watcher is closed (chokidar cannot
+// follow a folder that is replaced), and when a folder appears again under the same path a new
+// watcher starts. Neither case throws; both are logged and reported through onChange.
+import { watch, type FSWatcher } from "chokidar";
+import { stat } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { relative, sep } from "node:path";
+import type { Logger } from "../../util/log.js";
+import { MANIFEST_FILE } from "./scan.js";
+
+export interface DirWatcherOptions {
+  dir: string;
+  logger: Logger;
+  debounceMs: number;
+  /** Even under a steady stream of events, onChange runs at least this often. */
+  maxWaitMs: number;
+  /** How often the folder itself is checked (deleted, replaced, re-created). */
+  rootPollMs: number;
+  /** True when a file holds exactly what the store last read or wrote (our own write's echo). */
+  isKnownContent: (path: string) => Promise<boolean>;
+  onChange: () => void;
+}
+
+type Pending = Map<string, string>; // path -> last event
+
+export class DirWatcher {
+  private watcher: FSWatcher | undefined;
+  private rootId: string | undefined;
+  private broken = false;
+  private pending: Pending = new Map();
+  private timer: NodeJS.Timeout | undefined;
+  private firstPendingAt = 0;
+  private poll: NodeJS.Timeout | undefined;
+  private checking = false;
+  private stopped = false;
+
+  constructor(private readonly opts: DirWatcherOptions) {}
+
+  async start(): Promise<void> {
+    await this.checkRoot();
+    this.poll = setInterval(() => void this.checkRoot(), this.opts.rootPollMs);
+    this.poll.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.poll) clearInterval(this.poll);
+    if (this.timer) clearTimeout(this.timer);
+    await this.closeWatcher();
+  }
+
+  private async checkRoot(): Promise<void> {
+    if (this.checking || this.stopped) return;
+    this.checking = true;
+    try {
+      const st = await stat(this.opts.dir).catch(() => undefined);
+      const id = st?.isDirectory() ? `${st.dev}:${st.ino}` : undefined;
+      if (id === undefined) {
+        if (this.watcher || this.rootId !== undefined) {
+          this.opts.logger.warn({ dir: this.opts.dir }, "manifest directory is gone; waiting for it to come back");
+          await this.closeWatcher();
+          this.rootId = undefined;
+          this.note(this.opts.dir, "unlinkDir");
+        }
+        return;
+      }
+      if (!this.watcher || this.broken || id !== this.rootId) {
+        const replaced = this.rootId !== undefined || this.broken;
+        await this.closeWatcher();
+        if (this.stopped) return;
+        await this.openWatcher();
+        this.rootId = id;
+        if (replaced || this.poll) {
+          this.opts.logger.info({ dir: this.opts.dir }, "watching manifest directory");
+          this.note(this.opts.dir, "addDir");
+        }
+      }
+    } catch (err) {
+      this.opts.logger.warn({ err, dir: this.opts.dir }, "checking the manifest directory failed; will retry");
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async openWatcher(): Promise<void> {
+    const root = this.opts.dir;
+    const w = watch(root, {
+      ignoreInitial: true,
+      followSymlinks: false,
+      ignored: (path: string, stats?: Stats) => isIgnored(root, path, stats),
+    });
+    w.on("all", (event, path) => this.note(path, event));
+    w.on("error", (err) => {
+      this.opts.logger.warn({ err, dir: root }, "manifest directory watcher failed; restarting it");
+      this.broken = true;
+    });
+    await new Promise<void>((resolve) => w.once("ready", () => resolve()));
+    this.watcher = w;
+    this.broken = false;
+  }
+
+  private async closeWatcher(): Promise<void> {
+    const w = this.watcher;
+    this.watcher = undefined;
+    await w?.close().catch((err: unknown) => this.opts.logger.warn({ err }, "closing the watcher failed"));
+  }
+
+  private note(path: string, event: string): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    if (this.pending.size === 0) this.firstPendingAt = now;
+    this.pending.set(path, event);
+    if (this.timer) clearTimeout(this.timer);
+    const wait = Math.max(0, Math.min(this.opts.debounceMs, this.firstPendingAt + this.opts.maxWaitMs - now));
+    this.timer = setTimeout(() => void this.flush(), wait);
+  }
+
+  private async flush(): Promise<void> {
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = new Map();
+    if (this.stopped || batch.size === 0) return;
+    // Skip the echo of our own status writes: every event is a file that holds what we wrote.
+    let echo = true;
+    for (const [path, event] of batch) {
+      if ((event !== "change" && event !== "add") || !(await this.opts.isKnownContent(path).catch(() => false))) {
+        echo = false;
+        break;
+      }
+    }
+    if (echo || this.stopped) return;
+    try {
+      this.opts.onChange();
+    } catch (err) {
+      this.opts.logger.error({ err }, "onChange failed");
+    }
+  }
+}
+
+/** Dotfiles and dot-folders anywhere below the root, and files that are not YAML. */
+export function isIgnored(root: string, path: string, stats?: Stats): boolean {
+  const rel = relative(root, path);
+  if (rel === "") return false;
+  if (rel.split(sep).some((part) => part.startsWith("."))) return true;
+  return stats?.isFile() === true && !MANIFEST_FILE.test(path);
+}
