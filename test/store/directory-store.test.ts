@@ -295,6 +295,16 @@ describe("writeStatus", () => {
     expect((await readdir(dir)).sort()).toEqual([".chaosctl-999998-0a1b2e.tmp", "a.yaml"]);
   });
 
+  it("hands out copies: a caller mutating its snapshot's status in place cannot make a write look unchanged", async () => {
+    await writeFile(join(dir, "a.yaml"), manifest("a") + STATUS_LINES("Idle"));
+    const store = new DirectoryStore({ dir });
+    const st = (await store.list()).manifests[0]?.status;
+    if (!st) throw new Error("no status");
+    st.phase = "Active";
+    expect(await store.writeStatus("default/a", 1, st)).toBe("written");
+    expect((await store.list()).manifests[0]?.status?.phase).toBe("Active");
+  });
+
   it("serialises concurrent writes to one file without losing either document's status", async () => {
     await writeFile(join(dir, "m.yaml"), manifest("a") + "---\n" + manifest("b"));
     const store = new DirectoryStore({ dir });

@@ -112,9 +112,11 @@ export class DirectoryStore implements Store {
         if (d.manifest && !dup) {
           const key = d.key ?? "";
           const generation = this.generationOf(key, d.manifest);
-          const manifest = { ...d.manifest, metadata: { ...d.manifest.metadata, generation } };
+          // A copy: the cached parse is what writeStatus compares against, callers may mutate theirs.
+          const manifest = structuredClone(d.manifest);
+          manifest.metadata.generation = generation;
           const stored: StoredManifest = { key, source, manifest };
-          if (d.manifest.status) stored.status = d.manifest.status;
+          if (manifest.status) stored.status = manifest.status;
           snapshot.manifests.push(stored);
           index.set(key, s.path);
         } else {
