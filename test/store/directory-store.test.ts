@@ -296,8 +296,10 @@ describe("writeStatus", () => {
   });
 
   it("hands out copies: a caller mutating its snapshot's status in place cannot make a write look unchanged", async () => {
-    await writeFile(join(dir, "a.yaml"), manifest("a") + STATUS_LINES("Idle"));
+    await writeFile(join(dir, "a.yaml"), manifest("a"));
     const store = new DirectoryStore({ dir });
+    await store.list();
+    expect(await store.writeStatus("default/a", 1, status("Idle"))).toBe("written");
     const st = (await store.list()).manifests[0]?.status;
     if (!st) throw new Error("no status");
     st.phase = "Active";
