@@ -37,9 +37,11 @@ install_packages() {
     as_root chmod +x "$policy"; ours=1
   fi
   local env=(env DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1)
-  as_root "${env[@]}" apt-get update -qq
-  as_root "${env[@]}" apt-get install -y -qq -o Dpkg::Use-Pty=0 "${missing[@]}" >/dev/null
+  local out rc=0
+  out=$(as_root "${env[@]}" apt-get update -qq 2>&1 \
+        && as_root "${env[@]}" apt-get install -y -qq -o Dpkg::Use-Pty=0 "${missing[@]}" 2>&1) || rc=$?
   [ -z "$ours" ] || as_root rm -f "$policy"
+  [ "$rc" -eq 0 ] || { printf '%s\n' "$out" | tail -n 30 >&2; die "apt-get failed (exit $rc)"; }
 }
 
 start_engine() {
@@ -57,9 +59,11 @@ start_engine() {
   command -v dockerd >/dev/null || die "dockerd not found (apt package docker.io)"
   as_root mkdir -p "$(dirname "$CHAOSCTL_DOCKERD_LOG")" "$CHAOSCTL_STATE_DIR"
   log "    starting dockerd (log: $CHAOSCTL_DOCKERD_LOG)"
-  # setsid: the engine outlives this script and its terminal/CI step.
-  as_root env DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid dockerd \
-    >>"$CHAOSCTL_DOCKERD_LOG" 2>&1 </dev/null &
+  # setsid: the engine outlives this script and its terminal/CI step. 9>&-: it
+  # must not inherit our lock, or it would hold it for as long as it runs.
+  local sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" env DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid dockerd \
+    >>"$CHAOSCTL_DOCKERD_LOG" 2>&1 </dev/null 9>&- &
   local launcher=$! i
   for i in $(seq 1 120); do
     engine_answers && break

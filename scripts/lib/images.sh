@@ -156,7 +156,7 @@ ensure_dist() {
   fi
   if [ -z "$stamp" ] || [ -n "$newer" ]; then
     log "    dist/ missing or stale${newer:+ ($newer changed)}: npm run build"
-    if ! npm run build --silent; then
+    if ! npm run build --silent >&2; then
       # tsc still emits on type errors. CI must stop here; a developer sharing the
       # machine with half-finished work elsewhere still gets an image.
       [ "${CI:-}" != true ] && [ -d dist/src ] || die "npm run build failed"
