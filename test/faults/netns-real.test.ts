@@ -144,6 +144,25 @@ describe("network faults on a real namespace", () => {
     expect((await fetchSeconds(prober.id, target.ip, "big")).seconds).toBeLessThan(1);
   });
 
+  it("concurrent guards in one namespace: parallel applies and a revert racing an apply converge", async () => {
+    const exec2 = await lab.helper(target.id); // a second process in the same namespace, as a second guard is
+    const a = networkInjection(key("race-a"), { bandwidth: { rate: "5mbit" }, loss: { probability: 0.01 } });
+    const b = networkInjection(key("race-b"), { bandwidth: { rate: "7mbit" } });
+    const c = networkInjection(key("race-c"), { partition: { cidrs: ["192.0.2.1"], direction: "to" }, bandwidth: { rate: "9mbit" } });
+    await Promise.all([applyInjection(exec, a), applyInjection(exec2, b)]);
+    let obs = await observe(exec);
+    expect(obs.classMinors.eth0?.sort()).toEqual([ownedNames(a.key).minor, ownedNames(b.key).minor].sort());
+    // a's revert (which may delete the shared root) races c's apply; b is reverted too, so the
+    // root may really go while c is half-way: c's verify must put it back.
+    await Promise.all([revertInjection(exec, a.key).then(() => revertInjection(exec, b.key)), applyInjection(exec2, c)]);
+    obs = await observe(exec);
+    expect(obs.classMinors.eth0).toEqual([ownedNames(c.key).minor]);
+    expect(obs.filterPrefs.eth0).toEqual([ownedNames(c.key).minor]);
+    expect(obs.ipt.chains).toEqual([ownedNames(c.key).chainOut]);
+    expect(obs.qdiscs.some((q) => q.parent === ownedNames(c.key).classId)).toBe(true);
+    await revertInjection(exec2, c.key);
+  });
+
   it("a root qdisc that is not ours: ForeignQdisc, left exactly as it was", async () => {
     const foreign = ["tc", "qdisc", "add", "dev", "eth0", "root", "handle", "8001:", "tbf", "rate", "100mbit", "burst", "64kb", "latency", "50ms"];
     expect((await exec(foreign)).exitCode).toBe(0);

@@ -24,21 +24,26 @@ export async function observe(exec: NetnsExec): Promise<Observed> {
 }
 
 /**
- * Apply one injection and verify it holds. On any failure, whatever this injection already
- * added is reverted before the error is rethrown: nothing is left half-applied (a tbf added
- * before a netem the kernel lacks is removed again).
+ * Apply one injection and verify it holds. A concurrent guard in the same namespace may
+ * delete the shared root between our observe and our step (the command then fails, or the
+ * class silently goes with the root): re-observe and re-run what is missing, a few rounds.
+ * On a failure that will not heal (kernel, foreign root, bad interface) or when the rounds
+ * run out, whatever this injection added is reverted before the error is rethrown: nothing
+ * is left half-applied (a tbf added before a netem the kernel lacks is removed again).
  */
-export async function applyInjection(exec: NetnsExec, inj: NetnsInjection, mode: ApplyMode = "write"): Promise<void> {
-  const steps = planApply(inj, await observe(exec), mode); // ForeignQdisc: thrown before any change
+export async function applyInjection(exec: NetnsExec, inj: NetnsInjection, mode: ApplyMode = "write", rounds = 4): Promise<void> {
+  let steps = planApply(inj, await observe(exec), mode); // ForeignQdisc: thrown before any change
   try {
-    await runSteps(exec, steps);
-    // Verify; a concurrent revert may have deleted the shared root under us: re-add what is missing.
-    for (let round = 0; round < 3; round++) {
-      const missing = planApply(inj, await observe(exec), "ensure");
-      if (missing.length === 0) return;
-      await runSteps(exec, missing);
+    for (let round = 1; ; round++) {
+      let failed: unknown;
+      await runSteps(exec, steps).catch((err: unknown) => {
+        if (!(err instanceof CommandFailed)) throw err;
+        failed = err;
+      });
+      steps = planApply(inj, await observe(exec), "ensure");
+      if (steps.length === 0) return;
+      if (round >= rounds) throw failed ?? new NetworkFaultError(`injection did not converge in ${rounds} rounds (another process keeps changing the namespace)`);
     }
-    throw new NetworkFaultError("injection did not converge after 3 rounds (another process keeps changing the namespace)");
   } catch (err) {
     await revertInjection(exec, inj.key).catch(() => undefined);
     throw err;
