@@ -24,7 +24,7 @@ take_lock
 if [ -n "$images" ] && engine_answers; then
   for img in "$APP_IMAGE" "$BASE_IMAGE" "$WEB_IMAGE"; do
     if [ "$(image_label "$img" "$BUILT_BY_LABEL")" = swarm-up ]; then
-      docker image rm "$img" >/dev/null && log "removed image $img"
+      if docker image rm "$img" >/dev/null; then log "removed image $img"; else log "kept $img (in use)"; fi
     fi
   done
   rm -rf .cache/prod

@@ -187,7 +187,9 @@ ensure_prod_modules() {
 app_inputs_hash() {
   local base_id files
   base_id=$(docker image inspect -f '{{.Id}}' "$BASE_IMAGE")
-  files=$( { find dist crds -type f -print0 | sort -z | xargs -0 sha256sum
+  # What the Dockerfile copies (.dockerignore leaves out dist/test and dist/vitest.config.*).
+  files=$( { find dist crds -type f -not -path 'dist/test/*' -not -path 'dist/vitest.config.*' -print0 \
+               | sort -z | xargs -0 sha256sum
              sha256sum Dockerfile .dockerignore package.json package-lock.json "$PROD_DIR/.lock-hash"; } | sha256sum)
   sha256_str "$base_id $files"
 }
