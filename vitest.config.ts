@@ -4,9 +4,10 @@ import { defineConfig } from "vitest/config";
 // 1. "unit": pure tests and temp-dir tests, files in parallel.
 // 2. "docker": tests against the real Docker engine / Swarm, one file at a time,
 //    so services, pauses and network faults of one file never disturb another's
-//    timings or counts (2 shared cores). A test file belongs here when it lives
-//    under one of DOCKER_DIRS or is named *.docker.test.ts.
-const DOCKER_DIRS = ["swarm", "engine", "faults", "e2e", "multinode"];
+//    timings or counts (2 shared cores; QEMU lanes under test/vm too). A test
+//    file belongs here when it lives under one of DOCKER_DIRS or is named
+//    *.docker.test.ts (e.g. test/controller/reconcile.docker.test.ts).
+const DOCKER_DIRS = ["swarm", "engine", "faults", "e2e", "multinode", "vm"];
 const DOCKER_TESTS = [
   ...DOCKER_DIRS.map((d) => `test/${d}/**/*.test.ts`),
   "test/**/*.docker.test.ts",
