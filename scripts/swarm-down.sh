@@ -3,7 +3,7 @@
 #   --images  remove local/web:1, local/node-base:20, local/chaosctl:dev (only if built by swarm-up)
 #   --swarm   leave the swarm (only if swarm-up initialised it)
 #   --engine  stop dockerd (only if swarm-up started it)
-#   --cache   delete the debootstrap cache ($CHAOSCTL_CACHE_DIR)
+#   --cache   delete the cached debootstrap rootfs ($CHAOSCTL_CACHE_DIR/rootfs-*.tar)
 #   --all     all of the above
 # Installed Debian packages are left alone. Tests never depend on this script.
 set -euo pipefail
@@ -48,4 +48,7 @@ if [ -n "$engine" ] && [ -f "$CHAOSCTL_STATE_DIR/dockerd.pid" ]; then
   as_root rm -f "$CHAOSCTL_STATE_DIR/dockerd.pid"
 fi
 
-if [ -n "$cache" ]; then as_root rm -rf "$CHAOSCTL_CACHE_DIR"; log "removed $CHAOSCTL_CACHE_DIR"; fi
+# Only swarm-up's own rootfs tarballs: other tools keep their caches in the same folder.
+if [ -n "$cache" ]; then
+  as_root rm -f "$CHAOSCTL_CACHE_DIR"/rootfs-*.tar && log "removed $CHAOSCTL_CACHE_DIR/rootfs-*.tar"
+fi
