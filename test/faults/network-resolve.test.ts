@@ -2,7 +2,7 @@
 // with the target, for netem `to` and network `partition.from`.
 import { describe, expect, it } from "vitest";
 import type { ClusterSnapshot, TaskInfo } from "../../src/engine/engine.js";
-import { resolveDestinations } from "../../src/faults/network/resolve.js";
+import { destinationsChanged, resolveDestinations } from "../../src/faults/network/resolve.js";
 
 const task = (id: string, serviceId: string, nets: Record<string, string[]>, desiredState = "running"): TaskInfo => ({
   id, serviceId, nodeId: "n1", desiredState, state: desiredState, timestamp: "", createdAt: "", message: "",
@@ -58,5 +58,15 @@ describe("resolveDestinations", () => {
   it("loss and bandwidth pass through unchanged", () => {
     const r = resolveDestinations({ network: { interface: "eth1", loss: { probability: 0.3 }, bandwidth: { rate: "1mbit" } } }, snapshot, "t-web1");
     expect(r.spec).toEqual({ interface: "eth1", loss: { probability: 0.3 }, bandwidth: { rate: "1mbit" } });
+  });
+});
+
+describe("destinationsChanged", () => {
+  it("compares the guard's spec with a fresh resolution, key order aside", () => {
+    const fresh = resolveDestinations({ network: { partition: { from: { services: ["db"] }, direction: "to" } } }, snapshot, "t-web1");
+    const same = { injection: { schedule: "a/b", run: "r" }, spec: { partition: { direction: "to", cidrs: ["10.0.1.9/32"] } } };
+    expect(destinationsChanged(same, fresh)).toBe(false);
+    const moved = { injection: { schedule: "a/b", run: "r" }, spec: { partition: { direction: "to", cidrs: ["10.0.1.8/32"] } } };
+    expect(destinationsChanged(moved, fresh)).toBe(true);
   });
 });

@@ -64,3 +64,19 @@ export function serviceAddresses(snapshot: ClusterSnapshot, service: string, tar
 function peerNetworks(t: TaskInfo): string[] {
   return t.networks.map((n) => n.network).filter((n) => n !== "ingress");
 }
+
+/**
+ * Tasks moved: does an active injection (its handle's spec, as the guard got it) enforce other
+ * destinations than a fresh resolution? The controller then recovers and applies again with
+ * the same owner (same chain and class names; the new guard replaces the old one).
+ */
+export function destinationsChanged(handleSpec: unknown, fresh: ResolvedNetworkFault): boolean {
+  const inner = (handleSpec as { spec?: unknown } | undefined)?.spec;
+  return canonical(inner) !== canonical(fresh.spec);
+}
+
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : x,
+  );
+}

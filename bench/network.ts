@@ -1,0 +1,97 @@
+// Benchmark: apply->effective and revert->clean latency of network loss and bandwidth, p50/p95,
+// chaosctl's way (driver -> guard container that applies, verified by read-back) beside the
+// practice's way (a helper container run by hand: `docker run --network container:<t>
+// --cap-add NET_ADMIN <image> iptables|tc ...`, one for apply and one for revert).
+// Needs the engine, local/web:1, local/node-base:20 and local/chaosctl:dev (scripts/swarm-up.sh).
+// Run: npm run build && node dist/bench/network.js [iterations]   (default 10, at most 50)
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { DockerEngine } from "../src/engine/docker.js";
+import type { InjectionHandle, Target } from "../src/faults/driver.js";
+import { networkDriver } from "../src/faults/network/driver.js";
+
+const WEB = "local/web:1";
+const BASE = "local/node-base:20";
+const APP = "local/chaosctl:dev";
+
+function docker(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile("docker", args, { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`docker ${args[0]}: ${stderr || err.message}`)) : resolve(stdout.trim()))),
+  );
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN);
+}
+
+interface Row {
+  fault: string;
+  way: string;
+  applyMs: number[];
+  revertMs: number[];
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+export async function benchNetwork(iterations = 10): Promise<Row[]> {
+  const n = Math.max(1, Math.min(50, iterations));
+  const engine = new DockerEngine();
+  const nodeId = await docker(["info", "-f", "{{.Swarm.NodeID}}"]);
+  const target = await docker(["run", "-d", "--label", "chaosctl.bench=network", WEB]);
+  const rows: Row[] = [];
+  try {
+    const t: Target = { kind: "container", nodeId, containerId: target };
+    const ctx = { engine, image: APP, now: new Date() };
+    const faults = {
+      loss: { spec: { loss: { probability: 0.3 } }, apply: ["iptables", "-A", "OUTPUT", "-m", "statistic", "--mode", "random", "--probability", "0.3", "-j", "DROP"] },
+      bandwidth: { spec: { bandwidth: { rate: "1mbit" } }, apply: ["tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", "1mbit", "burst", "32kb", "latency", "400ms"] },
+    };
+    const byHand = (argv: string[]) => docker(["run", "--rm", "--network", `container:${target}`, "--cap-add", "NET_ADMIN", "--entrypoint", argv[0] ?? "", BASE, ...argv.slice(1)]);
+    for (const [fault, f] of Object.entries(faults)) {
+      const ours: Row = { fault, way: "chaosctl (guard, read-back)", applyMs: [], revertMs: [] };
+      const hand: Row = { fault, way: "by hand (docker run helper)", applyMs: [], revertMs: [] };
+      for (let i = 0; i < n; i++) {
+        const owner = { schedule: "bench/network", generation: 1, run: randomBytes(4).toString("hex"), expires: new Date(Date.now() + 300_000) };
+        let handle: InjectionHandle | undefined;
+        ours.applyMs.push(
+          await timed(async () => {
+            const r = await networkDriver.apply(ctx, t, f.spec, owner);
+            if (r.phase !== "Injected") throw new Error(`apply ${fault}: ${JSON.stringify(r)}`);
+            handle = r.handle;
+          }),
+        );
+        ours.revertMs.push(
+          await timed(async () => {
+            const r = await networkDriver.recover(ctx, handle!);
+            if (r.phase !== "Recovered") throw new Error(`recover ${fault}: ${JSON.stringify(r)}`);
+          }),
+        );
+        hand.applyMs.push(await timed(() => byHand(f.apply)));
+        const revert = fault === "loss" ? f.apply.map((a) => (a === "-A" ? "-D" : a)) : ["tc", "qdisc", "del", "dev", "eth0", "root"];
+        hand.revertMs.push(await timed(() => byHand(revert)));
+      }
+      rows.push(ours, hand);
+    }
+  } finally {
+    await docker(["rm", "-f", target]).catch(() => undefined);
+  }
+  return rows;
+}
+
+export function formatRows(rows: Row[]): string {
+  const lines = ["fault      way                           apply p50/p95 ms   revert p50/p95 ms"];
+  for (const r of rows) {
+    lines.push(`${r.fault.padEnd(10)} ${r.way.padEnd(29)} ${`${pct(r.applyMs, 50)}/${pct(r.applyMs, 95)}`.padEnd(18)} ${pct(r.revertMs, 50)}/${pct(r.revertMs, 95)}`);
+  }
+  return lines.join("\n");
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rows = await benchNetwork(Number(process.argv[2] ?? 10));
+  console.log(formatRows(rows));
+}
