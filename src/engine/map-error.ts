@@ -15,6 +15,7 @@ import {
 export type ErrorSubject = "container" | "create" | "image" | "node" | "service" | "other";
 
 const CONNECTION_CODES = new Set(["ECONNREFUSED", "ENOENT", "EPIPE", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+const STATE_CONFLICT = /is (not|already) (paused|running)|is paused|is restarting|is dead|is not running|already in progress/i;
 const TIMEOUT_CODES = new Set(["ETIMEDOUT", "ESOCKETTIMEDOUT"]);
 
 function field(err: unknown, key: string): unknown {
@@ -48,6 +49,8 @@ export function mapDockerError(err: unknown, subject: ErrorSubject, what: string
   if (statusCode === 404 && (subject === "image" || subject === "create")) return new ImageMissing(text, statusCode, opts);
   if (statusCode === 404 && subject === "container") return new ContainerNotFound(text, statusCode, opts);
   if (statusCode === 409 && subject === "create") return new ContainerNameConflict(text, statusCode, opts);
+  // Engine 20.10 answers some state conflicts with 500 (unpause of a running container).
+  if (subject === "container" && STATE_CONFLICT.test(msg)) return new ContainerStateConflict(text, statusCode, opts);
   if ((statusCode === 409 || statusCode === 304) && subject === "container") return new ContainerStateConflict(text, statusCode, opts);
   return new EngineError(text, statusCode, opts);
 }
