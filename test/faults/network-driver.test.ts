@@ -67,15 +67,15 @@ describe("network drivers through guard containers", () => {
 
   it("bandwidth reverted by the guard itself at expiry, with no recover call", async () => {
     const t0 = performance.now();
-    const r = await networkDriver.apply(ctx, asTarget(target.id), { bandwidth: { rate: "1mbit" } }, owner("expiry", 4));
+    const r = await networkDriver.apply(ctx, asTarget(target.id), { bandwidth: { rate: "1mbit" } }, owner("expiry", 8));
     figures.bandwidthApplyToEffectiveMs = Math.round(performance.now() - t0);
     expect(r.phase).toBe("Injected");
     expect((await owned(exec)).roots).toEqual(["eth0"]);
-    const cleanAt = await waitFor(async () => ((await owned(exec)).roots.length === 0 ? performance.now() : false), { timeoutMs: 20_000, intervalMs: 250, what: "guard revert at expiry" });
-    figures.bandwidthExpiryToCleanMs = Math.round(cleanAt - t0 - 4000);
+    const cleanAt = await waitFor(async () => ((await owned(exec)).roots.length === 0 ? performance.now() : false), { timeoutMs: 30_000, intervalMs: 250, what: "guard revert at expiry" });
+    figures.bandwidthExpiryToCleanMs = Math.round(cleanAt - t0 - 8000);
     expect(await owned(exec)).toEqual(CLEAN);
     const guard = (r as { handle: InjectionHandle }).handle.guardId!;
-    const exited = await waitFor(async () => ((await dockerOk(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", guard])) === "exited 0" ? true : false), { timeoutMs: 10_000, what: "guard exit 0" });
+    const exited = await waitFor(async () => ((await dockerOk(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", guard])) === "exited 0" ? true : false), { timeoutMs: 20_000, what: "guard exit 0" });
     expect(exited).toBe(true);
     await docker(["rm", "-f", guard]);
   });
