@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DockerEngine } from "../../src/engine/docker.js";
 import { ContainerNotFound, ContainerStateConflict, EngineTimeout, ImageMissing } from "../../src/engine/errors.js";
 import type { DockerEvent } from "../../src/engine/engine.js";
-import { createTestService, docker, dockerOk, requireSwarm, runningTasks, waitFor, WEB_IMAGE, type TestService } from "../helpers/docker.js";
+import { docker, dockerOk, requireSwarm, runningTasks, waitFor, WEB_IMAGE } from "../helpers/docker.js";
+import { createOverlayService, type OverlayService } from "./fixtures.js";
 
 const engine = new DockerEngine();
-let svc: TestService;
+let svc: OverlayService;
 const started: string[] = []; // plain containers this file starts, removed by id
 
 async function runWeb(): Promise<string> {
@@ -17,7 +18,7 @@ async function runWeb(): Promise<string> {
 
 beforeAll(async () => {
   await requireSwarm();
-  svc = await createTestService({ replicas: 2, healthCmd: "wget -q -O /dev/null http://127.0.0.1/ || exit 1", namePrefix: "chaosctl-engine" });
+  svc = await createOverlayService({ replicas: 2, healthCmd: "wget -q -O /dev/null http://127.0.0.1/ || exit 1", namePrefix: "chaosctl-engine" });
   await waitFor(async () => (await runningTasks(svc.id)).length === 2, { timeoutMs: 30_000, what: "2 running tasks" });
 });
 
