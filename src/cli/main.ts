@@ -10,11 +10,13 @@ import { exitCodeOf } from "../util/errors.js";
 import { processIO, type CliContext, type CliIO } from "./output.js";
 import * as schema from "./commands/schema.js";
 import * as validate from "./commands/validate.js";
+import * as controller from "./commands/controller.js";
 import * as guard from "./commands/guard.js";
 
 /** The verbs. To add one: write commands/<verb>.ts exporting register(program, ctx), list it here. */
 const VERBS: Array<(program: Command, ctx: CliContext) => void> = [
   validate.register,
+  controller.register,
   schema.register,
   guard.register,
 ];

@@ -27,6 +27,12 @@ export interface ControllerOptions {
   recoveryTimeoutMs?: number;
   /** Longest sleep without any event (a periodic relist). */
   resyncMs?: number;
+  /**
+   * This controller's instance name (label chaosctl.io/instance). It manages only injections of
+   * its own instance, so two controllers (or test runs) on one cluster never revert each
+   * other's chaos. Default "default".
+   */
+  instance?: string;
 }
 
 export interface PassResult {
@@ -44,6 +50,8 @@ export class Controller {
   private readonly config: PlanConfig;
   private readonly loggedInvalid = new Set<string>();
   private selfNodeId?: string;
+  /** Container id → when Docker last reported it healthy (bounded; fed by the event stream). */
+  private readonly healthyAt = new Map<string, string>();
 
   constructor(private readonly o: ControllerOptions) {
     this.clock = o.clock ?? (() => new Date());
@@ -54,10 +62,12 @@ export class Controller {
   /** One reconcile pass. */
   async pass(): Promise<PassResult> {
     const { store, engine, logger } = this.o;
-    const [snapshot, stored] = await Promise.all([engine.snapshot(), store.list()]);
+    const [observed, stored] = await Promise.all([engine.snapshot(), store.list()]);
+    const snapshot = { ...observed, healthyAt: Object.fromEntries(this.healthyAt) };
     this.selfNodeId = snapshot.selfNodeId;
     this.logInvalid(stored.invalid.map((i) => ({ key: i.key, text: i.problems.map(formatProblem).join("\n") })));
-    const injections = this.o.observeInjections(snapshot.containers);
+    const instance = this.o.instance ?? "default";
+    const injections = this.o.observeInjections(snapshot.containers).filter((h) => (h.owner.instance ?? "default") === instance);
     const now = this.clock();
     const killSwitch = this.config.killSwitch || (await this.killSwitchOn());
     const p = plan({
@@ -69,7 +79,7 @@ export class Controller {
       config: { ...this.config, killSwitch },
       random: this.random,
     });
-    const deps: ExecuteDeps = { engine, drivers: this.o.drivers, image: this.o.image, logger, selfNodeId: snapshot.selfNodeId };
+    const deps: ExecuteDeps = { engine, drivers: this.o.drivers, image: this.o.image, logger, selfNodeId: snapshot.selfNodeId, instance };
     const events = new Map<string, RunEvent[]>();
     const push = (key: string, e: RunEvent): void => {
       events.set(key, [...(events.get(key) ?? []), e]);
@@ -123,6 +133,7 @@ export class Controller {
     }
     // Exited guards whose schedule is gone: nothing more to record.
     await this.collect(current.filter((h) => !byKey.has(h.owner.schedule)));
+    logger.debug({ event: "pass", actions: p.actions.length, ms: this.clock().getTime() - now.getTime(), wakeAt: p.wakeAt?.toISOString() }, "reconcile pass");
     return { plan: p, writes, ...(p.wakeAt ? { wakeAt: p.wakeAt } : {}) };
   }
 
@@ -147,7 +158,9 @@ export class Controller {
       try {
         await this.o.engine.removeContainer(h.guardId, { force: true });
       } catch (e) {
-        if (!(e instanceof Error && "code" in e && e.code === "ContainerNotFound")) this.o.logger.warn({ guard: h.guardId, err: String(e) }, "could not remove exited guard");
+        // Gone, or already being removed (by its driver's recover): nothing to do.
+        const code = e instanceof Error && "code" in e ? e.code : undefined;
+        if (code !== "ContainerNotFound" && code !== "ContainerStateConflict") this.o.logger.warn({ guard: h.guardId, err: String(e) }, "could not remove exited guard");
       }
     }
   }
@@ -167,6 +180,12 @@ export class Controller {
     }
     this.loggedInvalid.clear();
     for (const s of seen) this.loggedInvalid.add(s);
+  }
+
+  private noteHealthy(id: string, at: Date): void {
+    this.healthyAt.delete(id);
+    this.healthyAt.set(id, at.toISOString());
+    if (this.healthyAt.size > 10_000) this.healthyAt.delete(this.healthyAt.keys().next().value as string);
   }
 
   /** Run until the signal aborts. */
@@ -189,7 +208,11 @@ export class Controller {
       signal.addEventListener("abort", () => ctl.abort(), { once: true });
       engine.events((e) => {
         eventsBackoff = 500;
-        if (relevant(e)) trigger();
+        if (e.type === "container" && e.action === "health_status: healthy") this.noteHealthy(e.id, e.time);
+        if (relevant(e)) {
+          logger.debug({ event: "docker-event", type: e.type, action: e.action, id: e.id.slice(0, 12) }, "wake");
+          trigger();
+        }
       }, ctl.signal, (err) => {
         if (signal.aborted) return;
         logger.warn({ err: err.message, retryInMs: eventsBackoff }, "docker events stream ended; reconnecting");
@@ -214,11 +237,12 @@ export class Controller {
         }
         if (pending || signal.aborted) continue;
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, Math.max(0, wakeAt - Date.now()));
           const done = (): void => {
             clearTimeout(t);
+            signal.removeEventListener("abort", done);
             resolve();
           };
+          const t = setTimeout(done, Math.max(0, wakeAt - Date.now()));
           wake = () => setTimeout(done, 50); // let a burst of events settle into one pass
           signal.addEventListener("abort", done, { once: true });
         });

@@ -12,6 +12,8 @@ export interface ExecuteDeps {
   logger: Logger;
   /** The node whose engine `engine` is; other nodes need an agent (issue 5). */
   selfNodeId: string;
+  /** Written on everything injected (chaosctl.io/instance). */
+  instance?: string;
   /** Upper bound of targets handled at once in one run. */
   parallelism?: number;
 }
@@ -32,6 +34,7 @@ export async function executeStart(a: StartRun, deps: ExecuteDeps, now: Date): P
     generation: a.generation,
     run: a.run,
     ...(a.durationMs !== undefined ? { expires: new Date(now.getTime() + a.durationMs) } : {}),
+    ...(deps.instance && deps.instance !== "default" ? { instance: deps.instance } : {}),
   };
   const ctx: DriverContext = { engine: deps.engine, image: deps.image, now };
   const handles: InjectionHandle[] = [];

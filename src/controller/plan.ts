@@ -227,8 +227,11 @@ function chooseTargets(m: StoredManifest, fault: FaultKind, input: PlanInput, le
     const targets = pick(cands.nodes, k, input.random);
     return targets.length ? { targets } : { reason: "NoTargets", message: "no node matches the selector" };
   }
-  const pool = [...cands.byService.values()].flat();
-  if (pool.length === 0) return { reason: "NoTargets", message: "no running task matches the selector" };
+  const matching = [...cands.byService.values()].flat();
+  if (matching.length === 0) return { reason: "NoTargets", message: "no running task matches the selector" };
+  // A task that is already faulted (another schedule, or earlier in this pass) is not a candidate.
+  const pool = matching.filter((t) => !ledger.isFaulted(t.serviceId, t.taskId));
+  if (pool.length === 0) return { reason: "NoTargets", message: `all ${matching.length} matching task(s) are already faulted` };
   let targets = pick(pool, countForMode(sel.mode, sel.value, pool.length, input.random), input.random);
   if (targets.length === 0) return { reason: "NoTargets", message: `mode ${sel.mode ?? "one"} selects no task of ${pool.length}` };
 

@@ -48,6 +48,11 @@ export class UnavailabilityLedger {
     return missing + (this.faulted.get(svc.id)?.size ?? 0);
   }
 
+  /** Is this task faulted now (by any schedule, or chosen earlier in this pass)? */
+  isFaulted(serviceId: string | undefined, taskId: string | undefined): boolean {
+    return !!serviceId && !!taskId && !!this.faulted.get(serviceId)?.has(taskId);
+  }
+
   /** Faulted running tasks of a service (to keep one task untouched by default). */
   faultedRunning(serviceId: string): number {
     return this.faulted.get(serviceId)?.size ?? 0;

@@ -193,8 +193,12 @@ function measureRecovery(r: RunRecord, input: StatusInput): void {
       return;
     }
     // Without a healthcheck Swarm's timestamp says when the last replacement started running;
-    // with one, the first observation of it healthy is the best we know.
-    const latest = svc.hasHealthcheck ? snapshot.at.getTime() : Math.max(...ready.map((t) => Date.parse(t.timestamp)).filter((x) => Number.isFinite(x)), ended);
+    // with one, Docker's health_status event time (else the first observation of it healthy).
+    const healthyAt = (t: (typeof ready)[number]): number => {
+      const at = t.containerId ? snapshot.healthyAt?.[t.containerId] : undefined;
+      return at ? Date.parse(at) : snapshot.at.getTime();
+    };
+    const latest = svc.hasHealthcheck ? Math.max(...ready.map(healthyAt), ended) : Math.max(...ready.map((t) => Date.parse(t.timestamp)).filter((x) => Number.isFinite(x)), ended);
     recoveredAt = Math.max(recoveredAt, Math.min(latest, snapshot.at.getTime()));
   }
   r.recovery = "Recovered";

@@ -84,6 +84,11 @@ export interface ClusterSnapshot {
   tasks: TaskInfo[];
   /** Containers on this engine's node (all states, including helpers). */
   containers: ContainerInfo[];
+  /**
+   * When containers last turned healthy, as Docker's events reported it (filled by the
+   * controller from its event stream; more exact than the time a list call sees it).
+   */
+  healthyAt?: Record<string, string>;
 }
 
 export interface HelperSpec {

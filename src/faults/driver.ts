@@ -13,6 +13,8 @@ export interface Owner {
   run: string;
   /** When the injection must be gone, enforced by the cluster even if the controller dies. */
   expires?: Date;
+  /** The controller instance that made it (label chaosctl.io/instance; absent means "default"). */
+  instance?: string;
 }
 
 /** One target of a run: a task's container (container and network faults) or a node. */

@@ -1,6 +1,8 @@
 // Ownership labels carried by everything chaosctl injects (design.md: "Ownership").
 export const LABEL_PREFIX = "chaosctl.io/";
 export const L_SCHEDULE = "chaosctl.io/schedule"; // "<namespace>/<name>"
+/** The controller instance that owns an injection (default "default"); others leave it alone. */
+export const L_INSTANCE = "chaosctl.io/instance";
 export const L_GENERATION = "chaosctl.io/generation";
 export const L_RUN = "chaosctl.io/run";
 export const L_EXPIRES = "chaosctl.io/expires"; // RFC 3339

@@ -86,6 +86,17 @@ describe("plan: safety", () => {
     expect(skips(p)[0]?.message).toContain("service web: 1 task(s) unavailable + 1 more would exceed maxUnavailable 1");
   });
 
+  it("two schedules in one pass never pick the same task", () => {
+    for (let seed = 1; seed < 30; seed++) {
+      const a = manifest("a", { selector: { services: ["web"] }, fault: kill });
+      const b = manifest("b", { selector: { services: ["web"] }, fault: { pause: {} }, duration: "10s" });
+      const p = plan(input({ manifests: [a, b], random: seeded(seed) }));
+      const tasks = starts(p).flatMap((s) => s.targets.map((t) => t.taskId));
+      expect(tasks).toHaveLength(2);
+      expect(new Set(tasks).size).toBe(2);
+    }
+  });
+
   it("maxUnavailable counts tasks Swarm has not replaced yet and tasks faulted by other schedules", () => {
     const snap = snapshot([web]);
     snap.tasks = snap.tasks.filter((t) => t.id !== "web.3"); // one task missing
@@ -128,7 +139,7 @@ describe("plan: schedules, concurrency and reverts", () => {
     ["a deleted manifest loses what it injected", null, [], "Deleted"],
     ["a new generation ends the previous generation's runs", {}, [], "SpecChanged"],
     ["the kill switch reverts everything", {}, ["killSwitch"], "KillSwitch"],
-  ])("%s", (_n, specOver, flags, reason) => {
+  ] as [string, object | null, string[], string][])("%s", (_n, specOver, flags, reason) => {
     const h = guard("default/p", "r1", "web.1", { expires: new Date(T0.getTime() + 60_000), generation: 1 });
     const ms = specOver === null ? [] : [manifest("p", { schedule: "@every 1h", selector: { services: ["web"] }, fault: pause, duration: "5m", ...specOver }, { generation: reason === "SpecChanged" ? 2 : 1, status: { lastScheduleTime: T0.toISOString(), lastScheduleGeneration: 1 } })];
     const p = plan(input({ manifests: ms, injections: [h], config: { ...defaultPlanConfig, killSwitch: flags.includes("killSwitch") } }));

@@ -46,6 +46,9 @@ describe("deriveStatus", () => {
     snap.containers = [{ ...snap.containers[0]!, health: "healthy" }];
     const snap2 = { ...snap, at: at(6) };
     expect(deriveStatus(input({ now: at(6), prev: s1, snapshot: snap2 })).history?.[0]).toMatchObject({ recovery: "Recovered", recoverySeconds: 6 });
+    // Docker's health_status event time is used when the controller saw it.
+    const snap3 = { ...snap2, healthyAt: { "c-new": at(5.2).toISOString() } };
+    expect(deriveStatus(input({ now: at(6), prev: s1, snapshot: snap3 })).history?.[0]).toMatchObject({ recovery: "Recovered", recoverySeconds: 5.2 });
   });
 
   it("a pause stays Running and Active while its guard runs, and ends when the guard has reverted", () => {

@@ -6,6 +6,7 @@ import {
   L_EXPIRES,
   L_FAULT,
   L_GENERATION,
+  L_INSTANCE,
   L_NODE,
   L_ROLE,
   L_RUN,
@@ -42,7 +43,13 @@ export function guardHandle(c: ContainerInfo, now?: Date): InjectionHandle | und
   const expires = l[L_EXPIRES] ? new Date(l[L_EXPIRES]) : undefined;
   const h: InjectionHandle = {
     fault,
-    owner: { schedule, generation: Number(l[L_GENERATION] ?? 0), run, ...(expires && !Number.isNaN(expires.getTime()) ? { expires } : {}) },
+    owner: {
+      schedule,
+      generation: Number(l[L_GENERATION] ?? 0),
+      run,
+      ...(expires && !Number.isNaN(expires.getTime()) ? { expires } : {}),
+      ...(l[L_INSTANCE] ? { instance: l[L_INSTANCE] } : {}),
+    },
     target: {
       kind: "container",
       nodeId: l[L_NODE] ?? c.nodeId ?? "",

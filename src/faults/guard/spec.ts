@@ -4,6 +4,7 @@ import type { HelperSpec } from "../../engine/engine.js";
 import type { FaultKind, Owner, Target } from "../driver.js";
 import {
   L_EXPIRES,
+  L_INSTANCE,
   L_FAULT,
   L_GENERATION,
   L_NODE,
@@ -20,7 +21,22 @@ import { guardArgv } from "./args.js";
 
 export const GUARD_ROLE = "guard";
 export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
-/** A crashed guard comes back, a few times: enough for transient failures, bounded for permanent ones. */
+/**
+ * A crashed guard comes back, a few times: enough for transient failures, bounded for permanent ones.
+ *
+ * What a dockerd restart does to a running guard (verified on engine 20.10 with an isolated dockerd):
+ * - graceful stop (SIGTERM), no live-restore: dockerd SIGTERMs the guard, which unpauses and exits 0
+ *   (not restarted); dockerd stops the target as well (Swarm replaces the task).
+ * - crash (SIGKILL), no live-restore: containers outlive dockerd in their shims; the restarted dockerd
+ *   stops them. The guard's revert fails meanwhile (its bind-mounted socket is the old, dead one:
+ *   exit 1), on-failure brings it back, it finds the target stopped and exits 0. Nothing stays paused.
+ * - crash with live-restore: the target stays paused while dockerd is down (nothing can unpause it);
+ *   the guard exits 1 on the dead socket, dockerd restarts it on restore, and it reverts at once
+ *   ("late-start"; measured 1.5 s after dockerd answered).
+ * So guards come back by themselves. If one still ends non-zero (restarts exhausted, removed by
+ * hand), observe sees guardCondition "failed" and the controller must call recover(), which
+ * reverts directly through the engine.
+ */
 export const GUARD_MAX_RESTARTS = 3;
 
 export function guardLabels(owner: Owner, target: Target, fault: FaultKind, spec: unknown = {}): Record<string, string> {
@@ -34,6 +50,7 @@ export function guardLabels(owner: Owner, target: Target, fault: FaultKind, spec
     [L_SPEC]: JSON.stringify(spec ?? {}),
   };
   if (owner.expires) labels[L_EXPIRES] = owner.expires.toISOString();
+  if (owner.instance) labels[L_INSTANCE] = owner.instance;
   if (target.containerId) labels[L_TARGET] = target.containerId;
   if (target.serviceName) labels[L_SERVICE] = target.serviceName;
   if (target.serviceId) labels[L_SERVICE_ID] = target.serviceId;

@@ -1,0 +1,101 @@
+// chaosctl controller --dir DIR [--once]: the reconcile loop.
+import { Command, Option } from "commander";
+import { parseDuration } from "../../api/duration.js";
+import { UsageError } from "../../util/errors.js";
+import { createLogger } from "../../util/log.js";
+import { Controller } from "../../controller/controller.js";
+import { DockerEngine } from "../../engine/docker.js";
+import { DirectoryStore } from "../../store/directory/store.js";
+import { faultDrivers } from "../../faults/registry.js";
+import { observeGuards } from "../../faults/guard/observe.js";
+import type { FaultDriver, FaultKind } from "../../faults/driver.js";
+import type { CliContext } from "../output.js";
+
+export const DEFAULT_IMAGE = process.env.CHAOSCTL_IMAGE ?? "local/chaosctl:dev";
+
+const EXAMPLES = `
+Examples:
+  chaosctl controller --dir manifests/              # reconcile until SIGTERM / Ctrl-C
+  chaosctl controller --dir manifests/ --once       # one pass, then exit (e.g. from cron)
+  chaosctl controller --dir m/ --kill-switch-file /run/chaosctl/stop
+                                                     # while that file exists: revert all, start nothing
+
+The controller talks to the Docker engine in DOCKER_HOST (default /var/run/docker.sock), which
+must be a Swarm manager. Durative faults (pause, network) are enforced by guard containers from
+--image: they revert at expiry even if the controller is gone. Logs: pino JSON on stderr.`;
+
+interface Opts {
+  dir?: string;
+  store: string;
+  once?: boolean;
+  image: string;
+  killSwitchFile?: string;
+  maxDuration: string;
+  startingDeadline: string;
+  requireOptIn?: boolean;
+  instance: string;
+  logLevel: string;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command("controller")
+    .description("run the reconcile loop: apply and revert chaos, write status into the manifests")
+    .option("--dir <dir>", "directory store: a folder of ChaosSchedule YAML files (GitOps)")
+    .addOption(new Option("--store <kind>", "where manifests live").choices(["dir", "swarm"]).default("dir"))
+    .option("--once", "run a single reconcile pass and exit")
+    .option("--image <image>", "the chaosctl image used for guard and helper containers (never pulled)", DEFAULT_IMAGE)
+    .option("--kill-switch-file <path>", "while this file exists, revert everything and start nothing")
+    .option("--max-duration <duration>", "controller-wide cap on any fault's duration", "24h")
+    .option("--starting-deadline <duration>", "default deadline for a late run (spec.startingDeadline overrides)", "60s")
+    .option("--require-opt-in", "only target services/nodes labelled chaosctl.io/enabled=true")
+    .option("--instance <name>", "manage only injections labelled with this instance (several controllers on one cluster)", "default")
+    .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "fatal"]).default(process.env.CHAOSCTL_LOG_LEVEL ?? "info"))
+    .addHelpText("after", EXAMPLES)
+    .action(async (opts: Opts) => {
+      if (opts.store === "swarm") throw new UsageError("--store swarm is not available yet: use --dir DIR");
+      if (!opts.dir) throw new UsageError("controller needs --dir DIR (see chaosctl controller --help)");
+      const durations = { maxDuration: parseDurationOption("--max-duration", opts.maxDuration), startingDeadline: parseDurationOption("--starting-deadline", opts.startingDeadline) };
+      const logger = createLogger(opts.logLevel);
+      const engine = new DockerEngine();
+      const store = new DirectoryStore({ dir: opts.dir, logger });
+      const controller = new Controller({
+        store,
+        engine,
+        drivers: faultDrivers as ReadonlyMap<FaultKind, FaultDriver>,
+        instance: opts.instance,
+        observeInjections: observeGuards,
+        image: opts.image,
+        logger,
+        config: { maxDurationMs: durations.maxDuration, startingDeadlineMs: durations.startingDeadline, requireOptIn: !!opts.requireOptIn },
+        ...(opts.killSwitchFile ? { killSwitchFile: opts.killSwitchFile } : {}),
+      });
+      logger.info({ event: "start", dir: opts.dir, image: opts.image, once: !!opts.once }, "controller starting");
+      try {
+        if (opts.once) {
+          const r = await controller.pass();
+          logger.info({ event: "pass", actions: r.plan.actions.length }, "single pass done");
+          return;
+        }
+        const ctl = new AbortController();
+        const stop = (sig: string): void => {
+          logger.info({ event: "stop", signal: sig }, "stopping; active faults stay guarded until their expiry");
+          ctl.abort();
+        };
+        process.once("SIGTERM", () => stop("SIGTERM"));
+        process.once("SIGINT", () => stop("SIGINT"));
+        await controller.run(ctl.signal);
+      } finally {
+        await store.close();
+      }
+      ctx.exitCode = 0;
+    });
+}
+
+function parseDurationOption(flag: string, text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (e) {
+    throw new UsageError(`${flag}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
