@@ -192,13 +192,16 @@ function measureRecovery(r: RunRecord, input: StatusInput): void {
       if (now.getTime() - ended > input.recoveryTimeoutMs) Object.assign(r, { recovery: "TimedOut" });
       return;
     }
-    // Without a healthcheck Swarm's timestamp says when the last replacement started running;
-    // with one, Docker's health_status event time (else the first observation of it healthy).
-    const healthyAt = (t: (typeof ready)[number]): number => {
+    // When each task was back: without a healthcheck, Swarm's timestamp of its entering
+    // "running"; with one, Docker's health_status event time, else the first observation of it
+    // healthy for a task started after the fault. Tasks untouched by the fault count as `ended`.
+    const backAt = (t: (typeof ready)[number]): number => {
+      if (!svc.hasHealthcheck) return Date.parse(t.timestamp);
       const at = t.containerId ? snapshot.healthyAt?.[t.containerId] : undefined;
-      return at ? Date.parse(at) : snapshot.at.getTime();
+      if (at) return Date.parse(at);
+      return Date.parse(t.createdAt) > ended ? snapshot.at.getTime() : ended;
     };
-    const latest = svc.hasHealthcheck ? Math.max(...ready.map(healthyAt), ended) : Math.max(...ready.map((t) => Date.parse(t.timestamp)).filter((x) => Number.isFinite(x)), ended);
+    const latest = Math.max(ended, ...ready.map(backAt).filter((x) => Number.isFinite(x)));
     recoveredAt = Math.max(recoveredAt, Math.min(latest, snapshot.at.getTime()));
   }
   r.recovery = "Recovered";

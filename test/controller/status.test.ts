@@ -40,7 +40,7 @@ describe("deriveStatus", () => {
     const hweb = service("web", 2, { hasHealthcheck: true });
     const s1 = deriveStatus(input({ snapshot: snapshot([hweb]), events: [started("kill"), { type: "applied", run: "r1", results: [{ target, ok: true }] }] }));
     const snap = snapshot([hweb], { at: at(4) });
-    snap.tasks = snap.tasks.map((t) => (t.id === "web.1" ? { ...t, id: "web.1b", containerId: "c-new", timestamp: at(2).toISOString() } : t));
+    snap.tasks = snap.tasks.map((t) => (t.id === "web.1" ? { ...t, id: "web.1b", containerId: "c-new", createdAt: at(1).toISOString(), timestamp: at(2).toISOString() } : t));
     snap.containers = [{ id: "c-new", names: [], image: "x", labels: {}, state: "running", health: "starting", created: 0 }];
     expect(deriveStatus(input({ now: at(4), prev: s1, snapshot: snap })).history?.[0]?.recovery).toBe("Pending");
     snap.containers = [{ ...snap.containers[0]!, health: "healthy" }];
