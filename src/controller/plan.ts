@@ -46,7 +46,7 @@ export interface PlanInput {
   random: () => number;
 }
 
-export type RevertReason = "Expired" | "Suspended" | "Deleted" | "SpecChanged" | "Replaced" | "KillSwitch";
+export type RevertReason = "Expired" | "Suspended" | "Deleted" | "SpecChanged" | "Replaced" | "KillSwitch" | "GuardFailed";
 
 export interface StartRun {
   type: "start";
@@ -127,7 +127,12 @@ export function plan(input: PlanInput): Plan {
     actions.push({ type: "revert", handle, reason });
   };
 
-  // 1. Reverts: what is injected but no longer wanted.
+  // 1. Reverts: what is injected but no longer wanted, and what a dead guard left behind.
+  //    A guard that exited non-zero (crashed past its restarts, killed) may have left its fault
+  //    in place: the driver's recover reverts directly, whatever the owner wants.
+  for (const h of input.injections) {
+    if (!isActive(h) && h.guardExitCode !== undefined && h.guardExitCode !== 0) revert(h, "GuardFailed");
+  }
   for (const h of active) {
     const m = byKey.get(h.owner.schedule);
     if (config.killSwitch) revert(h, "KillSwitch");

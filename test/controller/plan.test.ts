@@ -147,6 +147,13 @@ describe("plan: schedules, concurrency and reverts", () => {
     expect(starts(p)).toEqual([]);
   });
 
+  it("a guard that died with an error is reverted directly, whoever owns it", () => {
+    const dead = guard("default/p", "r1", "web.1", { guardState: "exited", guardExitCode: 137, expires: new Date(T0.getTime() + 60_000) });
+    const done = guard("default/p", "r0", "web.2", { guardState: "exited", guardExitCode: 0 });
+    const m = manifest("p", { schedule: "@every 1h", selector: { services: ["web"] }, fault: { pause: {} }, duration: "5m" }, { status: { lastScheduleTime: T0.toISOString(), lastScheduleGeneration: 1 } });
+    expect(plan(input({ manifests: [m], injections: [dead, done] })).actions).toEqual([{ type: "revert", handle: dead, reason: "GuardFailed" }]);
+  });
+
   it("an invalid manifest keeps what it injected until expiry, and the guard's lateness is caught", () => {
     const h = guard("default/p", "r1", "web.1", { expires: new Date(T0.getTime() + 10_000) });
     const kept = plan(input({ invalidKeys: new Set(["default/p"]), injections: [h] }));
