@@ -14,9 +14,10 @@ source scripts/lib/common.sh
 SERVICE=chaosctl-demo-web
 CLI=(node dist/src/cli/main.js)
 
-step "a local Swarm and the images" bash scripts/swarm-up.sh
+# npm ci first: it builds dist/ (prepare), which the chaosctl image is made from.
 if [ ! -d node_modules ]; then step "npm ci" npm ci --no-audit --no-fund; fi
 step "build chaosctl" npm run --silent build
+step "a local Swarm and the images" bash scripts/swarm-up.sh
 
 svc_id=""
 ctl_pid=""
