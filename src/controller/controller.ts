@@ -127,6 +127,7 @@ export class Controller {
     for (const m of stored.manifests) {
       if (writes.has(m.key)) continue;
       const st = this.status(m, statusOf.get(m.key), events.get(m.key) ?? [], current, snapshot, p, after);
+      this.logTransitions(m.key, statusOf.get(m.key), st);
       const w = await store.writeStatus(m.key, m.manifest.metadata.generation ?? 1, st);
       writes.set(m.key, w);
       if (w === "written" || w === "unchanged") await this.collect(current.filter((h) => h.owner.schedule === m.key));
@@ -149,6 +150,20 @@ export class Controller {
       snapshot,
       recoveryTimeoutMs: this.o.recoveryTimeoutMs ?? 600_000,
     });
+  }
+
+  /** Runs that ended and services that healed since the stored status, for the log. */
+  private logTransitions(key: string, prev: ChaosScheduleStatus | undefined, next: ChaosScheduleStatus): void {
+    const before = new Map((prev?.history ?? []).map((r) => [r.run, r]));
+    for (const r of next.history ?? []) {
+      const b = before.get(r.run);
+      if (b?.result === "Running" && r.result !== "Running") {
+        this.o.logger.info({ event: "end", schedule: key, run: r.run, fault: r.fault, result: r.result, reason: r.reason }, `${r.fault} run ended`);
+      }
+      if (r.recovery === "Recovered" && b?.recovery !== "Recovered") {
+        this.o.logger.info({ event: "healed", schedule: key, run: r.run, services: r.services, recoverySeconds: r.recoverySeconds }, `healed in ${r.recoverySeconds}s`);
+      }
+    }
   }
 
   /** Remove guards that have exited once their outcome is recorded. */
