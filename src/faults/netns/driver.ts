@@ -9,7 +9,7 @@
 import type { Engine } from "../../engine/engine.js";
 import { ContainerNotFound, ContainerStateConflict } from "../../engine/errors.js";
 import type { FaultDriver, RecoverResult, Target } from "../driver.js";
-import { guardedDriver, type GuardedFault } from "../guard/driver.js";
+import { guardedDriver, type GuardedDriverOptions, type GuardedFault } from "../guard/driver.js";
 import { guardName } from "../guard/spec.js";
 import { requireContainer } from "../instant.js";
 import { revertInjection, type NetnsExec } from "./converge.js";
@@ -25,7 +25,8 @@ import { NetworkFaultError } from "./errors.js";
 
 const STOP_TIMEOUT_S = 15;
 
-export function netnsDriver<S>(fault: NetFaultKind, build: BuildInjection<S>): FaultDriver<S> {
+/** `opts`: the guard's apply bound etc.; a slow node (e.g. an emulated VM, scripts/vm) needs more than the default 10 s. */
+export function netnsDriver<S>(fault: NetFaultKind, build: BuildInjection<S>, opts: GuardedDriverOptions = {}): FaultDriver<S> {
   return {
     kind: fault,
     durative: true,
@@ -38,7 +39,7 @@ export function netnsDriver<S>(fault: NetFaultKind, build: BuildInjection<S>): F
         if (err instanceof NetworkFaultError) return { phase: "Failed", reason: err.reason, message: err.message };
         throw err;
       }
-      return guardedDriver<NetGuardSpec<S>>(guardedFault(fault, build, ctx.image)).apply(ctx, target, wrapSpec(owner, spec), owner);
+      return guardedDriver<NetGuardSpec<S>>(guardedFault(fault, build, ctx.image), opts).apply(ctx, target, wrapSpec(owner, spec), owner);
     },
 
     async recover(ctx, handle): Promise<RecoverResult> {
