@@ -9,7 +9,7 @@ import type { Logger } from "../util/log.js";
 import { formatProblem } from "../api/problems.js";
 import { plan, defaultPlanConfig, type PlanConfig, type Plan, type Action } from "./plan.js";
 import { deriveStatus, type RunEvent } from "./status.js";
-import { executeRevert, executeStart, type ExecuteDeps } from "./execute.js";
+import { executeExtend, executeReapply, executeRevert, executeStart, type ExecuteDeps } from "./execute.js";
 
 export interface ControllerOptions {
   store: Store;
@@ -94,7 +94,17 @@ export class Controller {
     for (const a of p.actions.filter((x): x is Extract<Action, { type: "revert" }> => x.type === "revert")) {
       const r = await executeRevert(a, deps, this.clock());
       if (r.ok) current = current.map((h) => (h === a.handle ? { ...h, guardState: "exited", guardExitCode: 0 } : h));
-      push(a.handle.owner.schedule, { type: "reverted", run: a.handle.owner.run, reason: a.reason, ok: r.ok, ...(r.message ? { message: r.message } : {}) });
+      push(a.handle.owner.schedule, { type: "reverted", run: a.handle.owner.run, reason: a.reason, ok: r.ok, ...(r.message ? { message: r.message } : {}), ...(a.handle.target.taskId ? { task: a.handle.target.taskId } : {}) });
+    }
+    // Network injections whose destinations moved: same owner and expiry, fresh addresses.
+    for (const a of p.actions) {
+      if (a.type !== "reapply") continue;
+      const r = await executeReapply(a, deps, this.clock());
+      // The new guard; or, when nothing was re-applied, the old one reverted (kept if its revert failed).
+      const after = r.handle ?? (r.reason === "RevertFailed" ? a.handle : { ...a.handle, guardState: "exited", guardExitCode: 0 });
+      current = current.map((h) => (h === a.handle ? after : h));
+      const { run, schedule } = a.handle.owner;
+      push(schedule, { type: "reapplied", run, ok: r.ok, ...(a.handle.target.taskId ? { task: a.handle.target.taskId } : {}), ...(r.reason ? { reason: r.reason } : {}), ...(r.message ? { message: r.message } : {}) });
     }
     for (const a of p.actions) {
       if (a.type !== "skip") continue;
@@ -120,6 +130,13 @@ export class Controller {
       const out = await executeStart(a, deps, this.clock());
       current = current.concat(out.handles);
       push(a.key, { type: "applied", run: a.run, results: out.results });
+    }
+    // Replacements join their active run (after the reverts that dropped the tasks they replace).
+    for (const a of p.actions) {
+      if (a.type !== "extend") continue;
+      const out = await executeExtend(a, deps, this.clock());
+      current = current.concat(out.handles);
+      for (const result of out.results) push(a.key, { type: "extended", run: a.run, replaces: a.replaces, result });
     }
 
     // Final status for every valid manifest; written only when it changed.

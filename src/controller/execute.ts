@@ -2,7 +2,7 @@
 import type { Engine } from "../engine/engine.js";
 import type { DriverContext, FaultDriver, FaultKind, InjectionHandle, Owner, Target } from "../faults/driver.js";
 import type { Logger } from "../util/log.js";
-import type { Revert, StartRun } from "./plan.js";
+import type { ExtendRun, Reapply, Revert, StartRun } from "./plan.js";
 import type { TargetResult } from "./status.js";
 
 export interface ExecuteDeps {
@@ -28,24 +28,56 @@ const errText = (e: unknown): string => (e instanceof Error ? e.message : String
 const errReason = (e: unknown): string => (e && typeof e === "object" && "code" in e && typeof e.code === "string" ? e.code : "Error");
 
 export async function executeStart(a: StartRun, deps: ExecuteDeps, now: Date): Promise<StartOutcome> {
-  const driver = deps.drivers.get(a.fault);
-  const owner: Owner = {
+  const expires = a.durationMs !== undefined ? new Date(now.getTime() + a.durationMs) : undefined;
+  const specs = a.targets.map((_, i) => (a.targetSpecs ? a.targetSpecs[i] : a.faultSpec));
+  return applyTargets({ ...a, owner: ownerOf(a, expires, deps) }, a.targets, specs, deps, now);
+}
+
+/** A replacement joins its run: same run id, same expiry. */
+export async function executeExtend(a: ExtendRun, deps: ExecuteDeps, now: Date): Promise<StartOutcome> {
+  return applyTargets({ ...a, owner: ownerOf(a, a.expires, deps) }, [a.target], [a.faultSpec], deps, now);
+}
+
+/**
+ * Re-apply an injection with a fresh spec, same owner (so the same names in the namespace and the
+ * same guard name): recover first (the old guard reverts and goes), then apply. A failed recover
+ * applies nothing: the old guard is kept as the record of what may still be injected.
+ */
+export async function executeReapply(a: Reapply, deps: ExecuteDeps, now: Date): Promise<{ ok: boolean; handle?: InjectionHandle; reason?: string; message?: string }> {
+  const h = a.handle;
+  const r = await executeRevert({ type: "revert", handle: h, reason: "DestinationsChanged" }, deps, now, "reapply");
+  if (!r.ok) return { ok: false, reason: "RevertFailed", ...(r.message ? { message: r.message } : {}) };
+  if (r.phase === "Gone") return { ok: false, reason: "TargetGone", message: "the target went away while its destinations were re-resolved" };
+  const out = await applyTargets({ key: h.owner.schedule, run: h.owner.run, fault: h.fault, owner: h.owner }, [h.target], [a.faultSpec], deps, now);
+  const res = out.results[0];
+  if (!res?.ok) return { ok: false, reason: res?.reason ?? "Failed", ...(res?.message ? { message: res.message } : {}) };
+  return out.handles[0] ? { ok: true, handle: out.handles[0] } : { ok: true };
+}
+
+function ownerOf(a: { key: string; generation: number; run: string }, expires: Date | undefined, deps: ExecuteDeps): Owner {
+  return {
     schedule: a.key,
     generation: a.generation,
     run: a.run,
-    ...(a.durationMs !== undefined ? { expires: new Date(now.getTime() + a.durationMs) } : {}),
+    ...(expires ? { expires } : {}),
     ...(deps.instance && deps.instance !== "default" ? { instance: deps.instance } : {}),
   };
+}
+
+/** One driver call per target, `limit` at once; `specs[i]` is what target i's driver gets. */
+async function applyTargets(a: { key: string; run: string; fault: StartRun["fault"]; owner: Owner }, targets: readonly Target[], specs: readonly unknown[], deps: ExecuteDeps, now: Date): Promise<StartOutcome> {
+  const driver = deps.drivers.get(a.fault);
+  const owner = a.owner;
   const ctx: DriverContext = { engine: deps.engine, image: deps.image, now };
   const handles: InjectionHandle[] = [];
-  const one = async (target: Target): Promise<TargetResult> => {
+  const one = async ([target, spec]: readonly [Target, unknown]): Promise<TargetResult> => {
     const log = { event: "apply", schedule: a.key, run: a.run, fault: a.fault, task: target.taskId, container: target.containerId, node: target.nodeHostname ?? target.nodeId };
     if (!driver) return fail(target, "FaultUnsupported", `no driver for fault ${a.fault}`, log);
     if (target.nodeId !== deps.selfNodeId && target.kind === "container") {
       return fail(target, "AgentUnavailable", `task runs on node ${target.nodeHostname ?? target.nodeId}, which this controller cannot reach without an agent`, log);
     }
     try {
-      const r = await driver.apply(ctx, target, a.faultSpec, owner);
+      const r = await driver.apply(ctx, target, spec, owner);
       if (r.phase === "Failed") return fail(target, r.reason, r.message, log);
       if (r.phase === "Injected") handles.push(r.handle);
       deps.logger.info({ ...log, result: r.phase }, `${a.fault} applied`);
@@ -58,13 +90,13 @@ export async function executeStart(a: StartRun, deps: ExecuteDeps, now: Date): P
     deps.logger.warn({ ...log, result: "Failed", reason, message }, `${a.fault} failed`);
     return { target, ok: false, reason, message };
   };
-  const results = await mapLimited(a.targets, deps.parallelism ?? 4, one);
+  const results = await mapLimited(targets.map((t, i) => [t, specs[i]] as const), deps.parallelism ?? 4, one);
   return { results, handles };
 }
 
-export async function executeRevert(a: Revert, deps: ExecuteDeps, now: Date): Promise<{ ok: boolean; message?: string }> {
+export async function executeRevert(a: Revert, deps: ExecuteDeps, now: Date, event = "revert"): Promise<{ ok: boolean; phase?: "Recovered" | "Gone"; message?: string }> {
   const h = a.handle;
-  const log = { event: "revert", schedule: h.owner.schedule, run: h.owner.run, fault: h.fault, task: h.target.taskId, container: h.target.containerId, node: h.target.nodeHostname ?? h.target.nodeId, reason: a.reason };
+  const log = { event, schedule: h.owner.schedule, run: h.owner.run, fault: h.fault, task: h.target.taskId, container: h.target.containerId, node: h.target.nodeHostname ?? h.target.nodeId, reason: a.reason };
   const driver = deps.drivers.get(h.fault);
   if (!driver) {
     deps.logger.error({ ...log, result: "Failed" }, "no driver to revert this fault");
@@ -77,7 +109,7 @@ export async function executeRevert(a: Revert, deps: ExecuteDeps, now: Date): Pr
       return { ok: false, message: r.message };
     }
     deps.logger.info({ ...log, result: r.phase }, `${h.fault} reverted`);
-    return { ok: true };
+    return { ok: true, phase: r.phase };
   } catch (e) {
     deps.logger.error({ ...log, result: "Failed", message: errText(e) }, "revert failed");
     return { ok: false, message: errText(e) };

@@ -8,6 +8,7 @@ import { parseDuration } from "../api/duration.js";
 import { dueRun } from "./schedule.js";
 import { candidates, countForMode, pick, type SelectorSpec } from "./select.js";
 import { maxUnavailableFor, desiredTasks, runningTasks, UnavailabilityLedger } from "./safety.js";
+import { MIN_REST_MS, NETWORK_FAULTS, replacementsOf, reresolve, resolveTargets, targetGone } from "./network.js";
 
 export const DURATIVE: ReadonlySet<FaultKind> = new Set<FaultKind>(["pause", "netem", "network", "node"]);
 
@@ -32,7 +33,7 @@ export const defaultPlanConfig: PlanConfig = {
   requireOptIn: false,
   killSwitch: false,
   guardGraceMs: 5_000,
-  supportedFaults: new Set<FaultKind>(["kill", "stop", "restart", "pause"]),
+  supportedFaults: new Set<FaultKind>(["kill", "stop", "restart", "pause", "netem", "network"]),
 };
 
 export interface PlanInput {
@@ -46,7 +47,8 @@ export interface PlanInput {
   random: () => number;
 }
 
-export type RevertReason = "Expired" | "Suspended" | "Deleted" | "SpecChanged" | "Replaced" | "KillSwitch" | "GuardFailed";
+/** TargetGone: the target task is over; its namespace or container went with it, nothing to undo. */
+export type RevertReason = "Expired" | "Suspended" | "Deleted" | "SpecChanged" | "Replaced" | "KillSwitch" | "GuardFailed" | "TargetGone" | "DestinationsChanged";
 
 export interface StartRun {
   type: "start";
@@ -57,6 +59,8 @@ export interface StartRun {
   fault: FaultKind;
   faultSpec: unknown;
   targets: Target[];
+  /** Network faults: the spec resolved for each target (same order as targets), for its driver. */
+  targetSpecs?: unknown[];
   services: string[];
   durationMs?: number;
   /** Targets dropped by the never-all-tasks rule, for the record. */
@@ -80,7 +84,31 @@ export interface Revert {
   reason: RevertReason;
 }
 
-export type Action = StartRun | SkipRun | Revert;
+/** A task Swarm started in place of a target of an active mode-all run: injected for the rest of it. */
+export interface ExtendRun {
+  type: "extend";
+  key: string;
+  generation: number;
+  run: string;
+  fault: FaultKind;
+  /** The run's own expiry (taken from the replaced target's injection). */
+  expires: Date;
+  target: Target;
+  /** The spec for this target (resolved for network faults). */
+  faultSpec: unknown;
+  /** Task id of the run's target it replaces. */
+  replaces: string;
+}
+
+/** Destinations of an active network injection moved: revert and apply again, same owner and expiry. */
+export interface Reapply {
+  type: "reapply";
+  handle: InjectionHandle;
+  /** The freshly resolved spec for the handle's target. */
+  faultSpec: unknown;
+}
+
+export type Action = StartRun | SkipRun | Revert | ExtendRun | Reapply;
 
 export interface SchedulePlan {
   /** Next nominal run time, written to status.nextScheduleTime. */
@@ -149,6 +177,9 @@ export function plan(input: PlanInput): Plan {
     }
   }
 
+  // 1b. Active runs: targets that are gone, their replacements (mode all), moved destinations.
+  convergeActive(input, active.filter((h) => !reverted.has(h)), ledger, actions, revert);
+
   // 2. Runs: what is due now.
   for (const m of [...input.manifests].sort((a, b) => a.key.localeCompare(b.key))) {
     const spec = m.manifest.spec;
@@ -201,6 +232,17 @@ export function plan(input: PlanInput): Plan {
       skip(chosen.reason, chosen.message);
       continue;
     }
+    let targetSpecs: unknown[] | undefined;
+    let note = chosen.note;
+    if (NETWORK_FAULTS.has(fault)) {
+      const r = resolveTargets(fault, (spec.fault as Record<string, unknown>)[fault] ?? {}, chosen.targets, snapshot);
+      if ("error" in r) {
+        skip("InvalidSpec", r.error);
+        continue;
+      }
+      targetSpecs = r.specs;
+      note = [note, r.note].filter(Boolean).join("; ") || undefined;
+    }
     ledger.commit(chosen.targets);
     const durationMs = DURATIVE.has(fault) && spec.duration ? Math.min(parseDuration(spec.duration), config.maxDurationMs) : undefined;
     actions.push({
@@ -212,13 +254,73 @@ export function plan(input: PlanInput): Plan {
       fault,
       faultSpec: (spec.fault as Record<string, unknown>)[fault] ?? {},
       targets: chosen.targets,
+      ...(targetSpecs ? { targetSpecs } : {}),
       services: [...new Set(chosen.targets.map((t) => t.serviceName).filter((s): s is string => !!s))].sort(),
       ...(durationMs !== undefined ? { durationMs } : {}),
-      ...(chosen.note ? { note: chosen.note } : {}),
+      ...(note ? { note } : {}),
     });
     if (durationMs !== undefined) wake(now.getTime() + durationMs + 50);
   }
   return { actions, schedules, ...(wakeAt !== undefined ? { wakeAt: new Date(wakeAt) } : {}) };
+}
+
+/**
+ * What an active run needs besides its reverts (issue 4 §7):
+ * - a target whose task is over is reverted as TargetGone (nothing to undo, recorded once) and,
+ *   in the other modes, not replaced;
+ * - mode all, network faults: the task Swarm starts in the same slot (node, for global services)
+ *   is injected for the rest of the run, and only then is the gone target's injection dropped
+ *   (it carries the run's expiry until a replacement exists);
+ * - network faults whose destination tasks moved are re-applied with the fresh addresses.
+ */
+function convergeActive(input: PlanInput, active: readonly InjectionHandle[], ledger: UnavailabilityLedger, actions: Action[], revert: (h: InjectionHandle, r: RevertReason) => void): void {
+  const { now, snapshot } = input;
+  const byKey = new Map(input.manifests.map((m) => [m.key, m]));
+  const tasks = new Map(snapshot.tasks.map((t) => [t.id, t]));
+  const services = new Map(snapshot.services.map((s) => [s.id, s]));
+  const planned = new Set<string>();
+  for (const h of active) {
+    const m = byKey.get(h.owner.schedule);
+    if (!m) continue; // an invalid manifest: its guards finish on their own
+    const spec = m.manifest.spec;
+    const faultSpec = (spec.fault as Record<string, unknown>)[h.fault] ?? {};
+    const left = (h.owner.expires?.getTime() ?? Infinity) - now.getTime();
+    const network = NETWORK_FAULTS.has(h.fault);
+    if (!targetGone(h, tasks)) {
+      if (!network || left < MIN_REST_MS) continue;
+      const fresh = reresolve(h, faultSpec, snapshot);
+      if (fresh !== undefined) actions.push({ type: "reapply", handle: h, faultSpec: fresh });
+      continue;
+    }
+    const sel = spec.selector as SelectorSpec;
+    if (!network || (sel.mode ?? "one") !== "all") {
+      revert(h, "TargetGone");
+      continue;
+    }
+    const old = h.target.taskId ? tasks.get(h.target.taskId) : undefined;
+    if (!old || !h.owner.expires || left < MIN_REST_MS) continue; // held: its guard ends with the run
+    // Every task this run has ever targeted: its guards (any state) and its record.
+    const record = m.status?.history?.find((r) => r.run === h.owner.run);
+    const mine = new Set([...(record?.tasks ?? []), ...input.injections.filter((x) => x.owner.schedule === h.owner.schedule && x.owner.run === h.owner.run).map((x) => x.target.taskId ?? "")]);
+    const eligible = new Map([...candidates(sel, snapshot, { requireOptIn: input.config.requireOptIn }).byService.values()].flat().map((t) => [t.taskId ?? "", t]));
+    const next = replacementsOf(old, snapshot, mine).find((t) => eligible.has(t.id) && !planned.has(t.id) && !ledger.isFaulted(t.serviceId, t.id));
+    const target = next ? eligible.get(next.id) : undefined;
+    if (!target) continue; // Swarm has not started it yet
+    const svc = services.get(old.serviceId);
+    const safety = (spec.safety ?? {}) as { maxUnavailable?: number | string; allowAll?: boolean };
+    if (!safety.allowAll && runningTasks(old.serviceId, snapshot) - 1 - ledger.faultedRunning(old.serviceId) < 1) continue;
+    const max = svc ? maxUnavailableFor(safety.maxUnavailable, desiredTasks(svc, snapshot)) : undefined;
+    if (svc && max !== undefined && ledger.unavailable(svc) + 1 > max) continue;
+    const resolved = resolveTargets(h.fault, faultSpec, [target], snapshot);
+    if ("error" in resolved) continue; // cannot happen for a spec that started this run
+    planned.add(target.taskId ?? "");
+    ledger.commit([target]);
+    revert(h, "TargetGone");
+    actions.push({
+      type: "extend", key: m.key, generation: h.owner.generation, run: h.owner.run, fault: h.fault,
+      expires: h.owner.expires, target, faultSpec: resolved.specs[0], replaces: old.id,
+    });
+  }
 }
 
 type Chosen = { targets: Target[]; note?: string } | { reason: string; message: string };

@@ -11,7 +11,11 @@ export type RunEvent =
   | { type: "skipped"; run: string; generation: number; fault: FaultKind; scheduledAt: Date; reason: string; message: string }
   | { type: "started"; run: string; generation: number; fault: FaultKind; scheduledAt: Date; targets: Target[]; services: string[]; note?: string }
   | { type: "applied"; run: string; results: TargetResult[] }
-  | { type: "reverted"; run: string; reason: string; ok: boolean; message?: string };
+  | { type: "reverted"; run: string; reason: string; ok: boolean; message?: string; task?: string }
+  /** A replacement task joined an active run (mode all). */
+  | { type: "extended"; run: string; replaces: string; result: TargetResult }
+  /** An injection's destinations moved and it was applied again. */
+  | { type: "reapplied"; run: string; task?: string; ok: boolean; reason?: string; message?: string };
 
 export interface TargetResult {
   target: Target;
@@ -81,7 +85,21 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
       }
     } else if (e.type === "reverted") {
       const r = find(e.run);
-      if (r) r.message = [r.message, e.ok ? `reverted: ${e.reason}` : `revert failed (${e.reason}): ${e.message ?? ""}`].filter(Boolean).join("; ");
+      const what = e.reason === "TargetGone" ? `target task ${e.task ?? "?"} gone: nothing to revert` : `reverted: ${e.reason}`;
+      if (r) r.message = [r.message, e.ok ? what : `revert failed (${e.reason}): ${e.message ?? ""}`].filter(Boolean).join("; ");
+    } else if (e.type === "extended") {
+      const r = find(e.run);
+      if (!r) continue;
+      const task = e.result.target.taskId ?? e.result.target.containerId ?? "?";
+      r.targets = (r.targets ?? 0) + 1;
+      // Listed even when its apply failed, so it is tried once only.
+      if (e.result.target.taskId && !r.tasks?.includes(task)) r.tasks = [...(r.tasks ?? []), task];
+      const what = e.result.ok ? "injected for the rest of the run" : `not injected: ${e.result.reason ?? "Failed"}${e.result.message ? ` (${e.result.message})` : ""}`;
+      r.message = [r.message, `task ${task} replaced ${e.replaces}: ${what}`].filter(Boolean).join("; ");
+    } else if (e.type === "reapplied") {
+      const r = find(e.run);
+      const what = e.ok ? "destinations moved: re-applied" : `destinations moved: re-apply failed: ${e.reason ?? "Failed"}${e.message ? ` (${e.message})` : ""}`;
+      if (r) r.message = [r.message, `task ${e.task ?? "?"} ${what}`].filter(Boolean).join("; ");
     }
   }
 
@@ -118,7 +136,12 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
   const drop = new Set(settled.slice(0, Math.max(0, settled.length - limit)));
   history = history.filter((r) => !drop.has(r));
 
-  const active: ActiveInjection[] = mine.filter(guardActive).map(toActive).sort((a, b) => (a.since ?? "").localeCompare(b.since ?? "") || (a.task ?? "").localeCompare(b.task ?? ""));
+  const taskById = new Map(input.snapshot.tasks.map((t) => [t.id, t]));
+  const gone = (h: InjectionHandle): boolean => {
+    const t = h.target.taskId ? taskById.get(h.target.taskId) : undefined;
+    return !!h.target.taskId && !(t && isRunningTask(t));
+  };
+  const active: ActiveInjection[] = mine.filter(guardActive).map((h) => toActive(h, gone(h))).sort((a, b) => (a.since ?? "").localeCompare(b.since ?? "") || (a.task ?? "").localeCompare(b.task ?? ""));
   const last = history[history.length - 1];
   const phase = derivePhase(manifest, active.length > 0 || history.some((r) => r.result === "Running"), last, lastScheduleGeneration, input.next);
   const ready: Condition = { type: "Ready", status: "True", reason: "Reconciled", message: "spec observed and reconciled" };
@@ -135,7 +158,8 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
   return status;
 }
 
-function toActive(h: InjectionHandle): ActiveInjection {
+/** `gone`: its task is over (a mode-all run holds it until Swarm starts the replacement). */
+function toActive(h: InjectionHandle, gone: boolean): ActiveInjection {
   return {
     run: h.owner.run,
     fault: h.fault,
@@ -145,6 +169,7 @@ function toActive(h: InjectionHandle): ActiveInjection {
     node: h.target.nodeHostname ?? h.target.nodeId,
     ...(h.since ? { since: h.since.toISOString() } : {}),
     ...(h.owner.expires ? { until: h.owner.expires.toISOString() } : {}),
+    ...(gone ? { state: "TargetGone" } : {}),
   };
 }
 

@@ -5,10 +5,14 @@ import { killDriver } from "./kill/driver.js";
 import { stopDriver } from "./stop/driver.js";
 import { restartDriver } from "./restart/driver.js";
 import { pauseDriver } from "./pause/driver.js";
+import { netemDriver } from "./netem/driver.js";
+import { networkDriver } from "./network/driver.js";
 
 export const faultDrivers: ReadonlyMap<FaultKind, FaultDriver<unknown>> = new Map<FaultKind, FaultDriver<unknown>>([
   ["kill", killDriver],
   ["stop", stopDriver],
   ["restart", restartDriver],
   ["pause", pauseDriver],
+  ["netem", netemDriver],
+  ["network", networkDriver],
 ]);
