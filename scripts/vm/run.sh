@@ -12,7 +12,7 @@
 #        init, and results/ (exit code, suite log) which the host reads back with debugfs
 #   vdc  /var/lib/docker with the test images preloaded (scripts/vm/docker-disk.sh), cached
 #        by image ids, copy-on-write like vda
-# Bounds: CHAOSCTL_VM_TIMEOUT (900 s, the whole VM), CHAOSCTL_VM_BOOT_TIMEOUT (180 s, to the
+# Bounds: CHAOSCTL_VM_TIMEOUT (1200 s, the whole VM), CHAOSCTL_VM_BOOT_TIMEOUT (180 s, to the
 # guest init), CHAOSCTL_VM_SETUP_TIMEOUT (300 s, init to the suite's start). Exit codes: the
 # suite's; 2 bad usage; 124 the lane hit its bound; 125 the VM failed to boot or set up.
 # Env: CHAOSCTL_VM_MEM (2560 MB), CHAOSCTL_VM_CPUS (2), CHAOSCTL_VM_ARTIFACTS (a directory
@@ -21,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/common.sh
 
-: "${CHAOSCTL_VM_TIMEOUT:=900}"
+: "${CHAOSCTL_VM_TIMEOUT:=1200}"
 : "${CHAOSCTL_VM_BOOT_TIMEOUT:=180}"
 : "${CHAOSCTL_VM_SETUP_TIMEOUT:=300}"
 : "${CHAOSCTL_VM_MEM:=2560}"
@@ -140,8 +140,8 @@ boot_and_run() {
     </dev/null >"$TMP/qemu.out" 2>&1 &
   QEMU_PID=$!
   t_start=$(now_ms)
-  # The console, live, with markers shown as timed phase lines.
-  tail -n +1 -F "$TMP/console.log" 2>/dev/null | while IFS= read -r line; do
+  # The console, live, with markers shown as timed phase lines (tail ends with QEMU).
+  tail -n +1 -F --pid="$QEMU_PID" "$TMP/console.log" 2>/dev/null | while IFS= read -r line; do
     line=${line%$'\r'}
     case $line in
       "@@chaosctl-vm $NONCE "*) rest=${line#"@@chaosctl-vm $NONCE "}; printf '[vm %ss] %s\n' "$(uptime_of "$line")" "${rest% up=*}" ;;
@@ -167,7 +167,8 @@ boot_and_run() {
   wait "$QEMU_PID" && QEMU_RC=0 || QEMU_RC=$?
   QEMU_PID=""
   VM_WALL_S=$(secs_since "$t_start")
-  sleep 0.3 # let the console reader print the last lines
+  # The reader prints the last lines and ends with tail (about 1 s after QEMU); bounded anyway.
+  for _ in $(seq 1 30); do kill -0 "$TAIL_PID" 2>/dev/null || break; sleep 0.1; done
   kill "$TAIL_PID" 2>/dev/null || true; TAIL_PID=""
   LAST_PHASE=$phase
 }
