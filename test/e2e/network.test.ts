@@ -185,6 +185,8 @@ describe("network faults through the controller", () => {
     await waitFor(async () => (await w.history("part.yaml"))[0]?.result === "Succeeded", { timeoutMs: Math.max(0, until - Date.now()) + 20_000, what: "run Succeeded" });
     expect((await ping(b2, aIp, 3, 0.2)).received).toBe(3);
     expect((await ping(aC!, b2Ip, 3, 0.2)).received).toBe(3);
+    // Re-applied once for the one move, never flapping pass after pass.
+    expect((await w.history("part.yaml"))[0]?.message?.match(/re-applied/g)).toHaveLength(1);
     await expectNothingLeft(w, [a, b]);
   }, 150_000);
 
@@ -227,6 +229,25 @@ describe("network faults through the controller", () => {
     expect(await owned(replacementNs)).toEqual(CLEAN);
     await expectNothingLeft(w, [svc]);
   }, 150_000);
+
+  it("mode one: a target killed mid-run is recorded TargetGone and its replacement is not injected", async () => {
+    const svc = await service(2);
+    const w = await ws();
+    await w.write("one.yaml", manifest("one", `duration: 40s\nselector: {services: [${svc.name}]}\nfault: {network: {loss: {probability: 0.3}}}`));
+    controller(w);
+    const active = await waitFor(async () => (await w.status("one.yaml"))?.active?.[0], { timeoutMs: 20_000, what: "injected" });
+    const victim = await fullId(active.container ?? "");
+    const before = await containersOf(svc);
+    await dockerOk(["kill", victim]);
+    const replacement = await waitFor(async () => (await containersOf(svc)).find((c) => !before.includes(c)), { timeoutMs: 30_000, what: "Swarm's replacement" });
+    const run = await waitFor(async () => (await w.history("one.yaml")).find((r) => r.result === "Succeeded"), { timeoutMs: 20_000, what: "the run ended with its target" });
+    expect(run.message).toBe(`target task ${active.task} gone: nothing to revert`);
+    expect(run).toMatchObject({ targets: 1, tasks: [active.task] });
+    await sleep(3_000); // passes that could have injected it
+    expect(await owned(await nsExec(replacement))).toEqual(CLEAN);
+    expect((await w.status("one.yaml"))?.active).toEqual([]);
+    await expectNothingLeft(w, [svc]);
+  }, 120_000);
 
   it("netem on this kernel: the run fails with KernelUnsupported naming sch_netem, nothing left, no retry", async () => {
     const svc = await service(2);
