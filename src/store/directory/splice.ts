@@ -26,11 +26,7 @@ class Unplaceable extends Error {}
 
 /** The text with `update` placed into `doc` (a document parsed from exactly `text`). */
 export function spliceStatus(text: string, doc: Document, update: StatusUpdate): SpliceResult {
-  if (text.charCodeAt(0) === 0xfeff) return { ok: false, reason: "the text must be the one parsed, without its BOM" };
-  try {
-    const ctx: Ctx = { text, eol: text.includes("\r\n") ? "\r\n" : "\n", version: doc.directives?.yaml.version ?? "1.2" };
-    const root = doc.contents;
-    if (!isMap(root)) throw new Unplaceable("the document is not a mapping");
+  return splice(text, doc, (ctx, root) => {
     const metaPair = findPair(root, "metadata");
     if (!metaPair || !isMap(metaPair.value)) throw new Unplaceable("metadata is not a mapping");
     const meta = metaPair.value;
@@ -48,7 +44,25 @@ export function spliceStatus(text: string, doc: Document, update: StatusUpdate):
     edits.push(...setInMap(ctx, meta, metaEntries));
     // Status edits come last so that, at an equal offset, metadata lines stay before status.
     edits.push(...setInMap(ctx, root, [["status", update.status]]));
-    return { ok: true, text: applyEdits(text, edits) };
+    return edits;
+  });
+}
+
+/**
+ * The text with only `status` (plain JSON data) replaced in `doc`: metadata is left alone, so
+ * this works on a document that is not (or no longer) a valid manifest (reportInvalid).
+ */
+export function spliceStatusOnly(text: string, doc: Document, status: unknown): SpliceResult {
+  return splice(text, doc, (ctx, root) => setInMap(ctx, root, [["status", status]]));
+}
+
+function splice(text: string, doc: Document, editsOf: (ctx: Ctx, root: YAMLMap) => Edit[]): SpliceResult {
+  if (text.charCodeAt(0) === 0xfeff) return { ok: false, reason: "the text must be the one parsed, without its BOM" };
+  try {
+    const ctx: Ctx = { text, eol: text.includes("\r\n") ? "\r\n" : "\n", version: doc.directives?.yaml.version ?? "1.2" };
+    const root = doc.contents;
+    if (!isMap(root)) throw new Unplaceable("the document is not a mapping");
+    return { ok: true, text: applyEdits(text, editsOf(ctx, root)) };
   } catch (err) {
     if (err instanceof Unplaceable) return { ok: false, reason: err.message };
     throw err;

@@ -8,6 +8,8 @@
 //     with the base (changed: start over from 1), rename over it, fsync the folder;
 //  4. the original stays open across the rename: bytes written into it in place during the
 //     window are read back afterwards and restored on top of our write (then status re-applied).
+// reportInvalid follows the same protocol with another plan: only the `status:` block of an
+// invalid (but parsable, uniquely named) document changes, metadata included stays as it is.
 // Remaining window: a writer that *renames* a new file over ours between the last compare in 3
 // and our rename (a few system calls, well under a millisecond) is overwritten and its edit lost;
 // so is an in-place write landing after the read-back in 4. Linux renameat2(RENAME_EXCHANGE)
@@ -25,8 +27,9 @@ import { isNotFound, replaceIfUnchanged, tempFileOwner, type ReplaceHooks } from
 import { sameJson, specHash, toPlainJson } from "./canonical.js";
 import { currentGeneration, SPEC_HASH_ANNOTATION, type GenerationMemo } from "./generation.js";
 import { scanDir, type ScanProblem } from "./scan.js";
-import { spliceStatus } from "./splice.js";
-import { verifySplice } from "./verify.js";
+import { invalidStatus } from "./invalid.js";
+import { spliceStatus, spliceStatusOnly } from "./splice.js";
+import { verifySplice, verifyStatusOnly } from "./verify.js";
 import { DirWatcher } from "./watch.js";
 
 export { DirectoryMissingError } from "./scan.js";
@@ -60,6 +63,8 @@ interface FileState {
 }
 
 type Plan = { result: Exclude<WriteResult, "written"> } | { bytes: Buffer; state: FileState };
+/** Plans a write on top of the file's current bytes. */
+type Planner = (bytes: Buffer) => Plan;
 
 export class DirectoryStore implements Store {
   readonly kind = "dir" as const;
@@ -74,6 +79,10 @@ export class DirectoryStore implements Store {
   /** Valid keys of the last list(), to their file's shown path. */
   private index = new Map<string, string>();
   private invalidKeys = new Set<string>();
+  /** Invalid (not duplicate) keys of the last list(), to their file's shown path. */
+  private invalidIndex = new Map<string, string>();
+  /** Keys defined more than once in the last list(): never written by reportInvalid. */
+  private duplicateKeys = new Set<string>();
   private listed = false;
   /** Generations handed out, so they only ever rise while we run (generation.ts). */
   private readonly memo = new Map<string, GenerationMemo>();
@@ -104,6 +113,8 @@ export class DirectoryStore implements Store {
     const duplicates = duplicatesByDocument(documents);
     const index = new Map<string, string>();
     const invalidKeys = new Set<string>();
+    const invalidIndex = new Map<string, string>();
+    const duplicateKeys = new Set<string>();
     for (const s of states) {
       if (s.result.problems.length > 0) snapshot.invalid.push(fileInvalid(s.path, s.result.problems));
       for (const d of s.result.documents) {
@@ -125,6 +136,8 @@ export class DirectoryStore implements Store {
           if (d.key !== undefined) {
             invalid.key = d.key;
             invalidKeys.add(d.key);
+            if (dup) duplicateKeys.add(d.key);
+            else invalidIndex.set(d.key, s.path);
           }
           snapshot.invalid.push(invalid);
         }
@@ -134,6 +147,8 @@ export class DirectoryStore implements Store {
     this.files = new Map(states.map((s) => [s.path, s]));
     this.index = index;
     this.invalidKeys = invalidKeys;
+    this.invalidIndex = invalidIndex;
+    this.duplicateKeys = duplicateKeys;
     this.echoes.clear();
     this.listed = true;
     return snapshot;
@@ -163,7 +178,20 @@ export class DirectoryStore implements Store {
     const path = this.index.get(key);
     const state = path === undefined ? undefined : this.files.get(path);
     if (path === undefined || !state) return "gone";
-    return this.locked(state.real, () => this.writeLocked(key, generation, toPlainJson(status), path, state.real));
+    const plain = toPlainJson(status);
+    const real = state.real;
+    return this.locked(real, () => this.writeLocked(path, real, key, (bytes) => this.plan(path, real, bytes, key, generation, plain)));
+  }
+
+  async reportInvalid(key: string, message: string, now: Date): Promise<WriteResult> {
+    if (!this.listed) await this.list();
+    // Which of two definitions is meant cannot be told: neither is written.
+    if (this.duplicateKeys.has(key)) return "invalid";
+    const path = this.invalidIndex.get(key) ?? this.index.get(key);
+    const state = path === undefined ? undefined : this.files.get(path);
+    if (path === undefined || !state) return "gone";
+    const real = state.real;
+    return this.locked(real, () => this.writeLocked(path, real, key, (bytes) => this.planInvalid(path, real, bytes, key, message, now)));
   }
 
   async close(): Promise<void> {
@@ -174,7 +202,7 @@ export class DirectoryStore implements Store {
 
   // ---- writing ------------------------------------------------------------------------------
 
-  private async writeLocked(key: string, generation: number, status: unknown, path: string, real: string): Promise<WriteResult> {
+  private async writeLocked(path: string, real: string, key: string, planner: Planner): Promise<WriteResult> {
     const listedBytes = this.files.get(path)?.bytes;
     /** Set after a write that swallowed someone's in-place edit: their bytes, our bytes. */
     let rescue: { base: Buffer; expected: Buffer } | undefined;
@@ -188,7 +216,7 @@ export class DirectoryStore implements Store {
         base = read;
       }
       const expected = rescue?.expected ?? base;
-      const plan = this.plan(path, real, base, key, generation, status);
+      const plan = planner(base);
       if ("result" in plan && !rescue) return plan.result;
       // In a rescue the user's bytes go back even when status cannot be placed on them.
       const content = "bytes" in plan ? plan.bytes : base;
@@ -246,6 +274,42 @@ export class DirectoryStore implements Store {
       return { result: "invalid" };
     }
     return { bytes: next.bytes, state: next };
+  }
+
+  /** reportInvalid's plan on top of `bytes`: the InvalidSpec condition, or why nothing. */
+  private planInvalid(path: string, real: string, bytes: Buffer, key: string, message: string, now: Date): Plan {
+    const state = this.stateOf(path, real, bytes);
+    if (state.text === undefined || state.result.problems.length > 0) return { result: "invalid" };
+    // A YAML error anywhere (a duplicate mapping key included): the re-parse check cannot vouch for the file.
+    if (state.result.documents.some((d) => d.doc.errors.length > 0)) return { result: "invalid" };
+    const docs = state.result.documents.filter((d) => d.key === key);
+    if (docs.length === 0) return { result: "gone" };
+    const doc = docs[0];
+    if (docs.length > 1 || !doc) return { result: "invalid" };
+    // Valid now (the user fixed it meanwhile): the normal status write's business.
+    if (doc.manifest) return { result: "conflict" };
+    const read = statusOf(doc, this.loadOpts.maxAliasCount ?? LOAD_DEFAULTS.maxAliasCount);
+    if (!read.ok) return { result: "invalid" };
+    const current = read.status;
+    const next = invalidStatus(current, message, now);
+    if (!next.ok) {
+      this.logger.warn({ file: path, key, reason: next.reason }, "cannot mark an invalid manifest in its status; not written");
+      return { result: "invalid" };
+    }
+    if (sameJson(current ?? null, next.status)) return { result: "unchanged" };
+    const spliced = spliceStatusOnly(state.text, doc.doc, next.status);
+    if (!spliced.ok) {
+      this.logger.error({ file: path, key, reason: spliced.reason }, "cannot place status in this document without touching other text; not written");
+      return { result: "invalid" };
+    }
+    const out = Buffer.from(spliced.text, "utf8");
+    const after = this.stateOf(path, real, hasBom(bytes) ? Buffer.concat([BOM, out]) : out);
+    const problem = verifyStatusOnly(state.result, after.result, doc.index, next.status);
+    if (problem) {
+      this.logger.error({ file: path, key, problem }, "status write would change more than status; not written");
+      return { result: "invalid" };
+    }
+    return { bytes: after.bytes, state: after };
   }
 
   /**
@@ -369,6 +433,17 @@ function fileInvalid(file: string, problems: Problem[]): InvalidManifest {
 
 function scanProblem(p: ScanProblem): Problem {
   return { file: p.path, line: 0, column: 0, path: "", message: p.message, rule: p.rule };
+}
+
+/** A document's status as parsed; not ok when the document does not render (never overwrite blind). */
+function statusOf(doc: LoadedDocument, maxAliasCount: number): { ok: true; status: unknown } | { ok: false } {
+  try {
+    const data: unknown = doc.doc.toJS({ maxAliasCount });
+    if (data === null || typeof data !== "object" || Array.isArray(data)) return { ok: false };
+    return { ok: true, status: (data as Record<string, unknown>).status };
+  } catch {
+    return { ok: false };
+  }
 }
 
 function hasBom(bytes: Buffer): boolean {

@@ -25,24 +25,61 @@ export function verifySplice(before: LoadResult, after: LoadResult, index: numbe
     if (a.manifest.metadata.generation !== update.generation) return "metadata.generation is not the new one";
     if (a.manifest.metadata.annotations?.[SPEC_HASH_ANNOTATION] !== update.specHash) return "the spec-hash annotation is not the new one";
     if (!sameJson(a.manifest.status, update.status)) return "status is not the new one";
-    if (dataOf(a.doc, true) !== dataOf(b.doc, true)) return "the target document changed outside status and store metadata";
+    if (dataOf(a.doc, "store") !== dataOf(b.doc, "store")) return "the target document changed outside status and store metadata";
   }
   return undefined;
 }
 
-/** Canonical JSON of a document's data, optionally without the fields a status write owns. */
-function dataOf(doc: Document, withoutStoreFields = false): string {
+/**
+ * Undefined when `after` is `before` with only the status of document `index` replaced by
+ * `status` (plain JSON data), else why not. For a document that is not a valid manifest: its
+ * metadata (generation, spec-hash annotation) must not move either, and it may stay invalid,
+ * but no document may have a YAML error.
+ */
+export function verifyStatusOnly(before: LoadResult, after: LoadResult, index: number, status: unknown): string | undefined {
+  if (after.problems.length > 0) return `the result does not load: ${after.problems[0]?.message ?? ""}`;
+  if (after.documents.length !== before.documents.length) return "the number of documents changed";
+  for (let i = 0; i < before.documents.length; i++) {
+    const b = before.documents[i];
+    const a = after.documents[i];
+    if (!a || !b || a.index !== b.index) return "the documents moved";
+    if (a.doc.errors.length > 0) return `document ${a.index} does not parse: ${a.doc.errors[0]?.message ?? ""}`;
+    if (b.index !== index) {
+      if (dataOf(a.doc) !== dataOf(b.doc)) return `document ${b.index} changed`;
+      continue;
+    }
+    if (a.key === undefined || a.key !== b.key) return "the target document's name changed";
+    if (canonicalJson(statusOf(a.doc)) !== canonicalJson(status)) return "status is not the new one";
+    if (dataOf(a.doc, "status") !== dataOf(b.doc, "status")) return "the target document changed outside status";
+  }
+  return undefined;
+}
+
+function statusOf(doc: Document): unknown {
+  try {
+    const data: unknown = doc.toJS({ maxAliasCount: LOAD_DEFAULTS.maxAliasCount });
+    return data && typeof data === "object" ? (data as Record<string, unknown>).status : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Canonical JSON of a document's data, optionally without the fields a status write owns
+ * ("store": status, generation, spec-hash annotation) or without status alone.
+ */
+function dataOf(doc: Document, without: false | "store" | "status" = false): string {
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: LOAD_DEFAULTS.maxAliasCount });
   } catch {
     return "unrenderable:" + String(doc);
   }
-  if (withoutStoreFields && data && typeof data === "object") {
+  if (without && data && typeof data === "object") {
     const d = { ...(data as Record<string, unknown>) };
     delete d.status;
     const meta = d.metadata;
-    if (meta && typeof meta === "object") {
+    if (without === "store" && meta && typeof meta === "object") {
       const m = { ...(meta as Record<string, unknown>) };
       delete m.generation;
       if (m.annotations && typeof m.annotations === "object") {
