@@ -1,0 +1,115 @@
+// What the Swarm benches run against: a throw-away service and the real controller in this
+// process on a temp manifest folder with its own instance. Everything is removed by id.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Controller } from "../src/controller/controller.js";
+import { DockerEngine } from "../src/engine/docker.js";
+import { DirectoryStore } from "../src/store/directory/store.js";
+import { faultDrivers } from "../src/faults/registry.js";
+import { observeGuards } from "../src/faults/guard/observe.js";
+import { createLogger } from "../src/util/log.js";
+import { docker, lines, waitUntil } from "./docker-cli.js";
+
+export const WEB_IMAGE = "local/web:1";
+export const APP_IMAGE = "local/chaosctl:dev";
+
+export interface BenchService {
+  id: string;
+  name: string;
+  replicas: number;
+  /** Ids of the tasks Swarm wants running that are running. */
+  running(): Promise<string[]>;
+  /** Waits until every replica runs. */
+  healthy(timeoutMs?: number): Promise<void>;
+  remove(): Promise<void>;
+}
+
+/** A replicated busybox httpd service; Swarm restarts killed tasks without delay. */
+export async function benchService(replicas: number): Promise<BenchService> {
+  const name = `chaosctl-bench-${randomBytes(4).toString("hex")}`;
+  const id = await docker(["service", "create", "--detach", "--quiet", "--name", name, "--label", "chaosctl.bench=1", "--replicas", String(replicas), "--restart-delay", "0s", WEB_IMAGE]);
+  const running = async (): Promise<string[]> =>
+    lines(await docker(["service", "ps", id, "--no-trunc", "--filter", "desired-state=running", "--format", "{{.ID}} {{.CurrentState}}"]))
+      .filter((l) => / Running /.test(` ${l} `))
+      .map((l) => l.split(" ")[0] ?? "");
+  const svc: BenchService = {
+    id,
+    name,
+    replicas,
+    running,
+    async healthy(timeoutMs = 30_000) {
+      await waitUntil(async () => (await running()).length >= replicas, timeoutMs, `${replicas} running tasks of ${name}`, 150);
+    },
+    async remove() {
+      await docker(["service", "rm", id]).catch(() => undefined);
+      await waitUntil(async () => (await docker(["ps", "-aq", "--filter", `label=com.docker.swarm.service.id=${id}`])) === "", 30_000, `containers of ${name} gone`, 250).catch(() => undefined);
+    },
+  };
+  try {
+    await svc.healthy();
+  } catch (e) {
+    await svc.remove();
+    throw e;
+  }
+  return svc;
+}
+
+export interface BenchWorkspace {
+  dir: string;
+  instance: string;
+  write(file: string, yaml: string): Promise<void>;
+  /** Removes the folder and every container of this instance (guards), by id. */
+  cleanup(): Promise<void>;
+}
+
+export async function benchWorkspace(): Promise<BenchWorkspace> {
+  const dir = await mkdtemp(join(tmpdir(), "chaosctl-bench-"));
+  const instance = `bench-${randomBytes(4).toString("hex")}`;
+  return {
+    dir,
+    instance,
+    write: (file, yaml) => writeFile(join(dir, file), yaml),
+    async cleanup() {
+      const ids = lines(await docker(["ps", "-aq", "--filter", `label=chaosctl.io/instance=${instance}`]).catch(() => ""));
+      if (ids.length) await docker(["rm", "-f", ...ids]).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function manifest(name: string, spec: string): string {
+  return `apiVersion: chaosctl.io/v1alpha1\nkind: ChaosSchedule\nmetadata:\n  name: ${name}\nspec:\n${spec.replace(/^/gm, "  ")}\n`;
+}
+
+export interface RunningController {
+  controller: Controller;
+  engine: DockerEngine;
+  /** Date.now() at the start of every reconcile pass (to split a latency into wait and work). */
+  passStarts: number[];
+  stop(): Promise<void>;
+}
+
+/** The controller's loop in this process, exactly as `chaosctl controller` wires it. */
+export function startController(ws: BenchWorkspace): RunningController {
+  const logger = createLogger(process.env.CHAOSCTL_BENCH_LOG ?? "silent");
+  const store = new DirectoryStore({ dir: ws.dir, logger });
+  const engine = new DockerEngine();
+  const controller = new Controller({ store, engine, drivers: faultDrivers, observeInjections: observeGuards, image: APP_IMAGE, logger, instance: ws.instance });
+  const passStarts: number[] = [];
+  const pass = controller.pass.bind(controller);
+  controller.pass = () => (passStarts.push(Date.now()), pass());
+  const ctl = new AbortController();
+  const done = controller.run(ctl.signal);
+  return {
+    controller,
+    engine,
+    passStarts,
+    async stop() {
+      ctl.abort();
+      await done;
+      await store.close();
+    },
+  };
+}

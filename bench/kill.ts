@@ -1,0 +1,62 @@
+// apply→inject for kill: from the moment the manifest file is written (chaosctl) or the shell
+// pipeline starts (the practice) to the target's `die` event as Docker reports it.
+import { randomInt } from "node:crypto";
+import { unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { docker, lines, sleep } from "./docker-cli.js";
+import type { EventLog } from "./events.js";
+import { manifest, type BenchService, type BenchWorkspace } from "./fixture.js";
+
+export interface KillSamples {
+  chaosctl: number[];
+  shell: number[];
+  /** chaosctl samples split: file written → first pass start, and that pass start → die. */
+  waitMs: number[];
+  workMs: number[];
+  failures: string[];
+}
+
+const SERVICE_ID = "com.docker.swarm.service.id";
+
+/** The practice, one process per step: list running tasks, pick one, find its container, kill it. */
+async function shellKill(svc: BenchService): Promise<string> {
+  const tasks = lines(await docker(["service", "ps", svc.name, "--filter", "desired-state=running", "-q"]));
+  const task = tasks[randomInt(0, tasks.length)] ?? "";
+  const cid = await docker(["inspect", "-f", "{{.Status.ContainerStatus.ContainerID}}", task]);
+  await docker(["kill", cid]);
+  return cid;
+}
+
+export async function benchKill(svc: BenchService, ws: BenchWorkspace, events: EventLog, passStarts: readonly number[], runs: number): Promise<KillSamples> {
+  const out: KillSamples = { chaosctl: [], shell: [], waitMs: [], workMs: [], failures: [] };
+  // Alternate which way goes first, so a slow phase of the machine hits both alike.
+  for (let i = 0; i < runs * 2; i++) {
+    const ours = (i % 4 === 0 || i % 4 === 3);
+    await svc.healthy();
+    await sleep(400); // let the controller's pass for the replacement's start events settle
+    const t0 = Date.now();
+    if (ours) {
+      const file = `kill-${i}.yaml`;
+      await ws.write(file, manifest(`bench-kill-${i}`, `selector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGKILL}}`));
+      const die = await events.next((e) => e.action === "die" && e.attributes[SERVICE_ID] === svc.id, t0, 20_000);
+      const passAt = passStarts.find((t) => t >= t0);
+      if (die) {
+        out.chaosctl.push(die.time.getTime() - t0);
+        if (passAt !== undefined && passAt <= die.time.getTime()) {
+          out.waitMs.push(passAt - t0);
+          out.workMs.push(die.time.getTime() - passAt);
+        }
+      } else out.failures.push(`chaosctl run ${i}: no die event within 20 s`);
+      await sleep(300); // its status written, then the file goes (one schedule at a time)
+      await unlink(join(ws.dir, file));
+    } else {
+      const cid = await shellKill(svc).catch((e: Error) => (out.failures.push(`shell run ${i}: ${e.message}`), undefined));
+      if (!cid) continue;
+      const die = await events.next((e) => e.action === "die" && e.id === cid, t0, 20_000);
+      if (die) out.shell.push(die.time.getTime() - t0);
+      else out.failures.push(`shell run ${i}: no die event within 20 s`);
+    }
+    events.forget(t0);
+  }
+  return out;
+}

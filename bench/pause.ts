@@ -1,0 +1,72 @@
+// pause through the controller: apply→inject (file written → `pause` event) and revert
+// lateness (`unpause` event − the expiry the guard was given, label chaosctl.io/expires),
+// beside the practice: the same pipeline, then `docker pause C && sleep D && docker unpause C`.
+import { randomInt } from "node:crypto";
+import { execFile } from "node:child_process";
+import { unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { L_EXPIRES, L_INSTANCE, L_ROLE } from "../src/faults/labels.js";
+import { docker, lines, sleep } from "./docker-cli.js";
+import type { EventLog } from "./events.js";
+import { manifest, type BenchService, type BenchWorkspace } from "./fixture.js";
+
+export interface PauseSamples {
+  applyChaosctl: number[];
+  applyShell: number[];
+  lateChaosctl: number[];
+  lateShell: number[];
+  /** chaosctl: the pass that started the run → the `pause` event (the guard's start-up is most of it). */
+  passToPauseMs: number[];
+  failures: string[];
+}
+
+const SERVICE_ID = "com.docker.swarm.service.id";
+
+function sh(script: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => execFile("sh", ["-c", script, "sh", ...args], { timeout: 60_000 }, (err) => (err ? reject(err) : resolve())));
+}
+
+export async function benchPause(svc: BenchService, ws: BenchWorkspace, events: EventLog, passStarts: readonly number[], runs: number, durationS = 2): Promise<PauseSamples> {
+  const out: PauseSamples = { applyChaosctl: [], applyShell: [], lateChaosctl: [], lateShell: [], passToPauseMs: [], failures: [] };
+  const waitS = 20_000 + durationS * 1000;
+  for (let i = 0; i < runs * 2; i++) {
+    const ours = i % 4 === 0 || i % 4 === 3;
+    await svc.healthy();
+    await sleep(400);
+    const t0 = Date.now();
+    if (ours) {
+      const file = `pause-${i}.yaml`;
+      await ws.write(file, manifest(`bench-pause-${i}`, `duration: ${durationS}s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`));
+      const paused = await events.next((e) => e.action === "pause" && e.attributes[SERVICE_ID] === svc.id, t0, waitS);
+      // The guard's start event carries its labels, the expiry among them.
+      const guard = await events.next((e) => e.action === "start" && e.attributes[L_INSTANCE] === ws.instance && e.attributes[L_ROLE] === "guard", t0, 1_000);
+      const until = Date.parse(guard?.attributes[L_EXPIRES] ?? "");
+      const unpaused = paused && (await events.next((e) => e.action === "unpause" && e.id === paused.id, t0, waitS));
+      if (!paused || !unpaused || !Number.isFinite(until)) out.failures.push(`chaosctl run ${i}: pause ${!!paused}, expiry ${Number.isFinite(until)}, unpause ${!!unpaused}`);
+      else {
+        out.applyChaosctl.push(paused.time.getTime() - t0);
+        out.lateChaosctl.push(unpaused.time.getTime() - until);
+        const passAt = passStarts.find((t) => t >= t0);
+        if (passAt !== undefined && passAt <= paused.time.getTime()) out.passToPauseMs.push(paused.time.getTime() - passAt);
+      }
+      await sleep(500);
+      await unlink(join(ws.dir, file));
+    } else {
+      try {
+        const tasks = lines(await docker(["service", "ps", svc.name, "--filter", "desired-state=running", "-q"]));
+        const cid = await docker(["inspect", "-f", "{{.Status.ContainerStatus.ContainerID}}", tasks[randomInt(0, tasks.length)] ?? ""]);
+        await sh('docker pause "$1" >/dev/null && sleep "$2" && docker unpause "$1" >/dev/null', [cid, String(durationS)]);
+        const paused = await events.next((e) => e.action === "pause" && e.id === cid, t0, 1_000);
+        const unpaused = await events.next((e) => e.action === "unpause" && e.id === cid, t0, 1_000);
+        if (!paused || !unpaused) throw new Error(`pause ${!!paused}, unpause ${!!unpaused}`);
+        out.applyShell.push(paused.time.getTime() - t0);
+        // The practice's expiry: the pause took effect plus the intended duration.
+        out.lateShell.push(unpaused.time.getTime() - (paused.time.getTime() + durationS * 1000));
+      } catch (e) {
+        out.failures.push(`shell run ${i}: ${(e as Error).message}`);
+      }
+    }
+    events.forget(t0);
+  }
+  return out;
+}

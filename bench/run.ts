@@ -1,0 +1,194 @@
+// `npm run bench`: every figure beside its baseline and goal, in one run, printed as a markdown
+// table and written to docs/benchmarks.md with the machine. Only prints: nothing here asserts.
+// Options: --quick (few samples, docs not written), or BENCH_KILL_RUNS, BENCH_PAUSE_RUNS,
+// BENCH_NET_ROUNDS, BENCH_CLI_RUNS to change sample counts.
+import { readFile, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { benchCli, type ColdStart } from "./cli.js";
+import { docker } from "./docker-cli.js";
+import { EventLog } from "./events.js";
+import { benchService, benchWorkspace, startController, APP_IMAGE, WEB_IMAGE } from "./fixture.js";
+import { benchIdle, fakeServiceOf, FAR_SCHEDULE, type IdleResult } from "./idle.js";
+import { benchKill, type KillSamples } from "./kill.js";
+import { machine } from "./machine.js";
+import { benchNetwork } from "./network.js";
+import { benchPause, type PauseSamples } from "./pause.js";
+import { document, table, type Row } from "./report.js";
+import { median, p50p95, percentile } from "./stats.js";
+
+const quick = process.argv.includes("--quick");
+const num = (name: string, full: number, small: number): number => Number(process.env[name] ?? (quick ? small : full));
+const RUNS = { kill: num("BENCH_KILL_RUNS", 20, 3), pause: num("BENCH_PAUSE_RUNS", 10, 2), net: num("BENCH_NET_ROUNDS", 10, 1), cli: num("BENCH_CLI_RUNS", 10, 3) };
+const SCHEDULES = quick ? [10, 100] : [10, 100, 1000];
+const FAKE = { services: 100, tasksPerService: 100 };
+const DOC = resolve(import.meta.dirname, "../../docs/benchmarks.md");
+
+const cleanups: Array<() => Promise<unknown>> = [];
+async function cleanup(): Promise<void> {
+  while (cleanups.length) await cleanups.pop()!().catch((e: Error) => console.error(`cleanup: ${e.message}`));
+}
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => void cleanup().finally(() => process.exit(130)));
+
+const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
+const fixed = (x: number): string => (x < 10 ? x.toFixed(1) : String(Math.round(x)));
+
+async function preflight(): Promise<void> {
+  const state = await docker(["info", "-f", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"]);
+  if (state !== "active true") throw new Error(`this engine is not a Swarm manager (${state}): run scripts/swarm-up.sh`);
+  for (const img of [WEB_IMAGE, APP_IMAGE, "local/node-base:20"]) await docker(["image", "inspect", "-f", "{{.Id}}", img]).catch(() => Promise.reject(new Error(`image ${img} missing: run scripts/swarm-up.sh`)));
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const m = await machine();
+  await preflight();
+
+  log(`CLI cold start (${RUNS.cli} runs each)`);
+  const cliVersion = await benchCli(["--version"], RUNS.cli);
+  const cliValidate = await benchCli(["validate", "-f", resolve(import.meta.dirname, "../../manifests")], RUNS.cli);
+
+  log("Swarm service (4 replicas) and the controller on a temp folder");
+  const svc = await benchService(4);
+  cleanups.push(() => svc.remove());
+  const ws = await benchWorkspace();
+  cleanups.push(() => ws.cleanup());
+  const events = new EventLog();
+  cleanups.push(async () => events.close());
+  const ctl = startController(ws);
+  cleanups.push(() => ctl.stop());
+
+  log(`kill apply→inject: ${RUNS.kill} runs each way`);
+  const kill = await benchKill(svc, ws, events, ctl.passStarts, RUNS.kill);
+  log(`pause apply→inject and revert lateness: ${RUNS.pause} runs each way`);
+  const pause = await benchPause(svc, ws, events, ctl.passStarts, RUNS.pause);
+  await cleanups.pop()!(); // the controller stops before the idle children run
+  await cleanups.pop()!(); // events
+  await cleanups.pop()!(); // workspace
+
+  const idle: IdleResult[] = [];
+  for (const n of SCHEDULES) {
+    log(`idle pass, ${n} schedules, real Swarm`);
+    idle.push(await benchIdle({ schedules: n, serviceOf: () => svc.name }));
+  }
+  log(`idle pass, 1000 schedules, fake engine with ${FAKE.services * FAKE.tasksPerService} tasks`);
+  idle.push(await benchIdle({ schedules: 1000, serviceOf: fakeServiceOf(FAKE.services), fake: FAKE }));
+  await cleanup();
+
+  log(`network loss/bandwidth: ${RUNS.net} rounds`);
+  const net = await benchNetwork(RUNS.net);
+
+  const rows = buildRows(kill, pause, idle, [cliVersion, cliValidate], net);
+  const seconds = (performance.now() - started) / 1000;
+  const sections = [...details(kill, pause, idle, [cliVersion, cliValidate], rows), ...(await analysis())];
+  console.log(table(rows));
+  for (const s of sections) console.log(s);
+  log(`done in ${Math.round(seconds)} s`);
+  if (!quick) {
+    await writeFile(DOC, document(m, rows, sections, seconds));
+    log(`written ${DOC}`);
+  }
+}
+
+type NetRows = Awaited<ReturnType<typeof benchNetwork>>;
+
+function buildRows(kill: KillSamples, pause: PauseSamples, idle: IdleResult[], cli: ColdStart[], net: NetRows): Row[] {
+  const rows: Row[] = [];
+  rows.push({
+    measure: "apply→inject, kill (file written / pipeline start → `die` event), p50 / p95",
+    chaosctl: p50p95(kill.chaosctl),
+    baseline: `${p50p95(kill.shell)}: \`docker service ps\` → pick → \`docker inspect\` → \`docker kill\``,
+    goal: "p50 under the shell pipeline's",
+    met: kill.chaosctl.length > 0 && kill.shell.length > 0 ? median(kill.chaosctl) < median(kill.shell) : false,
+  });
+  rows.push({
+    measure: "apply→inject, pause (→ `pause` event), p50 / p95",
+    chaosctl: p50p95(pause.applyChaosctl),
+    baseline: `${p50p95(pause.applyShell)}: same pipeline → \`docker pause\``,
+    goal: "(no goal set)",
+  });
+  rows.push({
+    measure: "revert lateness, pause 2 s (`unpause` event − scheduled expiry), p50 / p95",
+    chaosctl: p50p95(pause.lateChaosctl),
+    baseline: `${p50p95(pause.lateShell)}: \`docker pause; sleep 2; docker unpause\``,
+    goal: "p95 < 250 ms",
+    met: pause.lateChaosctl.length > 0 && percentile(pause.lateChaosctl, 95) < 250,
+  });
+  const real = idle.filter((r) => r.engine === "real");
+  const readsConstant = new Set(real.map((r) => Math.max(...r.samples.map((s) => s.reads)))).size === 1;
+  for (const r of idle) {
+    const cpu = r.samples.map((s) => s.cpuMs);
+    const mutating = Math.max(...r.samples.map((s) => s.mutating));
+    const reads = [...new Set(r.samples.map((s) => s.reads))].join("/");
+    const at1000 = r.schedules >= 1000;
+    const where = r.engine === "real" ? "real Swarm" : `fake engine, ${r.tasks.toLocaleString("en")} tasks + ${r.containers.toLocaleString("en")} containers`;
+    rows.push({
+      measure: `idle pass, ${r.schedules.toLocaleString("en")} schedules (${where}): CPU p50 (max); Docker calls`,
+      chaosctl: `${fixed(median(cpu))} ms (max ${fixed(Math.max(...cpu))}); wall p50 ${fixed(median(r.samples.map((s) => s.wallMs)))} ms; ${reads} reads, ${mutating} mutating`,
+      baseline: "–",
+      goal: `0 mutating${r.engine === "real" ? "; reads equal at 10/100/1,000" : ""}${at1000 ? "; CPU < 20 ms" : ""}`,
+      met: mutating === 0 && (r.engine === "fake" || readsConstant) && (!at1000 || median(cpu) < 20),
+    });
+  }
+  const big = idle.find((r) => r.engine === "real" && r.schedules >= 1000) ?? real.at(-1);
+  if (big) rows.push({ measure: `controller RSS at ${big.schedules.toLocaleString("en")} schedules (after ${3 + big.samples.length} passes)`, chaosctl: `${Math.round(big.rssMB)} MB (heap used ${Math.round(big.heapUsedMB)} MB)`, baseline: "–", goal: "< 150 MB", met: big.rssMB < 150 });
+  for (const c of cli) {
+    rows.push({ measure: `CLI cold start \`chaosctl ${c.args.map((a) => a.replace(/.*\/manifests$/, "manifests/")).join(" ")}\`, p50 / p95`, chaosctl: p50p95(c.ms), baseline: "–", goal: "p50 < 300 ms", met: median(c.ms) < 300 });
+  }
+  for (const fault of ["loss", "bandwidth"]) {
+    const ours = net.find((r) => r.fault === fault && r.way.startsWith("chaosctl"));
+    const hand = net.find((r) => r.fault === fault && r.way.startsWith("by hand"));
+    if (!ours || !hand) continue;
+    rows.push({ measure: `network ${fault}: apply→effective, p50 / p95`, chaosctl: `${p50p95(ours.applyMs)} (guard, verified by read-back)`, baseline: `${p50p95(hand.applyMs)}: \`docker run --network container:… tc/iptables\``, goal: "(no goal set)" });
+    rows.push({ measure: `network ${fault}: revert→clean, p50 / p95`, chaosctl: p50p95(ours.revertMs), baseline: `${p50p95(hand.revertMs)}: a second helper run by hand`, goal: "(no goal set)" });
+  }
+  return rows;
+}
+
+function details(kill: KillSamples, pause: PauseSamples, idle: IdleResult[], cli: ColdStart[], rows: Row[]): string[] {
+  const out: string[] = [];
+  const missed = rows.filter((r) => r.met === false);
+  out.push("## Goals missed", "");
+  out.push(missed.length === 0 ? "None in this run." : missed.map((r) => `- ${r.measure}: ${r.chaosctl} (goal: ${r.goal})`).join("\n"), "");
+  out.push("## Where the time goes", "");
+  out.push(`- kill through chaosctl, split at the start of the first reconcile pass after the write: file written → pass start ${p50p95(kill.waitMs)}; pass start → \`die\` ${p50p95(kill.workMs)}.`);
+  out.push(`- pause through chaosctl: pass start → \`pause\` event ${p50p95(pause.passToPauseMs)} (a guard container is created and started, and it pauses the target itself).`, "");
+  out.push("## Idle pass detail", "");
+  out.push(`Schedules are cron \`${FAR_SCHEDULE}\` (next run: New Year), each selecting a service; 3 warm-up passes`);
+  out.push("(the first writes every schedule's next run time into its status), then the passes measured,");
+  out.push("each in a fresh child process. CPU is `process.cpuUsage()` (user + system) around `controller.pass()`.", "");
+  out.push("| Engine | Schedules | Tasks | Containers | CPU p50 / max ms | Wall p50 ms | Calls per pass (by operation) | Status writes: warm-up / measured | RSS MB |");
+  out.push("|---|---|---|---|---|---|---|---|---|");
+  for (const r of idle) {
+    const cpu = r.samples.map((s) => s.cpuMs);
+    const ops = Object.entries(r.samples.at(-1)?.byOp ?? {}).map(([op, n]) => `${op} ${n}`).join(", ");
+    const writes = r.samples.reduce((a, s) => a + s.statusWrites, 0);
+    out.push(`| ${r.engine} | ${r.schedules} | ${r.tasks} | ${r.containers} | ${fixed(median(cpu))} / ${fixed(Math.max(...cpu))} | ${fixed(median(r.samples.map((s) => s.wallMs)))} | ${ops} | ${r.warmupStatusWrites} / ${writes} | ${Math.round(r.rssMB)} |`);
+  }
+  out.push("");
+  out.push("## Raw samples (ms)", "");
+  const list = (xs: number[]): string => xs.map((x) => Math.round(x)).join(", ");
+  out.push(`- kill, chaosctl: ${list(kill.chaosctl)}`, `- kill, shell pipeline: ${list(kill.shell)}`);
+  out.push(`- pause apply, chaosctl: ${list(pause.applyChaosctl)}`, `- pause apply, shell: ${list(pause.applyShell)}`);
+  out.push(`- revert lateness, chaosctl: ${list(pause.lateChaosctl)}`, `- revert lateness, shell: ${list(pause.lateShell)}`);
+  for (const c of cli) out.push(`- CLI \`${c.args.join(" ").replace(/\S*\/manifests$/, "manifests/")}\` (exit codes ${[...new Set(c.exitCodes)].join(",")}): ${list(c.ms)}`);
+  out.push(`- kill wait (write → pass start): ${list(kill.waitMs)}`, `- kill work (pass start → die): ${list(kill.workMs)}`);
+  const failures = [...kill.failures, ...pause.failures];
+  if (failures.length) out.push("", "## Failed samples", "", ...failures.map((f) => `- ${f}`));
+  out.push("");
+  return out;
+}
+
+/** Hand-written reading of the figures (bench/analysis.md), kept apart from the generated part. */
+async function analysis(): Promise<string[]> {
+  const text = await readFile(resolve(import.meta.dirname, "../../bench/analysis.md"), "utf8").catch(() => "");
+  return text ? [text.trim(), ""] : [];
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`bench failed: ${(e as Error).stack ?? String(e)}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
