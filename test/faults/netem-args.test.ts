@@ -65,7 +65,7 @@ describe("netem tc tree", () => {
   it("a leaf under its own class of the owned root, on eth0 by default", () => {
     const inj = netemInjection(key, { delay: { time: "10ms", jitter: "100ms", distribution: "normal" } });
     expect(inj.dev).toBe("eth0");
-    expect(tc.rootAdd(inj.dev)).toEqual(["tc", "qdisc", "add", "dev", "eth0", "root", "handle", "1c4a:", "htb", "default", "0", "direct_qlen", "1000"]);
+    expect(tc.rootAdd(inj.dev)).toEqual(["tc", "qdisc", "add", "dev", "eth0", "root", "handle", "1c4a:", "htb", "default", "2", "direct_qlen", "1000"]);
     expect(tc.leafReplace(inj.dev, n, inj.leaf!)).toEqual(["tc", "qdisc", "replace", "dev", "eth0", "parent", `1c4a:${hex}`, "handle", `${hex}:`, "netem", "delay", "10ms", "100ms", "distribution", "normal"]);
     expect(tc.filtersAdd(inj.dev, n, inj.to)).toEqual([["tc", "filter", "add", "dev", "eth0", "parent", "1c4a:", "protocol", "all", "prio", String(n.minor), "u32", "match", "u32", "0", "0", "flowid", `1c4a:${hex}`]]);
   });

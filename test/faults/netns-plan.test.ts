@@ -1,8 +1,9 @@
 // observe -> plan (pure): parsers fed with real tc/iptables output captured on this kernel,
 // and the plans that converge one injection without touching anything not ours.
 import { describe, expect, it } from "vitest";
-import { ownedNames, injectionId, minorOf } from "../../src/faults/netns/ids.js";
-import { parseClassMinors, parseFilterPrefs, parseIptablesSave, parseQdiscs, rootOwnership, tokenize } from "../../src/faults/netns/parse.js";
+import { capHandleOf, ownedNames, injectionId, minorOf } from "../../src/faults/netns/ids.js";
+import { printedRateBits, rateBytes, sizeBytes, timeUs } from "../../src/faults/netns/units.js";
+import { parseClassMinors, parseClasses, parseFilterPrefs, parseIptablesSave, parseQdiscs, rootOwnership, tokenize, type TcClass } from "../../src/faults/netns/parse.js";
 import { planApply, planRevert, planSweep, isClean, type Observed } from "../../src/faults/netns/plan.js";
 import { networkInjection } from "../../src/faults/network/injection.js";
 import { netemInjection } from "../../src/faults/netem/injection.js";
@@ -18,22 +19,42 @@ const nA = ownedNames(A);
 const nB = ownedNames(B);
 const hex = (m: number) => m.toString(16);
 
-function observed(parts: { qdiscs?: string; classes?: number[]; prefs?: number[]; ipt?: string } = {}): Observed {
+const MBIT = { rate: 125000, burst: 32767, lat: 400000 }; // a 1mbit record as `tc -j` reads it back
+
+function observed(parts: { qdiscs?: string; classes?: number[]; prefs?: number[]; ipt?: string; capBits?: number } = {}): Observed {
   const qdiscs = parseQdiscs(parts.qdiscs ?? QDISC_DEFAULT);
   const ours = rootOwnership(qdiscs, "eth0").state === "ours";
+  const capBits = parts.capBits ?? (qdiscs.some((q) => q.parent === "1c4a:2") ? 1e6 : 10e9);
+  const classes: TcClass[] = [{ minor: 1, ceilBits: capBits }, { minor: 2, parent: 1 }, ...(parts.classes ?? []).map((minor) => ({ minor, parent: 1 }))];
   return {
     qdiscs,
+    classes: ours ? { eth0: classes } : {},
     classMinors: ours ? { eth0: parts.classes ?? [] } : {},
     filterPrefs: ours ? { eth0: parts.prefs ?? [] } : {},
     ipt: parseIptablesSave(parts.ipt ?? IPT_EMPTY),
   };
 }
 
-/** A namespace where injection `n` (tbf) is fully in place, optionally beside others. */
-function withTc(...ns: (typeof nA)[]): string {
-  const leafs = ns.map((n) => `{"kind":"tbf","handle":"${n.leafHandle}","dev":"eth0","parent":"${n.classId}","options":{}}`);
-  return `[{"kind":"htb","handle":"1c4a:","dev":"eth0","root":true,"refcnt":3,"options":{"r2q":10,"default":"0"}}${leafs.map((l) => "," + l).join("")}]`;
+type Opts = Record<string, number>;
+const q = (kind: string, handle: string, parent: string, options: Opts = {}) => ({ kind, handle, dev: "eth0", parent, options });
+
+/** Our root with bandwidth records (1mbit unless given) and netem leaves (with the cap's tbf below when capped), consistent as converge leaves it. */
+function tree(records: (typeof nA | [typeof nA, Opts])[], netems: (typeof nA)[] = [], cap: Opts | undefined = records.length > 0 ? MBIT : undefined): string {
+  const out: object[] = [{ kind: "htb", handle: "1c4a:", dev: "eth0", root: true, options: { r2q: 10, default: "0x2" } }];
+  for (const r of records) {
+    const [n, o] = Array.isArray(r) ? r : [r, MBIT];
+    out.push(q("tbf", n.leafHandle, n.classId, o));
+  }
+  for (const n of netems) {
+    out.push(q("netem", n.leafHandle, n.classId, { limit: 1000 }));
+    if (cap) out.push(q("tbf", n.capHandle, `${hex(n.minor)}:1`, cap));
+  }
+  if (cap) out.push(q("tbf", "2:", "1c4a:2", cap));
+  return JSON.stringify(out);
 }
+
+/** The old fixture's name: a namespace where bandwidth injections `ns` are fully in place. */
+const withTc = (...ns: (typeof nA)[]) => tree(ns);
 
 describe("ids", () => {
   it("derive stable, distinct names from the owner", () => {
@@ -85,13 +106,16 @@ describe("parsers (real output of this kernel's tc and iptables-save)", () => {
 describe("planApply", () => {
   const lossBw = networkInjection(A, { loss: { probability: 0.5 }, bandwidth: { rate: "1mbit" } });
 
-  it("on a clean namespace: root, class, leaf, filter, then chains, and the jump last", () => {
+  it("on a clean namespace: root, the cap and the rest (capped), its class and record, then chains, and the jump last", () => {
     const steps = planApply(lossBw, observed(), "write").map((s) => s.argv);
     expect(steps).toEqual([
-      ["tc", "qdisc", "add", "dev", "eth0", "root", "handle", "1c4a:", "htb", "default", "0", "direct_qlen", "1000"],
-      ["tc", "class", "replace", "dev", "eth0", "parent", "1c4a:", "classid", nA.classId, "htb", "rate", "10gbit", "ceil", "10gbit", "quantum", "60000"],
+      ["tc", "qdisc", "add", "dev", "eth0", "root", "handle", "1c4a:", "htb", "default", "2", "direct_qlen", "1000"],
+      ["tc", "class", "replace", "dev", "eth0", "parent", "1c4a:", "classid", "1c4a:1", "htb", "rate", "1000000bit", "ceil", "1000000bit", "burst", "32768b", "cburst", "32768b", "quantum", "60000"],
+      ["tc", "class", "replace", "dev", "eth0", "parent", "1c4a:1", "classid", "1c4a:2", "htb", "rate", "8bit", "ceil", "10gbit", "quantum", "60000"],
+      ["tc", "qdisc", "replace", "dev", "eth0", "parent", "1c4a:2", "handle", "2:", "tbf", "rate", "1000000bit", "burst", "32768b", "latency", "400000us"],
+      ["tc", "class", "replace", "dev", "eth0", "parent", "1c4a:1", "classid", nA.classId, "htb", "rate", "8bit", "ceil", "10gbit", "quantum", "60000"],
+      // the record: no filter, it carries nothing
       ["tc", "qdisc", "replace", "dev", "eth0", "parent", nA.classId, "handle", nA.leafHandle, "tbf", "rate", "1mbit", "burst", "32kb", "latency", "400ms"],
-      ["tc", "filter", "add", "dev", "eth0", "parent", "1c4a:", "protocol", "all", "prio", String(nA.minor), "u32", "match", "u32", "0", "0", "flowid", nA.classId],
       ["iptables", "-w", "5", "-N", nA.chainOut],
       ["iptables", "-w", "5", "-A", nA.chainOut, "-m", "statistic", "--mode", "random", "--probability", "0.5", "-j", "DROP"],
       ["iptables", "-w", "5", "-I", "OUTPUT", "1", "-o", "eth0", "-m", "comment", "--comment", nA.comment, "-j", nA.chainOut],
@@ -112,13 +136,14 @@ describe("planApply", () => {
   it("ensure after a concurrent revert deleted the shared root: everything of ours again", () => {
     const ipt = `*filter\n:OUTPUT ACCEPT [0:0]\n:${nA.chainOut} - [0:0]\n-A OUTPUT -o eth0 -m comment --comment "${nA.comment}" -j ${nA.chainOut}\n-A ${nA.chainOut} -m statistic --mode random --probability 0.50000000000 -j DROP\nCOMMIT\n`;
     const steps = planApply(lossBw, observed({ ipt }), "ensure").map((s) => `${s.argv[1]} ${s.argv[2]}`);
-    expect(steps).toEqual(["qdisc add", "class replace", "qdisc replace", "filter add"]);
+    expect(steps).toEqual(["qdisc add", "class replace", "class replace", "qdisc replace", "class replace", "qdisc replace"]);
   });
 
   it("beside another injection's class: reuses the root, adds only its own", () => {
     const bw = networkInjection(B, { bandwidth: { rate: "2mbit" } });
     const steps = planApply(bw, observed({ qdiscs: withTc(nA), classes: [nA.minor], prefs: [nA.minor] }), "write").map((s) => s.argv);
-    expect(steps.map((a) => a.slice(0, 3).join(" "))).toEqual(["tc class replace", "tc qdisc replace", "tc filter add"]);
+    // A's 1mbit stays the cap: only B's class and record are added
+    expect(steps.map((a) => a.slice(0, 3).join(" "))).toEqual(["tc class replace", "tc qdisc replace"]);
     expect(steps.flat()).not.toContain(nA.classId);
   });
 
@@ -191,6 +216,132 @@ describe("planRevert", () => {
     expect(isClean(obs)).toBe(false);
     expect(planSweep(obs)).toHaveLength(2 + 4 + 1);
     expect(isClean(observed())).toBe(true);
+  });
+});
+
+describe("composition: netem and bandwidth of different owners on one interface", () => {
+  const N = { schedule: "default/delay", run: "r2", fault: "netem" as const };
+  const nN = ownedNames(N);
+  const delay = netemInjection(N, { delay: { time: "100ms" } });
+  const bw = networkInjection(B, { bandwidth: { rate: "1mbit" } });
+  const bwFast = networkInjection(A, { bandwidth: { rate: "5mbit", burst: "64kb", latency: "50ms" } });
+  const cmd = (steps: { argv: string[] }[]) => steps.map((x) => x.argv.slice(1).join(" "));
+  const capTbf = "tbf rate 1000000bit burst 32767b latency 400000us"; // the cap as read back from B's record
+
+  it("netem after bandwidth: its class under the cap, the netem leaf, the cap's tbf below it, its filter; shared parts untouched", () => {
+    const obs = observed({ qdiscs: tree([nB]), classes: [nB.minor] });
+    expect(cmd(planApply(delay, obs, "write"))).toEqual([
+      `class replace dev eth0 parent 1c4a:1 classid ${nN.classId} htb rate 8bit ceil 10gbit quantum 60000`,
+      `qdisc replace dev eth0 parent ${nN.classId} handle ${nN.leafHandle} netem delay 100ms`,
+      `qdisc replace dev eth0 parent ${hex(nN.minor)}:1 handle ${nN.capHandle} ${capTbf}`,
+      `filter add dev eth0 parent 1c4a: protocol all prio ${nN.minor} u32 match u32 0 0 flowid ${nN.classId}`,
+    ]);
+  });
+
+  it("bandwidth after netem: the cap, the rest's tbf and a tbf under the other owner's netem, then its own class and record", () => {
+    const obs = observed({ qdiscs: tree([], [nN]), classes: [nN.minor], prefs: [nN.minor] });
+    const steps = cmd(planApply(bw, obs, "write"));
+    expect(steps).toEqual([
+      "class replace dev eth0 parent 1c4a: classid 1c4a:1 htb rate 1000000bit ceil 1000000bit burst 32768b cburst 32768b quantum 60000",
+      "qdisc replace dev eth0 parent 1c4a:2 handle 2: tbf rate 1000000bit burst 32768b latency 400000us",
+      `qdisc replace dev eth0 parent ${hex(nN.minor)}:1 handle ${nN.capHandle} tbf rate 1000000bit burst 32768b latency 400000us`,
+      `class replace dev eth0 parent 1c4a:1 classid ${nB.classId} htb rate 8bit ceil 10gbit quantum 60000`,
+      `qdisc replace dev eth0 parent ${nB.classId} handle ${nB.leafHandle} tbf rate 1mbit burst 32kb latency 400ms`,
+    ]);
+    expect(steps.join("\n")).not.toMatch(/filter|netem/); // the netem's own class, leaf and filter are not touched
+  });
+
+  it("both in place: ensure of either plans nothing (idempotent), a third party's revert plans nothing", () => {
+    const obs = observed({ qdiscs: tree([nB], [nN]), classes: [nB.minor, nN.minor], prefs: [nN.minor] });
+    expect(planApply(delay, obs, "ensure")).toEqual([]);
+    expect(planApply(bw, obs, "ensure")).toEqual([]);
+    expect(planRevert({ schedule: "x/y", run: "r9", fault: "network" }, obs)).toEqual([]);
+  });
+
+  it("revert the bandwidth: its class (and record) goes, the cap is lifted, the rest and the netem lose their tbf; the netem stays", () => {
+    const obs = observed({ qdiscs: tree([nB], [nN]), classes: [nB.minor, nN.minor], prefs: [nN.minor] });
+    expect(cmd(planRevert(B, obs))).toEqual([
+      `class del dev eth0 classid ${nB.classId}`,
+      "class replace dev eth0 parent 1c4a: classid 1c4a:1 htb rate 10gbit ceil 10gbit burst 64kb cburst 64kb quantum 60000",
+      "qdisc del dev eth0 parent 1c4a:2",
+      `qdisc del dev eth0 parent ${hex(nN.minor)}:1`,
+    ]);
+  });
+
+  it("revert the netem: its filter and class go; the cap and the rest stay as they are", () => {
+    const obs = observed({ qdiscs: tree([nB], [nN]), classes: [nB.minor, nN.minor], prefs: [nN.minor] });
+    expect(cmd(planRevert(N, obs))).toEqual([`filter del dev eth0 parent 1c4a: prio ${nN.minor}`, `class del dev eth0 classid ${nN.classId}`]);
+  });
+
+  it("two bandwidths: the lower rate is the cap whatever the order; reverting it hands the cap to the other", () => {
+    const fast = { rate: 625000, burst: 65535, lat: 50000 };
+    // the slow one arrives second: the cap moves down to it
+    const first = observed({ qdiscs: tree([[nA, fast]], [], fast), classes: [nA.minor], capBits: 5e6 });
+    expect(cmd(planApply(bw, first, "write")).slice(0, 2)).toEqual([
+      "class replace dev eth0 parent 1c4a: classid 1c4a:1 htb rate 1000000bit ceil 1000000bit burst 32768b cburst 32768b quantum 60000",
+      "qdisc replace dev eth0 parent 1c4a:2 handle 2: tbf rate 1000000bit burst 32768b latency 400000us",
+    ]);
+    // the fast one arrives second: nothing shared changes
+    const second = observed({ qdiscs: tree([nB]), classes: [nB.minor] });
+    expect(cmd(planApply(bwFast, second, "write"))).toHaveLength(2);
+    // revert the slow one: the fast one's record becomes the cap
+    const both = observed({ qdiscs: tree([nB, [nA, fast]]), classes: [nA.minor, nB.minor] });
+    expect(cmd(planRevert(B, both))).toEqual([
+      `class del dev eth0 classid ${nB.classId}`,
+      "class replace dev eth0 parent 1c4a: classid 1c4a:1 htb rate 5000000bit ceil 5000000bit burst 65535b cburst 65535b quantum 60000",
+      "qdisc replace dev eth0 parent 1c4a:2 handle 2: tbf rate 5000000bit burst 65535b latency 50000us",
+    ]);
+  });
+
+  it("a to-restricted netem beside a bandwidth: steered by its filters only, capped like the rest", () => {
+    const to = netemInjection(N, { delay: { time: "100ms" }, to: { cidrs: ["10.0.1.5"], ports: [80] } });
+    const steps = cmd(planApply(to, observed({ qdiscs: tree([nB]), classes: [nB.minor] }), "write"));
+    expect(steps[2]).toBe(`qdisc replace dev eth0 parent ${hex(nN.minor)}:1 handle ${nN.capHandle} ${capTbf}`);
+    expect(steps[3]).toContain("match ip dst 10.0.1.5/32 match ip dport 80 0xffff");
+    expect(steps).toHaveLength(4);
+  });
+
+  it("the last tc injection's revert removes the root with the shared parts", () => {
+    const obs = observed({ qdiscs: tree([], [nN]), classes: [nN.minor], prefs: [nN.minor] });
+    expect(cmd(planRevert(N, obs)).at(-1)).toBe("qdisc del dev eth0 root handle 1c4a:");
+  });
+});
+
+describe("units and class read-back", () => {
+  it("tc's units as the kernel keeps them", () => {
+    expect(rateBytes("1mbit")).toBe(125000);
+    expect(rateBytes("2mbps")).toBe(2_000_000);
+    expect(rateBytes("1.5mbit")).toBe(187500);
+    expect(rateBytes("500kbit")).toBe(62500);
+    expect(sizeBytes("32kb")).toBe(32768);
+    expect(sizeBytes("1600")).toBe(1600);
+    expect(sizeBytes("1mbit")).toBe(131072);
+    expect(timeUs("400ms")).toBe(400000);
+    expect(timeUs("1.5s")).toBe(1_500_000);
+    expect(printedRateBits("1500Kbit")).toBe(1.5e6);
+    expect(printedRateBits("10Gbit")).toBe(1e10);
+    expect(printedRateBits("8bit")).toBe(8);
+    expect(printedRateBits("fast")).toBeUndefined();
+    expect(() => rateBytes("1 mbit")).toThrow(InvalidNetworkSpec);
+  });
+
+  it("classes from `tc class show` (real output of this kernel)", () => {
+    const text = "class htb 1c4a:33 parent 1c4a:1 leaf 33: prio 0 rate 8bit ceil 10Gbit burst 225b cburst 0b \nclass htb 1c4a:1 root rate 1234Kbit ceil 1234Kbit burst 32Kb cburst 32Kb \nclass htb 1c4a:2 parent 1c4a:1 leaf 2: prio 0 rate 8bit ceil 10Gbit burst 225b cburst 0b \nclass tbf 33:1 parent 33: \n";
+    expect(parseClasses(text)).toEqual([
+      { minor: 0x33, parent: 1, ceilBits: 1e10 },
+      { minor: 1, ceilBits: 1.234e6 },
+      { minor: 2, parent: 1, ceilBits: 1e10 },
+    ]);
+    expect(parseClassMinors(text)).toEqual([0x33, 1, 2]);
+  });
+
+  it("the cap's tbf handle under a netem leaf is never the root's nor a shared one", () => {
+    for (const m of [0x10, 0x8000, 0x8001, 0x8002, 0x9c4a, 0xffef]) {
+      const h = parseInt(capHandleOf(m), 16);
+      expect(h).toBeGreaterThanOrEqual(0x10);
+      expect(h).not.toBe(0x1c4a);
+      expect(h).not.toBe(m);
+    }
   });
 });
 

@@ -3,7 +3,7 @@
 import type { ExecResult } from "../../engine/engine.js";
 import type { InjectionKey } from "./ids.js";
 import { CommandFailed, KernelUnsupported, NoSuchInterface, NetworkFaultError } from "./errors.js";
-import { parseClassMinors, parseFilterPrefs, parseIptablesSave, parseQdiscs, devsWithOurRoot } from "./parse.js";
+import { injectionMinors, parseClasses, parseFilterPrefs, parseIptablesSave, parseQdiscs, devsWithOurRoot } from "./parse.js";
 import { planApply, planRevert, planSweep, isClean, type ApplyMode, type NetnsInjection, type Observed, type Step } from "./plan.js";
 import * as tc from "./tc.js";
 import * as ipt from "./iptables.js";
@@ -13,14 +13,16 @@ export type NetnsExec = (argv: string[]) => Promise<ExecResult>;
 
 export async function observe(exec: NetnsExec): Promise<Observed> {
   const qdiscs = parseQdiscs(await must(exec, tc.qdiscShow()));
+  const classes: Observed["classes"] = {};
   const classMinors: Record<string, number[]> = {};
   const filterPrefs: Record<string, number[]> = {};
   for (const dev of devsWithOurRoot(qdiscs)) {
-    classMinors[dev] = parseClassMinors(await must(exec, tc.classShow(dev)));
+    classes[dev] = parseClasses(await must(exec, tc.classShow(dev)));
+    classMinors[dev] = injectionMinors(classes[dev]);
     filterPrefs[dev] = parseFilterPrefs(await must(exec, tc.filterShow(dev)));
   }
   const ipt_ = parseIptablesSave(await must(exec, ipt.save()));
-  return { qdiscs, classMinors, filterPrefs, ipt: ipt_ };
+  return { qdiscs, classes, classMinors, filterPrefs, ipt: ipt_ };
 }
 
 /**
@@ -57,11 +59,22 @@ export async function ensureInjection(exec: NetnsExec, inj: NetnsInjection): Pro
   return steps.length;
 }
 
-/** Remove what `key` owns; idempotent. Returns how many steps it took (0: nothing was there). */
-export async function revertInjection(exec: NetnsExec, key: InjectionKey): Promise<number> {
-  const steps = planRevert(key, await observe(exec));
-  await runSteps(exec, steps);
-  return steps.length;
+/**
+ * Remove what `key` owns and re-derive the shared cap from what remains; idempotent. Like apply,
+ * it re-observes until its plan is empty: a guard applying or reverting at the same time may
+ * have changed the records the cap was derived from. Returns the steps run (0: nothing to do).
+ */
+export async function revertInjection(exec: NetnsExec, key: InjectionKey, rounds = 4): Promise<number> {
+  let total = 0;
+  for (let round = 1; ; round++) {
+    const steps = planRevert(key, await observe(exec));
+    if (steps.length === 0) return total;
+    if (round > rounds) throw new NetworkFaultError(`revert did not converge in ${rounds} rounds (another process keeps changing the namespace)`);
+    total += steps.length;
+    await runSteps(exec, steps).catch((err: unknown) => {
+      if (!(err instanceof CommandFailed) || round === rounds) throw err;
+    });
+  }
 }
 
 /** Remove everything of chaosctl's from the namespace (audit/cleanup, tests). */
@@ -85,7 +98,7 @@ async function must(exec: NetnsExec, argv: string[]): Promise<string> {
   return r.stdout;
 }
 
-const QDISC_KINDS = ["netem", "tbf", "htb"];
+const QDISC_KINDS = ["netem", "tbf", "htb", "bfifo"];
 
 /** Map a failed command to a typed error; KernelUnsupported names the missing kernel piece. */
 export function classify(argv: readonly string[], r: ExecResult): NetworkFaultError {

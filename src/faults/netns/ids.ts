@@ -26,6 +26,8 @@ export interface OwnedNames {
   minor: number;
   classId: string;
   leafHandle: string;
+  /** Handle of the cap's tbf under its netem leaf (derived from the minor; never the root's, never below 0x10). */
+  capHandle: string;
   comment: string;
 }
 
@@ -39,6 +41,12 @@ export function minorOf(id: string): number {
   return m === parseInt(ROOT_MAJOR, 16) ? m + 1 : m;
 }
 
+/** Handle of the cap's tbf under the netem leaf of the injection with this minor. */
+export function capHandleOf(minor: number): string {
+  const m = minor ^ 0x8000;
+  return `${(m < 0x10 || m === parseInt(ROOT_MAJOR, 16) ? m + 0x10 : m).toString(16)}:`;
+}
+
 export function ownedNames(key: InjectionKey): OwnedNames {
   const id = injectionId(key);
   const minor = minorOf(id);
@@ -50,6 +58,7 @@ export function ownedNames(key: InjectionKey): OwnedNames {
     minor,
     classId: `${ROOT_MAJOR}:${hex}`,
     leafHandle: `${hex}:`,
+    capHandle: capHandleOf(minor),
     comment: ownerComment(key),
   };
 }

@@ -1,6 +1,7 @@
 // Parsers of what the namespace says about itself: `tc -j qdisc show`, `tc class show`,
 // `tc -j filter show`, `iptables-save`. Pure; fed with real command output in tests.
 import { CHAIN_PREFIX, ROOT_HANDLE, ROOT_MAJOR } from "./ids.js";
+import { printedRateBits } from "./units.js";
 
 export interface TcQdisc {
   dev: string;
@@ -8,6 +9,8 @@ export interface TcQdisc {
   handle: string;
   root: boolean;
   parent?: string;
+  /** The qdisc's options as `tc -j` prints them (tbf: rate B/s, burst B, lat us; bfifo: limit B). */
+  options?: Record<string, unknown>;
 }
 
 /** Root qdiscs a container gets by default; anything else at the root belongs to someone. */
@@ -20,7 +23,8 @@ export function parseQdiscs(json: string): TcQdisc[] {
     if (!q || typeof q !== "object") return [];
     const r = q as Record<string, unknown>;
     if (typeof r.dev !== "string" || typeof r.kind !== "string" || typeof r.handle !== "string") return [];
-    return [{ dev: r.dev, kind: r.kind, handle: r.handle, root: r.root === true, ...(typeof r.parent === "string" ? { parent: r.parent } : {}) }];
+    const options = r.options && typeof r.options === "object" && !Array.isArray(r.options) ? { options: r.options as Record<string, unknown> } : {};
+    return [{ dev: r.dev, kind: r.kind, handle: r.handle, root: r.root === true, ...(typeof r.parent === "string" ? { parent: r.parent } : {}), ...options }];
   });
 }
 
@@ -42,8 +46,34 @@ export function devsWithOurRoot(qdiscs: TcQdisc[]): string[] {
 
 /** Minors of the htb classes under our root, from `tc class show dev X parent 1c4a:`. */
 export function parseClassMinors(text: string): number[] {
-  const re = new RegExp(`^class htb ${ROOT_MAJOR}:([0-9a-f]+) `, "gm");
-  return [...text.matchAll(re)].map((m) => parseInt(m[1] ?? "0", 16));
+  return parseClasses(text).map((c) => c.minor);
+}
+
+/** Minors of injections' classes (the shared cap and rest classes have minors below 0x10, see ids.minorOf). */
+export function injectionMinors(classes: TcClass[]): number[] {
+  return classes.map((c) => c.minor).filter((m) => m >= 0x10);
+}
+
+export interface TcClass {
+  minor: number;
+  /** Minor of the parent class; undefined when the class hangs from the root qdisc. */
+  parent?: number;
+  /** Its ceil in bits per second as printed (rounded by tc). */
+  ceilBits?: number;
+}
+
+/** The htb classes of our tree, from `tc class show` (text: iproute2 6.x prints no JSON for htb classes). */
+export function parseClasses(text: string): TcClass[] {
+  const re = new RegExp(`^class htb ${ROOT_MAJOR}:([0-9a-f]+) (?:root|parent ${ROOT_MAJOR}:([0-9a-f]+))(.*)$`, "gm");
+  return [...text.matchAll(re)].map((m) => {
+    const ceil = /\bceil (\S+)/.exec(m[3] ?? "")?.[1];
+    const ceilBits = ceil === undefined ? undefined : printedRateBits(ceil);
+    return {
+      minor: parseInt(m[1] ?? "0", 16),
+      ...(m[2] !== undefined ? { parent: parseInt(m[2], 16) } : {}),
+      ...(ceilBits !== undefined ? { ceilBits } : {}),
+    };
+  });
 }
 
 /** Filter priorities under our root, from `tc -j filter show dev X parent 1c4a:`. */

@@ -2,18 +2,21 @@
 // compared with what the namespace holds, gives the argv steps to run.
 //
 // Concurrency rule (guards of one target share its namespace but nothing else, not even a
-// lock file): every step is idempotent or tolerates "already so", each injection touches only
-// its own class, leaf, filter priority and chains, and the shared root is created by whoever
-// needs it first ("exists" is fine) and deleted only by a revert that observed no other class
-// or filter of ours under it. The one race left (a revert deleting the root while another
-// guard is adding its class) is healed by re-converging: apply verifies after writing and
-// re-runs the missing steps, and a guard may call `ensure` at any time (see converge.ts).
+// lock file): every step is idempotent or tolerates "already so"; each injection adds and
+// removes only its own class, leaf, filter priority and chains; the shared root is created by
+// whoever needs it first ("exists" is fine) and deleted only by a revert that observed no other
+// class or filter of ours under it; the shared cap and rest classes (shared.ts) are a function
+// of the bandwidth records present, which every apply and revert re-derives from what it
+// observes. A step planned on a view another guard has since changed is healed by
+// re-converging: apply and revert both re-observe after writing and re-run until the plan is
+// empty, so the last one to finish has seen every record (see converge.ts).
 import type { Destinations, LeafQdisc } from "./tc.js";
 import * as tc from "./tc.js";
 import * as ipt from "./iptables.js";
 import type { Hook } from "./iptables.js";
 import { ownedNames, type InjectionKey, type OwnedNames } from "./ids.js";
-import { devsWithOurRoot, rootOwnership, type IptablesState, type TcQdisc } from "./parse.js";
+import { devsWithOurRoot, rootOwnership, type IptablesState, type TcClass, type TcQdisc } from "./parse.js";
+import { capRecords, chooseCap, GONE, planNetemChild, planShared, type Step } from "./shared.js";
 import { ForeignQdisc } from "./errors.js";
 import * as v from "./validate.js";
 
@@ -21,8 +24,12 @@ import * as v from "./validate.js";
 export interface NetnsInjection {
   key: InjectionKey;
   dev: string;
-  /** The tc part: a leaf qdisc under the owned root, for all traffic or for `to` only. */
+  /**
+   * The tc part: netem, steered by filters (all traffic, or `to` only) into its class; or tbf,
+   * the bandwidth record the shared cap follows (all traffic, no filter of its own).
+   */
   leaf?: LeafQdisc;
+  /** netem only. */
   to?: Destinations;
   /** Rules of the egress chain (jumped to from OUTPUT -o dev). */
   egress: string[][];
@@ -32,20 +39,16 @@ export interface NetnsInjection {
 
 export interface Observed {
   qdiscs: TcQdisc[];
-  /** Per interface with our root: minors of our classes, priorities of our filters. */
+  /** Per interface with our root: every class of ours (shared ones too), the minors of injections' classes, priorities of our filters. */
+  classes: Record<string, TcClass[]>;
   classMinors: Record<string, number[]>;
   filterPrefs: Record<string, number[]>;
   ipt: IptablesState;
 }
 
-export interface Step {
-  argv: string[];
-  /** stderr meaning the step's goal already holds (a concurrent guard got there first). */
-  tolerate?: RegExp;
-}
+export type { Step };
 
 const EXISTS = /File exists|Exclusivity flag on|already exists/i;
-const GONE = /No such file or directory|Cannot find specified filter chain|Invalid handle|No chain\/target\/match|Bad rule|does a matching rule exist|Cannot delete qdisc with handle of zero|Filter with specified priority\/protocol not found/i;
 
 /**
  * "write": (re)write every part (first apply, or a re-resolved spec);
@@ -64,10 +67,19 @@ export function planApply(inj: NetnsInjection, obs: Observed, mode: ApplyMode): 
     const haveLeaf = root.state === "ours" && obs.qdiscs.some((q) => q.dev === dev && q.parent === n.classId);
     const haveFilter = root.state === "ours" && (obs.filterPrefs[dev] ?? []).includes(n.minor);
     if (root.state === "none") steps.push({ argv: tc.rootAdd(dev), tolerate: EXISTS });
+    // The shared classes first (an injection's class hangs from the cap), with this one's record counted.
+    const view = root.state === "ours" ? sharedView(obs, dev) : undefined;
+    const caps = view ? capRecords(dev, view, n.minor) : [];
+    const all = inj.leaf.kind === "tbf" ? [...caps, inj.leaf.cap] : caps;
+    steps.push(...planShared(dev, view, all, n.minor));
     if (mode === "write" || !haveClass) steps.push({ argv: tc.classReplace(dev, n) });
     if (mode === "write" || !haveLeaf) steps.push({ argv: tc.leafReplace(dev, n, inj.leaf) });
-    if (mode === "write" && haveFilter) steps.push({ argv: tc.filtersDel(dev, n), tolerate: GONE });
-    if (mode === "write" || !haveFilter) steps.push(...tc.filtersAdd(dev, n, inj.to).map((argv) => ({ argv })));
+    if (inj.leaf.kind === "netem") {
+      // A new leaf has no child yet; an existing one keeps its child through `replace`.
+      steps.push(...planNetemChild(dev, haveLeaf ? obs.qdiscs.filter((q) => q.dev === dev) : [], n, chooseCap(all)));
+      if (mode === "write" && haveFilter) steps.push({ argv: tc.filtersDel(dev, n), tolerate: GONE });
+      if (mode === "write" || !haveFilter) steps.push(...tc.filtersAdd(dev, n, inj.to).map((argv) => ({ argv })));
+    }
   }
   steps.push(...planChain(obs.ipt, n, dev, "OUTPUT", n.chainOut, inj.egress, mode));
   steps.push(...planChain(obs.ipt, n, dev, "INPUT", n.chainIn, inj.ingress, mode));
@@ -90,7 +102,11 @@ function planChain(st: IptablesState, n: OwnedNames, dev: string, hook: Hook, ch
   return steps;
 }
 
-/** Remove exactly what `key` owns, wherever it is; the root goes only with the last of ours. */
+/**
+ * Remove exactly what `key` owns, wherever it is, and re-derive the shared cap from the records
+ * that remain (a bandwidth revert lifts its cap, or hands it to the next lowest); the root goes
+ * only with the last of ours.
+ */
 export function planRevert(key: InjectionKey, obs: Observed): Step[] {
   const n = ownedNames(key);
   const steps: Step[] = [];
@@ -108,6 +124,10 @@ export function planRevert(key: InjectionKey, obs: Observed): Step[] {
     if (classes.includes(n.minor)) steps.push({ argv: tc.classDel(dev, n), tolerate: GONE });
     const others = classes.some((m) => m !== n.minor) || prefs.some((p) => p !== n.minor);
     if (!others) steps.push({ argv: tc.rootDel(dev), tolerate: GONE });
+    else {
+      const view = sharedView(obs, dev);
+      steps.push(...planShared(dev, view, capRecords(dev, view, n.minor)));
+    }
   }
   return steps;
 }
@@ -132,6 +152,10 @@ export function ownedSummary(obs: Observed): { roots: string[]; chains: string[]
 export function isClean(obs: Observed): boolean {
   const s = ownedSummary(obs);
   return s.roots.length === 0 && s.chains.length === 0 && s.jumps.length === 0;
+}
+
+function sharedView(obs: Observed, dev: string): { qdiscs: TcQdisc[]; classes: TcClass[] } {
+  return { qdiscs: obs.qdiscs.filter((q) => q.dev === dev), classes: obs.classes[dev] ?? [] };
 }
 
 function sameArgs(a: string[], b: string[]): boolean {
