@@ -126,7 +126,7 @@ export function planRevert(key: InjectionKey, obs: Observed): Step[] {
     if (!others) steps.push({ argv: tc.rootDel(dev), tolerate: GONE });
     else {
       const view = sharedView(obs, dev);
-      steps.push(...planShared(dev, view, capRecords(dev, view, n.minor)));
+      steps.push(...planShared(dev, view, capRecords(dev, view, n.minor), n.minor));
     }
   }
   return steps;
