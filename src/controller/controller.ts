@@ -7,6 +7,8 @@ import type { Store, StoredManifest } from "../store/store.js";
 import type { ChaosScheduleStatus } from "../api/types.js";
 import type { Logger } from "../util/log.js";
 import { formatProblem } from "../api/problems.js";
+import { invalidMessage } from "../store/store.js";
+import fastJsonPatch from "fast-json-patch";
 import { plan, defaultPlanConfig, type PlanConfig, type Plan, type Action } from "./plan.js";
 import { deriveStatus, type RunEvent } from "./status.js";
 import { executeExtend, executeReapply, executeRevert, executeStart, type ExecuteDeps } from "./execute.js";
@@ -42,6 +44,7 @@ export interface PassResult {
   wakeAt?: Date;
 }
 
+const { compare } = fastJsonPatch;
 const cryptoRandom = (): number => randomInt(0, 2 ** 32) / 2 ** 32;
 
 export class Controller {
@@ -66,6 +69,8 @@ export class Controller {
     const snapshot = { ...observed, healthyAt: Object.fromEntries(this.healthyAt) };
     this.selfNodeId = snapshot.selfNodeId;
     this.logInvalid(stored.invalid.map((i) => ({ key: i.key, text: i.problems.map(formatProblem).join("\n") })));
+    // An invalid manifest that still parses says so in its own status (Ready=False, InvalidSpec).
+    for (const i of stored.invalid) if (i.key) await store.reportInvalid(i.key, invalidMessage(i.problems), this.clock());
     const instance = this.o.instance ?? "default";
     const injections = this.o.observeInjections(snapshot.containers).filter((h) => (h.owner.instance ?? "default") === instance);
     const now = this.clock();
@@ -144,8 +149,10 @@ export class Controller {
     for (const m of stored.manifests) {
       if (writes.has(m.key)) continue;
       const st = this.status(m, statusOf.get(m.key), events.get(m.key) ?? [], current, snapshot, p, after);
-      this.logTransitions(m.key, statusOf.get(m.key), st);
-      const w = await store.writeStatus(m.key, m.manifest.metadata.generation ?? 1, st);
+      const prev = statusOf.get(m.key);
+      this.logTransitions(m.key, prev, st);
+      // Most passes change nothing: compare here, so an idle pass costs no store call per schedule.
+      const w = prev && compare(prev, st).length === 0 ? "unchanged" : await store.writeStatus(m.key, m.manifest.metadata.generation ?? 1, st);
       writes.set(m.key, w);
       if (w === "written" || w === "unchanged") await this.collect(current.filter((h) => h.owner.schedule === m.key));
     }

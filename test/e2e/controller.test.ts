@@ -2,7 +2,7 @@
 // pauses and reverts real tasks, Swarm heals, and status records it.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { unlink } from "node:fs/promises";
+import { readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { APP_IMAGE, WEB_IMAGE, createTestService, docker, requireSwarm, runningTasks, serviceTasks, waitFor, type TestService } from "../helpers/docker.js";
@@ -127,6 +127,28 @@ describe("controller on a real Swarm", () => {
     await unlink(join(w.dir, "long.yaml"));
     await waitFor(async () => (await containerState(again)) === "running", { timeoutMs: 10_000, intervalMs: 50, what: "unpause on delete" });
     await waitFor(async () => (await docker(["ps", "-q", "--filter", `label=chaosctl.io/instance=${w.instance}`])).stdout.trim() === "", { timeoutMs: 10_000, what: "no guard left" });
+  });
+
+  it("an edit that makes a manifest invalid: reported in its status, nothing new injected, the active pause still reverted on time", async () => {
+    const svc = await service(2);
+    const w = await ws();
+    await w.write("p.yaml", manifest("inv", `schedule: "@every 2s"\nduration: 5s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`));
+    controller(w);
+    const paused = await waitFor(async () => (await pausedContainers(svc))[0], { timeoutMs: 20_000, what: "a paused task" });
+    const until = Date.parse((await waitFor(async () => (await w.status("p.yaml"))?.active?.[0], { timeoutMs: 10_000, what: "status.active" })).until ?? "");
+    const runsBefore = (await w.history("p.yaml")).filter((r) => r.result !== "Skipped").length;
+    // A second fault key: invalid (exactlyOneFault), but the file still parses.
+    // A user's edit of the spec only (status stays in the file), as in an editor.
+    const file = join(w.dir, "p.yaml");
+    await writeFile(file, (await readFile(file, "utf8")).replace("fault: {pause: {}}", "fault: {pause: {}, kill: {}}"));
+    const ready = await waitFor(async () => (await w.status("p.yaml"))?.conditions?.find((c) => c.type === "Ready" && c.status === "False"), { timeoutMs: 10_000, what: "Ready=False" });
+    expect(ready.reason).toBe("InvalidSpec");
+    expect(ready.message).toMatch(/fault/);
+    await waitFor(async () => (await containerState(paused)) === "running", { timeoutMs: 15_000, intervalMs: 50, what: "unpause at expiry" });
+    expect(Date.now() - until).toBeLessThan(5_000);
+    await sleep(4_000); // two more @every periods: nothing new starts from an invalid manifest
+    expect(await pausedContainers(svc)).toEqual([]);
+    expect((await w.history("p.yaml")).filter((r) => r.result !== "Skipped").length).toBe(runsBefore);
   });
 
   it("two schedules on one service respect maxUnavailable across schedules", async () => {
