@@ -40,8 +40,17 @@ export function parseSchedule(text: string, timeZone?: string): ParsedSchedule {
 }
 
 /** The first time strictly after `after` that `expr` fires in `timeZone`; null if never. */
+/** Compiled patterns, reused: the controller asks for next times on every pass. */
+const crons = new Map<string, Cron>();
+
 export function nextCronTime(expr: string, timeZone: string, after: Date): Date | null {
-  return makeCron(expr, timeZone).nextRun(after);
+  const key = `${timeZone}\n${expr}`;
+  let cron = crons.get(key);
+  if (!cron) {
+    if (crons.size >= 10_000) crons.clear();
+    crons.set(key, (cron = makeCron(expr, timeZone)));
+  }
+  return cron.nextRun(after);
 }
 
 /** Throws for a time zone that Intl does not know. */

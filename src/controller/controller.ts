@@ -282,7 +282,7 @@ export class Controller {
             resolve();
           };
           const t = setTimeout(done, Math.max(0, wakeAt - Date.now()));
-          wake = () => setTimeout(done, 50); // let a burst of events settle into one pass
+          wake = () => setTimeout(done, 10); // let a burst of events settle into one pass
           signal.addEventListener("abort", done, { once: true });
         });
         wake = () => {};

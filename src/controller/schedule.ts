@@ -32,8 +32,21 @@ export interface DueInput {
   startingDeadlineMs: number;
 }
 
+/** Parsed schedules by (expression, time zone): parsing (croner, Intl) dominates an idle pass. */
+const parsedCache = new Map<string, ParsedSchedule>();
+function parsedSchedule(schedule: string, timeZone: string | undefined): ParsedSchedule {
+  const key = `${timeZone ?? ""}\n${schedule}`;
+  let p = parsedCache.get(key);
+  if (!p) {
+    p = parseSchedule(schedule, timeZone);
+    if (parsedCache.size >= 10_000) parsedCache.clear();
+    parsedCache.set(key, p);
+  }
+  return p;
+}
+
 export function dueRun(input: DueInput): Due {
-  const parsed = parseSchedule(input.schedule, input.timeZone);
+  const parsed = parsedSchedule(input.schedule, input.timeZone);
   return dueFor(parsed, input);
 }
 

@@ -136,7 +136,7 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
   const drop = new Set(settled.slice(0, Math.max(0, settled.length - limit)));
   history = history.filter((r) => !drop.has(r));
 
-  const taskById = new Map(input.snapshot.tasks.map((t) => [t.id, t]));
+  const taskById = tasksById(input.snapshot);
   const gone = (h: InjectionHandle): boolean => {
     const t = h.target.taskId ? taskById.get(h.target.taskId) : undefined;
     return !!h.target.taskId && !(t && isRunningTask(t));
@@ -159,6 +159,14 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
 }
 
 /** `gone`: its task is over (a mode-all run holds it until Swarm starts the replacement). */
+/** One index per snapshot, shared by every schedule's status (a pass is O(schedules + tasks)). */
+const taskIndex = new WeakMap<ClusterSnapshot, Map<string, ClusterSnapshot["tasks"][number]>>();
+function tasksById(snapshot: ClusterSnapshot): Map<string, ClusterSnapshot["tasks"][number]> {
+  let m = taskIndex.get(snapshot);
+  if (!m) taskIndex.set(snapshot, (m = new Map(snapshot.tasks.map((t) => [t.id, t]))));
+  return m;
+}
+
 function toActive(h: InjectionHandle, gone: boolean): ActiveInjection {
   return {
     run: h.owner.run,
