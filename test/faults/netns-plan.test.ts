@@ -21,11 +21,10 @@ const hex = (m: number) => m.toString(16);
 
 const MBIT = { rate: 125000, burst: 32767, lat: 400000 }; // a 1mbit record as `tc -j` reads it back
 
-function observed(parts: { qdiscs?: string; classes?: number[]; prefs?: number[]; ipt?: string; capBits?: number } = {}): Observed {
+function observed(parts: { qdiscs?: string; classes?: number[]; prefs?: number[]; ipt?: string } = {}): Observed {
   const qdiscs = parseQdiscs(parts.qdiscs ?? QDISC_DEFAULT);
   const ours = rootOwnership(qdiscs, "eth0").state === "ours";
-  const capBits = parts.capBits ?? (qdiscs.some((q) => q.parent === "1c4a:2") ? 1e6 : 10e9);
-  const classes: TcClass[] = [{ minor: 1, ceilBits: capBits }, { minor: 2, parent: 1 }, ...(parts.classes ?? []).map((minor) => ({ minor, parent: 1 }))];
+  const classes: TcClass[] = [2, ...(parts.classes ?? [])].map((minor) => ({ minor, ceilBits: 1e10 }));
   return {
     qdiscs,
     classes: ours ? { eth0: classes } : {},
@@ -106,14 +105,13 @@ describe("parsers (real output of this kernel's tc and iptables-save)", () => {
 describe("planApply", () => {
   const lossBw = networkInjection(A, { loss: { probability: 0.5 }, bandwidth: { rate: "1mbit" } });
 
-  it("on a clean namespace: root, the cap and the rest (capped), its class and record, then chains, and the jump last", () => {
+  it("on a clean namespace: root, the rest with the cap's tbf, its class and record, then chains, and the jump last", () => {
     const steps = planApply(lossBw, observed(), "write").map((s) => s.argv);
     expect(steps).toEqual([
       ["tc", "qdisc", "add", "dev", "eth0", "root", "handle", "1c4a:", "htb", "default", "2", "direct_qlen", "1000"],
-      ["tc", "class", "replace", "dev", "eth0", "parent", "1c4a:", "classid", "1c4a:1", "htb", "rate", "1000000bit", "ceil", "1000000bit", "burst", "32768b", "cburst", "32768b", "quantum", "60000"],
-      ["tc", "class", "replace", "dev", "eth0", "parent", "1c4a:1", "classid", "1c4a:2", "htb", "rate", "8bit", "ceil", "10gbit", "quantum", "60000"],
+      ["tc", "class", "replace", "dev", "eth0", "parent", "1c4a:", "classid", "1c4a:2", "htb", "rate", "10gbit", "ceil", "10gbit", "quantum", "60000"],
       ["tc", "qdisc", "replace", "dev", "eth0", "parent", "1c4a:2", "handle", "2:", "tbf", "rate", "1000000bit", "burst", "32768b", "latency", "400000us"],
-      ["tc", "class", "replace", "dev", "eth0", "parent", "1c4a:1", "classid", nA.classId, "htb", "rate", "8bit", "ceil", "10gbit", "quantum", "60000"],
+      ["tc", "class", "replace", "dev", "eth0", "parent", "1c4a:", "classid", nA.classId, "htb", "rate", "10gbit", "ceil", "10gbit", "quantum", "60000"],
       // the record: no filter, it carries nothing
       ["tc", "qdisc", "replace", "dev", "eth0", "parent", nA.classId, "handle", nA.leafHandle, "tbf", "rate", "1mbit", "burst", "32kb", "latency", "400ms"],
       ["iptables", "-w", "5", "-N", nA.chainOut],
@@ -136,7 +134,7 @@ describe("planApply", () => {
   it("ensure after a concurrent revert deleted the shared root: everything of ours again", () => {
     const ipt = `*filter\n:OUTPUT ACCEPT [0:0]\n:${nA.chainOut} - [0:0]\n-A OUTPUT -o eth0 -m comment --comment "${nA.comment}" -j ${nA.chainOut}\n-A ${nA.chainOut} -m statistic --mode random --probability 0.50000000000 -j DROP\nCOMMIT\n`;
     const steps = planApply(lossBw, observed({ ipt }), "ensure").map((s) => `${s.argv[1]} ${s.argv[2]}`);
-    expect(steps).toEqual(["qdisc add", "class replace", "class replace", "qdisc replace", "class replace", "qdisc replace"]);
+    expect(steps).toEqual(["qdisc add", "class replace", "qdisc replace", "class replace", "qdisc replace"]);
   });
 
   it("beside another injection's class: reuses the root, adds only its own", () => {
@@ -228,24 +226,23 @@ describe("composition: netem and bandwidth of different owners on one interface"
   const cmd = (steps: { argv: string[] }[]) => steps.map((x) => x.argv.slice(1).join(" "));
   const capTbf = "tbf rate 1000000bit burst 32767b latency 400000us"; // the cap as read back from B's record
 
-  it("netem after bandwidth: its class under the cap, the netem leaf, the cap's tbf below it, its filter; shared parts untouched", () => {
+  it("netem after bandwidth: its class, the netem leaf, the cap's tbf below it, its filter; shared parts untouched", () => {
     const obs = observed({ qdiscs: tree([nB]), classes: [nB.minor] });
     expect(cmd(planApply(delay, obs, "write"))).toEqual([
-      `class replace dev eth0 parent 1c4a:1 classid ${nN.classId} htb rate 8bit ceil 10gbit quantum 60000`,
+      `class replace dev eth0 parent 1c4a: classid ${nN.classId} htb rate 10gbit ceil 10gbit quantum 60000`,
       `qdisc replace dev eth0 parent ${nN.classId} handle ${nN.leafHandle} netem delay 100ms`,
       `qdisc replace dev eth0 parent ${hex(nN.minor)}:1 handle ${nN.capHandle} ${capTbf}`,
       `filter add dev eth0 parent 1c4a: protocol all prio ${nN.minor} u32 match u32 0 0 flowid ${nN.classId}`,
     ]);
   });
 
-  it("bandwidth after netem: the cap, the rest's tbf and a tbf under the other owner's netem, then its own class and record", () => {
+  it("bandwidth after netem: the rest's tbf and a tbf under the other owner's netem, then its own class and record", () => {
     const obs = observed({ qdiscs: tree([], [nN]), classes: [nN.minor], prefs: [nN.minor] });
     const steps = cmd(planApply(bw, obs, "write"));
     expect(steps).toEqual([
-      "class replace dev eth0 parent 1c4a: classid 1c4a:1 htb rate 1000000bit ceil 1000000bit burst 32768b cburst 32768b quantum 60000",
       "qdisc replace dev eth0 parent 1c4a:2 handle 2: tbf rate 1000000bit burst 32768b latency 400000us",
       `qdisc replace dev eth0 parent ${hex(nN.minor)}:1 handle ${nN.capHandle} tbf rate 1000000bit burst 32768b latency 400000us`,
-      `class replace dev eth0 parent 1c4a:1 classid ${nB.classId} htb rate 8bit ceil 10gbit quantum 60000`,
+      `class replace dev eth0 parent 1c4a: classid ${nB.classId} htb rate 10gbit ceil 10gbit quantum 60000`,
       `qdisc replace dev eth0 parent ${nB.classId} handle ${nB.leafHandle} tbf rate 1mbit burst 32kb latency 400ms`,
     ]);
     expect(steps.join("\n")).not.toMatch(/filter|netem/); // the netem's own class, leaf and filter are not touched
@@ -258,17 +255,16 @@ describe("composition: netem and bandwidth of different owners on one interface"
     expect(planRevert({ schedule: "x/y", run: "r9", fault: "network" }, obs)).toEqual([]);
   });
 
-  it("revert the bandwidth: its class (and record) goes, the cap is lifted, the rest and the netem lose their tbf; the netem stays", () => {
+  it("revert the bandwidth: its class (and record) goes, the rest and the netem lose the cap's tbf; the netem stays", () => {
     const obs = observed({ qdiscs: tree([nB], [nN]), classes: [nB.minor, nN.minor], prefs: [nN.minor] });
     expect(cmd(planRevert(B, obs))).toEqual([
       `class del dev eth0 classid ${nB.classId}`,
-      "class replace dev eth0 parent 1c4a: classid 1c4a:1 htb rate 10gbit ceil 10gbit burst 64kb cburst 64kb quantum 60000",
       "qdisc del dev eth0 parent 1c4a:2",
       `qdisc del dev eth0 parent ${hex(nN.minor)}:1`,
     ]);
   });
 
-  it("revert the netem: its filter and class go; the cap and the rest stay as they are", () => {
+  it("revert the netem: its filter and class go; the rest keeps the cap", () => {
     const obs = observed({ qdiscs: tree([nB], [nN]), classes: [nB.minor, nN.minor], prefs: [nN.minor] });
     expect(cmd(planRevert(N, obs))).toEqual([`filter del dev eth0 parent 1c4a: prio ${nN.minor}`, `class del dev eth0 classid ${nN.classId}`]);
   });
@@ -276,11 +272,8 @@ describe("composition: netem and bandwidth of different owners on one interface"
   it("two bandwidths: the lower rate is the cap whatever the order; reverting it hands the cap to the other", () => {
     const fast = { rate: 625000, burst: 65535, lat: 50000 };
     // the slow one arrives second: the cap moves down to it
-    const first = observed({ qdiscs: tree([[nA, fast]], [], fast), classes: [nA.minor], capBits: 5e6 });
-    expect(cmd(planApply(bw, first, "write")).slice(0, 2)).toEqual([
-      "class replace dev eth0 parent 1c4a: classid 1c4a:1 htb rate 1000000bit ceil 1000000bit burst 32768b cburst 32768b quantum 60000",
-      "qdisc replace dev eth0 parent 1c4a:2 handle 2: tbf rate 1000000bit burst 32768b latency 400000us",
-    ]);
+    const first = observed({ qdiscs: tree([[nA, fast]], [], fast), classes: [nA.minor] });
+    expect(cmd(planApply(bw, first, "write")).slice(0, 1)).toEqual(["qdisc replace dev eth0 parent 1c4a:2 handle 2: tbf rate 1000000bit burst 32768b latency 400000us"]);
     // the fast one arrives second: nothing shared changes
     const second = observed({ qdiscs: tree([nB]), classes: [nB.minor] });
     expect(cmd(planApply(bwFast, second, "write"))).toHaveLength(2);
@@ -288,12 +281,11 @@ describe("composition: netem and bandwidth of different owners on one interface"
     const both = observed({ qdiscs: tree([nB, [nA, fast]]), classes: [nA.minor, nB.minor] });
     expect(cmd(planRevert(B, both))).toEqual([
       `class del dev eth0 classid ${nB.classId}`,
-      "class replace dev eth0 parent 1c4a: classid 1c4a:1 htb rate 5000000bit ceil 5000000bit burst 65535b cburst 65535b quantum 60000",
       "qdisc replace dev eth0 parent 1c4a:2 handle 2: tbf rate 5000000bit burst 65535b latency 50000us",
     ]);
   });
 
-  it("a to-restricted netem beside a bandwidth: steered by its filters only, capped like the rest", () => {
+  it("a to-restricted netem beside a bandwidth: steered by its filters only, capped on its own path like the rest", () => {
     const to = netemInjection(N, { delay: { time: "100ms" }, to: { cidrs: ["10.0.1.5"], ports: [80] } });
     const steps = cmd(planApply(to, observed({ qdiscs: tree([nB]), classes: [nB.minor] }), "write"));
     expect(steps[2]).toBe(`qdisc replace dev eth0 parent ${hex(nN.minor)}:1 handle ${nN.capHandle} ${capTbf}`);

@@ -1,5 +1,5 @@
-// The shared part of the owned tc tree (pure): the cap class 1c4a:1 and the rest class 1c4a:2
-// with its queue. Nobody owns them; everybody derives them from the bandwidth records present
+// The shared part of the owned tc tree (pure): the rest class 1c4a:2 with the cap's tbf, and
+// the cap's tbf under every netem leaf. Nobody owns them; everybody derives them from the bandwidth records present
 // (each bandwidth injection's tbf leaf, see tc.ts), so an apply, a revert or a concurrent guard
 // all converge to the same state from what the namespace holds, with no stored state and no lock.
 // Several bandwidth faults on one interface: the lowest rate applies (ties: the smaller burst).
@@ -44,16 +44,13 @@ export function chooseCap(caps: Cap[]): Cap | undefined {
 
 /**
  * Steps that bring the shared parts of `dev` in line with `caps` (the records that are to remain):
- * the cap class, the rest class and its tbf, and the tbf under every netem leaf present
+ * the rest class and its tbf, and the tbf under every netem leaf present
  * (but `skipMinor`'s: apply handles its own netem after adding it).
  */
 export function planShared(dev: string, view: SharedView | undefined, caps: Cap[], skipMinor?: number): Step[] {
   const cap = chooseCap(caps);
   const steps: Step[] = [];
-  const capClass = view?.classes.find((c) => c.minor === tc.CAP_MINOR && c.parent === undefined);
-  const wantBits = cap ? cap.rateBytes * 8 : tc.UNCAPPED_BITS;
-  if (!capClass || capClass.ceilBits === undefined || !near(capClass.ceilBits, wantBits)) steps.push({ argv: tc.capReplace(dev, cap) });
-  if (!view?.classes.some((c) => c.minor === tc.REST_MINOR && c.parent === tc.CAP_MINOR)) steps.push({ argv: tc.restClassReplace(dev) });
+  if (!view?.classes.some((c) => c.minor === tc.REST_MINOR)) steps.push({ argv: tc.restClassReplace(dev) });
   const qdiscs = view?.qdiscs ?? [];
   const restLeaf = qdiscs.find((q) => q.parent === tc.REST_CLASS);
   if (cap && !isCap(restLeaf, cap)) steps.push({ argv: tc.restLeafReplace(dev, cap) });

@@ -1,20 +1,18 @@
 // tc argv builders for the owned tree on one interface (pure; exact argv is unit-tested):
 //
 //   root  1c4a:  htb default 2
-//   └─ class 1c4a:1  the cap (shared): rate = ceil = the lowest bandwidth present, else 10gbit
-//        ├─ class 1c4a:2  the rest (shared): traffic no filter takes; leaf 2: tbf = the cap, if any
-//        └─ class 1c4a:<m>  one per injection (m = minorOf(id)), rate 8bit ceil 10gbit: it
-//             borrows everything from the cap, so the cap bounds it and the rest together
-//             ├─ netem: leaf <m>: netem, filters at prio <m> steer its destinations (or all)
-//             │    here; the netem's child <c>: is a tbf = the cap, if any (netem -> tbf)
-//             └─ bandwidth: leaf <m>: tbf, no filter: carries nothing, it is the injection's
-//                record (its rate, burst, latency, read back with `tc -j qdisc show`) that the
-//                cap is derived from, so any process can rebuild the cap from what remains
+//   ├─ class 1c4a:2  the rest (shared): traffic no filter takes; leaf 2: tbf = the cap, if any
+//   └─ class 1c4a:<m>  one per injection (m = minorOf(id)); classifies only (10gbit)
+//        ├─ netem: leaf <m>: netem, filters at prio <m> steer its destinations (or all) here;
+//        │    the netem's child <c>: is a tbf = the cap, if any (netem -> tbf)
+//        └─ bandwidth: leaf <m>: tbf, no filter: carries nothing, it is the injection's record
+//             (its rate, burst, latency, read back with `tc -j qdisc show`) that the cap is
+//             derived from, so any process can rebuild the cap from what remains
 //
-// So a netem fault and a bandwidth fault on the same traffic both take effect, whatever their
-// order and owners. Why a tbf on every path as well as the htb cap: htb charges a packet after
-// sending it, and a GSO packet can be 64 KB, so htb alone lets a TCP transfer through ~10% fast;
-// tbf splits GSO packets and is exact per path, and the htb cap bounds the sum of the paths.
+// "The cap" is the lowest bandwidth present. Every path a packet can take ends in a tbf equal to
+// it, so a netem fault and a bandwidth fault on the same traffic both take effect, whatever
+// their order and owners. Each path is capped on its own (an htb parent class bounding their sum
+// made netem's classes borrow, which stalled netem reorder on a stock kernel).
 // htb rather than prio: prio is not built into every kernel (not this machine's), and an htb
 // root needs no fixed band count, so any number of injections can hang classes under it.
 import { ROOT_HANDLE, ROOT_MAJOR } from "./ids.js";
@@ -34,12 +32,8 @@ export interface Cap {
   latencyUs: number;
 }
 
-export const CAP_MINOR = 1;
 export const REST_MINOR = 2;
-export const CAP_CLASS = `${ROOT_MAJOR}:${CAP_MINOR}`;
 export const REST_CLASS = `${ROOT_MAJOR}:${REST_MINOR}`;
-/** The cap when no bandwidth fault is present: far above any link here. */
-export const UNCAPPED_BITS = 10e9;
 
 /**
  * Destinations the leaf applies to (the whole `to` undefined: all traffic on the interface).
@@ -62,28 +56,16 @@ export function rootDel(dev: string): Argv {
   return ["tc", "qdisc", "del", "dev", v.iface(dev), "root", "handle", ROOT_HANDLE];
 }
 
-/**
- * An injection's class: a guaranteed rate of almost nothing and a ceil far above any link, so
- * all it sends is borrowed from the cap (htb lets a class send up to its own rate without asking
- * its parent: that rate must stay negligible for the cap to hold).
- */
+/** The class only classifies; its rate is far above any link here so the leaves alone shape. */
 export function classReplace(dev: string, n: OwnedNames): Argv {
-  return ["tc", "class", "replace", "dev", v.iface(dev), "parent", CAP_CLASS, "classid", n.classId, ...BORROWER];
+  return ["tc", "class", "replace", "dev", v.iface(dev), "parent", ROOT_HANDLE, "classid", n.classId, ...CLASSIFY_ONLY];
 }
 
-const BORROWER = ["htb", "rate", "8bit", "ceil", "10gbit", "quantum", "60000"];
-
-/** The shared cap: the given bandwidth, or none (10gbit). `replace` changes it in place, children stay. */
-export function capReplace(dev: string, cap: Cap | undefined): Argv {
-  const shape = cap
-    ? ["rate", `${cap.rateBytes * 8}bit`, "ceil", `${cap.rateBytes * 8}bit`, "burst", `${cap.burstBytes}b`, "cburst", `${cap.burstBytes}b`]
-    : ["rate", "10gbit", "ceil", "10gbit", "burst", "64kb", "cburst", "64kb"];
-  return ["tc", "class", "replace", "dev", v.iface(dev), "parent", ROOT_HANDLE, "classid", CAP_CLASS, "htb", ...shape, "quantum", "60000"];
-}
+const CLASSIFY_ONLY = ["htb", "rate", "10gbit", "ceil", "10gbit", "quantum", "60000"];
 
 /** The rest: the default class for traffic no injection's filter takes. */
 export function restClassReplace(dev: string): Argv {
-  return ["tc", "class", "replace", "dev", v.iface(dev), "parent", CAP_CLASS, "classid", REST_CLASS, ...BORROWER];
+  return ["tc", "class", "replace", "dev", v.iface(dev), "parent", ROOT_HANDLE, "classid", REST_CLASS, ...CLASSIFY_ONLY];
 }
 
 /** tbf options of the cap in the kernel's units, exactly what a bandwidth record reads back as. */
