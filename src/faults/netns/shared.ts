@@ -1,7 +1,8 @@
 // The shared part of the owned tc tree (pure): the rest class 1c4a:2 with the cap's tbf, and
-// the cap's tbf under every netem leaf. Nobody owns them; everybody derives them from the bandwidth records present
-// (each bandwidth injection's tbf leaf, see tc.ts), so an apply, a revert or a concurrent guard
-// all converge to the same state from what the namespace holds, with no stored state and no lock.
+// the cap's tbf under every netem leaf. Nobody owns them; everybody derives them from the
+// bandwidth records present (each bandwidth injection's tbf leaf, see tc.ts), so an apply, a
+// revert or a concurrent guard all converge to the same state from what the namespace holds,
+// with no stored state and no lock.
 // Several bandwidth faults on one interface: the lowest rate applies (ties: the smaller burst).
 import { capHandleOf, ROOT_MAJOR, type OwnedNames } from "./ids.js";
 import { injectionMinors, type TcClass, type TcQdisc } from "./parse.js";
