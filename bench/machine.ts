@@ -1,6 +1,17 @@
 // The machine the figures were taken on (they mean little without it).
 import { cpus, release, totalmem, loadavg } from "node:os";
+import { execFileSync } from "node:child_process";
 import { docker } from "./docker-cli.js";
+
+function commit(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { encoding: "utf8" }).trim() !== "";
+    return dirty ? `${head} with local changes in src/` : head;
+  } catch {
+    return "unknown";
+  }
+}
 
 export interface Machine {
   cores: number;
@@ -11,6 +22,8 @@ export interface Machine {
   node: string;
   date: string;
   loadAtStart: string;
+  /** The commit measured (+ "with local changes" when src/ differs from it). */
+  commit: string;
 }
 
 export async function machine(): Promise<Machine> {
@@ -24,5 +37,6 @@ export async function machine(): Promise<Machine> {
     node: process.version,
     date: new Date().toISOString(),
     loadAtStart: loadavg().map((x) => x.toFixed(2)).join(" "),
+    commit: commit(),
   };
 }

@@ -3,7 +3,8 @@
 // beside the practice: the same pipeline, then `docker pause C && sleep D && docker unpause C`.
 import { randomInt } from "node:crypto";
 import { execFile } from "node:child_process";
-import { unlink } from "node:fs/promises";
+import { readFile, unlink } from "node:fs/promises";
+import { parse } from "yaml";
 import { join } from "node:path";
 import { L_EXPIRES, L_INSTANCE, L_ROLE } from "../src/faults/labels.js";
 import { docker, lines, sleep } from "./docker-cli.js";
@@ -26,7 +27,17 @@ function sh(script: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => execFile("sh", ["-c", script, "sh", ...args], { timeout: 60_000 }, (err) => (err ? reject(err) : resolve())));
 }
 
-export async function benchPause(svc: BenchService, ws: BenchWorkspace, events: EventLog, passStarts: readonly number[], runs: number, durationS = 2): Promise<PauseSamples> {
+/** Long enough that a guard slow to start on a loaded machine still finds time to pause. */
+export const PAUSE_SECONDS = 3;
+
+/** The schedule's last run record as the controller wrote it (why a sample is missing). */
+async function lastRun(path: string): Promise<string> {
+  const doc = parse(await readFile(path, "utf8").catch(() => "")) as { status?: { history?: Array<Record<string, unknown>> } } | null;
+  const r = doc?.status?.history?.at(-1);
+  return r ? JSON.stringify({ result: r.result, reason: r.reason, message: r.message }) : "none";
+}
+
+export async function benchPause(svc: BenchService, ws: BenchWorkspace, events: EventLog, passStarts: readonly number[], runs: number, durationS = PAUSE_SECONDS): Promise<PauseSamples> {
   const out: PauseSamples = { applyChaosctl: [], applyShell: [], lateChaosctl: [], lateShell: [], passToPauseMs: [], failures: [] };
   const waitS = 20_000 + durationS * 1000;
   for (let i = 0; i < runs * 2; i++) {
@@ -42,7 +53,7 @@ export async function benchPause(svc: BenchService, ws: BenchWorkspace, events: 
       const guard = await events.next((e) => e.action === "start" && e.attributes[L_INSTANCE] === ws.instance && e.attributes[L_ROLE] === "guard", t0, 1_000);
       const until = Date.parse(guard?.attributes[L_EXPIRES] ?? "");
       const unpaused = paused && (await events.next((e) => e.action === "unpause" && e.id === paused.id, t0, waitS));
-      if (!paused || !unpaused || !Number.isFinite(until)) out.failures.push(`chaosctl run ${i}: pause ${!!paused}, expiry ${Number.isFinite(until)}, unpause ${!!unpaused}`);
+      if (!paused || !unpaused || !Number.isFinite(until)) out.failures.push(`chaosctl run ${i}: pause event ${!!paused}, guard expiry ${Number.isFinite(until)}, unpause event ${!!unpaused}; its record: ${await lastRun(join(ws.dir, file))}`);
       else {
         out.applyChaosctl.push(paused.time.getTime() - t0);
         out.lateChaosctl.push(unpaused.time.getTime() - until);

@@ -20,7 +20,7 @@ export function table(rows: readonly Row[]): string {
 
 export function machineLines(m: Machine): string {
   return [
-    `- Date: ${m.date}`,
+    `- Date: ${m.date}; commit ${m.commit}`,
     `- CPU: ${m.cores} cores (${m.cpuModel}); memory ${m.memoryGiB} GiB; kernel ${m.kernel}`,
     `- Docker: ${m.docker}; one-node Swarm; Node.js ${m.node}`,
     `- Load average at start: ${m.loadAtStart} (the machine is shared with other work)`,

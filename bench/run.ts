@@ -12,7 +12,7 @@ import { benchIdle, fakeServiceOf, FAR_SCHEDULE, type IdleResult } from "./idle.
 import { benchKill, type KillSamples } from "./kill.js";
 import { machine } from "./machine.js";
 import { benchNetwork } from "./network.js";
-import { benchPause, type PauseSamples } from "./pause.js";
+import { benchPause, PAUSE_SECONDS, type PauseSamples } from "./pause.js";
 import { document, table, type Row } from "./report.js";
 import { median, p50p95, percentile } from "./stats.js";
 
@@ -107,9 +107,9 @@ function buildRows(kill: KillSamples, pause: PauseSamples, idle: IdleResult[], c
     goal: "(no goal set)",
   });
   rows.push({
-    measure: "revert lateness, pause 2 s (`unpause` event − scheduled expiry), p50 / p95",
+    measure: `revert lateness, pause ${PAUSE_SECONDS} s (\`unpause\` event − scheduled expiry), p50 / p95`,
     chaosctl: p50p95(pause.lateChaosctl),
-    baseline: `${p50p95(pause.lateShell)}: \`docker pause; sleep 2; docker unpause\``,
+    baseline: `${p50p95(pause.lateShell)}: \`docker pause; sleep ${PAUSE_SECONDS}; docker unpause\``,
     goal: "p95 < 250 ms",
     met: pause.lateChaosctl.length > 0 && percentile(pause.lateChaosctl, 95) < 250,
   });
