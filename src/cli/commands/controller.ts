@@ -58,8 +58,7 @@ export function register(program: Command, ctx: CliContext): void {
       const durations = { maxDuration: parseDurationOption("--max-duration", opts.maxDuration), startingDeadline: parseDurationOption("--starting-deadline", opts.startingDeadline) };
       const logger = createLogger(opts.logLevel);
       const engine = new DockerEngine();
-      // A short debounce: an editor's save is one or two events; apply→inject latency is felt.
-      const store = new DirectoryStore({ dir: opts.dir, logger, debounceMs: 25 });
+      const store = new DirectoryStore({ dir: opts.dir, logger });
       const controller = new Controller({
         store,
         engine,

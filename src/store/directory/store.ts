@@ -37,7 +37,7 @@ export { DirectoryMissingError } from "./scan.js";
 export interface DirectoryStoreOptions {
   dir: string;
   logger?: Logger;
-  /** Quiet time before onChange runs after file events. Default 100 ms. */
+  /** Quiet time before onChange runs after file events. Default 25 ms: an editor's save is one or two events, and apply→inject latency is felt. */
   debounceMs?: number;
   /** How often the folder itself is checked for deletion or re-creation. Default 1000 ms. */
   rootPollMs?: number;
@@ -95,7 +95,7 @@ export class DirectoryStore implements Store {
   constructor(opts: DirectoryStoreOptions) {
     this.dir = opts.dir;
     this.logger = opts.logger ?? silentLogger;
-    this.debounceMs = opts.debounceMs ?? 100;
+    this.debounceMs = opts.debounceMs ?? 25;
     this.rootPollMs = opts.rootPollMs ?? 1000;
     this.loadOpts = opts.load ?? {};
     this.hooks = opts.hooks ?? {};
