@@ -133,7 +133,8 @@ export function runId(key: string, generation: number, scheduledAt: Date): strin
   return `${h}-g${generation}-${Math.floor(scheduledAt.getTime() / 1000).toString(36)}`;
 }
 
-const isActive = (h: InjectionHandle): boolean => h.guardState === undefined || ["running", "created", "restarting", "paused"].includes(h.guardState);
+/** A guard still in charge of its injection (or an injection without a guard). */
+export const isActive = (h: InjectionHandle): boolean => h.guardState === undefined || ["running", "created", "restarting", "paused"].includes(h.guardState);
 
 export function plan(input: PlanInput): Plan {
   const { now, snapshot, config } = input;

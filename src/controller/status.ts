@@ -3,7 +3,7 @@
 import type { ChaosSchedule, ChaosScheduleStatus, RunRecord, ActiveInjection, Condition } from "../api/types.js";
 import type { ClusterSnapshot } from "../engine/engine.js";
 import type { FaultKind, InjectionHandle, Target } from "../faults/driver.js";
-import { DURATIVE } from "./plan.js";
+import { DURATIVE, isActive } from "./plan.js";
 import { isRunningTask } from "./select.js";
 import { desiredTasks } from "./safety.js";
 
@@ -37,7 +37,6 @@ export interface StatusInput {
 }
 
 const iso = (d: Date): string => d.toISOString();
-const guardActive = (h: InjectionHandle): boolean => h.guardState === undefined || ["running", "created", "restarting", "paused"].includes(h.guardState);
 
 export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
   const { now, manifest, prev, events } = input;
@@ -108,7 +107,7 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
   for (const r of history) {
     if (r.result !== "Running" || appliedNow.has(r.run ?? "")) continue;
     const guards = mine.filter((h) => h.owner.run === r.run);
-    if (guards.some(guardActive)) continue;
+    if (guards.some(isActive)) continue;
     if (DURATIVE.has(r.fault as FaultKind) && guards.length > 0) {
       const until = guards.map((g) => g.owner.expires?.getTime() ?? now.getTime());
       const ended = new Date(Math.min(now.getTime(), Math.max(...until)));
@@ -141,7 +140,7 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
     const t = h.target.taskId ? taskById.get(h.target.taskId) : undefined;
     return !!h.target.taskId && !(t && isRunningTask(t));
   };
-  const active: ActiveInjection[] = mine.filter(guardActive).map((h) => toActive(h, gone(h))).sort((a, b) => (a.since ?? "").localeCompare(b.since ?? "") || (a.task ?? "").localeCompare(b.task ?? ""));
+  const active: ActiveInjection[] = mine.filter(isActive).map((h) => toActive(h, gone(h))).sort((a, b) => (a.since ?? "").localeCompare(b.since ?? "") || (a.task ?? "").localeCompare(b.task ?? ""));
   const last = history[history.length - 1];
   const phase = derivePhase(manifest, active.length > 0 || history.some((r) => r.result === "Running"), last, lastScheduleGeneration, input.next);
   const ready: Condition = { type: "Ready", status: "True", reason: "Reconciled", message: "spec observed and reconciled" };
