@@ -245,15 +245,29 @@ export class DirectoryStore implements Store {
     return "conflict";
   }
 
-  /** What to write on top of `bytes` (the file as it is now), or why nothing. */
-  private plan(path: string, real: string, bytes: Buffer, key: string, generation: number, status: unknown): Plan {
+  /**
+   * The one document named `key` in `bytes`, with the file's state; or why no write may touch
+   * it: a file that is not clean text, a YAML error anywhere (a duplicate mapping key included:
+   * the re-parse check cannot vouch for the file), no such document, or more than one.
+   */
+  private target(path: string, real: string, bytes: Buffer, key: string): { result: "invalid" | "gone" } | { state: FileState; text: string; doc: LoadedDocument } {
     const state = this.stateOf(path, real, bytes);
-    if (state.text === undefined || state.result.problems.length > 0) return { result: "invalid" };
+    const text = state.text;
+    if (text === undefined || state.result.problems.length > 0) return { result: "invalid" };
     if (state.result.documents.some((d) => d.doc.errors.length > 0)) return { result: "invalid" };
     const docs = state.result.documents.filter((d) => d.key === key);
     if (docs.length === 0) return { result: "gone" };
     const doc = docs[0];
-    if (docs.length > 1 || !doc?.manifest) return { result: "invalid" };
+    if (docs.length > 1 || !doc) return { result: "invalid" };
+    return { state, text, doc };
+  }
+
+  /** What to write on top of `bytes` (the file as it is now), or why nothing. */
+  private plan(path: string, real: string, bytes: Buffer, key: string, generation: number, status: unknown): Plan {
+    const found = this.target(path, real, bytes, key);
+    if ("result" in found) return found;
+    const { state, text, doc } = found;
+    if (!doc.manifest) return { result: "invalid" };
     const current = this.generationOf(key, doc.manifest);
     if (current !== generation) return { result: "conflict" };
     const hash = specHash(doc.manifest.spec);
@@ -261,7 +275,7 @@ export class DirectoryStore implements Store {
     if (sameJson(doc.manifest.status ?? null, status) && meta.generation === current && meta.annotations?.[SPEC_HASH_ANNOTATION] === hash) {
       return { result: "unchanged" };
     }
-    const spliced = spliceStatus(state.text, doc.doc, { status, generation: current, specHash: hash });
+    const spliced = spliceStatus(text, doc.doc, { status, generation: current, specHash: hash });
     if (!spliced.ok) {
       this.logger.error({ file: path, key, reason: spliced.reason }, "cannot place status in this document without touching other text; not written");
       return { result: "invalid" };
@@ -278,14 +292,9 @@ export class DirectoryStore implements Store {
 
   /** reportInvalid's plan on top of `bytes`: the InvalidSpec condition, or why nothing. */
   private planInvalid(path: string, real: string, bytes: Buffer, key: string, message: string, now: Date): Plan {
-    const state = this.stateOf(path, real, bytes);
-    if (state.text === undefined || state.result.problems.length > 0) return { result: "invalid" };
-    // A YAML error anywhere (a duplicate mapping key included): the re-parse check cannot vouch for the file.
-    if (state.result.documents.some((d) => d.doc.errors.length > 0)) return { result: "invalid" };
-    const docs = state.result.documents.filter((d) => d.key === key);
-    if (docs.length === 0) return { result: "gone" };
-    const doc = docs[0];
-    if (docs.length > 1 || !doc) return { result: "invalid" };
+    const found = this.target(path, real, bytes, key);
+    if ("result" in found) return found;
+    const { state, text, doc } = found;
     // Valid now (the user fixed it meanwhile): the normal status write's business.
     if (doc.manifest) return { result: "conflict" };
     const read = statusOf(doc, this.loadOpts.maxAliasCount ?? LOAD_DEFAULTS.maxAliasCount);
@@ -297,7 +306,7 @@ export class DirectoryStore implements Store {
       return { result: "invalid" };
     }
     if (sameJson(current ?? null, next.status)) return { result: "unchanged" };
-    const spliced = spliceStatusOnly(state.text, doc.doc, next.status);
+    const spliced = spliceStatusOnly(text, doc.doc, next.status);
     if (!spliced.ok) {
       this.logger.error({ file: path, key, reason: spliced.reason }, "cannot place status in this document without touching other text; not written");
       return { result: "invalid" };
