@@ -5,18 +5,20 @@ import Docker from "dockerode";
 import { PassThrough } from "node:stream";
 import type {
   ClusterSnapshot,
+  ConfigInfo,
   ContainerInfo,
   DockerEvent,
   Engine,
   ExecResult,
   HelperSpec,
   NodeSpecUpdate,
+  SwarmConfigs,
 } from "./engine.js";
 import { EngineError, EngineTimeout } from "./errors.js";
 import { mapDockerError, type ErrorSubject } from "./map-error.js";
-import { mapContainerInspect, mapContainerSummary, mapEvent, mapNode, mapService, mapTask } from "./mapping.js";
+import { mapConfig, mapContainerInspect, mapContainerSummary, mapEvent, mapNode, mapService, mapTask } from "./mapping.js";
 import { demuxBuffer } from "./demux.js";
-import type { RawContainerInspect, RawContainerSummary, RawEvent, RawNode, RawService, RawTask } from "./raw.js";
+import type { RawConfig, RawContainerInspect, RawContainerSummary, RawEvent, RawNode, RawService, RawTask } from "./raw.js";
 
 export interface DockerEngineOptions {
   /** Unix socket path; default from DOCKER_HOST (unix://...) or /var/run/docker.sock. */
@@ -37,7 +39,7 @@ function connectionOptions(opts: DockerEngineOptions): Docker.DockerOptions {
   return { host: u.hostname, port: Number(u.port || 2375), protocol: u.protocol === "https:" ? "https" : "http" };
 }
 
-export class DockerEngine implements Engine {
+export class DockerEngine implements Engine, SwarmConfigs {
   private readonly docker: Docker;
   private readonly counts: Record<string, number> = {};
   private selfNodeId?: Promise<string>;
@@ -294,6 +296,37 @@ export class DockerEngine implements Engine {
         signal.addEventListener("abort", () => stream.destroy(), { once: true });
       })
       .catch(fail);
+  }
+
+  async listConfigs(labelFilters: string[] = []): Promise<ConfigInfo[]> {
+    const raw = (await this.call("configs.list", "config", "list configs", () =>
+      this.docker.listConfigs(labelFilters.length ? { filters: { label: labelFilters } } : {}),
+    )) as unknown as RawConfig[];
+    return raw.map(mapConfig);
+  }
+
+  async inspectConfig(idOrName: string): Promise<ConfigInfo> {
+    const raw = (await this.call("configs.inspect", "config", `inspect config ${idOrName}`, () => this.docker.getConfig(idOrName).inspect())) as unknown as RawConfig;
+    return mapConfig(raw);
+  }
+
+  async createConfig(name: string, data: string, labels: Record<string, string>): Promise<string> {
+    const body = { Name: name, Labels: labels, Data: Buffer.from(data, "utf8").toString("base64") };
+    const r = (await this.call("configs.create", "config", `create config ${name}`, () => this.docker.createConfig(body))) as unknown as { id?: string; ID?: string };
+    const id = r.id ?? r.ID;
+    if (!id) throw new EngineError(`create config ${name}: the engine returned no id`);
+    return id;
+  }
+
+  async updateConfigLabels(id: string, version: number, labels: Record<string, string>): Promise<void> {
+    const current = await this.inspectConfig(id);
+    // The API takes the whole spec, and only Labels may change: name and data stay as they are.
+    const body = { Name: current.name, Labels: labels, Data: Buffer.from(current.data, "utf8").toString("base64") };
+    await this.call("configs.update", "config", `update config ${id}`, () => this.docker.getConfig(id).update({ _query: { version }, _body: body }));
+  }
+
+  async removeConfig(id: string): Promise<void> {
+    await this.call("configs.remove", "config", `remove config ${id}`, () => this.docker.getConfig(id).remove());
   }
 
   async ping(): Promise<void> {

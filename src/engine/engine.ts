@@ -130,6 +130,42 @@ export interface NodeSpecUpdate {
   labels?: Record<string, string>;
 }
 
+/** A Swarm config (raft-replicated on the managers). Data is immutable; labels can change. */
+export interface ConfigInfo {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  /** The config's data, decoded from base64 (UTF-8). */
+  data: string;
+  /** Swarm object version: pass it to updateConfigLabels for compare-and-swap. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * Swarm configs as durable, versioned cluster state (environment.md: "Swarm configs as a
+ * store"): the config store, the controller lease and the controller's own records use it.
+ * Only a manager's engine offers it.
+ */
+export interface SwarmConfigs {
+  /** Configs whose labels match every filter ("key" or "key=value"). One API call. */
+  listConfigs(labelFilters?: string[]): Promise<ConfigInfo[]>;
+  /** ConfigNotFound when it does not exist. */
+  inspectConfig(idOrName: string): Promise<ConfigInfo>;
+  /** Returns the new config's id; ConfigNameConflict when the name is taken. */
+  createConfig(name: string, data: string, labels: Record<string, string>): Promise<string>;
+  /**
+   * Replace the config's labels (name and data stay), only if its version is still `version`:
+   * VersionConflict otherwise ("update out of sequence"), so a writer never overwrites
+   * a change it has not seen. Label values are limited in size by the engine (a 5 KB JSON
+   * value was accepted on 20.10).
+   */
+  updateConfigLabels(id: string, version: number, labels: Record<string, string>): Promise<void>;
+  /** ConfigNotFound when already gone; ConfigInUse when a service references it. */
+  removeConfig(id: string): Promise<void>;
+}
+
 export interface Engine {
   /** A snapshot of nodes, services, tasks and this node's containers (4 list calls). */
   snapshot(): Promise<ClusterSnapshot>;

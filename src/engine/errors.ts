@@ -40,3 +40,18 @@ export class ImageMissing extends EngineError {
 export class EngineTimeout extends EngineError {
   override readonly code = "EngineTimeout";
 }
+
+/** No Swarm config with that id or name. */
+export class ConfigNotFound extends EngineError {
+  override readonly code = "ConfigNotFound";
+}
+
+/** A Swarm config with that name already exists. */
+export class ConfigNameConflict extends EngineError {
+  override readonly code = "ConfigNameConflict";
+}
+
+/** The config is referenced by a service and cannot be removed. */
+export class ConfigInUse extends EngineError {
+  override readonly code = "ConfigInUse";
+}

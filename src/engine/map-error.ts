@@ -1,6 +1,9 @@
 // Pure translation of dockerode/HTTP errors into the typed engine errors (errors.ts).
 // The original error is always kept as `cause`.
 import {
+  ConfigInUse,
+  ConfigNameConflict,
+  ConfigNotFound,
   ContainerNameConflict,
   ContainerNotFound,
   ContainerStateConflict,
@@ -12,7 +15,7 @@ import {
 } from "./errors.js";
 
 /** What the failed call was about, so a 404 can say what was missing. */
-export type ErrorSubject = "container" | "create" | "image" | "node" | "service" | "other";
+export type ErrorSubject = "container" | "create" | "image" | "node" | "service" | "config" | "other";
 
 const CONNECTION_CODES = new Set(["ECONNREFUSED", "ENOENT", "EPIPE", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
 const STATE_CONFLICT = /is (not|already) (paused|running)|is paused|is restarting|is dead|is not running|already in progress/i;
@@ -47,6 +50,11 @@ export function mapDockerError(err: unknown, subject: ErrorSubject, what: string
   if (/update out of sequence/i.test(msg)) return new VersionConflict(text, statusCode, opts);
   if (/no such image|pull access denied|repository does not exist/i.test(msg)) return new ImageMissing(text, statusCode, opts);
   if (statusCode === 404 && (subject === "image" || subject === "create")) return new ImageMissing(text, statusCode, opts);
+  if (subject === "config") {
+    if (statusCode === 404) return new ConfigNotFound(text, statusCode, opts);
+    if (statusCode === 409 && /in use/i.test(msg)) return new ConfigInUse(text, statusCode, opts);
+    if (statusCode === 409) return new ConfigNameConflict(text, statusCode, opts);
+  }
   if (statusCode === 404 && subject === "container") return new ContainerNotFound(text, statusCode, opts);
   if (statusCode === 409 && subject === "create") return new ContainerNameConflict(text, statusCode, opts);
   // Engine 20.10 answers some state conflicts with 500 (unpause of a running container).

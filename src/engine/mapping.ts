@@ -1,5 +1,6 @@
 // Pure mapping from raw Docker API objects (raw.ts) to the engine's plain types (engine.ts).
 import type {
+  ConfigInfo,
   ContainerInfo,
   ContainerState,
   DockerEvent,
@@ -9,7 +10,7 @@ import type {
   ServiceInfo,
   TaskInfo,
 } from "./engine.js";
-import type { RawContainerInspect, RawContainerSummary, RawEvent, RawHealthcheck, RawNode, RawService, RawTask } from "./raw.js";
+import type { RawConfig, RawContainerInspect, RawContainerSummary, RawEvent, RawHealthcheck, RawNode, RawService, RawTask } from "./raw.js";
 
 export const LABEL_STACK = "com.docker.stack.namespace";
 export const LABEL_SWARM_TASK = "com.docker.swarm.task.id";
@@ -151,5 +152,17 @@ export function mapEvent(e: RawEvent): DockerEvent {
     id: e.Actor?.ID ?? "",
     attributes: { ...(e.Actor?.Attributes ?? {}) },
     time: new Date(ms),
+  };
+}
+
+export function mapConfig(c: RawConfig): ConfigInfo {
+  return {
+    id: c.ID,
+    name: c.Spec?.Name ?? c.ID,
+    labels: { ...(c.Spec?.Labels ?? {}) },
+    data: c.Spec?.Data ? Buffer.from(c.Spec.Data, "base64").toString("utf8") : "",
+    version: c.Version?.Index ?? 0,
+    createdAt: c.CreatedAt ?? "",
+    updatedAt: c.UpdatedAt ?? "",
   };
 }

@@ -73,3 +73,11 @@ export interface RawEvent {
   time?: number;
   timeNano?: number;
 }
+
+export interface RawConfig {
+  ID: string;
+  Version?: RawVersion;
+  CreatedAt?: string;
+  UpdatedAt?: string;
+  Spec?: { Name?: string; Labels?: Record<string, string> | null; Data?: string };
+}
