@@ -35,6 +35,8 @@ export interface ControllerOptions {
    * other's chaos. Default "default".
    */
   instance?: string;
+  /** How long a guard may take to make its fault observable (DriverContext.guardApplyTimeoutMs). */
+  guardApplyTimeoutMs?: number;
 }
 
 export interface PassResult {
@@ -84,7 +86,7 @@ export class Controller {
       config: { ...this.config, killSwitch },
       random: this.random,
     });
-    const deps: ExecuteDeps = { engine, drivers: this.o.drivers, image: this.o.image, logger, selfNodeId: snapshot.selfNodeId, instance };
+    const deps: ExecuteDeps = { engine, drivers: this.o.drivers, image: this.o.image, logger, selfNodeId: snapshot.selfNodeId, instance, ...(this.o.guardApplyTimeoutMs ? { guardApplyTimeoutMs: this.o.guardApplyTimeoutMs } : {}) };
     const events = new Map<string, RunEvent[]>();
     const push = (key: string, e: RunEvent): void => {
       events.set(key, [...(events.get(key) ?? []), e]);

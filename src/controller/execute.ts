@@ -16,6 +16,8 @@ export interface ExecuteDeps {
   instance?: string;
   /** Upper bound of targets handled at once in one run. */
   parallelism?: number;
+  /** See DriverContext.guardApplyTimeoutMs. */
+  guardApplyTimeoutMs?: number;
 }
 
 export interface StartOutcome {
@@ -68,7 +70,7 @@ function ownerOf(a: { key: string; generation: number; run: string }, expires: D
 async function applyTargets(a: { key: string; run: string; fault: StartRun["fault"]; owner: Owner }, targets: readonly Target[], specs: readonly unknown[], deps: ExecuteDeps, now: Date): Promise<StartOutcome> {
   const driver = deps.drivers.get(a.fault);
   const owner = a.owner;
-  const ctx: DriverContext = { engine: deps.engine, image: deps.image, now };
+  const ctx: DriverContext = { engine: deps.engine, image: deps.image, now, ...(deps.guardApplyTimeoutMs ? { guardApplyTimeoutMs: deps.guardApplyTimeoutMs } : {}) };
   const handles: InjectionHandle[] = [];
   const one = async ([target, spec]: readonly [Target, unknown]): Promise<TargetResult> => {
     const log = { event: "apply", schedule: a.key, run: a.run, fault: a.fault, task: target.taskId, container: target.containerId, node: target.nodeHostname ?? target.nodeId };

@@ -36,6 +36,11 @@ export interface DriverContext {
   now: Date;
   /** Host path of the node's engine socket, bind-mounted into guards (default /var/run/docker.sock). */
   dockerSocket?: string;
+  /**
+   * How long a guarded fault may take to become observable after its guard starts (default
+   * 10 s). Slow nodes need more: under software emulation a guard's node process starts in ~10 s.
+   */
+  guardApplyTimeoutMs?: number;
 }
 
 export type ApplyResult =

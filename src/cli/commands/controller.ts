@@ -34,6 +34,7 @@ interface Opts {
   startingDeadline: string;
   requireOptIn?: boolean;
   instance: string;
+  guardTimeout: string;
   logLevel: string;
 }
 
@@ -49,13 +50,14 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--max-duration <duration>", "controller-wide cap on any fault's duration", "24h")
     .option("--starting-deadline <duration>", "default deadline for a late run (spec.startingDeadline overrides)", "60s")
     .option("--require-opt-in", "only target services/nodes labelled chaosctl.io/enabled=true")
+    .option("--guard-timeout <duration>", "how long a guard may take to make its fault observable before the run fails (raise on slow nodes)", "10s")
     .option("--instance <name>", "manage only injections labelled with this instance (several controllers on one cluster)", "default")
     .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "fatal"]).default(process.env.CHAOSCTL_LOG_LEVEL ?? "info"))
     .addHelpText("after", EXAMPLES)
     .action(async (opts: Opts) => {
       if (opts.store === "swarm") throw new UsageError("--store swarm is not available yet: use --dir DIR");
       if (!opts.dir) throw new UsageError("controller needs --dir DIR (see chaosctl controller --help)");
-      const durations = { maxDuration: parseDurationOption("--max-duration", opts.maxDuration), startingDeadline: parseDurationOption("--starting-deadline", opts.startingDeadline) };
+      const durations = { guardTimeout: parseDurationOption("--guard-timeout", opts.guardTimeout), maxDuration: parseDurationOption("--max-duration", opts.maxDuration), startingDeadline: parseDurationOption("--starting-deadline", opts.startingDeadline) };
       const logger = createLogger(opts.logLevel);
       const engine = new DockerEngine();
       const store = new DirectoryStore({ dir: opts.dir, logger });
@@ -64,6 +66,7 @@ export function register(program: Command, ctx: CliContext): void {
         engine,
         drivers: faultDrivers as ReadonlyMap<FaultKind, FaultDriver>,
         instance: opts.instance,
+        guardApplyTimeoutMs: durations.guardTimeout,
         observeInjections: observeGuards,
         image: opts.image,
         logger,

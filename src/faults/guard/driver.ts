@@ -86,7 +86,8 @@ export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOp
         guardId = existing.id;
       }
       const handle: InjectionHandle = { fault: f.kind, owner: { ...owner, expires: until }, target, guardId, guardState: "running", since: ctx.now, spec };
-      const deadline = Date.now() + applyTimeoutMs;
+      const bound = ctx.guardApplyTimeoutMs ?? applyTimeoutMs;
+      const deadline = Date.now() + bound;
       for (;;) {
         const [guard, effect] = await Promise.all([
           settle(engine.inspectContainer(guardId)),
@@ -109,7 +110,7 @@ export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOp
           const failed = await guardFailure(engine, guardId, 1);
           await dispose(engine, guardId);
           const why = failed ? `; guard said: ${failed.reason}: ${failed.message}` : "";
-          return { phase: "Failed", reason: "ApplyTimeout", message: `${f.kind} not observable on ${target.containerId} within ${applyTimeoutMs} ms${why}` };
+          return { phase: "Failed", reason: "ApplyTimeout", message: `${f.kind} not observable on ${target.containerId} within ${bound} ms${why}` };
         }
         await sleep(pollMs);
       }
