@@ -42,6 +42,7 @@ function connectionOptions(opts: DockerEngineOptions): Docker.DockerOptions {
 export class DockerEngine implements Engine, SwarmConfigs {
   private readonly docker: Docker;
   private readonly counts: Record<string, number> = {};
+  private readonly errorCounts: Record<string, number> = {};
   private selfNodeId?: Promise<string>;
 
   constructor(opts: DockerEngineOptions = {}) {
@@ -52,12 +53,17 @@ export class DockerEngine implements Engine, SwarmConfigs {
     return this.counts;
   }
 
+  get errors(): Readonly<Record<string, number>> {
+    return this.errorCounts;
+  }
+
   /** Counts one API call and maps its failure to a typed error. */
   private async call<T>(op: string, subject: ErrorSubject, what: string, fn: () => Promise<T>): Promise<T> {
     this.counts[op] = (this.counts[op] ?? 0) + 1;
     try {
       return await fn();
     } catch (err) {
+      this.errorCounts[op] = (this.errorCounts[op] ?? 0) + 1;
       throw mapDockerError(err, subject, what);
     }
   }

@@ -197,4 +197,6 @@ export interface Engine {
 
   /** Docker API calls made so far, by operation (for benchmarks and metrics). */
   readonly calls: Readonly<Record<string, number>>;
+  /** Of those calls, the ones that failed, by operation (metrics). */
+  readonly errors?: Readonly<Record<string, number>>;
 }
