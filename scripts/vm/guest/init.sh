@@ -43,7 +43,8 @@ mount -o remount,rw / 2>/dev/null || true
 hostname chaosctl-vm
 ip link set lo up
 # The kernel modules the lane exists for; a failure here is a lane failure, said plainly.
-for m in sch_netem sch_htb sch_tbf cls_u32 overlay br_netfilter; do
+# ip_vs: the routing mesh (`--publish`), which the walkthrough uses as the practice does.
+for m in sch_netem sch_htb sch_tbf cls_u32 overlay br_netfilter ip_vs ip_vs_rr; do
   modprobe "$m" || finish 91 "modprobe $m failed: the guest kernel lacks it"
 done
 
