@@ -41,6 +41,10 @@ export interface DriverContext {
    * 10 s). Slow nodes need more: under software emulation a guard's node process starts in ~10 s.
    */
   guardApplyTimeoutMs?: number;
+  /** Swarm node id of `engine`, when known (a node partition refuses to run on another node's engine). */
+  nodeId?: string;
+  /** A manager's engine (the controller's own), for Swarm-level changes such as node availability; default `engine`. */
+  manager?: Engine;
 }
 
 export type ApplyResult =

@@ -14,6 +14,8 @@ export const L_PROTECTED = "chaosctl.io/protected";
 export const L_ENABLED = "chaosctl.io/enabled";
 /** On nodes: the availability before a node fault, restored at revert. */
 export const L_NODE_ORIGINAL_AVAILABILITY = "chaosctl.io/original-availability";
+/** On nodes: the availability a node fault set (drain | pause), so a revert knows it is still ours. */
+export const L_NODE_ACTION = "chaosctl.io/node-action";
 // Guard containers also record enough of their target to rebuild it (faults/guard/observe.ts).
 export const L_NODE = "chaosctl.io/node"; // target node id
 export const L_TASK = "chaosctl.io/task"; // target task id
