@@ -63,6 +63,94 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/**
+ * A store the CLI verbs write into (apply, delete, suspend, resume): the directory store and the
+ * Swarm config store. A git store is not one: its manifests come from commits, and a sync would
+ * undo any write. Every write keeps the stored status and follows the store's concurrency rules
+ * (directory: atomic replace, a concurrent edit wins and the write is planned again on top of it;
+ * Swarm: compare-and-swap on the config version, retried on fresh state).
+ */
+export interface WritableStore extends Store {
+  /**
+   * Create or update one manifest, as `kubectl apply` does. Taken from `manifest`: apiVersion,
+   * kind, metadata.name/namespace/labels, the user's metadata.annotations (store-managed ones,
+   * STORE_ANNOTATIONS, are ignored), and spec. Ignored: status and metadata.generation.
+   * Kept: the stored status. A spec change is a new generation (generation + 1); labels or
+   * annotations alone are "configured" without a new generation. "unchanged" writes nothing
+   * (not even applied-at). The origin is recorded as APPLIED_BY / APPLIED_AT annotations on
+   * "created" and "configured". dryRun: the same answer, nothing written.
+   * Throws ManifestRejected when `manifest` does not validate (nothing is written).
+   */
+  apply(manifest: ChaosSchedule, opts?: ApplyOptions): Promise<ApplyOutcome>;
+  /** Remove one manifest by key ("<namespace>/<name>"). Its status goes with it. */
+  delete(key: string, opts?: DeleteOptions): Promise<DeleteResult>;
+  /**
+   * Change spec fields of a stored manifest in place (suspend/resume: `{ suspend: true }`),
+   * keeping everything else. A real change is a new generation, like any spec change, and
+   * records the origin like apply. "notfound" when there is no valid manifest with that key.
+   */
+  patchSpec(key: string, patch: SpecPatch, opts?: ApplyOptions): Promise<ApplyResult | "notfound">;
+}
+
+export type ApplyResult = "created" | "configured" | "unchanged";
+export type DeleteResult = "deleted" | "notfound";
+
+export interface ApplyOutcome {
+  result: ApplyResult;
+  /** "<namespace>/<name>" */
+  key: string;
+  /** The generation stored (or that would be, with dryRun). */
+  generation: number;
+}
+
+/** Who asked for a change (recorded so `audit` can show it). */
+export interface Origin {
+  /** "user@host" by default (see defaultOrigin in origin.ts). */
+  appliedBy: string;
+}
+
+export interface ApplyOptions {
+  dryRun?: boolean;
+  /** Default: defaultOrigin() (the OS user and host name). */
+  origin?: Origin;
+  /** Recorded as APPLIED_AT. Default: the current time. */
+  now?: Date;
+}
+
+export interface DeleteOptions {
+  dryRun?: boolean;
+}
+
+/** Spec fields patchSpec may change. */
+export interface SpecPatch {
+  suspend?: boolean;
+}
+
+/** Who applied the manifest last (store-managed). */
+export const APPLIED_BY_ANNOTATION = "chaosctl.io/applied-by";
+/** When it was applied last, ISO 8601 (store-managed). */
+export const APPLIED_AT_ANNOTATION = "chaosctl.io/applied-at";
+/** Annotations the store owns: never taken from a user's manifest, never part of "changed". */
+export const STORE_ANNOTATIONS: readonly string[] = ["chaosctl.io/spec-hash", APPLIED_BY_ANNOTATION, APPLIED_AT_ANNOTATION];
+
+/** A store write the CLI cannot do (e.g. the name is defined twice in a folder): exit code 1. */
+export class StoreWriteError extends Error {
+  readonly exitCode = 1;
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreWriteError";
+  }
+}
+
+/** apply() was given a manifest that does not validate; `problems` says where and why. */
+export class ManifestRejected extends Error {
+  readonly exitCode = 2;
+  constructor(readonly problems: Problem[]) {
+    super(`manifest rejected: ${invalidMessage(problems)}`);
+    this.name = "ManifestRejected";
+  }
+}
+
 /** The Ready condition's reason on a manifest that does not validate. */
 export const INVALID_SPEC_REASON = "InvalidSpec";
 /** Longest Ready message reportInvalid writes (characters). */

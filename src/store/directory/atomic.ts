@@ -2,7 +2,7 @@
 // same folder (same filesystem, so rename is atomic), fsync, compare, rename, fsync the folder.
 // The original is held open across the rename, so bytes someone wrote into it in place during
 // the last moments are still readable afterwards and handed back as an `orphan` to restore.
-import { open, rename, unlink, stat, type FileHandle } from "node:fs/promises";
+import { link, open, rename, unlink, stat, type FileHandle } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 
@@ -107,4 +107,30 @@ async function syncDir(dir: string): Promise<void> {
 
 export function isNotFound(err: unknown): boolean {
   return typeof err === "object" && err !== null && "code" in err && (err.code === "ENOENT" || err.code === "ENOTDIR");
+}
+
+/**
+ * Create `target` with `content`, atomically and never over an existing file (temp file, fsync,
+ * then link(2), which fails when the name is taken). False when the name is taken.
+ */
+export async function createExclusive(target: string, content: Buffer, mode = 0o644): Promise<boolean> {
+  const dir = dirname(target);
+  const temp = join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`);
+  const out = await open(temp, "wx", mode);
+  try {
+    await out.writeFile(content);
+    await out.sync();
+  } finally {
+    await out.close();
+  }
+  try {
+    await link(temp, target);
+    await syncDir(dir);
+    return true;
+  } catch (err) {
+    if (typeof err === "object" && err !== null && "code" in err && err.code === "EEXIST") return false;
+    throw err;
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
 }

@@ -4,7 +4,7 @@
 // key order, quoting, flow maps, blank lines, CRLF, BOM, the other documents).
 // Pure: text and parsed document in, text out. The store re-parses the result and checks it
 // (verifySplice) before anything reaches the disk.
-import { isMap, isScalar, stringify, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import { isMap, isNode, isScalar, stringify, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import { SPEC_HASH_ANNOTATION } from "./generation.js";
 
 export interface StatusUpdate {
@@ -202,4 +202,71 @@ function applyEdits(text: string, edits: Edit[]): string {
     floor = e.start;
   }
   return out;
+}
+
+// ---- apply: the user's fields, changed path by path ----------------------------------------
+
+/**
+ * The text with the root keys of `next` (plain JSON data) given their values in `doc`, editing
+ * only what differs: equal values keep their text (comments included), block mappings are
+ * entered key by key, anything else that changed is rewritten whole; keys of a mapping that
+ * `next` no longer has are removed with their lines. Root keys not in `next` (status) stay.
+ */
+export function spliceFields(text: string, doc: Document, next: Record<string, unknown>): SpliceResult {
+  return splice(text, doc, (ctx, root) => mergeMap(ctx, root, next, false));
+}
+
+function mergeMap(ctx: Ctx, map: YAMLMap, next: Record<string, unknown>, removeMissing: boolean): Edit[] {
+  const edits: Edit[] = [];
+  const entries = Object.entries(next);
+  if (removeMissing) {
+    for (const pair of map.items) {
+      const k = isScalar(pair.key) ? pair.key.value : undefined;
+      if (typeof k !== "string" || !(k in next)) edits.push(removePair(ctx, map, pair));
+    }
+  }
+  const missing: [string, unknown][] = [];
+  for (const [key, value] of entries) {
+    const pair = findPair(map, key);
+    if (!pair) {
+      missing.push([key, value]);
+      continue;
+    }
+    if (sameData(pair.value, value)) continue;
+    const sub = pair.value;
+    const shared = isMap(sub) && isPlainObject(value) && sub.items.some((p) => isScalar(p.key) && typeof p.key.value === "string" && p.key.value in value);
+    if (shared && isMap(sub) && !sub.flow && !map.flow) edits.push(...mergeMap(ctx, sub, value as Record<string, unknown>, true));
+    else edits.push(replacePair(ctx, map, pair, key, value));
+  }
+  if (missing.length > 0) edits.push(insertPairs(ctx, map, missing));
+  return edits;
+}
+
+/** Removes a pair of a block mapping with its whole lines (a flow mapping is rewritten instead). */
+function removePair(ctx: Ctx, map: YAMLMap, pair: Pair): Edit {
+  if (map.flow || map.items.length < 2) throw new Unplaceable("cannot remove the last key of a mapping or a key of a flow mapping in place");
+  const keyStart = rangeOf(pair.key)[0];
+  indentOf(ctx.text, keyStart);
+  const start = ctx.text.lastIndexOf("\n", keyStart - 1) + 1;
+  const valueEnd = pair.value ? rangeOf(pair.value)[1] : rangeOf(pair.key)[1];
+  return { start, end: lineEnd(ctx.text, valueEnd), text: "" };
+}
+
+function sameData(node: unknown, value: unknown): boolean {
+  try {
+    const data: unknown = isNode(node) ? node.toJSON() : node === null ? null : undefined;
+    return JSON.stringify(sortKeys(data)) === JSON.stringify(sortKeys(value));
+  } catch {
+    return false;
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (isPlainObject(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
+  return v;
 }

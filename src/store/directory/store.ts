@@ -16,20 +16,24 @@
 // would close it, but Node offers no way to call it.
 import { readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { ChaosScheduleStatus } from "../../api/types.js";
+import { stringify } from "yaml";
+import type { ChaosSchedule, ChaosScheduleStatus, LoadedChaosSchedule } from "../../api/types.js";
 import { duplicateProblems, loadBytes, LOAD_DEFAULTS, type LoadedDocument, type LoadOptions, type LoadResult } from "../../api/load.js";
 import { readBounded } from "../../api/read.js";
 import { decodeText } from "../../api/text.js";
 import type { Problem } from "../../api/problems.js";
 import { silentLogger, type Logger } from "../../util/log.js";
-import type { InvalidManifest, Store, StoredManifest, StoreSnapshot, WriteResult } from "../store.js";
-import { isNotFound, replaceIfUnchanged, tempFileOwner, type ReplaceHooks } from "./atomic.js";
+import { StoreWriteError, type ApplyOptions, type ApplyOutcome, type ApplyResult, type DeleteOptions, type DeleteResult, type InvalidManifest, type SpecPatch, type StoredManifest, type StoreSnapshot, type WritableStore, type WriteResult } from "../store.js";
+import { checkManifest, patchedManifest, planApply, userPart, type CheckedManifest, type CurrentManifest } from "../apply-plan.js";
+import { defaultOrigin } from "../origin.js";
+import { createExclusive, isNotFound, replaceIfUnchanged, tempFileOwner, type ReplaceHooks } from "./atomic.js";
+import { cutDocument, newFileName } from "./documents.js";
 import { sameJson, specHash, toPlainJson } from "./canonical.js";
 import { currentGeneration, SPEC_HASH_ANNOTATION, type GenerationMemo } from "./generation.js";
 import { scanDir, type ScanProblem } from "./scan.js";
 import { invalidStatus } from "./invalid.js";
-import { spliceStatus, spliceStatusOnly } from "./splice.js";
-import { verifySplice, verifyStatusOnly } from "./verify.js";
+import { spliceFields, spliceStatus, spliceStatusOnly } from "./splice.js";
+import { verifyApply, verifyRemoved, verifySplice, verifyStatusOnly } from "./verify.js";
 import { DirWatcher } from "./watch.js";
 
 export { DirectoryMissingError } from "./scan.js";
@@ -66,7 +70,7 @@ type Plan = { result: Exclude<WriteResult, "written"> } | { bytes: Buffer; state
 /** Plans a write on top of the file's current bytes. */
 type Planner = (bytes: Buffer) => Plan;
 
-export class DirectoryStore implements Store {
+export class DirectoryStore implements WritableStore {
   readonly kind = "dir" as const;
   private readonly dir: string;
   private readonly logger: Logger;
@@ -192,6 +196,146 @@ export class DirectoryStore implements Store {
     if (path === undefined || !state) return "gone";
     const real = state.real;
     return this.locked(real, () => this.writeLocked(path, real, key, (bytes) => this.planInvalid(path, real, bytes, key, message, now)));
+  }
+
+  // ---- apply / delete / patchSpec (the CLI's writes; same protocol as the status write) -----
+
+  async apply(manifest: ChaosSchedule, opts: ApplyOptions = {}): Promise<ApplyOutcome> {
+    const checked = checkManifest(manifest);
+    const out = await this.applyTo(checked.key, () => checked, opts);
+    if (out === "notfound") throw new StoreWriteError(`${checked.key}: apply found nothing to apply`); // cannot happen: apply always has a manifest
+    return out;
+  }
+
+  async patchSpec(key: string, patch: SpecPatch, opts: ApplyOptions = {}): Promise<ApplyResult | "notfound"> {
+    const out = await this.applyTo(key, (stored) => (stored ? checkManifest(patchedManifest(stored, patch)) : undefined), opts);
+    return out === "notfound" ? out : out.result;
+  }
+
+  async delete(key: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+    await this.list();
+    if (this.duplicateKeys.has(key)) throw new StoreWriteError(`${key} is defined more than once under ${this.dir}; remove one by hand`);
+    const path = this.index.get(key) ?? this.invalidIndex.get(key);
+    const state = path === undefined ? undefined : this.files.get(path);
+    if (path === undefined || !state) return "notfound";
+    if (opts.dryRun) return "deleted";
+    const real = state.real;
+    return this.locked(real, () => this.deleteLocked(path, real, key));
+  }
+
+  /**
+   * apply and patchSpec: `incoming(stored)` is the manifest to store, given the stored one as
+   * written (undefined when there is none, or it is invalid); undefined from it: "notfound".
+   * An existing document is changed in place, path by path (spliceFields); a new one goes to a
+   * new file. A document that vanishes meanwhile is applied again from a fresh list, once.
+   */
+  private async applyTo(key: string, incoming: (stored: ChaosSchedule | undefined) => CheckedManifest | undefined, opts: ApplyOptions, again = true): Promise<ApplyOutcome | "notfound"> {
+    await this.list();
+    if (this.duplicateKeys.has(key)) throw new StoreWriteError(`${key} is defined more than once under ${this.dir}; remove one by hand`);
+    const origin = opts.origin ?? defaultOrigin();
+    const now = opts.now ?? new Date();
+    const path = this.index.get(key) ?? this.invalidIndex.get(key);
+    const state = path === undefined ? undefined : this.files.get(path);
+    if (path === undefined || !state) {
+      const checked = incoming(undefined);
+      if (!checked) return "notfound";
+      const plan = planApply(undefined, checked, origin, now);
+      if (!opts.dryRun && plan.next) await this.createFile(key, plan.next);
+      return { result: plan.result, key, generation: plan.generation };
+    }
+    let outcome: ApplyOutcome | "notfound" | undefined;
+    let failure: string | undefined;
+    const planner = (bytes: Buffer): Plan => {
+      outcome = undefined;
+      const found = this.target(path, state.real, bytes, key);
+      if ("result" in found) return found;
+      const { doc, text } = found;
+      const raw = dataOf(doc, this.loadOpts.maxAliasCount ?? LOAD_DEFAULTS.maxAliasCount);
+      if (!raw) return { result: "invalid" };
+      const current = currentOf(doc, raw, (m) => this.generationOf(key, m));
+      const checked = incoming(doc.manifest ? current.data : undefined);
+      if (!checked) {
+        outcome = "notfound";
+        return { result: "unchanged" };
+      }
+      const plan = planApply(current, checked, origin, now);
+      outcome = { result: plan.result, key, generation: plan.generation };
+      if (!plan.next || opts.dryRun) return { result: "unchanged" };
+      const next = toPlainJson(plan.next);
+      const spliced = spliceFields(text, doc.doc, next as unknown as Record<string, unknown>);
+      if (!spliced.ok) {
+        failure = spliced.reason;
+        return { result: "invalid" };
+      }
+      const out = Buffer.from(spliced.text, "utf8");
+      const after = this.stateOf(path, state.real, hasBom(bytes) ? Buffer.concat([BOM, out]) : out);
+      const problem = verifyApply(found.state.result, after.result, doc.index, next);
+      if (problem) {
+        failure = problem;
+        return { result: "invalid" };
+      }
+      this.memo.set(key, { generation: plan.generation, specHash: checked.specHash });
+      return { bytes: after.bytes, state: after };
+    };
+    const result = await this.locked(state.real, () => this.writeLocked(path, state.real, key, planner));
+    if (outcome !== undefined && (result === "written" || result === "unchanged")) return outcome;
+    if (result === "gone" && again) return this.applyTo(key, incoming, opts, false);
+    if (result === "invalid") throw new StoreWriteError(`${path}: cannot apply ${key} in place${failure ? `: ${failure}` : " (the file does not parse cleanly now)"}; edit the file by hand`);
+    throw new StoreWriteError(`${path}: ${key} kept changing while applying; try again`);
+  }
+
+  /** A new manifest's own file, never over an existing one (name-1.yaml, ... when taken). */
+  private async createFile(key: string, manifest: ChaosSchedule): Promise<string> {
+    const bytes = Buffer.from(stringify(toPlainJson(manifest), { lineWidth: 0 }), "utf8");
+    for (let n = 0; n < 100; n++) {
+      const path = join(this.dir, newFileName(key, n));
+      if (await createExclusive(path, bytes)) {
+        this.logger.info({ file: path, key }, "created a manifest file");
+        return path;
+      }
+    }
+    throw new StoreWriteError(`no free file name for ${key} under ${this.dir}`);
+  }
+
+  /** Removes the document (the file when it was alone in it); a concurrent edit restarts the attempt. */
+  private async deleteLocked(path: string, real: string, key: string): Promise<DeleteResult> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const bytes = await this.readBytes(real);
+      if (bytes === "gone") return "notfound";
+      if (bytes === "invalid") throw new StoreWriteError(`${path}: cannot read it to delete ${key}`);
+      const found = this.target(path, real, bytes, key);
+      if ("result" in found) {
+        if (found.result === "gone") return "notfound";
+        throw new StoreWriteError(`${path}: does not parse cleanly now; delete ${key} by hand`);
+      }
+      const { state, text, doc } = found;
+      if (state.result.documents.length === 1) {
+        // Compare, then unlink: an edit landing between the two (microseconds) would be lost.
+        const now = await readFile(real).catch(() => null);
+        if (now === null) return "notfound";
+        if (!now.equals(bytes)) continue;
+        await unlink(real);
+        this.files.delete(path);
+        this.index.delete(key);
+        return "deleted";
+      }
+      const cut = cutDocument(text, doc.index);
+      if (cut === undefined) throw new StoreWriteError(`${path}: cannot find the document of ${key}`);
+      const out = Buffer.from(cut, "utf8");
+      const after = this.stateOf(path, real, hasBom(bytes) ? Buffer.concat([BOM, out]) : out);
+      const problem = verifyRemoved(state.result, after.result, doc.index);
+      if (problem) throw new StoreWriteError(`${path}: removing ${key} would change more than that document (${problem}); delete it by hand`);
+      const outcome = await replaceIfUnchanged(real, bytes, after.bytes, this.inFlight, this.hooks);
+      if (outcome.kind === "changed") {
+        if (outcome.current === null) return "notfound";
+        continue;
+      }
+      this.files.set(path, after);
+      this.index.delete(key);
+      if (outcome.orphan) await this.strand(path, outcome.orphan);
+      return "deleted";
+    }
+    throw new StoreWriteError(`${path}: kept changing while deleting ${key}; try again`);
   }
 
   async close(): Promise<void> {
@@ -442,6 +586,25 @@ function fileInvalid(file: string, problems: Problem[]): InvalidManifest {
 
 function scanProblem(p: ScanProblem): Problem {
   return { file: p.path, line: 0, column: 0, path: "", message: p.message, rule: p.rule };
+}
+
+/** The stored manifest of a document as apply's plan sees it (an invalid one counts as a spec change). */
+function currentOf(doc: LoadedDocument, raw: Record<string, unknown>, generationOf: (m: LoadedChaosSchedule) => number): CurrentManifest {
+  const data = userPart(toPlainJson(raw) as unknown as ChaosSchedule);
+  if (doc.manifest) return { data, specHash: specHash(doc.manifest.spec), generation: generationOf(doc.manifest) };
+  const meta: unknown = raw.metadata;
+  const stored = meta && typeof meta === "object" && "generation" in meta && typeof meta.generation === "number" ? meta.generation : 0;
+  return { data, specHash: "invalid", generation: stored };
+}
+
+/** A document's data as parsed; undefined when it does not render or is not a mapping. */
+function dataOf(doc: LoadedDocument, maxAliasCount: number): Record<string, unknown> | undefined {
+  try {
+    const data: unknown = doc.doc.toJS({ maxAliasCount });
+    return data !== null && typeof data === "object" && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A document's status as parsed; not ok when the document does not render (never overwrite blind). */

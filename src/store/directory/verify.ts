@@ -100,3 +100,27 @@ function dataOf(doc: Document, without: false | "store" | "status" = false): str
   }
   return canonicalJson(data);
 }
+
+/**
+ * Undefined when `after` is `before` with document `index`'s user fields and store metadata
+ * replaced by `next` (apply): its status, and every other document, unchanged.
+ */
+export function verifyApply(before: LoadResult, after: LoadResult, index: number, next: unknown): string | undefined {
+  return eachDocument(before, after, index, true, (b, a) => {
+    if (!a.manifest) return `the applied document does not validate: ${a.problems[0]?.message ?? ""}`;
+    if (a.key !== b.key) return "the document's name changed";
+    if (canonicalJson(statusOf(a.doc)) !== canonicalJson(statusOf(b.doc))) return "status changed";
+    const data = JSON.parse(dataOf(a.doc, "status")) as unknown;
+    if (canonicalJson(data) !== canonicalJson(next)) return "the document is not the applied manifest";
+    return undefined;
+  });
+}
+
+/** Undefined when `after` is `before` without document `index` (delete), else why not. */
+export function verifyRemoved(before: LoadResult, after: LoadResult, index: number): string | undefined {
+  if (after.problems.length > 0) return `the result does not load: ${after.problems[0]?.message ?? ""}`;
+  const kept = before.documents.filter((d) => d.index !== index).map((d) => dataOf(d.doc));
+  const now = after.documents.map((d) => dataOf(d.doc));
+  if (kept.length !== now.length || kept.some((k, i) => k !== now[i])) return "other documents changed";
+  return undefined;
+}
