@@ -124,7 +124,7 @@ export class Controller {
       if (!m) continue;
       // Status first: the run is recorded before anything is injected, so a crash can lose a
       // run but never repeat one.
-      const started: RunEvent = { type: "started", run: a.run, generation: a.generation, fault: a.fault, scheduledAt: a.scheduledAt, targets: a.targets, services: a.services, ...(a.note ? { note: a.note } : {}) };
+      const started: RunEvent = { type: "started", run: a.run, generation: a.generation, fault: a.fault, scheduledAt: a.scheduledAt, targets: a.targets, services: a.services, ...(a.note ? { note: a.note } : {}), ...(m.provenance ? { source: m.provenance } : {}) };
       const pre = this.status(m, statusOf.get(a.key), [...(events.get(a.key) ?? []), started], current, snapshot, p);
       const w = await store.writeStatus(a.key, a.generation, pre);
       if (w !== "written" && w !== "unchanged") {
@@ -134,14 +134,16 @@ export class Controller {
       }
       statusOf.set(a.key, pre);
       events.set(a.key, []);
-      const out = await executeStart(a, deps, this.clock());
+      const out = await executeStart(a, deps, this.clock(), m.provenance);
       current = current.concat(out.handles);
       push(a.key, { type: "applied", run: a.run, results: out.results });
     }
     // Replacements join their active run (after the reverts that dropped the tasks they replace).
     for (const a of p.actions) {
       if (a.type !== "extend") continue;
-      const out = await executeExtend(a, deps, this.clock());
+      // A replacement carries its run's provenance (the commit that started the run).
+      const source = statusOf.get(a.key)?.history?.find((r) => r.run === a.run)?.source;
+      const out = await executeExtend(a, deps, this.clock(), source);
       current = current.concat(out.handles);
       for (const result of out.results) push(a.key, { type: "extended", run: a.run, replaces: a.replaces, result });
     }

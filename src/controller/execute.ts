@@ -29,15 +29,16 @@ export interface StartOutcome {
 const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const errReason = (e: unknown): string => (e && typeof e === "object" && "code" in e && typeof e.code === "string" ? e.code : "Error");
 
-export async function executeStart(a: StartRun, deps: ExecuteDeps, now: Date): Promise<StartOutcome> {
+/** `source`: the manifest's commit and path (git store), carried onto what is injected. */
+export async function executeStart(a: StartRun, deps: ExecuteDeps, now: Date, source?: Owner["source"]): Promise<StartOutcome> {
   const expires = a.durationMs !== undefined ? new Date(now.getTime() + a.durationMs) : undefined;
   const specs = a.targets.map((_, i) => (a.targetSpecs ? a.targetSpecs[i] : a.faultSpec));
-  return applyTargets({ ...a, owner: ownerOf(a, expires, deps) }, a.targets, specs, deps, now);
+  return applyTargets({ ...a, owner: ownerOf(a, expires, deps, source) }, a.targets, specs, deps, now);
 }
 
 /** A replacement joins its run: same run id, same expiry. */
-export async function executeExtend(a: ExtendRun, deps: ExecuteDeps, now: Date): Promise<StartOutcome> {
-  return applyTargets({ ...a, owner: ownerOf(a, a.expires, deps) }, [a.target], [a.faultSpec], deps, now);
+export async function executeExtend(a: ExtendRun, deps: ExecuteDeps, now: Date, source?: Owner["source"]): Promise<StartOutcome> {
+  return applyTargets({ ...a, owner: ownerOf(a, a.expires, deps, source) }, [a.target], [a.faultSpec], deps, now);
 }
 
 /**
@@ -56,13 +57,14 @@ export async function executeReapply(a: Reapply, deps: ExecuteDeps, now: Date): 
   return out.handles[0] ? { ok: true, handle: out.handles[0] } : { ok: true };
 }
 
-function ownerOf(a: { key: string; generation: number; run: string }, expires: Date | undefined, deps: ExecuteDeps): Owner {
+function ownerOf(a: { key: string; generation: number; run: string }, expires: Date | undefined, deps: ExecuteDeps, source?: Owner["source"]): Owner {
   return {
     schedule: a.key,
     generation: a.generation,
     run: a.run,
     ...(expires ? { expires } : {}),
     ...(deps.instance && deps.instance !== "default" ? { instance: deps.instance } : {}),
+    ...(source ? { source } : {}),
   };
 }
 

@@ -9,7 +9,7 @@ import { desiredTasks } from "./safety.js";
 
 export type RunEvent =
   | { type: "skipped"; run: string; generation: number; fault: FaultKind; scheduledAt: Date; reason: string; message: string }
-  | { type: "started"; run: string; generation: number; fault: FaultKind; scheduledAt: Date; targets: Target[]; services: string[]; note?: string }
+  | { type: "started"; run: string; generation: number; fault: FaultKind; scheduledAt: Date; targets: Target[]; services: string[]; note?: string; source?: { commit: string; path: string } }
   | { type: "applied"; run: string; results: TargetResult[] }
   | { type: "reverted"; run: string; reason: string; ok: boolean; message?: string; task?: string }
   /** A replacement task joined an active run (mode all). */
@@ -64,7 +64,7 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
         run: e.run, generation: e.generation, fault: e.fault, scheduledAt: iso(e.scheduledAt), startedAt: iso(now),
         targets: e.targets.length, services: e.services,
         tasks: e.targets.map((t) => t.taskId).filter((t): t is string => !!t),
-        result: "Running", ...(e.note ? { message: e.note } : {}),
+        result: "Running", ...(e.note ? { message: e.note } : {}), ...(e.source ? { source: e.source } : {}),
       });
     } else if (e.type === "applied") {
       const r = find(e.run);
@@ -177,6 +177,7 @@ function toActive(h: InjectionHandle, gone: boolean): ActiveInjection {
     ...(h.since ? { since: h.since.toISOString() } : {}),
     ...(h.owner.expires ? { until: h.owner.expires.toISOString() } : {}),
     ...(gone ? { state: "TargetGone" } : {}),
+    ...(h.owner.source ? { source: h.owner.source } : {}),
   };
 }
 

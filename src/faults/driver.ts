@@ -15,6 +15,8 @@ export interface Owner {
   expires?: Date;
   /** The controller instance that made it (label chaosctl.io/instance; absent means "default"). */
   instance?: string;
+  /** Provenance: the commit and repository path of the manifest (git store; labels chaosctl.io/commit, chaosctl.io/source-path). */
+  source?: { commit: string; path: string };
 }
 
 /** One target of a run: a task's container (container and network faults) or a node. */

@@ -21,3 +21,6 @@ export const L_NODE = "chaosctl.io/node"; // target node id
 export const L_TASK = "chaosctl.io/task"; // target task id
 export const L_SERVICE_ID = "chaosctl.io/service-id"; // target service id
 export const L_SPEC = "chaosctl.io/spec"; // fault spec as JSON, so a revert can be re-run from labels alone
+// Provenance (git store): the commit and repository path of the manifest that caused the injection.
+export const L_COMMIT = "chaosctl.io/commit";
+export const L_SOURCE_PATH = "chaosctl.io/source-path";

@@ -15,6 +15,14 @@ export interface StoredManifest {
   manifest: ChaosSchedule;
   /** Status as currently stored (may be absent). */
   status?: ChaosScheduleStatus;
+  /** Git store: the synced commit and the file's path in the repository (recorded on its runs). */
+  provenance?: Provenance;
+}
+
+/** The commit and repository path a manifest was read from. */
+export interface Provenance {
+  commit: string;
+  path: string;
 }
 
 /** A document that could not be taken; `key` is set when its name could still be read. */

@@ -16,6 +16,8 @@ import {
   L_SPEC,
   L_TARGET,
   L_TASK,
+  L_COMMIT,
+  L_SOURCE_PATH,
 } from "../labels.js";
 import { GUARD_ROLE } from "./spec.js";
 
@@ -49,6 +51,7 @@ export function guardHandle(c: ContainerInfo, now?: Date): InjectionHandle | und
       run,
       ...(expires && !Number.isNaN(expires.getTime()) ? { expires } : {}),
       ...(l[L_INSTANCE] ? { instance: l[L_INSTANCE] } : {}),
+      ...(l[L_COMMIT] ? { source: { commit: l[L_COMMIT], path: l[L_SOURCE_PATH] ?? "" } } : {}),
     },
     target: {
       kind: "container",

@@ -16,6 +16,8 @@ import {
   L_SPEC,
   L_TARGET,
   L_TASK,
+  L_COMMIT,
+  L_SOURCE_PATH,
 } from "../labels.js";
 import { guardArgv } from "./args.js";
 
@@ -51,6 +53,10 @@ export function guardLabels(owner: Owner, target: Target, fault: FaultKind, spec
   };
   if (owner.expires) labels[L_EXPIRES] = owner.expires.toISOString();
   if (owner.instance) labels[L_INSTANCE] = owner.instance;
+  if (owner.source) {
+    labels[L_COMMIT] = owner.source.commit;
+    labels[L_SOURCE_PATH] = owner.source.path;
+  }
   if (target.containerId) labels[L_TARGET] = target.containerId;
   if (target.serviceName) labels[L_SERVICE] = target.serviceName;
   if (target.serviceId) labels[L_SERVICE_ID] = target.serviceId;
