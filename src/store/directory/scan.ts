@@ -2,6 +2,7 @@
 // skipping dotfiles and dot-folders (our temp files, editors' swap files, .git, the `..data`
 // folders of a Kubernetes ConfigMap mount). A symlinked file is read only when it resolves to
 // a place inside the folder; symlinked folders are not entered (no cycles, no escapes).
+import { statSync } from "node:fs";
 import { readdir, realpath, lstat, stat } from "node:fs/promises";
 import { join, relative, isAbsolute, sep } from "node:path";
 import { isNotFound, tempFileOwner } from "./atomic.js";
@@ -99,6 +100,59 @@ async function addSymlink(root: string, shownPath: string, linkPath: string, out
 export function isInside(root: string, p: string): boolean {
   const rel = relative(root, p);
   return rel !== "" && !rel.startsWith(".." + sep) && rel !== ".." && !isAbsolute(rel);
+}
+
+/**
+ * What a file looks like to stat: any write, truncate, rename over it or chmod changes one of
+ * these (ctime moves on every change and cannot be set back by a user, unlike mtime).
+ */
+export interface FileStamp {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+/**
+ * A file's stamp, or undefined when it cannot be stat'ed now. Synchronous on purpose: one
+ * stat per manifest per pass, and a thousand async stats cost several times the CPU of
+ * synchronous ones (each is a thread-pool round trip).
+ */
+export function stampOf(real: string): FileStamp | undefined {
+  try {
+    const s = statSync(real, { bigint: true, throwIfNoEntry: false });
+    return s?.isFile() ? { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
+/**
+ * File system timestamps are coarse (a kernel tick of 1-10 ms on ext4, xfs, tmpfs; whole seconds
+ * on some file systems), so a second same-size write within the tick of the one we read would
+ * leave the stamp as it was. As git does for its index ("racily clean"), a stamp this close to
+ * the moment we read the bytes proves nothing: that file is read again next time, until its
+ * stamp is older than the margin. Whole-second stamps (no nanoseconds at all) get the wide one.
+ */
+export const RACY_MARGIN_NS = 50_000_000n;
+export const RACY_MARGIN_COARSE_NS = 3_000_000_000n;
+
+/** Wall-clock now in ns, the clock file timestamps are taken from. */
+export function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+/** Can bytes read at `readAtNs` (after taking `stamp`) stand for the file while its stamp is unchanged? */
+export function stampProves(stamp: FileStamp | undefined, readAtNs: bigint): boolean {
+  if (stamp === undefined) return false;
+  const coarse = stamp.ctimeNs % 1_000_000_000n === 0n && stamp.mtimeNs % 1_000_000_000n === 0n;
+  const margin = coarse ? RACY_MARGIN_COARSE_NS : RACY_MARGIN_NS;
+  return stamp.ctimeNs + margin < readAtNs && stamp.mtimeNs + margin < readAtNs;
 }
 
 function errMessage(err: unknown): string {

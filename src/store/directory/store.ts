@@ -30,7 +30,7 @@ import { createExclusive, isNotFound, replaceIfUnchanged, tempFileOwner, type Re
 import { cutDocument, newFileName } from "./documents.js";
 import { sameJson, specHash, toPlainJson } from "./canonical.js";
 import { currentGeneration, SPEC_HASH_ANNOTATION, type GenerationMemo } from "./generation.js";
-import { scanDir, type ScanProblem } from "./scan.js";
+import { nowNs, sameStamp, scanDir, stampOf, stampProves, type FileStamp, type ScanProblem } from "./scan.js";
 import { invalidStatus } from "./invalid.js";
 import { spliceFields, spliceStatus, spliceStatusOnly } from "./splice.js";
 import { verifyApply, verifyRemoved, verifySplice, verifyStatusOnly } from "./verify.js";
@@ -64,6 +64,8 @@ interface FileState {
   /** The text the loader parsed (BOM removed); undefined when the bytes are not text. */
   text?: string;
   result: LoadResult;
+  /** The stat taken just before `bytes` were read, when it proves they are still current (scan.ts stampProves). */
+  stamp?: FileStamp;
 }
 
 type Plan = { result: Exclude<WriteResult, "written"> } | { bytes: Buffer; state: FileState };
@@ -88,6 +90,8 @@ export class DirectoryStore implements WritableStore {
   /** Keys defined more than once in the last list(): never written by reportInvalid. */
   private duplicateKeys = new Set<string>();
   private listed = false;
+  /** The last list()'s file states (in scan order) and what it handed out for them. */
+  private lastList: { states: FileState[]; snapshot: StoreSnapshot } | undefined;
   /** Generations handed out, so they only ever rise while we run (generation.ts). */
   private readonly memo = new Map<string, GenerationMemo>();
   /** Bytes we wrote on top of what list() had seen: their watcher events are our own echo. */
@@ -110,7 +114,13 @@ export class DirectoryStore implements WritableStore {
     const scan = await scanDir(this.dir);
     await this.sweepTemps(scan.temps);
     const states: FileState[] = [];
-    for (const f of scan.files) states.push(await this.readState(f.path, f.real));
+    for (const f of scan.files) states.push(await this.current(f.path, f.real));
+    // Nothing changed since the last list(): the same snapshot, in fresh arrays.
+    const last = this.lastList;
+    if (last && scan.problems.length === 0 && last.states.length === states.length && states.every((st, i) => st === last.states[i])) {
+      this.echoes.clear();
+      return { manifests: last.snapshot.manifests.slice(), invalid: last.snapshot.invalid.slice() };
+    }
 
     const snapshot: StoreSnapshot = { manifests: [], invalid: [] };
     const documents = states.flatMap((s) => s.result.documents);
@@ -126,13 +136,7 @@ export class DirectoryStore implements WritableStore {
         const dup = duplicates.get(d);
         if (d.manifest && !dup) {
           const key = d.key ?? "";
-          const generation = this.generationOf(key, d.manifest);
-          // A copy: the cached parse is what writeStatus compares against, callers may mutate theirs.
-          const manifest = structuredClone(d.manifest);
-          manifest.metadata.generation = generation;
-          const stored: StoredManifest = { key, source, manifest };
-          if (manifest.status) stored.status = manifest.status;
-          snapshot.manifests.push(stored);
+          snapshot.manifests.push(this.handOut(d, key, source));
           index.set(key, s.path);
         } else {
           const problems = dup ? [...d.problems, dup] : d.problems;
@@ -155,6 +159,8 @@ export class DirectoryStore implements WritableStore {
     this.duplicateKeys = duplicateKeys;
     this.echoes.clear();
     this.listed = true;
+    // Kept only when it can be reused as is (scan problems are not part of a file's state).
+    this.lastList = scan.problems.length === 0 ? { states, snapshot: { manifests: snapshot.manifests.slice(), invalid: snapshot.invalid.slice() } } : undefined;
     return snapshot;
   }
 
@@ -490,12 +496,49 @@ export class DirectoryStore implements WritableStore {
 
   // ---- reading ------------------------------------------------------------------------------
 
+  /**
+   * The StoredManifest list() hands out for a valid document: a copy of the parse (writeStatus
+   * compares against the parse, never against what callers hold), made once per parse and
+   * generation and handed out again while the file is unchanged, so an idle pass copies nothing.
+   * Callers treat snapshots as read-only (the controller does); a caller that changes one sees
+   * its change again in the next snapshot, never in the file.
+   */
+  private handOut(d: LoadedDocument, key: string, source: StoredManifest["source"]): StoredManifest {
+    const parsed = d.manifest;
+    if (!parsed) throw new Error("handOut: not a valid document");
+    const generation = this.generationOf(key, parsed);
+    const kept = handedOut.get(d);
+    if (kept && kept.generation === generation && kept.stored.key === key && sameSource(kept.stored.source, source)) return kept.stored;
+    const manifest = cloneManifest(parsed);
+    manifest.metadata.generation = generation;
+    const stored: StoredManifest = { key, source, manifest };
+    if (manifest.status) stored.status = manifest.status;
+    handedOut.set(d, { generation, stored });
+    return stored;
+  }
+
   private generationOf(key: string, manifest: { spec: unknown; metadata: { generation?: number; annotations?: Record<string, string | undefined> } }): number {
-    const hash = specHash(manifest.spec);
+    const hash = cachedSpecHash(manifest.spec);
     const stored = { generation: manifest.metadata.generation, specHash: manifest.metadata.annotations?.[SPEC_HASH_ANNOTATION] };
     const generation = currentGeneration(stored, hash, this.memo.get(key));
     this.memo.set(key, { generation, specHash: hash });
     return generation;
+  }
+
+  /**
+   * The file's state for list(): the last one kept when its stamp is unchanged and proves the
+   * bytes current; else read again (re-parsed only when the bytes differ). An idle pass costs one
+   * stat per file.
+   */
+  private async current(path: string, real: string): Promise<FileState> {
+    const stamp = stampOf(real);
+    const known = this.files.get(path);
+    if (stamp && known?.stamp && known.real === real && sameStamp(known.stamp, stamp)) return known;
+    const readAt = nowNs();
+    const state = await this.readState(path, real);
+    if (stampProves(stamp, readAt)) state.stamp = stamp;
+    else delete state.stamp;
+    return state;
   }
 
   private async readState(path: string, real: string): Promise<FileState> {
@@ -616,6 +659,27 @@ function statusOf(doc: LoadedDocument, maxAliasCount: number): { ok: true; statu
   } catch {
     return { ok: false };
   }
+}
+
+/** What list() handed out for a parsed document (store.handOut). */
+const handedOut = new WeakMap<LoadedDocument, { generation: number; stored: StoredManifest }>();
+
+function sameSource(a: StoredManifest["source"], b: StoredManifest["source"]): boolean {
+  return a.store === "dir" && b.store === "dir" && a.file === b.file && a.index === b.index && a.line === b.line;
+}
+
+/** Spec hashes by parsed spec object: a file's parse is kept while it is unchanged, so is its hash. */
+const specHashes = new WeakMap<object, string>();
+function cachedSpecHash(spec: unknown): string {
+  if (spec === null || typeof spec !== "object") return specHash(spec);
+  let h = specHashes.get(spec);
+  if (h === undefined) specHashes.set(spec, (h = specHash(spec)));
+  return h;
+}
+
+/** A caller's own copy of a cached manifest (plain JSON data: a JSON round trip is the cheapest deep copy). */
+function cloneManifest<T>(m: T): T {
+  return JSON.parse(JSON.stringify(m)) as T;
 }
 
 function hasBom(bytes: Buffer): boolean {
