@@ -1,28 +1,23 @@
 #!/usr/bin/env node
-// The chaosctl bin. One file per verb under commands/, registered in VERBS below; one catch
-// maps every error to an exit code (0 ok, 1 failure, 2 usage or invalid input), never a stack
-// trace unless CHAOSCTL_DEBUG=1.
+// The chaosctl bin. One file per verb under commands/, listed in verbs.ts and imported only
+// when that verb runs (cold start); one catch maps every error to an exit code (0 ok,
+// 1 failure, 2 usage or invalid input), never a stack trace unless CHAOSCTL_DEBUG=1.
 import { readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
 import { exitCodeOf } from "../util/errors.js";
 import { processIO, type CliContext, type CliIO } from "./output.js";
-import * as schema from "./commands/schema.js";
-import * as validate from "./commands/validate.js";
-import * as controller from "./commands/controller.js";
-import * as guard from "./commands/guard.js";
-
-/** The verbs. To add one: write commands/<verb>.ts exporting register(program, ctx), list it here. */
-const VERBS: Array<(program: Command, ctx: CliContext) => void> = [
-  validate.register,
-  controller.register,
-  schema.register,
-  guard.register,
-];
+import { VERBS, verbOf } from "./verbs.js";
 
 const HELP = `
 Examples:
+  chaosctl apply -f manifests/ --dir /srv/chaos   # into a directory store (GitOps folder)
+  chaosctl apply -f web-kill.yaml --store swarm   # into the cluster (Swarm configs, DOCKER_HOST)
+  chaosctl get --store swarm                      # schedules and their phase
+  chaosctl get active --store swarm               # what is injected right now
+  chaosctl suspend --all --store swarm            # the kill switch
+  chaosctl audit --store swarm                    # injected chaos and its owners; exit 1 on orphans
   chaosctl validate -f manifests/          # lint manifests offline (CI in a GitOps repo)
   chaosctl schema > chaosschedule.schema.json
   chaosctl <command> --help                # examples for each command
@@ -45,13 +40,21 @@ export function packageVersion(): string {
   }
 }
 
-export function buildProgram(ctx: CliContext): Command {
+/**
+ * The program for `argv`: the verb it names is fully registered (its module imported); every
+ * other verb is a name and a description, enough for the full help.
+ */
+export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {
   const program = new Command("chaosctl")
     .description("Declarative chaos for Docker Swarm: ChaosSchedule manifests reconciled against a real Swarm")
     .version(packageVersion(), "--version")
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", HELP);
-  for (const register of VERBS) register(program, ctx);
+  const wanted = verbOf(argv);
+  for (const verb of VERBS) {
+    if (verb === wanted) (await verb.load()).register(program, ctx);
+    else program.command(verb.name, verb.hidden ? { hidden: true } : {}).description(verb.description).helpOption(false);
+  }
   // Verbs may build their own Command and addCommand() it, which does not inherit settings:
   // apply the output and exit handling to every command in the tree.
   const configure = (cmd: Command): void => {
@@ -69,7 +72,7 @@ export function buildProgram(ctx: CliContext): Command {
 export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
   const ctx: CliContext = { io, exitCode: 0 };
   try {
-    const program = buildProgram(ctx);
+    const program = await buildProgram(ctx, argv);
     if (argv.length === 0) {
       program.outputHelp({ error: true });
       return 2;

@@ -6,6 +6,8 @@ export interface CliIO {
   stderr(text: string): void;
   /** Where "-f -" reads from. */
   stdin: AsyncIterable<Uint8Array | string>;
+  /** Ends long-running verbs (get -w); processIO aborts it on SIGINT / SIGTERM. */
+  signal?: AbortSignal;
 }
 
 /** Handed to every verb's register(). An action sets exitCode (0 ok, 1 failure, 2 invalid input). */
@@ -15,10 +17,20 @@ export interface CliContext {
 }
 
 export function processIO(): CliIO {
+  const stop = new AbortController();
+  // Listeners are added only when a verb asks for the signal (see untilAborted), so a short
+  // verb never keeps signal handlers it does not need.
   return {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     stdin: process.stdin,
+    get signal() {
+      if (!stop.signal.aborted && process.listenerCount("SIGINT") === 0) {
+        process.once("SIGINT", () => stop.abort());
+        process.once("SIGTERM", () => stop.abort());
+      }
+      return stop.signal;
+    },
   };
 }
 

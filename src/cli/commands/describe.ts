@@ -1,0 +1,155 @@
+// chaosctl describe NAME: one schedule in words: spec summary, conditions, the injections the
+// cluster holds for it now, run history with recovery times, recent audit-log records and the
+// last lines of its guards.
+import { Command } from "commander";
+import { readAuditLog } from "../../audit/log.js";
+import type { ChaosScheduleStatus } from "../../api/types.js";
+import type { Engine } from "../../engine/engine.js";
+import type { StoredManifest } from "../../store/store.js";
+import { activeInjections, type ActiveInjectionView } from "../active.js";
+import { observe, openEngine } from "../cluster.js";
+import type { CliContext } from "../output.js";
+import { faultName, keyOf, selectorText, sourceText } from "../schedules.js";
+import { addStoreOptions, withStore, type StoreOpts } from "../store-option.js";
+import { age, renderTable, until } from "../table.js";
+
+const EXAMPLES = `
+Examples:
+  chaosctl describe web-kill --store swarm
+  chaosctl describe team-a/db-loss --dir manifests/ --audit-log /var/log/chaosctl/audit.jsonl
+  chaosctl describe web-kill --store swarm --no-cluster   # status only, no engine calls
+
+Active injections are read from the cluster (guard containers), not from status; with
+--no-cluster, or when the engine cannot be reached, status.active is shown instead.
+Exit codes: 0 ok, 1 not found or unreachable store, 2 usage.`;
+
+interface Opts extends StoreOpts {
+  namespace: string;
+  auditLog?: string;
+  cluster: boolean;
+  events: string;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command("describe")
+    .description("show one schedule: spec, conditions, active injections, history")
+    .argument("<name>", "schedule (namespace/name or name)")
+    .option("-n, --namespace <ns>", "namespace of NAME", "default")
+    .option("--audit-log <file>", "show this schedule's recent records from this audit log (env CHAOSCTL_AUDIT_LOG)")
+    .option("--events <n>", "how many recent events to show", "10")
+    .option("--no-cluster", "do not ask the engine for active injections and guard logs");
+  addStoreOptions(cmd)
+    .addHelpText("after", EXAMPLES)
+    .action(async (name: string, opts: Opts) => {
+      const key = keyOf(name, opts.namespace);
+      const m = await withStore(opts, async (store) => (await store.list()).manifests.find((x) => x.key === key));
+      if (!m) {
+        ctx.io.stderr(`chaosctl: chaosschedule "${key}" not found\n`);
+        ctx.exitCode = 1;
+        return;
+      }
+      const now = new Date();
+      let active: ActiveInjectionView[] | undefined;
+      let engine: Engine | undefined;
+      let clusterNote = "";
+      if (opts.cluster) {
+        try {
+          engine = await openEngine();
+          active = activeInjections(await observe(engine), now).filter((a) => a.schedule === key);
+        } catch (e) {
+          clusterNote = `(cluster unreachable: ${e instanceof Error ? e.message : String(e)}; showing status.active)`;
+        }
+      }
+      const logPath = opts.auditLog ?? process.env.CHAOSCTL_AUDIT_LOG;
+      const events = logPath ? (await readAuditLog(logPath).catch(() => [])).filter((r) => r.schedule === key).slice(-Number(opts.events || 10)) : [];
+      const guardLogs: string[] = [];
+      for (const a of (active ?? []).slice(0, 3)) {
+        const logs = await engine?.containerLogs(a.guard, 5).catch(() => undefined);
+        const lines = `${logs?.stdout ?? ""}${logs?.stderr ?? ""}`.split("\n").filter(Boolean).slice(-5);
+        if (lines.length) guardLogs.push(`  guard ${a.guard}:`, ...lines.map((l) => `    ${l}`));
+      }
+      ctx.io.stdout(describeText(m, now, { ...(active ? { active } : {}), clusterNote, events: events.map((r) => ({ time: r.time, text: `${r.actor} ${r.action} ${r.result}${r.run ? ` run ${r.run}` : ""}${r.target ? ` ${r.target}` : ""}${r.reason ? ` (${r.reason})` : ""}${r.origin ? ` by ${r.origin}` : ""}` })), guardLogs }));
+    });
+}
+
+export interface DescribeExtras {
+  /** Live injections from the cluster; status.active when undefined. */
+  active?: ActiveInjectionView[];
+  clusterNote?: string;
+  events?: Array<{ time: string; text: string }>;
+  guardLogs?: string[];
+}
+
+const indent = (text: string, n = 2): string => text.split("\n").map((l) => (l ? " ".repeat(n) + l : l)).join("\n");
+
+/** The describe page (pure). */
+export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {}): string {
+  const { manifest } = m;
+  const st: ChaosScheduleStatus = m.status ?? {};
+  const spec = manifest.spec;
+  const fault = faultName(manifest);
+  const kv = (k: string, v: string | undefined): string => `${(k + ":").padEnd(16)}${v === undefined || v === "" ? "<none>" : v}\n`;
+  const map = (o: Record<string, string | undefined> | undefined): string => Object.entries(o ?? {}).map(([k, v]) => `${k}=${v}`).join(", ");
+  let out = "";
+  out += kv("Name", manifest.metadata.name);
+  out += kv("Namespace", manifest.metadata.namespace ?? "default");
+  out += kv("Labels", map(manifest.metadata.labels));
+  out += kv("Annotations", map(manifest.metadata.annotations));
+  out += kv("Source", sourceText(m.source));
+  out += kv("Generation", `${manifest.metadata.generation ?? 1} (observed ${st.observedGeneration ?? "never"})`);
+  out += kv("Schedule", spec.schedule ?? "@once");
+  out += kv("Fault", `${fault} ${JSON.stringify((spec.fault as Record<string, unknown>)[fault] ?? {})}`);
+  out += kv("Duration", spec.duration);
+  out += kv("Suspend", String(!!spec.suspend));
+  out += kv("Concurrency", spec.concurrencyPolicy ?? "Forbid");
+  out += kv("Selector", selectorText(manifest));
+  out += kv("Safety", spec.safety ? JSON.stringify(spec.safety) : "");
+  out += kv("Phase", st.phase ?? "Pending (not reconciled yet)");
+  out += kv("Last Schedule", st.lastScheduleTime ? `${st.lastScheduleTime} (${age(st.lastScheduleTime, now)} ago)` : "");
+  out += kv("Next Schedule", st.nextScheduleTime ? `${st.nextScheduleTime} (${until(st.nextScheduleTime, now)})` : "");
+
+  out += "Conditions:\n";
+  const conds = st.conditions ?? [];
+  out += conds.length
+    ? indent(renderTable(
+        [{ header: "TYPE", key: "type" }, { header: "STATUS", key: "status" }, { header: "REASON", key: "reason" }, { header: "LAST TRANSITION", key: "ltt" }, { header: "MESSAGE", key: "message" }],
+        conds.map((c) => ({ type: c.type, status: c.status, reason: c.reason ?? "", ltt: c.lastTransitionTime ?? "", message: c.message ?? "" })),
+      ))
+    : "  <none>\n";
+
+  out += `Active Injections:${x.active ? " (from the cluster)" : ` (from status)${x.clusterNote ? " " + x.clusterNote : ""}`}\n`;
+  const rows = x.active
+    ? x.active.map((a) => ({ fault: a.fault, service: a.service ?? "", task: a.task ?? "", container: a.container ?? "", node: a.node, since: age(a.since, now), until: until(a.until, now), run: a.run }))
+    : (st.active ?? []).map((a) => ({ fault: a.fault ?? "", service: a.service ?? "", task: a.task ?? "", container: a.container ?? "", node: a.node ?? "", since: age(a.since, now), until: until(a.until, now), run: a.run ?? "" }));
+  out += rows.length
+    ? indent(renderTable(
+        [{ header: "FAULT", key: "fault" }, { header: "SERVICE", key: "service" }, { header: "TASK", key: "task" }, { header: "CONTAINER", key: "container" }, { header: "NODE", key: "node" }, { header: "SINCE", key: "since" }, { header: "UNTIL", key: "until" }, { header: "RUN", key: "run" }],
+        rows,
+      ))
+    : "  <none>\n";
+
+  out += "History:\n";
+  const hist = [...(st.history ?? [])].reverse();
+  out += hist.length
+    ? indent(renderTable(
+        [{ header: "STARTED", key: "started" }, { header: "RESULT", key: "result" }, { header: "TARGETS", key: "targets" }, { header: "DURATION", key: "took" }, { header: "RECOVERY", key: "recovery" }, { header: "GEN", key: "gen" }, { header: "REASON", key: "reason" }, { header: "MESSAGE", key: "message" }],
+        hist.map((r) => ({
+          started: r.startedAt ?? r.scheduledAt ?? "",
+          result: r.result ?? "",
+          targets: String(r.targets ?? 0),
+          took: r.startedAt && r.endedAt ? `${Math.round((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 100) / 10}s` : "",
+          recovery: r.recovery === "Recovered" ? `${r.recoverySeconds ?? "?"}s` : (r.recovery ?? ""),
+          gen: String(r.generation ?? ""),
+          reason: r.reason ?? "",
+          message: r.message ?? "",
+        })),
+      ))
+    : "  <none>\n";
+
+  out += "Events:\n";
+  out += x.events?.length ? x.events.map((e) => `  ${e.time}  ${e.text}\n`).join("") : "  <none>\n";
+  if (x.guardLogs?.length) out += "Guard Logs:\n" + x.guardLogs.join("\n") + "\n";
+  return out;
+}
+

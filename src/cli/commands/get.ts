@@ -1,0 +1,108 @@
+// chaosctl get [schedules|active] [NAME] [-o wide|yaml|json|name] [-w]
+import { Command } from "commander";
+import { L_ROLE } from "../../faults/labels.js";
+import { UsageError } from "../../util/errors.js";
+import { activeInjections, activeView } from "../active.js";
+import { observe, openEngine } from "../cluster.js";
+import { outputOption, renderView, type ListView, type OutputFormat } from "../format.js";
+import type { CliContext } from "../output.js";
+import { keyOf, scheduleView } from "../schedules.js";
+import { addStoreOptions, withStore, type StoreOpts } from "../store-option.js";
+import { watchView, type Subscribe } from "../watch.js";
+import { warnInvalid } from "../invalid.js";
+
+const EXAMPLES = `
+Examples:
+  chaosctl get --dir manifests/                 # every schedule: fault, phase, active injections
+  chaosctl get schedules web-kill -o yaml --store swarm
+  chaosctl get -o wide --store swarm            # + generation, selector, next run, source
+  chaosctl get active                           # what is injected right now (from the cluster)
+  chaosctl get active -o json | jq '.items[].schedule'
+  chaosctl get -w --store swarm                 # then one line per change, until Ctrl-C
+
+RESOURCE is schedules (the default; also schedule, cs) or active. "get active" reads guard
+containers from the engine in DOCKER_HOST (one node until node agents report theirs) and needs
+no store. Exit codes: 0 ok, 1 NAME not found or the store/cluster unreachable, 2 usage.`;
+
+const SCHEDULES = new Set(["schedules", "schedule", "chaosschedules", "chaosschedule", "cs"]);
+const ACTIVE = new Set(["active", "injections", "injection"]);
+
+interface Opts extends StoreOpts {
+  output?: OutputFormat;
+  watch?: boolean;
+  namespace: string;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command("get")
+    .description("list schedules, or the injections active in the cluster")
+    .argument("[resource]", "schedules (default) or active")
+    .argument("[name]", "one schedule (namespace/name or name)")
+    .addOption(outputOption())
+    .option("-w, --watch", "after the list, print a line per change until interrupted")
+    .option("-n, --namespace <ns>", "namespace of NAME", "default");
+  addStoreOptions(cmd)
+    .addHelpText("after", EXAMPLES)
+    .action(async (resource: string | undefined, name: string | undefined, opts: Opts) => {
+      let kind: "schedules" | "active" = "schedules";
+      if (resource && ACTIVE.has(resource)) kind = "active";
+      else if (resource && !SCHEDULES.has(resource)) {
+        if (name) throw new UsageError(`unknown resource "${resource}": use schedules or active`);
+        name = resource; // `get NAME`, as a shorthand for `get schedules NAME`
+      }
+      const format = opts.output ?? "table";
+      const key = name ? keyOf(name, opts.namespace) : undefined;
+      const signal = ctx.io.signal ?? new AbortController().signal;
+      if (kind === "active") {
+        const engine = await openEngine();
+        const produce = async (): Promise<ListView> => {
+          const now = new Date();
+          const items = activeInjections(await observe(engine), now).filter((i) => !key || i.schedule === key);
+          return activeView(items, now);
+        };
+        if (opts.watch) return watchView({ io: ctx.io, format, produce, subscribe: guardEvents(engine), signal });
+        ctx.io.stdout(emptyOr(await produce(), format, "no active injections"));
+        return;
+      }
+      await withStore(opts, async (store) => {
+        const produce = async (): Promise<ListView> => {
+          const snap = await store.list();
+          warnInvalid(ctx, snap.invalid, key);
+          return scheduleView(snap.manifests.filter((m) => !key || m.key === key), new Date());
+        };
+        if (opts.watch) return watchView({ io: ctx.io, format, produce, subscribe: (f) => store.watch(f), signal });
+        const view = await produce();
+        if (key && view.objects.length === 0) {
+          ctx.io.stderr(`chaosctl: chaosschedule "${key}" not found\n`);
+          ctx.exitCode = 1;
+          return;
+        }
+        ctx.io.stdout(emptyOr(view, format, "no schedules", !!key));
+      });
+    });
+}
+
+function emptyOr(view: ListView, format: OutputFormat, none: string, single = false): string {
+  if (view.rows.length === 0 && (format === "table" || format === "wide")) return `${none}\n`;
+  return renderView(view, format, single);
+}
+
+/** Changes of guards and paused containers (Docker events), plus a slow relist for expiries. */
+function guardEvents(engine: Awaited<ReturnType<typeof openEngine>>): Subscribe {
+  return async (onChange) => {
+    const ctl = new AbortController();
+    engine.events(
+      (e) => {
+        if (e.type === "container" && (e.attributes[L_ROLE] !== undefined || e.action === "pause" || e.action === "unpause")) onChange();
+      },
+      ctl.signal,
+      () => undefined, // the periodic relist below still runs
+    );
+    const timer = setInterval(onChange, 5_000);
+    return async () => {
+      clearInterval(timer);
+      ctl.abort();
+    };
+  };
+}

@@ -1,0 +1,41 @@
+// kubectl-style tables: upper-case headers, columns padded to the widest cell, three spaces
+// apart, no borders; "<none>" for an empty cell.
+
+export type Row = Record<string, string>;
+
+export interface Column {
+  header: string;
+  /** Key of the row object. */
+  key: string;
+}
+
+export function renderTable(columns: readonly Column[], rows: readonly Row[]): string {
+  const cell = (r: Row, c: Column): string => (r[c.key] === undefined || r[c.key] === "" ? "<none>" : (r[c.key] as string));
+  const widths = columns.map((c) => Math.max(c.header.length, ...rows.map((r) => cell(r, c).length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((s, i) => (i === cells.length - 1 ? s : s.padEnd((widths[i] ?? 0) + 3)))
+      .join("")
+      .trimEnd() + "\n";
+  return line(columns.map((c) => c.header)) + rows.map((r) => line(columns.map((c) => cell(r, c)))).join("");
+}
+
+/** kubectl's age: 45s, 12m, 3h, 5d (the largest whole unit). Empty for no time. */
+export function age(since: string | undefined, now: Date): string {
+  if (!since) return "";
+  const ms = now.getTime() - Date.parse(since);
+  if (!Number.isFinite(ms)) return "";
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 2 * 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+/** Time until `until` (for expiries): "in 45s", or the age with "ago" once past. */
+export function until(time: string | undefined, now: Date): string {
+  if (!time) return "";
+  const ms = Date.parse(time) - now.getTime();
+  if (!Number.isFinite(ms)) return "";
+  return ms >= 0 ? `in ${age(now.toISOString(), new Date(now.getTime() + ms))}` : `${age(time, now)} ago`;
+}
