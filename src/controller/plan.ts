@@ -8,6 +8,8 @@ import { parseDuration } from "../api/duration.js";
 import { dueRun } from "./schedule.js";
 import { candidates, countForMode, pick, type SelectorSpec } from "./select.js";
 import { maxUnavailableFor, desiredTasks, runningTasks, UnavailabilityLedger } from "./safety.js";
+import { chooseNodes } from "../faults/node/targets.js";
+import type { NodeFault } from "../api/types.js";
 import { MIN_REST_MS, NETWORK_FAULTS, replacementsOf, reresolve, resolveTargets, targetGone } from "./network.js";
 
 export const DURATIVE: ReadonlySet<FaultKind> = new Set<FaultKind>(["pause", "netem", "network", "node"]);
@@ -143,6 +145,8 @@ export function plan(input: PlanInput): Plan {
   const byKey = new Map(input.manifests.map((m) => [m.key, m]));
   const active = input.injections.filter(isActive);
   const ledger = new UnavailabilityLedger(snapshot, active);
+  /** Nodes under a node fault now, or chosen for one in this pass. */
+  const nodesOut = new Set(active.filter((h) => h.fault === "node").map((h) => h.target.nodeId));
   const reverted = new Set<InjectionHandle>();
   let wakeAt: number | undefined;
   const wake = (t: Date | number | undefined): void => {
@@ -228,7 +232,7 @@ export function plan(input: PlanInput): Plan {
       }
       if (policy === "Replace") for (const h of mine) revert(h, "Replaced");
     }
-    const chosen = chooseTargets(m, fault, input, ledger);
+    const chosen = chooseTargets(m, fault, input, ledger, nodesOut);
     if ("reason" in chosen) {
       skip(chosen.reason, chosen.message);
       continue;
@@ -245,6 +249,7 @@ export function plan(input: PlanInput): Plan {
       note = [note, r.note].filter(Boolean).join("; ") || undefined;
     }
     ledger.commit(chosen.targets);
+    for (const t of chosen.targets) if (t.kind === "node") nodesOut.add(t.nodeId);
     const durationMs = DURATIVE.has(fault) && spec.duration ? Math.min(parseDuration(spec.duration), config.maxDurationMs) : undefined;
     actions.push({
       type: "start",
@@ -256,7 +261,7 @@ export function plan(input: PlanInput): Plan {
       faultSpec: (spec.fault as Record<string, unknown>)[fault] ?? {},
       targets: chosen.targets,
       ...(targetSpecs ? { targetSpecs } : {}),
-      services: [...new Set(chosen.targets.map((t) => t.serviceName).filter((s): s is string => !!s))].sort(),
+      services: chosen.services ?? [...new Set(chosen.targets.map((t) => t.serviceName).filter((s): s is string => !!s))].sort(),
       ...(durationMs !== undefined ? { durationMs } : {}),
       ...(note ? { note } : {}),
     });
@@ -324,16 +329,25 @@ function convergeActive(input: PlanInput, active: readonly InjectionHandle[], le
   }
 }
 
-type Chosen = { targets: Target[]; note?: string } | { reason: string; message: string };
+type Chosen = { targets: Target[]; note?: string; services?: string[] } | { reason: string; message: string };
 
-function chooseTargets(m: StoredManifest, fault: FaultKind, input: PlanInput, ledger: UnavailabilityLedger): Chosen {
+function chooseTargets(m: StoredManifest, fault: FaultKind, input: PlanInput, ledger: UnavailabilityLedger, nodesOut: ReadonlySet<string>): Chosen {
   const spec = m.manifest.spec;
   const sel = spec.selector as SelectorSpec;
   const cands = candidates(sel, input.snapshot, { requireOptIn: input.config.requireOptIn });
   if (fault === "node") {
-    const k = countForMode(sel.mode, sel.value, cands.nodes.length, input.random);
-    const targets = pick(cands.nodes, k, input.random);
-    return targets.length ? { targets } : { reason: "NoTargets", message: "no node matches the selector" };
+    // Manager safety (quorum, last active manager) and one node fault per node at a time.
+    const node = (spec.fault as { node?: NodeFault }).node;
+    return chooseNodes({
+      candidates: cands.nodes,
+      snapshot: input.snapshot,
+      action: node?.action ?? "drain",
+      allowManagers: !!node?.allowManagers,
+      allowManagerLoss: !!(spec.safety as { allowManagerLoss?: boolean } | undefined)?.allowManagerLoss,
+      busy: nodesOut,
+      count: (n) => countForMode(sel.mode, sel.value, n, input.random),
+      pick: (pool, k) => pick(pool, k, input.random),
+    });
   }
   const matching = [...cands.byService.values()].flat();
   if (matching.length === 0) return { reason: "NoTargets", message: "no running task matches the selector" };

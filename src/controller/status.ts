@@ -64,6 +64,7 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
         run: e.run, generation: e.generation, fault: e.fault, scheduledAt: iso(e.scheduledAt), startedAt: iso(now),
         targets: e.targets.length, services: e.services,
         tasks: e.targets.map((t) => t.taskId).filter((t): t is string => !!t),
+        ...nodesOf(e.targets),
         result: "Running", ...(e.note ? { message: e.note } : {}), ...(e.source ? { source: e.source } : {}),
       });
     } else if (e.type === "applied") {
@@ -71,7 +72,7 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
       if (!r) continue;
       appliedNow.add(e.run);
       const failed = e.results.filter((x) => !x.ok);
-      const durative = DURATIVE.has(r.fault as FaultKind);
+      const durative = DURATIVE.has(r.fault as FaultKind) && !(r.fault === "node" && manifest.spec.fault.node?.action === "reboot");
       if (failed.length) {
         const detail = failed.map((f) => `${f.target.taskId ?? f.target.nodeId}: ${f.reason ?? "Failed"}${f.message ? ` (${f.message})` : ""}`).join("; ");
         r.message = [r.message, `${failed.length} of ${e.results.length} target(s) failed: ${detail}`].filter(Boolean).join("; ");
@@ -80,7 +81,7 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
       if (failed.length === e.results.length) {
         Object.assign(r, { result: "Failed", endedAt: iso(now), recovery: "NotApplicable" });
       } else if (!durative) {
-        Object.assign(r, { result: "Succeeded", endedAt: iso(now), recovery: r.services?.length ? "Pending" : "NotApplicable" });
+        Object.assign(r, { result: "Succeeded", endedAt: iso(now), recovery: awaitsRecovery(r) ? "Pending" : "NotApplicable" });
       }
     } else if (e.type === "reverted") {
       const r = find(e.run);
@@ -115,7 +116,7 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
       Object.assign(r, {
         result: failed.length === guards.length ? "Failed" : "Succeeded",
         endedAt: iso(ended),
-        recovery: r.services?.length ? "Pending" : "NotApplicable",
+        recovery: awaitsRecovery(r) ? "Pending" : "NotApplicable",
         ...(failed.length ? { reason: "RevertFailed", message: [r.message, `${failed.length} guard(s) exited with an error`].filter(Boolean).join("; ") } : {}),
       });
     } else {
@@ -156,6 +157,15 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
   };
   return status;
 }
+
+/** Node ids of a run's node targets, for its record. */
+function nodesOf(targets: readonly Target[]): { nodes?: string[] } {
+  const nodes = targets.filter((t) => t.kind === "node").map((t) => t.nodeId);
+  return nodes.length ? { nodes } : {};
+}
+
+/** Something must heal after this run: services it touched, or nodes it faulted. */
+const awaitsRecovery = (r: RunRecord): boolean => !!(r.services?.length || r.nodes?.length);
 
 /** `gone`: its task is over (a mode-all run holds it until Swarm starts the replacement). */
 /** One index per snapshot, shared by every schedule's status (a pass is O(schedules + tasks)). */
@@ -212,6 +222,17 @@ function measureRecovery(r: RunRecord, input: StatusInput): void {
   const faulted = DURATIVE.has(r.fault as FaultKind) ? new Set<string>() : new Set(r.tasks ?? []);
   const containers = new Map(snapshot.containers.map((c) => [c.id, c]));
   let recoveredAt = ended;
+  // Node faults: the faulted nodes are Ready and active again first (seen at this observation).
+  if (r.nodes?.length) {
+    const back = r.nodes.every((id) => snapshot.nodes.some((n) => n.id === id && n.state === "ready" && n.availability === "active"));
+    if (!back) {
+      if (now.getTime() - ended > input.recoveryTimeoutMs) Object.assign(r, { recovery: "TimedOut" });
+      return;
+    }
+    // Swarm keeps no time of a node's return: the first observation of it back bounds it (the
+    // controller wakes on node events, so that observation follows the change closely).
+    recoveredAt = Math.max(ended, snapshot.at.getTime());
+  }
   for (const name of r.services ?? []) {
     const svc = snapshot.services.find((s) => s.name === name);
     if (!svc) continue; // service removed: nothing left to heal

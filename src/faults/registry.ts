@@ -7,6 +7,7 @@ import { restartDriver } from "./restart/driver.js";
 import { pauseDriver } from "./pause/driver.js";
 import { netemDriver } from "./netem/driver.js";
 import { networkDriver } from "./network/driver.js";
+import { nodeDriver } from "./node/driver.js";
 
 export const faultDrivers: ReadonlyMap<FaultKind, FaultDriver<unknown>> = new Map<FaultKind, FaultDriver<unknown>>([
   ["kill", killDriver],
@@ -15,4 +16,6 @@ export const faultDrivers: ReadonlyMap<FaultKind, FaultDriver<unknown>> = new Ma
   ["pause", pauseDriver],
   ["netem", netemDriver],
   ["network", networkDriver],
+  // No reboot hook here: the controller CLI replaces this entry with one built from its own flags.
+  ["node", nodeDriver()],
 ]);

@@ -54,7 +54,7 @@ export function guardHandle(c: ContainerInfo, now?: Date): InjectionHandle | und
       ...(l[L_COMMIT] ? { source: { commit: l[L_COMMIT], path: l[L_SOURCE_PATH] ?? "" } } : {}),
     },
     target: {
-      kind: "container",
+      kind: fault === "node" ? "node" : "container",
       nodeId: l[L_NODE] ?? c.nodeId ?? "",
       ...(l[L_TARGET] ? { containerId: l[L_TARGET] } : {}),
       ...(l[L_SERVICE] ? { serviceName: l[L_SERVICE] } : {}),

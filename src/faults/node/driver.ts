@@ -1,0 +1,146 @@
+// node (durative, except reboot): one driver, four actions.
+// - drain / pause: a guard on a manager (the manager's docker.sock mounted) records the original
+//   availability on the node (labels, availability.ts), sets it, and restores it at expiry or on
+//   SIGTERM, even if the controller is gone.
+// - partition: a guard on the TARGET node (its engine or agent; NetworkMode host, NET_ADMIN) cuts
+//   the node's Swarm traffic with an owned iptables chain and heals it at expiry on its own.
+// - reboot: the controller's configured hook (reboot.ts); nothing to revert.
+// Manager safety is the planner's (quorum.ts), before any driver runs.
+import type { NodeFault } from "../../api/types.js";
+import type { Engine } from "../../engine/engine.js";
+import { ContainerNotFound } from "../../engine/errors.js";
+import type { Logger } from "../../util/log.js";
+import { silentLogger } from "../../util/log.js";
+import type { ApplyResult, DriverContext, FaultDriver, InjectionHandle, Owner, RecoverResult, Target } from "../driver.js";
+import { failedFrom } from "../instant.js";
+import { TargetGone } from "../guard/effect.js";
+import { labelledBy, planRestore } from "./availability.js";
+import { converge, readNode } from "./availability-effect.js";
+import { dispose, guardLogged, nodeGuardSpec, startOrAdopt, waitApplied } from "./guard.js";
+import { hostExec } from "./host-exec.js";
+import { removePartition } from "./partition-effect.js";
+import { ownedLines, partitionNames, saveArgv } from "./partition-rules.js";
+import { describeHook, runRebootHook, type RebootHook } from "./reboot.js";
+import { unwrapNodeSpec, wrapNodeSpec, type NodeGuardSpec } from "./spec.js";
+
+export interface NodeDriverOptions {
+  /** From the controller's own configuration; absent: reboot fails with RebootHookMissing. */
+  rebootHook?: RebootHook;
+  /** TCP ports a partition never cuts (the agent's). */
+  keepTcpPorts?: readonly number[];
+  logger?: Logger;
+  pollMs?: number;
+}
+
+type Failed = Extract<ApplyResult, { phase: "Failed" }>;
+
+export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault> {
+  const log = opts.logger ?? silentLogger;
+  const pollMs = opts.pollMs ?? 200;
+  const managerOf = (ctx: DriverContext): Engine => ctx.manager ?? ctx.engine;
+
+  /** A partition guard must run in the target's own namespace: only on that node's engine. */
+  const wrongNode = (ctx: DriverContext, target: Target): Failed | undefined =>
+    ctx.nodeId === target.nodeId
+      ? undefined
+      : { phase: "Failed", reason: "AgentUnavailable", message: `partition of node ${target.nodeHostname ?? target.nodeId} needs that node's engine or agent (this engine is node ${ctx.nodeId ?? "unknown"})` };
+
+  async function reboot(ctx: DriverContext, target: Target, owner: Owner): Promise<ApplyResult> {
+    if (!opts.rebootHook) {
+      return { phase: "Failed", reason: "RebootHookMissing", message: "no reboot hook configured: start the controller with --reboot-hook-file FILE (a JSON argv) or --reboot-hook ARG..." };
+    }
+    const node = await readNode(managerOf(ctx), target.nodeId);
+    if (!node) return { phase: "Failed", reason: "TargetGone", message: `node ${target.nodeId} is not in the swarm` };
+    const r = await runRebootHook(opts.rebootHook, { id: node.id, hostname: node.hostname, addr: node.addr });
+    const what = describeHook(r);
+    log.info({ event: "reboot-hook", schedule: owner.schedule, run: owner.run, node: node.hostname, exitCode: r.exitCode, timedOut: r.timedOut, ms: r.ms, stdout: r.stdout, stderr: r.stderr }, what);
+    if (r.timedOut) return { phase: "Failed", reason: "RebootHookTimeout", message: what };
+    if (r.exitCode !== 0) return { phase: "Failed", reason: "RebootHookFailed", message: what };
+    return { phase: "Done" };
+  }
+
+  async function guarded(ctx: DriverContext, target: Target, action: NodeGuardSpec["action"], owner: Owner): Promise<ApplyResult> {
+    const until = owner.expires;
+    if (!until) return { phase: "Failed", reason: "NoExpiry", message: `node ${action} needs a duration` };
+    const partition = action === "partition";
+    if (partition) {
+      const wrong = wrongNode(ctx, target);
+      if (wrong) return wrong;
+    }
+    const engine = partition ? ctx.engine : managerOf(ctx);
+    const spec = wrapNodeSpec(action, owner, until, partition ? opts.keepTcpPorts : []);
+    const guardId = await startOrAdopt(engine, nodeGuardSpec(ctx, target, spec, owner, until));
+    const inEffect = partition
+      ? () => guardLogged(engine, guardId, "applied")
+      : async () => {
+          const n = await readNode(engine, target.nodeId);
+          return !!n && labelledBy(n, owner) && n.availability === action;
+        };
+    const r = await waitApplied(engine, guardId, inEffect, { timeoutMs: ctx.guardApplyTimeoutMs ?? 15_000, pollMs });
+    if (r.phase !== "Injected") return r;
+    const handle: InjectionHandle = { fault: "node", owner: { ...owner, expires: until }, target, guardId, guardState: "running", since: ctx.now, spec };
+    return { phase: "Injected", handle };
+  }
+
+  return {
+    kind: "node",
+    durative: true,
+    targets: "node",
+
+    async apply(ctx, target, fault, owner) {
+      try {
+        if (fault.action === "reboot") return await reboot(ctx, target, owner);
+        return await guarded(ctx, target, fault.action, owner);
+      } catch (err) {
+        return failedFrom(err);
+      }
+    },
+
+    async recover(ctx, handle) {
+      let spec: NodeGuardSpec;
+      try {
+        spec = unwrapNodeSpec(handle.spec);
+      } catch (err) {
+        return { phase: "Failed", reason: "InvalidSpec", message: String(err) };
+      }
+      const target: Target = { ...handle.target, kind: "node" };
+      try {
+        if (spec.action === "partition") return await recoverPartition(ctx, handle, target, spec);
+        const manager = managerOf(ctx);
+        if (handle.guardId) await dispose(manager, handle.guardId).catch((e: unknown) => log.warn({ err: String(e) }, "could not stop node guard"));
+        // The guard restored on SIGTERM; one that crashed or vanished did not: restore from here.
+        await converge(manager, target.nodeId, (n) => planRestore(n, spec.owner));
+        const after = await readNode(manager, target.nodeId);
+        if (after && labelledBy(after, spec.owner)) return { phase: "Failed", reason: "RevertFailed", message: `node ${after.hostname} still carries run ${spec.owner.run}` };
+        return { phase: "Recovered" };
+      } catch (err) {
+        if (err instanceof TargetGone) return { phase: "Gone" };
+        return { phase: "Failed", reason: "RevertFailed", message: err instanceof Error ? err.message : String(err) };
+      }
+    },
+  };
+
+  async function recoverPartition(ctx: DriverContext, handle: InjectionHandle, target: Target, spec: NodeGuardSpec): Promise<RecoverResult> {
+    const wrong = wrongNode(ctx, target);
+    if (wrong) return { phase: "Failed", reason: wrong.reason, message: `${wrong.message}; its guard heals the node at expiry on its own` };
+    if (handle.guardId) await ctx.engine.stopContainer(handle.guardId, 15).catch(ignoreMissing);
+    const exec = hostExec(ctx.engine, ctx.image, target.nodeId);
+    const { chain } = partitionNames(spec.owner);
+    const left = async (): Promise<string[]> => {
+      const r = await exec(saveArgv());
+      if (r.exitCode !== 0) throw new Error(`iptables-save exited ${r.exitCode}: ${r.stderr.trim()}`);
+      return ownedLines(r.stdout, chain);
+    };
+    if ((await left()).length) await removePartition(exec, spec.owner);
+    const still = await left();
+    if (still.length) return { phase: "Failed", reason: "RevertFailed", message: `partition chain ${chain} still on node ${target.nodeHostname ?? target.nodeId}: ${still.join("; ")}` };
+    if (handle.guardId) await ctx.engine.removeContainer(handle.guardId, { force: true }).catch(ignoreMissing);
+    return { phase: "Recovered" };
+  }
+}
+
+function ignoreMissing(err: unknown): void {
+  if (err instanceof ContainerNotFound) return;
+  if (err instanceof Error && "code" in err && err.code === "ContainerStateConflict") return;
+  throw err;
+}
