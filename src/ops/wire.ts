@@ -1,0 +1,132 @@
+// Wires operations into a controller process: the metrics/health port, the leader lease and the
+// hooks the reconcile loop calls. The controller command stays a few lines longer, no more.
+import { Option, type Command } from "commander";
+import { parseDuration } from "../api/duration.js";
+import type { Engine, SwarmConfigs } from "../engine/engine.js";
+import type { Logger } from "../util/log.js";
+import { UsageError } from "../util/errors.js";
+import { Health } from "./health.js";
+import { ControllerMetrics } from "./metrics/controller-metrics.js";
+import { observers, type PassObserver } from "./observer.js";
+import { startOpsServer, type OpsServer } from "./server.js";
+import { LeaderElector } from "./lease/elector.js";
+import { checkTiming } from "./lease/machine.js";
+import { holderIdentity } from "./lease/identity.js";
+import { FileLeaseStore, leaseFilePath } from "./lease/file.js";
+import { SwarmLeaseStore } from "./lease/swarm.js";
+import type { LeaseStore } from "./lease/store.js";
+import { supervise } from "./supervise.js";
+
+export interface OpsFlags {
+  metricsAddr: string;
+  leaderElect: boolean;
+  leaseDuration: string;
+  leaseRenew: string;
+  stuckAfter: string;
+}
+
+/** The operations flags of `chaosctl controller` (docs/operations.md explains the defaults). */
+export function addOpsOptions(cmd: Command): Command {
+  return cmd
+    .option("--metrics-addr <[host]:port>", "serve /metrics, /healthz and /readyz here (e.g. :9464); empty: off", process.env.CHAOSCTL_METRICS_ADDR ?? "")
+    .option("--no-leader-elect", "act without a leader lease (only when nothing else can run on the same store)")
+    .option("--lease-duration <duration>", "a leader lease not renewed for this long may be taken over", "15s")
+    .option("--lease-renew <duration>", "how often the leader renews (and a standby retries); under half the duration", "5s")
+    .option("--stuck-after <duration>", "/healthz fails when the loop shows no activity (or one pass runs) this long", "90s");
+}
+
+export interface OpsSetup {
+  flags: OpsFlags;
+  engine: Engine;
+  /** The lease's home: a Swarm config (store swarm) or a lock file in the manifest folder. */
+  lease: { kind: "swarm"; configs: SwarmConfigs } | { kind: "file"; dir: string };
+  instance: string;
+  logger: Logger;
+  /** Loads the store once (readiness of a standby, which runs no passes). */
+  loadStore: () => Promise<void>;
+}
+
+export interface Ops {
+  metrics: ControllerMetrics;
+  health: Health;
+  elector?: LeaderElector;
+  /** For ControllerOptions.observer. */
+  observer: PassObserver;
+  /** For ControllerOptions.mayAct (undefined without leader election). */
+  mayAct?: () => boolean;
+  /** Runs the loop while leading, until the signal aborts. */
+  run(loop: (signal: AbortSignal) => Promise<void>, signal: AbortSignal): Promise<void>;
+  /** One pass if this controller can lead now (for --once); the lease is released after. */
+  once(pass: () => Promise<void>): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+function duration(flag: string, text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (e) {
+    throw new UsageError(`${flag}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+export async function startOps(s: OpsSetup): Promise<Ops> {
+  const { flags, logger, instance } = s;
+  const timing = { durationMs: duration("--lease-duration", flags.leaseDuration), renewMs: duration("--lease-renew", flags.leaseRenew) };
+  const stuckAfterMs = duration("--stuck-after", flags.stuckAfter);
+  const bad = checkTiming(timing);
+  if (bad) throw new UsageError(`--lease-duration/--lease-renew: ${bad}`);
+  const metrics = new ControllerMetrics();
+  metrics.watchEngine(s.engine);
+  metrics.agentConnected.set({ node: "local" }, 0);
+  let elector: LeaderElector | undefined;
+  const health = new Health({ stuckAfterMs, pingEngine: () => s.engine.ping(), role: () => elector?.role() ?? "leader" });
+  if (flags.leaderElect) {
+    const store: LeaseStore = s.lease.kind === "swarm" ? new SwarmLeaseStore(s.lease.configs, instance) : new FileLeaseStore(leaseFilePath(s.lease.dir, instance), timing.durationMs);
+    elector = new LeaderElector({
+      store,
+      identity: holderIdentity(),
+      timing,
+      logger,
+      onRole: (r) => metrics.setLeader(instance, r === "leader"),
+      onAttempt: () => health.beat(),
+    });
+    metrics.setLeader(instance, false);
+    logger.info({ event: "lease", lease: store.where, holder: elector.identity, durationMs: timing.durationMs, renewMs: timing.renewMs }, "leader election on");
+  } else {
+    metrics.setLeader(instance, true);
+  }
+  let server: OpsServer | undefined;
+  if (flags.metricsAddr) server = await startOpsServer({ addr: flags.metricsAddr, registry: metrics.registry, health, logger, ...(process.env.CHAOSCTL_HEALTH_MARKER ? { markerFile: process.env.CHAOSCTL_HEALTH_MARKER } : {}) });
+  const e = elector;
+  return {
+    metrics,
+    health,
+    ...(e ? { elector: e, mayAct: () => e.mayAct() } : {}),
+    observer: observers(metrics, health),
+    run: (loop, signal) =>
+      supervise(
+        {
+          run: loop,
+          ...(e ? { elector: e } : {}),
+          loadStore: () => s.loadStore().then(() => health.markStoreLoaded()),
+          logger,
+        },
+        signal,
+      ),
+    async once(pass) {
+      if (e && (await e.attempt()) !== "leader") {
+        logger.warn({ event: "lease", holder: e.holder() }, "another controller holds the leader lease: this pass does nothing");
+        return false;
+      }
+      try {
+        await pass();
+      } finally {
+        await e?.release();
+      }
+      return true;
+    },
+    async close() {
+      await server?.close();
+    },
+  };
+}
