@@ -11,7 +11,8 @@ import { invalidMessage } from "../store/store.js";
 import fastJsonPatch from "fast-json-patch";
 import { plan, defaultPlanConfig, type PlanConfig, type Plan, type Action } from "./plan.js";
 import { deriveStatus, type RunEvent } from "./status.js";
-import { executeExtend, executeReapply, executeRevert, executeStart, type ExecuteDeps } from "./execute.js";
+import { executeExtend, executeReapply, executeRevert, executeStart, routeTo, type ExecuteDeps } from "./execute.js";
+import type { NodeDirectory } from "./nodes.js";
 
 export interface ControllerOptions {
   store: Store;
@@ -37,6 +38,8 @@ export interface ControllerOptions {
   instance?: string;
   /** How long a guard may take to make its fault observable (DriverContext.guardApplyTimeoutMs). */
   guardApplyTimeoutMs?: number;
+  /** Agents of the other nodes (multi-node Swarm); without it, targets elsewhere are AgentUnavailable. */
+  nodes?: NodeDirectory;
 }
 
 export interface PassResult {
@@ -74,7 +77,9 @@ export class Controller {
     // An invalid manifest that still parses says so in its own status (Ready=False, InvalidSpec).
     for (const i of stored.invalid) if (i.key) await store.reportInvalid(i.key, invalidMessage(i.problems), this.clock());
     const instance = this.o.instance ?? "default";
-    const injections = this.o.observeInjections(snapshot.containers).filter((h) => (h.owner.instance ?? "default") === instance);
+    // Guards on other nodes, from their agents (one call per agent), beside our own node's.
+    const remote = this.o.nodes ? await this.o.nodes.refresh(snapshot) : [];
+    const injections = this.o.observeInjections(snapshot.containers.concat(remote)).filter((h) => (h.owner.instance ?? "default") === instance);
     const now = this.clock();
     const killSwitch = this.config.killSwitch || (await this.killSwitchOn());
     const p = plan({
@@ -86,7 +91,7 @@ export class Controller {
       config: { ...this.config, killSwitch },
       random: this.random,
     });
-    const deps: ExecuteDeps = { engine, drivers: this.o.drivers, image: this.o.image, logger, selfNodeId: snapshot.selfNodeId, instance, ...(this.o.guardApplyTimeoutMs ? { guardApplyTimeoutMs: this.o.guardApplyTimeoutMs } : {}) };
+    const deps: ExecuteDeps = { engine, drivers: this.o.drivers, image: this.o.image, logger, selfNodeId: snapshot.selfNodeId, instance, ...(this.o.nodes ? { nodes: this.o.nodes } : {}), ...(this.o.guardApplyTimeoutMs ? { guardApplyTimeoutMs: this.o.guardApplyTimeoutMs } : {}) };
     const events = new Map<string, RunEvent[]>();
     const push = (key: string, e: RunEvent): void => {
       events.set(key, [...(events.get(key) ?? []), e]);
@@ -198,8 +203,10 @@ export class Controller {
   private async collect(handles: InjectionHandle[]): Promise<void> {
     for (const h of handles) {
       if (!h.guardId || h.guardState === undefined || !["exited", "dead"].includes(h.guardState)) continue;
+      const route = routeTo({ engine: this.o.engine, selfNodeId: this.selfNodeId ?? "", ...(this.o.nodes ? { nodes: this.o.nodes } : {}) }, h.target.nodeId);
+      if ("unavailable" in route) continue; // collected once its node's agent answers again
       try {
-        await this.o.engine.removeContainer(h.guardId, { force: true });
+        await route.engine.removeContainer(h.guardId, { force: true });
       } catch (e) {
         // Gone, or already being removed (by its driver's recover): nothing to do.
         const code = e instanceof Error && "code" in e ? e.code : undefined;

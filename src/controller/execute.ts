@@ -4,6 +4,7 @@ import type { DriverContext, FaultDriver, FaultKind, InjectionHandle, Owner, Tar
 import type { Logger } from "../util/log.js";
 import type { ExtendRun, Reapply, Revert, StartRun } from "./plan.js";
 import type { TargetResult } from "./status.js";
+import type { NodeEngines, NodeRoute } from "./nodes.js";
 
 export interface ExecuteDeps {
   engine: Engine;
@@ -12,6 +13,8 @@ export interface ExecuteDeps {
   logger: Logger;
   /** The node whose engine `engine` is; other nodes need an agent (issue 5). */
   selfNodeId: string;
+  /** Engines of the other nodes (their agents); without it, only the own node is reachable. */
+  nodes?: NodeEngines;
   /** Written on everything injected (chaosctl.io/instance). */
   instance?: string;
   /** Upper bound of targets handled at once in one run. */
@@ -72,16 +75,17 @@ function ownerOf(a: { key: string; generation: number; run: string }, expires: D
 async function applyTargets(a: { key: string; run: string; fault: StartRun["fault"]; owner: Owner }, targets: readonly Target[], specs: readonly unknown[], deps: ExecuteDeps, now: Date): Promise<StartOutcome> {
   const driver = deps.drivers.get(a.fault);
   const owner = a.owner;
-  const ctx: DriverContext = { engine: deps.engine, image: deps.image, now, ...(deps.guardApplyTimeoutMs ? { guardApplyTimeoutMs: deps.guardApplyTimeoutMs } : {}) };
+  const ctxOn = (engine: Engine, nodeId: string): DriverContext => ({ engine, nodeId, manager: deps.engine, image: deps.image, now, ...(deps.guardApplyTimeoutMs ? { guardApplyTimeoutMs: deps.guardApplyTimeoutMs } : {}) });
   const handles: InjectionHandle[] = [];
   const one = async ([target, spec]: readonly [Target, unknown]): Promise<TargetResult> => {
     const log = { event: "apply", schedule: a.key, run: a.run, fault: a.fault, task: target.taskId, container: target.containerId, node: target.nodeHostname ?? target.nodeId };
     if (!driver) return fail(target, "FaultUnsupported", `no driver for fault ${a.fault}`, log);
-    if (target.nodeId !== deps.selfNodeId && target.kind === "container") {
-      return fail(target, "AgentUnavailable", `task runs on node ${target.nodeHostname ?? target.nodeId}, which this controller cannot reach without an agent`, log);
-    }
+    // The engine of the target's node: ours or its agent. A node fault without an agent there still
+    // runs on ours (drain and pause are Swarm-level); ctx.nodeId says which node the engine is.
+    const route = routeTo(deps, target.nodeId, target.nodeHostname);
+    if ("unavailable" in route && target.kind === "container") return fail(target, "AgentUnavailable", route.unavailable, log);
     try {
-      const r = await driver.apply(ctx, target, spec, owner);
+      const r = await driver.apply("engine" in route ? ctxOn(route.engine, target.nodeId) : ctxOn(deps.engine, deps.selfNodeId), target, spec, owner);
       if (r.phase === "Failed") return fail(target, r.reason, r.message, log);
       if (r.phase === "Injected") handles.push(r.handle);
       deps.logger.info({ ...log, result: r.phase }, `${a.fault} applied`);
@@ -107,7 +111,13 @@ export async function executeRevert(a: Revert, deps: ExecuteDeps, now: Date, eve
     return { ok: false, message: `no driver for ${h.fault}` };
   }
   try {
-    const r = await driver.recover({ engine: deps.engine, image: deps.image, now }, h);
+    const route = routeTo(deps, h.target.nodeId, h.target.nodeHostname);
+    if ("unavailable" in route && h.target.kind === "container") {
+      deps.logger.warn({ ...log, result: "Failed", reason: "AgentUnavailable", message: route.unavailable }, "revert deferred: its node is unreachable");
+      return { ok: false, message: route.unavailable };
+    }
+    const on = "engine" in route ? { engine: route.engine, nodeId: h.target.nodeId } : { engine: deps.engine, nodeId: deps.selfNodeId };
+    const r = await driver.recover({ ...on, manager: deps.engine, image: deps.image, now }, h);
     if (r.phase === "Failed") {
       deps.logger.error({ ...log, result: "Failed", message: r.message }, "revert failed");
       return { ok: false, message: r.message };
@@ -118,6 +128,12 @@ export async function executeRevert(a: Revert, deps: ExecuteDeps, now: Date, eve
     deps.logger.error({ ...log, result: "Failed", message: errText(e) }, "revert failed");
     return { ok: false, message: errText(e) };
   }
+}
+
+/** The engine of a target's node: ours, its agent's, or why it cannot be reached. */
+export function routeTo(deps: Pick<ExecuteDeps, "engine" | "selfNodeId" | "nodes">, nodeId: string, hostname?: string): NodeRoute {
+  if (nodeId === deps.selfNodeId || nodeId === "") return { engine: deps.engine };
+  return deps.nodes?.route(nodeId, hostname) ?? { unavailable: `task runs on node ${hostname ?? nodeId}, which this controller cannot reach without an agent` };
 }
 
 async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {

@@ -338,4 +338,10 @@ export class DockerEngine implements Engine, SwarmConfigs {
   async ping(): Promise<void> {
     await this.call("ping", "other", "ping", () => this.docker.ping());
   }
+
+  /** This engine's Swarm node id and hostname (`info`); works on workers, unlike listNodes. */
+  async selfNode(): Promise<{ nodeId: string; hostname: string }> {
+    const i = await this.call("info", "other", "info", () => this.docker.info() as Promise<{ Name?: string; Swarm?: { NodeID?: string } }>);
+    return { nodeId: i.Swarm?.NodeID ?? "", hostname: i.Name ?? "" };
+  }
 }

@@ -10,6 +10,7 @@ import { faultDrivers } from "../../faults/registry.js";
 import { observeGuards } from "../../faults/guard/observe.js";
 import type { FaultDriver, FaultKind } from "../../faults/driver.js";
 import type { CliContext } from "../output.js";
+import { AGENT_PORT_HELP, AGENT_TOKEN_HELP, DEFAULT_AGENT_PORT, nodeDirectory, type AgentFlags } from "../../agent/controller-options.js";
 
 export const DEFAULT_IMAGE = process.env.CHAOSCTL_IMAGE ?? "local/chaosctl:dev";
 
@@ -34,6 +35,8 @@ interface Opts {
   startingDeadline: string;
   requireOptIn?: boolean;
   instance: string;
+  agentPort: AgentFlags["agentPort"];
+  agentTokenFile?: string;
   guardTimeout: string;
   logLevel: string;
 }
@@ -52,6 +55,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--require-opt-in", "only target services/nodes labelled chaosctl.io/enabled=true")
     .option("--guard-timeout <duration>", "how long a guard may take to make its fault observable before the run fails (raise on slow nodes)", "10s")
     .option("--instance <name>", "manage only injections labelled with this instance (several controllers on one cluster)", "default")
+    .option("--agent-port <port>", AGENT_PORT_HELP, String(DEFAULT_AGENT_PORT))
+    .option("--agent-token-file <path>", AGENT_TOKEN_HELP)
     .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "fatal"]).default(process.env.CHAOSCTL_LOG_LEVEL ?? "info"))
     .addHelpText("after", EXAMPLES)
     .action(async (opts: Opts) => {
@@ -62,6 +67,7 @@ export function register(program: Command, ctx: CliContext): void {
       const engine = new DockerEngine();
       const store = new DirectoryStore({ dir: opts.dir, logger });
       const controller = new Controller({
+        nodes: await nodeDirectory(opts, engine, logger),
         store,
         engine,
         drivers: faultDrivers as ReadonlyMap<FaultKind, FaultDriver>,

@@ -1,0 +1,73 @@
+// Running an agent: the token from its file, the node's identity, the HTTP server, and a log
+// line for every guard that ends on this node (so what happened while the controller was away
+// is in the agent's log as well as in the exited guards it reports).
+import { readFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import type { DockerEngine } from "../engine/docker.js";
+import type { Logger } from "../util/log.js";
+import { L_FAULT, L_ROLE, L_RUN, L_SCHEDULE } from "../faults/labels.js";
+import { keyFromToken, RequestVerifier } from "./auth.js";
+import { agentHandlers, type AgentIdentity } from "./handlers.js";
+import { agentServer } from "./server.js";
+
+export interface AgentOptions {
+  engine: Pick<DockerEngine, "selfNode"> & Parameters<typeof agentHandlers>[0]["engine"];
+  tokenFile: string;
+  image: string;
+  /** Host path of this node's engine socket, as its engine resolves bind mounts. */
+  dockerSocket: string;
+  listen: string;
+  port: number;
+  version: string;
+  logger: Logger;
+}
+
+export interface RunningAgent {
+  server: Server;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
+  const key = keyFromToken(await readFile(o.tokenFile, "utf8"), o.tokenFile);
+  const now = (): Date => new Date();
+  let identity: AgentIdentity | undefined;
+  const whoami = async (): Promise<AgentIdentity> => (identity ??= await o.engine.selfNode());
+  const handlers = agentHandlers({ engine: o.engine, policy: { image: o.image, dockerSocket: o.dockerSocket }, identity: whoami, version: o.version, now });
+  const server = agentServer({ handlers, verifier: new RequestVerifier(key), key, logger: o.logger, now });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port, o.listen, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const id = await whoami().catch((e: unknown) => ({ nodeId: "", hostname: "", err: String(e) }));
+  o.logger.info({ event: "start", node: id.nodeId, hostname: id.hostname, listen: o.listen, port, image: o.image }, "agent listening");
+  const events = new AbortController();
+  watchGuards(o.engine, o.logger, events.signal);
+  return {
+    server,
+    port,
+    close: async () => {
+      events.abort();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Logs every guard exit on this node; reconnects with backoff when the stream ends. */
+function watchGuards(engine: AgentOptions["engine"], logger: Logger, signal: AbortSignal, backoff = 500): void {
+  engine.events(
+    (e) => {
+      if (e.type !== "container" || e.action !== "die" || e.attributes[L_ROLE] !== "guard") return;
+      const a = e.attributes;
+      logger.info({ event: "guard-exit", guard: e.id.slice(0, 12), schedule: a[L_SCHEDULE], run: a[L_RUN], fault: a[L_FAULT], exitCode: Number(a.exitCode ?? -1) }, "guard ended on this node");
+    },
+    signal,
+    (err) => {
+      if (signal.aborted) return;
+      logger.warn({ err: err.message, retryInMs: backoff }, "docker events stream ended; reconnecting");
+      setTimeout(() => !signal.aborted && watchGuards(engine, logger, signal, Math.min(backoff * 2, 30_000)), backoff).unref();
+    },
+  );
+}
