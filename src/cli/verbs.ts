@@ -28,6 +28,7 @@ export const VERBS: readonly Verb[] = [
   { name: "audit", description: "what chaos is injected cluster-wide right now, and who owns it; orphans flagged", load: () => import("./commands/audit.js") },
   { name: "validate", description: "check ChaosSchedule manifests offline: schema, semantic rules, duplicates", load: () => import("./commands/validate.js") },
   { name: "controller", description: "run the reconcile loop: apply and revert chaos, write status into the manifests", load: () => import("./commands/controller.js") },
+  { name: "agent", description: "node agent: run the controller's node-local work on this node (authenticated)", load: () => import("./commands/agent.js") },
   { name: "schema", description: "print the ChaosSchedule JSON Schema (draft-07) for editors", load: () => import("./commands/schema.js") },
   { name: "guard", description: "enforce one durative fault on one container until a deadline", hidden: true, load: () => import("./commands/guard.js") },
 ];

@@ -42,7 +42,7 @@ export function register(program: Command, ctx: CliContext): void {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a TCP port, not ${opts.port}`);
       const logger = createLogger(opts.logLevel).child({ role: "agent" });
-      const { packageVersion } = await import("../main.js");
+      const { packageVersion } = await import("../main.js"); // loaded already: it runs this verb
       const agent = await startAgent({
         engine: new DockerEngine(),
         tokenFile: opts.tokenFile,
