@@ -35,7 +35,7 @@ export function registerSuspension(program: Command, ctx: CliContext, verb: "sus
             keys = snap.manifests.map((m) => m.key).sort();
             for (const i of snap.invalid) {
               // The controller starts nothing from an invalid manifest; it cannot be patched either.
-              if (i.key) ctx.io.stderr(`warning: ${i.key} is invalid and was not ${verb}ed (it schedules nothing while invalid)\n`);
+              if (i.key) ctx.io.stderr(`warning: ${i.key} is invalid and was not ${suspend ? "suspended" : "resumed"} (it schedules nothing while invalid)\n`);
             }
           }
           for (const key of keys) {
@@ -45,9 +45,9 @@ export function registerSuspension(program: Command, ctx: CliContext, verb: "sus
               ctx.io.stderr(`chaosctl: chaosschedule "${key}" not found\n`);
               ctx.exitCode = 1;
             } else {
-              ctx.io.stdout(`chaosschedule/${name} ${r === "unchanged" ? `unchanged (already ${suspend ? "suspended" : "running"})` : `${verb}ed`}\n`);
+              ctx.io.stdout(`chaosschedule/${name} ${r === "unchanged" ? `unchanged (already ${suspend ? "suspended" : "running"})` : (suspend ? "suspended" : "resumed")}\n`);
             }
-            audit.add(verb, key, r === "configured" ? `${verb}ed` : r);
+            audit.add(verb, key, r === "configured" ? (suspend ? "suspended" : "resumed") : r);
           }
           if (opts.all && keys.length === 0) ctx.io.stdout("no schedules\n");
         });
