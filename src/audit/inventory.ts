@@ -104,8 +104,9 @@ export function auditInventory(input: AuditInput): AuditReport {
     const live = cond === "enforcing" || cond === "overdue";
     const reasons = ownerReasons(h.owner, live);
     if (!live) reasons.push(`guard exited ${h.guardExitCode ?? "abnormally"} before reverting: revert not confirmed`);
-    if (h.fault === "pause" && h.target.containerId) pausedByGuard.add(h.target.containerId);
-    if (h.fault === "node") nodeByGuard.add(h.target.nodeId);
+    // Only a live guard holds its injection; a failed one leaves it to be reported on its own.
+    if (live && h.fault === "pause" && h.target.containerId) pausedByGuard.add(h.target.containerId);
+    if (live && h.fault === "node") nodeByGuard.add(h.target.nodeId);
     entries.push({
       kind: "guard",
       fault: h.fault,
@@ -118,7 +119,7 @@ export function auditInventory(input: AuditInput): AuditReport {
         ...(h.fault === "node" ? { node: nameOf(h.target.nodeId) } : {}),
       },
       owner: ownerOf(h),
-      ...originOf(origins, h.owner.schedule),
+      ...guardOrigin(h, origins),
       guard: { id: (h.guardId ?? "").slice(0, 12), state: h.guardState ?? "unknown", ...(h.guardExitCode !== undefined ? { exitCode: h.guardExitCode } : {}) },
       ...(h.since ? { since: h.since.toISOString() } : {}),
       // A failed guard of a schedule still in the store is the controller's to revert next pass.
@@ -177,6 +178,15 @@ function ownerOf(h: InjectionHandle): AuditOwner {
 function originOf(origins: ReadonlyMap<string, Origin> | undefined, schedule: string): { origin?: Origin } {
   const o = origins?.get(schedule);
   return o ? { origin: o } : {};
+}
+
+/** The store's origin, with the commit the guard itself records (git store) taking precedence. */
+function guardOrigin(h: InjectionHandle, origins: ReadonlyMap<string, Origin> | undefined): { origin?: Origin } {
+  const stored = origins?.get(h.owner.schedule);
+  // Owner.source (labels chaosctl.io/commit and source-path) is written by git-store runs only.
+  const recorded = (h.owner as { source?: { commit?: string; path?: string } }).source;
+  if (!recorded?.commit) return stored ? { origin: stored } : {};
+  return { origin: { ...stored, commit: recorded.commit, ...(recorded.path ? { file: recorded.path } : {}) } };
 }
 
 function pausedEntry(c: ContainerInfo, node: string, failed: InjectionHandle | undefined, origins: ReadonlyMap<string, Origin> | undefined): AuditEntry {
