@@ -10,6 +10,7 @@ import { faultDrivers } from "../../faults/registry.js";
 import { observeGuards } from "../../faults/guard/observe.js";
 import type { FaultDriver, FaultKind } from "../../faults/driver.js";
 import type { CliContext } from "../output.js";
+import { addGitOptions, openGitStore, type GitFlags } from "../../store/git/cli.js";
 import { AGENT_PORT_HELP, AGENT_TOKEN_HELP, DEFAULT_AGENT_PORT, nodeDirectory, type AgentFlags } from "../../agent/controller-options.js";
 
 export const DEFAULT_IMAGE = process.env.CHAOSCTL_IMAGE ?? "local/chaosctl:dev";
@@ -59,13 +60,17 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--agent-token-file <path>", AGENT_TOKEN_HELP)
     .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "fatal"]).default(process.env.CHAOSCTL_LOG_LEVEL ?? "info"))
     .addHelpText("after", EXAMPLES)
-    .action(async (opts: Opts) => {
+    .action(async (opts: Opts & GitFlags) => {
       if (opts.store === "swarm") throw new UsageError("--store swarm is not available yet: use --dir DIR");
-      if (!opts.dir) throw new UsageError("controller needs --dir DIR (see chaosctl controller --help)");
+      if (opts.git && (opts.dir || opts.store === "swarm")) throw new UsageError("--git keeps its own working copy (see --workdir): no --dir or --store swarm with it");
+      // The git store (docs/gitops.md): a directory store over a working copy synced from --git.
+      const git = opts.git ? await openGitStore(opts, createLogger(opts.logLevel)) : undefined;
+      if (git) opts.dir = git.dir;
+      if (!opts.dir) throw new UsageError("controller needs --dir DIR or --git URL (see chaosctl controller --help)");
       const durations = { guardTimeout: parseDurationOption("--guard-timeout", opts.guardTimeout), maxDuration: parseDurationOption("--max-duration", opts.maxDuration), startingDeadline: parseDurationOption("--starting-deadline", opts.startingDeadline) };
       const logger = createLogger(opts.logLevel);
       const engine = new DockerEngine();
-      const store = new DirectoryStore({ dir: opts.dir, logger });
+      const store = git?.store ?? new DirectoryStore({ dir: opts.dir, logger });
       const controller = new Controller({
         nodes: await nodeDirectory(opts, engine, logger),
         store,
@@ -93,12 +98,16 @@ export function register(program: Command, ctx: CliContext): void {
         };
         process.once("SIGTERM", () => stop("SIGTERM"));
         process.once("SIGINT", () => stop("SIGINT"));
+        // SIGHUP: fetch now (e.g. from a CI job or webhook after a push).
+        if (git) process.on("SIGHUP", () => git.store.requestSync());
         await controller.run(ctl.signal);
       } finally {
         await store.close();
       }
       ctx.exitCode = 0;
     });
+  const controller = program.commands.find((c) => c.name() === "controller");
+  if (controller) addGitOptions(controller);
 }
 
 function parseDurationOption(flag: string, text: string): number {

@@ -51,7 +51,8 @@ export class WorkingCopy {
     if (previous === commit && (await this.clean())) return { commit, previous, changed: false };
     await this.run(["reset", "--quiet", "--hard", commit]);
     // Untracked and ignored files go too: the folder holds exactly what the commit holds.
-    await this.run(["clean", "--quiet", "-ffdx"]);
+    // (the controller's own lease file, a dotfile kept next to the manifests, stays).
+    await this.run(["clean", "--quiet", "-ffdx", "-e", ".chaosctl-lease-*"]);
     return { commit, ...(previous ? { previous } : {}), changed: true };
   }
 
