@@ -89,7 +89,7 @@ async function applyTargets(a: { key: string; run: string; fault: StartRun["faul
       if (r.phase === "Failed") return fail(target, r.reason, r.message, log);
       if (r.phase === "Injected") handles.push(r.handle);
       deps.logger.info({ ...log, result: r.phase }, `${a.fault} applied`);
-      return { target, ok: true };
+      return { target, ok: true, phase: r.phase };
     } catch (e) {
       return fail(target, errReason(e), errText(e), log);
     }

@@ -20,6 +20,8 @@ export type RunEvent =
 export interface TargetResult {
   target: Target;
   ok: boolean;
+  /** What the driver reported when ok: "Injected" (in effect now) or "Done" (nothing left in effect). */
+  phase?: "Injected" | "Done";
   reason?: string;
   message?: string;
 }
@@ -80,6 +82,13 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
       }
       if (failed.length === e.results.length) {
         Object.assign(r, { result: "Failed", endedAt: iso(now), recovery: "NotApplicable" });
+      } else if (durative && e.results.every((x) => !x.ok || x.phase === "Done")) {
+        // A durative fault whose whole window passed while its guard was starting (a slow node):
+        // nothing was ever seen in effect, so the experiment did not happen as asked.
+        Object.assign(r, {
+          result: "Failed", endedAt: iso(now), recovery: "NotApplicable", reason: "ExpiredBeforeApplied",
+          message: [r.message, "the fault's duration ended before its guard was seen applying it: raise the duration or the controller's --guard-timeout"].filter(Boolean).join("; "),
+        });
       } else if (!durative) {
         Object.assign(r, { result: "Succeeded", endedAt: iso(now), recovery: awaitsRecovery(r) ? "Pending" : "NotApplicable" });
       }

@@ -64,6 +64,15 @@ describe("deriveStatus", () => {
     expect(s2.phase).toBe("Completed");
   });
 
+  it("a pause whose whole window passed while its guard started (driver: Done) is Failed ExpiredBeforeApplied, not Interrupted", () => {
+    const s1 = deriveStatus(input({ manifest: pause.manifest, events: [started("pause"), { type: "applied", run: "r1", results: [{ target, ok: true, phase: "Done" }] }] }));
+    expect(s1.history?.[0]).toMatchObject({ result: "Failed", reason: "ExpiredBeforeApplied", recovery: "NotApplicable" });
+    expect(s1.history?.[0]?.message).toMatch(/--guard-timeout/);
+    // Injected on one target, expired on the other: the run goes on (the guard settles it).
+    const s2 = deriveStatus(input({ manifest: pause.manifest, events: [started("pause"), { type: "applied", run: "r1", results: [{ target, ok: true, phase: "Injected" }, { target, ok: true, phase: "Done" }] }] }));
+    expect(s2.history?.[0]?.result).toBe("Running");
+  });
+
   it("a run whose outcome was never recorded is Interrupted, never repeated", () => {
     const prev: ChaosScheduleStatus = deriveStatus(input({ events: [started("kill")] }));
     expect(prev.history?.[0]?.result).toBe("Running");
