@@ -186,7 +186,8 @@ export function plan(input: PlanInput): Plan {
   convergeActive(input, active.filter((h) => !reverted.has(h)), ledger, actions, revert);
 
   // 2. Runs: what is due now.
-  for (const m of [...input.manifests].sort((a, b) => a.key.localeCompare(b.key))) {
+  // Code-unit order (stable and cheap: localeCompare over 1,000 keys was a visible part of an idle pass).
+  for (const m of [...input.manifests].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
     const spec = m.manifest.spec;
     const generation = m.manifest.metadata.generation ?? 1;
     if (spec.suspend || config.killSwitch) {

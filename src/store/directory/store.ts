@@ -16,7 +16,7 @@
 // would close it, but Node offers no way to call it.
 import { readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { stringify } from "yaml";
+import { Document, stringify } from "yaml";
 import type { ChaosSchedule, ChaosScheduleStatus, LoadedChaosSchedule } from "../../api/types.js";
 import { duplicateProblems, loadBytes, LOAD_DEFAULTS, type LoadedDocument, type LoadOptions, type LoadResult } from "../../api/load.js";
 import { readBounded } from "../../api/read.js";
@@ -66,7 +66,15 @@ interface FileState {
   result: LoadResult;
   /** The stat taken just before `bytes` were read, when it proves they are still current (scan.ts stampProves). */
   stamp?: FileStamp;
+  /**
+   * Kept by list() without the YAML syntax trees and text (most of a parse's memory): enough for
+   * snapshots; a write parses the file again (stateOf never hands a slim state to a write).
+   */
+  slim?: true;
 }
+
+/** Stands in for the syntax tree of a slim state's documents (never spliced into). */
+const NO_TREE = new Document();
 
 type Plan = { result: Exclude<WriteResult, "written"> } | { bytes: Buffer; state: FileState };
 /** Plans a write on top of the file's current bytes. */
@@ -536,6 +544,7 @@ export class DirectoryStore implements WritableStore {
     if (stamp && known?.stamp && known.real === real && sameStamp(known.stamp, stamp)) return known;
     const readAt = nowNs();
     const state = await this.readState(path, real);
+    slim(state); // at once: a thousand files' syntax trees are never alive together
     if (stampProves(stamp, readAt)) state.stamp = stamp;
     else delete state.stamp;
     return state;
@@ -543,7 +552,7 @@ export class DirectoryStore implements WritableStore {
 
   private async readState(path: string, real: string): Promise<FileState> {
     const read = await readBounded(real, this.loadOpts.maxBytes ?? LOAD_DEFAULTS.maxBytes);
-    if (read.ok) return this.stateOf(path, real, Buffer.from(read.bytes));
+    if (read.ok) return this.stateOf(path, real, Buffer.from(read.bytes), true);
     const problem: Problem = { ...read.problem, file: path };
     return { path, real, bytes: Buffer.alloc(0), result: { documents: [], problems: [problem] } };
   }
@@ -556,10 +565,10 @@ export class DirectoryStore implements WritableStore {
     return "invalid";
   }
 
-  /** Parse `bytes`, reusing the last parse when they are the very bytes we last read. */
-  private stateOf(path: string, real: string, bytes: Buffer): FileState {
+  /** Parse `bytes`, reusing the last parse when they are the very bytes we last read (a slim one only for list()). */
+  private stateOf(path: string, real: string, bytes: Buffer, forList = false): FileState {
     const known = this.files.get(path);
-    if (known && known.real === real && known.bytes.equals(bytes)) return known;
+    if (known && known.real === real && (forList || !known.slim) && known.bytes.equals(bytes)) return known;
     const result = loadBytes(bytes, path, this.loadOpts);
     const decoded = result.problems.length === 0 ? decodeText(bytes) : undefined;
     const state: FileState = { path, real, bytes, result };
@@ -663,6 +672,14 @@ function statusOf(doc: LoadedDocument, maxAliasCount: number): { ok: true; statu
 
 /** What list() handed out for a parsed document (store.handOut). */
 const handedOut = new WeakMap<LoadedDocument, { generation: number; stored: StoredManifest }>();
+
+/** Drops what only a write needs, in place: the documents keep their identity (handOut, lastList). */
+function slim(st: FileState): void {
+  if (st.slim) return;
+  for (const d of st.result.documents) d.doc = NO_TREE;
+  delete st.text;
+  st.slim = true;
+}
 
 function sameSource(a: StoredManifest["source"], b: StoredManifest["source"]): boolean {
   return a.store === "dir" && b.store === "dir" && a.file === b.file && a.index === b.index && a.line === b.line;
