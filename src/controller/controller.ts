@@ -11,6 +11,8 @@ import { invalidMessage } from "../store/store.js";
 import fastJsonPatch from "fast-json-patch";
 import { plan, defaultPlanConfig, type PlanConfig, type Plan, type Action } from "./plan.js";
 import { deriveStatus, type RunEvent } from "./status.js";
+import { appliedRecords, revertRecord, skipRecord, type AuditSink } from "./audit-log.js";
+import type { AuditRecord } from "../audit/log.js";
 import { executeExtend, executeReapply, executeRevert, executeStart, routeTo, type ExecuteDeps } from "./execute.js";
 import type { NodeDirectory } from "./nodes.js";
 
@@ -30,6 +32,8 @@ export interface ControllerOptions {
   recoveryTimeoutMs?: number;
   /** Longest sleep without any event (a periodic relist). */
   resyncMs?: number;
+  /** Append-only audit log: a JSON line per apply, revert and skip (--audit-log). */
+  auditLog?: AuditSink;
   /**
    * This controller's instance name (label chaosctl.io/instance). It manages only injections of
    * its own instance, so two controllers (or test runs) on one cluster never revert each
@@ -98,6 +102,7 @@ export class Controller {
     };
     // Injections as they stand after this pass: reverted ones exited, new ones added.
     let current = injections.slice();
+    const audit: AuditRecord[] = [];
     const writes = new Map<string, string>();
     const statusOf = new Map<string, ChaosScheduleStatus | undefined>(stored.manifests.map((m) => [m.key, m.status]));
     const byKey = new Map(stored.manifests.map((m) => [m.key, m]));
@@ -105,6 +110,7 @@ export class Controller {
     // Reverts first: they free safety budget and end what is no longer wanted.
     for (const a of p.actions.filter((x): x is Extract<Action, { type: "revert" }> => x.type === "revert")) {
       const r = await executeRevert(a, deps, this.clock());
+      audit.push(revertRecord(a, r.ok, r.message, this.clock(), instance));
       if (r.ok) current = current.map((h) => (h === a.handle ? { ...h, guardState: "exited", guardExitCode: 0 } : h));
       push(a.handle.owner.schedule, { type: "reverted", run: a.handle.owner.run, reason: a.reason, ok: r.ok, ...(r.message ? { message: r.message } : {}), ...(a.handle.target.taskId ? { task: a.handle.target.taskId } : {}) });
     }
@@ -112,6 +118,7 @@ export class Controller {
     for (const a of p.actions) {
       if (a.type !== "reapply") continue;
       const r = await executeReapply(a, deps, this.clock());
+      audit.push(revertRecord(a, r.ok, r.message, this.clock(), instance));
       // The new guard; or, when nothing was re-applied, the old one reverted (kept if its revert failed).
       const after = r.handle ?? (r.reason === "RevertFailed" ? a.handle : { ...a.handle, guardState: "exited", guardExitCode: 0 });
       current = current.map((h) => (h === a.handle ? after : h));
@@ -120,6 +127,7 @@ export class Controller {
     }
     for (const a of p.actions) {
       if (a.type !== "skip") continue;
+      audit.push(skipRecord(a, this.clock(), instance));
       logger.info({ event: "skip", schedule: a.key, run: a.run, fault: a.fault, reason: a.reason, message: a.message }, "run skipped");
       push(a.key, { type: "skipped", run: a.run, generation: a.generation, fault: a.fault, scheduledAt: a.scheduledAt, reason: a.reason, message: a.message });
     }
@@ -142,6 +150,7 @@ export class Controller {
       const out = await executeStart(a, deps, this.clock(), m.provenance);
       current = current.concat(out.handles);
       push(a.key, { type: "applied", run: a.run, results: out.results });
+      audit.push(...appliedRecords(a, out.results, this.clock(), instance));
     }
     // Replacements join their active run (after the reverts that dropped the tasks they replace).
     for (const a of p.actions) {
@@ -151,7 +160,10 @@ export class Controller {
       const out = await executeExtend(a, deps, this.clock(), source);
       current = current.concat(out.handles);
       for (const result of out.results) push(a.key, { type: "extended", run: a.run, replaces: a.replaces, result });
+      audit.push(...appliedRecords(a, out.results, this.clock(), instance));
     }
+
+    await this.o.auditLog?.append(audit).catch((e: unknown) => logger.warn({ err: String(e) }, "could not append to the audit log"));
 
     // Final status for every valid manifest; written only when it changed.
     const after = this.clock();

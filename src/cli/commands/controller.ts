@@ -10,6 +10,7 @@ import { faultDrivers } from "../../faults/registry.js";
 import { observeGuards } from "../../faults/guard/observe.js";
 import type { FaultDriver, FaultKind } from "../../faults/driver.js";
 import type { CliContext } from "../output.js";
+import { AuditLog } from "../../audit/log.js";
 import { addGitOptions, openGitStore, type GitFlags } from "../../store/git/cli.js";
 import { AGENT_PORT_HELP, AGENT_TOKEN_HELP, DEFAULT_AGENT_PORT, nodeDirectory, type AgentFlags } from "../../agent/controller-options.js";
 
@@ -32,6 +33,7 @@ interface Opts {
   once?: boolean;
   image: string;
   killSwitchFile?: string;
+  auditLog?: string;
   maxDuration: string;
   startingDeadline: string;
   requireOptIn?: boolean;
@@ -51,6 +53,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--once", "run a single reconcile pass and exit")
     .option("--image <image>", "the chaosctl image used for guard and helper containers (never pulled)", DEFAULT_IMAGE)
     .option("--kill-switch-file <path>", "while this file exists, revert everything and start nothing")
+    .option("--audit-log <file>", "append a JSON line per apply, revert and skip to this file (see docs/cli.md)")
     .option("--max-duration <duration>", "controller-wide cap on any fault's duration", "24h")
     .option("--starting-deadline <duration>", "default deadline for a late run (spec.startingDeadline overrides)", "60s")
     .option("--require-opt-in", "only target services/nodes labelled chaosctl.io/enabled=true")
@@ -83,6 +86,7 @@ export function register(program: Command, ctx: CliContext): void {
         logger,
         config: { maxDurationMs: durations.maxDuration, startingDeadlineMs: durations.startingDeadline, requireOptIn: !!opts.requireOptIn },
         ...(opts.killSwitchFile ? { killSwitchFile: opts.killSwitchFile } : {}),
+        ...(opts.auditLog ? { auditLog: new AuditLog(opts.auditLog) } : {}),
       });
       logger.info({ event: "start", dir: opts.dir, image: opts.image, once: !!opts.once }, "controller starting");
       try {
