@@ -215,7 +215,7 @@ export class Controller {
   private async collect(handles: InjectionHandle[]): Promise<void> {
     for (const h of handles) {
       if (!h.guardId || h.guardState === undefined || !["exited", "dead"].includes(h.guardState)) continue;
-      const route = routeTo({ engine: this.o.engine, selfNodeId: this.selfNodeId ?? "", ...(this.o.nodes ? { nodes: this.o.nodes } : {}) }, h.target.nodeId);
+      const route = routeTo({ engine: this.o.engine, selfNodeId: this.selfNodeId ?? "", ...(this.o.nodes ? { nodes: this.o.nodes } : {}) }, h.guardNodeId ?? h.target.nodeId);
       if ("unavailable" in route) continue; // collected once its node's agent answers again
       try {
         await route.engine.removeContainer(h.guardId, { force: true });

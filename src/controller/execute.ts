@@ -111,7 +111,8 @@ export async function executeRevert(a: Revert, deps: ExecuteDeps, now: Date, eve
     return { ok: false, message: `no driver for ${h.fault}` };
   }
   try {
-    const route = routeTo(deps, h.target.nodeId, h.target.nodeHostname);
+    // A guard that runs elsewhere than its target (node drain: on a manager) is reverted where it runs.
+    const route = routeTo(deps, h.guardNodeId ?? h.target.nodeId, h.target.nodeHostname);
     if ("unavailable" in route && h.target.kind === "container") {
       deps.logger.warn({ ...log, result: "Failed", reason: "AgentUnavailable", message: route.unavailable }, "revert deferred: its node is unreachable");
       return { ok: false, message: route.unavailable };

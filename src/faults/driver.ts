@@ -73,6 +73,8 @@ export interface InjectionHandle {
   target: Target;
   /** Id of the guard container that enforces the expiry, when there is one. */
   guardId?: string;
+  /** The node whose engine runs the guard, when it is not the target's (a node drain's guard runs on a manager). */
+  guardNodeId?: string;
   /** Guard state as last observed ("running", "exited"...). */
   guardState?: string;
   /** Exit code of a guard that has exited (0: reverted normally). */

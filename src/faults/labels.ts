@@ -18,6 +18,8 @@ export const L_NODE_ORIGINAL_AVAILABILITY = "chaosctl.io/original-availability";
 export const L_NODE_ACTION = "chaosctl.io/node-action";
 // Guard containers also record enough of their target to rebuild it (faults/guard/observe.ts).
 export const L_NODE = "chaosctl.io/node"; // target node id
+/** Node whose engine runs a guard, when not the target's (node drain/pause guards run on a manager). */
+export const L_GUARD_NODE = "chaosctl.io/guard-node";
 export const L_TASK = "chaosctl.io/task"; // target task id
 export const L_SERVICE_ID = "chaosctl.io/service-id"; // target service id
 export const L_SPEC = "chaosctl.io/spec"; // fault spec as JSON, so a revert can be re-run from labels alone

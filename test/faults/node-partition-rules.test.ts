@@ -48,6 +48,7 @@ describe("partition rules", () => {
   it("recognises 'already gone' answers and finds leftovers in iptables-save", () => {
     expect(isAbsent("iptables: Bad rule (does a matching rule exist in that chain?).")).toBe(true);
     expect(isAbsent("iptables: No chain/target/match by that name.")).toBe(true);
+    expect(isAbsent("iptables v1.8.9 (nf_tables): Chain 'CHAOS-NODE-x' does not exist")).toBe(true);
     expect(isAbsent("iptables: Permission denied (you must be root).")).toBe(false);
     const save = `*filter\n:INPUT ACCEPT [0:0]\n:${n.chain} - [0:0]\n-A INPUT ! -i lo -m comment --comment ${n.comment} -j ${n.chain}\n-A DOCKER -j RETURN\nCOMMIT\n`;
     expect(ownedLines(save, n.chain)).toHaveLength(2);

@@ -6,6 +6,7 @@ import {
   L_EXPIRES,
   L_FAULT,
   L_GENERATION,
+  L_GUARD_NODE,
   L_INSTANCE,
   L_NODE,
   L_ROLE,
@@ -62,6 +63,7 @@ export function guardHandle(c: ContainerInfo, now?: Date): InjectionHandle | und
       ...(l[L_TASK] ? { taskId: l[L_TASK] } : {}),
     },
     guardId: c.id,
+    ...(l[L_GUARD_NODE] ? { guardNodeId: l[L_GUARD_NODE] } : {}),
     guardState: c.state,
     since: new Date(c.created * 1000),
   };

@@ -13,13 +13,11 @@ import type { Logger } from "../../util/log.js";
 import { silentLogger } from "../../util/log.js";
 import type { ApplyResult, DriverContext, FaultDriver, InjectionHandle, Owner, RecoverResult, Target } from "../driver.js";
 import { failedFrom } from "../instant.js";
+import { L_GUARD_NODE } from "../labels.js";
 import { TargetGone } from "../guard/effect.js";
 import { labelledBy, planRestore } from "./availability.js";
 import { converge, readNode } from "./availability-effect.js";
 import { dispose, guardLogged, nodeGuardSpec, startOrAdopt, waitApplied } from "./guard.js";
-import { hostExec } from "./host-exec.js";
-import { removePartition } from "./partition-effect.js";
-import { ownedLines, partitionNames, saveArgv } from "./partition-rules.js";
 import { describeHook, runRebootHook, type RebootHook } from "./reboot.js";
 import { unwrapNodeSpec, wrapNodeSpec, type NodeGuardSpec } from "./spec.js";
 
@@ -69,7 +67,11 @@ export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault>
     }
     const engine = partition ? ctx.engine : managerOf(ctx);
     const spec = wrapNodeSpec(action, owner, until, partition ? opts.keepTcpPorts : []);
-    const guardId = await startOrAdopt(engine, nodeGuardSpec(ctx, target, spec, owner, until));
+    const hs = nodeGuardSpec(ctx, target, spec, owner, until);
+    // drain/pause: the guard runs on the manager, not on its target; its label says where.
+    const guardNodeId = partition ? undefined : (await engine.snapshot()).selfNodeId;
+    if (guardNodeId) hs.labels[L_GUARD_NODE] = guardNodeId;
+    const guardId = await startOrAdopt(engine, hs);
     const inEffect = partition
       ? () => guardLogged(engine, guardId, "applied")
       : async () => {
@@ -78,7 +80,7 @@ export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault>
         };
     const r = await waitApplied(engine, guardId, inEffect, { timeoutMs: ctx.guardApplyTimeoutMs ?? 15_000, pollMs });
     if (r.phase !== "Injected") return r;
-    const handle: InjectionHandle = { fault: "node", owner: { ...owner, expires: until }, target, guardId, guardState: "running", since: ctx.now, spec };
+    const handle: InjectionHandle = { fault: "node", owner: { ...owner, expires: until }, target, guardId, ...(guardNodeId ? { guardNodeId } : {}), guardState: "running", since: ctx.now, spec };
     return { phase: "Injected", handle };
   }
 
@@ -120,21 +122,28 @@ export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault>
     },
   };
 
+  /**
+   * Stop the guard (it heals on SIGTERM); if it is gone or did not say it reverted, a guard started
+   * after expiry only reverts. Both are guard containers: what a node's agent admits.
+   */
   async function recoverPartition(ctx: DriverContext, handle: InjectionHandle, target: Target, spec: NodeGuardSpec): Promise<RecoverResult> {
     const wrong = wrongNode(ctx, target);
     if (wrong) return { phase: "Failed", reason: wrong.reason, message: `${wrong.message}; its guard heals the node at expiry on its own` };
-    if (handle.guardId) await ctx.engine.stopContainer(handle.guardId, 15).catch(ignoreMissing);
-    const exec = hostExec(ctx.engine, ctx.image, target.nodeId);
-    const { chain } = partitionNames(spec.owner);
-    const left = async (): Promise<string[]> => {
-      const r = await exec(saveArgv());
-      if (r.exitCode !== 0) throw new Error(`iptables-save exited ${r.exitCode}: ${r.stderr.trim()}`);
-      return ownedLines(r.stdout, chain);
-    };
-    if ((await left()).length) await removePartition(exec, spec.owner);
-    const still = await left();
-    if (still.length) return { phase: "Failed", reason: "RevertFailed", message: `partition chain ${chain} still on node ${target.nodeHostname ?? target.nodeId}: ${still.join("; ")}` };
-    if (handle.guardId) await ctx.engine.removeContainer(handle.guardId, { force: true }).catch(ignoreMissing);
+    const { engine } = ctx;
+    if (handle.guardId) {
+      await engine.stopContainer(handle.guardId, 15).catch(ignoreMissing);
+      const g = await engine.inspectContainer(handle.guardId).catch((e: unknown) => (e instanceof ContainerNotFound ? undefined : Promise.reject(e)));
+      if (g && g.exitCode === 0 && (await guardLogged(engine, handle.guardId, "reverted"))) {
+        await engine.removeContainer(handle.guardId, { force: true }).catch(ignoreMissing);
+        return { phase: "Recovered" };
+      }
+    }
+    const hs = nodeGuardSpec(ctx, target, spec, { schedule: "-", generation: 0, run: "revert" }, new Date(0));
+    delete hs.name;
+    hs.restartOnFailure = false;
+    const r = await engine.runHelper(hs, 30_000);
+    if (r.exitCode !== 0) return { phase: "Failed", reason: "RevertFailed", message: `partition revert on ${target.nodeHostname ?? target.nodeId} exited ${r.exitCode}: ${(r.stderr || r.stdout).trim().split("\n").pop() ?? ""}` };
+    if (handle.guardId) await engine.removeContainer(handle.guardId, { force: true }).catch(ignoreMissing);
     return { phase: "Recovered" };
   }
 }

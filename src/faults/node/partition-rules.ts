@@ -69,7 +69,7 @@ export const saveArgv = (): Argv => ["iptables-save", "-t", "filter"];
 
 /** iptables' answer when what a step removes is already gone (the revert's goal). */
 export function isAbsent(stderr: string): boolean {
-  return /Bad rule|does a matching rule exist|No chain\/target\/match by that name|doesn't exist|No such file or directory/i.test(stderr);
+  return /Bad rule|does a matching rule exist|No chain\/target\/match by that name|doesn't exist|does not exist|No such file or directory/i.test(stderr);
 }
 
 /** Lines of `iptables-save` that belong to node partitions (all owners, or one chain). */
