@@ -12,7 +12,7 @@ export interface StoreOpts {
 export function addStoreOptions(cmd: Command): Command {
   return cmd
     .option("--dir <dir>", "directory store: a folder of ChaosSchedule YAML files (env CHAOSCTL_DIR)")
-    .addOption(new Option("--store <kind>", "where schedules live: dir (with --dir) or swarm (Swarm configs of DOCKER_HOST; env CHAOSCTL_STORE)").choices(["dir", "swarm"]));
+    .addOption(new Option("--store <kind>", "where schedules live: dir (with --dir) or swarm (Swarm configs of DOCKER_HOST, scope CHAOSCTL_SWARM_SCOPE; env CHAOSCTL_STORE)").choices(["dir", "swarm"]));
 }
 
 /** Which store the options (or CHAOSCTL_STORE / CHAOSCTL_DIR) name; UsageError when none. */
@@ -29,10 +29,8 @@ export function storeChoice(opts: StoreOpts): { kind: "dir"; dir: string } | { k
 }
 
 export async function openCliStore(opts: StoreOpts): Promise<WritableStore> {
-  const choice = storeChoice(opts);
-  if (choice.kind === "swarm") throw new UsageError("--store swarm is not available yet: use --dir DIR");
-  const { DirectoryStore } = await import("../store/directory/store.js");
-  return new DirectoryStore({ dir: choice.dir });
+  const { openStore } = await import("../store/open.js");
+  return openStore(storeChoice(opts));
 }
 
 /** Opens the store, runs `fn`, closes the store whatever happens. */

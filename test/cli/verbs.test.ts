@@ -3,10 +3,13 @@
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { VERBS } from "../../src/cli/verbs.js";
 import { chaosctl, schedule, tableRows } from "./harness.js";
+
+// Each test runs several verbs in a row; the machine is shared, so allow for a slow first import.
+vi.setConfig({ testTimeout: 30_000 });
 
 let root: string;
 let store: string;
