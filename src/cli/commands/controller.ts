@@ -6,6 +6,7 @@ import { createLogger } from "../../util/log.js";
 import { Controller } from "../../controller/controller.js";
 import { DockerEngine } from "../../engine/docker.js";
 import { DirectoryStore } from "../../store/directory/store.js";
+import { openStore } from "../../store/open.js";
 import { faultDrivers } from "../../faults/registry.js";
 import { observeGuards } from "../../faults/guard/observe.js";
 import type { FaultDriver, FaultKind } from "../../faults/driver.js";
@@ -64,16 +65,17 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "fatal"]).default(process.env.CHAOSCTL_LOG_LEVEL ?? "info"))
     .addHelpText("after", EXAMPLES)
     .action(async (opts: Opts & GitFlags) => {
-      if (opts.store === "swarm") throw new UsageError("--store swarm is not available yet: use --dir DIR");
+      if (opts.store === "swarm" && opts.dir) throw new UsageError("--dir and --store swarm name two different stores: give one");
       if (opts.git && (opts.dir || opts.store === "swarm")) throw new UsageError("--git keeps its own working copy (see --workdir): no --dir or --store swarm with it");
       // The git store (docs/gitops.md): a directory store over a working copy synced from --git.
       const git = opts.git ? await openGitStore(opts, createLogger(opts.logLevel)) : undefined;
       if (git) opts.dir = git.dir;
-      if (!opts.dir) throw new UsageError("controller needs --dir DIR or --git URL (see chaosctl controller --help)");
+      if (!opts.dir && opts.store !== "swarm") throw new UsageError("controller needs --dir DIR, --store swarm or --git URL (see chaosctl controller --help)");
       const durations = { guardTimeout: parseDurationOption("--guard-timeout", opts.guardTimeout), maxDuration: parseDurationOption("--max-duration", opts.maxDuration), startingDeadline: parseDurationOption("--starting-deadline", opts.startingDeadline) };
       const logger = createLogger(opts.logLevel);
       const engine = new DockerEngine();
-      const store = git?.store ?? new DirectoryStore({ dir: opts.dir, logger });
+      // --store swarm: Swarm configs of this engine (scope: CHAOSCTL_SWARM_SCOPE, default "default").
+      const store = git?.store ?? (opts.dir ? new DirectoryStore({ dir: opts.dir, logger }) : await openStore({ kind: "swarm" }, { logger, engine }));
       const controller = new Controller({
         nodes: await nodeDirectory(opts, engine, logger),
         store,
