@@ -65,6 +65,8 @@ export interface AuditInput {
   origins?: ReadonlyMap<string, Origin>;
   /** A live guard this long past its expiry counts as an orphan (guards revert at expiry). */
   graceMs?: number;
+  /** Only injections of this controller instance (label chaosctl.io/instance; absent = "default"). */
+  instance?: string;
 }
 
 export const DEFAULT_GRACE_MS = 10_000;
@@ -86,7 +88,8 @@ export function auditInventory(input: AuditInput): AuditReport {
   const nameOf = (id: string | undefined): string => (id ? (hostname.get(id) ?? id) : "");
   const entries: AuditEntry[] = [];
   const guards: Array<{ h: InjectionHandle; nodeId: string }> = [];
-  for (const n of input.perNode) for (const h of observeGuards(n.containers, now)) guards.push({ h, nodeId: n.nodeId });
+  const mine = (h: InjectionHandle): boolean => input.instance === undefined || (h.owner.instance ?? "default") === input.instance;
+  for (const n of input.perNode) for (const h of observeGuards(n.containers, now)) if (mine(h)) guards.push({ h, nodeId: n.nodeId });
 
   const ownerReasons = (o: { schedule: string; expires?: Date | undefined }, live: boolean): string[] => {
     const r: string[] = [];
@@ -133,6 +136,7 @@ export function auditInventory(input: AuditInput): AuditReport {
     for (const c of n.containers) {
       if (c.state !== "paused" || pausedByGuard.has(c.id)) continue;
       const failedGuard = guards.find(({ h }) => h.fault === "pause" && h.target.containerId === c.id);
+      if (input.instance !== undefined && !failedGuard) continue; // no instance to tell whose it is
       entries.push(pausedEntry(c, nameOf(n.nodeId), failedGuard?.h, origins));
     }
   }
@@ -140,7 +144,7 @@ export function auditInventory(input: AuditInput): AuditReport {
   // Nodes carrying the original availability of a node fault.
   for (const node of input.nodes) {
     const original = node.labels[L_NODE_ORIGINAL_AVAILABILITY];
-    if (original === undefined || nodeByGuard.has(node.id)) continue;
+    if (original === undefined || nodeByGuard.has(node.id) || input.instance !== undefined) continue;
     const schedule = node.labels[L_SCHEDULE];
     const expires = node.labels[L_EXPIRES] ? new Date(node.labels[L_EXPIRES]) : undefined;
     const owner = schedule ? { schedule, ...(node.labels[L_RUN] ? { run: node.labels[L_RUN] } : {}), ...(expires ? { expires: expires.toISOString() } : {}) } : undefined;

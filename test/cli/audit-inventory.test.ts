@@ -89,6 +89,17 @@ describe("auditInventory", () => {
   });
 });
 
+describe("auditInventory with an instance", () => {
+  it("keeps that instance's guards only, and leaves out what carries no instance", () => {
+    const ours = guardContainer("g1", owner("default/a"), target("c1"), "pause");
+    const theirs = guardContainer("g2", { ...owner("default/b"), instance: "other" }, target("c2"), "pause");
+    const drained = node("n2", { availability: "drain", labels: { [L_NODE_ORIGINAL_AVAILABILITY]: "active" } });
+    const r = auditInventory({ now: at(10), nodes: [node("n1"), drained], instance: "ci", schedules: new Set(), perNode: [{ nodeId: "n1", containers: [ours, theirs, app("byhand", "paused")] }] });
+    expect(r.entries.map((e) => e.guard?.id)).toEqual(["g1"]);
+    expect(r.orphans).toBe(1);
+  });
+});
+
 describe("originsOf", () => {
   it("takes applied-by/applied-at from the annotations and the last commit of a directory store's file", async () => {
     const m = manifest("p", {});

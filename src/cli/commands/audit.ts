@@ -1,7 +1,7 @@
 // chaosctl audit [-o json]: what is injected cluster-wide right now, read from the cluster
 // itself, each with its owner; orphans flagged; exit 1 when there are any (for monitoring).
 import { Command } from "commander";
-import { auditInventory, DEFAULT_GRACE_MS, type AuditEntry, type AuditReport } from "../../audit/inventory.js";
+import { auditInventory, DEFAULT_GRACE_MS, type AuditEntry, type AuditInput, type AuditReport } from "../../audit/inventory.js";
 import { originsOf } from "../../audit/origin.js";
 import { parseDuration } from "../../api/duration.js";
 import { UsageError } from "../../util/errors.js";
@@ -17,6 +17,7 @@ Examples:
   chaosctl audit --store swarm          # injected chaos, owners, orphans; exit 1 on orphans
   chaosctl audit --dir manifests/ -o json
   chaosctl audit                        # without a store: only expired injections count as orphans
+  chaosctl audit --store swarm --instance prod    # one controller instance's injections only
 
 What it reads, from the cluster alone: guard containers and their ownership labels (pause,
 netem qdiscs and iptables chains are owned through their guard), paused containers, nodes
@@ -28,6 +29,7 @@ An orphan is an injection whose schedule is not in the store, or still present p
 interface Opts extends StoreOpts {
   output?: "json" | "wide";
   grace: string;
+  instance?: string;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -35,7 +37,8 @@ export function register(program: Command, ctx: CliContext): void {
     .command("audit")
     .description("what chaos is injected cluster-wide right now, and who owns it; orphans flagged")
     .addOption(outputOption(["json", "wide"]))
-    .option("--grace <duration>", "how long past its expiry an injection may still be present", `${DEFAULT_GRACE_MS / 1000}s`);
+    .option("--grace <duration>", "how long past its expiry an injection may still be present", `${DEFAULT_GRACE_MS / 1000}s`)
+    .option("--instance <name>", "only injections of this controller instance (nodes and hand-paused containers, which carry none, are left out)");
   addStoreOptions(cmd)
     .addHelpText("after", EXAMPLES)
     .action(async (opts: Opts) => {
@@ -50,10 +53,14 @@ export function register(program: Command, ctx: CliContext): void {
       const obs = await observe();
       const now = new Date();
       const manifests: StoredManifest[] | undefined = hasStore ? await withStore(opts, async (s) => (await s.list()).manifests) : undefined;
-      const first = auditInventory({ now, nodes: obs.snapshot.nodes, perNode: obs.perNode, graceMs, ...(manifests ? { schedules: new Set(manifests.map((m) => m.key)) } : {}) });
-      const owners = new Set(first.entries.flatMap((e) => (e.owner ? [e.owner.schedule] : [])));
-      const origins = manifests ? await originsOf(manifests, owners) : new Map();
-      const report = auditInventory({ now, nodes: obs.snapshot.nodes, perNode: obs.perNode, graceMs, origins, ...(manifests ? { schedules: new Set(manifests.map((m) => m.key)) } : {}) });
+      const input: AuditInput = {
+        now, nodes: obs.snapshot.nodes, perNode: obs.perNode, graceMs,
+        ...(opts.instance !== undefined ? { instance: opts.instance } : {}),
+        ...(manifests ? { schedules: new Set(manifests.map((m) => m.key)) } : {}),
+      };
+      // Origins (git calls) only for the schedules that own something.
+      const owners = new Set(auditInventory(input).entries.flatMap((e) => (e.owner ? [e.owner.schedule] : [])));
+      const report = auditInventory({ ...input, ...(manifests ? { origins: await originsOf(manifests, owners) } : {}) });
       if (opts.output === "json") ctx.io.stdout(toJson(report));
       else ctx.io.stdout(renderReport(report, opts.output === "wide"));
       ctx.exitCode = report.orphans > 0 ? 1 : 0;

@@ -31,6 +31,7 @@ interface Opts extends StoreOpts {
   output?: OutputFormat;
   watch?: boolean;
   namespace: string;
+  instance?: string;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -41,7 +42,8 @@ export function register(program: Command, ctx: CliContext): void {
     .argument("[name]", "one schedule (namespace/name or name)")
     .addOption(outputOption())
     .option("-w, --watch", "after the list, print a line per change until interrupted")
-    .option("-n, --namespace <ns>", "namespace of NAME", "default");
+    .option("-n, --namespace <ns>", "namespace of NAME", "default")
+    .option("--instance <name>", "get active: only injections of this controller instance");
   addStoreOptions(cmd)
     .addHelpText("after", EXAMPLES)
     .action(async (resource: string | undefined, name: string | undefined, opts: Opts) => {
@@ -58,7 +60,7 @@ export function register(program: Command, ctx: CliContext): void {
         const engine = await openEngine();
         const produce = async (): Promise<ListView> => {
           const now = new Date();
-          const items = activeInjections(await observe(engine), now).filter((i) => !key || i.schedule === key);
+          const items = activeInjections(await observe(engine), now).filter((i) => (!key || i.schedule === key) && (opts.instance === undefined || i.instance === opts.instance));
           return activeView(items, now);
         };
         if (opts.watch) return watchView({ io: ctx.io, format, produce, subscribe: guardEvents(engine), signal });
