@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A real one-node Docker Swarm on this machine, ready for chaosctl's tests and demo.
 # Idempotent: each step is skipped when already done, so re-runs take seconds.
-#   1. installs missing Debian packages (docker.io, busybox-static, iptables, debootstrap, iproute2)
+#   1. installs missing Debian packages (docker.io, busybox-static, iptables, debootstrap, iproute2, git)
 #   2. starts a Docker engine unless one answers (DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1)
 #   3. docker swarm init --advertise-addr 127.0.0.1 unless already in a swarm
 #   4. builds the images offline (scripts/images.sh; needs npm ci / builds dist if stale)
@@ -26,6 +26,8 @@ install_packages() {
   for p in busybox-static iptables debootstrap iproute2; do
     pkg_installed "$p" || missing+=("$p")
   done
+  # git: the controller's git store (--git) and its tests run the git CLI.
+  command -v git >/dev/null || missing+=(git)
   if [ ${#missing[@]} -eq 0 ]; then log "    all present"; return; fi
   log "    installing: ${missing[*]}"
   # No init system runs services here: a policy-rc.d that says "no" keeps the

@@ -2,9 +2,10 @@
 // (the remote) itself, injects what is committed, writes status into its working copy, follows
 // new commits, force-pushes and deletes, reports invalid commits, and records provenance (commit
 // and path) in status and on the guards' labels. Durable records are real Swarm configs.
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Controller } from "../../src/controller/controller.js";
@@ -170,5 +171,50 @@ describe("gitops: the controller syncs a git repository itself", () => {
     const runs = ((await statusIn(ctl.store, "kill.yaml"))?.history ?? []).filter((r) => r.result !== "Skipped");
     expect(runs.map((r) => r.run)).toEqual([done.run]);
     expect(st?.observedGeneration).toBe(1);
+  });
+
+  it("the CLI: --git with a token file and a long --interval; SIGHUP fetches now; the token is in no log line, argv or status", async () => {
+    const bin = resolve(process.env.CHAOSCTL_BIN ?? "dist/src/cli/main.js");
+    const api = await service(2);
+    const { remote, instance } = await setup();
+    cleanups.push(async () => {
+      const lease = await docker(["config", "inspect", "-f", "{{.ID}}", `chaosctl-lease-${instance}`]);
+      if (lease.code === 0) await docker(["config", "rm", lease.stdout.trim()]);
+    });
+    const token = `ghp_${randomBytes(12).toString("hex")}`;
+    const tokenFile = join(remote.root, "token");
+    await writeFile(tokenFile, `${token}\n`, { mode: 0o400 });
+    const c1 = await remote.commit({ "chaos/kill.yaml": yaml("api-kill", `selector: {services: [${api.name}]}\nfault: {kill: {}}`) });
+    const workdir = join(remote.root, "cli-work");
+    const child = spawn(process.execPath, [bin, "controller", "--git", remote.url, "--path", "chaos", "--interval", "10m", "--workdir", workdir, "--instance", instance, "--git-token-file", tokenFile, "--log-level", "debug"], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    cleanups.push(async () => {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await exited;
+    });
+    const file = join(workdir, "repo", "chaos", "kill.yaml");
+    const statusOf = async (): Promise<ChaosScheduleStatus | undefined> => {
+      const doc = parseAllDocuments(await readFile(file, "utf8").catch(() => ""))[0];
+      return doc && !Array.isArray(doc) ? ((doc.toJS() as { status?: ChaosScheduleStatus } | null)?.status ?? undefined) : undefined;
+    };
+    const run = await waitFor(async () => (await statusOf())?.history?.find((r) => r.result === "Succeeded"), { timeoutMs: 40_000, what: "the kill run in the working copy" });
+    expect(run.source).toEqual({ commit: c1, path: "chaos/kill.yaml" });
+    const cmdline = await readFile(`/proc/${child.pid}/cmdline`, "utf8");
+    expect(cmdline).toContain("--git-token-file");
+    // A push, then SIGHUP: fetched at once, not in 10 minutes.
+    const c2 = await remote.commit({ "README.md": "chaos for the api" });
+    child.kill("SIGHUP");
+    await waitFor(() => stderr.includes(`"commit":"${c2}"`), { timeoutMs: 10_000, what: "a sync of the pushed commit after SIGHUP" });
+    await waitFor(async () => ((await statusOf())?.history?.length ?? 0) > 0, { timeoutMs: 10_000, what: "status back after the sync" });
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('"event":"sync"');
+    for (const text of [stderr, cmdline, await readFile(file, "utf8"), await readFile(join(workdir, "repo", ".git", "config"), "utf8")]) expect(text).not.toContain(token);
+    // The durable record (a Swarm config label) holds no token either.
+    const records = await engine.listConfigs([`chaosctl.io/instance=${instance}`]);
+    expect(records.length).toBeGreaterThan(0);
+    expect(JSON.stringify(records)).not.toContain(token);
   });
 });

@@ -81,6 +81,6 @@ export async function openGitStore(flags: GitFlags & { instance: string }, logge
     logger,
     intervalMs,
   });
-  logger.info({ event: "git", url, branch: flags.branch ?? "(remote default)", path, workdir, intervalMs, token: !!flags.gitTokenFile, sshKey: !!flags.gitSshKeyFile }, "git store");
+  logger.info({ event: "git", url, branch: flags.branch ?? "(remote default)", path, workdir, intervalMs, credentials: flags.gitTokenFile ? "token file" : flags.gitSshKeyFile ? "ssh key file" : "none" }, "git store");
   return { store, dir: store.dir };
 }
