@@ -24,6 +24,8 @@ export interface AuditRecord {
   message?: string;
   /** Who asked: user@host (CLI), the store and file, or the controller instance. */
   origin?: string;
+  /** Provenance (git store): the commit and repository path of the manifest behind the injection. */
+  source?: { commit: string; path: string };
   /** Set on --dry-run records (nothing was changed). */
   dryRun?: boolean;
 }

@@ -13,7 +13,7 @@ const targetText = (t: Target): string =>
 
 const base = (now: Date, instance: string): Pick<AuditRecord, "time" | "actor" | "origin"> => ({ time: now.toISOString(), actor: "controller", origin: `controller/${instance}` });
 
-export function appliedRecords(a: StartRun | ExtendRun, results: readonly TargetResult[], now: Date, instance: string): AuditRecord[] {
+export function appliedRecords(a: StartRun | ExtendRun, results: readonly TargetResult[], now: Date, instance: string, source?: AuditRecord["source"]): AuditRecord[] {
   return results.map((r) => ({
     ...base(now, instance),
     action: a.type === "start" ? "apply" : "extend",
@@ -26,6 +26,7 @@ export function appliedRecords(a: StartRun | ExtendRun, results: readonly Target
     result: r.ok ? "ok" : "failed",
     ...(r.reason ? { reason: r.reason } : {}),
     ...(r.message ? { message: r.message } : {}),
+    ...(source ? { source } : {}),
   }));
 }
 
@@ -43,6 +44,7 @@ export function revertRecord(a: Revert | Reapply, ok: boolean, message: string |
     result: ok ? "ok" : "failed",
     ...(a.type === "revert" ? { reason: a.reason } : { reason: "DestinationsChanged" }),
     ...(message ? { message } : {}),
+    ...(h.owner.source ? { source: h.owner.source } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 // The reconcile loop: observe → plan → execute → write status. Level-triggered: it wakes on
 // manifest changes, Docker events and its own timers, and otherwise sleeps.
 import { randomInt } from "node:crypto";
-import type { Engine, ContainerInfo, DockerEvent } from "../engine/engine.js";
+import type { Engine, ClusterSnapshot, ContainerInfo, DockerEvent } from "../engine/engine.js";
 import type { FaultDriver, FaultKind, InjectionHandle } from "../faults/driver.js";
 import type { Store, StoredManifest } from "../store/store.js";
 import type { ChaosScheduleStatus } from "../api/types.js";
@@ -55,6 +55,16 @@ export interface PassResult {
 
 const { compare } = fastJsonPatch;
 const cryptoRandom = (): number => randomInt(0, 2 ** 32) / 2 ** 32;
+
+/** A running run of this status has a target task on a node whose guards this pass could not see. */
+function awaitsNode(st: ChaosScheduleStatus | undefined, snapshot: ClusterSnapshot, nodes: NodeDirectory): boolean {
+  const running = (st?.history ?? []).filter((r) => r.result === "Running");
+  if (running.length === 0) return false;
+  const blind = nodes.unobservable(snapshot);
+  if (blind.size === 0) return false;
+  const nodeOf = new Map(snapshot.tasks.map((t) => [t.id, t.nodeId]));
+  return running.some((r) => (r.tasks ?? []).some((t) => blind.has(nodeOf.get(t) ?? "")));
+}
 
 export class Controller {
   private readonly clock: () => Date;
@@ -169,6 +179,9 @@ export class Controller {
     const after = this.clock();
     for (const m of stored.manifests) {
       if (writes.has(m.key)) continue;
+      // Its running run has targets on a node whose agent did not answer: what is injected there is
+      // unknown, so the record waits for the agent instead of settling the run from an absence.
+      if (!events.get(m.key)?.length && this.o.nodes && awaitsNode(statusOf.get(m.key), snapshot, this.o.nodes)) continue;
       const st = this.status(m, statusOf.get(m.key), events.get(m.key) ?? [], current, snapshot, p, after);
       const prev = statusOf.get(m.key);
       this.logTransitions(m.key, prev, st);

@@ -108,6 +108,14 @@ export class NodeDirectory implements NodeEngines {
     return { engine: a.engine };
   }
 
+  /**
+   * Nodes whose guards this pass could not see (no agent, or it did not answer). A run with
+   * targets there may still be injected: its record must wait, not be settled from an absence.
+   */
+  unobservable(s: ClusterSnapshot): Set<string> {
+    return new Set(s.nodes.filter((n) => n.id !== s.selfNodeId && "unavailable" in this.route(n.id)).map((n) => n.id));
+  }
+
   /** Agents known in the last pass, and whether they answered (for logs and tests). */
   status(): Array<AgentLocation & { down?: string }> {
     return [...this.agents.values()].map((a) => ({ ...a.loc, ...(a.down ? { down: a.down } : {}) }));

@@ -58,6 +58,12 @@ describe("NodeDirectory", () => {
     expect(down.route("n2")).toEqual({ unavailable: expect.stringMatching(/whose agent is unreachable: agent at 127\.0\.0\.1:1/) });
   });
 
+  it("unobservable: the other nodes whose guards this pass could not see", async () => {
+    const d = new NodeDirectory({ local, key: Buffer.alloc(16), port: 8946, logger: silentLogger, connect: (loc) => new FakeAgent(loc, async (l) => report(l.nodeId, [])) });
+    await d.refresh(snap);
+    expect([...d.unobservable(snap)]).toEqual(["n3"]); // n1 is ours, n2's agent answered, n3 has none running
+  });
+
   it("without a token no agent is asked, and the reason says so", async () => {
     let asked = 0;
     const d = new NodeDirectory({ local, port: 8946, logger: silentLogger, connect: (loc) => new FakeAgent(loc, async () => (asked++, report(loc.nodeId, []))) });

@@ -16,6 +16,7 @@ import { GitStore } from "../../src/store/git/store.js";
 import { SwarmRecords } from "../../src/store/git/records.js";
 import { createLogger } from "../../src/util/log.js";
 import type { ChaosScheduleStatus } from "../../src/api/types.js";
+import type { AuditRecord } from "../../src/audit/log.js";
 import { APP_IMAGE, WEB_IMAGE, createTestService, docker, requireSwarm, runningTasks, waitFor, type TestService } from "../helpers/docker.js";
 import { testRemote, type TestRemote } from "../store/git-helpers.js";
 import { containerState } from "./harness.js";
@@ -44,10 +45,10 @@ interface Running {
 }
 
 /** The controller in this process on a git store; `workdir` is its own working copy. */
-function start(remote: TestRemote, instance: string, workdir: string): Running {
+function start(remote: TestRemote, instance: string, workdir: string, audit: AuditRecord[] = []): Running {
   const logger = createLogger(process.env.CHAOSCTL_TEST_LOG ?? "silent");
   const store = new GitStore({ url: remote.url, path: "chaos", checkoutDir: join(remote.root, workdir), auth: { env: {}, secrets: [] }, records: new SwarmRecords(engine, instance), logger, intervalMs: 1_000 });
-  const controller = new Controller({ store, engine, drivers: faultDrivers, observeInjections: observeGuards, image: APP_IMAGE, logger, instance, resyncMs: 2_000 });
+  const controller = new Controller({ store, engine, drivers: faultDrivers, observeInjections: observeGuards, image: APP_IMAGE, logger, instance, resyncMs: 2_000, auditLog: { append: async (records) => void audit.push(...records) } });
   const ctl = new AbortController();
   const done = controller.run(ctl.signal);
   return {
@@ -95,7 +96,8 @@ describe("gitops: the controller syncs a git repository itself", () => {
     const { remote, instance } = await setup();
     const pause = (duration: string): string => yaml("web-pause", `duration: ${duration}\nselector: {services: [${web.name}]}\nfault: {pause: {}}`);
     const c1 = await remote.commit({ "chaos/pause.yaml": pause("60s") }, "pause web for a minute");
-    const ctl = start(remote, instance, "work");
+    const audit: AuditRecord[] = [];
+    const ctl = start(remote, instance, "work", audit);
     cleanups.push(() => ctl.stop());
 
     // 1. Applied, status written into the working copy, provenance in status and on the guard.
@@ -124,6 +126,9 @@ describe("gitops: the controller syncs a git repository itself", () => {
     expect(st2?.history?.find((r) => r.run === run1?.run)).toMatchObject({ generation: 1, source: { commit: c1 } });
     expect((await guardLabels(instance, run2?.run ?? ""))["chaosctl.io/commit"]).toBe(c2);
     expect(ctl.store.syncedCommit).toBe(c2);
+    // The audit log names the commit of each apply, and the revert of run 1 names run 1's commit.
+    expect(audit.filter((a) => a.action === "apply").map((a) => [a.run, a.source?.commit])).toEqual([[run1?.run, c1], [run2?.run, c2]]);
+    expect(audit.find((a) => a.action === "revert" && a.run === run1?.run)).toMatchObject({ reason: "SpecChanged", source: { commit: c1, path: "chaos/pause.yaml" } });
 
     // 3. Force-push: rewritten history (c2 replaced) with another duration and a second, invalid
     //    manifest: the rewrite is followed, the invalid one is reported, the valid one unaffected.
