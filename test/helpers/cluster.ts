@@ -1,0 +1,138 @@
+// A real multi-node Swarm for tests: scripts/cluster/up.sh starts one dockerd per
+// network namespace (own hostname, own docker.sock), down.sh removes all of it.
+// Use one cluster per test file: start it in beforeAll (give the hook ~180 s), stop
+// it in afterAll. Node 0 (hostname NAME-1) is the manager that initialised the swarm.
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { DockerEngine } from "../../src/engine/docker.js";
+import type { DockerResult } from "./docker.js";
+
+const SCRIPTS = fileURLToPath(new URL("../../scripts/cluster/", import.meta.url));
+
+export interface ClusterNode {
+  /** Position in `nodes` (0-based); the hostname and netns end in index + 1. */
+  index: number;
+  /** Swarm node id. */
+  id: string;
+  hostname: string;
+  role: "manager" | "worker";
+  /** The node's address on the cluster bridge; the host (tests) reaches it directly. */
+  addr: string;
+  /** The node engine's socket, as the host sees it. */
+  socket: string;
+  /** Network namespace (`ip netns exec` is wrong for dockerd but fine for ip/iptables). */
+  netns: string;
+  engine: DockerEngine;
+}
+
+export interface Cluster {
+  name: string;
+  bridge: string;
+  /** The host's address on the cluster bridge (what nodes see as the host). */
+  hostAddr: string;
+  nodes: ClusterNode[];
+  /** `docker -H unix://<node socket> ...args` on node `index`; never throws for a non-zero exit. */
+  docker(index: number, args: string[], opts?: { timeoutMs?: number }): Promise<DockerResult>;
+  /** Like docker() but returns trimmed stdout and throws with stderr on failure. */
+  dockerOk(index: number, args: string[], opts?: { timeoutMs?: number }): Promise<string>;
+  /** Stops (SIGTERM, containers stop), kills (SIGKILL, containers keep running) or starts node `index`'s engine. */
+  node(index: number, action: "stop" | "kill" | "start"): Promise<void>;
+  /** Removes the whole cluster (engines, netns, bridge, iptables rule, data). Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface StartClusterOptions {
+  /** Cluster name (a lowercase letter + up to 7 letters/digits); default: unique "t" + 6 hex. */
+  name?: string;
+  /** Number of nodes (default 3). */
+  nodes?: number;
+  /** How many of them are managers (default 1; 3 for quorum tests). */
+  managers?: number;
+}
+
+function run(file: string, args: string[], timeoutMs: number): Promise<DockerResult> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== "number") {
+        reject(new Error(`${file} ${args.join(" ")}: ${err.message}\n${stderr}`));
+        return;
+      }
+      resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Parses up.sh's env output (KEY=value lines). */
+export function parseClusterEnv(text: string): Map<string, string> {
+  const env = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) env.set(m[1] as string, m[2] as string);
+  }
+  return env;
+}
+
+export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
+  const name = opts.name ?? `t${randomBytes(3).toString("hex")}`;
+  const args = [`${SCRIPTS}up.sh`, name, String(opts.nodes ?? 3), "--managers", String(opts.managers ?? 1)];
+  const up = await run("bash", args, 240_000);
+  const down = async (): Promise<void> => {
+    const r = await run("bash", [`${SCRIPTS}down.sh`, name], 120_000);
+    if (r.code !== 0) throw new Error(`down.sh ${name} exited ${r.code}: ${r.stderr.trim()}`);
+  };
+  if (up.code !== 0) {
+    await down(); // up.sh cleans up after itself; this covers a timeout kill
+    throw new Error(`up.sh ${name} exited ${up.code}:\n${up.stderr.trim().split("\n").slice(-15).join("\n")}`);
+  }
+  const env = parseClusterEnv(up.stdout);
+  const get = (key: string): string => {
+    const v = env.get(key);
+    if (v === undefined || v === "") throw new Error(`up.sh ${name}: no ${key} in its env output`);
+    return v;
+  };
+  const count = Number(get("CLUSTER_NODES"));
+  const nodes: ClusterNode[] = [];
+  for (let n = 1; n <= count; n++) {
+    const socket = get(`NODE_${n}_SOCKET`);
+    nodes.push({
+      index: n - 1,
+      id: get(`NODE_${n}_ID`),
+      hostname: get(`NODE_${n}_HOSTNAME`),
+      role: get(`NODE_${n}_ROLE`) === "manager" ? "manager" : "worker",
+      addr: get(`NODE_${n}_ADDR`),
+      socket,
+      netns: get(`NODE_${n}_NETNS`),
+      engine: new DockerEngine({ socketPath: socket }),
+    });
+  }
+  const nodeAt = (index: number): ClusterNode => {
+    const node = nodes[index];
+    if (!node) throw new Error(`cluster ${name} has no node ${index} (0..${nodes.length - 1})`);
+    return node;
+  };
+  const dockerOn = (index: number, a: string[], o: { timeoutMs?: number } = {}): Promise<DockerResult> =>
+    run("docker", ["-H", `unix://${nodeAt(index).socket}`, ...a], o.timeoutMs ?? 60_000);
+  let stopped = false;
+  return {
+    name,
+    bridge: get("CLUSTER_BRIDGE"),
+    hostAddr: get("CLUSTER_HOST_ADDR"),
+    nodes,
+    docker: dockerOn,
+    async dockerOk(index, a, o) {
+      const r = await dockerOn(index, a, o);
+      if (r.code !== 0) throw new Error(`docker@${nodeAt(index).hostname} ${a.join(" ")} exited ${r.code}: ${r.stderr.trim()}`);
+      return r.stdout.trim();
+    },
+    async node(index, action) {
+      const r = await run("bash", [`${SCRIPTS}node.sh`, name, String(nodeAt(index).index + 1), action], 120_000);
+      if (r.code !== 0) throw new Error(`node.sh ${name} ${index + 1} ${action} exited ${r.code}: ${r.stderr.trim()}`);
+    },
+    async stop() {
+      if (stopped) return;
+      await down();
+      stopped = true;
+    },
+  };
+}
