@@ -4,7 +4,7 @@
 // key order, quoting, flow maps, blank lines, CRLF, BOM, the other documents).
 // Pure: text and parsed document in, text out. The store re-parses the result and checks it
 // (verifySplice) before anything reaches the disk.
-import { isMap, isNode, isScalar, stringify, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import { isMap, isNode, isScalar, isSeq, stringify, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import { SPEC_HASH_ANNOTATION } from "./generation.js";
 
 export interface StatusUpdate {
@@ -236,7 +236,11 @@ function mergeMap(ctx: Ctx, map: YAMLMap, next: Record<string, unknown>, removeM
     const sub = pair.value;
     const shared = isMap(sub) && isPlainObject(value) && sub.items.some((p) => isScalar(p.key) && typeof p.key.value === "string" && p.key.value in value);
     if (shared && isMap(sub) && !sub.flow && !map.flow) edits.push(...mergeMap(ctx, sub, value as Record<string, unknown>, true));
-    else edits.push(replacePair(ctx, map, pair, key, value));
+    else if (isFlowCollection(sub) && value !== null && typeof value === "object") {
+      // A flow collection stays one: only its own characters change (a trailing comment stays).
+      const [start, end] = rangeOf(sub);
+      edits.push({ start, end, text: flowCollection(ctx, value) });
+    } else edits.push(replacePair(ctx, map, pair, key, value));
   }
   if (missing.length > 0) edits.push(insertPairs(ctx, map, missing));
   return edits;
@@ -250,6 +254,17 @@ function removePair(ctx: Ctx, map: YAMLMap, pair: Pair): Edit {
   const start = ctx.text.lastIndexOf("\n", keyStart - 1) + 1;
   const valueEnd = pair.value ? rangeOf(pair.value)[1] : rangeOf(pair.key)[1];
   return { start, end: lineEnd(ctx.text, valueEnd), text: "" };
+}
+
+function isFlowCollection(node: unknown): boolean {
+  return (isMap(node) || isSeq(node)) && node.flow === true;
+}
+
+/** A collection in flow style, on one line, with the padding the file uses (`{a: 1}` or `{ a: 1 }`). */
+function flowCollection(ctx: Ctx, value: unknown): string {
+  const padded = /[{[] \S/.test(ctx.text);
+  const s = stringify(value, { version: ctx.version, lineWidth: 0, collectionStyle: "flow", flowCollectionPadding: padded }).replace(/\n$/, "");
+  return s.includes("\n") ? flowValue(value) : s;
 }
 
 function sameData(node: unknown, value: unknown): boolean {
