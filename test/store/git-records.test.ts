@@ -34,6 +34,10 @@ describe("SwarmRecords on the real engine", () => {
     expect(loaded.get("team/api")?.generation).toBe(3);
     const configs = await engine.listConfigs([`chaosctl.io/instance=${instance}`]);
     expect(configs.map((c) => c.name).sort()).toEqual([recordName(instance, "default/web"), recordName(instance, "team/api")].sort());
+    // Removed: gone for a fresh reader; removing again is fine.
+    await a.remove("team/api");
+    await a.remove("team/api");
+    expect([...(await new SwarmRecords(engine, instance).load()).keys()]).toEqual(["default/web"]);
     // Another instance sees none of them.
     expect((await new SwarmRecords(engine, `${instance}-other`).load()).size).toBe(0);
   });

@@ -116,10 +116,13 @@ describe("GitStore", () => {
     await remote.commit({ "web.yaml": schedule("web", { duration: "30s" }), "api.yaml": schedule("api", { duration: "30s" }) });
     store = open();
     expect((await store.list()).manifests).toHaveLength(2);
+    expect(await store.writeStatus("default/web", 1, running("r1"))).toBe("written");
     await remote.commit({ "web.yaml": null });
     await store.sync();
     expect((await store.list()).manifests.map((m) => m.key)).toEqual(["default/api"]);
     expect(await store.writeStatus("default/web", 1, running("r1"))).toBe("gone");
+    // Its durable record goes too: added again later, it is a new schedule.
+    expect([...records.records.keys()]).toEqual([]);
   });
 
   it("an invalid commit is reported for that manifest only; its status keeps the recorded history", async () => {
@@ -171,8 +174,11 @@ describe("GitStore", () => {
     store = open({ branch: "chaos", path: "x" });
     expect((await store.list()).manifests.map((m) => m.provenance)).toEqual([{ commit: onBranch, path: "x/api.yaml" }]);
     await store.close();
+    await records.put("default/api", { generation: 1, specHash: "h", status: { phase: "Idle" } });
     store = open({ path: "nowhere" });
     expect(await store.list()).toEqual({ manifests: [], invalid: [] });
+    // A path missing altogether (a typo?) never wipes the records.
+    expect([...records.records.keys()]).toEqual(["default/api"]);
   });
 
   it("refuses apply, delete and suspend: the repository is the source of truth", async () => {

@@ -30,6 +30,8 @@ export interface RecordStore {
   load(): Promise<Map<string, ScheduleRecord>>;
   /** Writes one record; "conflict" when someone else wrote it since we last read it. */
   put(key: string, record: ScheduleRecord): Promise<"written" | "conflict">;
+  /** Forgets a schedule that is gone from the repository ("already gone" is fine). */
+  remove(key: string): Promise<void>;
 }
 
 export const RECORD_ROLE = "gitops-record";
@@ -90,6 +92,14 @@ export class SwarmRecords implements RecordStore {
       return "conflict";
     }
   }
+
+  async remove(key: string): Promise<void> {
+    const id = this.seen.get(key)?.id ?? recordName(this.instance, key);
+    await this.configs.removeConfig(id).catch((e: unknown) => {
+      if (!(e instanceof ConfigNotFound)) throw e;
+    });
+    this.seen.delete(key);
+  }
 }
 
 /** Config names allow [a-zA-Z0-9-_.], up to 64 characters: a hash of instance and key. */
@@ -119,5 +129,8 @@ export class MemoryRecords implements RecordStore {
     this.records.set(key, structuredClone(record));
     this.writes++;
     return "written";
+  }
+  async remove(key: string): Promise<void> {
+    this.records.delete(key);
   }
 }

@@ -122,7 +122,8 @@ export class GitStore implements Store {
         this.records = await this.o.records.load();
         const seeded = await this.seed();
         this.commit = out.commit;
-        await this.relist();
+        const snap = await this.relist();
+        if (snap) await this.forgetDeleted(snap);
         this.logger.info({ event: "sync", commit: out.commit, previous: out.previous, seeded: seeded.seeded, skipped: seeded.skipped, ms: Date.now() - t0 }, out.previous && out.previous !== out.commit ? "synced a new commit" : "synced");
         if (out.changed) for (const l of this.listeners) l();
       }
@@ -142,18 +143,42 @@ export class GitStore implements Store {
 
   async list(): Promise<StoreSnapshot> {
     if (!this.commit) await this.sync();
-    return this.locked(() => this.relist());
+    return this.locked(async () => (await this.relist()) ?? { manifests: [], invalid: [] });
   }
 
-  /** Under the lock. The commit is the truth: a path it does not hold has no manifests. */
-  private async relist(): Promise<StoreSnapshot> {
+  /**
+   * Records of schedules the commit no longer holds (neither valid nor invalid) go: a manifest
+   * deleted in git and added again later is a new schedule, as with the directory store. Their
+   * injections are reverted from the guards, which need no record. Never when the path is
+   * missing altogether (a typo in --path must not wipe history).
+   */
+  private async forgetDeleted(snap: StoreSnapshot): Promise<void> {
+    const present = new Set([...snap.manifests.map((m) => m.key), ...snap.invalid.map((i) => i.key).filter((k): k is string => !!k)]);
+    for (const key of [...(this.records?.keys() ?? [])]) {
+      if (present.has(key)) continue;
+      try {
+        await this.o.records.remove(key);
+        this.records?.delete(key);
+        this.logger.info({ event: "record", schedule: key, commit: this.commit }, "schedule deleted in git: its durable record is removed");
+      } catch (e) {
+        this.logger.warn({ event: "record", schedule: key, err: errText(e) }, "could not remove the durable record of a deleted schedule");
+      }
+    }
+  }
+
+  /**
+   * Under the lock. The commit is the truth: a path it does not hold has no manifests
+   * (undefined is returned to the sync, which then keeps the records).
+   */
+  private async relist(): Promise<StoreSnapshot | undefined> {
     let snap: StoreSnapshot;
     try {
       snap = await this.inner.list();
     } catch (e) {
       if (!(e instanceof DirectoryMissingError)) throw e;
       this.logger.warn({ event: "sync", commit: this.commit, path: this.path }, "the synced commit has no such path: no manifests");
-      snap = { manifests: [], invalid: [] };
+      this.known = new Map();
+      return undefined;
     }
     const known = new Map<string, Known>();
     const commit = this.commit ?? "";
