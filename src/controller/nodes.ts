@@ -6,7 +6,7 @@
 // makes its node unavailable for that pass, with the reason kept for the status message.
 import type { ClusterSnapshot, ContainerInfo, Engine } from "../engine/engine.js";
 import { AgentEngine } from "../engine/agent.js";
-import { L_NODE, L_ROLE } from "../faults/labels.js";
+import { L_GUARD_NODE, L_NODE, L_ROLE } from "../faults/labels.js";
 import type { Logger } from "../util/log.js";
 
 export type NodeRoute = { engine: Engine } | { unavailable: string };
@@ -86,8 +86,8 @@ export class NodeDirectory implements NodeEngines {
           if (r.nodeId !== a.loc.nodeId) throw new Error(`answers for node ${r.nodeId}, not ${a.loc.nodeId}`);
           a.down = undefined;
           if (before) this.o.logger.info({ event: "agent", node: a.loc.hostname, addr: a.engine.label }, "agent reachable again");
-          // Only guards of targets on the agent's own node: each is reverted through that node's agent.
-          return r.containers.filter((c) => (c.labels[L_NODE] ?? a.loc.nodeId) === a.loc.nodeId);
+          // Only guards that say they run on the agent's node: each is reverted and collected there.
+          return r.containers.filter((c) => (c.labels[L_GUARD_NODE] ?? c.labels[L_NODE] ?? a.loc.nodeId) === a.loc.nodeId);
         } catch (e) {
           a.down = `agent at ${a.engine.label}: ${e instanceof Error ? e.message : String(e)}`;
           if (a.down !== before) this.o.logger.warn({ event: "agent", node: a.loc.hostname, addr: a.engine.label, err: a.down }, "agent unavailable");
