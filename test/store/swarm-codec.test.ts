@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { parse } from "yaml";
-import type { ChaosSchedule, ChaosScheduleStatus } from "../../src/api/types.js";
+import type { ChaosSchedule, ChaosScheduleStatus, RunRecord } from "../../src/api/types.js";
 import type { ConfigInfo } from "../../src/engine/engine.js";
 import { checkManifest, planApply, userPart } from "../../src/store/apply-plan.js";
 import { decodeConfig, resolveConfigs } from "../../src/store/swarm/decode.js";
@@ -50,7 +50,7 @@ describe("status label", () => {
   });
 
   it("drops the oldest history (the most that fit are kept) with a StatusTrimmed condition whose time stays put", () => {
-    const history = Array.from({ length: 100 }, (_, i) => ({ run: `r${i}`, result: "Succeeded", message: randomBytes(200).toString("hex") }));
+    const history = Array.from({ length: 100 }, (_, i) => ({ run: `r${i}`, result: "Succeeded", message: randomBytes(200).toString("hex") })) as RunRecord[];
     const status = { ...small, history } as ChaosScheduleStatus;
     const t1 = new Date("2026-01-01T00:00:00Z");
     const e = encodeStatus(status, 20_000, t1);
