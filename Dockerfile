@@ -32,4 +32,16 @@ COPY dist ./dist
 # network namespace (CAP_NET_ADMIN inside a root-owned namespace), and the
 # controller and agent talk to /var/run/docker.sock, which is root-only on a
 # stock host. A non-root user would need the same powers, so it would not be safer.
+
+# Operations port (docs/operations.md): /metrics, /healthz, /readyz. The controller listens on
+# CHAOSCTL_METRICS_ADDR and writes its /healthz URL to CHAOSCTL_HEALTH_MARKER; the check asks
+# that URL, so a hung controller (no answer within the timeout) or a stuck loop (503) turns the
+# container unhealthy and Swarm replaces it. Only a container whose main process is
+# `chaosctl controller` is checked; guards, network helpers and the agent pass at once.
+ENV CHAOSCTL_METRICS_ADDR=:9464 \
+    CHAOSCTL_HEALTH_MARKER=/tmp/chaosctl-health-url
+EXPOSE 9464
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "/app/dist/src/ops/healthcheck.js"]
+
 ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]

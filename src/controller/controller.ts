@@ -15,6 +15,7 @@ import { appliedRecords, revertRecord, skipRecord, type AuditSink } from "./audi
 import type { AuditRecord } from "../audit/log.js";
 import { executeExtend, executeReapply, executeRevert, executeStart, routeTo, type ExecuteDeps } from "./execute.js";
 import type { NodeDirectory } from "./nodes.js";
+import { LeadershipLost, type PassFacts, type PassObserver } from "../ops/observer.js";
 
 export interface ControllerOptions {
   store: Store;
@@ -44,9 +45,13 @@ export interface ControllerOptions {
   guardApplyTimeoutMs?: number;
   /** Agents of the other nodes (multi-node Swarm); without it, targets elsewhere are AgentUnavailable. */
   nodes?: NodeDirectory;
+  /** Operations hook (metrics, health), called around every pass of run(). */
+  observer?: PassObserver;
+  /** Checked before anything is injected, reverted or recorded: false ends the pass (leader lease lost). */
+  mayAct?: () => boolean;
 }
 
-export interface PassResult {
+export interface PassResult extends PassFacts {
   plan: Plan;
   /** Status write results by schedule key. */
   writes: Map<string, string>;
@@ -84,6 +89,7 @@ export class Controller {
   /** One reconcile pass. */
   async pass(): Promise<PassResult> {
     const { store, engine, logger } = this.o;
+    this.gate();
     const [observed, stored] = await Promise.all([engine.snapshot(), store.list()]);
     const snapshot = { ...observed, healthyAt: Object.fromEntries(this.healthyAt) };
     this.selfNodeId = snapshot.selfNodeId;
@@ -114,11 +120,13 @@ export class Controller {
     let current = injections.slice();
     const audit: AuditRecord[] = [];
     const writes = new Map<string, string>();
+    const statuses: NonNullable<PassResult["statuses"]> = new Map();
     const statusOf = new Map<string, ChaosScheduleStatus | undefined>(stored.manifests.map((m) => [m.key, m.status]));
     const byKey = new Map(stored.manifests.map((m) => [m.key, m]));
 
     // Reverts first: they free safety budget and end what is no longer wanted.
     for (const a of p.actions.filter((x): x is Extract<Action, { type: "revert" }> => x.type === "revert")) {
+      this.gate();
       const r = await executeRevert(a, deps, this.clock());
       audit.push(revertRecord(a, r.ok, r.message, this.clock(), instance));
       if (r.ok) current = current.map((h) => (h === a.handle ? { ...h, guardState: "exited", guardExitCode: 0 } : h));
@@ -127,6 +135,7 @@ export class Controller {
     // Network injections whose destinations moved: same owner and expiry, fresh addresses.
     for (const a of p.actions) {
       if (a.type !== "reapply") continue;
+      this.gate();
       const r = await executeReapply(a, deps, this.clock());
       audit.push(revertRecord(a, r.ok, r.message, this.clock(), instance));
       // The new guard; or, when nothing was re-applied, the old one reverted (kept if its revert failed).
@@ -149,6 +158,7 @@ export class Controller {
       // run but never repeat one.
       const started: RunEvent = { type: "started", run: a.run, generation: a.generation, fault: a.fault, scheduledAt: a.scheduledAt, targets: a.targets, services: a.services, ...(a.note ? { note: a.note } : {}), ...(m.provenance ? { source: m.provenance } : {}) };
       const pre = this.status(m, statusOf.get(a.key), [...(events.get(a.key) ?? []), started], current, snapshot, p);
+      this.gate();
       const w = await store.writeStatus(a.key, a.generation, pre);
       if (w !== "written" && w !== "unchanged") {
         logger.warn({ event: "skip", schedule: a.key, run: a.run, reason: "StatusNotWritten", result: w }, "run not started: its record could not be written first");
@@ -165,6 +175,7 @@ export class Controller {
     // Replacements join their active run (after the reverts that dropped the tasks they replace).
     for (const a of p.actions) {
       if (a.type !== "extend") continue;
+      this.gate();
       // A replacement carries its run's provenance (the commit that started the run).
       const source = statusOf.get(a.key)?.history?.find((r) => r.run === a.run)?.source;
       const out = await executeExtend(a, deps, this.clock(), source);
@@ -184,6 +195,7 @@ export class Controller {
       if (!events.get(m.key)?.length && this.o.nodes && awaitsNode(statusOf.get(m.key), snapshot, this.o.nodes)) continue;
       const st = this.status(m, statusOf.get(m.key), events.get(m.key) ?? [], current, snapshot, p, after);
       const prev = statusOf.get(m.key);
+      statuses.set(m.key, { ...(prev ? { prev } : {}), next: st });
       this.logTransitions(m.key, prev, st);
       // Most passes change nothing: compare here, so an idle pass costs no store call per schedule.
       const w = prev && compare(prev, st).length === 0 ? "unchanged" : await store.writeStatus(m.key, m.manifest.metadata.generation ?? 1, st);
@@ -193,7 +205,7 @@ export class Controller {
     // Exited guards whose schedule is gone: nothing more to record.
     await this.collect(current.filter((h) => !byKey.has(h.owner.schedule)));
     logger.debug({ event: "pass", actions: p.actions.length, ms: this.clock().getTime() - now.getTime(), wakeAt: p.wakeAt?.toISOString() }, "reconcile pass");
-    return { plan: p, writes, ...(p.wakeAt ? { wakeAt: p.wakeAt } : {}) };
+    return { plan: p, writes, injections: current, statuses, manifests: { valid: stored.manifests.length, invalid: stored.invalid.length }, ...(p.wakeAt ? { wakeAt: p.wakeAt } : {}) };
   }
 
   private status(m: StoredManifest, prev: ChaosScheduleStatus | undefined, events: RunEvent[], current: InjectionHandle[], snapshot: Awaited<ReturnType<Engine["snapshot"]>>, p: Plan, now = this.clock()): ChaosScheduleStatus {
@@ -238,6 +250,11 @@ export class Controller {
         if (code !== "ContainerNotFound" && code !== "ContainerStateConflict") this.o.logger.warn({ guard: h.guardId, err: String(e) }, "could not remove exited guard");
       }
     }
+  }
+
+  /** Ends the pass when this controller may no longer act (ops/lease: the lease ran out). */
+  private gate(): void {
+    if (this.o.mayAct && !this.o.mayAct()) throw new LeadershipLost();
   }
 
   private async killSwitchOn(): Promise<boolean> {
@@ -301,11 +318,15 @@ export class Controller {
       while (!signal.aborted) {
         pending = false;
         let wakeAt: number;
+        const startedAt = this.clock();
+        this.o.observer?.passStarted?.(startedAt);
         try {
           const r = await this.pass();
+          this.o.observer?.passEnded({ startedAt, endedAt: this.clock(), result: r });
           backoff = 250;
           wakeAt = Math.min(r.wakeAt?.getTime() ?? Infinity, Date.now() + (this.o.resyncMs ?? 30_000));
         } catch (e) {
+          this.o.observer?.passEnded({ startedAt, endedAt: this.clock(), error: e });
           logger.error({ err: e instanceof Error ? e.message : String(e), retryInMs: backoff }, "reconcile pass failed");
           wakeAt = Date.now() + backoff;
           backoff = Math.min(backoff * 2, 30_000);

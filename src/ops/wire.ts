@@ -1,6 +1,7 @@
 // Wires operations into a controller process: the metrics/health port, the leader lease and the
 // hooks the reconcile loop calls. The controller command stays a few lines longer, no more.
-import { Option, type Command } from "commander";
+import { writeFile } from "node:fs/promises";
+import type { Command } from "commander";
 import { parseDuration } from "../api/duration.js";
 import type { Engine, SwarmConfigs } from "../engine/engine.js";
 import type { Logger } from "../util/log.js";
@@ -96,7 +97,10 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
     metrics.setLeader(instance, true);
   }
   let server: OpsServer | undefined;
-  if (flags.metricsAddr) server = await startOpsServer({ addr: flags.metricsAddr, registry: metrics.registry, health, logger, ...(process.env.CHAOSCTL_HEALTH_MARKER ? { markerFile: process.env.CHAOSCTL_HEALTH_MARKER } : {}) });
+  const marker = process.env.CHAOSCTL_HEALTH_MARKER;
+  if (flags.metricsAddr) server = await startOpsServer({ addr: flags.metricsAddr, registry: metrics.registry, health, logger, ...(marker ? { markerFile: marker } : {}) });
+  // No port, nothing to ask: the image's HEALTHCHECK reads "off" and passes (healthcheck.ts).
+  else if (marker) await writeFile(marker, "off\n");
   const e = elector;
   return {
     metrics,

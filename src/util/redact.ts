@@ -6,8 +6,11 @@ export const REDACTED = "[REDACTED]";
 const SECRET_KEY = /token|passw(or)?d|passphrase|secret|authorization|cookie|api[-_]?key|private[-_]?key|credential/i;
 const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+(:[^/\s@]*)?@/gi;
 
+/** Keys that name where a secret is kept (tokenFile, passwordPath) hold a path, not the secret. */
+const LOCATION_KEY = /(file|path|dir)$/i;
+
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key);
+  return SECRET_KEY.test(key) && !LOCATION_KEY.test(key);
 }
 
 export function redactString(s: string): string {

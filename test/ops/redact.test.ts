@@ -35,7 +35,7 @@ describe("log redaction", () => {
 
   it("classifies key names", () => {
     for (const k of ["token", "joinToken", "password", "passwd", "Authorization", "client_secret", "api-key", "privateKey"]) expect(isSecretKey(k)).toBe(true);
-    for (const k of ["schedule", "service", "node", "run"]) expect(isSecretKey(k)).toBe(false);
+    for (const k of ["schedule", "service", "node", "run", "tokenFile", "passwordPath"]) expect(isSecretKey(k)).toBe(false);
     expect(redact({ a: [1, "x"], b: null })).toEqual({ a: [1, "x"], b: null });
   });
 });

@@ -14,6 +14,7 @@ import type { CliContext } from "../output.js";
 import { AuditLog } from "../../audit/log.js";
 import { addGitOptions, openGitStore, type GitFlags } from "../../store/git/cli.js";
 import { AGENT_PORT_HELP, AGENT_TOKEN_HELP, DEFAULT_AGENT_PORT, nodeDirectory, type AgentFlags } from "../../agent/controller-options.js";
+import { addOpsOptions, startOps, type OpsFlags } from "../../ops/wire.js";
 
 export const DEFAULT_IMAGE = process.env.CHAOSCTL_IMAGE ?? "local/chaosctl:dev";
 
@@ -28,7 +29,7 @@ The controller talks to the Docker engine in DOCKER_HOST (default /var/run/docke
 must be a Swarm manager. Durative faults (pause, network) are enforced by guard containers from
 --image: they revert at expiry even if the controller is gone. Logs: pino JSON on stderr.`;
 
-interface Opts {
+interface Opts extends OpsFlags {
   dir?: string;
   store: string;
   once?: boolean;
@@ -46,8 +47,8 @@ interface Opts {
 }
 
 export function register(program: Command, ctx: CliContext): void {
-  program
-    .command("controller")
+  const cmd = program.command("controller");
+  addOpsOptions(cmd)
     .description("run the reconcile loop: apply and revert chaos, write status into the manifests")
     .option("--dir <dir>", "directory store: a folder of ChaosSchedule YAML files (GitOps)")
     .addOption(new Option("--store <kind>", "where manifests live").choices(["dir", "swarm"]).default("dir"))
@@ -76,8 +77,11 @@ export function register(program: Command, ctx: CliContext): void {
       const engine = new DockerEngine();
       // --store swarm: Swarm configs of this engine (scope: CHAOSCTL_SWARM_SCOPE, default "default").
       const store = git?.store ?? (opts.dir ? new DirectoryStore({ dir: opts.dir, logger }) : await openStore({ kind: "swarm" }, { logger, engine }));
+      const ops = await startOps({ flags: opts, engine, instance: opts.instance, logger, lease: opts.store === "swarm" || opts.git || !opts.dir ? { kind: "swarm", configs: engine } : { kind: "file", dir: opts.dir }, loadStore: async () => void (await store.list()) });
       const controller = new Controller({
         nodes: await nodeDirectory(opts, engine, logger),
+        observer: ops.observer,
+        ...(ops.mayAct ? { mayAct: ops.mayAct } : {}),
         store,
         engine,
         drivers: faultDrivers as ReadonlyMap<FaultKind, FaultDriver>,
@@ -93,8 +97,10 @@ export function register(program: Command, ctx: CliContext): void {
       logger.info({ event: "start", dir: opts.dir, image: opts.image, once: !!opts.once }, "controller starting");
       try {
         if (opts.once) {
-          const r = await controller.pass();
-          logger.info({ event: "pass", actions: r.plan.actions.length }, "single pass done");
+          await ops.once(async () => {
+            const r = await controller.pass();
+            logger.info({ event: "pass", actions: r.plan.actions.length }, "single pass done");
+          });
           return;
         }
         const ctl = new AbortController();
@@ -106,8 +112,9 @@ export function register(program: Command, ctx: CliContext): void {
         process.once("SIGINT", () => stop("SIGINT"));
         // SIGHUP: fetch now (e.g. from a CI job or webhook after a push).
         if (git) process.on("SIGHUP", () => git.store.requestSync());
-        await controller.run(ctl.signal);
+        await ops.run((signal) => controller.run(signal), ctl.signal);
       } finally {
+        await ops.close();
         await store.close();
       }
       ctx.exitCode = 0;

@@ -89,7 +89,7 @@ export class LeaderElector {
     const r = this.role();
     if (r === this.current) return;
     this.current = r;
-    this.o.logger.info({ event: "lease", role: r, lease: this.o.store.where, holder: this.o.identity }, r === "leader" ? "leading: this controller acts" : "standby: another controller holds the lease");
+    this.o.logger.info({ event: "lease", role: r, lease: this.o.store.where, holder: this.o.identity }, r === "leader" ? "leading: this controller acts" : "standby: not acting (the lease is held elsewhere, lapsed or released)");
     this.o.onRole?.(r);
     for (const fn of this.listeners) fn(r);
   }
