@@ -82,6 +82,32 @@ describe("GitStore", () => {
     expect(records.records.get("default/web")).toMatchObject({ generation: 2, commit: c2 });
   });
 
+  it("status writes racing a sync of a new commit: every call settles, the new spec is in the file with the last recorded status", async () => {
+    await remote.commit({ "web.yaml": schedule("web", { duration: "30s" }) });
+    store = open();
+    await store.list();
+    await remote.commit({ "web.yaml": schedule("web", { duration: "45s" }) });
+    // The controller keeps writing status (one write at a time, as a pass does) while the sync runs.
+    let synced: Awaited<ReturnType<GitStore["sync"]>> | undefined;
+    const sync = store.sync().then((o) => (synced = o));
+    const results: string[] = [];
+    for (let i = 0; i < 2000 && (!synced || results.filter((r) => r === "conflict").length < 3); i++) {
+      results.push(await store.writeStatus("default/web", 1, running(`r${i}`)));
+    }
+    await sync;
+    expect(synced?.changed).toBe(true);
+    // Writes before the reset went through; from the reset on they are for an old generation.
+    expect(results).toContain("written");
+    expect(results).toContain("conflict");
+    expect(results.slice(results.indexOf("conflict"))).not.toContain("written");
+    const m = (await store.list()).manifests[0];
+    expect(m?.manifest.spec.duration).toBe("45s");
+    const last = [...records.records.values()][0]?.status.history?.[0]?.run;
+    expect(last).toBeDefined();
+    expect(m?.status?.history?.[0]?.run).toBe(last);
+    expect(m?.manifest.metadata.generation).toBe(2);
+  });
+
   it("a run recorded before a sync is still recorded after it (same spec, same generation: never repeated)", async () => {
     await remote.commit({ "web.yaml": schedule("web", { duration: "30s" }), "other.yaml": schedule("other") });
     store = open();
