@@ -34,8 +34,16 @@ export function addGitOptions(cmd: Command): Command {
     .option("--git-token-file <path>", "with --git: file holding an HTTPS token (e.g. a Docker secret); never logged")
     .option("--git-username <name>", "with --git-token-file: the username sent with it", "x-access-token")
     .option("--git-ssh-key-file <path>", "with --git: file holding an SSH private key (e.g. a Docker secret)")
-    .option("--git-known-hosts-file <path>", "with --git-ssh-key-file: known_hosts to check the server against (default: trust on first use)");
+    .option("--git-known-hosts-file <path>", "with --git-ssh-key-file: known_hosts to check the server against (default: trust on first use)")
+    .addHelpText("after", GIT_EXAMPLES);
 }
+
+const GIT_EXAMPLES = `
+Git store (docs/gitops.md): the controller fetches the repository itself, resets its own working
+copy to each new commit and writes status there (never pushed).
+  chaosctl controller --git https://git.example.com/team/chaos.git --path chaos/ \\
+      --git-token-file /run/secrets/git-token --instance prod
+  kill -HUP <pid>                                    # fetch now (e.g. from CI after a push)`;
 
 export interface OpenedGitStore {
   store: GitStore;
