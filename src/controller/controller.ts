@@ -170,7 +170,7 @@ export class Controller {
       const out = await executeStart(a, deps, this.clock(), m.provenance);
       current = current.concat(out.handles);
       push(a.key, { type: "applied", run: a.run, results: out.results });
-      audit.push(...appliedRecords(a, out.results, this.clock(), instance));
+      audit.push(...appliedRecords(a, out.results, this.clock(), instance, m.provenance));
     }
     // Replacements join their active run (after the reverts that dropped the tasks they replace).
     for (const a of p.actions) {
@@ -181,7 +181,7 @@ export class Controller {
       const out = await executeExtend(a, deps, this.clock(), source);
       current = current.concat(out.handles);
       for (const result of out.results) push(a.key, { type: "extended", run: a.run, replaces: a.replaces, result });
-      audit.push(...appliedRecords(a, out.results, this.clock(), instance));
+      audit.push(...appliedRecords(a, out.results, this.clock(), instance, source));
     }
 
     await this.o.auditLog?.append(audit).catch((e: unknown) => logger.warn({ err: String(e) }, "could not append to the audit log"));
