@@ -17,6 +17,7 @@ import { FileLeaseStore, leaseFilePath } from "./lease/file.js";
 import { SwarmLeaseStore } from "./lease/swarm.js";
 import type { LeaseStore } from "./lease/store.js";
 import { supervise } from "./supervise.js";
+import { swarmScope } from "../store/open.js";
 
 export interface OpsFlags {
   metricsAddr: string;
@@ -40,7 +41,8 @@ export interface OpsSetup {
   flags: OpsFlags;
   engine: Engine;
   /** The lease's home: a Swarm config (store swarm) or a lock file in the manifest folder. */
-  lease: { kind: "swarm"; configs: SwarmConfigs } | { kind: "file"; dir: string };
+  /** scope: the Swarm store's scope (default CHAOSCTL_SWARM_SCOPE, else "default"). */
+  lease: { kind: "swarm"; configs: SwarmConfigs; scope?: string } | { kind: "file"; dir: string };
   instance: string;
   logger: Logger;
   /** Loads the store once (readiness of a standby, which runs no passes). */
@@ -82,7 +84,7 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
   let elector: LeaderElector | undefined;
   const health = new Health({ stuckAfterMs, pingEngine: () => s.engine.ping(), role: () => elector?.role() ?? "leader" });
   if (flags.leaderElect) {
-    const store: LeaseStore = s.lease.kind === "swarm" ? new SwarmLeaseStore(s.lease.configs, instance) : new FileLeaseStore(leaseFilePath(s.lease.dir, instance), timing.durationMs);
+    const store: LeaseStore = s.lease.kind === "swarm" ? new SwarmLeaseStore(s.lease.configs, instance, s.lease.scope ?? swarmScope()) : new FileLeaseStore(leaseFilePath(s.lease.dir, instance), timing.durationMs);
     elector = new LeaderElector({
       store,
       identity: holderIdentity(),

@@ -55,13 +55,15 @@ interface Proc {
 }
 
 /** The compiled controller on this workspace, with its operations port on loopback. */
-async function controller(w: Workspace, opts: { env?: Record<string, string>; args?: string[]; ownPidNamespace?: boolean } = {}): Promise<Proc> {
+async function controller(w: Workspace, opts: { env?: Record<string, string>; args?: string[]; ownPidNamespace?: boolean; swarmScope?: string } = {}): Promise<Proc> {
   const port = await freePort();
-  const argv = [BIN, "controller", "--dir", w.dir, "--instance", w.instance, "--metrics-addr", `127.0.0.1:${port}`, "--log-level", "info", ...(opts.args ?? [])];
+  const store = opts.swarmScope ? ["--store", "swarm"] : ["--dir", w.dir];
+  const env = opts.swarmScope ? { ...opts.env, CHAOSCTL_SWARM_SCOPE: opts.swarmScope } : opts.env;
+  const argv = [BIN, "controller", ...store, "--instance", w.instance, "--metrics-addr", `127.0.0.1:${port}`, "--log-level", "info", ...(opts.args ?? [])];
   // In its own pid namespace a controller's lease holder is not "a process of this host", so a
   // standby must wait out the lease as on separate Swarm nodes (no same-host shortcut).
   const [cmd, args] = opts.ownPidNamespace ? ["unshare", ["--pid", "--fork", "--kill-child", process.execPath, ...argv]] : [process.execPath, argv];
-  const child = spawn(cmd as string, args as string[], { env: { ...process.env, ...opts.env }, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(cmd as string, args as string[], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => (stderr = (stderr + b.toString()).slice(-200_000)));
   cleanups.push(async () => {
@@ -192,6 +194,44 @@ describe("operations on a real Swarm", () => {
     expect(mb.get("chaosctl_reconcile_pass_duration_seconds_count", { result: "ok" })).toBeUndefined();
     expect(mb.get("chaosctl_leader", { instance: w.instance })).toBe(0);
   }, 180_000);
+
+  it("two controllers on the Swarm config store: the lease is a Swarm config, one leads, a graceful stop hands over within one renew", async () => {
+    const svc = await service(3);
+    const w = await ws();
+    const scope = `ops-${randomBytes(4).toString("hex")}`;
+    const leaseName = `chaosctl-lease.${scope}.${w.instance}`;
+    cleanups.push(async () => {
+      // The scope's configs: its manifests and the lease (labelled with the scope too).
+      const ids = (await docker(["config", "ls", "-q", "--filter", `label=chaosctl.io/store=${scope}`])).stdout.split("\n").filter(Boolean);
+      if (ids.length) await docker(["config", "rm", ...ids]);
+    });
+    const a = await controller(w, { swarmScope: scope });
+    await waitFor(async () => (await leader(a, w.instance)) === 1, { timeoutMs: 15_000, what: "a leads" });
+    const b = await controller(w, { swarmScope: scope });
+    await waitFor(async () => (await leader(b, w.instance)) === 0 && (await b.get("/readyz")).body.store === "loaded", { timeoutMs: 15_000, what: "b stands by, store loaded" });
+    const labels = async () => JSON.parse(await dockerOk(["config", "inspect", "-f", "{{json .Spec.Labels}}", leaseName])) as Record<string, string>;
+    const first = await labels();
+    expect(first["chaosctl.io/lease-holder"]).toMatch(/\/\d+\/[0-9a-f]{6}$/);
+    expect(first["chaosctl.io/lease-duration-ms"]).toBe("15000");
+    expect(Date.now() - Date.parse(first["chaosctl.io/lease-renew-time"] ?? "")).toBeLessThan(10_000);
+    await w.write("kill.yaml", manifest("ops-swarm", `schedule: "@every 2s"\nselector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGKILL}}\nsafety: {maxUnavailable: 1}`));
+    const applied = await new Promise<number>((r) => spawn(process.execPath, [BIN, "apply", "-f", join(w.dir, "kill.yaml"), "--store", "swarm"], { env: { ...process.env, CHAOSCTL_SWARM_SCOPE: scope }, stdio: "ignore" }).on("exit", (c) => r(c ?? 1)));
+    expect(applied).toBe(0);
+    await waitFor(async () => (await a.metrics()).sum("chaosctl_runs_total", { schedule: "default/ops-swarm", result: "succeeded" }) >= 3, { timeoutMs: 60_000, intervalMs: 1_000, what: "3 kills by a" });
+    expect((await b.metrics()).get("chaosctl_docker_api_calls_total", { operation: "containers.kill" })).toBeUndefined();
+    // The leader renews the config in place: the same object, a newer renewTime.
+    expect((await labels())["chaosctl.io/lease-holder"]).toBe(first["chaosctl.io/lease-holder"]);
+    a.child.kill("SIGTERM");
+    const stopped = Date.now();
+    await waitFor(async () => (await leader(b, w.instance)) === 1, { timeoutMs: 20_000, intervalMs: 100, what: "b to lead" });
+    const handoverMs = Date.now() - stopped;
+    expect(handoverMs).toBeLessThan(6_500); // released: the next attempt (every 5 s) takes it
+    const after = await labels();
+    expect(after["chaosctl.io/lease-holder"]).not.toBe(first["chaosctl.io/lease-holder"]);
+    expect(after["chaosctl.io/lease-transitions"]).toBe("1");
+    await waitFor(async () => (await b.metrics()).sum("chaosctl_runs_total", { schedule: "default/ops-swarm", result: "succeeded" }) >= 1, { timeoutMs: 30_000, intervalMs: 1_000, what: "b kills on schedule" });
+    console.log(`swarm lease: graceful hand-over in ${handoverMs} ms`);
+  }, 120_000);
 
   it("SIGKILL the leader mid-pause: the standby takes over within lease duration + renew, adopts the pause and it ends on time", async () => {
     const svc = await service(2);

@@ -1,6 +1,8 @@
 // The lease as a Swarm config (raft-replicated on the managers): its data is fixed, its labels
 // hold the record, and updateConfigLabels at the version read is the compare-and-swap.
+import { createHash } from "node:crypto";
 import type { SwarmConfigs } from "../../engine/engine.js";
+import { STORE_LABEL } from "../../store/swarm/labels.js";
 import { ConfigNameConflict, ConfigNotFound, VersionConflict } from "../../engine/errors.js";
 import type { LeaseRecord } from "./machine.js";
 import type { LeaseStore, ObservedLease } from "./store.js";
@@ -15,12 +17,20 @@ export const LEASE_LABELS = {
   transitions: "chaosctl.io/lease-transitions",
 } as const;
 
-export function leaseConfigName(instance: string): string {
-  return `chaosctl-lease-${instance}`;
+/**
+ * One lease per store scope and controller instance: controllers of different scopes manage
+ * different schedules and must not exclude each other. Docker limits names to 64 characters.
+ */
+export function leaseConfigName(scope: string, instance: string): string {
+  const readable = `chaosctl-lease.${scope}.${instance}`;
+  if (readable.length <= 64) return readable;
+  return `chaosctl-lease.${createHash("sha256").update(`${scope}\n${instance}`).digest("hex").slice(0, 16)}`;
 }
 
-export function recordToLabels(instance: string, r: LeaseRecord): Record<string, string> {
+export function recordToLabels(scope: string, instance: string, r: LeaseRecord): Record<string, string> {
   return {
+    // The store's scope label: whoever cleans up a scope's configs takes its lease too.
+    [STORE_LABEL]: scope,
     [LEASE_LABELS.lease]: instance,
     [LEASE_LABELS.holder]: r.holder,
     [LEASE_LABELS.renewTime]: new Date(r.renewTime).toISOString(),
@@ -53,8 +63,8 @@ export class SwarmLeaseStore implements LeaseStore {
   readonly where: string;
   private readonly name: string;
 
-  constructor(private readonly configs: SwarmConfigs, private readonly instance: string) {
-    this.name = leaseConfigName(instance);
+  constructor(private readonly configs: SwarmConfigs, private readonly instance: string, private readonly scope = "default") {
+    this.name = leaseConfigName(scope, instance);
     this.where = `swarm config ${this.name}`;
   }
 
@@ -70,7 +80,7 @@ export class SwarmLeaseStore implements LeaseStore {
 
   async create(record: LeaseRecord): Promise<boolean> {
     try {
-      await this.configs.createConfig(this.name, `chaosctl leader lease for instance ${this.instance}\n`, recordToLabels(this.instance, record));
+      await this.configs.createConfig(this.name, `chaosctl leader lease: store scope ${this.scope}, instance ${this.instance}\n`, recordToLabels(this.scope, this.instance, record));
       return true;
     } catch (e) {
       if (e instanceof ConfigNameConflict) return false;
@@ -81,7 +91,7 @@ export class SwarmLeaseStore implements LeaseStore {
   async update(version: unknown, record: LeaseRecord): Promise<boolean> {
     const v = version as { id: string; version: number };
     try {
-      await this.configs.updateConfigLabels(v.id, v.version, recordToLabels(this.instance, record));
+      await this.configs.updateConfigLabels(v.id, v.version, recordToLabels(this.scope, this.instance, record));
       return true;
     } catch (e) {
       if (e instanceof VersionConflict || e instanceof ConfigNotFound) return false;
