@@ -31,7 +31,10 @@ interface RawService {
   Spec: {
     Labels?: Record<string, string>;
     Mode: { Global?: object; Replicated?: { Replicas: number } };
-    TaskTemplate: { Placement?: { Constraints?: string[] }; ContainerSpec: { Secrets?: Array<{ SecretName: string; File: { Name: string } }> } };
+    TaskTemplate: {
+      Placement?: { Constraints?: string[] };
+      ContainerSpec: { Secrets?: Array<{ SecretName: string; File: { Name: string } }>; Healthcheck?: { Test?: string[] } };
+    };
     EndpointSpec?: { Ports?: Array<{ TargetPort: number; PublishedPort: number; PublishMode: string }> };
   };
 }
@@ -91,6 +94,11 @@ describe("manifests/stack.yml on a three-node Swarm", () => {
       return r.length === 1 ? r : undefined;
     }, { timeoutMs: 90_000, intervalMs: 500, what: "the controller task running" });
     expect(controllers[0]?.NodeID).toBe(cluster.nodes[0]?.id); // the only manager
+    // Its healthcheck (the stack's, over the controller's /healthz) passes.
+    const cid = controllers[0]?.Status.ContainerStatus?.ContainerID ?? "";
+    await waitFor(async () => (await cluster.dockerOk(0, ["inspect", "-f", "{{.State.Health.Status}}", cid])) === "healthy", {
+      timeoutMs: 60_000, intervalMs: 1_000, what: "the controller container healthy",
+    });
 
     const [agent, controller] = JSON.parse(await onManager(["service", "inspect", "chaosctl_agent", "chaosctl_controller"])) as RawService[];
     expect(agent?.Spec.Mode.Global).toBeDefined();
@@ -100,6 +108,7 @@ describe("manifests/stack.yml on a three-node Swarm", () => {
     expect(controller?.Spec.Mode.Replicated?.Replicas).toBe(1);
     expect(controller?.Spec.Labels?.["chaosctl.io/role"]).toBe("controller");
     expect(controller?.Spec.TaskTemplate.Placement?.Constraints).toEqual(["node.role == manager"]);
+    expect(controller?.Spec.TaskTemplate.ContainerSpec.Healthcheck?.Test).toEqual(["CMD", "node", "/app/dist/src/ops/healthcheck.js"]);
   }, 200_000);
 
   it("each agent answers an authenticated request from the host at its node's address with its own node id, and refuses an unsigned one", async () => {
