@@ -59,6 +59,9 @@ export interface PassResult extends PassFacts {
 }
 
 const { compare } = fastJsonPatch;
+
+/** Nothing in flight: no active injection, no running run, no recovery being measured. */
+const isQuiet = (st: ChaosScheduleStatus): boolean => !st.active?.length && !(st.history ?? []).some((r) => r.result === "Running" || r.recovery === "Pending");
 const cryptoRandom = (): number => randomInt(0, 2 ** 32) / 2 ** 32;
 
 /** A running run of this status has a target task on a node whose guards this pass could not see. */
@@ -68,7 +71,8 @@ function awaitsNode(st: ChaosScheduleStatus | undefined, snapshot: ClusterSnapsh
   const blind = nodes.unobservable(snapshot);
   if (blind.size === 0) return false;
   const nodeOf = new Map(snapshot.tasks.map((t) => [t.id, t.nodeId]));
-  return running.some((r) => (r.tasks ?? []).some((t) => blind.has(nodeOf.get(t) ?? "")));
+  // Node faults name their nodes: a partitioned node's agent is out of sight until it heals.
+  return running.some((r) => (r.tasks ?? []).some((t) => blind.has(nodeOf.get(t) ?? "")) || (r.nodes ?? []).some((n) => blind.has(n)));
 }
 
 export class Controller {
@@ -77,6 +81,13 @@ export class Controller {
   private readonly config: PlanConfig;
   private readonly loggedInvalid = new Set<string>();
   private selfNodeId?: string;
+  /**
+   * Schedules whose last pass, with no events and nothing injected, derived a status equal to
+   * the stored one (by the store's object identity, kept while the file is unchanged): with the
+   * same stored status and next run time, deriveStatus would say the same again (it reads the
+   * clock and the cluster only for runs in flight and pending recoveries, which isQuiet excludes).
+   */
+  private readonly quiet = new WeakMap<StoredManifest, { status: ChaosScheduleStatus; next: number | undefined }>();
   /** Container id → when Docker last reported it healthy (bounded; fed by the event stream). */
   private readonly healthyAt = new Map<string, string>();
 
@@ -125,7 +136,12 @@ export class Controller {
     const byKey = new Map(stored.manifests.map((m) => [m.key, m]));
 
     // Reverts first: they free safety budget and end what is no longer wanted.
+    const dry = this.config.dryRun;
     for (const a of p.actions.filter((x): x is Extract<Action, { type: "revert" }> => x.type === "revert")) {
+      if (dry) {
+        logger.info({ event: "dry-run", action: "revert", schedule: a.handle.owner.schedule, run: a.handle.owner.run, reason: a.reason }, "dry run: would revert");
+        continue;
+      }
       this.gate();
       const r = await executeRevert(a, deps, this.clock());
       audit.push(revertRecord(a, r.ok, r.message, this.clock(), instance));
@@ -134,7 +150,7 @@ export class Controller {
     }
     // Network injections whose destinations moved: same owner and expiry, fresh addresses.
     for (const a of p.actions) {
-      if (a.type !== "reapply") continue;
+      if (a.type !== "reapply" || dry) continue;
       this.gate();
       const r = await executeReapply(a, deps, this.clock());
       audit.push(revertRecord(a, r.ok, r.message, this.clock(), instance));
@@ -154,6 +170,11 @@ export class Controller {
       if (a.type !== "start") continue;
       const m = byKey.get(a.key);
       if (!m) continue;
+      if (dry) {
+        logger.info({ event: "dry-run", action: "start", schedule: a.key, run: a.run, fault: a.fault, targets: a.targets.map((t) => t.taskId ?? t.nodeId) }, "dry run: would inject");
+        push(a.key, { type: "dryRun", run: a.run, generation: a.generation, fault: a.fault, scheduledAt: a.scheduledAt, targets: a.targets, services: a.services, ...(a.note ? { note: a.note } : {}) });
+        continue;
+      }
       // Status first: the run is recorded before anything is injected, so a crash can lose a
       // run but never repeat one.
       const started: RunEvent = { type: "started", run: a.run, generation: a.generation, fault: a.fault, scheduledAt: a.scheduledAt, targets: a.targets, services: a.services, ...(a.note ? { note: a.note } : {}), ...(m.provenance ? { source: m.provenance } : {}) };
@@ -174,7 +195,7 @@ export class Controller {
     }
     // Replacements join their active run (after the reverts that dropped the tasks they replace).
     for (const a of p.actions) {
-      if (a.type !== "extend") continue;
+      if (a.type !== "extend" || dry) continue;
       this.gate();
       // A replacement carries its run's provenance (the commit that started the run).
       const source = statusOf.get(a.key)?.history?.find((r) => r.run === a.run)?.source;
@@ -188,11 +209,22 @@ export class Controller {
 
     // Final status for every valid manifest; written only when it changed.
     const after = this.clock();
+    const injected = new Set(current.map((h) => h.owner.schedule));
     for (const m of stored.manifests) {
       if (writes.has(m.key)) continue;
       // Its running run has targets on a node whose agent did not answer: what is injected there is
       // unknown, so the record waits for the agent instead of settling the run from an absence.
       if (!events.get(m.key)?.length && this.o.nodes && awaitsNode(statusOf.get(m.key), snapshot, this.o.nodes)) continue;
+      // A quiet schedule whose inputs are those of a pass that changed nothing: nothing to derive.
+      const nextAt = p.schedules.get(m.key)?.next?.getTime();
+      const calm = !events.get(m.key)?.length && !injected.has(m.key);
+      const prevStatus = statusOf.get(m.key);
+      const q = this.quiet.get(m);
+      if (calm && prevStatus && q?.status === prevStatus && q.next === nextAt) {
+        statuses.set(m.key, { prev: prevStatus, next: prevStatus });
+        writes.set(m.key, "unchanged");
+        continue;
+      }
       const st = this.status(m, statusOf.get(m.key), events.get(m.key) ?? [], current, snapshot, p, after);
       const prev = statusOf.get(m.key);
       statuses.set(m.key, { ...(prev ? { prev } : {}), next: st });
@@ -200,6 +232,7 @@ export class Controller {
       // Most passes change nothing: compare here, so an idle pass costs no store call per schedule.
       const w = prev && compare(prev, st).length === 0 ? "unchanged" : await store.writeStatus(m.key, m.manifest.metadata.generation ?? 1, st);
       writes.set(m.key, w);
+      if (w === "unchanged" && calm && prev && isQuiet(prev)) this.quiet.set(m, { status: prev, next: nextAt });
       if (w === "written" || w === "unchanged") await this.collect(current.filter((h) => h.owner.schedule === m.key));
     }
     // Exited guards whose schedule is gone: nothing more to record.
@@ -238,6 +271,7 @@ export class Controller {
 
   /** Remove guards that have exited once their outcome is recorded. */
   private async collect(handles: InjectionHandle[]): Promise<void> {
+    if (this.config.dryRun) return; // removing a container is a mutating call
     for (const h of handles) {
       if (!h.guardId || h.guardState === undefined || !["exited", "dead"].includes(h.guardState)) continue;
       const route = routeTo({ engine: this.o.engine, selfNodeId: this.selfNodeId ?? "", ...(this.o.nodes ? { nodes: this.o.nodes } : {}) }, h.guardNodeId ?? h.target.nodeId);

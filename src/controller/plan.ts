@@ -23,6 +23,11 @@ export interface PlanConfig {
   requireOptIn: boolean;
   /** Revert everything and start nothing (the kill switch). */
   killSwitch: boolean;
+  /**
+   * Plan as usual, execute nothing: starts are recorded in status as DryRun runs with the targets
+   * chosen, reverts are only logged. The controller makes no mutating engine call.
+   */
+  dryRun: boolean;
   /** A guard still running this long after its expiry is reverted by the controller itself. */
   guardGraceMs: number;
   /** Fault kinds this controller can execute; others are skipped with FaultUnsupported. */
@@ -34,6 +39,7 @@ export const defaultPlanConfig: PlanConfig = {
   maxDurationMs: 24 * 3600_000,
   requireOptIn: false,
   killSwitch: false,
+  dryRun: false,
   guardGraceMs: 5_000,
   supportedFaults: new Set<FaultKind>(["kill", "stop", "restart", "pause", "netem", "network"]),
 };

@@ -15,7 +15,9 @@ export type RunEvent =
   /** A replacement task joined an active run (mode all). */
   | { type: "extended"; run: string; replaces: string; result: TargetResult }
   /** An injection's destinations moved and it was applied again. */
-  | { type: "reapplied"; run: string; task?: string; ok: boolean; reason?: string; message?: string };
+  | { type: "reapplied"; run: string; task?: string; ok: boolean; reason?: string; message?: string }
+  /** --dry-run: a run planned and recorded with its targets, nothing injected. */
+  | { type: "dryRun"; run: string; generation: number; fault: FaultKind; scheduledAt: Date; targets: Target[]; services: string[]; note?: string };
 
 export interface TargetResult {
   target: Target;
@@ -51,7 +53,7 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
   const appliedNow = new Set<string>();
 
   for (const e of events) {
-    if (e.type === "skipped" || e.type === "started") {
+    if (e.type === "skipped" || e.type === "started" || e.type === "dryRun") {
       lastScheduleTime = iso(e.scheduledAt);
       lastScheduleGeneration = e.generation;
     }
@@ -59,6 +61,16 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
       history.push({
         run: e.run, generation: e.generation, fault: e.fault, scheduledAt: iso(e.scheduledAt), startedAt: iso(now), endedAt: iso(now),
         targets: 0, result: "Skipped", reason: e.reason, message: e.message,
+      });
+    } else if (e.type === "dryRun" && !find(e.run)) {
+      const what = e.targets.map((t) => (t.kind === "node" ? `node ${t.nodeHostname ?? t.nodeId}` : `task ${t.taskId ?? "?"} of ${t.serviceName ?? t.serviceId ?? "?"}`)).join(", ");
+      history.push({
+        run: e.run, generation: e.generation, fault: e.fault, scheduledAt: iso(e.scheduledAt), startedAt: iso(now), endedAt: iso(now),
+        targets: e.targets.length, services: e.services,
+        tasks: e.targets.map((t) => t.taskId).filter((t): t is string => !!t),
+        ...nodesOf(e.targets),
+        result: "DryRun", recovery: "NotApplicable", reason: "DryRun",
+        message: [`dry run: would inject ${e.fault} into ${what || "no target"}; nothing was injected`, e.note].filter(Boolean).join("; "),
       });
     } else if (e.type === "started" && !find(e.run)) {
       appliedNow.add(e.run);

@@ -24,6 +24,7 @@ Examples:
   chaosctl controller --dir manifests/ --once       # one pass, then exit (e.g. from cron)
   chaosctl controller --dir m/ --kill-switch-file /run/chaosctl/stop
                                                      # while that file exists: revert all, start nothing
+  chaosctl controller --dir m/ --dry-run --once      # what would be injected now, recorded as DryRun runs
 
 The controller talks to the Docker engine in DOCKER_HOST (default /var/run/docker.sock), which
 must be a Swarm manager. Durative faults (pause, network) are enforced by guard containers from
@@ -35,6 +36,8 @@ interface Opts extends OpsFlags {
   once?: boolean;
   image: string;
   killSwitchFile?: string;
+  killSwitch?: boolean;
+  dryRun?: boolean;
   auditLog?: string;
   maxDuration: string;
   startingDeadline: string;
@@ -55,6 +58,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--once", "run a single reconcile pass and exit")
     .option("--image <image>", "the chaosctl image used for guard and helper containers (never pulled)", DEFAULT_IMAGE)
     .option("--kill-switch-file <path>", "while this file exists, revert everything and start nothing")
+    .option("--kill-switch", "revert everything this instance injected and start nothing, for as long as it runs")
+    .option("--dry-run", "plan as usual but inject and revert nothing: runs are recorded in status as DryRun with the targets chosen")
     .option("--audit-log <file>", "append a JSON line per apply, revert and skip to this file (see docs/cli.md)")
     .option("--max-duration <duration>", "controller-wide cap on any fault's duration", "24h")
     .option("--starting-deadline <duration>", "default deadline for a late run (spec.startingDeadline overrides)", "60s")
@@ -90,7 +95,7 @@ export function register(program: Command, ctx: CliContext): void {
         observeInjections: observeGuards,
         image: opts.image,
         logger,
-        config: { maxDurationMs: durations.maxDuration, startingDeadlineMs: durations.startingDeadline, requireOptIn: !!opts.requireOptIn },
+        config: { maxDurationMs: durations.maxDuration, startingDeadlineMs: durations.startingDeadline, requireOptIn: !!opts.requireOptIn, killSwitch: !!opts.killSwitch, dryRun: !!opts.dryRun },
         ...(opts.killSwitchFile ? { killSwitchFile: opts.killSwitchFile } : {}),
         ...(opts.auditLog ? { auditLog: new AuditLog(opts.auditLog) } : {}),
       });
