@@ -4,7 +4,7 @@
 // BENCH_NET_ROUNDS, BENCH_CLI_RUNS to change sample counts.
 import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { benchCli, type ColdStart } from "./cli.js";
+import { benchCli, manifestFolder, type ColdStart } from "./cli.js";
 import { docker } from "./docker-cli.js";
 import { EventLog } from "./events.js";
 import { benchService, benchWorkspace, startController, APP_IMAGE, WEB_IMAGE } from "./fixture.js";
@@ -46,6 +46,9 @@ async function main(): Promise<void> {
   log(`CLI cold start (${RUNS.cli} runs each)`);
   const cliVersion = await benchCli(["--version"], RUNS.cli);
   const cliValidate = await benchCli(["validate", "-f", resolve(import.meta.dirname, "../../manifests")], RUNS.cli);
+  const folder = await manifestFolder(100);
+  const cliGet = await benchCli(["get", "--dir", folder.dir], RUNS.cli).finally(() => folder.remove());
+  cliGet.args = ["get", "--dir", "<100 manifests>"];
 
   log("Swarm service (4 replicas) and the controller on a temp folder");
   const svc = await benchService(4);
@@ -77,9 +80,9 @@ async function main(): Promise<void> {
   log(`network loss/bandwidth: ${RUNS.net} rounds`);
   const net = await benchNetwork(RUNS.net);
 
-  const rows = buildRows(kill, pause, idle, [cliVersion, cliValidate], net);
+  const rows = buildRows(kill, pause, idle, [cliVersion, cliValidate, cliGet], net);
   const seconds = (performance.now() - started) / 1000;
-  const sections = [...details(kill, pause, idle, [cliVersion, cliValidate], rows), ...(await analysis())];
+  const sections = [...details(kill, pause, idle, [cliVersion, cliValidate, cliGet], rows), ...(await analysis())];
   console.log(table(rows));
   for (const s of sections) console.log(s);
   log(`done in ${Math.round(seconds)} s`);
@@ -133,6 +136,7 @@ function buildRows(kill: KillSamples, pause: PauseSamples, idle: IdleResult[], c
   if (big) rows.push({ measure: `controller RSS at ${big.schedules.toLocaleString("en")} schedules (after ${3 + big.samples.length} passes)`, chaosctl: `${Math.round(big.rssMB)} MB (heap used ${Math.round(big.heapUsedMB)} MB)`, baseline: "–", goal: "< 150 MB", met: big.rssMB < 150 });
   for (const c of cli) {
     rows.push({ measure: `CLI cold start \`chaosctl ${c.args.map((a) => a.replace(/.*\/manifests$/, "manifests/")).join(" ")}\`, p50 / p95`, chaosctl: p50p95(c.ms), baseline: "–", goal: "p50 < 300 ms", met: median(c.ms) < 300 });
+    if (c.cpuMs?.length) rows.push({ measure: `CLI \`chaosctl ${c.args.map((a) => a.replace(/.*\/manifests$/, "manifests/")).join(" ")}\` CPU (user+sys), p50 / p95`, chaosctl: p50p95(c.cpuMs), baseline: "–", goal: "(cold start without the machine's load)" });
   }
   for (const fault of ["loss", "bandwidth"]) {
     const ours = net.find((r) => r.fault === fault && r.way.startsWith("chaosctl"));
