@@ -1,7 +1,7 @@
 // The lock-file lease store (temp dirs): exclusive create, compare-and-swap by content under a
 // short mutex, and same-host takeover when the holder's process is gone.
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, utimes, writeFile, readdir } from "node:fs/promises";
+import { mkdtemp, readFile, rm, utimes, writeFile, readdir } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -58,6 +58,19 @@ describe("FileLeaseStore", () => {
     await writeFile(path, "{not json");
     const s = new FileLeaseStore(path);
     expect((await s.read())?.record).toMatchObject({ holder: "", renewTime: 0 });
+  });
+
+  it("a holder killed but not yet reaped (a zombie) counts as gone", async () => {
+    // sh starts a child then becomes `sleep`, which never reaps it: the child stays a zombie.
+    const sh = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 5"]);
+    const pid = await new Promise<number>((r) => sh.stdout.once("data", (b: Buffer) => r(Number(String(b).trim()))));
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await readFile(`/proc/${pid}/stat`, "utf8")).toMatch(/\) Z/);
+      expect(holderProcessGone(holderIdentity().replace(/\/\d+\/([0-9a-f]+)$/, `/${pid}/$1`))).toBe(true);
+    } finally {
+      sh.kill("SIGKILL");
+    }
   });
 
   it("two electors on one lock file: one leader; the holder's dead process lets the other take over at once", async () => {

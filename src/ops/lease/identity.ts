@@ -2,7 +2,7 @@
 // that reuses a pid is a different holder. The host part lets a candidate on the same host (and
 // in the same pid namespace) see that a holder's process is gone and take over without waiting.
 import { randomBytes } from "node:crypto";
-import { readlinkSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 
 function pidNamespace(): string {
@@ -38,8 +38,13 @@ export function holderProcessGone(id: string, alive: (pid: number) => boolean = 
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM"; // exists, not ours
+  }
+  // A zombie (killed, not yet reaped by its parent) answers kill(0) but holds nothing.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true;
   }
 }
