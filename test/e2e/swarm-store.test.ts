@@ -9,7 +9,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { ChaosSchedule } from "../../src/api/types.js";
 import { DockerEngine } from "../../src/engine/docker.js";
-import { STATUS_LABEL, STORE_LABEL } from "../../src/store/swarm/labels.js";
+import { scopeFilters, STATUS_LABEL, STORE_LABEL } from "../../src/store/swarm/labels.js";
 import { SwarmConfigStore } from "../../src/store/swarm/store.js";
 import { APP_IMAGE, WEB_IMAGE, createTestService, docker, requireSwarm, runningTasks, waitFor } from "../helpers/docker.js";
 import { manifest } from "./harness.js";
@@ -23,7 +23,7 @@ afterEach(async () => {
 beforeAll(() => requireSwarm([WEB_IMAGE, APP_IMAGE]));
 
 function spawnSwarmController(scope: string, instance: string): ChildProcess {
-  const child = spawn(process.execPath, [BIN, "controller", "--store", "swarm", "--instance", instance, "--log-level", "warn"], {
+  const child = spawn(process.execPath, [BIN, "controller", "--store", "swarm", "--instance", instance, "--log-level", process.env.CHAOSCTL_TEST_LOG ?? "warn"], {
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, CHAOSCTL_SWARM_SCOPE: scope },
   });
@@ -37,9 +37,12 @@ function spawnSwarmController(scope: string, instance: string): ChildProcess {
 }
 
 describe("controller --store swarm", () => {
-  it("runs a kill schedule applied as a Swarm config, and writes the run's history into that config", async () => {
+  // Up to 150 s: the controller may notice a service healed only at its 30 s periodic relist when
+  // no Docker event wakes it.
+  it("runs a kill schedule applied as a Swarm config, and writes the run's history into that config", { timeout: 150_000 }, async () => {
     const scope = `e2e-${randomBytes(4).toString("hex")}`;
     const instance = `e2e-${randomBytes(4).toString("hex")}`;
+    // The schedule's configs and the controller's leader lease, all labelled with the test's scope.
     cleanups.push(async () => {
       for (const c of await engine.listConfigs([`${STORE_LABEL}=${scope}`])) await engine.removeConfig(c.id).catch(() => undefined);
     });
@@ -49,10 +52,12 @@ describe("controller --store swarm", () => {
     const before = (await runningTasks(svc.id)).map((t) => t.id);
 
     const store = new SwarmConfigStore({ engine, scope });
+    const child = spawnSwarmController(scope, instance);
+    await new Promise((r) => setTimeout(r, 3_000)); // the controller is up and watching config events
     const m = parse(manifest("kill", `selector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGKILL}}`)) as ChaosSchedule;
+    const appliedAt = Date.now();
     expect(await store.apply(m, { origin: { appliedBy: "e2e@test" } })).toMatchObject({ result: "created", generation: 1 });
 
-    const child = spawnSwarmController(scope, instance);
     const run = await waitFor(
       async () => {
         const s = (await store.list()).manifests.find((x) => x.key === "default/kill")?.status;
@@ -63,14 +68,34 @@ describe("controller --store swarm", () => {
     expect(child.exitCode).toBeNull(); // still running
     expect(run).toMatchObject({ fault: "kill", result: "Succeeded", targets: 1, services: [svc.name] });
     expect(run.recoverySeconds).toBeGreaterThan(0);
+    // Woken by the config event, not by the 30 s periodic relist.
+    expect(Date.parse(run.startedAt ?? "") - appliedAt).toBeLessThan(10_000);
     // A task really died and Swarm replaced it.
-    const after = await serviceTaskIds(svc.id);
-    expect(after.filter((id) => !before.includes(id)).length).toBeGreaterThanOrEqual(1);
+    await waitFor(async () => (await serviceTaskIds(svc.id)).some((id) => !before.includes(id)), { timeoutMs: 30_000, what: "a replacement task" });
+    expect(run.tasks?.every((t) => before.includes(t))).toBe(true);
     // The history is in the config's own status label, at generation 1.
-    const [cfg] = await engine.listConfigs([`${STORE_LABEL}=${scope}`]);
-    const label = JSON.parse(cfg?.labels[STATUS_LABEL] ?? "{}") as { observedGeneration?: number; history?: unknown[] };
+    let cfgs = await engine.listConfigs(scopeFilters(scope)); // the schedule's configs (the leader lease has the scope label too)
+    expect(cfgs).toHaveLength(1);
+    const label = JSON.parse(cfgs[0]?.labels[STATUS_LABEL] ?? "{}") as { observedGeneration?: number; history?: unknown[] };
     expect(label.observedGeneration).toBe(1);
-    expect(label.history?.length).toBeGreaterThanOrEqual(1);
+    expect(label.history).toHaveLength(1);
+
+    // A spec change while it runs (after the service healed, or safety would skip the run):
+    // generation 2 (an @once schedule fires once per generation), the first run's history carried
+    // into the new config, the old config removed.
+    const m2 = parse(manifest("kill", `selector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGTERM}}`)) as ChaosSchedule;
+    expect(await store.apply(m2, { origin: { appliedBy: "e2e@test" } })).toMatchObject({ result: "configured", generation: 2 });
+    const history = await waitFor(
+      async () => {
+        const s = (await store.list()).manifests.find((x) => x.key === "default/kill")?.status;
+        const h = s?.history ?? [];
+        return s?.observedGeneration === 2 && h.length === 2 && h.every((r) => r.result === "Succeeded") ? h : undefined;
+      },
+      { timeoutMs: 60_000, what: "the generation-2 run recorded beside the first one" },
+    );
+    expect(history.map((r) => r.generation)).toEqual([1, 2]);
+    cfgs = await engine.listConfigs(scopeFilters(scope));
+    expect(cfgs.map((c) => c.labels["chaosctl.io/generation"])).toEqual(["2"]);
   });
 });
 
