@@ -80,6 +80,8 @@ created=1
 mkdir -p "$CL_RUN" "$CL_DATA"
 echo "$slot" >"$CL_RUN/slot"
 echo "$NODES" >"$CL_RUN/nodes"
+# Who started it (test/helpers/cluster.ts): a later test run removes it once that process is gone.
+[ -z "${CLUSTER_OWNER_PID:-}" ] || echo "$CLUSTER_OWNER_PID" >"$CL_RUN/owner"
 docker0_before=$(ip link show docker0 >/dev/null 2>&1 && echo yes || echo no)
 
 net() {
@@ -147,7 +149,8 @@ images() {
       # shellcheck disable=SC2086
       docker save -o "$tar.tmp.$$" $CLUSTER_IMAGES
       mv "$tar.tmp.$$" "$tar"
-      find "$CLUSTER_DATA_ROOT" -maxdepth 1 -name '.images-*.tar' ! -path "$tar" -delete
+      # Older tarballs go once no up.sh can still be about to read them.
+      find "$CLUSTER_DATA_ROOT" -maxdepth 1 -name '.images-*.tar' ! -path "$tar" -mmin +15 -delete
       log "    saved $CLUSTER_IMAGES ($(du -m "$tar" | cut -f1) MB)"
     fi
     exec 7>&-

@@ -4,11 +4,13 @@
 // it in afterAll. Node 0 (hostname NAME-1) is the manager that initialised the swarm.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { DockerEngine } from "../../src/engine/docker.js";
 import type { DockerResult } from "./docker.js";
 
 const SCRIPTS = fileURLToPath(new URL("../../scripts/cluster/", import.meta.url));
+const RUN_ROOT = "/run/chaosctl-cluster"; // scripts/cluster/lib.sh CLUSTER_RUN_ROOT
 
 export interface ClusterNode {
   /** Position in `nodes` (0-based); the hostname and netns end in index + 1. */
@@ -51,9 +53,10 @@ export interface StartClusterOptions {
   managers?: number;
 }
 
-function run(file: string, args: string[], timeoutMs: number): Promise<DockerResult> {
+function run(file: string, args: string[], timeoutMs: number, env?: Record<string, string>): Promise<DockerResult> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const o = { timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024, ...(env ? { env: { ...process.env, ...env } } : {}) };
+    execFile(file, args, o, (err, stdout, stderr) => {
       if (err && typeof err.code !== "number") {
         reject(new Error(`${file} ${args.join(" ")}: ${err.message}\n${stderr}`));
         return;
@@ -73,10 +76,37 @@ export function parseClusterEnv(text: string): Map<string, string> {
   return env;
 }
 
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+/**
+ * Removes clusters that a test process started and left behind when it died (killed, timed
+ * out: no afterAll). Only clusters recorded with an owner pid that no longer runs; clusters of
+ * live test runs and ones started by hand are left alone.
+ */
+export async function reapOrphanClusters(): Promise<string[]> {
+  const reaped: string[] = [];
+  const names = await readdir(RUN_ROOT).catch(() => [] as string[]);
+  for (const name of names) {
+    const owner = Number((await readFile(`${RUN_ROOT}/${name}/owner`, "utf8").catch(() => "")).trim());
+    if (!Number.isInteger(owner) || owner <= 0 || alive(owner)) continue;
+    const r = await run("bash", [`${SCRIPTS}down.sh`, name], 120_000);
+    if (r.code === 0) reaped.push(name);
+  }
+  return reaped;
+}
+
 export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
+  await reapOrphanClusters();
   const name = opts.name ?? `t${randomBytes(3).toString("hex")}`;
   const args = [`${SCRIPTS}up.sh`, name, String(opts.nodes ?? 3), "--managers", String(opts.managers ?? 1)];
-  const up = await run("bash", args, 240_000);
+  const up = await run("bash", args, 240_000, { CLUSTER_OWNER_PID: String(process.pid) });
   const down = async (): Promise<void> => {
     const r = await run("bash", [`${SCRIPTS}down.sh`, name], 120_000);
     if (r.code !== 0) throw new Error(`down.sh ${name} exited ${r.code}: ${r.stderr.trim()}`);
