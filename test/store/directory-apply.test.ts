@@ -189,6 +189,33 @@ describe("apply: an existing document, in place", () => {
   });
 });
 
+describe("apply racing the controller's status writes", () => {
+  it("loses neither: 50 interleavings of a labels-only apply (another process) and a status write", async () => {
+    await writeFile(join(dir, "m.yaml"), "# keep me\n" + manifest("a") + "---\n" + manifest("b"));
+    const controller = new DirectoryStore({ dir });
+    const cli = new DirectoryStore({ dir });
+    for (let i = 0; i < 50; i++) {
+      await controller.list();
+      const st = { ...status("Active"), lastScheduleTime: `2026-01-01T00:00:${String(i).padStart(2, "0")}Z` };
+      const next = obj(manifest("a"));
+      next.metadata.labels = { round: String(i) };
+      const delay = (i % 4) * 2;
+      const [w, a] = await Promise.all([
+        new Promise((r) => setTimeout(r, i % 2 ? delay : 0)).then(() => controller.writeStatus("default/a", 1, st)),
+        new Promise((r) => setTimeout(r, i % 2 ? 0 : delay)).then(() => cli.apply(next, opts)),
+      ]);
+      expect(w).toBe("written");
+      expect(a.result).toBe("configured");
+      const text = await read("m.yaml");
+      expect(text.startsWith("# keep me\n")).toBe(true);
+      const m = (await new DirectoryStore({ dir }).list()).manifests.find((x) => x.key === "default/a");
+      expect(m?.status).toEqual(st);
+      expect(m?.manifest.metadata.labels).toEqual({ round: String(i) });
+      expect(m?.manifest.metadata.generation).toBe(1);
+    }
+  });
+});
+
 describe("delete", () => {
   it("removes the file when the manifest was alone in it", async () => {
     await writeFile(join(dir, "a.yaml"), manifest("a"));

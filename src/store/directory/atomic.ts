@@ -113,10 +113,14 @@ export function isNotFound(err: unknown): boolean {
  * Create `target` with `content`, atomically and never over an existing file (temp file, fsync,
  * then link(2), which fails when the name is taken). False when the name is taken.
  */
-export async function createExclusive(target: string, content: Buffer, mode = 0o644): Promise<boolean> {
+export async function createExclusive(target: string, content: Buffer, inFlight: Set<string>, mode = 0o644): Promise<boolean> {
   const dir = dirname(target);
   const temp = join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`);
-  const out = await open(temp, "wx", mode);
+  inFlight.add(temp);
+  const out = await open(temp, "wx", mode).catch((err: unknown) => {
+    inFlight.delete(temp);
+    throw err;
+  });
   try {
     await out.writeFile(content);
     await out.sync();
@@ -132,5 +136,6 @@ export async function createExclusive(target: string, content: Buffer, mode = 0o
     throw err;
   } finally {
     await unlink(temp).catch(() => undefined);
+    inFlight.delete(temp);
   }
 }

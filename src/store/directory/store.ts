@@ -51,6 +51,8 @@ export interface DirectoryStoreOptions {
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+/** Shared by every DirectoryStore of the process: temp files carry the pid, not the instance. */
+const IN_FLIGHT = new Set<string>();
 /** Write attempts before giving up with "conflict" (each retry follows a concurrent edit). */
 const MAX_ATTEMPTS = 5;
 /** A temp file of another process older than this is a crash leftover. */
@@ -105,7 +107,8 @@ export class DirectoryStore implements WritableStore {
   /** Bytes we wrote on top of what list() had seen: their watcher events are our own echo. */
   private readonly echoes = new Map<string, Buffer>();
   private readonly locks = new Map<string, Promise<unknown>>();
-  private readonly inFlight = new Set<string>();
+  /** Temp files being written by this process (any store instance): never swept as leftovers. */
+  private readonly inFlight = IN_FLIGHT;
   private readonly watchers = new Set<DirWatcher>();
 
   constructor(opts: DirectoryStoreOptions) {
@@ -303,7 +306,7 @@ export class DirectoryStore implements WritableStore {
     const bytes = Buffer.from(stringify(toPlainJson(manifest), { lineWidth: 0 }), "utf8");
     for (let n = 0; n < 100; n++) {
       const path = join(this.dir, newFileName(key, n));
-      if (await createExclusive(path, bytes)) {
+      if (await createExclusive(path, bytes, this.inFlight)) {
         this.logger.info({ file: path, key }, "created a manifest file");
         return path;
       }
