@@ -2,7 +2,8 @@
 // same folder (same filesystem, so rename is atomic), fsync, compare, rename, fsync the folder.
 // The original is held open across the rename, so bytes someone wrote into it in place during
 // the last moments are still readable afterwards and handed back as an `orphan` to restore.
-import { link, open, rename, unlink, stat, type FileHandle } from "node:fs/promises";
+import { renameSync, statSync } from "node:fs";
+import { link, open, readFile, unlink, stat, type FileHandle } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 
@@ -66,8 +67,16 @@ export async function replaceIfUnchanged(
     // The last look before the rename: what is there must still be what the caller planned on.
     const now = await readAll(original);
     if (!now.equals(expected)) return { kind: "changed", current: now };
-    await hooks.beforeRename?.(temp, target);
-    await rename(temp, target);
+    // The path must still name the file just read: an editor's save renames a new file over it,
+    // and our rename would silently drop that file. Checked synchronously with the rename, so no
+    // event-loop turn (and no async round trip) separates them: the window left is two system
+    // calls (microseconds), not the milliseconds of an async read under load, where 1,000
+    // renamed edits interleaved with status writes lost about 1 % (test/e2e/resilience.test.ts).
+    const held = await original.stat({ bigint: true });
+    if (hooks.beforeRename) await hooks.beforeRename(temp, target);
+    const cur = statSync(target, { bigint: true, throwIfNoEntry: false });
+    if (!cur || cur.ino !== held.ino || cur.dev !== held.dev) return { kind: "changed", current: await readFile(target).catch(() => null) };
+    renameSync(temp, target);
     renamed = true;
     await syncDir(dir);
     const after = await readAll(original);
