@@ -14,7 +14,8 @@
 // and our rename (a few system calls, well under a millisecond) is overwritten and its edit lost;
 // so is an in-place write landing after the read-back in 4. Linux renameat2(RENAME_EXCHANGE)
 // would close it, but Node offers no way to call it.
-import { readFile, stat, unlink, writeFile } from "node:fs/promises";
+import { statSync, unlinkSync } from "node:fs";
+import { open, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { Document, stringify } from "yaml";
 import type { ChaosSchedule, ChaosScheduleStatus, LoadedChaosSchedule } from "../../api/types.js";
@@ -327,11 +328,9 @@ export class DirectoryStore implements WritableStore {
       }
       const { state, text, doc } = found;
       if (state.result.documents.length === 1) {
-        // Compare, then unlink: an edit landing between the two (microseconds) would be lost.
-        const now = await readFile(real).catch(() => null);
-        if (now === null) return "notfound";
-        if (!now.equals(bytes)) continue;
-        await unlink(real);
+        const gone = await unlinkIfUnchanged(real, bytes);
+        if (gone === "notfound") return "notfound";
+        if (gone === "changed") continue;
         this.files.delete(path);
         this.index.delete(key);
         return "deleted";
@@ -641,6 +640,34 @@ function fileInvalid(file: string, problems: Problem[]): InvalidManifest {
 
 function scanProblem(p: ScanProblem): Problem {
   return { file: p.path, line: 0, column: 0, path: "", message: p.message, rule: p.rule };
+}
+
+/**
+ * Unlink `real` if it still holds `expected`: read through an open handle, then check the path
+ * still names that very file and unlink it in the same synchronous step (an editor's save that
+ * renamed a new file over it in between is never deleted). Left: a write in the two system calls
+ * between the check and the unlink.
+ */
+async function unlinkIfUnchanged(real: string, expected: Buffer): Promise<"deleted" | "changed" | "notfound"> {
+  let fh;
+  try {
+    fh = await open(real, "r");
+  } catch (err) {
+    if (isNotFound(err)) return "notfound";
+    throw err;
+  }
+  try {
+    const held = await fh.stat({ bigint: true });
+    const now = await fh.readFile();
+    if (!now.equals(expected)) return "changed";
+    const cur = statSync(real, { bigint: true, throwIfNoEntry: false });
+    if (!cur) return "notfound";
+    if (cur.ino !== held.ino || cur.dev !== held.dev || cur.size !== held.size || cur.mtimeNs !== held.mtimeNs) return "changed";
+    unlinkSync(real);
+    return "deleted";
+  } finally {
+    await fh.close();
+  }
 }
 
 /** The stored manifest of a document as apply's plan sees it (an invalid one counts as a spec change). */
