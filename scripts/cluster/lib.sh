@@ -72,7 +72,9 @@ node_start() {
   [ -e "$ns" ] || die "netns $ns is missing (cluster $CL_NAME not up?)"
   [ -z "$(node_dockerd_pid "$i")" ] || { log "    node $i: dockerd already runs"; return 0; }
   mkdir -p "$dir" "$CL_DATA/$i"
-  rm -f "$(node_socket "$i")"
+  # Runtime state of a previous engine (its containerd's pidfile and socket) makes a new one
+  # wait for a containerd that is gone (after `node.sh kill`): start from a fresh exec-root.
+  rm -rf "$(node_socket "$i")" "$dir/exec"
   # nsenter, not `ip netns exec` (that remounts /sys and dockerd then fails with
   # "Devices cgroup isn't mounted"). unshare --mount --propagation slave: our
   # /run/docker.sock bind mount stays private to the node, while the host's
