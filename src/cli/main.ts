@@ -8,7 +8,14 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
 import { exitCodeOf } from "../util/errors.js";
 import { processIO, type CliContext, type CliIO } from "./output.js";
-import { VERBS, verbOf } from "./verbs.js";
+import { VERBS, verbOf, verbTerm } from "./verbs.js";
+
+function verbTermOf(cmd: Command): string {
+  const v = VERBS.find((x) => x.name === cmd.name());
+  if (v) return verbTerm(v);
+  const args = cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}${a.variadic ? "..." : ""}]`)).join(" ");
+  return `${cmd.name()}${cmd.options.length ? " [options]" : ""}${args ? " " + args : ""}`;
+}
 
 const HELP = `
 Examples:
@@ -49,7 +56,9 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] = []
     .description("Declarative chaos for Docker Swarm: ChaosSchedule manifests reconciled against a real Swarm")
     .version(packageVersion(), "--version")
     .showHelpAfterError("(run with --help for usage)")
-    .addHelpText("after", HELP);
+    .addHelpText("after", HELP)
+    // The verbs not loaded are stubs: name them with their usage as if they were.
+    .configureHelp({ subcommandTerm: (cmd) => verbTermOf(cmd) });
   const wanted = verbOf(argv);
   for (const verb of VERBS) {
     if (verb === wanted) (await verb.load()).register(program, ctx);

@@ -111,3 +111,20 @@ describe("originsOf", () => {
     expect(calls).toEqual(["p.yaml"]);
   });
 });
+
+describe("groupByNode (containers per node through agents)", () => {
+  it("the local node's containers, each answering agent's node (empty or not), guards by the node they run on", async () => {
+    const { groupByNode } = await import("../../src/audit/agents.js");
+    const onN2 = guardContainer("g2", owner("default/a"), target("c2", "n2"), "pause");
+    const nodeGuardOnN2 = guardContainer("g3", owner("default/d"), { kind: "node", nodeId: "n9" }, "node", { labels: { ...guardLabels(owner("default/d"), { kind: "node", nodeId: "n9" }, "node"), "chaosctl.io/guard-node": "n2" } });
+    const groups = groupByNode("n1", [app("local")], [onN2, nodeGuardOnN2], [
+      { nodeId: "n2", hostname: "host-n2", host: "10.0.0.2", port: 8946 },
+      { nodeId: "n3", hostname: "host-n3", host: "10.0.0.3", port: 8946 },
+      { nodeId: "n4", hostname: "host-n4", host: "10.0.0.4", port: 8946, down: "timeout" },
+    ]);
+    expect(groups.map((g) => [g.nodeId, g.containers.map((c) => c.id)])).toEqual([["n1", ["local"]], ["n2", ["g2", "g3"]], ["n3", []]]);
+    const r = auditInventory({ now: at(10), nodes: ["n1", "n2", "n3", "n4"].map((n) => node(n)), perNode: groups, schedules: new Set(["default/a", "default/d"]) });
+    expect(r.unobservedNodes).toEqual(["host-n4"]); // its agent did not answer: not "clean"
+    expect(r.entries.find((e) => e.guard?.id === "g2")?.node).toBe("host-n2");
+  });
+});

@@ -5,7 +5,7 @@ import { auditInventory, DEFAULT_GRACE_MS, type AuditEntry, type AuditInput, typ
 import { originsOf } from "../../audit/origin.js";
 import { parseDuration } from "../../api/duration.js";
 import { UsageError } from "../../util/errors.js";
-import { observe } from "../cluster.js";
+import { addAgentOptions, observe, type AgentOpts } from "../cluster.js";
 import { outputOption } from "../format.js";
 import { toJson, type CliContext } from "../output.js";
 import { addStoreOptions, storeChoice, withStore, type StoreOpts } from "../store-option.js";
@@ -24,9 +24,11 @@ netem qdiscs and iptables chains are owned through their guard), paused containe
 carrying chaosctl.io/original-availability. Owner: schedule, run, generation, instance, expiry,
 and the origin (who applied it; for a directory store in git, the file and its last commit).
 An orphan is an injection whose schedule is not in the store, or still present past its expiry
-(plus --grace). Exit codes: 0 no orphans, 1 orphans (or the cluster unreachable), 2 usage.`;
+(plus --grace). Other nodes' guards come from their node agents (--agent-token-file, or the
+default token file when it exists); nodes no agent answers for are named in a note.
+Exit codes: 0 no orphans, 1 orphans (or the cluster unreachable), 2 usage.`;
 
-interface Opts extends StoreOpts {
+interface Opts extends StoreOpts, AgentOpts {
   output?: "json" | "wide";
   grace: string;
   instance?: string;
@@ -39,7 +41,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(outputOption(["json", "wide"]))
     .option("--grace <duration>", "how long past its expiry an injection may still be present", `${DEFAULT_GRACE_MS / 1000}s`)
     .option("--instance <name>", "only injections of this controller instance (nodes and hand-paused containers, which carry none, are left out)");
-  addStoreOptions(cmd)
+  addAgentOptions(addStoreOptions(cmd))
     .addHelpText("after", EXAMPLES)
     .action(async (opts: Opts) => {
       let graceMs: number;
@@ -50,7 +52,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       const hasStore = !!(opts.dir || opts.store || process.env.CHAOSCTL_DIR || process.env.CHAOSCTL_STORE);
       if (hasStore) storeChoice(opts); // usage errors before touching the cluster
-      const obs = await observe();
+      const obs = await observe(undefined, opts);
       const now = new Date();
       const manifests: StoredManifest[] | undefined = hasStore ? await withStore(opts, async (s) => (await s.list()).manifests) : undefined;
       const input: AuditInput = {

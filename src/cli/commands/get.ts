@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { L_ROLE } from "../../faults/labels.js";
 import { UsageError } from "../../util/errors.js";
 import { activeInjections, activeView } from "../active.js";
-import { observe, openEngine } from "../cluster.js";
+import { addAgentOptions, observe, openEngine, type AgentOpts } from "../cluster.js";
 import { outputOption, renderView, type ListView, type OutputFormat } from "../format.js";
 import type { CliContext } from "../output.js";
 import { keyOf, scheduleView } from "../schedules.js";
@@ -27,7 +27,7 @@ no store. Exit codes: 0 ok, 1 NAME not found or the store/cluster unreachable, 2
 const SCHEDULES = new Set(["schedules", "schedule", "chaosschedules", "chaosschedule", "cs"]);
 const ACTIVE = new Set(["active", "injections", "injection"]);
 
-interface Opts extends StoreOpts {
+interface Opts extends StoreOpts, AgentOpts {
   output?: OutputFormat;
   watch?: boolean;
   namespace: string;
@@ -44,7 +44,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("-w, --watch", "after the list, print a line per change until interrupted")
     .option("-n, --namespace <ns>", "namespace of NAME", "default")
     .option("--instance <name>", "get active: only injections of this controller instance");
-  addStoreOptions(cmd)
+  addAgentOptions(addStoreOptions(cmd))
     .addHelpText("after", EXAMPLES)
     .action(async (resource: string | undefined, name: string | undefined, opts: Opts) => {
       let kind: "schedules" | "active" = "schedules";
@@ -60,7 +60,7 @@ export function register(program: Command, ctx: CliContext): void {
         const engine = await openEngine();
         const produce = async (): Promise<ListView> => {
           const now = new Date();
-          const items = activeInjections(await observe(engine), now).filter((i) => (!key || i.schedule === key) && (opts.instance === undefined || i.instance === opts.instance));
+          const items = activeInjections(await observe(engine, opts), now).filter((i) => (!key || i.schedule === key) && (opts.instance === undefined || i.instance === opts.instance));
           return activeView(items, now);
         };
         if (opts.watch) return watchView({ io: ctx.io, format, produce, subscribe: guardEvents(engine), signal });
