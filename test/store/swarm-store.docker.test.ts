@@ -176,6 +176,22 @@ describe("SwarmConfigStore round trips", () => {
   });
 });
 
+describe("SwarmConfigStore list cache", () => {
+  it("a config changed elsewhere is decoded again; what callers hold is their own copy", async () => {
+    const scope = newScope();
+    const store = storeOf(scope);
+    await store.apply(obj(manifest("cache")), { origin });
+    const first = (await store.list()).manifests[0];
+    if (!first) throw new Error("not listed");
+    first.manifest.spec.selector.services = ["mutated"];
+    const second = (await store.list()).manifests[0];
+    expect(second?.manifest.spec.selector.services).toEqual(["web"]);
+    // Changed by another process: the new version is decoded again.
+    await storeOf(scope).apply(withLabels(manifest("cache"), { v: "2" }), { origin });
+    expect((await store.list()).manifests[0]?.manifest.metadata.labels).toEqual({ v: "2" });
+  });
+});
+
 describe("SwarmConfigStore concurrency", () => {
   it("a crash between creating the next generation and removing the old one: list resolves by generation, carries a later status, removes the old", async () => {
     const scope = newScope();

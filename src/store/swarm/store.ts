@@ -88,6 +88,11 @@ export class SwarmConfigStore implements WritableStore {
   private readonly backoffMs: { min: number; max: number } | undefined;
   /** Keys of the last list(), resolved (reportInvalid answers "unchanged" from it without a call). */
   private known = new Map<string, KeyState>();
+  /**
+   * Decoded configs by id, reused while the config's Swarm version is unchanged: decoding
+   * (YAML + schema) costs about 2.5 ms a config, and an idle pass lists every one.
+   */
+  private decoded = new Map<string, DecodedConfig>();
   private readonly watchers = new Set<ConfigWatcher>();
 
   constructor(opts: SwarmConfigStoreOptions) {
@@ -103,7 +108,7 @@ export class SwarmConfigStore implements WritableStore {
 
   /** One list call; an interrupted generation change found there is finished first. */
   async list(): Promise<StoreSnapshot> {
-    let resolved = resolveConfigs((await this.engine.listConfigs(scopeFilters(this.scope))).map(decodeConfig));
+    let resolved = resolveConfigs(this.decodeAll(await this.engine.listConfigs(scopeFilters(this.scope))));
     const leftovers = [...resolved.keys.values()].filter((k) => k.current && k.stale.length > 0);
     if (leftovers.length > 0) {
       for (const k of leftovers) {
@@ -113,7 +118,7 @@ export class SwarmConfigStore implements WritableStore {
           await this.supersede(old.config, k.current.config).catch((err: unknown) => this.logger.warn({ err, config: old.config.name }, "cannot supersede an older generation now; will retry"));
         }
       }
-      resolved = resolveConfigs((await this.engine.listConfigs(scopeFilters(this.scope))).map(decodeConfig));
+      resolved = resolveConfigs(this.decodeAll(await this.engine.listConfigs(scopeFilters(this.scope))));
     }
     const snapshot: StoreSnapshot = { manifests: [], invalid: [] };
     for (const k of resolved.keys.values()) {
@@ -229,6 +234,19 @@ export class SwarmConfigStore implements WritableStore {
   }
 
   // ---- internals ----------------------------------------------------------------------------
+
+  /** Every config decoded, from the cache when its version is the one decoded; the cache keeps only these. */
+  private decodeAll(configs: ConfigInfo[]): DecodedConfig[] {
+    const next = new Map<string, DecodedConfig>();
+    const out = configs.map((c) => {
+      const known = this.decoded.get(c.id);
+      const d = known && known.config.version === c.version && known.config.updatedAt === c.updatedAt ? known : decodeConfig(c);
+      next.set(c.id, d);
+      return d;
+    });
+    this.decoded = next;
+    return out;
+  }
 
   /** The key's configs read now (one list call filtered by its labels), resolved. */
   private async fresh(key: string): Promise<KeyState | undefined> {
