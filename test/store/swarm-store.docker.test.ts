@@ -335,6 +335,18 @@ describe("SwarmConfigStore limits and watch", () => {
     expect(((await configsOf(scope))[0]?.labels[STATUS_LABEL] ?? "").length).toBeLessThanOrEqual(64 * 1024);
   });
 
+  it("the engine takes a status label at the store's cap (256 KiB encoded)", async () => {
+    const scope = newScope();
+    const store = storeOf(scope); // the default cap
+    await store.apply(obj(manifest("cap")), { origin });
+    const history = Array.from({ length: 400 }, (_, i) => ({ run: `run-${i}`, result: "Succeeded", message: randomBytes(450).toString("hex") }));
+    expect(await store.writeStatus("default/cap", 1, st("Active", 1, { history: history as never }))).toBe("written");
+    const label = (await configsOf(scope))[0]?.labels[STATUS_LABEL] ?? "";
+    expect(label.length).toBeGreaterThan(200 * 1024);
+    expect(label.length).toBeLessThanOrEqual(256 * 1024);
+    expect((await store.list()).manifests[0]?.status?.history?.length).toBeGreaterThan(100);
+  });
+
   it("watch calls onChange after a config change, and again after its event stream fails and reconnects", async () => {
     const scope = newScope();
     let streams = 0;
