@@ -161,6 +161,26 @@ describe("three-node test cluster", () => {
     await onManager(["service", "rm", svc]);
   }, 200_000);
 
+  it("a killed engine (node.sh kill: containers orphaned) comes back with node.sh start and the node is Ready again", async () => {
+    const node3 = cluster.nodes[2];
+    if (!node3) throw new Error("no node 3");
+    const pid = (await readFile(`/run/chaosctl-cluster/${cluster.name}/3/dockerd.pid`, "utf8")).trim();
+    await cluster.node(2, "kill");
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+    await cluster.node(2, "start");
+    await waitFor(async () => (await nodesSeenByManager()).find((n) => n.ID === node3.id)?.Status.State === "ready", {
+      timeoutMs: 60_000, intervalMs: 500, what: "node 3 Ready after kill + start",
+    });
+    expect(await cluster.dockerOk(2, ["info", "-f", "{{.Swarm.NodeID}} {{.Name}} {{.Swarm.LocalNodeState}}"])).toBe(`${node3.id} ${node3.hostname} active`);
+    // A new engine process, and a working member: the manager places a new task on it.
+    expect((await readFile(`/run/chaosctl-cluster/${cluster.name}/3/dockerd.pid`, "utf8")).trim()).not.toBe(pid);
+    const svc = await onManager(["service", "create", "--detach", "--quiet", "--name", "back3",
+      "--constraint", `node.hostname==${node3.hostname}`, WEB_IMAGE]);
+    const task = await waitFor(async () => running(await tasksOf(svc))[0], { timeoutMs: 60_000, what: "a task on node 3 after its restart" });
+    expect(task.NodeID).toBe(node3.id);
+    await onManager(["service", "rm", svc]);
+  }, 120_000);
+
   it("down.sh leaves no netns, bridge, iptables rule, engine, mount or directory of the cluster behind", async () => {
     const name = cluster.name;
     const pids = cluster.nodes.map((n) => n.socket);
@@ -185,4 +205,23 @@ describe("three-node test cluster", () => {
     for (const socket of pids) expect(existsSync(socket)).toBe(false);
     expect(existsSync("/sys/class/net/docker0")).toBe(true);
   }, 120_000);
+});
+
+describe("test cluster with three managers", () => {
+  let managers: Cluster | undefined;
+  afterAll(async () => {
+    await managers?.stop();
+  }, 120_000);
+
+  it("joins nodes 2 and 3 as managers: one leader, two reachable, raft quorum of 3", async () => {
+    managers = await startCluster({ nodes: 3, managers: 3 });
+    const ids = (await managers.dockerOk(0, ["node", "ls", "-q"])).split("\n").filter(Boolean);
+    const nodes = JSON.parse(await managers.dockerOk(0, ["node", "inspect", ...ids])) as Array<RawNode & { ManagerStatus?: { Leader?: boolean; Reachability: string } }>;
+    expect(nodes.map((n) => n.Spec.Role)).toEqual(["manager", "manager", "manager"]);
+    expect(nodes.filter((n) => n.ManagerStatus?.Leader)).toHaveLength(1);
+    expect(nodes.every((n) => n.ManagerStatus?.Reachability === "reachable")).toBe(true);
+    expect(managers.nodes.map((n) => n.role)).toEqual(["manager", "manager", "manager"]);
+    // Every node answers Swarm API calls (it is a manager), not only node 1.
+    expect(await managers.dockerOk(2, ["node", "ls", "-q"])).not.toBe("");
+  }, 240_000);
 });
