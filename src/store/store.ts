@@ -88,6 +88,8 @@ export interface WritableStore extends Store {
    * (not even applied-at). The origin is recorded as APPLIED_BY / APPLIED_AT annotations on
    * "created" and "configured". dryRun: the same answer, nothing written.
    * Throws ManifestRejected when `manifest` does not validate (nothing is written).
+   * Pass the manifest as the user wrote it (the parsed YAML data, e.g. a LoadedDocument's
+   * `doc.toJS()`), not the defaulted one: the stored copy then holds no spelled-out defaults.
    */
   apply(manifest: ChaosSchedule, opts?: ApplyOptions): Promise<ApplyOutcome>;
   /** Remove one manifest by key ("<namespace>/<name>"). Its status goes with it. */

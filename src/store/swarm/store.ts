@@ -239,8 +239,7 @@ export class SwarmConfigStore implements WritableStore {
   private decodeAll(configs: ConfigInfo[]): DecodedConfig[] {
     const next = new Map<string, DecodedConfig>();
     const out = configs.map((c) => {
-      const known = this.decoded.get(c.id);
-      const d = known && known.config.version === c.version && known.config.updatedAt === c.updatedAt ? known : decodeConfig(c);
+      const d = this.decodeOne(c);
       next.set(c.id, d);
       return d;
     });
@@ -248,10 +247,15 @@ export class SwarmConfigStore implements WritableStore {
     return out;
   }
 
+  private decodeOne(c: ConfigInfo): DecodedConfig {
+    const known = this.decoded.get(c.id);
+    return known && known.config.version === c.version && known.config.updatedAt === c.updatedAt ? known : decodeConfig(c);
+  }
+
   /** The key's configs read now (one list call filtered by its labels), resolved. */
   private async fresh(key: string): Promise<KeyState | undefined> {
     const configs = await this.engine.listConfigs(scopeFilters(this.scope, key));
-    return resolveConfigs(configs.map(decodeConfig)).keys.get(key);
+    return resolveConfigs(configs.map((c) => this.decodeOne(c))).keys.get(key);
   }
 
   /** Labels replaced at the version `c` was read at: false on a version conflict or when it is gone. */
