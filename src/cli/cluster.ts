@@ -1,9 +1,8 @@
 // The cluster for the CLI verbs: the engine in DOCKER_HOST, imported only by verbs that need it
 // (dockerode costs ~150 ms of cold start), and containers per node from the local engine until
 // node agents report theirs.
-import type { Command } from "commander";
 import type { Engine } from "../engine/engine.js";
-import { DEFAULT_AGENT_PORT, DEFAULT_TOKEN_FILE } from "../agent/protocol.js";
+import type { AgentOpts } from "./agent-options.js";
 import { localContainers, observeCluster, type ClusterObservation, type ContainersPerNode } from "../audit/sources.js";
 
 export async function openEngine(): Promise<Engine> {
@@ -15,11 +14,6 @@ export async function openEngine(): Promise<Engine> {
 export let containersPerNode: ContainersPerNode = localContainers;
 export function setContainersPerNode(source: ContainersPerNode): void {
   containersPerNode = source;
-}
-
-export interface AgentOpts {
-  agentPort: string;
-  agentTokenFile?: string;
 }
 
 /**
@@ -34,9 +28,4 @@ export async function observe(engine?: Engine, agents?: AgentOpts): Promise<Clus
   return observeCluster(e, agentContainers(dir));
 }
 
-/** --agent-port / --agent-token-file, as the controller has them. */
-export function addAgentOptions(cmd: Command): Command {
-  return cmd
-    .option("--agent-port <port>", "TCP port of the node agents (host mode, at each node's address)", String(DEFAULT_AGENT_PORT))
-    .option("--agent-token-file <path>", `the agents' shared token (default ${DEFAULT_TOKEN_FILE} when it exists): other nodes' guards come from their agents`);
-}
+

@@ -5,7 +5,8 @@ import { auditInventory, DEFAULT_GRACE_MS, type AuditEntry, type AuditInput, typ
 import { originsOf } from "../../audit/origin.js";
 import { parseDuration } from "../../api/duration.js";
 import { UsageError } from "../../util/errors.js";
-import { addAgentOptions, observe, type AgentOpts } from "../cluster.js";
+import { addAgentOptions, type AgentOpts } from "../agent-options.js";
+import { observe } from "../cluster.js";
 import { outputOption } from "../format.js";
 import { toJson, type CliContext } from "../output.js";
 import { addStoreOptions, storeChoice, withStore, type StoreOpts } from "../store-option.js";

@@ -8,6 +8,7 @@ import type { Engine } from "../../engine/engine.js";
 import type { StoredManifest } from "../../store/store.js";
 import { activeInjections, type ActiveInjectionView } from "../active.js";
 import { observe, openEngine } from "../cluster.js";
+import { addAgentOptions, type AgentOpts } from "../agent-options.js";
 import type { CliContext } from "../output.js";
 import { faultName, keyOf, selectorText, sourceText } from "../schedules.js";
 import { addStoreOptions, withStore, type StoreOpts } from "../store-option.js";
@@ -23,7 +24,7 @@ Active injections are read from the cluster (guard containers), not from status;
 --no-cluster, or when the engine cannot be reached, status.active is shown instead.
 Exit codes: 0 ok, 1 not found or unreachable store, 2 usage.`;
 
-interface Opts extends StoreOpts {
+interface Opts extends StoreOpts, AgentOpts {
   namespace: string;
   auditLog?: string;
   cluster: boolean;
@@ -39,7 +40,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--audit-log <file>", "show this schedule's recent records from this audit log (env CHAOSCTL_AUDIT_LOG)")
     .option("--events <n>", "how many recent events to show", "10")
     .option("--no-cluster", "do not ask the engine for active injections and guard logs");
-  addStoreOptions(cmd)
+  addAgentOptions(addStoreOptions(cmd))
     .addHelpText("after", EXAMPLES)
     .action(async (name: string, opts: Opts) => {
       const key = keyOf(name, opts.namespace);
@@ -56,7 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (opts.cluster) {
         try {
           engine = await openEngine();
-          active = activeInjections(await observe(engine), now).filter((a) => a.schedule === key);
+          active = activeInjections(await observe(engine, opts), now).filter((a) => a.schedule === key);
         } catch (e) {
           clusterNote = `(cluster unreachable: ${e instanceof Error ? e.message : String(e)}; showing status.active)`;
         }

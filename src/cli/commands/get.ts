@@ -2,8 +2,8 @@
 import { Command } from "commander";
 import { L_ROLE } from "../../faults/labels.js";
 import { UsageError } from "../../util/errors.js";
-import { activeInjections, activeView } from "../active.js";
-import { addAgentOptions, observe, openEngine, type AgentOpts } from "../cluster.js";
+import type { Engine } from "../../engine/engine.js";
+import { addAgentOptions, type AgentOpts } from "../agent-options.js";
 import { outputOption, renderView, type ListView, type OutputFormat } from "../format.js";
 import type { CliContext } from "../output.js";
 import { keyOf, scheduleView } from "../schedules.js";
@@ -57,6 +57,8 @@ export function register(program: Command, ctx: CliContext): void {
       const key = name ? keyOf(name, opts.namespace) : undefined;
       const signal = ctx.io.signal ?? new AbortController().signal;
       if (kind === "active") {
+        // Only `get active` talks to Docker: its modules are not loaded for `get schedules`.
+        const [{ activeInjections, activeView }, { observe, openEngine }] = await Promise.all([import("../active.js"), import("../cluster.js")]);
         const engine = await openEngine();
         const produce = async (): Promise<ListView> => {
           const now = new Date();
@@ -91,7 +93,7 @@ function emptyOr(view: ListView, format: OutputFormat, none: string, single = fa
 }
 
 /** Changes of guards and paused containers (Docker events), plus a slow relist for expiries. */
-function guardEvents(engine: Awaited<ReturnType<typeof openEngine>>): Subscribe {
+function guardEvents(engine: Engine): Subscribe {
   return async (onChange) => {
     const ctl = new AbortController();
     engine.events(
