@@ -13,6 +13,7 @@ import { plan, defaultPlanConfig, type PlanConfig, type Plan, type Action } from
 import { deriveStatus, type RunEvent } from "./status.js";
 import { appliedRecords, revertRecord, skipRecord, type AuditSink } from "./audit-log.js";
 import type { AuditRecord } from "../audit/log.js";
+import { orphanNodeHandles } from "../faults/node/observe.js";
 import { executeExtend, executeReapply, executeRevert, executeStart, routeTo, type ExecuteDeps } from "./execute.js";
 import type { NodeDirectory } from "./nodes.js";
 import { LeadershipLost, type PassFacts, type PassObserver } from "../ops/observer.js";
@@ -62,6 +63,8 @@ const { compare } = fastJsonPatch;
 
 /** Nothing in flight: no active injection, no running run, no recovery being measured. */
 const isQuiet = (st: ChaosScheduleStatus): boolean => !st.active?.length && !(st.history ?? []).some((r) => r.result === "Running" || r.recovery === "Pending");
+/** How soon a pass looks again at a node it could not see while a run there awaits it. */
+const BLIND_RETRY_MS = 2_000;
 const cryptoRandom = (): number => randomInt(0, 2 ** 32) / 2 ** 32;
 
 /** A running run of this status has a target task on a node whose guards this pass could not see. */
@@ -110,7 +113,9 @@ export class Controller {
     const instance = this.o.instance ?? "default";
     // Guards on other nodes, from their agents (one call per agent), beside our own node's.
     const remote = this.o.nodes ? await this.o.nodes.refresh(snapshot) : [];
-    const injections = this.o.observeInjections(snapshot.containers.concat(remote)).filter((h) => (h.owner.instance ?? "default") === instance);
+    const guards = this.o.observeInjections(snapshot.containers.concat(remote));
+    // A drained/paused node whose guard is gone is still injected: adopted from its labels.
+    const injections = guards.concat(orphanNodeHandles(snapshot.nodes, guards, snapshot.selfNodeId)).filter((h) => (h.owner.instance ?? "default") === instance);
     const now = this.clock();
     const killSwitch = this.config.killSwitch || (await this.killSwitchOn());
     const p = plan({
@@ -210,11 +215,16 @@ export class Controller {
     // Final status for every valid manifest; written only when it changed.
     const after = this.clock();
     const injected = new Set(current.map((h) => h.owner.schedule));
+    let blindUntil: number | undefined;
     for (const m of stored.manifests) {
       if (writes.has(m.key)) continue;
       // Its running run has targets on a node whose agent did not answer: what is injected there is
       // unknown, so the record waits for the agent instead of settling the run from an absence.
-      if (!events.get(m.key)?.length && this.o.nodes && awaitsNode(statusOf.get(m.key), snapshot, this.o.nodes)) continue;
+      if (!events.get(m.key)?.length && this.o.nodes && awaitsNode(statusOf.get(m.key), snapshot, this.o.nodes)) {
+        // No event says when the agent is back (a healed partition): look again soon.
+        blindUntil = after.getTime() + BLIND_RETRY_MS;
+        continue;
+      }
       // A quiet schedule whose inputs are those of a pass that changed nothing: nothing to derive.
       const nextAt = p.schedules.get(m.key)?.next?.getTime();
       const calm = !events.get(m.key)?.length && !injected.has(m.key);
@@ -238,7 +248,8 @@ export class Controller {
     // Exited guards whose schedule is gone: nothing more to record.
     await this.collect(current.filter((h) => !byKey.has(h.owner.schedule)));
     logger.debug({ event: "pass", actions: p.actions.length, ms: this.clock().getTime() - now.getTime(), wakeAt: p.wakeAt?.toISOString() }, "reconcile pass");
-    return { plan: p, writes, injections: current, statuses, manifests: { valid: stored.manifests.length, invalid: stored.invalid.length }, ...(p.wakeAt ? { wakeAt: p.wakeAt } : {}) };
+    const wakeAt = blindUntil !== undefined ? new Date(Math.min(blindUntil, p.wakeAt?.getTime() ?? Infinity)) : p.wakeAt;
+    return { plan: p, writes, injections: current, statuses, manifests: { valid: stored.manifests.length, invalid: stored.invalid.length }, ...(wakeAt ? { wakeAt } : {}) };
   }
 
   private status(m: StoredManifest, prev: ChaosScheduleStatus | undefined, events: RunEvent[], current: InjectionHandle[], snapshot: Awaited<ReturnType<Engine["snapshot"]>>, p: Plan, now = this.clock()): ChaosScheduleStatus {

@@ -4,7 +4,9 @@ import { describe, expect, it } from "vitest";
 import { planApply, planRestore, NODE_OWNER_LABELS } from "../../src/faults/node/availability.js";
 import { unwrapNodeSpec, wrapNodeSpec } from "../../src/faults/node/spec.js";
 import type { NodeInfo } from "../../src/engine/engine.js";
-import { node } from "../support/builders.js";
+import { orphanNodeHandles } from "../../src/faults/node/observe.js";
+import { plan, defaultPlanConfig } from "../../src/controller/plan.js";
+import { T0, manifest, node, seeded, snapshot } from "../support/builders.js";
 
 const owner = { schedule: "default/drain-w", generation: 2, run: "r1", instance: "ci", expires: "2026-01-01T10:01:00.000Z" };
 const w = (over: Partial<NodeInfo> = {}): NodeInfo => node("w1", { role: "worker", labels: { zone: "a" }, ...over });
@@ -78,5 +80,34 @@ describe("node guard spec", () => {
     expect(() => unwrapNodeSpec({ action: "reboot", owner: s.owner })).toThrow(/action/);
     expect(() => unwrapNodeSpec({ action: "drain" })).toThrow(/owner/);
     expect(() => unwrapNodeSpec({ ...s, keepTcpPorts: [0] })).toThrow(/ports/);
+  });
+});
+
+describe("orphanNodeHandles", () => {
+  const labelled = applied("drain");
+  it("a labelled node without its guard becomes a guardless handle, reverted on the controller's own engine", () => {
+    const [h] = orphanNodeHandles([labelled, w({ id: "w2" })], [], "m1", new Date("2026-01-01T10:02:00Z"));
+    expect(h).toMatchObject({
+      fault: "node",
+      owner: { schedule: owner.schedule, run: owner.run, generation: 2, instance: "ci", expires: new Date(owner.expires) },
+      target: { kind: "node", nodeId: "w1" },
+      guardNodeId: "m1",
+      expired: true,
+      spec: { action: "drain", owner: { schedule: owner.schedule, run: owner.run } },
+    });
+    expect(h?.guardId).toBeUndefined();
+    expect(unwrapNodeSpec(h?.spec)).toMatchObject({ action: "drain" });
+  });
+
+  it("a node whose run still has a guard is left to the guard", () => {
+    const g = { fault: "node" as const, owner: { schedule: owner.schedule, generation: 2, run: owner.run }, target: { kind: "node" as const, nodeId: "w1" }, guardId: "g" };
+    expect(orphanNodeHandles([labelled], [g], "m1")).toEqual([]);
+  });
+
+  it("the planner reverts an expired orphan", () => {
+    const [h] = orphanNodeHandles([labelled], [], "m1");
+    const m = manifest("drain-w", { selector: { nodes: ["w1"] }, fault: { node: { action: "drain" } }, duration: "1m" }, { generation: 2, status: { lastScheduleTime: T0.toISOString(), lastScheduleGeneration: 2 } });
+    const input = { now: new Date("2026-01-01T10:02:00Z"), manifests: [m], invalidKeys: new Set<string>(), snapshot: snapshot([]), injections: [h!], config: defaultPlanConfig, random: seeded(1) };
+    expect(plan(input).actions).toEqual([{ type: "revert", handle: h, reason: "Expired" }]);
   });
 });

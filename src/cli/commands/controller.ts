@@ -8,6 +8,7 @@ import { DockerEngine } from "../../engine/docker.js";
 import { DirectoryStore } from "../../store/directory/store.js";
 import { openStore } from "../../store/open.js";
 import { faultDrivers } from "../../faults/registry.js";
+import { rebootHookOptions, withNodeDriver, type RebootHookFlags } from "../../faults/node/cli-options.js";
 import { observeGuards } from "../../faults/guard/observe.js";
 import type { FaultDriver, FaultKind } from "../../faults/driver.js";
 import type { CliContext } from "../output.js";
@@ -30,6 +31,7 @@ The controller talks to the Docker engine in DOCKER_HOST (default /var/run/docke
 must be a Swarm manager. Durative faults (pause, network) are enforced by guard containers from
 --image: they revert at expiry even if the controller is gone. Logs: pino JSON on stderr.`;
 
+interface Opts extends RebootHookFlags {}
 interface Opts extends OpsFlags {
   dir?: string;
   store: string;
@@ -66,6 +68,9 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--require-opt-in", "only target services/nodes labelled chaosctl.io/enabled=true")
     .option("--guard-timeout <duration>", "how long a guard may take to make its fault observable before the run fails (raise on slow nodes)", "10s")
     .option("--instance <name>", "manage only injections labelled with this instance (several controllers on one cluster)", "default")
+    .addOption(rebootHookOptions.file())
+    .addOption(rebootHookOptions.arg())
+    .addOption(rebootHookOptions.timeout())
     .option("--agent-port <port>", AGENT_PORT_HELP, String(DEFAULT_AGENT_PORT))
     .option("--agent-token-file <path>", AGENT_TOKEN_HELP)
     .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "fatal"]).default(process.env.CHAOSCTL_LOG_LEVEL ?? "info"))
@@ -89,7 +94,7 @@ export function register(program: Command, ctx: CliContext): void {
         ...(ops.mayAct ? { mayAct: ops.mayAct } : {}),
         store,
         engine,
-        drivers: faultDrivers as ReadonlyMap<FaultKind, FaultDriver>,
+        drivers: await withNodeDriver(faultDrivers as ReadonlyMap<FaultKind, FaultDriver>, opts, logger),
         instance: opts.instance,
         guardApplyTimeoutMs: durations.guardTimeout,
         observeInjections: observeGuards,
