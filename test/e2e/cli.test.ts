@@ -133,7 +133,13 @@ describe("the kill switch", () => {
     expect(r).toMatchObject({ code: 0, stderr: "", stdout: "chaosschedule/long-pause created\n" });
     await waitFor(async () => (await pausedOf(svc)).length === 1, { timeoutMs: 30_000, what: "a paused task" });
     const active = await chaosctl(["get", "active", "--instance", w.instance, "-o", "json"]);
-    expect(JSON.parse(active.stdout).items).toMatchObject([{ schedule: "default/long-pause", fault: "pause", service: svc.name }]);
+    const items = JSON.parse(active.stdout).items as Array<{ schedule: string; fault: string; service: string; node: string }>;
+    expect(items).toMatchObject([{ schedule: "default/long-pause", fault: "pause", service: svc.name }]);
+    const activeRows = tableRows((await chaosctl(["get", "active", "--instance", w.instance])).stdout);
+    expect(activeRows[0]).toEqual(["SCHEDULE", "FAULT", "SERVICE", "NODE", "SINCE", "UNTIL"]);
+    expect(activeRows.slice(1).map((r) => r.slice(0, 4))).toEqual(items.map((i) => [i.schedule, i.fault, i.service, i.node]));
+    const described = await chaosctl(["describe", "long-pause", "--dir", w.dir]);
+    expect(described.stdout).toMatch(/Active Injections: \(from the cluster\)\n.*\n  pause\s+\S+/);
 
     const t0 = Date.now();
     expect((await chaosctl(["suspend", "--all", "--dir", w.dir, "--audit-log", log])).stdout).toBe("chaosschedule/long-pause suspended\n");
