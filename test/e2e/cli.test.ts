@@ -116,6 +116,10 @@ describe("chaosctl on the Swarm config store", () => {
     expect((await chaosctl(["apply", "-f", file, ...s])).stdout).toBe("chaosschedule/cli-kill configured\nchaosschedule/cli-pause unchanged\n");
     expect(JSON.parse((await chaosctl(["get", "cli-kill", "-o", "json", ...s])).stdout)).toMatchObject({ metadata: { generation: 2 }, spec: { schedule: "@every 2h" } });
 
+    expect((await chaosctl(["resume", "cli-kill", ...s])).stdout).toBe("chaosschedule/cli-kill resumed\n");
+    expect((await chaosctl(["suspend", "--all", ...s])).stdout).toBe("chaosschedule/cli-kill suspended\nchaosschedule/cli-pause unchanged (already suspended)\n");
+    expect(JSON.parse((await chaosctl(["get", "cli-kill", "-o", "json", ...s])).stdout)).toMatchObject({ metadata: { generation: 4 }, spec: { suspend: true } });
+
     expect((await chaosctl(["delete", "-f", file, ...s])).stdout).toBe("chaosschedule/cli-kill deleted\nchaosschedule/cli-pause deleted\n");
     expect((await chaosctl(["get", "cli-kill", ...s])).code).toBe(1);
     expect(await engine.listConfigs([`${STORE_LABEL}=${scope}`])).toEqual([]);
