@@ -169,6 +169,9 @@ export class DockerEngine implements Engine, SwarmConfigs {
       HostConfig: hostConfig,
       AttachStdout: false,
       AttachStderr: false,
+      // The image's HEALTHCHECK is the controller's; a guard or helper would only pay for a node
+      // start every interval (expensive on a slow node) to be told it is not a controller.
+      Healthcheck: { Test: ["NONE"] },
     };
     if (spec.name) opts.name = spec.name;
     if (spec.env) opts.Env = spec.env;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DockerEngine } from "../../src/engine/docker.js";
 import { ContainerNotFound, ContainerStateConflict, EngineTimeout, ImageMissing } from "../../src/engine/errors.js";
 import type { DockerEvent } from "../../src/engine/engine.js";
-import { docker, dockerOk, requireSwarm, runningTasks, waitFor, WEB_IMAGE } from "../helpers/docker.js";
+import { APP_IMAGE, docker, dockerOk, requireSwarm, runningTasks, waitFor, WEB_IMAGE } from "../helpers/docker.js";
 import { createOverlayService, type OverlayService } from "./fixtures.js";
 
 const engine = new DockerEngine();
@@ -90,6 +90,13 @@ describe("DockerEngine on the real engine", () => {
     );
     expect(r).toEqual({ exitCode: 3, stdout: "out\n", stderr: "err\n" });
     expect(await dockerOk(["ps", "-aq", "--filter", `label=${label}`])).toBe("");
+  });
+
+  it("a helper never runs the image's HEALTHCHECK (that check is the controller's)", async () => {
+    const id = await engine.startHelper({ image: APP_IMAGE, cmd: ["--version"], labels: { "chaosctl-test": "engine" } });
+    started.push(id);
+    expect(JSON.parse(await dockerOk(["inspect", "-f", "{{json .Config.Healthcheck}}", id]))).toMatchObject({ Test: ["NONE"] });
+    expect(await dockerOk(["image", "inspect", "-f", "{{json .Config.Healthcheck.Test}}", APP_IMAGE])).not.toBe("null");
   });
 
   it("runHelper past its timeout kills and removes the helper", async () => {
