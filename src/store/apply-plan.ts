@@ -4,9 +4,10 @@
 // the canonical hash of the defaulted spec) is a new generation; a labels/annotations change
 // alone is "configured" at the same generation.
 import { stringify } from "yaml";
-import { loadText } from "../api/load.js";
+import { API_VERSION, KIND, loadText } from "../api/load.js";
+import { schemaIssues } from "../api/validate.js";
 import type { ChaosSchedule, LoadedChaosSchedule } from "../api/types.js";
-import { sameJson, specHash, toPlainJson } from "./directory/canonical.js";
+import { canonicalJson, sameJson, specHash, toPlainJson } from "./directory/canonical.js";
 import { SPEC_HASH_ANNOTATION } from "./directory/generation.js";
 import { APPLIED_AT_ANNOTATION, APPLIED_BY_ANNOTATION, ManifestRejected, STORE_ANNOTATIONS, type ApplyResult, type Origin, type SpecPatch } from "./store.js";
 
@@ -57,6 +58,8 @@ export interface CurrentManifest {
   /** specHash() of its validated, defaulted spec. */
   specHash: string;
   generation: number;
+  /** Its validated, defaulted spec (absent when the stored manifest is not valid). */
+  defaultedSpec?: unknown;
 }
 
 export interface ApplyPlan {
@@ -73,15 +76,87 @@ export interface ApplyPlan {
 export function planApply(current: CurrentManifest | undefined, incoming: CheckedManifest, origin: Origin, now: Date): ApplyPlan {
   const stamp = { [APPLIED_BY_ANNOTATION]: origin.appliedBy, [APPLIED_AT_ANNOTATION]: now.toISOString() };
   if (!current) {
-    return { result: "created", generation: 1, next: withStoreMeta(incoming.data, 1, incoming.specHash, stamp) };
+    const data = { ...incoming.data, spec: withoutDefaults(incoming.data.spec) };
+    return { result: "created", generation: 1, next: withStoreMeta(data, 1, incoming.specHash, stamp) };
   }
   const stored = userPart(current.data);
   const specChanged = current.specHash !== incoming.specHash;
   const metaChanged = !sameJson(metaOf(stored), metaOf(incoming.data)) || stored.apiVersion !== incoming.data.apiVersion;
   if (!specChanged && !metaChanged) return { result: "unchanged", generation: current.generation };
   const generation = specChanged ? current.generation + 1 : current.generation;
-  const data: ChaosSchedule = { ...incoming.data, spec: specChanged ? incoming.data.spec : stored.spec };
+  // Only what changed in meaning is written over the stored spec: a default the incoming
+  // manifest spells out (or leaves out) is no change, so the stored text keeps its own form.
+  let spec = !specChanged ? stored.spec : current.defaultedSpec === undefined ? incoming.data.spec : (semanticMerge(stored.spec, current.defaultedSpec, incoming.loaded.spec) as ChaosSchedule["spec"]);
+  // The merge must mean exactly the incoming spec; if it does not (it always should), store that.
+  if (specChanged && spec !== incoming.data.spec && !meansSpec(spec, incoming)) spec = incoming.data.spec;
+  const data: ChaosSchedule = { ...incoming.data, spec };
   return { result: "configured", generation, next: withStoreMeta(data, generation, incoming.specHash, stamp) };
+}
+
+/**
+ * `stored` (as written) changed where `before` (its defaulted form) and `after` (the new
+ * defaulted form) differ in meaning: equal subtrees keep the stored form (absent stays absent),
+ * mappings are merged key by key, anything else that changed takes the new value.
+ */
+export function semanticMerge(stored: unknown, before: unknown, after: unknown): unknown {
+  if (sameJson(before, after)) return stored;
+  if (isRecord(before) && isRecord(after) && (stored === undefined || isRecord(stored))) {
+    const out: Record<string, unknown> = { ...(stored ?? {}) };
+    for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
+      if (!(k in after)) {
+        delete out[k];
+        continue;
+      }
+      const v = semanticMerge(stored?.[k], before[k], after[k]);
+      if (v === undefined) delete out[k];
+      else out[k] = v;
+    }
+    return out;
+  }
+  return after;
+}
+
+/**
+ * `spec` without the values the schema would fill in anyway (a CLI passes the loader's
+ * defaulted manifest; the stored copy stays as short as the user's own). Key order is kept.
+ */
+export function withoutDefaults(spec: ChaosSchedule["spec"]): ChaosSchedule["spec"] {
+  const target = defaultedSpecJson(spec);
+  const out = structuredClone(spec) as unknown as Record<string, unknown>;
+  const visit = (obj: Record<string, unknown>, path: string[]): void => {
+    for (const k of Object.keys(obj)) {
+      const trial = structuredClone(out);
+      let at: Record<string, unknown> = trial;
+      for (const p of path) at = at[p] as Record<string, unknown>;
+      delete at[k];
+      if (defaultedSpecJson(trial) === target) {
+        delete obj[k];
+        continue;
+      }
+      const v = obj[k];
+      if (isRecord(v)) visit(v, [...path, k]);
+    }
+  };
+  visit(out, []);
+  return out as unknown as ChaosSchedule["spec"];
+}
+
+function defaultedSpecJson(spec: unknown): string {
+  const m = { apiVersion: API_VERSION, kind: KIND, metadata: { name: "x" }, spec: structuredClone(spec) };
+  schemaIssues(m);
+  return canonicalJson(m.spec);
+}
+
+function meansSpec(spec: ChaosSchedule["spec"], incoming: CheckedManifest): boolean {
+  try {
+    return checkManifest({ ...incoming.data, spec }).specHash === incoming.specHash;
+  } catch {
+    return false;
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
 /** `patch` applied to the spec of a stored manifest (as stored, not defaulted). */

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { parse } from "yaml";
 import type { ChaosSchedule, ChaosScheduleStatus, RunRecord } from "../../src/api/types.js";
 import type { ConfigInfo } from "../../src/engine/engine.js";
-import { checkManifest, planApply, userPart } from "../../src/store/apply-plan.js";
+import { checkManifest, planApply, userPart, withoutDefaults } from "../../src/store/apply-plan.js";
 import { decodeConfig, resolveConfigs } from "../../src/store/swarm/decode.js";
 import { configName, GENERATION_LABEL, METADATA_LABEL, NAME_LABEL, NAMESPACE_LABEL, STATUS_LABEL } from "../../src/store/swarm/labels.js";
 import { COMPRESS_ABOVE, decodeStatus, encodeStatus } from "../../src/store/swarm/status-label.js";
@@ -174,5 +174,48 @@ describe("planApply", () => {
     const bad = obj(manifest("a"));
     (bad.spec as unknown as Record<string, unknown>).schedule = "@every banana";
     expect(() => checkManifest(bad)).toThrow(ManifestRejected);
+  });
+});
+
+describe("semanticMerge: a changed spec keeps the stored form where the meaning did not change", () => {
+  const origin = { appliedBy: "u@h" };
+  const now = new Date("2026-01-01T00:00:00Z");
+
+  it("a defaulted incoming manifest adds no spelled-out defaults and removes none the file has", () => {
+    const storedText = manifest("a").replace("spec:\n", "spec:\n  suspend: false\n"); // an explicit default
+    const c = checkManifest(obj(storedText));
+    const current = { data: userPart(obj(storedText)), specHash: c.specHash, generation: 1, defaultedSpec: c.loaded.spec };
+    // What a CLI passes: the loader's defaulted manifest, with one real change.
+    const incoming = checkManifest(obj(manifest("a", { services: "api" })));
+    const defaulted = checkManifest(incoming.loaded);
+    const plan = planApply(current, defaulted, origin, now);
+    expect(plan).toMatchObject({ result: "configured", generation: 2 });
+    expect(plan.next?.spec).toEqual({ suspend: false, selector: { services: ["api"] }, fault: { kill: {} } });
+  });
+
+  it("a changed fault replaces the old one whole; a non-default value is written", () => {
+    const c = checkManifest(obj(manifest("a")));
+    const current = { data: userPart(obj(manifest("a"))), specHash: c.specHash, generation: 3, defaultedSpec: c.loaded.spec };
+    const next = obj(manifest("a"));
+    next.spec.fault = { pause: {} };
+    next.spec.duration = "30s";
+    next.spec.historyLimit = 3;
+    const plan = planApply(current, checkManifest(checkManifest(next).loaded), origin, now);
+    expect(plan.next?.spec).toEqual({ selector: { services: ["web"] }, fault: { pause: {} }, duration: "30s", historyLimit: 3 });
+  });
+});
+
+describe("withoutDefaults", () => {
+  it("drops exactly what the schema fills in again, keeping key order and the meaning", () => {
+    const raw = obj(manifest("a"));
+    raw.spec.historyLimit = 3; // not the default: kept
+    const defaulted = checkManifest(raw).loaded.spec;
+    expect(Object.keys(defaulted).length).toBeGreaterThan(Object.keys(raw.spec).length);
+    const t = performance.now();
+    const minimal = withoutDefaults(defaulted);
+    const ms = performance.now() - t;
+    expect(minimal).toEqual({ selector: { services: ["web"] }, fault: { kill: {} }, historyLimit: 3 });
+    expect(checkManifest({ ...raw, spec: minimal }).specHash).toBe(checkManifest(raw).specHash);
+    expect(ms).toBeLessThan(500);
   });
 });

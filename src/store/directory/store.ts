@@ -673,7 +673,7 @@ async function unlinkIfUnchanged(real: string, expected: Buffer): Promise<"delet
 /** The stored manifest of a document as apply's plan sees it (an invalid one counts as a spec change). */
 function currentOf(doc: LoadedDocument, raw: Record<string, unknown>, generationOf: (m: LoadedChaosSchedule) => number): CurrentManifest {
   const data = userPart(toPlainJson(raw) as unknown as ChaosSchedule);
-  if (doc.manifest) return { data, specHash: specHash(doc.manifest.spec), generation: generationOf(doc.manifest) };
+  if (doc.manifest) return { data, specHash: specHash(doc.manifest.spec), generation: generationOf(doc.manifest), defaultedSpec: doc.manifest.spec };
   const meta: unknown = raw.metadata;
   const stored = meta && typeof meta === "object" && "generation" in meta && typeof meta.generation === "number" ? meta.generation : 0;
   return { data, specHash: "invalid", generation: stored };

@@ -282,7 +282,7 @@ export class SwarmConfigStore implements WritableStore {
       const checked = incoming(k?.current?.data);
       if (!checked) return "notfound";
       const current: CurrentManifest | undefined = k?.current?.data && k.current.specHash
-        ? { data: k.current.data, specHash: k.current.specHash, generation: k.current.generation }
+        ? { data: k.current.data, specHash: k.current.specHash, generation: k.current.generation, defaultedSpec: k.current.manifest?.spec }
         : top
           ? { data: checked.data, specHash: "invalid", generation: top.generation } // replacing what is not valid: a new generation
           : undefined;
