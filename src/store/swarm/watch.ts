@@ -63,8 +63,8 @@ export class ConfigWatcher {
   }
 
   private onEvent(e: DockerEvent): void {
-    if (e.type !== "config") return;
     this.delay = this.backoff.min; // the stream works again
+    if (e.type !== "config") return;
     const name = e.attributes.name;
     if (name !== undefined && !name.startsWith(NAME_PREFIX)) return;
     this.note();
