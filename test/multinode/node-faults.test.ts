@@ -6,6 +6,7 @@
 //   agent): the manager sees it Down and reschedules its tasks, at expiry its guard heals it, it
 //   is Ready again and the run records recoverySeconds;
 // - SIGKILL the controller during a partition: the node heals at the lease's expiry anyway;
+// - a drained node whose guard was killed: a restarted controller restores it from the labels;
 // - drain of the only manager refused (LastActiveManager; ManagersNotAllowed without allowManagers);
 // - reboot through the controller's hook: it stops node 3's dockerd and starts it again, the
 //   node goes Down and comes back, the hook saw the node in its environment;
@@ -206,6 +207,26 @@ describe("node faults on a three-node Swarm", () => {
     // What the controller does with an exited guard whose run is recorded: recover removes it.
     expect(await faultDrivers.get("node")!.recover(ctx, done)).toEqual({ phase: "Recovered" });
   }, 120_000);
+
+  it("a drained node whose guard was killed is restored by a restarted controller, from the node's labels", async () => {
+    const ctx: DriverContext = { engine: node(2).engine, nodeId: node(2).id, manager: manager(), image: APP_IMAGE, now: new Date() };
+    const w = await ws();
+    const owner: Owner = { schedule: "default/orphan", generation: 1, run: `orphan-${tag}`, instance: w.instance, expires: new Date(Date.now() + 120_000) };
+    const r = await faultDrivers.get("node")!.apply(ctx, targetOf(2), { action: "drain" }, owner);
+    expect(r.phase).toBe("Injected");
+    if (r.phase !== "Injected") return;
+    // The guard dies without restoring (SIGKILL, removed): only the node's labels remain.
+    await cluster.dockerOk(0, ["rm", "-f", r.handle.guardId!]);
+    expect((await nodeInfo(2)).availability).toBe("drain");
+    // A controller of the same instance, whose store no longer has that schedule: it adopts the
+    // injection from the labels and reverts it (Deleted), through the Swarm API.
+    const c = spawnController(w, ["--once"]);
+    await new Promise((res) => c.once("exit", res));
+    expect(c.exitCode).toBe(0);
+    const n = await nodeInfo(2);
+    expect(n.availability).toBe("active");
+    expect(Object.keys(n.labels).filter((k) => k.startsWith(LABEL_PREFIX))).toEqual([]);
+  }, 90_000);
 
   it("drain of the only manager is refused, and a manager is never drained without allowManagers", async () => {
     const w = await ws();
