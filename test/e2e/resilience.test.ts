@@ -2,7 +2,7 @@
 // - SIGKILL of the compiled controller at random moments over 50+ injection cycles: no orphan,
 //   no run applied twice (host Swarm, own instance and service);
 // - the Docker engine restarted mid-injection (a private one-node engine+Swarm in its own network
-//   namespace, scripts/cluster/up.sh: the host's engine is shared and never restarted);
+//   namespace, test/helpers/cluster.ts: the host's engine is shared and never restarted);
 // - the manifest folder deleted and renamed, the disk read-only at a status write (a tmpfs of
 //   our own, remounted);
 // - 1,000 user edits interleaved with status writes: none lost.
@@ -10,7 +10,6 @@
 // injected), so they exercise the store against a real engine without touching the cluster.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -25,6 +24,7 @@ import { faultDrivers } from "../../src/faults/registry.js";
 import { observeGuards } from "../../src/faults/guard/observe.js";
 import { createLogger } from "../../src/util/log.js";
 import { APP_IMAGE, WEB_IMAGE, createTestService, docker, dockerOk, requireSwarm, runningTasks, waitFor, type TestService } from "../helpers/docker.js";
+import { startCluster, type Cluster } from "../helpers/cluster.js";
 import { manifest, workspace, type Workspace } from "./harness.js";
 
 const run = promisify(execFile);
@@ -126,23 +126,15 @@ describe("the controller under SIGKILL", () => {
 });
 
 describe("the Docker engine restarted mid-injection (private one-node engine)", () => {
-  const NAME = process.env.CHAOSCTL_RES_CLUSTER ?? "ckres";
+  let cluster: Cluster | undefined;
   let socket = "";
-  let ownCluster = false;
   const onNode = (args: string[], opts?: { timeoutMs?: number }) => docker(["-H", `unix://${socket}`, ...args], opts);
 
   beforeAll(async () => {
-    const envFile = `/run/chaosctl-cluster/${NAME}/env`;
-    if (!existsSync(envFile)) {
-      await run("bash", ["scripts/cluster/up.sh", NAME, "1"], { timeout: 240_000 });
-      ownCluster = true;
-    }
-    const env = Object.fromEntries((await readFile(envFile, "utf8")).split("\n").filter((l) => l.includes("=")).map((l) => l.split("=", 2) as [string, string]));
-    socket = env.NODE_1_SOCKET ?? "";
+    cluster = await startCluster({ nodes: 1 });
+    socket = cluster.nodes[0]?.socket ?? "";
   }, 300_000);
-  afterAll(async () => {
-    if (ownCluster) await run("bash", ["scripts/cluster/down.sh", NAME], { timeout: 120_000 });
-  }, 150_000);
+  afterAll(async () => cluster?.stop(), 150_000);
 
   it("a node labelled chaosctl.io/protected=true shields its tasks (own engine: the host's node is shared)", { timeout: 90_000 }, async () => {
     const node = (await onNode(["info", "-f", "{{.Swarm.NodeID}}"])).stdout.trim();
@@ -169,7 +161,7 @@ describe("the Docker engine restarted mid-injection (private one-node engine)", 
     expect((await w.history("kill2.yaml"))[0]).toMatchObject({ result: "Succeeded", targets: 2 });
   });
 
-  it("reconnects with backoff, reverts the pause on time and keeps scheduling", { timeout: 150_000 }, async () => {
+  it("an engine restart mid-pause: the controller survives, reconnects with backoff, leaves nothing paused and schedules again", { timeout: 150_000 }, async () => {
     const name = `chaosctl-res-${randomBytes(3).toString("hex")}`;
     const r = await onNode(["service", "create", "--detach", "--quiet", "--name", name, "--replicas", "1", WEB_IMAGE]);
     expect(r.code).toBe(0);
@@ -181,9 +173,9 @@ describe("the Docker engine restarted mid-injection (private one-node engine)", 
     const paused = async (): Promise<boolean> => (await onNode(["ps", "-q", "--filter", `label=com.docker.swarm.service.name=${name}`, "--filter", "status=paused"])).stdout.trim() !== "";
     await waitFor(paused, { timeoutMs: 60_000, what: "the first pause on the private node" });
     // Restart the engine while the pause is in effect.
-    await run("bash", ["scripts/cluster/node.sh", NAME, "1", "stop"], { timeout: 60_000 });
+    await cluster?.node(0, "stop");
     await sleep(2000);
-    await run("bash", ["scripts/cluster/node.sh", NAME, "1", "start"], { timeout: 120_000 });
+    await cluster?.node(0, "start");
     await waitFor(async () => (await onNode(["info", "-f", "{{.Swarm.LocalNodeState}}"])).stdout.trim() === "active", { timeoutMs: 60_000, what: "the engine back" });
     // Nothing stays paused past its expiry, and the controller, still running, schedules again.
     const historyBefore = (await w.history("pause.yaml")).length;
