@@ -250,9 +250,13 @@ function measureRecovery(r: RunRecord, input: StatusInput): void {
       if (now.getTime() - ended > input.recoveryTimeoutMs) Object.assign(r, { recovery: "TimedOut" });
       return;
     }
-    // Swarm keeps no time of a node's return: the first observation of it back bounds it (the
-    // controller wakes on node events, so that observation follows the change closely).
-    recoveredAt = Math.max(ended, snapshot.at.getTime());
+    // When each node came back: Swarm's last update of the node object (its return is one), else
+    // the first observation of it back; both are upper bounds, the first is the tighter.
+    const backAt = (id: string): number => {
+      const u = Date.parse(snapshot.nodes.find((n) => n.id === id)?.updatedAt ?? "");
+      return Number.isFinite(u) ? Math.min(u, snapshot.at.getTime()) : snapshot.at.getTime();
+    };
+    recoveredAt = Math.max(ended, ...r.nodes.map(backAt));
   }
   for (const name of r.services ?? []) {
     const svc = snapshot.services.find((s) => s.name === name);

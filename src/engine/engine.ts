@@ -17,6 +17,8 @@ export interface NodeInfo {
   version: number;
   leader: boolean;
   managerReachability?: string;
+  /** When Swarm last changed the node object (its status or spec), RFC 3339. */
+  updatedAt?: string;
 }
 
 export interface ServiceInfo {

@@ -32,6 +32,7 @@ export function mapNode(n: RawNode): NodeInfo {
     leader: n.ManagerStatus?.Leader === true,
   };
   if (n.ManagerStatus?.Reachability) node.managerReachability = n.ManagerStatus.Reachability;
+  if (n.UpdatedAt) node.updatedAt = n.UpdatedAt;
   return node;
 }
 

@@ -12,6 +12,7 @@ export interface RawNode {
   Description?: { Hostname?: string };
   Status?: { State?: string; Addr?: string };
   ManagerStatus?: { Leader?: boolean; Reachability?: string; Addr?: string };
+  UpdatedAt?: string;
 }
 
 export interface RawHealthcheck {

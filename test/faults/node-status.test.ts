@@ -43,6 +43,12 @@ describe("node fault status", () => {
     expect(s4.history?.[0]).toMatchObject({ recovery: "Recovered", recoverySeconds: 7 });
   });
 
+  it("the node's return is taken from Swarm's update time of the node when it has one", () => {
+    const s1 = deriveStatus(input({ injections: [guardOf("exited", 0)], events: [started, applied] }));
+    const back = cluster(45, { updatedAt: at(33.2).toISOString() }, ["m1", "m1"]);
+    expect(deriveStatus(input({ now: at(45), prev: s1, injections: [guardOf("exited", 0)], snapshot: back })).history?.[0]).toMatchObject({ recovery: "Recovered", recoverySeconds: 3.2 });
+  });
+
   it("drain: the node must be active again, not only Ready", () => {
     const s1 = deriveStatus(input({ manifest: m("drain"), injections: [guardOf("exited", 0)], events: [started, applied] }));
     const still = deriveStatus(input({ manifest: m("drain"), now: at(31), prev: s1, injections: [guardOf("exited", 0)], snapshot: cluster(31, { availability: "drain" }, ["m1", "m1"]) }));
