@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Generates the runtime JSON Schema and the TypeScript types from the ONE schema in
-// crds/chaosschedule.yaml. Output (gitignored): src/api/generated/{schema,types}.ts.
+// Generates the runtime JSON Schema, the TypeScript types and the schema validator from the ONE
+// schema in crds/chaosschedule.yaml. Output (gitignored): src/api/generated/{schema,types,validator}.ts.
+// The validator is ajv's standalone code, compiled here once instead of at every CLI start
+// (compiling the schema cost ~230 ms CPU per `chaosctl` run; loading the generated code ~70 ms).
 //
 // One transform, applied the way a Kubernetes API server reads a structural schema:
 //  (a) an object schema without additionalProperties and without
@@ -17,6 +19,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parse } from "yaml";
 import { compile } from "json-schema-to-typescript";
+import { Ajv } from "ajv";
+import standaloneCode from "ajv/dist/standalone/index.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const crdPath = join(root, "crds", "chaosschedule.yaml");
@@ -113,6 +117,28 @@ function transform(node, path) {
   return out;
 }
 
+/**
+ * The options src/api/validate.ts validates with: errors for every problem, schema defaults
+ * filled in, parentSchema on errors (verbose: "unknown field" suggests the field meant).
+ */
+export const AJV_OPTIONS = Object.freeze({ allErrors: true, useDefaults: true, verbose: true, strict: true, allowUnionTypes: true });
+
+/**
+ * ajv standalone ESM code for `schema`, as a TypeScript module. ajv emits CommonJS `require`s of
+ * its runtime helpers (e.g. ucs2length for maxLength) even in ESM mode; they go through
+ * createRequire (a default import of a CJS module means module.exports in Node but
+ * exports.default in vitest: require means the same in both).
+ */
+export function validatorModule(schema, banner) {
+  const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, esm: true } });
+  const code = standaloneCode(ajv, ajv.compile(schema))
+    .replace(/^"use strict";/, "")
+    .replace(/\brequire\("(ajv\/dist\/runtime\/[\w-]+)"\)/g, 'ajvRequire("$1")');
+  if (/(?<!ajv)require\(/i.test(code)) throw new Error("ajv standalone code has a require() this script does not handle");
+  const head = code.includes("ajvRequire(") ? 'import { createRequire } from "node:module";\nconst ajvRequire = createRequire(import.meta.url);\n' : "";
+  return `${banner}// @ts-nocheck -- ajv standalone code (plain JS); src/api/validate.ts gives it its type.\n${head}${code}\n`;
+}
+
 export async function generate() {
   const crd = parse(await readFile(crdPath, "utf8"));
   const version = crd.spec.versions[0];
@@ -134,14 +160,16 @@ export async function generate() {
     format: true,
     style: { printWidth: 110 },
   });
-  return { schema, schemaTs, typesTs };
+  const validatorTs = validatorModule(structuredClone(schema), banner);
+  return { schema, schemaTs, typesTs, validatorTs };
 }
 
 async function main() {
-  const { schemaTs, typesTs } = await generate();
+  const { schemaTs, typesTs, validatorTs } = await generate();
   await mkdir(outDir, { recursive: true });
   await writeFile(join(outDir, "schema.ts"), schemaTs);
   await writeFile(join(outDir, "types.ts"), typesTs);
+  await writeFile(join(outDir, "validator.ts"), validatorTs);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

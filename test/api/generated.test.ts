@@ -15,6 +15,7 @@ interface Generated {
   schema: Record<string, unknown>;
   schemaTs: string;
   typesTs: string;
+  validatorTs: string;
 }
 
 describe("generated from crds/chaosschedule.yaml", () => {
@@ -22,9 +23,11 @@ describe("generated from crds/chaosschedule.yaml", () => {
     const fresh = (await generate()) as Generated;
     expect(await readFile(join(root, "src/api/generated/schema.ts"), "utf8")).toBe(fresh.schemaTs);
     expect(await readFile(join(root, "src/api/generated/types.ts"), "utf8")).toBe(fresh.typesTs);
+    expect(await readFile(join(root, "src/api/generated/validator.ts"), "utf8")).toBe(fresh.validatorTs);
     // Deterministic: a second run gives the same bytes.
     const again = (await generate()) as Generated;
     expect(again.typesTs).toBe(fresh.typesTs);
+    expect(again.validatorTs).toBe(fresh.validatorTs);
   });
 
   it("keeps every field of the CRD, with unknown fields closed except where the CRD preserves them", async () => {
@@ -52,14 +55,24 @@ describe("manifests/examples", () => {
   it("has one example per fault of the practice, and every one validates", async () => {
     const dir = join(root, "manifests/examples");
     const files = (await readdir(dir)).filter((f) => f.endsWith(".yaml")).sort();
-    expect(files).toEqual(["kill-random.yaml", "netem-delay.yaml", "network-loss.yaml", "node-partition.yaml", "pause.yaml"]);
+    expect(files).toEqual([
+      "kill-random.yaml",
+      "netem-delay.yaml",
+      "network-loss.yaml",
+      "node-drain.yaml",
+      "node-partition.yaml",
+      "node-reboot.yaml",
+      "pause.yaml",
+    ]);
     const r = await loadPaths([dir]);
     expect(allProblems(r)).toEqual([]);
     const byFile = Object.fromEntries(r.documents.map((d) => [d.file.slice(dir.length + 1), d.manifest]));
     expect(byFile["kill-random.yaml"]?.spec).toMatchObject({ schedule: "@every 10m", fault: { kill: {} } });
     expect(byFile["netem-delay.yaml"]?.spec.fault.netem?.delay).toMatchObject({ jitter: expect.any(String), distribution: "normal" });
     expect(byFile["network-loss.yaml"]?.spec.fault.network?.loss).toBeDefined();
+    expect(byFile["node-drain.yaml"]?.spec.fault.node?.action).toBe("drain");
     expect(byFile["node-partition.yaml"]?.spec.fault.node?.action).toBe("partition");
+    expect(byFile["node-reboot.yaml"]?.spec.fault.node?.action).toBe("reboot");
     expect(byFile["pause.yaml"]?.spec.fault.pause).toEqual({});
   });
 });
