@@ -4,17 +4,77 @@
 // the last moments are still readable afterwards and handed back as an `orphan` to restore.
 import { renameSync, statSync } from "node:fs";
 import { link, open, readFile, unlink, stat, type FileHandle } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 
 export const TEMP_PREFIX = ".chaosctl-";
 export const TEMP_SUFFIX = ".tmp";
-const TEMP_PATTERN = /^\.chaosctl-(\d+)-[0-9a-f]+\.tmp$/;
+/**
+ * ".chaosctl-<pid>-<host>-<store>-<write>.tmp": unique per process, store instance and write.
+ * The host tag makes the pid meaningful: two containers sharing a bind-mounted folder can both be
+ * pid 1. The older ".chaosctl-<pid>-<random>.tmp" (no host) is still recognised and swept by age.
+ */
+const TEMP_PATTERN = /^\.chaosctl-(\d+)-(?:([0-9a-f]{8})-[0-9a-f]{12}-[0-9a-f]{8}|[0-9a-f]+)\.tmp$/;
+/** A temp file older than this is a crash leftover, whoever wrote it (a write takes milliseconds). */
+export const STALE_TEMP_MS = 60_000;
 
-/** Our temp files: ".chaosctl-<pid>-<random>.tmp"; the pid says which process left it. */
+let host: string | undefined;
+/** This machine or container, as 8 hex digits of its hostname (a container's is its id). */
+export function hostTag(): string {
+  return (host ??= createHash("sha256").update(hostname()).digest("hex").slice(0, 8));
+}
+
+/** Our temp files: the pid says which process wrote it; undefined for any other file. */
 export function tempFileOwner(name: string): number | undefined {
   const m = TEMP_PATTERN.exec(basename(name));
   return m ? Number(m[1]) : undefined;
+}
+
+/** Temp files (by name) being written by this process, whichever store instance writes them. */
+const IN_FLIGHT = new Set<string>();
+
+/** The temp files of one store instance: a fresh name per write, in flight from begin to end. */
+export class TempFiles {
+  private readonly store = randomBytes(6).toString("hex");
+  private writes = 0;
+
+  /** A new temp path in `dir`, registered as in flight. */
+  begin(dir: string): string {
+    this.writes = (this.writes + 1) % 0x1_0000_0000;
+    const name = `${TEMP_PREFIX}${process.pid}-${hostTag()}-${this.store}-${this.writes.toString(16).padStart(8, "0")}${TEMP_SUFFIX}`;
+    IN_FLIGHT.add(name);
+    return join(dir, name);
+  }
+
+  end(path: string): void {
+    IN_FLIGHT.delete(basename(path));
+  }
+}
+
+/**
+ * Whether a temp file is provably a leftover: never while this process writes it; otherwise when
+ * older than STALE_TEMP_MS, or when it names this host and a pid other than ours that is dead.
+ * A fresh temp of our own pid is never assumed ours to sweep: another process (in another pid
+ * namespace on a shared folder) may carry the same pid. Pure but for the liveness probe.
+ */
+export function isStaleTemp(path: string, mtimeMs: number, now: number, alive: (pid: number) => boolean = pidAlive): boolean {
+  const name = basename(path);
+  const m = TEMP_PATTERN.exec(name);
+  if (!m || IN_FLIGHT.has(name)) return false;
+  if (now - mtimeMs > STALE_TEMP_MS) return true;
+  const pid = Number(m[1]);
+  return m[2] === hostTag() && pid !== process.pid && !alive(pid);
+}
+
+/** Signal 0 probes a pid: ESRCH means no such process; EPERM means it exists (another user's). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return !(typeof err === "object" && err !== null && "code" in err && err.code === "ESRCH");
+  }
 }
 
 export interface ReplaceHooks {
@@ -33,7 +93,7 @@ export async function replaceIfUnchanged(
   target: string,
   expected: Buffer,
   content: Buffer,
-  inFlight: Set<string>,
+  temps: TempFiles,
   hooks: ReplaceHooks = {},
 ): Promise<ReplaceOutcome> {
   let st;
@@ -44,8 +104,7 @@ export async function replaceIfUnchanged(
     throw err;
   }
   const dir = dirname(target);
-  const temp = join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`);
-  inFlight.add(temp);
+  const temp = temps.begin(dir);
   let original: FileHandle | undefined;
   let renamed = false;
   try {
@@ -84,7 +143,7 @@ export async function replaceIfUnchanged(
   } finally {
     await original?.close();
     if (!renamed) await unlink(temp).catch(() => undefined);
-    inFlight.delete(temp);
+    temps.end(temp);
   }
 }
 
@@ -122,21 +181,20 @@ export function isNotFound(err: unknown): boolean {
  * Create `target` with `content`, atomically and never over an existing file (temp file, fsync,
  * then link(2), which fails when the name is taken). False when the name is taken.
  */
-export async function createExclusive(target: string, content: Buffer, inFlight: Set<string>, mode = 0o644): Promise<boolean> {
+export async function createExclusive(target: string, content: Buffer, temps: TempFiles, mode = 0o644): Promise<boolean> {
   const dir = dirname(target);
-  const temp = join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`);
-  inFlight.add(temp);
+  const temp = temps.begin(dir);
   const out = await open(temp, "wx", mode).catch((err: unknown) => {
-    inFlight.delete(temp);
+    temps.end(temp);
     throw err;
   });
   try {
-    await out.writeFile(content);
-    await out.sync();
-  } finally {
-    await out.close();
-  }
-  try {
+    try {
+      await out.writeFile(content);
+      await out.sync();
+    } finally {
+      await out.close();
+    }
     await link(temp, target);
     await syncDir(dir);
     return true;
@@ -145,6 +203,6 @@ export async function createExclusive(target: string, content: Buffer, inFlight:
     throw err;
   } finally {
     await unlink(temp).catch(() => undefined);
-    inFlight.delete(temp);
+    temps.end(temp);
   }
 }

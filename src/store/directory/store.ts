@@ -27,7 +27,7 @@ import { silentLogger, type Logger } from "../../util/log.js";
 import { StoreWriteError, type ApplyOptions, type ApplyOutcome, type ApplyResult, type DeleteOptions, type DeleteResult, type InvalidManifest, type SpecPatch, type StoredManifest, type StoreSnapshot, type WritableStore, type WriteResult } from "../store.js";
 import { checkManifest, patchedManifest, planApply, userPart, type CheckedManifest, type CurrentManifest } from "../apply-plan.js";
 import { defaultOrigin } from "../origin.js";
-import { createExclusive, isNotFound, replaceIfUnchanged, tempFileOwner, type ReplaceHooks } from "./atomic.js";
+import { createExclusive, isNotFound, isStaleTemp, replaceIfUnchanged, TempFiles, type ReplaceHooks } from "./atomic.js";
 import { cutDocument, newFileName } from "./documents.js";
 import { sameJson, specHash, toPlainJson } from "./canonical.js";
 import { currentGeneration, SPEC_HASH_ANNOTATION, type GenerationMemo } from "./generation.js";
@@ -52,12 +52,8 @@ export interface DirectoryStoreOptions {
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-/** Shared by every DirectoryStore of the process: temp files carry the pid, not the instance. */
-const IN_FLIGHT = new Set<string>();
 /** Write attempts before giving up with "conflict" (each retry follows a concurrent edit). */
 const MAX_ATTEMPTS = 5;
-/** A temp file of another process older than this is a crash leftover. */
-const STALE_TEMP_MS = 60_000;
 
 /** One file as last read: its bytes and what the loader made of them. */
 interface FileState {
@@ -108,8 +104,8 @@ export class DirectoryStore implements WritableStore {
   /** Bytes we wrote on top of what list() had seen: their watcher events are our own echo. */
   private readonly echoes = new Map<string, Buffer>();
   private readonly locks = new Map<string, Promise<unknown>>();
-  /** Temp files being written by this process (any store instance): never swept as leftovers. */
-  private readonly inFlight = IN_FLIGHT;
+  /** This instance's temp files: unique names per write, in flight (never swept) until done. */
+  private readonly inFlight = new TempFiles();
   private readonly watchers = new Set<DirWatcher>();
 
   constructor(opts: DirectoryStoreOptions) {
@@ -585,13 +581,11 @@ export class DirectoryStore implements WritableStore {
     return ours.equals(await readFile(real));
   }
 
-  /** Temp files of a crashed or failed write: ours when not in flight, others' when stale. */
+  /** Temp files of a crashed or failed write, once provably stale (atomic.ts isStaleTemp). */
   private async sweepTemps(temps: string[]): Promise<void> {
     for (const temp of temps) {
-      if (this.inFlight.has(temp)) continue;
-      const owner = tempFileOwner(temp);
       const mtime = (await stat(temp).catch(() => undefined))?.mtimeMs;
-      if (owner === process.pid || (mtime !== undefined && Date.now() - mtime > STALE_TEMP_MS)) {
+      if (mtime !== undefined && isStaleTemp(temp, mtime, Date.now())) {
         await unlink(temp).then(
           () => this.logger.info({ file: temp }, "removed a leftover temp file of an interrupted status write"),
           () => undefined,

@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { loadText, type LoadOptions, type LoadResult } from "../../api/load.js";
 import { decodeText } from "../../api/text.js";
 import type { Logger } from "../../util/log.js";
-import { replaceIfUnchanged } from "../directory/atomic.js";
+import { replaceIfUnchanged, TempFiles } from "../directory/atomic.js";
 import { scanDir } from "../directory/scan.js";
 import { spliceStatus, spliceStatusOnly } from "../directory/splice.js";
 import { verifySplice, verifyStatusOnly } from "../directory/verify.js";
@@ -59,7 +59,7 @@ export async function seedStatus(dir: string, records: ReadonlyMap<string, Sched
     if (!changed) continue;
     const body = Buffer.from(text, "utf8");
     const content = bytes.subarray(0, 3).equals(BOM) ? Buffer.concat([BOM, body]) : body;
-    await replaceIfUnchanged(f.real, bytes, content, new Set());
+    await replaceIfUnchanged(f.real, bytes, content, new TempFiles());
   }
   return out;
 }
