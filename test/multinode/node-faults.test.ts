@@ -6,6 +6,7 @@
 //   agent): the manager sees it Down and reschedules its tasks, at expiry its guard heals it, it
 //   is Ready again and the run records recoverySeconds;
 // - SIGKILL the controller during a partition: the node heals at the lease's expiry anyway;
+// - pause node 2 and revert it early: the guard restores on SIGTERM;
 // - a drained node whose guard was killed: a restarted controller restores it from the labels;
 // - drain of the only manager refused (LastActiveManager; ManagersNotAllowed without allowManagers);
 // - reboot through the controller's hook: it stops node 3's dockerd and starts it again, the
@@ -207,6 +208,22 @@ describe("node faults on a three-node Swarm", () => {
     // What the controller does with an exited guard whose run is recorded: recover removes it.
     expect(await faultDrivers.get("node")!.recover(ctx, done)).toEqual({ phase: "Recovered" });
   }, 120_000);
+
+  it("pause node 2, then revert early: the guard restores on SIGTERM", async () => {
+    const ctx: DriverContext = { engine: node(2).engine, nodeId: node(2).id, manager: manager(), image: APP_IMAGE, now: new Date() };
+    const owner: Owner = { schedule: "default/nf-pause", generation: 1, run: `pause-${tag}`, instance: `mn-node-${tag}`, expires: new Date(Date.now() + 120_000) };
+    const r = await faultDrivers.get("node")!.apply(ctx, targetOf(2), { action: "pause" }, owner);
+    expect(r.phase).toBe("Injected");
+    if (r.phase !== "Injected") return;
+    expect(await nodeInfo(2)).toMatchObject({ availability: "pause", labels: { "chaosctl.io/node-action": "pause", "chaosctl.io/original-availability": "active" } });
+    // A paused node keeps its tasks.
+    expect((await webTasks()).get(2)).toBeGreaterThan(0);
+    const t0 = Date.now();
+    expect(await faultDrivers.get("node")!.recover(ctx, r.handle)).toEqual({ phase: "Recovered" });
+    figures.pauseEarlyRevertMs = Date.now() - t0;
+    expect((await nodeInfo(2)).availability).toBe("active");
+    expect(lines(await cluster.dockerOk(0, ["ps", "-aq", "--filter", `label=${L_RUN}=${owner.run}`]))).toEqual([]);
+  }, 60_000);
 
   it("a drained node whose guard was killed is restored by a restarted controller, from the node's labels", async () => {
     const ctx: DriverContext = { engine: node(2).engine, nodeId: node(2).id, manager: manager(), image: APP_IMAGE, now: new Date() };
