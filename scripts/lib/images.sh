@@ -47,8 +47,10 @@ ensure_web_image() {
 }
 
 # --- local/node-base:20 --------------------------------------------------------
-# Debian minbase + iproute2 + iptables, and this machine's node binary.
-BASE_INCLUDE=iproute2,iptables
+# Debian minbase + iproute2 + iptables, and this machine's node binary; git,
+# ca-certificates and openssh-client for `chaosctl controller --git` (https and ssh
+# remotes) inside the image. The list is part of the rootfs cache key.
+BASE_INCLUDE=iproute2,iptables,git,ca-certificates,openssh-client
 
 # The Debian mirror from the machine's apt sources (one-line .list and deb822
 # .sources files), for the machine's own suite. CHAOSCTL_DEBIAN_MIRROR overrides.
@@ -104,8 +106,11 @@ base_rootfs_tar() { # -> path of the cached rootfs tarball (built if missing)
 debootstrap_rootfs() { # suite dir mirror
   command -v debootstrap >/dev/null || die "debootstrap missing (apt package debootstrap)"
   as_root debootstrap --variant=minbase --include="$BASE_INCLUDE" "$1" "$2" "$3"
-  # Smaller image: drop downloaded .debs and package lists.
-  as_root rm -rf "$2"/var/cache/apt/archives/*.deb "$2"/var/lib/apt/lists/* "$2"/var/log/*.log
+  # Smaller image: drop downloaded .debs, package lists, and man pages and message
+  # translations (git's alone are ~40 MB; nothing here reads them). /usr/share/doc stays:
+  # it holds the packages' copyright files.
+  as_root rm -rf "$2"/var/cache/apt/archives/*.deb "$2"/var/lib/apt/lists/* "$2"/var/log/*.log \
+    "$2"/usr/share/man "$2"/usr/share/locale "$2"/usr/share/info
 }
 
 node_binary() { readlink -f "$(command -v node)"; }
@@ -122,7 +127,7 @@ import_base() { # rootfs-tar hash
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     -c 'CMD ["/usr/local/bin/node"]' \
     -c "LABEL $INPUTS_LABEL=$2" -c "LABEL $BUILT_BY_LABEL=swarm-up" \
-    -m "Debian minbase + iproute2 + iptables + node $(node --version)" - "$BASE_IMAGE" >/dev/null
+    -m "Debian minbase + iproute2 + iptables + git + node $(node --version)" - "$BASE_IMAGE" >/dev/null
   as_root rm -rf "$tmp"
 }
 
