@@ -106,7 +106,7 @@ describe("the controller on a stock kernel: netem schedules on a real Swarm task
   });
 
   it("delay 100ms with jitter and a normal distribution: RTT rises while active; at expiry it is back, nothing left", async () => {
-    await ws.write("delay.yaml", netemOn("vm-delay", "delay: {time: 100ms, jitter: 10ms, distribution: normal}", "45s"));
+    await ws.write("delay.yaml", netemOn("vm-delay", "delay: {time: 100ms, jitter: 10ms, distribution: normal}", "60s"));
     const run = await untilActive("delay.yaml");
     const during = await ping(t.id, p1.ip, 20, 0.2);
     report("controller-delay", { baseMs: base.mean, duringMs: mean(during.rtts), medianMs: median(during.rtts) });
