@@ -278,13 +278,12 @@ describe("the manifest folder under faults", () => {
     await c.stop();
   });
 
-  // Issue 7's goal is zero lost edits; this is NOT met yet and the test bounds what is left.
-  // Two windows remain (docs/controller.md "Resilience"): a save renamed over the manifest
-  // between our last synchronous check and our rename (two system calls apart, but a loaded
-  // machine can deschedule us between them), and an in-place write (O_TRUNC, then write) opened
-  // before our rename whose bytes land after our read-back. Before the synchronous check, 1,000
-  // edits here lost 12 (all renamed saves); the bound below is what is left, measured: 0-2.
-  it("1,000 user edits interleaved with status writes: lost edits bounded (goal zero not yet met)", { timeout: 120_000 }, async () => {
+  // Issue 7's goal: zero lost edits. A status write never renames over the path: it takes the
+  // file aside (rename to a private name), checks it is the file and the bytes it read, links its
+  // own file in with link(2) (which cannot replace a save that landed meanwhile) and puts the
+  // taken file back if an in-place write reached it (src/store/directory/swap.ts). Before that,
+  // 1,000 edits here lost 12, then 0-2 with a synchronous path check before rename(2).
+  it("1,000 user edits interleaved with status writes: none lost", { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), "chaosctl-res-edits-"));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, "m.yaml");
@@ -294,6 +293,7 @@ describe("the manifest folder under faults", () => {
     await waitFor(async () => parsed(await readFile(file, "utf8")).every((d) => (d.status?.history ?? []).length > 0), { timeoutMs: 20_000, what: "status in every document" });
     // The user's edits: a comment line appended each time, read-modify-write, half in place and half by rename.
     const EDITS = 1000;
+    const started = Date.now();
     let runsSeen = 0;
     for (let i = 1; i <= EDITS; i++) {
       const text = await readFile(file, "utf8");
@@ -315,11 +315,14 @@ describe("the manifest folder under faults", () => {
     const docs = parsed(final);
     const lostRenamed = lost.filter((i) => i % 2 === 1);
     const lostInPlace = lost.filter((i) => i % 2 === 0);
-    console.log(`resilience: ${EDITS} user edits (half renamed, half in place), lost renamed ${lostRenamed.length} ${JSON.stringify(lostRenamed)}, in place ${lostInPlace.length} ${JSON.stringify(lostInPlace)}; history lengths ${docs.map((d) => d.status?.history?.length ?? 0).join("/")}`);
-    expect(lost.length).toBeLessThanOrEqual(4);
+    const gaveUp = c.log.filter((l) => /kept changing/.test(String(l.msg))).length;
+    console.log(`resilience: ${EDITS} user edits (half renamed, half in place) in ${Date.now() - started} ms, lost renamed ${lostRenamed.length} ${JSON.stringify(lostRenamed)}, in place ${lostInPlace.length} ${JSON.stringify(lostInPlace)}; history lengths ${docs.map((d) => d.status?.history?.length ?? 0).join("/")}; status writes given up (retried next pass) ${gaveUp}`);
+    expect(lost).toEqual([]);
     expect(docs.map((d) => d.metadata?.name)).toEqual(names);
     // Status kept being written while the user edited (the interleaving really happened).
-    expect(docs.every((d) => (d.status?.history ?? []).length >= 5)).toBe(true);
+    // (Status writes yield to edits: about 130 of them give up per run here, with or without
+    // the swap, and are retried next pass; 3-8 runs per document were recorded over 5 runs.)
+    expect(docs.every((d) => (d.status?.history ?? []).length >= 3)).toBe(true);
     expect(runsSeen).toBeGreaterThan(0);
   });
 });

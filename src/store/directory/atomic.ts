@@ -1,12 +1,11 @@
 // Atomic replacement of a file that must not have changed since it was read: temp file in the
-// same folder (same filesystem, so rename is atomic), fsync, compare, rename, fsync the folder.
-// The original is held open across the rename, so bytes someone wrote into it in place during
-// the last moments are still readable afterwards and handed back as an `orphan` to restore.
-import { renameSync, statSync } from "node:fs";
-import { link, open, readFile, unlink, stat, type FileHandle } from "node:fs/promises";
+// same folder (same filesystem), fsync, compare, then swap.ts puts it in place without ever
+// dropping a user's save (rename-over or in place) that races with us.
+import { link, open, unlink, stat, type FileHandle } from "node:fs/promises";
 import { createHash, randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { swapIn } from "./swap.js";
 
 export const TEMP_PREFIX = ".chaosctl-";
 export const TEMP_SUFFIX = ".tmp";
@@ -78,13 +77,16 @@ function pidAlive(pid: number): boolean {
 }
 
 export interface ReplaceHooks {
-  /** Test seam: runs after the temp file is complete and checked, right before the rename. */
+  /** Test seam: runs after the temp file is complete and checked, right before the swap. */
   beforeRename?: (tempPath: string, target: string) => void | Promise<void>;
+  /** Test seams inside the swap's synchronous stretch (swap.ts): after step 1, after step 3. */
+  afterTake?: (target: string) => void;
+  afterLink?: (target: string) => void;
 }
 
 export type ReplaceOutcome =
-  /** Done. `orphan`: bytes written into the old file in place during the final window. */
-  | { kind: "replaced"; orphan?: Buffer }
+  /** Done: our bytes are the file, and no user edit was dropped for them. */
+  | { kind: "replaced" }
   /** Not done: the file no longer holds `expected` (null: it is gone). */
   | { kind: "changed"; current: Buffer | null };
 
@@ -106,7 +108,6 @@ export async function replaceIfUnchanged(
   const dir = dirname(target);
   const temp = temps.begin(dir);
   let original: FileHandle | undefined;
-  let renamed = false;
   try {
     const out = await open(temp, "wx", st.mode & 0o777);
     try {
@@ -126,24 +127,24 @@ export async function replaceIfUnchanged(
     // The last look before the rename: what is there must still be what the caller planned on.
     const now = await readAll(original);
     if (!now.equals(expected)) return { kind: "changed", current: now };
-    // The path must still name the file just read: an editor's save renames a new file over it,
-    // and our rename would silently drop that file. Checked synchronously with the rename, so no
-    // event-loop turn (and no async round trip) separates them: the window left is two system
-    // calls (microseconds), not the milliseconds of an async read under load, where 1,000
-    // renamed edits interleaved with status writes lost about 1 % (test/e2e/resilience.test.ts).
-    const held = await original.stat({ bigint: true });
     if (hooks.beforeRename) await hooks.beforeRename(temp, target);
-    const cur = statSync(target, { bigint: true, throwIfNoEntry: false });
-    if (!cur || cur.ino !== held.ino || cur.dev !== held.dev) return { kind: "changed", current: await readFile(target).catch(() => null) };
-    renameSync(temp, target);
-    renamed = true;
-    await syncDir(dir);
-    const after = await readAll(original);
-    return after.equals(expected) ? { kind: "replaced" } : { kind: "replaced", orphan: after };
+    if ((await swapIn(target, temp, original, expected, () => syncDir(dir), hooks)) === "replaced") return { kind: "replaced" };
+    return { kind: "changed", current: await readNow(target) };
   } finally {
     await original?.close();
-    if (!renamed) await unlink(temp).catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
     temps.end(temp);
+  }
+}
+
+/** What is at `path` now; null when nothing is. */
+async function readNow(path: string): Promise<Buffer | null> {
+  const fh = await open(path, "r").catch(() => undefined);
+  if (!fh) return null;
+  try {
+    return await readAll(fh);
+  } finally {
+    await fh.close();
   }
 }
 

@@ -6,6 +6,7 @@ import { statSync } from "node:fs";
 import { readdir, realpath, lstat, stat } from "node:fs/promises";
 import { join, relative, isAbsolute, sep } from "node:path";
 import { isNotFound, tempFileOwner } from "./atomic.js";
+import { swapTarget } from "./swap.js";
 
 export interface ScannedFile {
   /** The path shown to users: the folder as given, joined with the relative path. */
@@ -27,6 +28,8 @@ export interface ScanResult {
   problems: ScanProblem[];
   /** Temp files of ours found in the tree (possibly left by a crash). */
   temps: string[];
+  /** Users' files held aside by a status write (swap.ts): in flight, or left by a crash. */
+  swaps: string[];
 }
 
 export class DirectoryMissingError extends Error {
@@ -46,7 +49,7 @@ export async function scanDir(dir: string): Promise<ScanResult> {
     if (isNotFound(err)) throw new DirectoryMissingError(dir);
     throw err;
   }
-  const result: ScanResult = { files: [], problems: [], temps: [] };
+  const result: ScanResult = { files: [], problems: [], temps: [], swaps: [] };
   await walk(root, dir, root, result);
   // A symlink to a file that is itself in the tree would load its manifests twice.
   const seen = new Set(result.files.filter((f) => !f.linked).map((f) => f.real));
@@ -69,6 +72,7 @@ async function walk(root: string, shown: string, real: string, out: ScanResult):
     const realPath = join(real, e.name);
     if (e.name.startsWith(".")) {
       if (e.isFile() && tempFileOwner(e.name) !== undefined) out.temps.push(realPath);
+      else if (e.isFile() && swapTarget(e.name) !== undefined) out.swaps.push(realPath);
       continue;
     }
     if (e.isDirectory()) {

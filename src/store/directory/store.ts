@@ -5,17 +5,16 @@
 //  2. splice status + metadata.generation + the spec-hash annotation into that exact text at the
 //     parser's node ranges, re-parse the result and check nothing else changed (verify.ts);
 //  3. write a temp file in the same folder (mode kept), fsync, re-read the original and compare
-//     with the base (changed: start over from 1), rename over it, fsync the folder;
-//  4. the original stays open across the rename: bytes written into it in place during the
-//     window are read back afterwards and restored on top of our write (then status re-applied).
+//     with the base (changed: start over from 1);
+//  4. swap it in (swap.ts): take the file aside by rename, check it is the one read, link ours
+//     in (never over a save that landed meanwhile), put the taken file back if a write in place
+//     reached it. Any of those: start over from 1 on top of the user's bytes.
 // reportInvalid follows the same protocol with another plan: only the `status:` block of an
 // invalid (but parsable, uniquely named) document changes, metadata included stays as it is.
-// Remaining window: a writer that *renames* a new file over ours between the last compare in 3
-// and our rename (a few system calls, well under a millisecond) is overwritten and its edit lost;
-// so is an in-place write landing after the read-back in 4. Linux renameat2(RENAME_EXCHANGE)
-// would close it, but Node offers no way to call it.
+// Remaining window (docs/stores.md): an in-place writer that opened the file before 4 and
+// writes into it only after 4's final read; its bytes go to a file no longer at the path.
 import { statSync, unlinkSync } from "node:fs";
-import { open, readFile, stat, unlink, writeFile } from "node:fs/promises";
+import { open, readFile, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { Document, stringify } from "yaml";
 import type { ChaosSchedule, ChaosScheduleStatus, LoadedChaosSchedule } from "../../api/types.js";
@@ -28,6 +27,7 @@ import { StoreWriteError, type ApplyOptions, type ApplyOutcome, type ApplyResult
 import { checkManifest, patchedManifest, planApply, userPart, type CheckedManifest, type CurrentManifest } from "../apply-plan.js";
 import { defaultOrigin } from "../origin.js";
 import { createExclusive, isNotFound, isStaleTemp, replaceIfUnchanged, TempFiles, type ReplaceHooks } from "./atomic.js";
+import { recoverSwap } from "./swap.js";
 import { cutDocument, newFileName } from "./documents.js";
 import { sameJson, specHash, toPlainJson } from "./canonical.js";
 import { currentGeneration, SPEC_HASH_ANNOTATION, type GenerationMemo } from "./generation.js";
@@ -119,7 +119,8 @@ export class DirectoryStore implements WritableStore {
 
   /** Throws DirectoryMissingError when the folder is gone: "no folder" is not "no manifests". */
   async list(): Promise<StoreSnapshot> {
-    const scan = await scanDir(this.dir);
+    let scan = await scanDir(this.dir);
+    if (await this.recoverSwaps(scan.swaps)) scan = await scanDir(this.dir);
     await this.sweepTemps(scan.temps);
     const states: FileState[] = [];
     for (const f of scan.files) states.push(await this.current(f.path, f.real));
@@ -344,7 +345,6 @@ export class DirectoryStore implements WritableStore {
       }
       this.files.set(path, after);
       this.index.delete(key);
-      if (outcome.orphan) await this.strand(path, outcome.orphan);
       return "deleted";
     }
     throw new StoreWriteError(`${path}: kept changing while deleting ${key}; try again`);
@@ -360,43 +360,23 @@ export class DirectoryStore implements WritableStore {
 
   private async writeLocked(path: string, real: string, key: string, planner: Planner): Promise<WriteResult> {
     const listedBytes = this.files.get(path)?.bytes;
-    /** Set after a write that swallowed someone's in-place edit: their bytes, our bytes. */
-    let rescue: { base: Buffer; expected: Buffer } | undefined;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      let base: Buffer;
-      if (rescue) base = rescue.base;
-      else {
-        const read = await this.readBytes(real);
-        if (read === "gone") return "gone";
-        if (read === "invalid") return "invalid";
-        base = read;
-      }
-      const expected = rescue?.expected ?? base;
+      const base = await this.readBytes(real);
+      if (base === "gone") return "gone";
+      if (base === "invalid") return "invalid";
       const plan = planner(base);
-      if ("result" in plan && !rescue) return plan.result;
-      // In a rescue the user's bytes go back even when status cannot be placed on them.
-      const content = "bytes" in plan ? plan.bytes : base;
-      const outcome = await replaceIfUnchanged(real, expected, content, this.inFlight, this.hooks);
+      if ("result" in plan) return plan.result;
+      // replaceIfUnchanged never drops a user's edit that races with it (swap.ts): "changed"
+      // means theirs is in place and ours is not; it becomes the new base.
+      const outcome = await replaceIfUnchanged(real, base, plan.bytes, this.inFlight, this.hooks);
       if (outcome.kind === "changed") {
-        // Two more writers while we restore a third one's edit: keep the newest in place and
-        // the rescued bytes aside.
-        if (rescue) return this.strand(path, rescue.base);
         if (outcome.current === null) return "gone";
-        // Someone wrote between our read and our rename: their version is the new base.
         continue;
       }
-      const written = "bytes" in plan ? plan.state : this.stateOf(path, real, content);
-      this.files.set(path, written);
-      if (outcome.orphan) {
-        this.logger.warn({ file: path }, "a write into the file landed during our rename; restoring it");
-        rescue = { base: outcome.orphan, expected: content };
-        continue;
-      }
-      if (!rescue && listedBytes && base.equals(listedBytes)) this.echoes.set(path, content);
-      if ("result" in plan) return plan.result === "unchanged" ? "written" : plan.result;
+      this.files.set(path, plan.state);
+      if (listedBytes && base.equals(listedBytes)) this.echoes.set(path, plan.bytes);
       return "written";
     }
-    if (rescue) return this.strand(path, rescue.base);
     this.logger.warn({ file: path, key }, "file kept changing during the status write; giving up for now");
     return "conflict";
   }
@@ -475,17 +455,6 @@ export class DirectoryStore implements WritableStore {
       return { result: "invalid" };
     }
     return { bytes: after.bytes, state: after };
-  }
-
-  /**
-   * Last resort, when a rescued in-place edit could not be put back (the file kept changing or
-   * vanished): keep those bytes next to it, loudly, rather than lose them.
-   */
-  private async strand(path: string, bytes: Buffer): Promise<WriteResult> {
-    const keep = join(dirname(path), `.${basename(path)}.chaosctl-rescued-${Date.now()}`);
-    await writeFile(keep, bytes);
-    this.logger.error({ file: path, kept: keep }, "an edit made during a status write could not be restored in place; it was saved aside");
-    return "conflict";
   }
 
   private async locked<T>(real: string, fn: () => Promise<T>): Promise<T> {
@@ -579,6 +548,27 @@ export class DirectoryStore implements WritableStore {
     const real = this.files.get(path)?.real;
     if (!ours || !real) return false;
     return ours.equals(await readFile(real));
+  }
+
+  /**
+   * Users' files held aside by another process's status write (swap.ts): one whose file is
+   * missing goes back at once (link(2), which cannot replace anything), stale ones are settled.
+   * Ours in flight are never seen without their file (that stretch is synchronous). True when a
+   * file was put back (the scan is then out of date).
+   */
+  private async recoverSwaps(swaps: string[]): Promise<boolean> {
+    let restored = false;
+    for (const swap of swaps) {
+      const r = await recoverSwap(swap, Date.now()).catch((err: unknown) => {
+        this.logger.warn({ err, file: swap }, "could not settle a file held aside by a status write; will retry");
+        return undefined;
+      });
+      if (!r) continue;
+      if (r.action === "restored") restored = true;
+      if (r.action === "rescued") this.logger.warn({ file: r.target, kept: r.kept }, "a copy of the file from an interrupted status write differs from it; kept aside");
+      else this.logger.info({ file: r.target, action: r.action }, "settled a file held aside by an interrupted status write");
+    }
+    return restored;
   }
 
   /** Temp files of a crashed or failed write, once provably stale (atomic.ts isStaleTemp). */
