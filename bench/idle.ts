@@ -9,19 +9,22 @@ import { fakeServiceName, type FakeClusterSize } from "./fake-engine.js";
 import { manifest } from "./fixture.js";
 import type { IdleInput, IdleOutput } from "./idle-pass.js";
 import { docker, lines } from "./docker-cli.js";
+import { shippedNodeFlags } from "./shipped.js";
 
 export const FAR_SCHEDULE = "0 0 1 1 *";
 
 export interface IdleResult extends IdleOutput {
   schedules: number;
   engine: "real" | "fake";
+  /** The node flags the child ran with: the image's, as the controller ships (RSS depends on them). */
+  nodeFlags: string[];
 }
 
 const CHILD = resolve(import.meta.dirname, "idle-pass.js");
 
-function child(input: IdleInput): Promise<IdleOutput> {
+function child(input: IdleInput, nodeFlags: string[]): Promise<IdleOutput> {
   return new Promise((res, rej) =>
-    execFile(process.execPath, [CHILD, JSON.stringify(input)], { timeout: 300_000, maxBuffer: 8 * 2 ** 20 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [...nodeFlags, CHILD, JSON.stringify(input)], { timeout: 300_000, maxBuffer: 8 * 2 ** 20 }, (err, stdout, stderr) =>
       err ? rej(new Error(`idle-pass child: ${stderr || err.message}`)) : res(JSON.parse(stdout) as IdleOutput),
     ),
   );
@@ -36,8 +39,9 @@ export async function benchIdle(opts: { schedules: number; serviceOf: (i: number
       const spec = `schedule: "${FAR_SCHEDULE}"\nselector: {services: [${opts.serviceOf(i)}]}\nfault: {kill: {signal: SIGKILL}}`;
       await writeFile(join(dir, `idle-${i}.yaml`), manifest(`idle-${i}`, spec));
     }
-    const out = await child({ dir, instance, passes: opts.passes ?? 10, warmup: 3, ...(opts.fake ? { fake: opts.fake } : {}) });
-    return { ...out, schedules: opts.schedules, engine: opts.fake ? "fake" : "real" };
+    const nodeFlags = shippedNodeFlags();
+    const out = await child({ dir, instance, passes: opts.passes ?? 10, warmup: 3, ...(opts.fake ? { fake: opts.fake } : {}) }, nodeFlags);
+    return { ...out, schedules: opts.schedules, engine: opts.fake ? "fake" : "real", nodeFlags };
   } finally {
     // Nothing should have been injected; remove anything of this instance all the same.
     if (!opts.fake) {

@@ -139,7 +139,7 @@ function buildRows(kill: KillSamples, pause: PauseSamples, idle: IdleResult[], c
     });
   }
   const big = idle.find((r) => r.engine === "real" && r.schedules >= 1000) ?? real.at(-1);
-  if (big) rows.push({ measure: `controller RSS at ${big.schedules.toLocaleString("en")} schedules (after ${3 + big.samples.length} passes)`, chaosctl: `${Math.round(big.rssMB)} MB (heap used ${Math.round(big.heapUsedMB)} MB)`, baseline: `before (12cbe10): ${BEFORE_RSS}`, goal: "< 150 MB", met: big.rssMB < 150 });
+  if (big) rows.push({ measure: `controller RSS at ${big.schedules.toLocaleString("en")} schedules (after ${3 + big.samples.length} passes; node ${big.nodeFlags.join(" ") || "without flags"}, as the image's ENTRYPOINT starts it)`, chaosctl: `${Math.round(big.rssMB)} MB (heap used ${Math.round(big.heapUsedMB)} MB)`, baseline: `before (12cbe10): ${BEFORE_RSS}`, goal: "< 150 MB", met: big.rssMB < 150 });
   for (const c of cli) {
     rows.push({ measure: `CLI cold start \`chaosctl ${c.args.map((a) => a.replace(/.*\/manifests$/, "manifests/")).join(" ")}\`, p50 / p95`, chaosctl: p50p95(c.ms), baseline: "–", goal: "p50 < 300 ms", met: median(c.ms) < 300 });
     if (c.cpuMs?.length) rows.push({ measure: `CLI \`chaosctl ${c.args.map((a) => a.replace(/.*\/manifests$/, "manifests/")).join(" ")}\` CPU (user+sys), p50 / p95`, chaosctl: p50p95(c.cpuMs), baseline: "–", goal: "(cold start without the machine's load)" });
