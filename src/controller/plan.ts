@@ -255,7 +255,7 @@ export function plan(input: PlanInput): Plan {
       targetSpecs = r.specs;
       note = [note, r.note].filter(Boolean).join("; ") || undefined;
     }
-    ledger.commit(chosen.targets);
+    ledger.commit(chosen.targets, fault);
     for (const t of chosen.targets) if (t.kind === "node") nodesOut.add(t.nodeId);
     const durationMs = DURATIVE.has(fault) && spec.duration ? Math.min(parseDuration(spec.duration), config.maxDurationMs) : undefined;
     actions.push({
@@ -327,7 +327,7 @@ function convergeActive(input: PlanInput, active: readonly InjectionHandle[], le
     const resolved = resolveTargets(h.fault, faultSpec, [target], snapshot);
     if ("error" in resolved) continue; // cannot happen for a spec that started this run
     planned.add(target.taskId ?? "");
-    ledger.commit([target]);
+    ledger.commit([target], h.fault);
     revert(h, "TargetGone");
     actions.push({
       type: "extend", key: m.key, generation: h.owner.generation, run: h.owner.run, fault: h.fault,
@@ -358,8 +358,10 @@ function chooseTargets(m: StoredManifest, fault: FaultKind, input: PlanInput, le
   }
   const matching = [...cands.byService.values()].flat();
   if (matching.length === 0) return { reason: "NoTargets", message: "no running task matches the selector" };
-  // A task that is already faulted (another schedule, or earlier in this pass) is not a candidate.
-  const pool = matching.filter((t) => !ledger.isFaulted(t.serviceId, t.taskId));
+  // A task that is already faulted (another schedule, or earlier in this pass) is not a candidate,
+  // unless this network fault composes with the network faults it carries (no budget: it already counts).
+  const stacked = (t: Target): boolean => ledger.isFaulted(t.serviceId, t.taskId) && ledger.canStack(t.taskId, fault);
+  const pool = matching.filter((t) => !ledger.isFaulted(t.serviceId, t.taskId) || stacked(t));
   if (pool.length === 0) return { reason: "NoTargets", message: `all ${matching.length} matching task(s) are already faulted` };
   let targets = pick(pool, countForMode(sel.mode, sel.value, pool.length, input.random), input.random);
   if (targets.length === 0) return { reason: "NoTargets", message: `mode ${sel.mode ?? "one"} selects no task of ${pool.length}` };
@@ -373,6 +375,10 @@ function chooseTargets(m: StoredManifest, fault: FaultKind, input: PlanInput, le
     const perService = new Map<string, number>();
     for (const t of targets) {
       const sid = t.serviceId ?? "";
+      if (stacked(t)) {
+        kept.push(t);
+        continue;
+      }
       const room = runningTasks(sid, input.snapshot) - 1 - ledger.faultedRunning(sid);
       const used = perService.get(sid) ?? 0;
       if (used < room) {
@@ -386,7 +392,7 @@ function chooseTargets(m: StoredManifest, fault: FaultKind, input: PlanInput, le
   }
   // safety.maxUnavailable holds across all schedules: skip the whole run, and say why.
   const perService = new Map<string, number>();
-  for (const t of targets) perService.set(t.serviceId ?? "", (perService.get(t.serviceId ?? "") ?? 0) + 1);
+  for (const t of targets) if (!stacked(t)) perService.set(t.serviceId ?? "", (perService.get(t.serviceId ?? "") ?? 0) + 1);
   for (const [sid, n] of perService) {
     const svc = services.get(sid);
     if (!svc) continue;

@@ -3,7 +3,7 @@
 // A service's "unavailable" count is what it lacks of its desired running tasks plus the
 // running tasks that are faulted right now (a paused container is "running" to Swarm).
 import type { ClusterSnapshot, ServiceInfo } from "../engine/engine.js";
-import type { InjectionHandle, Target } from "../faults/driver.js";
+import type { FaultKind, InjectionHandle, Target } from "../faults/driver.js";
 import { isRunningTask } from "./select.js";
 
 export function desiredTasks(svc: ServiceInfo, snap: ClusterSnapshot): number {
@@ -25,22 +25,40 @@ export function maxUnavailableFor(value: number | string | undefined, desired: n
   return Number.isFinite(n) ? Math.floor(n) : undefined;
 }
 
+/** Network fault kinds that compose on one container (docs/network-faults.md). */
+const COMPOSABLE: ReadonlySet<FaultKind> = new Set<FaultKind>(["netem", "network"]);
+
 /** Per service: tasks missing + running tasks faulted by active injections (any schedule). */
 export class UnavailabilityLedger {
   private readonly faulted = new Map<string, Set<string>>();
+  /** Task id → the fault kinds on it now (or planned in this pass). */
+  private readonly kinds = new Map<string, Set<FaultKind>>();
 
   constructor(private readonly snap: ClusterSnapshot, injections: readonly InjectionHandle[]) {
     const running = new Set(snap.tasks.filter(isRunningTask).map((t) => t.id));
     for (const h of injections) {
       const { serviceId, taskId } = h.target;
-      if (serviceId && taskId && running.has(taskId)) this.add(serviceId, taskId);
+      if (serviceId && taskId && running.has(taskId)) this.add(serviceId, taskId, h.fault);
     }
   }
 
-  private add(serviceId: string, taskId: string): void {
+  private add(serviceId: string, taskId: string, fault?: FaultKind): void {
     const set = this.faulted.get(serviceId) ?? new Set<string>();
     set.add(taskId);
     this.faulted.set(serviceId, set);
+    if (fault) this.kinds.set(taskId, (this.kinds.get(taskId) ?? new Set<FaultKind>()).add(fault));
+  }
+
+  /**
+   * May `fault` be added to this already faulted task? Network faults compose (a netem delay and
+   * a network bandwidth cap on one container both take effect, each revertable alone), so a
+   * network fault may join a task that carries only network faults of the other kind. The task
+   * already counts as unavailable: stacking costs no budget. Anything else never stacks.
+   */
+  canStack(taskId: string | undefined, fault: FaultKind): boolean {
+    const on = taskId ? this.kinds.get(taskId) : undefined;
+    if (!on || on.size === 0 || !COMPOSABLE.has(fault) || on.has(fault)) return false;
+    return [...on].every((k) => COMPOSABLE.has(k));
   }
 
   unavailable(svc: ServiceInfo): number {
@@ -59,7 +77,7 @@ export class UnavailabilityLedger {
   }
 
   /** Count targets planned in this pass, so later schedules see them. */
-  commit(targets: readonly Target[]): void {
-    for (const t of targets) if (t.serviceId && t.taskId) this.add(t.serviceId, t.taskId);
+  commit(targets: readonly Target[], fault?: FaultKind): void {
+    for (const t of targets) if (t.serviceId && t.taskId) this.add(t.serviceId, t.taskId, fault);
   }
 }

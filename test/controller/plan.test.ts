@@ -108,6 +108,41 @@ describe("plan: safety", () => {
   });
 });
 
+describe("plan: network faults compose on one task", () => {
+  const solo = service("solo", 1);
+  const bw = { network: { bandwidth: { rate: "1mbit" } } };
+  const delay = { netem: { delay: { time: "100ms" } } };
+  const on = (name: string, fault: object, safety: object = { allowAll: true }) => manifest(name, { selector: { services: ["solo"] }, fault, duration: "60s", safety });
+  const faulted = (fault: "netem" | "network" | "pause") => guard("default/first", "r1", "solo.1", { fault });
+
+  it("a bandwidth cap joins a task that carries a netem delay (and back), without spending budget", () => {
+    const p1 = plan(input({ snapshot: snapshot([solo]), manifests: [on("bw", bw, { allowAll: true, maxUnavailable: 1 })], injections: [faulted("netem")] }));
+    expect(starts(p1)[0]?.targets.map((t) => t.taskId)).toEqual(["solo.1"]);
+    const p2 = plan(input({ snapshot: snapshot([solo]), manifests: [on("d", delay)], injections: [faulted("network")] }));
+    expect(starts(p2)[0]?.targets.map((t) => t.taskId)).toEqual(["solo.1"]);
+  });
+
+  it("never the same kind twice, never onto a paused task, never a kill onto a network-faulted task", () => {
+    expect(skips(plan(input({ snapshot: snapshot([solo]), manifests: [on("d", delay)], injections: [faulted("netem")] })))[0]?.reason).toBe("NoTargets");
+    expect(skips(plan(input({ snapshot: snapshot([solo]), manifests: [on("bw", bw)], injections: [faulted("pause")] })))[0]?.reason).toBe("NoTargets");
+    expect(skips(plan(input({ snapshot: snapshot([solo]), manifests: [manifest("k", { selector: { services: ["solo"] }, fault: kill, safety: { allowAll: true } })], injections: [faulted("netem")] })))[0]?.reason).toBe("NoTargets");
+  });
+
+  it("in one pass: a delay and a cap from two schedules land on the same task; a third network schedule of a kind already there does not", () => {
+    const p = plan(input({ snapshot: snapshot([solo]), manifests: [on("a", delay), on("b", bw), on("c", delay)] }));
+    expect(starts(p).map((s) => [s.key, s.targets.map((t) => t.taskId)])).toEqual([["default/a", ["solo.1"]], ["default/b", ["solo.1"]]]);
+    expect(skips(p)[0]).toMatchObject({ key: "default/c", reason: "NoTargets" });
+  });
+
+  it("the keep-one-task rule counts only new tasks: a stacked cap passes where a fresh task would empty the service", () => {
+    // web: 3 tasks; web.1 delayed (netem), web.2 paused. mode all: web.3 would leave no task untouched, web.1 costs nothing.
+    const injections = [guard("default/d", "r1", "web.1", { fault: "netem" }), guard("default/p", "r2", "web.2", { fault: "pause" })];
+    const p = plan(input({ manifests: [manifest("bw", { selector: { services: ["web"], mode: "all" }, fault: bw, duration: "60s" })], injections }));
+    expect(starts(p)[0]?.targets.map((t) => t.taskId)).toEqual(["web.1"]);
+    expect(starts(p)[0]?.note).toMatch(/left untouched/);
+  });
+});
+
 describe("plan: schedules, concurrency and reverts", () => {
   const pause = { pause: {} };
   it("@once fires once per generation, with a stable run id", () => {
