@@ -130,8 +130,11 @@ describe("the controller on a stock kernel: netem schedules on a real Swarm task
     expect(lost).toBeGreaterThan(0.18);
     expect(lost).toBeLessThan(0.42);
     const t0 = Date.now();
-    await ws.write("loss.yaml", m.replace('schedule: "@once"', 'schedule: "@once"\nsuspend: true'));
-    await untilEnded("loss.yaml", 60_000);
+    await ws.write("loss.yaml", m.replace('  schedule: "@once"', '  schedule: "@once"\n  suspend: true'));
+    await waitFor(async () => {
+      const st = await status("loss.yaml");
+      return st?.phase === "Suspended" && (st.active?.length ?? 0) === 0 && (await chaosLeftovers(t.id)).length === 0 ? true : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 250, what: "loss.yaml: suspended, nothing active, nothing left in the namespace" });
     report("controller-suspend", { revertS: (Date.now() - t0) / 1000 });
     const after = await ping(t.id, p1.ip, 50, 0.05);
     expect(after.received).toBe(after.sent);
