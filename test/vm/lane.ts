@@ -158,6 +158,17 @@ export function stdev(xs: number[]): number {
   const m = mean(xs);
   return Math.sqrt(mean(xs.map((x) => (x - m) ** 2)));
 }
+/** Linear-interpolated quantile (0..1). */
+export function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const i = (s.length - 1) * q;
+  const lo = Math.floor(i);
+  const hi = Math.ceil(i);
+  return s[lo]! + (s[hi]! - s[lo]!) * (i - lo);
+}
+/** Interquartile range: a spread that one slow probe under emulation does not inflate. */
+export const iqr = (xs: number[]): number => quantile(xs, 0.75) - quantile(xs, 0.25);
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
