@@ -82,7 +82,10 @@ async function setup(): Promise<{ remote: TestRemote; instance: string }> {
   cleanups.push(async () => {
     const ids = (await docker(["ps", "-aq", "--filter", `label=chaosctl.io/instance=${instance}`])).stdout.split("\n").filter(Boolean);
     if (ids.length) await docker(["rm", "-f", ...ids]);
-    for (const c of await engine.listConfigs([`chaosctl.io/instance=${instance}`])) await engine.removeConfig(c.id).catch(() => undefined);
+    // Its durable records, and the leader lease the compiled controller (election on by default) kept.
+    for (const c of [...(await engine.listConfigs([`chaosctl.io/instance=${instance}`])), ...(await engine.listConfigs([`chaosctl.io/lease=${instance}`]))]) {
+      await engine.removeConfig(c.id).catch(() => undefined);
+    }
     await remote.cleanup();
   });
   return { remote, instance };
