@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { loadText } from "../../src/api/load.js";
-import { DirectoryStore } from "../../src/store/directory/store.js";
+import { racingStore } from "../support/racing-store.js";
 import { specHash } from "../../src/store/directory/canonical.js";
 import { SPEC_HASH_ANNOTATION } from "../../src/store/directory/generation.js";
 import { manifest } from "./fixtures.js";
@@ -55,17 +55,7 @@ describe("status writes interleaved with user edits", () => {
             text.replace(new RegExp(`services: \\[${doc}-v\\d+\\]`), `services: [${servicesOf(doc, value)}]`);
           await writeFile(file, manifest("a", { services: servicesOf("a", 0) }) + "---\n" + manifest("b", { services: servicesOf("b", 0) }));
 
-          let race: (() => Promise<void>) | undefined;
-          const store = new DirectoryStore({
-            dir,
-            hooks: {
-              beforeRename: async () => {
-                const r = race;
-                race = undefined;
-                await r?.();
-              },
-            },
-          });
+          const { store, arm, disarm } = racingStore(dir);
           /** What list() reported: generation → the spec value it belongs to, per document. */
           const seen: Record<Doc, Map<number, number>> = { a: new Map(), b: new Map() };
           const listedGen: Record<Doc, number> = { a: 0, b: 0 };
@@ -97,20 +87,20 @@ describe("status writes interleaved with user edits", () => {
               const r = op.race;
               // The racing edit lands only if a rename happens (an unchanged status writes nothing).
               if (r?.kind === "comment") {
-                race = async () => {
+                arm(async () => {
                   const c = newComment();
                   model.comments.push(c);
                   await writeFile(file, (await readFile(file, "utf8")) + c + "\n"); // in place: same inode
-                };
+                });
               } else if (r?.kind === "spec") {
-                race = async () => {
+                arm(async () => {
                   model.spec[op.doc] = r.value;
                   await writeFile(file, editSpec(await readFile(file, "utf8"), op.doc, r.value));
-                };
+                });
               }
               const g = listedGen[op.doc];
               const result = await store.writeStatus(`default/${op.doc}`, g, status(op.phase, g));
-              race = undefined;
+              disarm();
               expect(["written", "unchanged", "conflict"]).toContain(result);
               if (result === "written") {
                 // Status for generation g sits next to the spec that generation g stood for.

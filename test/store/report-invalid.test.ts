@@ -6,6 +6,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { DirectoryStore } from "../../src/store/directory/store.js";
+import { racingStore } from "../support/racing-store.js";
 import { invalidMessage, MAX_INVALID_MESSAGE, type StoreSnapshot } from "../../src/store/store.js";
 import type { Problem } from "../../src/api/problems.js";
 import { manifest } from "./fixtures.js";
@@ -190,19 +191,9 @@ describe("reportInvalid", () => {
   it("keeps a user's in-place edit that lands during the rename, with the condition re-applied on top", async () => {
     const file = join(dir, "m.yaml");
     await writeFile(file, BROKEN);
-    let race: (() => Promise<void>) | undefined;
-    const store = new DirectoryStore({
-      dir,
-      hooks: {
-        beforeRename: async () => {
-          const r = race;
-          race = undefined;
-          await r?.();
-        },
-      },
-    });
+    const { store, arm } = racingStore(dir);
     await store.list();
-    race = async () => writeFile(file, "# the user's note\n" + (await readFile(file, "utf8"))); // in place: same inode
+    arm(async () => writeFile(file, "# the user's note\n" + (await readFile(file, "utf8")))); // in place: same inode
     expect(await store.reportInvalid("default/broken", "bad spec", T0)).toBe("written");
     const got = await readFile(file, "utf8");
     expect(got).toBe("# the user's note\n" + BROKEN.replace("# trailing comment\n", readyBlock("bad spec", T0.toISOString()) + "# trailing comment\n"));
@@ -211,19 +202,9 @@ describe("reportInvalid", () => {
   it("keeps a user's fix that lands during the rename: their bytes, no InvalidSpec on a valid manifest", async () => {
     const file = join(dir, "m.yaml");
     await writeFile(file, BROKEN);
-    let race: (() => Promise<void>) | undefined;
-    const store = new DirectoryStore({
-      dir,
-      hooks: {
-        beforeRename: async () => {
-          const r = race;
-          race = undefined;
-          await r?.();
-        },
-      },
-    });
+    const { store, arm } = racingStore(dir);
     await store.list();
-    race = async () => writeFile(file, FIXED);
+    arm(async () => writeFile(file, FIXED));
     expect(await store.reportInvalid("default/broken", "bad spec", T0)).toBe("conflict");
     expect(await readFile(file, "utf8")).toBe(FIXED);
     // And the controller's normal write then replaces the condition.
