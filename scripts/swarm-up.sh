@@ -17,7 +17,7 @@ source scripts/lib/images.sh
 : "${CHAOSCTL_ADVERTISE_ADDR:=127.0.0.1}"
 T0=$(now_ms)
 
-pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+pkg_installed() { grep -q 'install ok installed' <<<"$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)"; }
 
 install_packages() {
   local missing=() p
@@ -51,7 +51,7 @@ start_engine() {
     log "    using the engine that answers ($(docker version -f '{{.Server.Version}}'))"
     local pid; pid=$(cat /var/run/docker.pid 2>/dev/null || true)
     if [ -n "$pid" ] && [ -r "/proc/$pid/environ" ] \
-       && ! tr '\0' '\n' <"/proc/$pid/environ" | grep -qx 'DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1'; then
+       && ! grep -qx 'DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1' <<<"$(tr '\0' '\n' <"/proc/$pid/environ")"; then
       log "    warning: that dockerd runs without DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1;"
       log "             Swarm tasks will try a registry first and start seconds late"
     fi

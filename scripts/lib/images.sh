@@ -30,11 +30,14 @@ web_inputs_hash() {
 }
 
 ensure_web_image() {
-  local hash tmp applet
+  local hash tmp applet applets
   hash=$(web_inputs_hash)
   if image_current "$WEB_IMAGE" "$hash"; then log "    $WEB_IMAGE is current"; return; fi
+  # Read the whole list first: busybox writes it one applet per write(2), so a pipe into
+  # `grep -q` (which exits at the first match) kills it with SIGPIPE under pipefail.
+  applets=$(/bin/busybox --list)
   for applet in wget nc ping httpd sh; do
-    /bin/busybox --list | grep -qx "$applet" || die "busybox lacks the $applet applet"
+    grep -qx "$applet" <<<"$applets" || die "busybox lacks the $applet applet"
   done
   tmp=$(mktemp -d)
   build_web_rootfs "$tmp"
