@@ -8,10 +8,7 @@ import { defineConfig } from "vitest/config";
 //    file belongs here when it lives under one of DOCKER_DIRS or is named
 //    *.docker.test.ts (e.g. test/controller/reconcile.docker.test.ts).
 const DOCKER_DIRS = ["swarm", "engine", "faults", "e2e", "multinode", "vm"];
-const DOCKER_TESTS = [
-  ...DOCKER_DIRS.map((d) => `test/${d}/**/*.test.ts`),
-  "test/**/*.docker.test.ts",
-];
+const DOCKER_TESTS = [...DOCKER_DIRS.map((d) => `test/${d}/**/*.test.ts`), "test/**/*.docker.test.ts"];
 
 export default defineConfig({
   test: {

@@ -17,7 +17,9 @@ function once(bin: string, args: string[]): Promise<{ ms: number; cpuMs?: number
     const timed = existsSync(TIME);
     const argv = [bin, ...args];
     const t0 = performance.now();
-    const c = timed ? spawn(TIME, ["-f", "cpu %U %S", process.execPath, ...argv], { stdio: ["ignore", "ignore", "pipe"] }) : spawn(process.execPath, argv, { stdio: "ignore" });
+    const c = timed
+      ? spawn(TIME, ["-f", "cpu %U %S", process.execPath, ...argv], { stdio: ["ignore", "ignore", "pipe"] })
+      : spawn(process.execPath, argv, { stdio: "ignore" });
     let err = "";
     c.stderr?.on("data", (d: Buffer) => void (err += d.toString()));
     c.on("error", rej);
@@ -55,7 +57,10 @@ export async function manifestFolder(n = 100): Promise<{ dir: string; remove(): 
   for (let i = 0; i < n; i++) {
     const name = `s-${String(i).padStart(4, "0")}`;
     const fault = i % 2 ? "fault: {kill: {signal: SIGKILL}}" : "duration: 30s\n  fault: {pause: {}}";
-    await writeFile(join(dir, `${name}.yaml`), `apiVersion: chaosctl.io/v1alpha1\nkind: ChaosSchedule\nmetadata:\n  name: ${name}\nspec:\n  schedule: "@every ${10 + i}m"\n  selector: {services: [svc-${i % 7}], mode: one}\n  ${fault}\n`);
+    await writeFile(
+      join(dir, `${name}.yaml`),
+      `apiVersion: chaosctl.io/v1alpha1\nkind: ChaosSchedule\nmetadata:\n  name: ${name}\nspec:\n  schedule: "@every ${10 + i}m"\n  selector: {services: [svc-${i % 7}], mode: one}\n  ${fault}\n`,
+    );
   }
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
@@ -77,7 +82,9 @@ async function main(): Promise<void> {
     for (const args of cases) {
       for (const bin of bins.length ? bins : [BIN]) {
         const r = await benchCli(args, runs, bin);
-        console.log(`| ${bin} | ${args.join(" ").replace(folder.dir, "<100 manifests>")} | ${p50(r.ms)} | ${p50(r.cpuMs)} | ${[...new Set(r.exitCodes)].join(",")} |`);
+        console.log(
+          `| ${bin} | ${args.join(" ").replace(folder.dir, "<100 manifests>")} | ${p50(r.ms)} | ${p50(r.cpuMs)} | ${[...new Set(r.exitCodes)].join(",")} |`,
+        );
       }
     }
   } finally {

@@ -5,17 +5,28 @@ import { execFile } from "node:child_process";
 export function docker(args: string[], timeoutMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) =>
     execFile("docker", args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`docker ${args.slice(0, 3).join(" ")}: ${(stderr || err.message).trim()}`)) : resolve(stdout.trim()),
+      err
+        ? reject(new Error(`docker ${args.slice(0, 3).join(" ")}: ${(stderr || err.message).trim()}`))
+        : resolve(stdout.trim()),
     ),
   );
 }
 
-export const lines = (s: string): string[] => s.split("\n").map((l) => l.trim()).filter(Boolean);
+export const lines = (s: string): string[] =>
+  s
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `cond` returns a value (not undefined/false), or throws after timeoutMs. */
-export async function waitUntil<T>(cond: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, what: string, intervalMs = 100): Promise<T> {
+export async function waitUntil<T>(
+  cond: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await cond();

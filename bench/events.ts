@@ -11,7 +11,11 @@ export class EventLog {
 
   /** A separate engine: the controller's call counters never see the bench's stream. */
   constructor(engine = new DockerEngine()) {
-    engine.events((e) => e.type === "container" && this.seen.push(e), this.ctl.signal, (err) => (this.failure = err));
+    engine.events(
+      (e) => e.type === "container" && this.seen.push(e),
+      this.ctl.signal,
+      (err) => (this.failure = err),
+    );
   }
 
   /** The first event since `sinceMs` (engine time) matching `match`, waiting up to timeoutMs. */

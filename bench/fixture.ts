@@ -29,9 +29,34 @@ export interface BenchService {
 /** A replicated busybox httpd service; Swarm restarts killed tasks without delay. */
 export async function benchService(replicas: number): Promise<BenchService> {
   const name = `chaosctl-bench-${randomBytes(4).toString("hex")}`;
-  const id = await docker(["service", "create", "--detach", "--quiet", "--name", name, "--label", "chaosctl.bench=1", "--replicas", String(replicas), "--restart-delay", "0s", WEB_IMAGE]);
+  const id = await docker([
+    "service",
+    "create",
+    "--detach",
+    "--quiet",
+    "--name",
+    name,
+    "--label",
+    "chaosctl.bench=1",
+    "--replicas",
+    String(replicas),
+    "--restart-delay",
+    "0s",
+    WEB_IMAGE,
+  ]);
   const running = async (): Promise<string[]> =>
-    lines(await docker(["service", "ps", id, "--no-trunc", "--filter", "desired-state=running", "--format", "{{.ID}} {{.CurrentState}}"]))
+    lines(
+      await docker([
+        "service",
+        "ps",
+        id,
+        "--no-trunc",
+        "--filter",
+        "desired-state=running",
+        "--format",
+        "{{.ID}} {{.CurrentState}}",
+      ]),
+    )
       .filter((l) => / Running /.test(` ${l} `))
       .map((l) => l.split(" ")[0] ?? "");
   const svc: BenchService = {
@@ -40,11 +65,21 @@ export async function benchService(replicas: number): Promise<BenchService> {
     replicas,
     running,
     async healthy(timeoutMs = 30_000) {
-      await waitUntil(async () => (await running()).length >= replicas, timeoutMs, `${replicas} running tasks of ${name}`, 150);
+      await waitUntil(
+        async () => (await running()).length >= replicas,
+        timeoutMs,
+        `${replicas} running tasks of ${name}`,
+        150,
+      );
     },
     async remove() {
       await docker(["service", "rm", id]).catch(() => undefined);
-      await waitUntil(async () => (await docker(["ps", "-aq", "--filter", `label=com.docker.swarm.service.id=${id}`])) === "", 30_000, `containers of ${name} gone`, 250).catch(() => undefined);
+      await waitUntil(
+        async () => (await docker(["ps", "-aq", "--filter", `label=com.docker.swarm.service.id=${id}`])) === "",
+        30_000,
+        `containers of ${name} gone`,
+        250,
+      ).catch(() => undefined);
     },
   };
   try {
@@ -72,7 +107,9 @@ export async function benchWorkspace(): Promise<BenchWorkspace> {
     instance,
     write: (file, yaml) => writeFile(join(dir, file), yaml),
     async cleanup() {
-      const ids = lines(await docker(["ps", "-aq", "--filter", `label=chaosctl.io/instance=${instance}`]).catch(() => ""));
+      const ids = lines(
+        await docker(["ps", "-aq", "--filter", `label=chaosctl.io/instance=${instance}`]).catch(() => ""),
+      );
       if (ids.length) await docker(["rm", "-f", ...ids]).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     },
@@ -96,7 +133,15 @@ export function startController(ws: BenchWorkspace): RunningController {
   const logger = createLogger(process.env.CHAOSCTL_BENCH_LOG ?? "silent");
   const store = new DirectoryStore({ dir: ws.dir, logger });
   const engine = new DockerEngine();
-  const controller = new Controller({ store, engine, drivers: faultDrivers, observeInjections: observeGuards, image: APP_IMAGE, logger, instance: ws.instance });
+  const controller = new Controller({
+    store,
+    engine,
+    drivers: faultDrivers,
+    observeInjections: observeGuards,
+    image: APP_IMAGE,
+    logger,
+    instance: ws.instance,
+  });
   const passStarts: number[] = [];
   const pass = controller.pass.bind(controller);
   controller.pass = () => (passStarts.push(Date.now()), pass());

@@ -40,13 +40,35 @@ export interface IdleOutput {
 }
 
 /** Docker API operations that change nothing; every other counted operation is mutating. */
-export const READ_OPS: ReadonlySet<string> = new Set(["info", "nodes.list", "nodes.inspect", "services.list", "tasks.list", "containers.list", "containers.inspect", "containers.logs", "containers.wait", "exec.inspect", "images.inspect", "ping", "events"]);
+export const READ_OPS: ReadonlySet<string> = new Set([
+  "info",
+  "nodes.list",
+  "nodes.inspect",
+  "services.list",
+  "tasks.list",
+  "containers.list",
+  "containers.inspect",
+  "containers.logs",
+  "containers.wait",
+  "exec.inspect",
+  "images.inspect",
+  "ping",
+  "events",
+]);
 
 async function main(input: IdleInput): Promise<IdleOutput> {
   const logger = createLogger("silent");
   const engine: Engine = input.fake ? new FakeEngine(input.fake) : new DockerEngine();
   const store = new DirectoryStore({ dir: input.dir, logger });
-  const controller = new Controller({ store, engine, drivers: faultDrivers, observeInjections: observeGuards, image: APP_IMAGE, logger, instance: input.instance });
+  const controller = new Controller({
+    store,
+    engine,
+    drivers: faultDrivers,
+    observeInjections: observeGuards,
+    image: APP_IMAGE,
+    logger,
+    instance: input.instance,
+  });
   const written = (w: Map<string, string>): number => [...w.values()].filter((x) => x === "written").length;
   try {
     let warmupStatusWrites = 0;
@@ -61,9 +83,21 @@ async function main(input: IdleInput): Promise<IdleOutput> {
       const wallMs = performance.now() - t0;
       const c = process.cpuUsage(cpu);
       const byOp: Record<string, number> = {};
-      for (const [op, n] of Object.entries(engine.calls)) if (n - (before[op] ?? 0) > 0) byOp[op] = n - (before[op] ?? 0);
-      const sum = (pred: (op: string) => boolean): number => Object.entries(byOp).filter(([op]) => pred(op)).reduce((a, [, n]) => a + n, 0);
-      samples.push({ cpuMs: (c.user + c.system) / 1000, wallMs, reads: sum((op) => READ_OPS.has(op)), mutating: sum((op) => !READ_OPS.has(op)), byOp, actions: r.plan.actions.length, statusWrites: written(r.writes) });
+      for (const [op, n] of Object.entries(engine.calls))
+        if (n - (before[op] ?? 0) > 0) byOp[op] = n - (before[op] ?? 0);
+      const sum = (pred: (op: string) => boolean): number =>
+        Object.entries(byOp)
+          .filter(([op]) => pred(op))
+          .reduce((a, [, n]) => a + n, 0);
+      samples.push({
+        cpuMs: (c.user + c.system) / 1000,
+        wallMs,
+        reads: sum((op) => READ_OPS.has(op)),
+        mutating: sum((op) => !READ_OPS.has(op)),
+        byOp,
+        actions: r.plan.actions.length,
+        statusWrites: written(r.writes),
+      });
       if (i === 0) {
         const snap = await engine.snapshot();
         size = { tasks: snap.tasks.length, containers: snap.containers.length };

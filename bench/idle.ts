@@ -24,14 +24,23 @@ const CHILD = resolve(import.meta.dirname, "idle-pass.js");
 
 function child(input: IdleInput, nodeFlags: string[]): Promise<IdleOutput> {
   return new Promise((res, rej) =>
-    execFile(process.execPath, [...nodeFlags, CHILD, JSON.stringify(input)], { timeout: 300_000, maxBuffer: 8 * 2 ** 20 }, (err, stdout, stderr) =>
-      err ? rej(new Error(`idle-pass child: ${stderr || err.message}`)) : res(JSON.parse(stdout) as IdleOutput),
+    execFile(
+      process.execPath,
+      [...nodeFlags, CHILD, JSON.stringify(input)],
+      { timeout: 300_000, maxBuffer: 8 * 2 ** 20 },
+      (err, stdout, stderr) =>
+        err ? rej(new Error(`idle-pass child: ${stderr || err.message}`)) : res(JSON.parse(stdout) as IdleOutput),
     ),
   );
 }
 
 /** `serviceOf(i)`: the service schedule i selects. */
-export async function benchIdle(opts: { schedules: number; serviceOf: (i: number) => string; fake?: FakeClusterSize; passes?: number }): Promise<IdleResult> {
+export async function benchIdle(opts: {
+  schedules: number;
+  serviceOf: (i: number) => string;
+  fake?: FakeClusterSize;
+  passes?: number;
+}): Promise<IdleResult> {
   const dir = await mkdtemp(join(tmpdir(), "chaosctl-bench-idle-"));
   const instance = `bench-idle-${randomBytes(4).toString("hex")}`;
   try {
@@ -40,16 +49,24 @@ export async function benchIdle(opts: { schedules: number; serviceOf: (i: number
       await writeFile(join(dir, `idle-${i}.yaml`), manifest(`idle-${i}`, spec));
     }
     const nodeFlags = shippedNodeFlags();
-    const out = await child({ dir, instance, passes: opts.passes ?? 10, warmup: 3, ...(opts.fake ? { fake: opts.fake } : {}) }, nodeFlags);
+    const out = await child(
+      { dir, instance, passes: opts.passes ?? 10, warmup: 3, ...(opts.fake ? { fake: opts.fake } : {}) },
+      nodeFlags,
+    );
     return { ...out, schedules: opts.schedules, engine: opts.fake ? "fake" : "real", nodeFlags };
   } finally {
     // Nothing should have been injected; remove anything of this instance all the same.
     if (!opts.fake) {
-      const ids = lines(await docker(["ps", "-aq", "--filter", `label=chaosctl.io/instance=${instance}`]).catch(() => ""));
+      const ids = lines(
+        await docker(["ps", "-aq", "--filter", `label=chaosctl.io/instance=${instance}`]).catch(() => ""),
+      );
       if (ids.length) await docker(["rm", "-f", ...ids]).catch(() => undefined);
     }
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-export const fakeServiceOf = (services: number) => (i: number): string => fakeServiceName(i % services);
+export const fakeServiceOf =
+  (services: number) =>
+  (i: number): string =>
+    fakeServiceName(i % services);

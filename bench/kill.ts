@@ -27,17 +27,26 @@ async function shellKill(svc: BenchService): Promise<string> {
   return cid;
 }
 
-export async function benchKill(svc: BenchService, ws: BenchWorkspace, events: EventLog, passStarts: readonly number[], runs: number): Promise<KillSamples> {
+export async function benchKill(
+  svc: BenchService,
+  ws: BenchWorkspace,
+  events: EventLog,
+  passStarts: readonly number[],
+  runs: number,
+): Promise<KillSamples> {
   const out: KillSamples = { chaosctl: [], shell: [], waitMs: [], workMs: [], failures: [] };
   // Alternate which way goes first, so a slow phase of the machine hits both alike.
   for (let i = 0; i < runs * 2; i++) {
-    const ours = (i % 4 === 0 || i % 4 === 3);
+    const ours = i % 4 === 0 || i % 4 === 3;
     await svc.healthy();
     await sleep(400); // let the controller's pass for the replacement's start events settle
     const t0 = Date.now();
     if (ours) {
       const file = `kill-${i}.yaml`;
-      await ws.write(file, manifest(`bench-kill-${i}`, `selector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGKILL}}`));
+      await ws.write(
+        file,
+        manifest(`bench-kill-${i}`, `selector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGKILL}}`),
+      );
       const die = await events.next((e) => e.action === "die" && e.attributes[SERVICE_ID] === svc.id, t0, 20_000);
       const passAt = passStarts.find((t) => t >= t0);
       if (die) {
@@ -50,7 +59,9 @@ export async function benchKill(svc: BenchService, ws: BenchWorkspace, events: E
       await sleep(300); // its status written, then the file goes (one schedule at a time)
       await unlink(join(ws.dir, file));
     } else {
-      const cid = await shellKill(svc).catch((e: Error) => (out.failures.push(`shell run ${i}: ${e.message}`), undefined));
+      const cid = await shellKill(svc).catch(
+        (e: Error) => (out.failures.push(`shell run ${i}: ${e.message}`), undefined),
+      );
       if (!cid) continue;
       const die = await events.next((e) => e.action === "die" && e.id === cid, t0, 20_000);
       if (die) out.shell.push(die.time.getTime() - t0);

@@ -27,7 +27,11 @@ export interface Machine {
 }
 
 export async function machine(): Promise<Machine> {
-  const v = await docker(["version", "-f", "{{.Server.Version}} (API {{.Server.APIVersion}}), client {{.Client.Version}}"]).catch((e: Error) => `unknown (${e.message})`);
+  const v = await docker([
+    "version",
+    "-f",
+    "{{.Server.Version}} (API {{.Server.APIVersion}}), client {{.Client.Version}}",
+  ]).catch((e: Error) => `unknown (${e.message})`);
   return {
     cores: cpus().length,
     cpuModel: cpus()[0]?.model ?? "unknown",
@@ -36,7 +40,9 @@ export async function machine(): Promise<Machine> {
     docker: v,
     node: process.version,
     date: new Date().toISOString(),
-    loadAtStart: loadavg().map((x) => x.toFixed(2)).join(" "),
+    loadAtStart: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" "),
     commit: commit(),
   };
 }

@@ -16,7 +16,9 @@ const APP = "local/chaosctl:dev";
 
 function docker(args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile("docker", args, { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`docker ${args[0]}: ${stderr || err.message}`)) : resolve(stdout.trim()))),
+    execFile("docker", args, { timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`docker ${args[0]}: ${stderr || err.message}`)) : resolve(stdout.trim()),
+    ),
   );
 }
 
@@ -48,15 +50,64 @@ export async function benchNetwork(iterations = 10): Promise<Row[]> {
     const t: Target = { kind: "container", nodeId, containerId: target };
     const ctx = { engine, image: APP, now: new Date() };
     const faults = {
-      loss: { spec: { loss: { probability: 0.3 } }, apply: ["iptables", "-A", "OUTPUT", "-m", "statistic", "--mode", "random", "--probability", "0.3", "-j", "DROP"] },
-      bandwidth: { spec: { bandwidth: { rate: "1mbit" } }, apply: ["tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", "1mbit", "burst", "32kb", "latency", "400ms"] },
+      loss: {
+        spec: { loss: { probability: 0.3 } },
+        apply: [
+          "iptables",
+          "-A",
+          "OUTPUT",
+          "-m",
+          "statistic",
+          "--mode",
+          "random",
+          "--probability",
+          "0.3",
+          "-j",
+          "DROP",
+        ],
+      },
+      bandwidth: {
+        spec: { bandwidth: { rate: "1mbit" } },
+        apply: [
+          "tc",
+          "qdisc",
+          "add",
+          "dev",
+          "eth0",
+          "root",
+          "tbf",
+          "rate",
+          "1mbit",
+          "burst",
+          "32kb",
+          "latency",
+          "400ms",
+        ],
+      },
     };
-    const byHand = (argv: string[]) => docker(["run", "--rm", "--network", `container:${target}`, "--cap-add", "NET_ADMIN", "--entrypoint", argv[0] ?? "", BASE, ...argv.slice(1)]);
+    const byHand = (argv: string[]) =>
+      docker([
+        "run",
+        "--rm",
+        "--network",
+        `container:${target}`,
+        "--cap-add",
+        "NET_ADMIN",
+        "--entrypoint",
+        argv[0] ?? "",
+        BASE,
+        ...argv.slice(1),
+      ]);
     for (const [fault, f] of Object.entries(faults)) {
       const ours: Row = { fault, way: "chaosctl (guard, read-back)", applyMs: [], revertMs: [] };
       const hand: Row = { fault, way: "by hand (docker run helper)", applyMs: [], revertMs: [] };
       for (let i = 0; i < n; i++) {
-        const owner = { schedule: "bench/network", generation: 1, run: randomBytes(4).toString("hex"), expires: new Date(Date.now() + 300_000) };
+        const owner = {
+          schedule: "bench/network",
+          generation: 1,
+          run: randomBytes(4).toString("hex"),
+          expires: new Date(Date.now() + 300_000),
+        };
         let handle: InjectionHandle | undefined;
         ours.applyMs.push(
           await timed(async () => {
@@ -72,7 +123,10 @@ export async function benchNetwork(iterations = 10): Promise<Row[]> {
           }),
         );
         hand.applyMs.push(await timed(() => byHand(f.apply)));
-        const revert = fault === "loss" ? f.apply.map((a) => (a === "-A" ? "-D" : a)) : ["tc", "qdisc", "del", "dev", "eth0", "root"];
+        const revert =
+          fault === "loss"
+            ? f.apply.map((a) => (a === "-A" ? "-D" : a))
+            : ["tc", "qdisc", "del", "dev", "eth0", "root"];
         hand.revertMs.push(await timed(() => byHand(revert)));
       }
       rows.push(ours, hand);
@@ -86,7 +140,9 @@ export async function benchNetwork(iterations = 10): Promise<Row[]> {
 export function formatRows(rows: Row[]): string {
   const lines = ["fault      way                           apply p50/p95 ms   revert p50/p95 ms"];
   for (const r of rows) {
-    lines.push(`${r.fault.padEnd(10)} ${r.way.padEnd(29)} ${`${pct(r.applyMs, 50)}/${pct(r.applyMs, 95)}`.padEnd(18)} ${pct(r.revertMs, 50)}/${pct(r.revertMs, 95)}`);
+    lines.push(
+      `${r.fault.padEnd(10)} ${r.way.padEnd(29)} ${`${pct(r.applyMs, 50)}/${pct(r.applyMs, 95)}`.padEnd(18)} ${pct(r.revertMs, 50)}/${pct(r.revertMs, 95)}`,
+    );
   }
   return lines.join("\n");
 }

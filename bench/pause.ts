@@ -24,7 +24,9 @@ export interface PauseSamples {
 const SERVICE_ID = "com.docker.swarm.service.id";
 
 function sh(script: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => execFile("sh", ["-c", script, "sh", ...args], { timeout: 60_000 }, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    execFile("sh", ["-c", script, "sh", ...args], { timeout: 60_000 }, (err) => (err ? reject(err) : resolve())),
+  );
 }
 
 /** Long enough that a guard slow to start on a loaded machine still finds time to pause. */
@@ -32,13 +34,29 @@ export const PAUSE_SECONDS = 3;
 
 /** The schedule's last run record as the controller wrote it (why a sample is missing). */
 async function lastRun(path: string): Promise<string> {
-  const doc = parse(await readFile(path, "utf8").catch(() => "")) as { status?: { history?: Array<Record<string, unknown>> } } | null;
+  const doc = parse(await readFile(path, "utf8").catch(() => "")) as {
+    status?: { history?: Array<Record<string, unknown>> };
+  } | null;
   const r = doc?.status?.history?.at(-1);
   return r ? JSON.stringify({ result: r.result, reason: r.reason, message: r.message }) : "none";
 }
 
-export async function benchPause(svc: BenchService, ws: BenchWorkspace, events: EventLog, passStarts: readonly number[], runs: number, durationS = PAUSE_SECONDS): Promise<PauseSamples> {
-  const out: PauseSamples = { applyChaosctl: [], applyShell: [], lateChaosctl: [], lateShell: [], passToPauseMs: [], failures: [] };
+export async function benchPause(
+  svc: BenchService,
+  ws: BenchWorkspace,
+  events: EventLog,
+  passStarts: readonly number[],
+  runs: number,
+  durationS = PAUSE_SECONDS,
+): Promise<PauseSamples> {
+  const out: PauseSamples = {
+    applyChaosctl: [],
+    applyShell: [],
+    lateChaosctl: [],
+    lateShell: [],
+    passToPauseMs: [],
+    failures: [],
+  };
   const waitS = 20_000 + durationS * 1000;
   for (let i = 0; i < runs * 2; i++) {
     const ours = i % 4 === 0 || i % 4 === 3;
@@ -47,26 +65,48 @@ export async function benchPause(svc: BenchService, ws: BenchWorkspace, events: 
     const t0 = Date.now();
     if (ours) {
       const file = `pause-${i}.yaml`;
-      await ws.write(file, manifest(`bench-pause-${i}`, `duration: ${durationS}s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`));
+      await ws.write(
+        file,
+        manifest(
+          `bench-pause-${i}`,
+          `duration: ${durationS}s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`,
+        ),
+      );
       const paused = await events.next((e) => e.action === "pause" && e.attributes[SERVICE_ID] === svc.id, t0, waitS);
       // The guard's start event carries its labels, the expiry among them.
-      const guard = await events.next((e) => e.action === "start" && e.attributes[L_INSTANCE] === ws.instance && e.attributes[L_ROLE] === "guard", t0, 1_000);
+      const guard = await events.next(
+        (e) => e.action === "start" && e.attributes[L_INSTANCE] === ws.instance && e.attributes[L_ROLE] === "guard",
+        t0,
+        1_000,
+      );
       const until = Date.parse(guard?.attributes[L_EXPIRES] ?? "");
       const unpaused = paused && (await events.next((e) => e.action === "unpause" && e.id === paused.id, t0, waitS));
-      if (!paused || !unpaused || !Number.isFinite(until)) out.failures.push(`chaosctl run ${i}: pause event ${!!paused}, guard expiry ${Number.isFinite(until)}, unpause event ${!!unpaused}; its record: ${await lastRun(join(ws.dir, file))}`);
+      if (!paused || !unpaused || !Number.isFinite(until))
+        out.failures.push(
+          `chaosctl run ${i}: pause event ${!!paused}, guard expiry ${Number.isFinite(until)}, unpause event ${!!unpaused}; its record: ${await lastRun(join(ws.dir, file))}`,
+        );
       else {
         out.applyChaosctl.push(paused.time.getTime() - t0);
         out.lateChaosctl.push(unpaused.time.getTime() - until);
         const passAt = passStarts.find((t) => t >= t0);
-        if (passAt !== undefined && passAt <= paused.time.getTime()) out.passToPauseMs.push(paused.time.getTime() - passAt);
+        if (passAt !== undefined && passAt <= paused.time.getTime())
+          out.passToPauseMs.push(paused.time.getTime() - passAt);
       }
       await sleep(500);
       await unlink(join(ws.dir, file));
     } else {
       try {
         const tasks = lines(await docker(["service", "ps", svc.name, "--filter", "desired-state=running", "-q"]));
-        const cid = await docker(["inspect", "-f", "{{.Status.ContainerStatus.ContainerID}}", tasks[randomInt(0, tasks.length)] ?? ""]);
-        await sh('docker pause "$1" >/dev/null && sleep "$2" && docker unpause "$1" >/dev/null', [cid, String(durationS)]);
+        const cid = await docker([
+          "inspect",
+          "-f",
+          "{{.Status.ContainerStatus.ContainerID}}",
+          tasks[randomInt(0, tasks.length)] ?? "",
+        ]);
+        await sh('docker pause "$1" >/dev/null && sleep "$2" && docker unpause "$1" >/dev/null', [
+          cid,
+          String(durationS),
+        ]);
         const paused = await events.next((e) => e.action === "pause" && e.id === cid, t0, 1_000);
         const unpaused = await events.next((e) => e.action === "unpause" && e.id === cid, t0, 1_000);
         if (!paused || !unpaused) throw new Error(`pause ${!!paused}, unpause ${!!unpaused}`);

@@ -18,7 +18,12 @@ import { median, p50p95, percentile } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
 const num = (name: string, full: number, small: number): number => Number(process.env[name] ?? (quick ? small : full));
-const RUNS = { kill: num("BENCH_KILL_RUNS", 20, 3), pause: num("BENCH_PAUSE_RUNS", 10, 2), net: num("BENCH_NET_ROUNDS", 10, 1), cli: num("BENCH_CLI_RUNS", 10, 3) };
+const RUNS = {
+  kill: num("BENCH_KILL_RUNS", 20, 3),
+  pause: num("BENCH_PAUSE_RUNS", 10, 2),
+  net: num("BENCH_NET_ROUNDS", 10, 1),
+  cli: num("BENCH_CLI_RUNS", 10, 3),
+};
 const SCHEDULES = quick ? [10, 100] : [10, 100, 1000];
 const FAKE = { services: 100, tasksPerService: 100 };
 const DOC = resolve(import.meta.dirname, "../../docs/benchmarks.md");
@@ -26,22 +31,32 @@ const DOC = resolve(import.meta.dirname, "../../docs/benchmarks.md");
  * Figures of the last full run before the idle-pass work of issue 7 (commit 12cbe10, docs run of
  * 2026-11-25 11:06 UTC, same machine): shown beside today's as the "before". Not re-measured.
  */
-const BEFORE_IDLE: Record<string, string> = { "real 10": "5.8 ms", "real 100": "22 ms", "real 1000": "153 ms", "fake 1000": "272 ms" };
+const BEFORE_IDLE: Record<string, string> = {
+  "real 10": "5.8 ms",
+  "real 100": "22 ms",
+  "real 1000": "153 ms",
+  "fake 1000": "272 ms",
+};
 const BEFORE_RSS = "203 MB (heap used 93 MB)";
 
 const cleanups: Array<() => Promise<unknown>> = [];
 async function cleanup(): Promise<void> {
   while (cleanups.length) await cleanups.pop()!().catch((e: Error) => console.error(`cleanup: ${e.message}`));
 }
-for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => void cleanup().finally(() => process.exit(130)));
+for (const sig of ["SIGINT", "SIGTERM"] as const)
+  process.once(sig, () => void cleanup().finally(() => process.exit(130)));
 
 const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
 const fixed = (x: number): string => (x < 10 ? x.toFixed(1) : String(Math.round(x)));
 
 async function preflight(): Promise<void> {
   const state = await docker(["info", "-f", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"]);
-  if (state !== "active true") throw new Error(`this engine is not a Swarm manager (${state}): run scripts/swarm-up.sh`);
-  for (const img of [WEB_IMAGE, APP_IMAGE, "local/node-base:20"]) await docker(["image", "inspect", "-f", "{{.Id}}", img]).catch(() => Promise.reject(new Error(`image ${img} missing: run scripts/swarm-up.sh`)));
+  if (state !== "active true")
+    throw new Error(`this engine is not a Swarm manager (${state}): run scripts/swarm-up.sh`);
+  for (const img of [WEB_IMAGE, APP_IMAGE, "local/node-base:20"])
+    await docker(["image", "inspect", "-f", "{{.Id}}", img]).catch(() =>
+      Promise.reject(new Error(`image ${img} missing: run scripts/swarm-up.sh`)),
+    );
 }
 
 async function main(): Promise<void> {
@@ -129,27 +144,61 @@ function buildRows(kill: KillSamples, pause: PauseSamples, idle: IdleResult[], c
     const mutating = Math.max(...r.samples.map((s) => s.mutating));
     const reads = [...new Set(r.samples.map((s) => s.reads))].join("/");
     const at1000 = r.schedules >= 1000;
-    const where = r.engine === "real" ? "real Swarm" : `fake engine, ${r.tasks.toLocaleString("en")} tasks + ${r.containers.toLocaleString("en")} containers`;
+    const where =
+      r.engine === "real"
+        ? "real Swarm"
+        : `fake engine, ${r.tasks.toLocaleString("en")} tasks + ${r.containers.toLocaleString("en")} containers`;
     rows.push({
       measure: `idle pass, ${r.schedules.toLocaleString("en")} schedules (${where}): CPU p50 (max); Docker calls`,
       chaosctl: `${fixed(median(cpu))} ms (max ${fixed(Math.max(...cpu))}); wall p50 ${fixed(median(r.samples.map((s) => s.wallMs)))} ms; ${reads} reads, ${mutating} mutating`,
-      baseline: BEFORE_IDLE[`${r.engine} ${r.schedules}`] ? `before (12cbe10): CPU p50 ${BEFORE_IDLE[`${r.engine} ${r.schedules}`]}, 4 reads` : "–",
+      baseline: BEFORE_IDLE[`${r.engine} ${r.schedules}`]
+        ? `before (12cbe10): CPU p50 ${BEFORE_IDLE[`${r.engine} ${r.schedules}`]}, 4 reads`
+        : "–",
       goal: `0 mutating${r.engine === "real" ? "; reads equal at 10/100/1,000" : ""}${at1000 ? "; CPU < 20 ms" : ""}`,
       met: mutating === 0 && (r.engine === "fake" || readsConstant) && (!at1000 || median(cpu) < 20),
     });
   }
   const big = idle.find((r) => r.engine === "real" && r.schedules >= 1000) ?? real.at(-1);
-  if (big) rows.push({ measure: `controller RSS at ${big.schedules.toLocaleString("en")} schedules (after ${3 + big.samples.length} passes; node ${big.nodeFlags.join(" ") || "without flags"}, as the image's ENTRYPOINT starts it)`, chaosctl: `${Math.round(big.rssMB)} MB (heap used ${Math.round(big.heapUsedMB)} MB)`, baseline: `before (12cbe10): ${BEFORE_RSS}`, goal: "< 150 MB", met: big.rssMB < 150 });
+  if (big)
+    rows.push({
+      measure: `controller RSS at ${big.schedules.toLocaleString("en")} schedules (after ${3 + big.samples.length} passes; node ${big.nodeFlags.join(" ") || "without flags"}, as the image's ENTRYPOINT starts it)`,
+      chaosctl: `${Math.round(big.rssMB)} MB (heap used ${Math.round(big.heapUsedMB)} MB)`,
+      baseline: `before (12cbe10): ${BEFORE_RSS}`,
+      goal: "< 150 MB",
+      met: big.rssMB < 150,
+    });
   for (const c of cli) {
-    rows.push({ measure: `CLI cold start \`chaosctl ${c.args.map((a) => a.replace(/.*\/manifests$/, "manifests/")).join(" ")}\`, p50 / p95`, chaosctl: p50p95(c.ms), baseline: "–", goal: "p50 < 300 ms", met: median(c.ms) < 300 });
-    if (c.cpuMs?.length) rows.push({ measure: `CLI \`chaosctl ${c.args.map((a) => a.replace(/.*\/manifests$/, "manifests/")).join(" ")}\` CPU (user+sys), p50 / p95`, chaosctl: p50p95(c.cpuMs), baseline: "–", goal: "(cold start without the machine's load)" });
+    rows.push({
+      measure: `CLI cold start \`chaosctl ${c.args.map((a) => a.replace(/.*\/manifests$/, "manifests/")).join(" ")}\`, p50 / p95`,
+      chaosctl: p50p95(c.ms),
+      baseline: "–",
+      goal: "p50 < 300 ms",
+      met: median(c.ms) < 300,
+    });
+    if (c.cpuMs?.length)
+      rows.push({
+        measure: `CLI \`chaosctl ${c.args.map((a) => a.replace(/.*\/manifests$/, "manifests/")).join(" ")}\` CPU (user+sys), p50 / p95`,
+        chaosctl: p50p95(c.cpuMs),
+        baseline: "–",
+        goal: "(cold start without the machine's load)",
+      });
   }
   for (const fault of ["loss", "bandwidth"]) {
     const ours = net.find((r) => r.fault === fault && r.way.startsWith("chaosctl"));
     const hand = net.find((r) => r.fault === fault && r.way.startsWith("by hand"));
     if (!ours || !hand) continue;
-    rows.push({ measure: `network ${fault}: apply→effective, p50 / p95`, chaosctl: `${p50p95(ours.applyMs)} (guard, verified by read-back)`, baseline: `${p50p95(hand.applyMs)}: \`docker run --network container:… tc/iptables\``, goal: "(no goal set)" });
-    rows.push({ measure: `network ${fault}: revert→clean, p50 / p95`, chaosctl: p50p95(ours.revertMs), baseline: `${p50p95(hand.revertMs)}: a second helper run by hand`, goal: "(no goal set)" });
+    rows.push({
+      measure: `network ${fault}: apply→effective, p50 / p95`,
+      chaosctl: `${p50p95(ours.applyMs)} (guard, verified by read-back)`,
+      baseline: `${p50p95(hand.applyMs)}: \`docker run --network container:… tc/iptables\``,
+      goal: "(no goal set)",
+    });
+    rows.push({
+      measure: `network ${fault}: revert→clean, p50 / p95`,
+      chaosctl: p50p95(ours.revertMs),
+      baseline: `${p50p95(hand.revertMs)}: a second helper run by hand`,
+      goal: "(no goal set)",
+    });
   }
   return rows;
 }
@@ -158,30 +207,58 @@ function details(kill: KillSamples, pause: PauseSamples, idle: IdleResult[], cli
   const out: string[] = [];
   const missed = rows.filter((r) => r.met === false);
   out.push("## Goals missed", "");
-  out.push(missed.length === 0 ? "None in this run." : missed.map((r) => `- ${r.measure}: ${r.chaosctl} (goal: ${r.goal})`).join("\n"), "");
+  out.push(
+    missed.length === 0
+      ? "None in this run."
+      : missed.map((r) => `- ${r.measure}: ${r.chaosctl} (goal: ${r.goal})`).join("\n"),
+    "",
+  );
   out.push("## Where the time goes", "");
-  out.push(`- kill through chaosctl, split at the start of the first reconcile pass after the write: file written → pass start ${p50p95(kill.waitMs)}; pass start → \`die\` ${p50p95(kill.workMs)}.`);
-  out.push(`- pause through chaosctl: pass start → \`pause\` event ${p50p95(pause.passToPauseMs)} (a guard container is created and started, and it pauses the target itself).`, "");
+  out.push(
+    `- kill through chaosctl, split at the start of the first reconcile pass after the write: file written → pass start ${p50p95(kill.waitMs)}; pass start → \`die\` ${p50p95(kill.workMs)}.`,
+  );
+  out.push(
+    `- pause through chaosctl: pass start → \`pause\` event ${p50p95(pause.passToPauseMs)} (a guard container is created and started, and it pauses the target itself).`,
+    "",
+  );
   out.push("## Idle pass detail", "");
   out.push(`Schedules are cron \`${FAR_SCHEDULE}\` (next run: New Year), each selecting a service; 3 warm-up passes`);
   out.push("(the first writes every schedule's next run time into its status), then the passes measured,");
-  out.push("each in a fresh child process. CPU is `process.cpuUsage()` (user + system) around `controller.pass()`.", "");
-  out.push("| Engine | Schedules | Tasks | Containers | CPU p50 / max ms | Wall p50 ms | Calls per pass (by operation) | Status writes: warm-up / measured | RSS MB |");
+  out.push(
+    "each in a fresh child process. CPU is `process.cpuUsage()` (user + system) around `controller.pass()`.",
+    "",
+  );
+  out.push(
+    "| Engine | Schedules | Tasks | Containers | CPU p50 / max ms | Wall p50 ms | Calls per pass (by operation) | Status writes: warm-up / measured | RSS MB |",
+  );
   out.push("|---|---|---|---|---|---|---|---|---|");
   for (const r of idle) {
     const cpu = r.samples.map((s) => s.cpuMs);
-    const ops = Object.entries(r.samples.at(-1)?.byOp ?? {}).map(([op, n]) => `${op} ${n}`).join(", ");
+    const ops = Object.entries(r.samples.at(-1)?.byOp ?? {})
+      .map(([op, n]) => `${op} ${n}`)
+      .join(", ");
     const writes = r.samples.reduce((a, s) => a + s.statusWrites, 0);
-    out.push(`| ${r.engine} | ${r.schedules} | ${r.tasks} | ${r.containers} | ${fixed(median(cpu))} / ${fixed(Math.max(...cpu))} | ${fixed(median(r.samples.map((s) => s.wallMs)))} | ${ops} | ${r.warmupStatusWrites} / ${writes} | ${Math.round(r.rssMB)} |`);
+    out.push(
+      `| ${r.engine} | ${r.schedules} | ${r.tasks} | ${r.containers} | ${fixed(median(cpu))} / ${fixed(Math.max(...cpu))} | ${fixed(median(r.samples.map((s) => s.wallMs)))} | ${ops} | ${r.warmupStatusWrites} / ${writes} | ${Math.round(r.rssMB)} |`,
+    );
   }
   out.push("");
   out.push("## Raw samples (ms)", "");
   const list = (xs: number[]): string => xs.map((x) => Math.round(x)).join(", ");
   out.push(`- kill, chaosctl: ${list(kill.chaosctl)}`, `- kill, shell pipeline: ${list(kill.shell)}`);
   out.push(`- pause apply, chaosctl: ${list(pause.applyChaosctl)}`, `- pause apply, shell: ${list(pause.applyShell)}`);
-  out.push(`- revert lateness, chaosctl: ${list(pause.lateChaosctl)}`, `- revert lateness, shell: ${list(pause.lateShell)}`);
-  for (const c of cli) out.push(`- CLI \`${c.args.join(" ").replace(/\S*\/manifests$/, "manifests/")}\` (exit codes ${[...new Set(c.exitCodes)].join(",")}): ${list(c.ms)}`);
-  out.push(`- kill wait (write → pass start): ${list(kill.waitMs)}`, `- kill work (pass start → die): ${list(kill.workMs)}`);
+  out.push(
+    `- revert lateness, chaosctl: ${list(pause.lateChaosctl)}`,
+    `- revert lateness, shell: ${list(pause.lateShell)}`,
+  );
+  for (const c of cli)
+    out.push(
+      `- CLI \`${c.args.join(" ").replace(/\S*\/manifests$/, "manifests/")}\` (exit codes ${[...new Set(c.exitCodes)].join(",")}): ${list(c.ms)}`,
+    );
+  out.push(
+    `- kill wait (write → pass start): ${list(kill.waitMs)}`,
+    `- kill work (pass start → die): ${list(kill.workMs)}`,
+  );
   const failures = [...kill.failures, ...pause.failures];
   if (failures.length) out.push("", "## Failed samples", "", ...failures.map((f) => `- ${f}`));
   out.push("");

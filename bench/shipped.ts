@@ -8,7 +8,8 @@ export function entrypointNodeFlags(dockerfile: string): string[] {
   const line = dockerfile.split("\n").find((l) => /^ENTRYPOINT\s+\[/.test(l));
   if (!line) throw new Error("Dockerfile: no exec-form ENTRYPOINT");
   const argv = JSON.parse(line.replace(/^ENTRYPOINT\s+/, "")) as unknown;
-  if (!Array.isArray(argv) || argv[0] !== "node") throw new Error(`Dockerfile: ENTRYPOINT does not start node: ${line}`);
+  if (!Array.isArray(argv) || argv[0] !== "node")
+    throw new Error(`Dockerfile: ENTRYPOINT does not start node: ${line}`);
   const rest = argv.slice(1).map(String);
   const script = rest.findIndex((a) => !a.startsWith("-"));
   return script < 0 ? rest : rest.slice(0, script);

@@ -14,20 +14,23 @@ export function obj(v: unknown, what = "arguments"): Json {
 
 export function str(o: Json, k: string): string {
   const v = o[k];
-  if (typeof v !== "string" || v.length === 0 || v.length > 4096) throw new BadRequest(`${k} must be a non-empty string`);
+  if (typeof v !== "string" || v.length === 0 || v.length > 4096)
+    throw new BadRequest(`${k} must be a non-empty string`);
   return v;
 }
 
 export function num(o: Json, k: string, min: number, max: number, dflt?: number): number {
   const v = o[k] ?? dflt;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) throw new BadRequest(`${k} must be a number in [${min}, ${max}]`);
+  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max)
+    throw new BadRequest(`${k} must be a number in [${min}, ${max}]`);
   return v;
 }
 
 export function strArr(o: Json, k: string, optional = false): string[] | undefined {
   const v = o[k];
   if (v === undefined && optional) return undefined;
-  if (!Array.isArray(v) || v.length > 256 || !v.every((x) => typeof x === "string")) throw new BadRequest(`${k} must be an array of strings`);
+  if (!Array.isArray(v) || v.length > 256 || !v.every((x) => typeof x === "string"))
+    throw new BadRequest(`${k} must be an array of strings`);
   return v as string[];
 }
 

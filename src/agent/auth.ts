@@ -22,7 +22,13 @@ export interface SignedHeaders {
 const sha256 = (b: Buffer | string): string => createHash("sha256").update(b).digest("hex");
 
 /** What the signature covers; a version prefix so the format can change without ambiguity. */
-export function canonicalRequest(method: string, path: string, timestamp: string, nonce: string, body: Buffer | string): string {
+export function canonicalRequest(
+  method: string,
+  path: string,
+  timestamp: string,
+  nonce: string,
+  body: Buffer | string,
+): string {
   return ["chaosctl-v1", method.toUpperCase(), path, timestamp, nonce, sha256(body)].join("\n");
 }
 
@@ -30,9 +36,20 @@ export function hmac(key: Buffer, text: string): string {
   return createHmac("sha256", key).update(text).digest("hex");
 }
 
-export function signRequest(key: Buffer, method: string, path: string, body: Buffer | string, now: Date, nonce = randomBytes(16).toString("hex")): SignedHeaders {
+export function signRequest(
+  key: Buffer,
+  method: string,
+  path: string,
+  body: Buffer | string,
+  now: Date,
+  nonce = randomBytes(16).toString("hex"),
+): SignedHeaders {
   const timestamp = String(now.getTime());
-  return { [H_TIMESTAMP]: timestamp, [H_NONCE]: nonce, [H_SIGNATURE]: hmac(key, canonicalRequest(method, path, timestamp, nonce, body)) };
+  return {
+    [H_TIMESTAMP]: timestamp,
+    [H_NONCE]: nonce,
+    [H_SIGNATURE]: hmac(key, canonicalRequest(method, path, timestamp, nonce, body)),
+  };
 }
 
 /** The agent signs its answer to one request (bound to that request's nonce), so a forged answer is detected too. */
@@ -65,7 +82,10 @@ export class RequestVerifier {
   /** nonce → the request's timestamp (ms). */
   private readonly seen = new Map<string, number>();
 
-  constructor(private readonly key: Buffer, private readonly windowMs = DEFAULT_WINDOW_MS) {}
+  constructor(
+    private readonly key: Buffer,
+    private readonly windowMs = DEFAULT_WINDOW_MS,
+  ) {}
 
   verify(req: VerifyInput, now: Date): Verdict {
     this.prune(now);
@@ -77,10 +97,13 @@ export class RequestVerifier {
     const nonce = h(H_NONCE);
     const sig = h(H_SIGNATURE);
     if (!ts || !nonce || !sig) return refuse("MissingSignature", "request is not signed");
-    if (!/^\d{1,16}$/.test(ts) || !/^[0-9a-f]{16,128}$/.test(nonce) || !/^[0-9a-f]{64}$/.test(sig)) return refuse("MalformedSignature", "malformed signature headers");
+    if (!/^\d{1,16}$/.test(ts) || !/^[0-9a-f]{16,128}$/.test(nonce) || !/^[0-9a-f]{64}$/.test(sig))
+      return refuse("MalformedSignature", "malformed signature headers");
     const at = Number(ts);
-    if (Math.abs(now.getTime() - at) > this.windowMs) return refuse("StaleTimestamp", `timestamp outside ±${this.windowMs / 1000}s of the agent's clock`);
-    if (!sameHex(sig, hmac(this.key, canonicalRequest(req.method, req.path, ts, nonce, req.body)))) return refuse("BadSignature", "signature does not match");
+    if (Math.abs(now.getTime() - at) > this.windowMs)
+      return refuse("StaleTimestamp", `timestamp outside ±${this.windowMs / 1000}s of the agent's clock`);
+    if (!sameHex(sig, hmac(this.key, canonicalRequest(req.method, req.path, ts, nonce, req.body))))
+      return refuse("BadSignature", "signature does not match");
     if (this.seen.has(nonce)) return refuse("ReplayedNonce", "nonce already used");
     this.seen.set(nonce, at);
     return { ok: true, nonce };
@@ -105,6 +128,7 @@ function refuse(reason: Refusal, message: string): Verdict {
 /** The shared key from a token file's text; too short a token is refused (never echoed). */
 export function keyFromToken(text: string, source: string): Buffer {
   const token = text.trim();
-  if (Buffer.byteLength(token) < MIN_TOKEN_BYTES) throw new Error(`agent token in ${source} is shorter than ${MIN_TOKEN_BYTES} bytes`);
+  if (Buffer.byteLength(token) < MIN_TOKEN_BYTES)
+    throw new Error(`agent token in ${source} is shorter than ${MIN_TOKEN_BYTES} bytes`);
   return Buffer.from(token, "utf8");
 }

@@ -21,8 +21,16 @@ export const AGENT_TOKEN_HELP = `file with the agents' shared token (default ${D
  */
 export async function nodeDirectory(flags: AgentFlags, local: Engine, logger: Logger): Promise<NodeDirectory> {
   const port = Number(flags.agentPort);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--agent-port must be a TCP port, not ${flags.agentPort}`);
-  const file = flags.agentTokenFile ?? ((await access(DEFAULT_TOKEN_FILE).then(() => true, () => false)) ? DEFAULT_TOKEN_FILE : undefined);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new UsageError(`--agent-port must be a TCP port, not ${flags.agentPort}`);
+  const file =
+    flags.agentTokenFile ??
+    ((await access(DEFAULT_TOKEN_FILE).then(
+      () => true,
+      () => false,
+    ))
+      ? DEFAULT_TOKEN_FILE
+      : undefined);
   let key: Buffer | undefined;
   if (file) {
     try {
@@ -31,7 +39,10 @@ export async function nodeDirectory(flags: AgentFlags, local: Engine, logger: Lo
       throw new UsageError(`--agent-token-file: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  logger.info({ event: "agents", port, tokenFile: file ?? null }, file ? "agents used for other nodes" : "no agent token: targets on other nodes are AgentUnavailable");
+  logger.info(
+    { event: "agents", port, tokenFile: file ?? null },
+    file ? "agents used for other nodes" : "no agent token: targets on other nodes are AgentUnavailable",
+  );
   return new NodeDirectory({ local, port, logger, ...(key ? { key } : {}) });
 }
 

@@ -86,7 +86,8 @@ export function agentHandlers(d: HandlerDeps): Handlers {
       return {};
     },
     startHelper: async (args) => ({ id: await engine.startHelper(admitHelper(a.helperSpec(args.spec), d.policy)) }),
-    runHelper: async (args) => engine.runHelper(admitHelper(a.helperSpec(args.spec), d.policy), a.num(args, "timeoutMs", 1, MAX_HELPER_MS)),
+    runHelper: async (args) =>
+      engine.runHelper(admitHelper(a.helperSpec(args.spec), d.policy), a.num(args, "timeoutMs", 1, MAX_HELPER_MS)),
     containerLogs: async (args) => {
       const c = await engine.inspectContainer(a.str(args, "id"));
       admitOwn(c, "logs"); // a guard's own account of a refusal

@@ -8,7 +8,14 @@ import { L_PROTECTED, L_ROLE } from "../faults/labels.js";
 
 export const DOCKER_SOCKET_IN_CONTAINER = "/var/run/docker.sock";
 /** argv[0] the network drivers run inside a target's namespace (faults/netns). */
-export const NETNS_TOOLS: ReadonlySet<string> = new Set(["tc", "ip", "iptables", "iptables-save", "ip6tables", "ip6tables-save"]);
+export const NETNS_TOOLS: ReadonlySet<string> = new Set([
+  "tc",
+  "ip",
+  "iptables",
+  "iptables-save",
+  "ip6tables",
+  "ip6tables-save",
+]);
 const HELPER_ROLES: ReadonlySet<string> = new Set(["guard", "helper"]);
 const CAPS: ReadonlySet<string> = new Set(["NET_ADMIN"]);
 const CONTAINER_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
@@ -30,29 +37,45 @@ export interface AgentPolicy {
  * node it runs on, whatever path the controller assumed.
  */
 export function admitHelper(spec: HelperSpec, p: AgentPolicy): HelperSpec {
-  if (spec.image !== p.image) throw new PolicyRefusal(`helpers must use the agent's image ${p.image}, not ${spec.image}`);
+  if (spec.image !== p.image)
+    throw new PolicyRefusal(`helpers must use the agent's image ${p.image}, not ${spec.image}`);
   const role = spec.labels[L_ROLE];
   if (!role || !HELPER_ROLES.has(role)) throw new PolicyRefusal(`helpers must be labelled ${L_ROLE}=guard|helper`);
   if (spec.env && spec.env.length > 0) throw new PolicyRefusal("helpers get no environment");
-  if (spec.name !== undefined && !/^chaosctl-[a-zA-Z0-9_.-]{1,120}$/.test(spec.name)) throw new PolicyRefusal(`helper name must start with chaosctl-`);
+  if (spec.name !== undefined && !/^chaosctl-[a-zA-Z0-9_.-]{1,120}$/.test(spec.name))
+    throw new PolicyRefusal(`helper name must start with chaosctl-`);
   for (const c of spec.capAdd ?? []) if (!CAPS.has(c)) throw new PolicyRefusal(`capability ${c} is not allowed`);
   const net = spec.networkMode;
   const guardVerb = spec.entrypoint === undefined && spec.cmd[0] === "guard";
-  if (net !== undefined && net !== "none" && !(net.startsWith("container:") && CONTAINER_REF.test(net.slice("container:".length))) && !(net === "host" && guardVerb)) {
+  if (
+    net !== undefined &&
+    net !== "none" &&
+    !(net.startsWith("container:") && CONTAINER_REF.test(net.slice("container:".length))) &&
+    !(net === "host" && guardVerb)
+  ) {
     throw new PolicyRefusal(`network mode ${net} is not allowed`);
   }
   if (spec.entrypoint !== undefined) {
     // A network tool in a target's namespace (faults/netns/exec-helper.ts): no socket, nothing else.
-    if (spec.entrypoint.length !== 1 || !NETNS_TOOLS.has(spec.entrypoint[0] ?? "")) throw new PolicyRefusal(`entrypoint ${JSON.stringify(spec.entrypoint)} is not allowed`);
+    if (spec.entrypoint.length !== 1 || !NETNS_TOOLS.has(spec.entrypoint[0] ?? ""))
+      throw new PolicyRefusal(`entrypoint ${JSON.stringify(spec.entrypoint)} is not allowed`);
     if ((spec.binds ?? []).length > 0) throw new PolicyRefusal("a network tool gets no bind mounts");
     return { ...spec };
   }
-  if (!guardVerb) throw new PolicyRefusal(`helpers run the guard verb or a network tool, not ${JSON.stringify(spec.cmd.slice(0, 1))}`);
+  if (!guardVerb)
+    throw new PolicyRefusal(
+      `helpers run the guard verb or a network tool, not ${JSON.stringify(spec.cmd.slice(0, 1))}`,
+    );
   const binds = (spec.binds ?? []).map((b) => {
     const parts = b.split(":");
     const dst = parts[1];
     const mode = parts[2];
-    if (parts.length < 2 || parts.length > 3 || dst !== DOCKER_SOCKET_IN_CONTAINER || (mode !== undefined && mode !== "ro" && mode !== "rw")) {
+    if (
+      parts.length < 2 ||
+      parts.length > 3 ||
+      dst !== DOCKER_SOCKET_IN_CONTAINER ||
+      (mode !== undefined && mode !== "ro" && mode !== "rw")
+    ) {
       throw new PolicyRefusal(`bind ${b} is not allowed: guards get the node's docker.sock only`);
     }
     return [p.dockerSocket, dst, ...(mode ? [mode] : [])].join(":");
@@ -65,18 +88,22 @@ export function admitFault(c: ContainerInfo, op: string): void {
   const role = c.labels[L_ROLE];
   if (role && HELPER_ROLES.has(role)) return;
   if (role) throw new PolicyRefusal(`${op}: container ${c.id.slice(0, 12)} is chaosctl's ${role}`);
-  if (c.labels[L_PROTECTED] === "true") throw new PolicyRefusal(`${op}: container ${c.id.slice(0, 12)} is protected (${L_PROTECTED}=true)`);
+  if (c.labels[L_PROTECTED] === "true")
+    throw new PolicyRefusal(`${op}: container ${c.id.slice(0, 12)} is protected (${L_PROTECTED}=true)`);
   if (!c.taskId) throw new PolicyRefusal(`${op}: container ${c.id.slice(0, 12)} is not a Swarm task`);
 }
 
 /** Remove, logs: chaosctl's own guards and helpers only (Swarm removes its tasks itself). */
 export function admitOwn(c: ContainerInfo, op: string): void {
   const role = c.labels[L_ROLE];
-  if (!role || !HELPER_ROLES.has(role)) throw new PolicyRefusal(`${op}: container ${c.id.slice(0, 12)} is not a chaosctl guard or helper`);
+  if (!role || !HELPER_ROLES.has(role))
+    throw new PolicyRefusal(`${op}: container ${c.id.slice(0, 12)} is not a chaosctl guard or helper`);
 }
 
 /** Exec: a network tool inside a running guard (it shares the target's namespace). */
 export function admitExec(c: ContainerInfo, argv: string[]): void {
-  if (c.labels[L_ROLE] !== "guard") throw new PolicyRefusal(`exec: container ${c.id.slice(0, 12)} is not a chaosctl guard`);
-  if (!NETNS_TOOLS.has(argv[0] ?? "")) throw new PolicyRefusal(`exec: ${JSON.stringify(argv.slice(0, 1))} is not a network tool`);
+  if (c.labels[L_ROLE] !== "guard")
+    throw new PolicyRefusal(`exec: container ${c.id.slice(0, 12)} is not a chaosctl guard`);
+  if (!NETNS_TOOLS.has(argv[0] ?? ""))
+    throw new PolicyRefusal(`exec: ${JSON.stringify(argv.slice(0, 1))} is not a network tool`);
 }

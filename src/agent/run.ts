@@ -34,7 +34,13 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const now = (): Date => new Date();
   let identity: AgentIdentity | undefined;
   const whoami = async (): Promise<AgentIdentity> => (identity ??= await o.engine.selfNode());
-  const handlers = agentHandlers({ engine: o.engine, policy: { image: o.image, dockerSocket: o.dockerSocket }, identity: whoami, version: o.version, now });
+  const handlers = agentHandlers({
+    engine: o.engine,
+    policy: { image: o.image, dockerSocket: o.dockerSocket },
+    identity: whoami,
+    version: o.version,
+    now,
+  });
   const server = agentServer({ handlers, verifier: new RequestVerifier(key), key, logger: o.logger, now });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -42,7 +48,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   });
   const port = (server.address() as AddressInfo).port;
   const id = await whoami().catch((e: unknown) => ({ nodeId: "", hostname: "", err: String(e) }));
-  o.logger.info({ event: "start", node: id.nodeId, hostname: id.hostname, listen: o.listen, port, image: o.image }, "agent listening");
+  o.logger.info(
+    { event: "start", node: id.nodeId, hostname: id.hostname, listen: o.listen, port, image: o.image },
+    "agent listening",
+  );
   const events = new AbortController();
   watchGuards(o.engine, o.logger, events.signal);
   return {
@@ -61,13 +70,26 @@ function watchGuards(engine: AgentOptions["engine"], logger: Logger, signal: Abo
     (e) => {
       if (e.type !== "container" || e.action !== "die" || e.attributes[L_ROLE] !== "guard") return;
       const a = e.attributes;
-      logger.info({ event: "guard-exit", guard: e.id.slice(0, 12), schedule: a[L_SCHEDULE], run: a[L_RUN], fault: a[L_FAULT], exitCode: Number(a.exitCode ?? -1) }, "guard ended on this node");
+      logger.info(
+        {
+          event: "guard-exit",
+          guard: e.id.slice(0, 12),
+          schedule: a[L_SCHEDULE],
+          run: a[L_RUN],
+          fault: a[L_FAULT],
+          exitCode: Number(a.exitCode ?? -1),
+        },
+        "guard ended on this node",
+      );
     },
     signal,
     (err) => {
       if (signal.aborted) return;
       logger.warn({ err: err.message, retryInMs: backoff }, "docker events stream ended; reconnecting");
-      setTimeout(() => !signal.aborted && watchGuards(engine, logger, signal, Math.min(backoff * 2, 30_000)), backoff).unref();
+      setTimeout(
+        () => !signal.aborted && watchGuards(engine, logger, signal, Math.min(backoff * 2, 30_000)),
+        backoff,
+      ).unref();
     },
   );
 }

@@ -34,11 +34,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, d: AgentServerD
   const method = req.method ?? "";
   const path = req.url ?? "";
   const body = await readBody(req);
-  if (body === undefined) return send(res, 413, { error: { code: "TooLarge", message: `body over ${MAX_BODY_BYTES} bytes` } });
+  if (body === undefined)
+    return send(res, 413, { error: { code: "TooLarge", message: `body over ${MAX_BODY_BYTES} bytes` } });
   const v = d.verifier.verify({ method, path, headers: req.headers, body }, d.now());
   const peer = req.socket.remoteAddress;
   if (!v.ok) {
-    d.logger.warn({ event: "refused", peer, method, path: path.slice(0, 100), reason: v.reason }, "unauthenticated request refused");
+    d.logger.warn(
+      { event: "refused", peer, method, path: path.slice(0, 100), reason: v.reason },
+      "unauthenticated request refused",
+    );
     return send(res, 401, { error: { code: v.reason, message: v.message } });
   }
   const reply = (status: number, payload: unknown): void => {
@@ -47,7 +51,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, d: AgentServerD
     send(res, status, text);
   };
   const op = path.startsWith(RPC_PREFIX) ? path.slice(RPC_PREFIX.length) : "";
-  if (method !== "POST" || !isOp(op)) return reply(404, { error: { code: "NotFound", message: `no such operation: ${method} ${path.slice(0, 100)}` } });
+  if (method !== "POST" || !isOp(op))
+    return reply(404, { error: { code: "NotFound", message: `no such operation: ${method} ${path.slice(0, 100)}` } });
   let args: unknown;
   try {
     args = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
@@ -56,7 +61,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, d: AgentServerD
   }
   const started = Date.now();
   try {
-    if (typeof args !== "object" || args === null || Array.isArray(args)) throw new BadRequest("arguments must be an object");
+    if (typeof args !== "object" || args === null || Array.isArray(args))
+      throw new BadRequest("arguments must be an object");
     const result = await d.handlers[op](args as Record<string, unknown>);
     d.logger.debug({ event: "rpc", peer, op, ms: Date.now() - started }, "ok");
     reply(200, { result });
@@ -64,7 +70,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, d: AgentServerD
     const code = err instanceof Error && "code" in err && typeof err.code === "string" ? err.code : "Error";
     const message = err instanceof Error ? err.message : String(err);
     const level = code === "PolicyRefused" || code === "BadRequest" ? "warn" : "info";
-    d.logger[level]({ event: "rpc", peer, op, result: "error", code, message, ms: Date.now() - started }, "operation failed");
+    d.logger[level](
+      { event: "rpc", peer, op, result: "error", code, message, ms: Date.now() - started },
+      "operation failed",
+    );
     reply(httpStatusOf(code), { error: { code, message } });
   }
 }

@@ -12,7 +12,9 @@ export const MS = { second: 1_000, minute: 60_000, hour: 3_600_000 } as const;
 /** Milliseconds for a Go-style duration; throws an Error with a plain message otherwise. */
 export function parseDuration(text: string): number {
   if (!GO_DURATION.test(text)) {
-    throw new Error(`invalid duration "${text}": use a number and a unit (ns, us, ms, s, m, h), e.g. 100ms, 30s, 5m, 1h30m`);
+    throw new Error(
+      `invalid duration "${text}": use a number and a unit (ns, us, ms, s, m, h), e.g. 100ms, 30s, 5m, 1h30m`,
+    );
   }
   // parse-duration only knows the micro sign U+00B5; Go also accepts the Greek mu U+03BC.
   const ms = parse(text.replace(/μ/g, "µ"), "ms");
@@ -27,7 +29,11 @@ export function formatDuration(ms: number): string {
   const sign = ms < 0 ? "-" : "";
   let rest = Math.abs(ms);
   let out = "";
-  for (const [unit, size] of [["h", MS.hour], ["m", MS.minute], ["s", MS.second]] as const) {
+  for (const [unit, size] of [
+    ["h", MS.hour],
+    ["m", MS.minute],
+    ["s", MS.second],
+  ] as const) {
     const n = Math.floor(rest / size);
     if (n > 0) out += `${n}${unit}`;
     rest -= n * size;

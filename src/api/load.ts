@@ -71,7 +71,12 @@ export function loadText(text: string, file: string, opts: LoadOptions = {}): Lo
     const before = text.slice(0, nul).split("\n");
     const line = before.length;
     const column = (before[line - 1] ?? "").length + 1;
-    return { documents: [], problems: [{ file, line, column, path: "", message: "binary content (a NUL byte): not a YAML manifest", rule: "binary" }] };
+    return {
+      documents: [],
+      problems: [
+        { file, line, column, path: "", message: "binary content (a NUL byte): not a YAML manifest", rule: "binary" },
+      ],
+    };
   }
 
   const lc = new LineCounter();
@@ -89,12 +94,23 @@ export function loadText(text: string, file: string, opts: LoadOptions = {}): Lo
     if (loaded) documents.push(loaded);
   });
   if (documents.length === 0 && problems.length === 0 && !opts.allowEmpty) {
-    problems.push({ file, ...filePlace, message: "no documents: the file is empty (or only comments)", rule: "noDocuments" });
+    problems.push({
+      file,
+      ...filePlace,
+      message: "no documents: the file is empty (or only comments)",
+      rule: "noDocuments",
+    });
   }
   return { documents, problems };
 }
 
-function loadDocument(doc: Document, index: number, file: string, lc: LineCounter, opts: LoadOptions): LoadedDocument | undefined {
+function loadDocument(
+  doc: Document,
+  index: number,
+  file: string,
+  lc: LineCounter,
+  opts: LoadOptions,
+): LoadedDocument | undefined {
   const contents = (doc.contents as Node | null) ?? undefined;
   const start = contents?.range?.[0] ?? doc.range?.[0] ?? 0;
   const loaded: LoadedDocument = { file, index, line: positionOf(lc, start).line, doc, problems: [] };
@@ -106,7 +122,12 @@ function loadDocument(doc: Document, index: number, file: string, lc: LineCounte
     // The parser gives up on deep nesting once per level it unwinds: report it once.
     const exhausted = doc.errors.find((e) => e.code === "RESOURCE_EXHAUSTION");
     for (const e of doc.errors) {
-      if (e === exhausted) problem(e.pos[0], `nesting too deep to parse (the limit is ${opts.maxDepth ?? LOAD_DEFAULTS.maxDepth} levels)`, "depthLimit");
+      if (e === exhausted)
+        problem(
+          e.pos[0],
+          `nesting too deep to parse (the limit is ${opts.maxDepth ?? LOAD_DEFAULTS.maxDepth} levels)`,
+          "depthLimit",
+        );
       else if (e.code !== "RESOURCE_EXHAUSTION") problem(e.pos[0], e.message, "yamlSyntax");
     }
     return loaded;
@@ -126,18 +147,30 @@ function loadDocument(doc: Document, index: number, file: string, lc: LineCounte
     data = doc.toJS({ maxAliasCount });
   } catch {
     // yaml throws only when aliases expand past maxAliasCount (a "billion laughs" bomb).
-    problem(firstAliasOffset(doc) ?? start, `aliases expand too much (more than ${maxAliasCount} expansions): refusing a possible alias bomb`, "aliasLimit");
+    problem(
+      firstAliasOffset(doc) ?? start,
+      `aliases expand too much (more than ${maxAliasCount} expansions): refusing a possible alias bomb`,
+      "aliasLimit",
+    );
     return loaded;
   }
 
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
-    problem(start, `not a ChaosSchedule: the document is ${describe(data)}, expected a mapping with apiVersion and kind`, "notChaosSchedule");
+    problem(
+      start,
+      `not a ChaosSchedule: the document is ${describe(data)}, expected a mapping with apiVersion and kind`,
+      "notChaosSchedule",
+    );
     return loaded;
   }
   const m = data as Record<string, unknown>;
   if (!isOurs(m)) {
     const kindAt = offsetOf(doc, { path: [m.kind !== undefined ? "kind" : "apiVersion"] });
-    problem(kindAt, `not a ChaosSchedule (apiVersion ${describe(m.apiVersion)}, kind ${describe(m.kind)}): chaosctl reads only ${API_VERSION} ${KIND}`, "notChaosSchedule");
+    problem(
+      kindAt,
+      `not a ChaosSchedule (apiVersion ${describe(m.apiVersion)}, kind ${describe(m.kind)}): chaosctl reads only ${API_VERSION} ${KIND}`,
+      "notChaosSchedule",
+    );
     return loaded;
   }
 
@@ -158,7 +191,8 @@ function loadDocument(doc: Document, index: number, file: string, lc: LineCounte
 /** apiVersion/kind say "some other resource". Missing ones are left to the schema to report. */
 function isOurs(m: Record<string, unknown>): boolean {
   const kindOk = m.kind === undefined || m.kind === KIND;
-  const groupOk = m.apiVersion === undefined || (typeof m.apiVersion === "string" && m.apiVersion.startsWith("chaosctl.io/"));
+  const groupOk =
+    m.apiVersion === undefined || (typeof m.apiVersion === "string" && m.apiVersion.startsWith("chaosctl.io/"));
   return kindOk && groupOk;
 }
 
@@ -166,7 +200,12 @@ function isEmptyDocument(doc: Document): boolean {
   const c = doc.contents as Node | null;
   if (c === null) return true;
   // `---` followed by nothing parses as a null scalar with no source text.
-  return !isCollection(c) && !isAlias(c) && (c as { value?: unknown }).value === null && ((c as { source?: string }).source ?? "") === "";
+  return (
+    !isCollection(c) &&
+    !isAlias(c) &&
+    (c as { value?: unknown }).value === null &&
+    ((c as { source?: string }).source ?? "") === ""
+  );
 }
 
 /** The first collection nested deeper than `limit`, walking iteratively (no stack to blow). */
@@ -199,7 +238,6 @@ function firstAliasOffset(doc: Document): number | undefined {
 function at(file: string, pos: Position, path: string, message: string, rule: string): Problem {
   return { file, line: pos.line, column: pos.column, path, message, rule };
 }
-
 
 export function byPlace(a: Problem, b: Problem): number {
   return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column;
@@ -263,7 +301,10 @@ export function loadBytes(bytes: Uint8Array, file: string, opts: LoadOptions = {
   const decoded = decodeText(bytes);
   if (!decoded.ok) {
     const pos = bytePosition(bytes, decoded.offset);
-    return { documents: [], problems: [at(file, pos, "", `binary content: the file ${decoded.why}; not a YAML manifest`, "binary")] };
+    return {
+      documents: [],
+      problems: [at(file, pos, "", `binary content: the file ${decoded.why}; not a YAML manifest`, "binary")],
+    };
   }
   return loadText(decoded.text, file, opts);
 }

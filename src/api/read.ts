@@ -83,7 +83,9 @@ async function walk(dir: string, listing: Listing, seen: Set<string>, add: (f: s
     seen.add(real);
     entries = (await readdir(dir)).sort();
   } catch (err) {
-    listing.problems.push(fileProblem(dir, whyUnreadable(err).replace("cannot read", "cannot list directory"), "unreadable"));
+    listing.problems.push(
+      fileProblem(dir, whyUnreadable(err).replace("cannot read", "cannot list directory"), "unreadable"),
+    );
     return;
   }
   for (const name of entries) {
@@ -100,8 +102,7 @@ async function walk(dir: string, listing: Listing, seen: Set<string>, add: (f: s
     else if (kind === "other") {
       listing.skipped.push(path);
       listing.problems.push(fileProblem(path, "not a regular file (a FIFO, socket or device): not read", "unreadable"));
-    }
-    else add(path); // "broken" too: reading it reports why
+    } else add(path); // "broken" too: reading it reports why
   }
 }
 
@@ -119,7 +120,11 @@ export function tooLargeProblem(file: string, size: number | undefined, maxBytes
 }
 
 /** Reads at most maxBytes (+1 to notice more); a larger file is a problem, not read further. */
-export async function readBounded(file: string, maxBytes: number, stdin?: AsyncIterable<Uint8Array | string>): Promise<ReadOutcome> {
+export async function readBounded(
+  file: string,
+  maxBytes: number,
+  stdin?: AsyncIterable<Uint8Array | string>,
+): Promise<ReadOutcome> {
   const name = file === STDIN ? STDIN_NAME : file;
   if (file === STDIN) {
     const chunks: Buffer[] = [];

@@ -4,9 +4,7 @@ import { Cron } from "croner";
 import { parseDuration } from "./duration.js";
 
 export type ParsedSchedule =
-  | { kind: "once" }
-  | { kind: "every"; everyMs: number }
-  | { kind: "cron"; expr: string; timeZone: string };
+  { kind: "once" } | { kind: "every"; everyMs: number } | { kind: "cron"; expr: string; timeZone: string };
 
 export const DEFAULT_TIME_ZONE = "UTC";
 
@@ -23,14 +21,18 @@ export function parseSchedule(text: string, timeZone?: string): ParsedSchedule {
     return { kind: "every", everyMs };
   }
   if (text.startsWith("@") && !CRON_MACROS.has(text)) {
-    throw new Error(`unknown schedule "${text}": use "@once", "@every <duration>" (e.g. "@every 10m") or a cron expression`);
+    throw new Error(
+      `unknown schedule "${text}": use "@once", "@every <duration>" (e.g. "@every 10m") or a cron expression`,
+    );
   }
   const tz = timeZone ?? DEFAULT_TIME_ZONE;
   checkTimeZone(tz);
   if (!text.startsWith("@")) {
     const fields = text.trim().split(/\s+/).length;
     if (fields !== 5 && fields !== 6) {
-      throw new Error(`cron expression "${text}" has ${fields} fields; use 5 (minute hour day month weekday) or 6 (with seconds first)`);
+      throw new Error(
+        `cron expression "${text}" has ${fields} fields; use 5 (minute hour day month weekday) or 6 (with seconds first)`,
+      );
     }
   }
   const cron = makeCron(text, tz);

@@ -78,14 +78,24 @@ export const exactlyOneFault: Rule = (m) => {
   }
   const netem = rec(fault.netem);
   if (netem && !NETEM_IMPAIRMENTS.some((k) => k in netem)) {
-    out.push({ path: ["spec", "fault", "netem"], message: `netem does nothing without at least one of ${NETEM_IMPAIRMENTS.join(", ")}` });
+    out.push({
+      path: ["spec", "fault", "netem"],
+      message: `netem does nothing without at least one of ${NETEM_IMPAIRMENTS.join(", ")}`,
+    });
   }
   if (netem && "reorder" in netem && !("delay" in netem)) {
-    out.push({ path: ["spec", "fault", "netem", "reorder"], at: "key", message: "netem reorder needs a delay: tc reorders by sending some packets without the delay" });
+    out.push({
+      path: ["spec", "fault", "netem", "reorder"],
+      at: "key",
+      message: "netem reorder needs a delay: tc reorders by sending some packets without the delay",
+    });
   }
   const network = rec(fault.network);
   if (network && !NETWORK_FAULTS.some((k) => k in network)) {
-    out.push({ path: ["spec", "fault", "network"], message: `network does nothing without at least one of ${NETWORK_FAULTS.join(", ")}` });
+    out.push({
+      path: ["spec", "fault", "network"],
+      message: `network does nothing without at least one of ${NETWORK_FAULTS.join(", ")}`,
+    });
   }
   return out;
 };
@@ -97,10 +107,22 @@ export const durationRequired: Rule = (m) => {
   const what = fault === "node" ? `node ${action ?? ""}`.trim() : fault;
   const has = get(m, "spec", "duration") !== undefined;
   if (isDurative(fault, action) && !has) {
-    return [{ path: ["spec", "duration"], at: "parent", message: `${what} stays injected for spec.duration, which is missing: set it, e.g. "duration: 60s"` }];
+    return [
+      {
+        path: ["spec", "duration"],
+        at: "parent",
+        message: `${what} stays injected for spec.duration, which is missing: set it, e.g. "duration: 60s"`,
+      },
+    ];
   }
   if (!isDurative(fault, action) && has) {
-    return [{ path: ["spec", "duration"], at: "key", message: `${what} happens in an instant, so a duration means nothing: remove spec.duration` }];
+    return [
+      {
+        path: ["spec", "duration"],
+        at: "key",
+        message: `${what} happens in an instant, so a duration means nothing: remove spec.duration`,
+      },
+    ];
   }
   return [];
 };
@@ -158,9 +180,15 @@ export const durationsPositiveAndCapped: Rule = (m) => {
   if (every) {
     const ms = tryDuration(every[1] ?? "");
     if (ms !== undefined && ms > 0 && ms < LIMITS.minEveryMs) {
-      out.push({ path: ["spec", "schedule"], message: `"@every ${every[1]}" is more often than once per ${formatDuration(LIMITS.minEveryMs)}` });
+      out.push({
+        path: ["spec", "schedule"],
+        message: `"@every ${every[1]}" is more often than once per ${formatDuration(LIMITS.minEveryMs)}`,
+      });
     } else if (ms !== undefined && ms > LIMITS.maxEveryMs) {
-      out.push({ path: ["spec", "schedule"], message: `"@every ${every[1]}" is longer than the limit of ${formatDuration(LIMITS.maxEveryMs)}` });
+      out.push({
+        path: ["spec", "schedule"],
+        message: `"@every ${every[1]}" is longer than the limit of ${formatDuration(LIMITS.maxEveryMs)}`,
+      });
     }
   }
   return out;
@@ -173,7 +201,9 @@ export const modeValueAgree: Rule = (m) => {
   const value = selector.value;
   const path: PathSegment[] = ["spec", "selector", "value"];
   if (mode === "one" || mode === "all") {
-    return value === undefined ? [] : [{ path, at: "key", message: `mode "${mode}" takes no value: remove selector.value` }];
+    return value === undefined
+      ? []
+      : [{ path, at: "key", message: `mode "${mode}" takes no value: remove selector.value` }];
   }
   if (value === undefined) {
     const example = mode === "fixed" ? '"2"' : '"50"';
@@ -181,10 +211,14 @@ export const modeValueAgree: Rule = (m) => {
   }
   if (typeof value !== "string") return [];
   if (mode === "fixed") {
-    return /^[1-9][0-9]*$/.test(value) ? [] : [{ path, message: `mode "fixed" needs a whole number of targets, 1 or more, not "${value}"` }];
+    return /^[1-9][0-9]*$/.test(value)
+      ? []
+      : [{ path, message: `mode "fixed" needs a whole number of targets, 1 or more, not "${value}"` }];
   }
   if (mode === "fixed-percent" || mode === "random-max-percent") {
-    return /^[0-9]+(\.[0-9]+)?$/.test(value) ? [] : [{ path, message: `mode "${mode}" needs a percent as a plain number (e.g. "50"), not "${value}"` }];
+    return /^[0-9]+(\.[0-9]+)?$/.test(value)
+      ? []
+      : [{ path, message: `mode "${mode}" needs a percent as a plain number (e.g. "50"), not "${value}"` }];
   }
   return [];
 };
@@ -194,20 +228,30 @@ export const percentInRange: Rule = (m) => {
   const selector = rec(get(m, "spec", "selector"));
   const mode = str(selector?.mode);
   const value = str(selector?.value);
-  if ((mode === "fixed-percent" || mode === "random-max-percent") && value !== undefined && /^[0-9]+(\.[0-9]+)?$/.test(value)) {
+  if (
+    (mode === "fixed-percent" || mode === "random-max-percent") &&
+    value !== undefined &&
+    /^[0-9]+(\.[0-9]+)?$/.test(value)
+  ) {
     const n = Number(value);
-    if (n <= 0 || n > 100) out.push({ path: ["spec", "selector", "value"], message: `a percent must be more than 0 and at most 100, not ${value}` });
+    if (n <= 0 || n > 100)
+      out.push({
+        path: ["spec", "selector", "value"],
+        message: `a percent must be more than 0 and at most 100, not ${value}`,
+      });
   }
   const max = str(get(m, "spec", "safety", "maxUnavailable"));
   const pct = max !== undefined ? /^([0-9]+)%$/.exec(max) : null;
-  if (pct && Number(pct[1]) > 100) out.push({ path: ["spec", "safety", "maxUnavailable"], message: `a percent must be at most 100%, not ${max}` });
+  if (pct && Number(pct[1]) > 100)
+    out.push({ path: ["spec", "safety", "maxUnavailable"], message: `a percent must be at most 100%, not ${max}` });
   return out;
 };
 
 export const maxUnavailable: Rule = (m) => {
   const v = get(m, "spec", "safety", "maxUnavailable");
   const path = ["spec", "safety", "maxUnavailable"];
-  if (typeof v === "number") return Number.isInteger(v) && v >= 0 ? [] : [{ path, message: `must be a whole number, 0 or more, not ${v}` }];
+  if (typeof v === "number")
+    return Number.isInteger(v) && v >= 0 ? [] : [{ path, message: `must be a whole number, 0 or more, not ${v}` }];
   if (typeof v === "string" && !/^[0-9]+%$/.test(v)) {
     return [{ path, message: `must be a number of tasks (e.g. 1) or a percent (e.g. "50%"), not "${v}"` }];
   }
@@ -232,10 +276,12 @@ export const selectorNotEmpty: Rule = (m) => {
   const selector = rec(get(m, "spec", "selector"));
   if (!selector) return [];
   if ([...SERVICE_FILTERS, ...NODE_FILTERS].some((k) => given(selector[k]))) return [];
-  return [{
-    path: ["spec", "selector"],
-    message: `selects nothing: give at least one of ${[...SERVICE_FILTERS, ...NODE_FILTERS].join(", ")} (chaos never targets everything implicitly)`,
-  }];
+  return [
+    {
+      path: ["spec", "selector"],
+      message: `selects nothing: give at least one of ${[...SERVICE_FILTERS, ...NODE_FILTERS].join(", ")} (chaos never targets everything implicitly)`,
+    },
+  ];
 };
 
 export const nodeFaultSelector: Rule = (m) => {
@@ -245,7 +291,11 @@ export const nodeFaultSelector: Rule = (m) => {
   const out: Finding[] = [];
   for (const k of SERVICE_FILTERS) {
     if (selector[k] !== undefined) {
-      out.push({ path: ["spec", "selector", k], at: "key", message: `a node fault selects nodes: use ${NODE_FILTERS.join(", ")}, not ${k}` });
+      out.push({
+        path: ["spec", "selector", k],
+        at: "key",
+        message: `a node fault selects nodes: use ${NODE_FILTERS.join(", ")}, not ${k}`,
+      });
     }
   }
   if (!NODE_FILTERS.some((k) => given(selector[k]))) {
@@ -253,7 +303,10 @@ export const nodeFaultSelector: Rule = (m) => {
   }
   const roles = selector.nodeRoles;
   if (Array.isArray(roles) && roles.includes("manager") && node.allowManagers !== true) {
-    out.push({ path: ["spec", "selector", "nodeRoles"], message: "selects managers, but fault.node.allowManagers is false: set it to true to fault a manager" });
+    out.push({
+      path: ["spec", "selector", "nodeRoles"],
+      message: "selects managers, but fault.node.allowManagers is false: set it to true to fault a manager",
+    });
   }
   return out;
 };

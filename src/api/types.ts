@@ -48,7 +48,15 @@ export type {
 
 /** The keys of spec.fault; exactly one is set in a valid manifest. */
 export type FaultName = keyof Fault;
-export const FAULT_NAMES = ["kill", "stop", "restart", "pause", "netem", "network", "node"] as const satisfies readonly FaultName[];
+export const FAULT_NAMES = [
+  "kill",
+  "stop",
+  "restart",
+  "pause",
+  "netem",
+  "network",
+  "node",
+] as const satisfies readonly FaultName[];
 
 type WithDefaults<T, K extends keyof T> = T & { [P in K]-?: Exclude<T[P], undefined> };
 
@@ -66,7 +74,10 @@ export interface DefaultedFault extends Fault {
 }
 
 /** spec after loading: every field with a schema default is present. */
-export type DefaultedSpec = WithDefaults<ChaosScheduleSpec, "schedule" | "suspend" | "concurrencyPolicy" | "historyLimit"> & {
+export type DefaultedSpec = WithDefaults<
+  ChaosScheduleSpec,
+  "schedule" | "suspend" | "concurrencyPolicy" | "historyLimit"
+> & {
   selector: WithDefaults<Selector, "mode">;
   fault: DefaultedFault;
 };

@@ -60,7 +60,10 @@ function toIssue(e: ErrorObject, path: PathSegment[]): Issue {
     }
     case "type": {
       const want = String(p.type);
-      const hint = want === "string" && (typeof e.data === "number" || typeof e.data === "boolean") ? `; quote it: "${String(e.data)}"` : "";
+      const hint =
+        want === "string" && (typeof e.data === "number" || typeof e.data === "boolean")
+          ? `; quote it: "${String(e.data)}"`
+          : "";
       return { path, message: `must be ${article(want)}, not ${describe(e.data)}${hint}`, rule: "schema" };
     }
     case "enum": {
@@ -71,7 +74,11 @@ function toIssue(e: ErrorObject, path: PathSegment[]): Issue {
       return { path, message: `must be an integer or a string, not ${describe(e.data)}`, rule: "schema" };
     case "pattern": {
       const pattern = String(p.pattern);
-      return { path, message: `${PATTERN_WORDS[pattern] ?? `must match ${pattern}`}, not ${describe(e.data)}`, rule: "schema" };
+      return {
+        path,
+        message: `${PATTERN_WORDS[pattern] ?? `must match ${pattern}`}, not ${describe(e.data)}`,
+        rule: "schema",
+      };
     }
     case "maxLength":
       return { path, message: `must be at most ${String(p.limit)} characters long`, rule: "schema" };
@@ -81,7 +88,11 @@ function toIssue(e: ErrorObject, path: PathSegment[]): Issue {
     case "maximum":
     case "exclusiveMinimum":
     case "exclusiveMaximum":
-      return { path, message: `must be ${String(p.comparison)} ${String(p.limit)}, not ${describe(e.data)}`, rule: "schema" };
+      return {
+        path,
+        message: `must be ${String(p.comparison)} ${String(p.limit)}, not ${describe(e.data)}`,
+        rule: "schema",
+      };
     default:
       return { path, message: e.message ?? `fails ${e.keyword}`, rule: "schema" };
   }
@@ -93,7 +104,13 @@ function asRecord(v: unknown): Record<string, unknown> {
 
 /** A JSON Schema type in words: "an integer", "a mapping", "a list", "a string". */
 function article(type: string): string {
-  return type === "integer" ? "an integer" : type === "object" ? "a mapping" : type === "array" ? "a list" : `a ${type}`;
+  return type === "integer"
+    ? "an integer"
+    : type === "object"
+      ? "a mapping"
+      : type === "array"
+        ? "a list"
+        : `a ${type}`;
 }
 
 /** A short description of a value for messages: `"abc"`, `42`, `a list`, `a mapping`. */
@@ -122,7 +139,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (cur[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     prev = cur;
   }

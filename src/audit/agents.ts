@@ -13,7 +13,12 @@ export interface AgentDirectory {
 }
 
 /** Groups agent-reported guards by the node they run on; every answering agent's node is observed, empty or not. Pure. */
-export function groupByNode(selfNodeId: string, local: ContainerInfo[], remote: ContainerInfo[], agents: ReturnType<AgentDirectory["status"]>): NodeContainers[] {
+export function groupByNode(
+  selfNodeId: string,
+  local: ContainerInfo[],
+  remote: ContainerInfo[],
+  agents: ReturnType<AgentDirectory["status"]>,
+): NodeContainers[] {
   const out = new Map<string, ContainerInfo[]>([[selfNodeId, local]]);
   for (const a of agents) if (!a.down && !out.has(a.nodeId)) out.set(a.nodeId, []);
   for (const c of remote) {

@@ -88,13 +88,16 @@ export function auditInventory(input: AuditInput): AuditReport {
   const nameOf = (id: string | undefined): string => (id ? (hostname.get(id) ?? id) : "");
   const entries: AuditEntry[] = [];
   const guards: Array<{ h: InjectionHandle; nodeId: string }> = [];
-  const mine = (h: InjectionHandle): boolean => input.instance === undefined || (h.owner.instance ?? "default") === input.instance;
-  for (const n of input.perNode) for (const h of observeGuards(n.containers, now)) if (mine(h)) guards.push({ h, nodeId: n.nodeId });
+  const mine = (h: InjectionHandle): boolean =>
+    input.instance === undefined || (h.owner.instance ?? "default") === input.instance;
+  for (const n of input.perNode)
+    for (const h of observeGuards(n.containers, now)) if (mine(h)) guards.push({ h, nodeId: n.nodeId });
 
   const ownerReasons = (o: { schedule: string; expires?: Date | undefined }, live: boolean): string[] => {
     const r: string[] = [];
     if (schedules && !schedules.has(o.schedule)) r.push(`owner schedule ${o.schedule} is not in the store`);
-    if (live && o.expires && now.getTime() >= o.expires.getTime() + graceMs) r.push(`expired ${o.expires.toISOString()}, still present`);
+    if (live && o.expires && now.getTime() >= o.expires.getTime() + graceMs)
+      r.push(`expired ${o.expires.toISOString()}, still present`);
     return r;
   };
 
@@ -123,7 +126,11 @@ export function auditInventory(input: AuditInput): AuditReport {
       },
       owner: ownerOf(h),
       ...guardOrigin(h, origins),
-      guard: { id: (h.guardId ?? "").slice(0, 12), state: h.guardState ?? "unknown", ...(h.guardExitCode !== undefined ? { exitCode: h.guardExitCode } : {}) },
+      guard: {
+        id: (h.guardId ?? "").slice(0, 12),
+        state: h.guardState ?? "unknown",
+        ...(h.guardExitCode !== undefined ? { exitCode: h.guardExitCode } : {}),
+      },
       ...(h.since ? { since: h.since.toISOString() } : {}),
       // A failed guard of a schedule still in the store is the controller's to revert next pass.
       orphan: reasons.length > 0 && (live || !!(schedules && !schedules.has(h.owner.schedule))),
@@ -147,8 +154,16 @@ export function auditInventory(input: AuditInput): AuditReport {
     if (original === undefined || nodeByGuard.has(node.id) || input.instance !== undefined) continue;
     const schedule = node.labels[L_SCHEDULE];
     const expires = node.labels[L_EXPIRES] ? new Date(node.labels[L_EXPIRES]) : undefined;
-    const owner = schedule ? { schedule, ...(node.labels[L_RUN] ? { run: node.labels[L_RUN] } : {}), ...(expires ? { expires: expires.toISOString() } : {}) } : undefined;
-    const reasons = schedule ? ownerReasons({ schedule, expires }, true) : ["no owner recorded on the node and no guard holds it"];
+    const owner = schedule
+      ? {
+          schedule,
+          ...(node.labels[L_RUN] ? { run: node.labels[L_RUN] } : {}),
+          ...(expires ? { expires: expires.toISOString() } : {}),
+        }
+      : undefined;
+    const reasons = schedule
+      ? ownerReasons({ schedule, expires }, true)
+      : ["no owner recorded on the node and no guard holds it"];
     entries.push({
       kind: "node",
       fault: "node",
@@ -164,8 +179,19 @@ export function auditInventory(input: AuditInput): AuditReport {
 
   const observed = new Set(input.perNode.map((n) => n.nodeId));
   const unobservedNodes = input.nodes.filter((n) => !observed.has(n.id) && n.state !== "down").map((n) => n.hostname);
-  entries.sort((a, b) => a.node.localeCompare(b.node) || (a.owner?.schedule ?? "").localeCompare(b.owner?.schedule ?? "") || (a.since ?? "").localeCompare(b.since ?? ""));
-  return { at: now.toISOString(), entries, orphans: entries.filter((e) => e.orphan).length, unobservedNodes, storeChecked: !!schedules };
+  entries.sort(
+    (a, b) =>
+      a.node.localeCompare(b.node) ||
+      (a.owner?.schedule ?? "").localeCompare(b.owner?.schedule ?? "") ||
+      (a.since ?? "").localeCompare(b.since ?? ""),
+  );
+  return {
+    at: now.toISOString(),
+    entries,
+    orphans: entries.filter((e) => e.orphan).length,
+    unobservedNodes,
+    storeChecked: !!schedules,
+  };
 }
 
 function ownerOf(h: InjectionHandle): AuditOwner {
@@ -193,14 +219,34 @@ function guardOrigin(h: InjectionHandle, origins: ReadonlyMap<string, Origin> | 
   return { origin: { ...stored, commit: recorded.commit, ...(recorded.path ? { file: recorded.path } : {}) } };
 }
 
-function pausedEntry(c: ContainerInfo, node: string, failed: InjectionHandle | undefined, origins: ReadonlyMap<string, Origin> | undefined): AuditEntry {
+function pausedEntry(
+  c: ContainerInfo,
+  node: string,
+  failed: InjectionHandle | undefined,
+  origins: ReadonlyMap<string, Origin> | undefined,
+): AuditEntry {
   const target = { ...(c.taskId ? { task: c.taskId } : {}), container: c.id.slice(0, 12) };
   if (failed) {
     return {
-      kind: "paused-container", fault: "pause", node, what: "container paused; its guard is gone or failed", target,
-      owner: ownerOf(failed), ...originOf(origins, failed.owner.schedule),
-      orphan: true, reasons: ["paused by chaosctl, but no live guard will unpause it"],
+      kind: "paused-container",
+      fault: "pause",
+      node,
+      what: "container paused; its guard is gone or failed",
+      target,
+      owner: ownerOf(failed),
+      ...originOf(origins, failed.owner.schedule),
+      orphan: true,
+      reasons: ["paused by chaosctl, but no live guard will unpause it"],
     };
   }
-  return { kind: "paused-container", fault: "pause", node, what: "container paused, no chaosctl owner", target, orphan: false, unowned: true, reasons: ["no guard or label claims it (paused by hand?)"] };
+  return {
+    kind: "paused-container",
+    fault: "pause",
+    node,
+    what: "container paused, no chaosctl owner",
+    target,
+    orphan: false,
+    unowned: true,
+    reasons: ["no guard or label claims it (paused by hand?)"],
+  };
 }

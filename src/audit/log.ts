@@ -3,7 +3,8 @@
 // the controller and a CLI appending at once never interleave inside a line.
 import { appendFile, readFile } from "node:fs/promises";
 
-export type AuditAction = "apply" | "revert" | "skip" | "reapply" | "extend" | "create" | "configure" | "delete" | "suspend" | "resume";
+export type AuditAction =
+  "apply" | "revert" | "skip" | "reapply" | "extend" | "create" | "configure" | "delete" | "suspend" | "resume";
 
 export interface AuditRecord {
   time: string;

@@ -8,15 +8,24 @@ import type { Origin } from "./inventory.js";
 /** `git log -1 --format=%H -- FILE` in the file's folder; undefined outside a repository or for an uncommitted file. */
 export function lastCommit(file: string, timeoutMs = 5_000): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile("git", ["-C", dirname(file), "log", "-1", "--format=%H", "--", basename(file)], { timeout: timeoutMs }, (err, stdout) => {
-      const sha = String(stdout ?? "").trim();
-      resolve(!err && /^[0-9a-f]{40}$/.test(sha) ? sha : undefined);
-    });
+    execFile(
+      "git",
+      ["-C", dirname(file), "log", "-1", "--format=%H", "--", basename(file)],
+      { timeout: timeoutMs },
+      (err, stdout) => {
+        const sha = String(stdout ?? "").trim();
+        resolve(!err && /^[0-9a-f]{40}$/.test(sha) ? sha : undefined);
+      },
+    );
   });
 }
 
 /** Origins of the schedules named in `wanted` (one git call per distinct file). */
-export async function originsOf(manifests: readonly StoredManifest[], wanted: ReadonlySet<string>, commitOf: (file: string) => Promise<string | undefined> = lastCommit): Promise<Map<string, Origin>> {
+export async function originsOf(
+  manifests: readonly StoredManifest[],
+  wanted: ReadonlySet<string>,
+  commitOf: (file: string) => Promise<string | undefined> = lastCommit,
+): Promise<Map<string, Origin>> {
   const out = new Map<string, Origin>();
   const commits = new Map<string, Promise<string | undefined>>();
   for (const m of manifests) {

@@ -17,9 +17,14 @@ export interface ClusterObservation {
 export type ContainersPerNode = (snapshot: ClusterSnapshot) => Promise<NodeContainers[]>;
 
 /** Containers of the engine's own node, from the snapshot it already took (no extra call). */
-export const localContainers: ContainersPerNode = async (snapshot) => [{ nodeId: snapshot.selfNodeId, containers: snapshot.containers }];
+export const localContainers: ContainersPerNode = async (snapshot) => [
+  { nodeId: snapshot.selfNodeId, containers: snapshot.containers },
+];
 
-export async function observeCluster(engine: Engine, perNode: ContainersPerNode = localContainers): Promise<ClusterObservation> {
+export async function observeCluster(
+  engine: Engine,
+  perNode: ContainersPerNode = localContainers,
+): Promise<ClusterObservation> {
   const snapshot = await engine.snapshot();
   return { snapshot, perNode: await perNode(snapshot) };
 }

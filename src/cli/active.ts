@@ -31,7 +31,12 @@ export function activeInjections(obs: ClusterObservation, now: Date): ActiveInje
       out.push(toView(h, host.get(h.fault === "node" ? h.target.nodeId : n.nodeId) ?? n.nodeId));
     }
   }
-  return out.sort((a, b) => a.schedule.localeCompare(b.schedule) || (a.since ?? "").localeCompare(b.since ?? "") || a.guard.localeCompare(b.guard));
+  return out.sort(
+    (a, b) =>
+      a.schedule.localeCompare(b.schedule) ||
+      (a.since ?? "").localeCompare(b.since ?? "") ||
+      a.guard.localeCompare(b.guard),
+  );
 }
 
 function toView(h: InjectionHandle, node: string): ActiveInjectionView {
@@ -80,5 +85,12 @@ export function activeView(items: readonly ActiveInjectionView[], now: Date): Li
     guard: i.guard,
     instance: i.instance,
   }));
-  return { listKind: "ActiveInjectionList", columns: COLUMNS, wide: WIDE, rows, objects: items, names: items.map((i) => `injection/${i.guard}`) };
+  return {
+    listKind: "ActiveInjectionList",
+    columns: COLUMNS,
+    wide: WIDE,
+    rows,
+    objects: items,
+    names: items.map((i) => `injection/${i.guard}`),
+  };
 }

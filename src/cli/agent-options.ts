@@ -10,6 +10,13 @@ export interface AgentOpts {
 
 export function addAgentOptions(cmd: Command): Command {
   return cmd
-    .option("--agent-port <port>", "TCP port of the node agents (host mode, at each node's address)", String(DEFAULT_AGENT_PORT))
-    .option("--agent-token-file <path>", `the agents' shared token (default ${DEFAULT_TOKEN_FILE} when it exists): other nodes' guards come from their agents`);
+    .option(
+      "--agent-port <port>",
+      "TCP port of the node agents (host mode, at each node's address)",
+      String(DEFAULT_AGENT_PORT),
+    )
+    .option(
+      "--agent-token-file <path>",
+      `the agents' shared token (default ${DEFAULT_TOKEN_FILE} when it exists): other nodes' guards come from their agents`,
+    );
 }

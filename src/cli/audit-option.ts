@@ -16,14 +16,26 @@ export function addAuditLogOption(cmd: Command): Command {
 export class CliAudit {
   private readonly records: AuditRecord[] = [];
   readonly origin = defaultOrigin().appliedBy;
-  constructor(private readonly path: string | undefined, private readonly dryRun = false) {}
+  constructor(
+    private readonly path: string | undefined,
+    private readonly dryRun = false,
+  ) {}
 
   static from(opts: AuditLogOpts, dryRun = false): CliAudit {
     return new CliAudit(opts.auditLog ?? process.env.CHAOSCTL_AUDIT_LOG, dryRun);
   }
 
   add(action: AuditAction, schedule: string, result: string, extra: Partial<AuditRecord> = {}): void {
-    this.records.push({ time: new Date().toISOString(), actor: "cli", action, schedule, result, origin: this.origin, ...extra, ...(this.dryRun ? { dryRun: true } : {}) });
+    this.records.push({
+      time: new Date().toISOString(),
+      actor: "cli",
+      action,
+      schedule,
+      result,
+      origin: this.origin,
+      ...extra,
+      ...(this.dryRun ? { dryRun: true } : {}),
+    });
   }
 
   async flush(): Promise<void> {

@@ -23,9 +23,11 @@ export function setContainersPerNode(source: ContainersPerNode): void {
 export async function observe(engine?: Engine, agents?: AgentOpts): Promise<ClusterObservation> {
   const e = engine ?? (await openEngine());
   if (!agents) return observeCluster(e, containersPerNode);
-  const [{ nodeDirectory }, { agentContainers }, { silentLogger }] = await Promise.all([import("../agent/controller-options.js"), import("../audit/agents.js"), import("../util/log.js")]);
+  const [{ nodeDirectory }, { agentContainers }, { silentLogger }] = await Promise.all([
+    import("../agent/controller-options.js"),
+    import("../audit/agents.js"),
+    import("../util/log.js"),
+  ]);
   const dir = await nodeDirectory(agents, e, silentLogger);
   return observeCluster(e, agentContainers(dir));
 }
-
-

@@ -19,14 +19,26 @@ async function expand(paths: readonly string[], recursive: boolean): Promise<str
   if (recursive) return [...paths];
   const out: string[] = [];
   for (const p of paths) {
-    const isDir = p !== "-" && (await stat(p).then((s) => s.isDirectory(), () => false));
+    const isDir =
+      p !== "-" &&
+      (await stat(p).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ));
     if (!isDir) {
       out.push(p);
       continue;
     }
     const names = (await readdir(p)).filter((n) => YAML_FILE.test(n)).sort();
     const files = [];
-    for (const n of names) if (await stat(join(p, n)).then((s) => s.isFile(), () => true)) files.push(join(p, n));
+    for (const n of names)
+      if (
+        await stat(join(p, n)).then(
+          (s) => s.isFile(),
+          () => true,
+        )
+      )
+        files.push(join(p, n));
     // An empty listing goes to loadPaths, which reports "no .yaml files" for the directory.
     out.push(...(files.length ? files : [p]));
   }
@@ -39,10 +51,16 @@ export interface Loaded {
   problems: Problem[];
 }
 
-export async function loadFiles(ctx: CliContext, paths: readonly string[] | undefined, recursive: boolean): Promise<Loaded> {
+export async function loadFiles(
+  ctx: CliContext,
+  paths: readonly string[] | undefined,
+  recursive: boolean,
+): Promise<Loaded> {
   if (!paths?.length) throw new UsageError("needs -f FILE|DIR|- (see --help)");
   const result = await loadPaths(await expand(paths, recursive), { stdin: ctx.io.stdin });
-  const manifests = result.documents.flatMap((d) => (d.manifest ? [{ manifest: d.manifest, file: d.file, line: d.line }] : []));
+  const manifests = result.documents.flatMap((d) =>
+    d.manifest ? [{ manifest: d.manifest, file: d.file, line: d.line }] : [],
+  );
   return { documents: result.documents, manifests, problems: allProblems(result) };
 }
 

@@ -8,6 +8,8 @@ export function warnInvalid(ctx: CliContext, invalid: readonly InvalidManifest[]
   for (const i of invalid) {
     if (key && i.key !== key) continue;
     const first = i.problems[0];
-    ctx.io.stderr(`warning: invalid manifest${i.key ? ` ${i.key}` : ""} not listed: ${first ? formatProblem(first) : "unreadable"}${i.problems.length > 1 ? ` (+${i.problems.length - 1} more)` : ""}\n`);
+    ctx.io.stderr(
+      `warning: invalid manifest${i.key ? ` ${i.key}` : ""} not listed: ${first ? formatProblem(first) : "unreadable"}${i.problems.length > 1 ? ` (+${i.problems.length - 1} more)` : ""}\n`,
+    );
   }
 }

@@ -13,7 +13,9 @@ import { VERBS, verbOf, verbTerm } from "./verbs.js";
 function verbTermOf(cmd: Command): string {
   const v = VERBS.find((x) => x.name === cmd.name());
   if (v) return verbTerm(v);
-  const args = cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}${a.variadic ? "..." : ""}]`)).join(" ");
+  const args = cmd.registeredArguments
+    .map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}${a.variadic ? "..." : ""}]`))
+    .join(" ");
   return `${cmd.name()}${cmd.options.length ? " [options]" : ""}${args ? " " + args : ""}`;
 }
 
@@ -62,7 +64,11 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] = []
   const wanted = verbOf(argv);
   for (const verb of VERBS) {
     if (verb === wanted) (await verb.load()).register(program, ctx);
-    else program.command(verb.name, verb.hidden ? { hidden: true } : {}).description(verb.description).helpOption(false);
+    else
+      program
+        .command(verb.name, verb.hidden ? { hidden: true } : {})
+        .description(verb.description)
+        .helpOption(false);
   }
   // Verbs may build their own Command and addCommand() it, which does not inherit settings:
   // apply the output and exit handling to every command in the tree.

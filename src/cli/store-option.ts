@@ -12,7 +12,12 @@ export interface StoreOpts {
 export function addStoreOptions(cmd: Command): Command {
   return cmd
     .option("--dir <dir>", "directory store: a folder of ChaosSchedule YAML files (env CHAOSCTL_DIR)")
-    .addOption(new Option("--store <kind>", "where schedules live: dir (with --dir) or swarm (Swarm configs of DOCKER_HOST, scope CHAOSCTL_SWARM_SCOPE; env CHAOSCTL_STORE)").choices(["dir", "swarm"]));
+    .addOption(
+      new Option(
+        "--store <kind>",
+        "where schedules live: dir (with --dir) or swarm (Swarm configs of DOCKER_HOST, scope CHAOSCTL_SWARM_SCOPE; env CHAOSCTL_STORE)",
+      ).choices(["dir", "swarm"]),
+    );
 }
 
 /** Which store the options (or CHAOSCTL_STORE / CHAOSCTL_DIR) name; UsageError when none. */
@@ -24,7 +29,10 @@ export function storeChoice(opts: StoreOpts): { kind: "dir"; dir: string } | { k
     return { kind: "swarm" };
   }
   if (kind !== undefined && kind !== "dir") throw new UsageError(`unknown store "${String(kind)}": use dir or swarm`);
-  if (!dir) throw new UsageError("which store? give --dir DIR (a folder of manifests) or --store swarm (the cluster in DOCKER_HOST)");
+  if (!dir)
+    throw new UsageError(
+      "which store? give --dir DIR (a folder of manifests) or --store swarm (the cluster in DOCKER_HOST)",
+    );
   return { kind: "dir", dir };
 }
 

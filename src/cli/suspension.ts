@@ -13,7 +13,13 @@ interface Opts extends StoreOpts, AuditLogOpts {
   namespace: string;
 }
 
-export function registerSuspension(program: Command, ctx: CliContext, verb: "suspend" | "resume", description: string, examples: string): void {
+export function registerSuspension(
+  program: Command,
+  ctx: CliContext,
+  verb: "suspend" | "resume",
+  description: string,
+  examples: string,
+): void {
   const suspend = verb === "suspend";
   const cmd = program
     .command(verb)
@@ -25,7 +31,8 @@ export function registerSuspension(program: Command, ctx: CliContext, verb: "sus
     .addHelpText("after", examples)
     .action(async (names: string[], opts: Opts) => {
       if (opts.all && names.length) throw new UsageError(`give names or --all, not both`);
-      if (!opts.all && names.length === 0) throw new UsageError(`${verb} needs NAME or --all (see chaosctl ${verb} --help)`);
+      if (!opts.all && names.length === 0)
+        throw new UsageError(`${verb} needs NAME or --all (see chaosctl ${verb} --help)`);
       const audit = CliAudit.from(opts);
       try {
         await withStore(opts, async (store) => {
@@ -35,7 +42,10 @@ export function registerSuspension(program: Command, ctx: CliContext, verb: "sus
             keys = snap.manifests.map((m) => m.key).sort();
             for (const i of snap.invalid) {
               // The controller starts nothing from an invalid manifest; it cannot be patched either.
-              if (i.key) ctx.io.stderr(`warning: ${i.key} is invalid and was not ${suspend ? "suspended" : "resumed"} (it schedules nothing while invalid)\n`);
+              if (i.key)
+                ctx.io.stderr(
+                  `warning: ${i.key} is invalid and was not ${suspend ? "suspended" : "resumed"} (it schedules nothing while invalid)\n`,
+                );
             }
           }
           for (const key of keys) {
@@ -45,7 +55,9 @@ export function registerSuspension(program: Command, ctx: CliContext, verb: "sus
               ctx.io.stderr(`chaosctl: chaosschedule "${key}" not found\n`);
               ctx.exitCode = 1;
             } else {
-              ctx.io.stdout(`chaosschedule/${name} ${r === "unchanged" ? `unchanged (already ${suspend ? "suspended" : "running"})` : (suspend ? "suspended" : "resumed")}\n`);
+              ctx.io.stdout(
+                `chaosschedule/${name} ${r === "unchanged" ? `unchanged (already ${suspend ? "suspended" : "running"})` : suspend ? "suspended" : "resumed"}\n`,
+              );
             }
             audit.add(verb, key, r === "configured" ? (suspend ? "suspended" : "resumed") : r);
           }

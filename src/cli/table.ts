@@ -10,7 +10,8 @@ export interface Column {
 }
 
 export function renderTable(columns: readonly Column[], rows: readonly Row[]): string {
-  const cell = (r: Row, c: Column): string => (r[c.key] === undefined || r[c.key] === "" ? "<none>" : (r[c.key] as string));
+  const cell = (r: Row, c: Column): string =>
+    r[c.key] === undefined || r[c.key] === "" ? "<none>" : (r[c.key] as string);
   const widths = columns.map((c) => Math.max(c.header.length, ...rows.map((r) => cell(r, c).length)));
   const line = (cells: string[]): string =>
     cells

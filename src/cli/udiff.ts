@@ -11,15 +11,17 @@ function ops(a: string[], b: string[]): Op[] {
   for (let i = n - 1; i >= 0; i--) {
     const row = lcs[i] as Uint32Array;
     const next = lcs[i + 1] as Uint32Array;
-    for (let j = m - 1; j >= 0; j--) row[j] = a[i] === b[j] ? (next[j + 1] as number) + 1 : Math.max(next[j] as number, row[j + 1] as number);
+    for (let j = m - 1; j >= 0; j--)
+      row[j] = a[i] === b[j] ? (next[j + 1] as number) + 1 : Math.max(next[j] as number, row[j + 1] as number);
   }
   const out: Op[] = [];
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) out.push({ kind: " ", line: a[i++] as string }), j++;
+    if (i < n && j < m && a[i] === b[j]) (out.push({ kind: " ", line: a[i++] as string }), j++);
     // Deletions before insertions, as diff -u prints a changed line.
-    else if (i < n && (j === m || (lcs[i + 1]?.[j] ?? 0) >= (lcs[i]?.[j + 1] ?? 0))) out.push({ kind: "-", line: a[i++] as string });
+    else if (i < n && (j === m || (lcs[i + 1]?.[j] ?? 0) >= (lcs[i]?.[j + 1] ?? 0)))
+      out.push({ kind: "-", line: a[i++] as string });
     else out.push({ kind: "+", line: b[j++] as string });
   }
   return out;
@@ -39,7 +41,8 @@ export function unifiedDiff(before: string, after: string, fromName: string, toN
   while (k < changed.length) {
     const start = Math.max(0, (changed[k] as number) - context);
     let end = Math.min(all.length, (changed[k] as number) + context + 1);
-    while (k + 1 < changed.length && (changed[k + 1] as number) - context <= end) end = Math.min(all.length, (changed[++k] as number) + context + 1);
+    while (k + 1 < changed.length && (changed[k + 1] as number) - context <= end)
+      end = Math.min(all.length, (changed[++k] as number) + context + 1);
     k++;
     // Line numbers at the hunk start.
     let aLine = 1;

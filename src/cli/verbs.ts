@@ -20,19 +20,77 @@ export interface Verb {
 
 /** In help order. To add a verb: write commands/<verb>.ts exporting register(program, ctx), list it here. */
 export const VERBS: readonly Verb[] = [
-  { name: "apply", description: "create or update ChaosSchedules from files (like kubectl apply)", load: () => import("./commands/apply.js") },
-  { name: "get", args: "[resource] [name]", description: "list schedules, or the injections active in the cluster", load: () => import("./commands/get.js") },
-  { name: "describe", args: "<name>", description: "show one schedule: spec, conditions, active injections, history", load: () => import("./commands/describe.js") },
-  { name: "diff", description: "show what apply -f would change (exit 1 when it would change something)", load: () => import("./commands/diff.js") },
-  { name: "delete", args: "[names...]", description: "delete schedules by name or by file", load: () => import("./commands/delete.js") },
-  { name: "suspend", args: "[names...]", description: "suspend a schedule, or every schedule with --all (the kill switch)", load: () => import("./commands/suspend.js") },
-  { name: "resume", args: "[names...]", description: "resume a suspended schedule, or every schedule with --all", load: () => import("./commands/resume.js") },
-  { name: "audit", description: "what chaos is injected cluster-wide right now, and who owns it; orphans flagged", load: () => import("./commands/audit.js") },
-  { name: "validate", description: "check ChaosSchedule manifests offline: schema, semantic rules, duplicates", load: () => import("./commands/validate.js") },
-  { name: "controller", description: "run the reconcile loop: apply and revert chaos, write status into the manifests", load: () => import("./commands/controller.js") },
-  { name: "agent", description: "node agent: run the controller's node-local work on this node (authenticated)", load: () => import("./commands/agent.js") },
-  { name: "schema", description: "print the ChaosSchedule JSON Schema (draft-07) for editors", load: () => import("./commands/schema.js") },
-  { name: "guard", description: "enforce one durative fault on one container until a deadline", hidden: true, load: () => import("./commands/guard.js") },
+  {
+    name: "apply",
+    description: "create or update ChaosSchedules from files (like kubectl apply)",
+    load: () => import("./commands/apply.js"),
+  },
+  {
+    name: "get",
+    args: "[resource] [name]",
+    description: "list schedules, or the injections active in the cluster",
+    load: () => import("./commands/get.js"),
+  },
+  {
+    name: "describe",
+    args: "<name>",
+    description: "show one schedule: spec, conditions, active injections, history",
+    load: () => import("./commands/describe.js"),
+  },
+  {
+    name: "diff",
+    description: "show what apply -f would change (exit 1 when it would change something)",
+    load: () => import("./commands/diff.js"),
+  },
+  {
+    name: "delete",
+    args: "[names...]",
+    description: "delete schedules by name or by file",
+    load: () => import("./commands/delete.js"),
+  },
+  {
+    name: "suspend",
+    args: "[names...]",
+    description: "suspend a schedule, or every schedule with --all (the kill switch)",
+    load: () => import("./commands/suspend.js"),
+  },
+  {
+    name: "resume",
+    args: "[names...]",
+    description: "resume a suspended schedule, or every schedule with --all",
+    load: () => import("./commands/resume.js"),
+  },
+  {
+    name: "audit",
+    description: "what chaos is injected cluster-wide right now, and who owns it; orphans flagged",
+    load: () => import("./commands/audit.js"),
+  },
+  {
+    name: "validate",
+    description: "check ChaosSchedule manifests offline: schema, semantic rules, duplicates",
+    load: () => import("./commands/validate.js"),
+  },
+  {
+    name: "controller",
+    description: "run the reconcile loop: apply and revert chaos, write status into the manifests",
+    load: () => import("./commands/controller.js"),
+  },
+  {
+    name: "agent",
+    description: "node agent: run the controller's node-local work on this node (authenticated)",
+    load: () => import("./commands/agent.js"),
+  },
+  {
+    name: "schema",
+    description: "print the ChaosSchedule JSON Schema (draft-07) for editors",
+    load: () => import("./commands/schema.js"),
+  },
+  {
+    name: "guard",
+    description: "enforce one durative fault on one container until a deadline",
+    hidden: true,
+    load: () => import("./commands/guard.js"),
+  },
 ];
 
 /** How the full help names a verb, as commander would for the registered command. */

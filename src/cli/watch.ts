@@ -22,7 +22,12 @@ export async function watchView(o: WatchOptions): Promise<void> {
     if (o.format === "json") o.io.stdout(JSON.stringify({ type, object: view.objects[index] }) + "\n");
     else if (o.format === "name") o.io.stdout(`${view.names[index]}${type === "DELETED" ? " deleted" : ""}\n`);
     else {
-      const one: ListView = { ...view, rows: [view.rows[index] ?? {}], objects: [view.objects[index]], names: [view.names[index] ?? ""] };
+      const one: ListView = {
+        ...view,
+        rows: [view.rows[index] ?? {}],
+        objects: [view.objects[index]],
+        names: [view.names[index] ?? ""],
+      };
       const text = renderRows(one, o.format, header);
       o.io.stdout(type === "DELETED" ? text.replace(/\n$/, "   (deleted)\n") : text);
     }
@@ -56,13 +61,16 @@ export async function watchView(o: WatchOptions): Promise<void> {
       try {
         await relist(false);
       } catch (e) {
-        o.io.stderr(`chaosctl: relist failed (retrying on the next change): ${e instanceof Error ? e.message : String(e)}\n`);
+        o.io.stderr(
+          `chaosctl: relist failed (retrying on the next change): ${e instanceof Error ? e.message : String(e)}\n`,
+        );
       }
     });
   };
   const stop = await o.subscribe(onChange);
   try {
-    if (!o.signal.aborted) await new Promise<void>((resolve) => o.signal.addEventListener("abort", () => resolve(), { once: true }));
+    if (!o.signal.aborted)
+      await new Promise<void>((resolve) => o.signal.addEventListener("abort", () => resolve(), { once: true }));
   } finally {
     await stop();
     await running;

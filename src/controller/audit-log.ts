@@ -9,11 +9,29 @@ import type { TargetResult } from "./status.js";
 export type { AuditSink } from "../audit/log.js";
 
 const targetText = (t: Target): string =>
-  t.kind === "node" ? `node/${t.nodeHostname ?? t.nodeId}` : [t.serviceName, t.taskId ? `task/${t.taskId}` : undefined, t.containerId ? `container/${t.containerId.slice(0, 12)}` : undefined].filter(Boolean).join(" ");
+  t.kind === "node"
+    ? `node/${t.nodeHostname ?? t.nodeId}`
+    : [
+        t.serviceName,
+        t.taskId ? `task/${t.taskId}` : undefined,
+        t.containerId ? `container/${t.containerId.slice(0, 12)}` : undefined,
+      ]
+        .filter(Boolean)
+        .join(" ");
 
-const base = (now: Date, instance: string): Pick<AuditRecord, "time" | "actor" | "origin"> => ({ time: now.toISOString(), actor: "controller", origin: `controller/${instance}` });
+const base = (now: Date, instance: string): Pick<AuditRecord, "time" | "actor" | "origin"> => ({
+  time: now.toISOString(),
+  actor: "controller",
+  origin: `controller/${instance}`,
+});
 
-export function appliedRecords(a: StartRun | ExtendRun, results: readonly TargetResult[], now: Date, instance: string, source?: AuditRecord["source"]): AuditRecord[] {
+export function appliedRecords(
+  a: StartRun | ExtendRun,
+  results: readonly TargetResult[],
+  now: Date,
+  instance: string,
+  source?: AuditRecord["source"],
+): AuditRecord[] {
   return results.map((r) => ({
     ...base(now, instance),
     action: a.type === "start" ? "apply" : "extend",
@@ -30,7 +48,13 @@ export function appliedRecords(a: StartRun | ExtendRun, results: readonly Target
   }));
 }
 
-export function revertRecord(a: Revert | Reapply, ok: boolean, message: string | undefined, now: Date, instance: string): AuditRecord {
+export function revertRecord(
+  a: Revert | Reapply,
+  ok: boolean,
+  message: string | undefined,
+  now: Date,
+  instance: string,
+): AuditRecord {
   const h: InjectionHandle = a.handle;
   return {
     ...base(now, instance),
@@ -49,5 +73,15 @@ export function revertRecord(a: Revert | Reapply, ok: boolean, message: string |
 }
 
 export function skipRecord(a: SkipRun, now: Date, instance: string): AuditRecord {
-  return { ...base(now, instance), action: "skip", schedule: a.key, generation: a.generation, run: a.run, fault: a.fault, result: "skipped", reason: a.reason, message: a.message };
+  return {
+    ...base(now, instance),
+    action: "skip",
+    schedule: a.key,
+    generation: a.generation,
+    run: a.run,
+    fault: a.fault,
+    result: "skipped",
+    reason: a.reason,
+    message: a.message,
+  };
 }

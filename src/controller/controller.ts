@@ -62,7 +62,8 @@ export interface PassResult extends PassFacts {
 const { compare } = fastJsonPatch;
 
 /** Nothing in flight: no active injection, no running run, no recovery being measured. */
-const isQuiet = (st: ChaosScheduleStatus): boolean => !st.active?.length && !(st.history ?? []).some((r) => r.result === "Running" || r.recovery === "Pending");
+const isQuiet = (st: ChaosScheduleStatus): boolean =>
+  !st.active?.length && !(st.history ?? []).some((r) => r.result === "Running" || r.recovery === "Pending");
 /** How soon a pass looks again at a node it could not see while a run there awaits it. */
 const BLIND_RETRY_MS = 2_000;
 const cryptoRandom = (): number => randomInt(0, 2 ** 32) / 2 ** 32;
@@ -75,7 +76,9 @@ function awaitsNode(st: ChaosScheduleStatus | undefined, snapshot: ClusterSnapsh
   if (blind.size === 0) return false;
   const nodeOf = new Map(snapshot.tasks.map((t) => [t.id, t.nodeId]));
   // Node faults name their nodes: a partitioned node's agent is out of sight until it heals.
-  return running.some((r) => (r.tasks ?? []).some((t) => blind.has(nodeOf.get(t) ?? "")) || (r.nodes ?? []).some((n) => blind.has(n)));
+  return running.some(
+    (r) => (r.tasks ?? []).some((t) => blind.has(nodeOf.get(t) ?? "")) || (r.nodes ?? []).some((n) => blind.has(n)),
+  );
 }
 
 export class Controller {
@@ -97,7 +100,11 @@ export class Controller {
   constructor(private readonly o: ControllerOptions) {
     this.clock = o.clock ?? (() => new Date());
     this.random = o.random ?? cryptoRandom;
-    this.config = { ...defaultPlanConfig, ...o.config, supportedFaults: o.config?.supportedFaults ?? new Set(o.drivers.keys()) };
+    this.config = {
+      ...defaultPlanConfig,
+      ...o.config,
+      supportedFaults: o.config?.supportedFaults ?? new Set(o.drivers.keys()),
+    };
   }
 
   /** One reconcile pass. */
@@ -109,13 +116,16 @@ export class Controller {
     this.selfNodeId = snapshot.selfNodeId;
     this.logInvalid(stored.invalid.map((i) => ({ key: i.key, text: i.problems.map(formatProblem).join("\n") })));
     // An invalid manifest that still parses says so in its own status (Ready=False, InvalidSpec).
-    for (const i of stored.invalid) if (i.key) await store.reportInvalid(i.key, invalidMessage(i.problems), this.clock());
+    for (const i of stored.invalid)
+      if (i.key) await store.reportInvalid(i.key, invalidMessage(i.problems), this.clock());
     const instance = this.o.instance ?? "default";
     // Guards on other nodes, from their agents (one call per agent), beside our own node's.
     const remote = this.o.nodes ? await this.o.nodes.refresh(snapshot) : [];
     const guards = this.o.observeInjections(snapshot.containers.concat(remote));
     // A drained/paused node whose guard is gone is still injected: adopted from its labels.
-    const injections = guards.concat(orphanNodeHandles(snapshot.nodes, guards, snapshot.selfNodeId)).filter((h) => (h.owner.instance ?? "default") === instance);
+    const injections = guards
+      .concat(orphanNodeHandles(snapshot.nodes, guards, snapshot.selfNodeId))
+      .filter((h) => (h.owner.instance ?? "default") === instance);
     const now = this.clock();
     const killSwitch = this.config.killSwitch || (await this.killSwitchOn());
     const p = plan({
@@ -127,7 +137,16 @@ export class Controller {
       config: { ...this.config, killSwitch },
       random: this.random,
     });
-    const deps: ExecuteDeps = { engine, drivers: this.o.drivers, image: this.o.image, logger, selfNodeId: snapshot.selfNodeId, instance, ...(this.o.nodes ? { nodes: this.o.nodes } : {}), ...(this.o.guardApplyTimeoutMs ? { guardApplyTimeoutMs: this.o.guardApplyTimeoutMs } : {}) };
+    const deps: ExecuteDeps = {
+      engine,
+      drivers: this.o.drivers,
+      image: this.o.image,
+      logger,
+      selfNodeId: snapshot.selfNodeId,
+      instance,
+      ...(this.o.nodes ? { nodes: this.o.nodes } : {}),
+      ...(this.o.guardApplyTimeoutMs ? { guardApplyTimeoutMs: this.o.guardApplyTimeoutMs } : {}),
+    };
     const events = new Map<string, RunEvent[]>();
     const push = (key: string, e: RunEvent): void => {
       events.set(key, [...(events.get(key) ?? []), e]);
@@ -144,14 +163,30 @@ export class Controller {
     const dry = this.config.dryRun;
     for (const a of p.actions.filter((x): x is Extract<Action, { type: "revert" }> => x.type === "revert")) {
       if (dry) {
-        logger.info({ event: "dry-run", action: "revert", schedule: a.handle.owner.schedule, run: a.handle.owner.run, reason: a.reason }, "dry run: would revert");
+        logger.info(
+          {
+            event: "dry-run",
+            action: "revert",
+            schedule: a.handle.owner.schedule,
+            run: a.handle.owner.run,
+            reason: a.reason,
+          },
+          "dry run: would revert",
+        );
         continue;
       }
       this.gate();
       const r = await executeRevert(a, deps, this.clock());
       audit.push(revertRecord(a, r.ok, r.message, this.clock(), instance));
       if (r.ok) current = current.map((h) => (h === a.handle ? { ...h, guardState: "exited", guardExitCode: 0 } : h));
-      push(a.handle.owner.schedule, { type: "reverted", run: a.handle.owner.run, reason: a.reason, ok: r.ok, ...(r.message ? { message: r.message } : {}), ...(a.handle.target.taskId ? { task: a.handle.target.taskId } : {}) });
+      push(a.handle.owner.schedule, {
+        type: "reverted",
+        run: a.handle.owner.run,
+        reason: a.reason,
+        ok: r.ok,
+        ...(r.message ? { message: r.message } : {}),
+        ...(a.handle.target.taskId ? { task: a.handle.target.taskId } : {}),
+      });
     }
     // Network injections whose destinations moved: same owner and expiry, fresh addresses.
     for (const a of p.actions) {
@@ -160,34 +195,85 @@ export class Controller {
       const r = await executeReapply(a, deps, this.clock());
       audit.push(revertRecord(a, r.ok, r.message, this.clock(), instance));
       // The new guard; or, when nothing was re-applied, the old one reverted (kept if its revert failed).
-      const after = r.handle ?? (r.reason === "RevertFailed" ? a.handle : { ...a.handle, guardState: "exited", guardExitCode: 0 });
+      const after =
+        r.handle ?? (r.reason === "RevertFailed" ? a.handle : { ...a.handle, guardState: "exited", guardExitCode: 0 });
       current = current.map((h) => (h === a.handle ? after : h));
       const { run, schedule } = a.handle.owner;
-      push(schedule, { type: "reapplied", run, ok: r.ok, ...(a.handle.target.taskId ? { task: a.handle.target.taskId } : {}), ...(r.reason ? { reason: r.reason } : {}), ...(r.message ? { message: r.message } : {}) });
+      push(schedule, {
+        type: "reapplied",
+        run,
+        ok: r.ok,
+        ...(a.handle.target.taskId ? { task: a.handle.target.taskId } : {}),
+        ...(r.reason ? { reason: r.reason } : {}),
+        ...(r.message ? { message: r.message } : {}),
+      });
     }
     for (const a of p.actions) {
       if (a.type !== "skip") continue;
       audit.push(skipRecord(a, this.clock(), instance));
-      logger.info({ event: "skip", schedule: a.key, run: a.run, fault: a.fault, reason: a.reason, message: a.message }, "run skipped");
-      push(a.key, { type: "skipped", run: a.run, generation: a.generation, fault: a.fault, scheduledAt: a.scheduledAt, reason: a.reason, message: a.message });
+      logger.info(
+        { event: "skip", schedule: a.key, run: a.run, fault: a.fault, reason: a.reason, message: a.message },
+        "run skipped",
+      );
+      push(a.key, {
+        type: "skipped",
+        run: a.run,
+        generation: a.generation,
+        fault: a.fault,
+        scheduledAt: a.scheduledAt,
+        reason: a.reason,
+        message: a.message,
+      });
     }
     for (const a of p.actions) {
       if (a.type !== "start") continue;
       const m = byKey.get(a.key);
       if (!m) continue;
       if (dry) {
-        logger.info({ event: "dry-run", action: "start", schedule: a.key, run: a.run, fault: a.fault, targets: a.targets.map((t) => t.taskId ?? t.nodeId) }, "dry run: would inject");
-        push(a.key, { type: "dryRun", run: a.run, generation: a.generation, fault: a.fault, scheduledAt: a.scheduledAt, targets: a.targets, services: a.services, ...(a.note ? { note: a.note } : {}) });
+        logger.info(
+          {
+            event: "dry-run",
+            action: "start",
+            schedule: a.key,
+            run: a.run,
+            fault: a.fault,
+            targets: a.targets.map((t) => t.taskId ?? t.nodeId),
+          },
+          "dry run: would inject",
+        );
+        push(a.key, {
+          type: "dryRun",
+          run: a.run,
+          generation: a.generation,
+          fault: a.fault,
+          scheduledAt: a.scheduledAt,
+          targets: a.targets,
+          services: a.services,
+          ...(a.note ? { note: a.note } : {}),
+        });
         continue;
       }
       // Status first: the run is recorded before anything is injected, so a crash can lose a
       // run but never repeat one.
-      const started: RunEvent = { type: "started", run: a.run, generation: a.generation, fault: a.fault, scheduledAt: a.scheduledAt, targets: a.targets, services: a.services, ...(a.note ? { note: a.note } : {}), ...(m.provenance ? { source: m.provenance } : {}) };
+      const started: RunEvent = {
+        type: "started",
+        run: a.run,
+        generation: a.generation,
+        fault: a.fault,
+        scheduledAt: a.scheduledAt,
+        targets: a.targets,
+        services: a.services,
+        ...(a.note ? { note: a.note } : {}),
+        ...(m.provenance ? { source: m.provenance } : {}),
+      };
       const pre = this.status(m, statusOf.get(a.key), [...(events.get(a.key) ?? []), started], current, snapshot, p);
       this.gate();
       const w = await store.writeStatus(a.key, a.generation, pre);
       if (w !== "written" && w !== "unchanged") {
-        logger.warn({ event: "skip", schedule: a.key, run: a.run, reason: "StatusNotWritten", result: w }, "run not started: its record could not be written first");
+        logger.warn(
+          { event: "skip", schedule: a.key, run: a.run, reason: "StatusNotWritten", result: w },
+          "run not started: its record could not be written first",
+        );
         writes.set(a.key, w);
         continue;
       }
@@ -210,7 +296,9 @@ export class Controller {
       audit.push(...appliedRecords(a, out.results, this.clock(), instance, source));
     }
 
-    await this.o.auditLog?.append(audit).catch((e: unknown) => logger.warn({ err: String(e) }, "could not append to the audit log"));
+    await this.o.auditLog
+      ?.append(audit)
+      .catch((e: unknown) => logger.warn({ err: String(e) }, "could not append to the audit log"));
 
     // Final status for every valid manifest; written only when it changed.
     const after = this.clock();
@@ -240,19 +328,46 @@ export class Controller {
       statuses.set(m.key, { ...(prev ? { prev } : {}), next: st });
       this.logTransitions(m.key, prev, st);
       // Most passes change nothing: compare here, so an idle pass costs no store call per schedule.
-      const w = prev && compare(prev, st).length === 0 ? "unchanged" : await store.writeStatus(m.key, m.manifest.metadata.generation ?? 1, st);
+      const w =
+        prev && compare(prev, st).length === 0
+          ? "unchanged"
+          : await store.writeStatus(m.key, m.manifest.metadata.generation ?? 1, st);
       writes.set(m.key, w);
       if (w === "unchanged" && calm && prev && isQuiet(prev)) this.quiet.set(m, { status: prev, next: nextAt });
       if (w === "written" || w === "unchanged") await this.collect(current.filter((h) => h.owner.schedule === m.key));
     }
     // Exited guards whose schedule is gone: nothing more to record.
     await this.collect(current.filter((h) => !byKey.has(h.owner.schedule)));
-    logger.debug({ event: "pass", actions: p.actions.length, ms: this.clock().getTime() - now.getTime(), wakeAt: p.wakeAt?.toISOString() }, "reconcile pass");
-    const wakeAt = blindUntil !== undefined ? new Date(Math.min(blindUntil, p.wakeAt?.getTime() ?? Infinity)) : p.wakeAt;
-    return { plan: p, writes, injections: current, statuses, manifests: { valid: stored.manifests.length, invalid: stored.invalid.length }, ...(wakeAt ? { wakeAt } : {}) };
+    logger.debug(
+      {
+        event: "pass",
+        actions: p.actions.length,
+        ms: this.clock().getTime() - now.getTime(),
+        wakeAt: p.wakeAt?.toISOString(),
+      },
+      "reconcile pass",
+    );
+    const wakeAt =
+      blindUntil !== undefined ? new Date(Math.min(blindUntil, p.wakeAt?.getTime() ?? Infinity)) : p.wakeAt;
+    return {
+      plan: p,
+      writes,
+      injections: current,
+      statuses,
+      manifests: { valid: stored.manifests.length, invalid: stored.invalid.length },
+      ...(wakeAt ? { wakeAt } : {}),
+    };
   }
 
-  private status(m: StoredManifest, prev: ChaosScheduleStatus | undefined, events: RunEvent[], current: InjectionHandle[], snapshot: Awaited<ReturnType<Engine["snapshot"]>>, p: Plan, now = this.clock()): ChaosScheduleStatus {
+  private status(
+    m: StoredManifest,
+    prev: ChaosScheduleStatus | undefined,
+    events: RunEvent[],
+    current: InjectionHandle[],
+    snapshot: Awaited<ReturnType<Engine["snapshot"]>>,
+    p: Plan,
+    now = this.clock(),
+  ): ChaosScheduleStatus {
     const next = p.schedules.get(m.key)?.next;
     return deriveStatus({
       now,
@@ -272,10 +387,16 @@ export class Controller {
     for (const r of next.history ?? []) {
       const b = before.get(r.run);
       if (b?.result === "Running" && r.result !== "Running") {
-        this.o.logger.info({ event: "end", schedule: key, run: r.run, fault: r.fault, result: r.result, reason: r.reason }, `${r.fault} run ended`);
+        this.o.logger.info(
+          { event: "end", schedule: key, run: r.run, fault: r.fault, result: r.result, reason: r.reason },
+          `${r.fault} run ended`,
+        );
       }
       if (r.recovery === "Recovered" && b?.recovery !== "Recovered") {
-        this.o.logger.info({ event: "healed", schedule: key, run: r.run, services: r.services, recoverySeconds: r.recoverySeconds }, `healed in ${r.recoverySeconds}s`);
+        this.o.logger.info(
+          { event: "healed", schedule: key, run: r.run, services: r.services, recoverySeconds: r.recoverySeconds },
+          `healed in ${r.recoverySeconds}s`,
+        );
       }
     }
   }
@@ -285,14 +406,18 @@ export class Controller {
     if (this.config.dryRun) return; // removing a container is a mutating call
     for (const h of handles) {
       if (!h.guardId || h.guardState === undefined || !["exited", "dead"].includes(h.guardState)) continue;
-      const route = routeTo({ engine: this.o.engine, selfNodeId: this.selfNodeId ?? "", ...(this.o.nodes ? { nodes: this.o.nodes } : {}) }, h.guardNodeId ?? h.target.nodeId);
+      const route = routeTo(
+        { engine: this.o.engine, selfNodeId: this.selfNodeId ?? "", ...(this.o.nodes ? { nodes: this.o.nodes } : {}) },
+        h.guardNodeId ?? h.target.nodeId,
+      );
       if ("unavailable" in route) continue; // collected once its node's agent answers again
       try {
         await route.engine.removeContainer(h.guardId, { force: true });
       } catch (e) {
         // Gone, or already being removed (by its driver's recover): nothing to do.
         const code = e instanceof Error && "code" in e ? e.code : undefined;
-        if (code !== "ContainerNotFound" && code !== "ContainerStateConflict") this.o.logger.warn({ guard: h.guardId, err: String(e) }, "could not remove exited guard");
+        if (code !== "ContainerNotFound" && code !== "ContainerStateConflict")
+          this.o.logger.warn({ guard: h.guardId, err: String(e) }, "could not remove exited guard");
       }
     }
   }
@@ -305,7 +430,10 @@ export class Controller {
   private async killSwitchOn(): Promise<boolean> {
     if (!this.o.killSwitchFile) return false;
     const { access } = await import("node:fs/promises");
-    return access(this.o.killSwitchFile).then(() => true, () => false);
+    return access(this.o.killSwitchFile).then(
+      () => true,
+      () => false,
+    );
   }
 
   private logInvalid(items: { key: string | undefined; text: string }[]): void {
@@ -313,7 +441,11 @@ export class Controller {
     for (const i of items) {
       const sig = `${i.key ?? ""}\n${i.text}`;
       seen.add(sig);
-      if (!this.loggedInvalid.has(sig)) this.o.logger.error({ event: "invalid", schedule: i.key, problems: i.text }, "invalid manifest: nothing new is injected from it");
+      if (!this.loggedInvalid.has(sig))
+        this.o.logger.error(
+          { event: "invalid", schedule: i.key, problems: i.text },
+          "invalid manifest: nothing new is injected from it",
+        );
     }
     this.loggedInvalid.clear();
     for (const s of seen) this.loggedInvalid.add(s);
@@ -336,26 +468,33 @@ export class Controller {
     };
     const stopWatch = await store.watch(trigger);
     const relevant = (e: DockerEvent): boolean =>
-      e.type === "service" || e.type === "node" || (e.type === "container" && ["die", "start", "pause", "unpause", "destroy", "health_status", "oom"].some((a) => e.action.startsWith(a)));
+      e.type === "service" ||
+      e.type === "node" ||
+      (e.type === "container" &&
+        ["die", "start", "pause", "unpause", "destroy", "health_status", "oom"].some((a) => e.action.startsWith(a)));
     let eventsCtl: AbortController | undefined;
     let eventsBackoff = 500;
     const subscribe = (): void => {
       eventsCtl = new AbortController();
       const ctl = eventsCtl;
       signal.addEventListener("abort", () => ctl.abort(), { once: true });
-      engine.events((e) => {
-        eventsBackoff = 500;
-        if (e.type === "container" && e.action === "health_status: healthy") this.noteHealthy(e.id, e.time);
-        if (relevant(e)) {
-          logger.debug({ event: "docker-event", type: e.type, action: e.action, id: e.id.slice(0, 12) }, "wake");
-          trigger();
-        }
-      }, ctl.signal, (err) => {
-        if (signal.aborted) return;
-        logger.warn({ err: err.message, retryInMs: eventsBackoff }, "docker events stream ended; reconnecting");
-        setTimeout(() => !signal.aborted && (subscribe(), trigger()), eventsBackoff).unref();
-        eventsBackoff = Math.min(eventsBackoff * 2, 30_000);
-      });
+      engine.events(
+        (e) => {
+          eventsBackoff = 500;
+          if (e.type === "container" && e.action === "health_status: healthy") this.noteHealthy(e.id, e.time);
+          if (relevant(e)) {
+            logger.debug({ event: "docker-event", type: e.type, action: e.action, id: e.id.slice(0, 12) }, "wake");
+            trigger();
+          }
+        },
+        ctl.signal,
+        (err) => {
+          if (signal.aborted) return;
+          logger.warn({ err: err.message, retryInMs: eventsBackoff }, "docker events stream ended; reconnecting");
+          setTimeout(() => !signal.aborted && (subscribe(), trigger()), eventsBackoff).unref();
+          eventsBackoff = Math.min(eventsBackoff * 2, 30_000);
+        },
+      );
     };
     subscribe();
     let backoff = 250;
@@ -372,7 +511,10 @@ export class Controller {
           wakeAt = Math.min(r.wakeAt?.getTime() ?? Infinity, Date.now() + (this.o.resyncMs ?? 30_000));
         } catch (e) {
           this.o.observer?.passEnded({ startedAt, endedAt: this.clock(), error: e });
-          logger.error({ err: e instanceof Error ? e.message : String(e), retryInMs: backoff }, "reconcile pass failed");
+          logger.error(
+            { err: e instanceof Error ? e.message : String(e), retryInMs: backoff },
+            "reconcile pass failed",
+          );
           wakeAt = Date.now() + backoff;
           backoff = Math.min(backoff * 2, 30_000);
         }

@@ -4,7 +4,12 @@
 // networks each target shares with them (faults/network/resolve.ts).
 import type { ClusterSnapshot, TaskInfo } from "../engine/engine.js";
 import type { FaultKind, InjectionHandle, Target } from "../faults/driver.js";
-import { destinationsChanged, resolveDestinations, type NetworkFault, type ResolvedNetworkFault } from "../faults/network/resolve.js";
+import {
+  destinationsChanged,
+  resolveDestinations,
+  type NetworkFault,
+  type ResolvedNetworkFault,
+} from "../faults/network/resolve.js";
 import { NetworkFaultError } from "../faults/netns/errors.js";
 import { isRunningTask } from "./select.js";
 
@@ -16,7 +21,12 @@ export const MIN_REST_MS = 2_000;
 export type Resolution = { spec: unknown; unresolved: string[] } | { error: string };
 
 /** The spec one target's driver gets; `unresolved` names services with no address now. */
-export function resolveFor(fault: FaultKind, faultSpec: unknown, snapshot: ClusterSnapshot, taskId: string | undefined): Resolution {
+export function resolveFor(
+  fault: FaultKind,
+  faultSpec: unknown,
+  snapshot: ClusterSnapshot,
+  taskId: string | undefined,
+): Resolution {
   try {
     const r: ResolvedNetworkFault = resolveDestinations({ [fault]: faultSpec } as NetworkFault, snapshot, taskId);
     return { spec: r.spec, unresolved: r.unresolved };
@@ -29,7 +39,12 @@ export function resolveFor(fault: FaultKind, faultSpec: unknown, snapshot: Clust
 export type TargetSpecs = { specs: unknown[]; note?: string } | { error: string };
 
 /** Resolved specs for every target of a run (same order), and a note naming what resolved to nothing. */
-export function resolveTargets(fault: FaultKind, faultSpec: unknown, targets: readonly Target[], snapshot: ClusterSnapshot): TargetSpecs {
+export function resolveTargets(
+  fault: FaultKind,
+  faultSpec: unknown,
+  targets: readonly Target[],
+  snapshot: ClusterSnapshot,
+): TargetSpecs {
   const specs: unknown[] = [];
   const unresolved = new Map<string, string[]>(); // service -> tasks it has no address for
   for (const t of targets) {
@@ -42,7 +57,9 @@ export function resolveTargets(fault: FaultKind, faultSpec: unknown, targets: re
 }
 
 export function unresolvedNote(unresolved: ReadonlyMap<string, string[]>): string {
-  const parts = [...unresolved].map(([s, tasks]) => `service ${s} has no task address on a network shared with ${tasks.join(", ")}`);
+  const parts = [...unresolved].map(
+    ([s, tasks]) => `service ${s} has no task address on a network shared with ${tasks.join(", ")}`,
+  );
   return `${parts.join("; ")}: no traffic to or from it is affected`;
 }
 

@@ -85,12 +85,19 @@ export class NodeDirectory implements NodeEngines {
           // A misrouted address (a node's address reused by another node) must not act on the wrong node.
           if (r.nodeId !== a.loc.nodeId) throw new Error(`answers for node ${r.nodeId}, not ${a.loc.nodeId}`);
           a.down = undefined;
-          if (before) this.o.logger.info({ event: "agent", node: a.loc.hostname, addr: a.engine.label }, "agent reachable again");
+          if (before)
+            this.o.logger.info({ event: "agent", node: a.loc.hostname, addr: a.engine.label }, "agent reachable again");
           // Only guards that say they run on the agent's node: each is reverted and collected there.
-          return r.containers.filter((c) => (c.labels[L_GUARD_NODE] ?? c.labels[L_NODE] ?? a.loc.nodeId) === a.loc.nodeId);
+          return r.containers.filter(
+            (c) => (c.labels[L_GUARD_NODE] ?? c.labels[L_NODE] ?? a.loc.nodeId) === a.loc.nodeId,
+          );
         } catch (e) {
           a.down = `agent at ${a.engine.label}: ${e instanceof Error ? e.message : String(e)}`;
-          if (a.down !== before) this.o.logger.warn({ event: "agent", node: a.loc.hostname, addr: a.engine.label, err: a.down }, "agent unavailable");
+          if (a.down !== before)
+            this.o.logger.warn(
+              { event: "agent", node: a.loc.hostname, addr: a.engine.label, err: a.down },
+              "agent unavailable",
+            );
           return [];
         }
       }),
@@ -101,9 +108,15 @@ export class NodeDirectory implements NodeEngines {
   route(nodeId: string, hostname?: string): NodeRoute {
     if (nodeId === this.selfNodeId) return { engine: this.o.local };
     const name = hostname ?? nodeId;
-    if (!this.o.key) return { unavailable: `task runs on node ${name}; this controller has no agent token (--agent-token-file), so it reaches its own node only` };
+    if (!this.o.key)
+      return {
+        unavailable: `task runs on node ${name}; this controller has no agent token (--agent-token-file), so it reaches its own node only`,
+      };
     const a = this.agents.get(nodeId);
-    if (!a) return { unavailable: `task runs on node ${name}, where no chaosctl agent is running (service labelled ${L_ROLE}=agent)` };
+    if (!a)
+      return {
+        unavailable: `task runs on node ${name}, where no chaosctl agent is running (service labelled ${L_ROLE}=agent)`,
+      };
     if (a.down) return { unavailable: `task runs on node ${name}, whose agent is unreachable: ${a.down}` };
     return { engine: a.engine };
   }

@@ -56,7 +56,16 @@ export interface PlanInput {
 }
 
 /** TargetGone: the target task is over; its namespace or container went with it, nothing to undo. */
-export type RevertReason = "Expired" | "Suspended" | "Deleted" | "SpecChanged" | "Replaced" | "KillSwitch" | "GuardFailed" | "TargetGone" | "DestinationsChanged";
+export type RevertReason =
+  | "Expired"
+  | "Suspended"
+  | "Deleted"
+  | "SpecChanged"
+  | "Replaced"
+  | "KillSwitch"
+  | "GuardFailed"
+  | "TargetGone"
+  | "DestinationsChanged";
 
 export interface StartRun {
   type: "start";
@@ -142,7 +151,8 @@ export function runId(key: string, generation: number, scheduledAt: Date): strin
 }
 
 /** A guard still in charge of its injection (or an injection without a guard). */
-export const isActive = (h: InjectionHandle): boolean => h.guardState === undefined || ["running", "created", "restarting", "paused"].includes(h.guardState);
+export const isActive = (h: InjectionHandle): boolean =>
+  h.guardState === undefined || ["running", "created", "restarting", "paused"].includes(h.guardState);
 
 export function plan(input: PlanInput): Plan {
   const { now, snapshot, config } = input;
@@ -189,7 +199,13 @@ export function plan(input: PlanInput): Plan {
   }
 
   // 1b. Active runs: targets that are gone, their replacements (mode all), moved destinations.
-  convergeActive(input, active.filter((h) => !reverted.has(h)), ledger, actions, revert);
+  convergeActive(
+    input,
+    active.filter((h) => !reverted.has(h)),
+    ledger,
+    actions,
+    revert,
+  );
 
   // 2. Runs: what is due now.
   // Code-unit order (stable and cheap: localeCompare over 1,000 keys was a visible part of an idle pass).
@@ -223,7 +239,10 @@ export function plan(input: PlanInput): Plan {
       actions.push({ type: "skip", key: m.key, generation, run, scheduledAt: due.scheduledAt, fault, reason, message });
     };
     if (due.kind === "missed") {
-      skip("MissedStartingDeadline", `run due at ${due.scheduledAt.toISOString()} was missed by more than the starting deadline`);
+      skip(
+        "MissedStartingDeadline",
+        `run due at ${due.scheduledAt.toISOString()} was missed by more than the starting deadline`,
+      );
       continue;
     }
     if (!config.supportedFaults.has(fault)) {
@@ -234,7 +253,10 @@ export function plan(input: PlanInput): Plan {
     if (mine.length > 0) {
       const policy = spec.concurrencyPolicy ?? "Forbid";
       if (policy === "Forbid") {
-        skip("ConcurrencyForbid", `a previous run is still active (${mine.length} injection(s)); concurrencyPolicy is Forbid`);
+        skip(
+          "ConcurrencyForbid",
+          `a previous run is still active (${mine.length} injection(s)); concurrencyPolicy is Forbid`,
+        );
         continue;
       }
       if (policy === "Replace") for (const h of mine) revert(h, "Replaced");
@@ -257,7 +279,8 @@ export function plan(input: PlanInput): Plan {
     }
     ledger.commit(chosen.targets, fault);
     for (const t of chosen.targets) if (t.kind === "node") nodesOut.add(t.nodeId);
-    const durationMs = DURATIVE.has(fault) && spec.duration ? Math.min(parseDuration(spec.duration), config.maxDurationMs) : undefined;
+    const durationMs =
+      DURATIVE.has(fault) && spec.duration ? Math.min(parseDuration(spec.duration), config.maxDurationMs) : undefined;
     actions.push({
       type: "start",
       key: m.key,
@@ -268,7 +291,9 @@ export function plan(input: PlanInput): Plan {
       faultSpec: (spec.fault as Record<string, unknown>)[fault] ?? {},
       targets: chosen.targets,
       ...(targetSpecs ? { targetSpecs } : {}),
-      services: chosen.services ?? [...new Set(chosen.targets.map((t) => t.serviceName).filter((s): s is string => !!s))].sort(),
+      services:
+        chosen.services ??
+        [...new Set(chosen.targets.map((t) => t.serviceName).filter((s): s is string => !!s))].sort(),
       ...(durationMs !== undefined ? { durationMs } : {}),
       ...(note ? { note } : {}),
     });
@@ -286,7 +311,13 @@ export function plan(input: PlanInput): Plan {
  *   (it carries the run's expiry until a replacement exists);
  * - network faults whose destination tasks moved are re-applied with the fresh addresses.
  */
-function convergeActive(input: PlanInput, active: readonly InjectionHandle[], ledger: UnavailabilityLedger, actions: Action[], revert: (h: InjectionHandle, r: RevertReason) => void): void {
+function convergeActive(
+  input: PlanInput,
+  active: readonly InjectionHandle[],
+  ledger: UnavailabilityLedger,
+  actions: Action[],
+  revert: (h: InjectionHandle, r: RevertReason) => void,
+): void {
   const { now, snapshot } = input;
   const byKey = new Map(input.manifests.map((m) => [m.key, m]));
   const tasks = new Map(snapshot.tasks.map((t) => [t.id, t]));
@@ -314,14 +345,26 @@ function convergeActive(input: PlanInput, active: readonly InjectionHandle[], le
     if (!old || !h.owner.expires || left < MIN_REST_MS) continue; // held: its guard ends with the run
     // Every task this run has ever targeted: its guards (any state) and its record.
     const record = m.status?.history?.find((r) => r.run === h.owner.run);
-    const mine = new Set([...(record?.tasks ?? []), ...input.injections.filter((x) => x.owner.schedule === h.owner.schedule && x.owner.run === h.owner.run).map((x) => x.target.taskId ?? "")]);
-    const eligible = new Map([...candidates(sel, snapshot, { requireOptIn: input.config.requireOptIn }).byService.values()].flat().map((t) => [t.taskId ?? "", t]));
-    const next = replacementsOf(old, snapshot, mine).find((t) => eligible.has(t.id) && !planned.has(t.id) && !ledger.isFaulted(t.serviceId, t.id));
+    const mine = new Set([
+      ...(record?.tasks ?? []),
+      ...input.injections
+        .filter((x) => x.owner.schedule === h.owner.schedule && x.owner.run === h.owner.run)
+        .map((x) => x.target.taskId ?? ""),
+    ]);
+    const eligible = new Map(
+      [...candidates(sel, snapshot, { requireOptIn: input.config.requireOptIn }).byService.values()]
+        .flat()
+        .map((t) => [t.taskId ?? "", t]),
+    );
+    const next = replacementsOf(old, snapshot, mine).find(
+      (t) => eligible.has(t.id) && !planned.has(t.id) && !ledger.isFaulted(t.serviceId, t.id),
+    );
     const target = next ? eligible.get(next.id) : undefined;
     if (!target) continue; // Swarm has not started it yet
     const svc = services.get(old.serviceId);
     const safety = (spec.safety ?? {}) as { maxUnavailable?: number | string; allowAll?: boolean };
-    if (!safety.allowAll && runningTasks(old.serviceId, snapshot) - 1 - ledger.faultedRunning(old.serviceId) < 1) continue;
+    if (!safety.allowAll && runningTasks(old.serviceId, snapshot) - 1 - ledger.faultedRunning(old.serviceId) < 1)
+      continue;
     const max = svc ? maxUnavailableFor(safety.maxUnavailable, desiredTasks(svc, snapshot)) : undefined;
     if (svc && max !== undefined && ledger.unavailable(svc) + 1 > max) continue;
     const resolved = resolveTargets(h.fault, faultSpec, [target], snapshot);
@@ -330,15 +373,28 @@ function convergeActive(input: PlanInput, active: readonly InjectionHandle[], le
     ledger.commit([target], h.fault);
     revert(h, "TargetGone");
     actions.push({
-      type: "extend", key: m.key, generation: h.owner.generation, run: h.owner.run, fault: h.fault,
-      expires: h.owner.expires, target, faultSpec: resolved.specs[0], replaces: old.id,
+      type: "extend",
+      key: m.key,
+      generation: h.owner.generation,
+      run: h.owner.run,
+      fault: h.fault,
+      expires: h.owner.expires,
+      target,
+      faultSpec: resolved.specs[0],
+      replaces: old.id,
     });
   }
 }
 
 type Chosen = { targets: Target[]; note?: string; services?: string[] } | { reason: string; message: string };
 
-function chooseTargets(m: StoredManifest, fault: FaultKind, input: PlanInput, ledger: UnavailabilityLedger, nodesOut: ReadonlySet<string>): Chosen {
+function chooseTargets(
+  m: StoredManifest,
+  fault: FaultKind,
+  input: PlanInput,
+  ledger: UnavailabilityLedger,
+  nodesOut: ReadonlySet<string>,
+): Chosen {
   const spec = m.manifest.spec;
   const sel = spec.selector as SelectorSpec;
   const cands = candidates(sel, input.snapshot, { requireOptIn: input.config.requireOptIn });
@@ -362,9 +418,11 @@ function chooseTargets(m: StoredManifest, fault: FaultKind, input: PlanInput, le
   // unless this network fault composes with the network faults it carries (no budget: it already counts).
   const stacked = (t: Target): boolean => ledger.isFaulted(t.serviceId, t.taskId) && ledger.canStack(t.taskId, fault);
   const pool = matching.filter((t) => !ledger.isFaulted(t.serviceId, t.taskId) || stacked(t));
-  if (pool.length === 0) return { reason: "NoTargets", message: `all ${matching.length} matching task(s) are already faulted` };
+  if (pool.length === 0)
+    return { reason: "NoTargets", message: `all ${matching.length} matching task(s) are already faulted` };
   let targets = pick(pool, countForMode(sel.mode, sel.value, pool.length, input.random), input.random);
-  if (targets.length === 0) return { reason: "NoTargets", message: `mode ${sel.mode ?? "one"} selects no task of ${pool.length}` };
+  if (targets.length === 0)
+    return { reason: "NoTargets", message: `mode ${sel.mode ?? "one"} selects no task of ${pool.length}` };
 
   const services = new Map(input.snapshot.services.map((s) => [s.id, s]));
   const safety = (spec.safety ?? {}) as { maxUnavailable?: number | string; allowAll?: boolean };
@@ -386,13 +444,18 @@ function chooseTargets(m: StoredManifest, fault: FaultKind, input: PlanInput, le
         perService.set(sid, used + 1);
       }
     }
-    if (kept.length < targets.length) notes.push(`${targets.length - kept.length} target(s) left untouched so no service loses all its running tasks (safety.allowAll is false)`);
+    if (kept.length < targets.length)
+      notes.push(
+        `${targets.length - kept.length} target(s) left untouched so no service loses all its running tasks (safety.allowAll is false)`,
+      );
     targets = kept;
-    if (targets.length === 0) return { reason: "WouldFaultAllTasks", message: notes[0] ?? "every running task would be faulted" };
+    if (targets.length === 0)
+      return { reason: "WouldFaultAllTasks", message: notes[0] ?? "every running task would be faulted" };
   }
   // safety.maxUnavailable holds across all schedules: skip the whole run, and say why.
   const perService = new Map<string, number>();
-  for (const t of targets) if (!stacked(t)) perService.set(t.serviceId ?? "", (perService.get(t.serviceId ?? "") ?? 0) + 1);
+  for (const t of targets)
+    if (!stacked(t)) perService.set(t.serviceId ?? "", (perService.get(t.serviceId ?? "") ?? 0) + 1);
   for (const [sid, n] of perService) {
     const svc = services.get(sid);
     if (!svc) continue;

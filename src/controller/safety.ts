@@ -34,7 +34,10 @@ export class UnavailabilityLedger {
   /** Task id → the fault kinds on it now (or planned in this pass). */
   private readonly kinds = new Map<string, Set<FaultKind>>();
 
-  constructor(private readonly snap: ClusterSnapshot, injections: readonly InjectionHandle[]) {
+  constructor(
+    private readonly snap: ClusterSnapshot,
+    injections: readonly InjectionHandle[],
+  ) {
     const running = new Set(snap.tasks.filter(isRunningTask).map((t) => t.id));
     for (const h of injections) {
       const { serviceId, taskId } = h.target;

@@ -60,7 +60,8 @@ function dueFor(parsed: ParsedSchedule, { generation, state, now, startingDeadli
   // The nominal due time: what the last pass recorded, else derived from the last run.
   let due = state.nextScheduleTime;
   if (!due) {
-    if (parsed.kind === "every") due = state.lastScheduleTime ? new Date(state.lastScheduleTime.getTime() + parsed.everyMs) : now;
+    if (parsed.kind === "every")
+      due = state.lastScheduleTime ? new Date(state.lastScheduleTime.getTime() + parsed.everyMs) : now;
     else {
       const n = after(state.lastScheduleTime ?? now);
       if (!n) return { kind: "wait" };

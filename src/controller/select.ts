@@ -95,7 +95,12 @@ export function candidates(sel: SelectorSpec, snap: ClusterSnapshot, opts: Selec
 }
 
 /** How many of `n` candidates the mode asks for. `random` returns [0, 1). */
-export function countForMode(mode: string | undefined, value: string | undefined, n: number, random: () => number): number {
+export function countForMode(
+  mode: string | undefined,
+  value: string | undefined,
+  n: number,
+  random: () => number,
+): number {
   if (n <= 0) return 0;
   switch (mode ?? "one") {
     case "one":

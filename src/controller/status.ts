@@ -8,8 +8,26 @@ import { isRunningTask } from "./select.js";
 import { desiredTasks } from "./safety.js";
 
 export type RunEvent =
-  | { type: "skipped"; run: string; generation: number; fault: FaultKind; scheduledAt: Date; reason: string; message: string }
-  | { type: "started"; run: string; generation: number; fault: FaultKind; scheduledAt: Date; targets: Target[]; services: string[]; note?: string; source?: { commit: string; path: string } }
+  | {
+      type: "skipped";
+      run: string;
+      generation: number;
+      fault: FaultKind;
+      scheduledAt: Date;
+      reason: string;
+      message: string;
+    }
+  | {
+      type: "started";
+      run: string;
+      generation: number;
+      fault: FaultKind;
+      scheduledAt: Date;
+      targets: Target[];
+      services: string[];
+      note?: string;
+      source?: { commit: string; path: string };
+    }
   | { type: "applied"; run: string; results: TargetResult[] }
   | { type: "reverted"; run: string; reason: string; ok: boolean; message?: string; task?: string }
   /** A replacement task joined an active run (mode all). */
@@ -17,7 +35,16 @@ export type RunEvent =
   /** An injection's destinations moved and it was applied again. */
   | { type: "reapplied"; run: string; task?: string; ok: boolean; reason?: string; message?: string }
   /** --dry-run: a run planned and recorded with its targets, nothing injected. */
-  | { type: "dryRun"; run: string; generation: number; fault: FaultKind; scheduledAt: Date; targets: Target[]; services: string[]; note?: string };
+  | {
+      type: "dryRun";
+      run: string;
+      generation: number;
+      fault: FaultKind;
+      scheduledAt: Date;
+      targets: Target[];
+      services: string[];
+      note?: string;
+    };
 
 export interface TargetResult {
   target: Target;
@@ -59,37 +86,76 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
     }
     if (e.type === "skipped") {
       history.push({
-        run: e.run, generation: e.generation, fault: e.fault, scheduledAt: iso(e.scheduledAt), startedAt: iso(now), endedAt: iso(now),
-        targets: 0, result: "Skipped", reason: e.reason, message: e.message,
+        run: e.run,
+        generation: e.generation,
+        fault: e.fault,
+        scheduledAt: iso(e.scheduledAt),
+        startedAt: iso(now),
+        endedAt: iso(now),
+        targets: 0,
+        result: "Skipped",
+        reason: e.reason,
+        message: e.message,
       });
     } else if (e.type === "dryRun" && !find(e.run)) {
-      const what = e.targets.map((t) => (t.kind === "node" ? `node ${t.nodeHostname ?? t.nodeId}` : `task ${t.taskId ?? "?"} of ${t.serviceName ?? t.serviceId ?? "?"}`)).join(", ");
+      const what = e.targets
+        .map((t) =>
+          t.kind === "node"
+            ? `node ${t.nodeHostname ?? t.nodeId}`
+            : `task ${t.taskId ?? "?"} of ${t.serviceName ?? t.serviceId ?? "?"}`,
+        )
+        .join(", ");
       history.push({
-        run: e.run, generation: e.generation, fault: e.fault, scheduledAt: iso(e.scheduledAt), startedAt: iso(now), endedAt: iso(now),
-        targets: e.targets.length, services: e.services,
+        run: e.run,
+        generation: e.generation,
+        fault: e.fault,
+        scheduledAt: iso(e.scheduledAt),
+        startedAt: iso(now),
+        endedAt: iso(now),
+        targets: e.targets.length,
+        services: e.services,
         tasks: e.targets.map((t) => t.taskId).filter((t): t is string => !!t),
         ...nodesOf(e.targets),
-        result: "DryRun", recovery: "NotApplicable", reason: "DryRun",
-        message: [`dry run: would inject ${e.fault} into ${what || "no target"}; nothing was injected`, e.note].filter(Boolean).join("; "),
+        result: "DryRun",
+        recovery: "NotApplicable",
+        reason: "DryRun",
+        message: [`dry run: would inject ${e.fault} into ${what || "no target"}; nothing was injected`, e.note]
+          .filter(Boolean)
+          .join("; "),
       });
     } else if (e.type === "started" && !find(e.run)) {
       appliedNow.add(e.run);
       history.push({
-        run: e.run, generation: e.generation, fault: e.fault, scheduledAt: iso(e.scheduledAt), startedAt: iso(now),
-        targets: e.targets.length, services: e.services,
+        run: e.run,
+        generation: e.generation,
+        fault: e.fault,
+        scheduledAt: iso(e.scheduledAt),
+        startedAt: iso(now),
+        targets: e.targets.length,
+        services: e.services,
         tasks: e.targets.map((t) => t.taskId).filter((t): t is string => !!t),
         ...nodesOf(e.targets),
-        result: "Running", ...(e.note ? { message: e.note } : {}), ...(e.source ? { source: e.source } : {}),
+        result: "Running",
+        ...(e.note ? { message: e.note } : {}),
+        ...(e.source ? { source: e.source } : {}),
       });
     } else if (e.type === "applied") {
       const r = find(e.run);
       if (!r) continue;
       appliedNow.add(e.run);
       const failed = e.results.filter((x) => !x.ok);
-      const durative = DURATIVE.has(r.fault as FaultKind) && !(r.fault === "node" && manifest.spec.fault.node?.action === "reboot");
+      const durative =
+        DURATIVE.has(r.fault as FaultKind) && !(r.fault === "node" && manifest.spec.fault.node?.action === "reboot");
       if (failed.length) {
-        const detail = failed.map((f) => `${f.target.taskId ?? f.target.nodeId}: ${f.reason ?? "Failed"}${f.message ? ` (${f.message})` : ""}`).join("; ");
-        r.message = [r.message, `${failed.length} of ${e.results.length} target(s) failed: ${detail}`].filter(Boolean).join("; ");
+        const detail = failed
+          .map(
+            (f) =>
+              `${f.target.taskId ?? f.target.nodeId}: ${f.reason ?? "Failed"}${f.message ? ` (${f.message})` : ""}`,
+          )
+          .join("; ");
+        r.message = [r.message, `${failed.length} of ${e.results.length} target(s) failed: ${detail}`]
+          .filter(Boolean)
+          .join("; ");
         r.reason = failed[0]?.reason ?? "Failed";
       }
       if (failed.length === e.results.length) {
@@ -98,16 +164,32 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
         // A durative fault whose whole window passed while its guard was starting (a slow node):
         // nothing was ever seen in effect, so the experiment did not happen as asked.
         Object.assign(r, {
-          result: "Failed", endedAt: iso(now), recovery: "NotApplicable", reason: "ExpiredBeforeApplied",
-          message: [r.message, "the fault's duration ended before its guard was seen applying it: raise the duration or the controller's --guard-timeout"].filter(Boolean).join("; "),
+          result: "Failed",
+          endedAt: iso(now),
+          recovery: "NotApplicable",
+          reason: "ExpiredBeforeApplied",
+          message: [
+            r.message,
+            "the fault's duration ended before its guard was seen applying it: raise the duration or the controller's --guard-timeout",
+          ]
+            .filter(Boolean)
+            .join("; "),
         });
       } else if (!durative) {
-        Object.assign(r, { result: "Succeeded", endedAt: iso(now), recovery: awaitsRecovery(r) ? "Pending" : "NotApplicable" });
+        Object.assign(r, {
+          result: "Succeeded",
+          endedAt: iso(now),
+          recovery: awaitsRecovery(r) ? "Pending" : "NotApplicable",
+        });
       }
     } else if (e.type === "reverted") {
       const r = find(e.run);
-      const what = e.reason === "TargetGone" ? `target task ${e.task ?? "?"} gone: nothing to revert` : `reverted: ${e.reason}`;
-      if (r) r.message = [r.message, e.ok ? what : `revert failed (${e.reason}): ${e.message ?? ""}`].filter(Boolean).join("; ");
+      const what =
+        e.reason === "TargetGone" ? `target task ${e.task ?? "?"} gone: nothing to revert` : `reverted: ${e.reason}`;
+      if (r)
+        r.message = [r.message, e.ok ? what : `revert failed (${e.reason}): ${e.message ?? ""}`]
+          .filter(Boolean)
+          .join("; ");
     } else if (e.type === "extended") {
       const r = find(e.run);
       if (!r) continue;
@@ -115,11 +197,15 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
       r.targets = (r.targets ?? 0) + 1;
       // Listed even when its apply failed, so it is tried once only.
       if (e.result.target.taskId && !r.tasks?.includes(task)) r.tasks = [...(r.tasks ?? []), task];
-      const what = e.result.ok ? "injected for the rest of the run" : `not injected: ${e.result.reason ?? "Failed"}${e.result.message ? ` (${e.result.message})` : ""}`;
+      const what = e.result.ok
+        ? "injected for the rest of the run"
+        : `not injected: ${e.result.reason ?? "Failed"}${e.result.message ? ` (${e.result.message})` : ""}`;
       r.message = [r.message, `task ${task} replaced ${e.replaces}: ${what}`].filter(Boolean).join("; ");
     } else if (e.type === "reapplied") {
       const r = find(e.run);
-      const what = e.ok ? "destinations moved: re-applied" : `destinations moved: re-apply failed: ${e.reason ?? "Failed"}${e.message ? ` (${e.message})` : ""}`;
+      const what = e.ok
+        ? "destinations moved: re-applied"
+        : `destinations moved: re-apply failed: ${e.reason ?? "Failed"}${e.message ? ` (${e.message})` : ""}`;
       if (r) r.message = [r.message, `task ${e.task ?? "?"} ${what}`].filter(Boolean).join("; ");
     }
   }
@@ -138,12 +224,20 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
         result: failed.length === guards.length ? "Failed" : "Succeeded",
         endedAt: iso(ended),
         recovery: awaitsRecovery(r) ? "Pending" : "NotApplicable",
-        ...(failed.length ? { reason: "RevertFailed", message: [r.message, `${failed.length} guard(s) exited with an error`].filter(Boolean).join("; ") } : {}),
+        ...(failed.length
+          ? {
+              reason: "RevertFailed",
+              message: [r.message, `${failed.length} guard(s) exited with an error`].filter(Boolean).join("; "),
+            }
+          : {}),
       });
     } else {
       // Its outcome was never recorded (the controller stopped mid-run): never repeated.
       Object.assign(r, {
-        result: "Interrupted", endedAt: iso(now), recovery: "NotApplicable", reason: "ControllerRestarted",
+        result: "Interrupted",
+        endedAt: iso(now),
+        recovery: "NotApplicable",
+        reason: "ControllerRestarted",
         message: [r.message, "the controller stopped during this run; it is not repeated"].filter(Boolean).join("; "),
       });
     }
@@ -162,10 +256,24 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
     const t = h.target.taskId ? taskById.get(h.target.taskId) : undefined;
     return !!h.target.taskId && !(t && isRunningTask(t));
   };
-  const active: ActiveInjection[] = mine.filter(isActive).map((h) => toActive(h, gone(h))).sort((a, b) => (a.since ?? "").localeCompare(b.since ?? "") || (a.task ?? "").localeCompare(b.task ?? ""));
+  const active: ActiveInjection[] = mine
+    .filter(isActive)
+    .map((h) => toActive(h, gone(h)))
+    .sort((a, b) => (a.since ?? "").localeCompare(b.since ?? "") || (a.task ?? "").localeCompare(b.task ?? ""));
   const last = history[history.length - 1];
-  const phase = derivePhase(manifest, active.length > 0 || history.some((r) => r.result === "Running"), last, lastScheduleGeneration, input.next);
-  const ready: Condition = { type: "Ready", status: "True", reason: "Reconciled", message: "spec observed and reconciled" };
+  const phase = derivePhase(
+    manifest,
+    active.length > 0 || history.some((r) => r.result === "Running"),
+    last,
+    lastScheduleGeneration,
+    input.next,
+  );
+  const ready: Condition = {
+    type: "Ready",
+    status: "True",
+    reason: "Reconciled",
+    message: "spec observed and reconciled",
+  };
   const status: ChaosScheduleStatus = {
     observedGeneration: generation,
     phase,
@@ -212,7 +320,13 @@ function toActive(h: InjectionHandle, gone: boolean): ActiveInjection {
   };
 }
 
-function derivePhase(m: ChaosSchedule, active: boolean, last: RunRecord | undefined, lastGen: number | undefined, next: Date | undefined): NonNullable<ChaosScheduleStatus["phase"]> {
+function derivePhase(
+  m: ChaosSchedule,
+  active: boolean,
+  last: RunRecord | undefined,
+  lastGen: number | undefined,
+  next: Date | undefined,
+): NonNullable<ChaosScheduleStatus["phase"]> {
   if (m.spec.suspend) return "Suspended";
   if (active) return "Active";
   if (last?.result === "Failed") return "Failed";
@@ -226,7 +340,10 @@ function derivePhase(m: ChaosSchedule, active: boolean, last: RunRecord | undefi
 function withTransitions(conds: Condition[], prev: readonly Condition[] | undefined, now: Date): Condition[] {
   return conds.map((c) => {
     const p = prev?.find((x) => x.type === c.type);
-    return { ...c, lastTransitionTime: p && p.status === c.status && p.lastTransitionTime ? p.lastTransitionTime : now.toISOString() };
+    return {
+      ...c,
+      lastTransitionTime: p && p.status === c.status && p.lastTransitionTime ? p.lastTransitionTime : now.toISOString(),
+    };
   });
 }
 
@@ -245,7 +362,9 @@ function measureRecovery(r: RunRecord, input: StatusInput): void {
   let recoveredAt = ended;
   // Node faults: the faulted nodes are Ready and active again first (seen at this observation).
   if (r.nodes?.length) {
-    const back = r.nodes.every((id) => snapshot.nodes.some((n) => n.id === id && n.state === "ready" && n.availability === "active"));
+    const back = r.nodes.every((id) =>
+      snapshot.nodes.some((n) => n.id === id && n.state === "ready" && n.availability === "active"),
+    );
     if (!back) {
       if (now.getTime() - ended > input.recoveryTimeoutMs) Object.assign(r, { recovery: "TimedOut" });
       return;

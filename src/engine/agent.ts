@@ -3,10 +3,25 @@
 // (snapshot, events) and Swarm updates stay with the controller's own engine on a manager.
 import { request } from "node:http";
 import { randomBytes } from "node:crypto";
-import type { ContainerInfo, DockerEvent, Engine, ExecResult, HelperSpec, NodeSpecUpdate, ClusterSnapshot } from "./engine.js";
+import type {
+  ContainerInfo,
+  DockerEvent,
+  Engine,
+  ExecResult,
+  HelperSpec,
+  NodeSpecUpdate,
+  ClusterSnapshot,
+} from "./engine.js";
 import { EngineError, EngineTimeout, NodeUnreachable } from "./errors.js";
 import { H_SIGNATURE, responseSignature, sameHex, signRequest } from "../agent/auth.js";
-import { AgentUnauthorized, errorFromWire, RPC_PREFIX, type ErrorBody, type Op, type WhoAmI } from "../agent/protocol.js";
+import {
+  AgentUnauthorized,
+  errorFromWire,
+  RPC_PREFIX,
+  type ErrorBody,
+  type Op,
+  type WhoAmI,
+} from "../agent/protocol.js";
 import type { InjectionReport } from "../agent/handlers.js";
 
 export interface AgentEndpoint {
@@ -103,27 +118,52 @@ export class AgentEngine implements Engine {
     const headers = signRequest(this.o.key, "POST", path, body, (this.o.clock ?? (() => new Date()))(), nonce);
     return new Promise<T>((resolve, reject) => {
       const req = request(
-        { host: this.o.host, port: this.o.port, method: "POST", path, headers: { ...headers, "content-type": "application/json", "content-length": body.length }, timeout: timeoutMs },
+        {
+          host: this.o.host,
+          port: this.o.port,
+          method: "POST",
+          path,
+          headers: { ...headers, "content-type": "application/json", "content-length": body.length },
+          timeout: timeoutMs,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("error", (e) => reject(new NodeUnreachable(`agent ${this.label}: ${e.message}`, undefined, { cause: e })));
+          res.on("error", (e) =>
+            reject(new NodeUnreachable(`agent ${this.label}: ${e.message}`, undefined, { cause: e })),
+          );
           res.on("end", () => {
             const text = Buffer.concat(chunks);
             const status = res.statusCode ?? 0;
             const parsed = parseJson(text);
-            if (status === 401) return reject(errorFromWire(401, errorOf(parsed) ?? { code: "Unauthorized", message: "refused our credentials" }, this.label));
+            if (status === 401)
+              return reject(
+                errorFromWire(
+                  401,
+                  errorOf(parsed) ?? { code: "Unauthorized", message: "refused our credentials" },
+                  this.label,
+                ),
+              );
             const sig = res.headers[H_SIGNATURE];
             if (typeof sig !== "string" || !sameHex(sig, responseSignature(this.o.key, nonce, status, text))) {
-              return reject(new AgentUnauthorized(`agent ${this.label}: answer to ${op} is not signed with our key`, status));
+              return reject(
+                new AgentUnauthorized(`agent ${this.label}: answer to ${op} is not signed with our key`, status),
+              );
             }
-            if (status === 200 && parsed && typeof parsed === "object" && "result" in parsed) return resolve((parsed as { result: T }).result);
+            if (status === 200 && parsed && typeof parsed === "object" && "result" in parsed)
+              return resolve((parsed as { result: T }).result);
             reject(errorFromWire(status, errorOf(parsed) ?? { code: "Error", message: `HTTP ${status}` }, this.label));
           });
         },
       );
       req.on("timeout", () => req.destroy(new EngineTimeout(`agent ${this.label}: ${op} took over ${timeoutMs} ms`)));
-      req.on("error", (e) => reject(e instanceof EngineError ? e : new NodeUnreachable(`agent ${this.label} unreachable: ${e.message}`, undefined, { cause: e })));
+      req.on("error", (e) =>
+        reject(
+          e instanceof EngineError
+            ? e
+            : new NodeUnreachable(`agent ${this.label} unreachable: ${e.message}`, undefined, { cause: e }),
+        ),
+      );
       req.end(body);
     });
   }

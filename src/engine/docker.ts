@@ -16,9 +16,25 @@ import type {
 } from "./engine.js";
 import { EngineError, EngineTimeout } from "./errors.js";
 import { mapDockerError, type ErrorSubject } from "./map-error.js";
-import { mapConfig, mapContainerInspect, mapContainerSummary, mapEvent, mapNode, mapService, mapTask } from "./mapping.js";
+import {
+  mapConfig,
+  mapContainerInspect,
+  mapContainerSummary,
+  mapEvent,
+  mapNode,
+  mapService,
+  mapTask,
+} from "./mapping.js";
 import { demuxBuffer } from "./demux.js";
-import type { RawConfig, RawContainerInspect, RawContainerSummary, RawEvent, RawNode, RawService, RawTask } from "./raw.js";
+import type {
+  RawConfig,
+  RawContainerInspect,
+  RawContainerSummary,
+  RawEvent,
+  RawNode,
+  RawService,
+  RawTask,
+} from "./raw.js";
 
 export interface DockerEngineOptions {
   /** Unix socket path; default from DOCKER_HOST (unix://...) or /var/run/docker.sock. */
@@ -89,9 +105,12 @@ export class DockerEngine implements Engine, SwarmConfigs {
   /** This engine's Swarm node id, asked once (`info`) and cached; retried after a failure. */
   private nodeId(): Promise<string> {
     if (!this.selfNodeId) {
-      const p = this.call("info", "other", "info", () => this.docker.info() as Promise<{ Swarm?: { NodeID?: string } }>).then(
-        (i) => i.Swarm?.NodeID ?? "",
-      );
+      const p = this.call(
+        "info",
+        "other",
+        "info",
+        () => this.docker.info() as Promise<{ Swarm?: { NodeID?: string } }>,
+      ).then((i) => i.Swarm?.NodeID ?? "");
       this.selfNodeId = p;
       p.catch(() => (this.selfNodeId = undefined));
     }
@@ -110,18 +129,25 @@ export class DockerEngine implements Engine, SwarmConfigs {
   }
 
   async inspectContainer(id: string): Promise<ContainerInfo> {
-    const raw = await this.call("containers.inspect", "container", `inspect container ${id}`, () =>
-      this.docker.getContainer(id).inspect() as Promise<RawContainerInspect>,
+    const raw = await this.call(
+      "containers.inspect",
+      "container",
+      `inspect container ${id}`,
+      () => this.docker.getContainer(id).inspect() as Promise<RawContainerInspect>,
     );
     return mapContainerInspect(raw);
   }
 
   async killContainer(id: string, signal: string): Promise<void> {
-    await this.call("containers.kill", "container", `kill container ${id}`, () => this.docker.getContainer(id).kill({ signal }));
+    await this.call("containers.kill", "container", `kill container ${id}`, () =>
+      this.docker.getContainer(id).kill({ signal }),
+    );
   }
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
-    await this.call("containers.stop", "container", `stop container ${id}`, () => this.docker.getContainer(id).stop({ t: timeoutSeconds }));
+    await this.call("containers.stop", "container", `stop container ${id}`, () =>
+      this.docker.getContainer(id).stop({ t: timeoutSeconds }),
+    );
   }
 
   async restartContainer(id: string, timeoutSeconds: number): Promise<void> {
@@ -131,11 +157,15 @@ export class DockerEngine implements Engine, SwarmConfigs {
   }
 
   async pauseContainer(id: string): Promise<void> {
-    await this.call("containers.pause", "container", `pause container ${id}`, () => this.docker.getContainer(id).pause());
+    await this.call("containers.pause", "container", `pause container ${id}`, () =>
+      this.docker.getContainer(id).pause(),
+    );
   }
 
   async unpauseContainer(id: string): Promise<void> {
-    await this.call("containers.unpause", "container", `unpause container ${id}`, () => this.docker.getContainer(id).unpause());
+    await this.call("containers.unpause", "container", `unpause container ${id}`, () =>
+      this.docker.getContainer(id).unpause(),
+    );
   }
 
   async removeContainer(id: string, opts: { force?: boolean } = {}): Promise<void> {
@@ -147,7 +177,9 @@ export class DockerEngine implements Engine, SwarmConfigs {
   async startHelper(spec: HelperSpec): Promise<string> {
     const id = await this.createHelper(spec);
     try {
-      await this.call("containers.start", "container", `start helper ${id}`, () => this.docker.getContainer(id).start());
+      await this.call("containers.start", "container", `start helper ${id}`, () =>
+        this.docker.getContainer(id).start(),
+      );
     } catch (err) {
       await this.removeContainer(id, { force: true }).catch(() => undefined);
       throw err;
@@ -161,7 +193,8 @@ export class DockerEngine implements Engine, SwarmConfigs {
     if (spec.networkMode) hostConfig.NetworkMode = spec.networkMode;
     if (spec.capAdd) hostConfig.CapAdd = spec.capAdd;
     if (spec.binds) hostConfig.Binds = spec.binds;
-    if (spec.restartOnFailure) hostConfig.RestartPolicy = { Name: "on-failure", MaximumRetryCount: spec.maxRestarts ?? 3 };
+    if (spec.restartOnFailure)
+      hostConfig.RestartPolicy = { Name: "on-failure", MaximumRetryCount: spec.maxRestarts ?? 3 };
     const opts: Docker.ContainerCreateOptions = {
       Image: spec.image,
       Cmd: spec.cmd,
@@ -176,7 +209,9 @@ export class DockerEngine implements Engine, SwarmConfigs {
     if (spec.name) opts.name = spec.name;
     if (spec.env) opts.Env = spec.env;
     if (spec.entrypoint) opts.Entrypoint = spec.entrypoint;
-    const c = await this.call("containers.create", "create", `create helper from ${spec.image}`, () => this.docker.createContainer(opts));
+    const c = await this.call("containers.create", "create", `create helper from ${spec.image}`, () =>
+      this.docker.createContainer(opts),
+    );
     return c.id;
   }
 
@@ -186,10 +221,15 @@ export class DockerEngine implements Engine, SwarmConfigs {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     try {
-      const waited = await this.call("containers.wait", "container", `wait helper ${id}`, () =>
-        container.wait({ condition: "not-running", abortSignal: abort.signal }) as Promise<{ StatusCode?: number }>,
+      const waited = await this.call(
+        "containers.wait",
+        "container",
+        `wait helper ${id}`,
+        () =>
+          container.wait({ condition: "not-running", abortSignal: abort.signal }) as Promise<{ StatusCode?: number }>,
       ).catch((err: unknown) => {
-        if (abort.signal.aborted) throw new EngineTimeout(`helper ${id} did not finish within ${timeoutMs} ms`, undefined, { cause: err });
+        if (abort.signal.aborted)
+          throw new EngineTimeout(`helper ${id} did not finish within ${timeoutMs} ms`, undefined, { cause: err });
         throw err;
       });
       const logs = await this.call("containers.logs", "container", `logs of helper ${id}`, () =>
@@ -240,8 +280,11 @@ export class DockerEngine implements Engine, SwarmConfigs {
         reject(mapDockerError(e, "container", `exec in ${containerId}`));
       });
     });
-    const info = await this.call("exec.inspect", "container", `exec inspect in ${containerId}`, () =>
-      exec.inspect() as Promise<{ ExitCode?: number | null }>,
+    const info = await this.call(
+      "exec.inspect",
+      "container",
+      `exec inspect in ${containerId}`,
+      () => exec.inspect() as Promise<{ ExitCode?: number | null }>,
     );
     return {
       exitCode: info.ExitCode ?? -1,
@@ -252,12 +295,19 @@ export class DockerEngine implements Engine, SwarmConfigs {
 
   async updateNode(id: string, version: number, update: NodeSpecUpdate): Promise<void> {
     const node = this.docker.getNode(id);
-    const current = await this.call("nodes.inspect", "node", `inspect node ${id}`, () => node.inspect() as Promise<RawNode>);
+    const current = await this.call(
+      "nodes.inspect",
+      "node",
+      `inspect node ${id}`,
+      () => node.inspect() as Promise<RawNode>,
+    );
     // The API replaces the whole spec: start from the current one, change only what was asked.
     const spec: Record<string, unknown> = { ...(current.Spec ?? {}) };
     if (update.availability) spec.Availability = update.availability;
     if (update.labels) spec.Labels = update.labels;
-    await this.call("nodes.update", "node", `update node ${id}`, () => node.update({ _query: { version }, _body: spec }));
+    await this.call("nodes.update", "node", `update node ${id}`, () =>
+      node.update({ _query: { version }, _body: spec }),
+    );
   }
 
   async imageExists(ref: string): Promise<boolean> {
@@ -315,13 +365,17 @@ export class DockerEngine implements Engine, SwarmConfigs {
   }
 
   async inspectConfig(idOrName: string): Promise<ConfigInfo> {
-    const raw = (await this.call("configs.inspect", "config", `inspect config ${idOrName}`, () => this.docker.getConfig(idOrName).inspect())) as unknown as RawConfig;
+    const raw = (await this.call("configs.inspect", "config", `inspect config ${idOrName}`, () =>
+      this.docker.getConfig(idOrName).inspect(),
+    )) as unknown as RawConfig;
     return mapConfig(raw);
   }
 
   async createConfig(name: string, data: string, labels: Record<string, string>): Promise<string> {
     const body = { Name: name, Labels: labels, Data: Buffer.from(data, "utf8").toString("base64") };
-    const r = (await this.call("configs.create", "config", `create config ${name}`, () => this.docker.createConfig(body))) as unknown as { id?: string; ID?: string };
+    const r = (await this.call("configs.create", "config", `create config ${name}`, () =>
+      this.docker.createConfig(body),
+    )) as unknown as { id?: string; ID?: string };
     const id = r.id ?? r.ID;
     if (!id) throw new EngineError(`create config ${name}: the engine returned no id`);
     return id;
@@ -331,7 +385,9 @@ export class DockerEngine implements Engine, SwarmConfigs {
     const current = await this.inspectConfig(id);
     // The API takes the whole spec, and only Labels may change: name and data stay as they are.
     const body = { Name: current.name, Labels: labels, Data: Buffer.from(current.data, "utf8").toString("base64") };
-    await this.call("configs.update", "config", `update config ${id}`, () => this.docker.getConfig(id).update({ _query: { version }, _body: body }));
+    await this.call("configs.update", "config", `update config ${id}`, () =>
+      this.docker.getConfig(id).update({ _query: { version }, _body: body }),
+    );
   }
 
   async removeConfig(id: string): Promise<void> {
@@ -344,7 +400,12 @@ export class DockerEngine implements Engine, SwarmConfigs {
 
   /** This engine's Swarm node id and hostname (`info`); works on workers, unlike listNodes. */
   async selfNode(): Promise<{ nodeId: string; hostname: string }> {
-    const i = await this.call("info", "other", "info", () => this.docker.info() as Promise<{ Name?: string; Swarm?: { NodeID?: string } }>);
+    const i = await this.call(
+      "info",
+      "other",
+      "info",
+      () => this.docker.info() as Promise<{ Name?: string; Swarm?: { NodeID?: string } }>,
+    );
     return { nodeId: i.Swarm?.NodeID ?? "", hostname: i.Name ?? "" };
   }
 }

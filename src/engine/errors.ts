@@ -2,7 +2,11 @@
 
 export class EngineError extends Error {
   readonly code: string = "EngineError";
-  constructor(message: string, readonly statusCode?: number, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly statusCode?: number,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = new.target.name;
   }

@@ -10,14 +10,31 @@ import type {
   ServiceInfo,
   TaskInfo,
 } from "./engine.js";
-import type { RawConfig, RawContainerInspect, RawContainerSummary, RawEvent, RawHealthcheck, RawNode, RawService, RawTask } from "./raw.js";
+import type {
+  RawConfig,
+  RawContainerInspect,
+  RawContainerSummary,
+  RawEvent,
+  RawHealthcheck,
+  RawNode,
+  RawService,
+  RawTask,
+} from "./raw.js";
 
 export const LABEL_STACK = "com.docker.stack.namespace";
 export const LABEL_SWARM_TASK = "com.docker.swarm.task.id";
 export const LABEL_SWARM_SERVICE = "com.docker.swarm.service.id";
 export const LABEL_SWARM_NODE = "com.docker.swarm.node.id";
 
-const CONTAINER_STATES: readonly ContainerState[] = ["created", "running", "paused", "restarting", "removing", "exited", "dead"];
+const CONTAINER_STATES: readonly ContainerState[] = [
+  "created",
+  "running",
+  "paused",
+  "restarting",
+  "removing",
+  "exited",
+  "dead",
+];
 
 export function mapNode(n: RawNode): NodeInfo {
   const node: NodeInfo = {

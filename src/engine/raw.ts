@@ -44,7 +44,10 @@ export interface RawTask {
     Err?: string;
     ContainerStatus?: { ContainerID?: string; ExitCode?: number };
   };
-  NetworksAttachments?: Array<{ Network?: { ID?: string; Spec?: { Name?: string } }; Addresses?: string[] | null }> | null;
+  NetworksAttachments?: Array<{
+    Network?: { ID?: string; Spec?: { Name?: string } };
+    Addresses?: string[] | null;
+  }> | null;
 }
 
 /** GET /containers/json entry. */

@@ -15,7 +15,8 @@ export function failedFrom(err: unknown): Extract<ApplyResult, { phase: "Failed"
 }
 
 export function requireContainer(target: Target): string {
-  if (target.kind !== "container" || !target.containerId) throw new Error(`target is not a container: ${JSON.stringify(target)}`);
+  if (target.kind !== "container" || !target.containerId)
+    throw new Error(`target is not a container: ${JSON.stringify(target)}`);
   return target.containerId;
 }
 

@@ -11,8 +11,10 @@ export interface LivenessInput {
 }
 
 export function liveness(i: LivenessInput): { ok: boolean; reason: string } {
-  if (i.passStartedAt !== undefined && i.now - i.passStartedAt > i.stuckAfterMs) return { ok: false, reason: `a reconcile pass has run for ${Math.round((i.now - i.passStartedAt) / 1000)} s` };
-  if (i.now - i.lastBeat > i.stuckAfterMs) return { ok: false, reason: `no loop activity for ${Math.round((i.now - i.lastBeat) / 1000)} s` };
+  if (i.passStartedAt !== undefined && i.now - i.passStartedAt > i.stuckAfterMs)
+    return { ok: false, reason: `a reconcile pass has run for ${Math.round((i.now - i.passStartedAt) / 1000)} s` };
+  if (i.now - i.lastBeat > i.stuckAfterMs)
+    return { ok: false, reason: `no loop activity for ${Math.round((i.now - i.lastBeat) / 1000)} s` };
   return { ok: true, reason: "loop alive" };
 }
 
@@ -64,8 +66,16 @@ export class Health implements PassObserver {
 
   live(): Probe {
     const now = this.clock();
-    const l = liveness({ now, lastBeat: this.lastBeat, stuckAfterMs: this.o.stuckAfterMs, ...(this.passStartedAt !== undefined ? { passStartedAt: this.passStartedAt } : {}) });
-    return { ok: l.ok, body: { status: l.ok ? "ok" : "stuck", reason: l.reason, lastActivity: new Date(this.lastBeat).toISOString() } };
+    const l = liveness({
+      now,
+      lastBeat: this.lastBeat,
+      stuckAfterMs: this.o.stuckAfterMs,
+      ...(this.passStartedAt !== undefined ? { passStartedAt: this.passStartedAt } : {}),
+    });
+    return {
+      ok: l.ok,
+      body: { status: l.ok ? "ok" : "stuck", reason: l.reason, lastActivity: new Date(this.lastBeat).toISOString() },
+    };
   }
 
   async ready(timeoutMs = 2_000): Promise<Probe> {
@@ -76,7 +86,13 @@ export class Health implements PassObserver {
     const ok = engine === "ok" && this.storeLoaded;
     return {
       ok,
-      body: { status: ok ? "ready" : "not ready", role: this.o.role(), engine, store: this.storeLoaded ? "loaded" : "not loaded", ...(this.lastError ? { lastPassError: this.lastError } : {}) },
+      body: {
+        status: ok ? "ready" : "not ready",
+        role: this.o.role(),
+        engine,
+        store: this.storeLoaded ? "loaded" : "not loaded",
+        ...(this.lastError ? { lastPassError: this.lastError } : {}),
+      },
     };
   }
 }

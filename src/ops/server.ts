@@ -17,7 +17,8 @@ export interface OpsServer {
 export function parseListenAddr(addr: string): { host: string; port: number } {
   const m = /^(?:(.*):)?(\d+)$/.exec(addr.trim());
   const port = Number(m?.[2]);
-  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--metrics-addr: expected [host]:port, got "${addr}"`);
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--metrics-addr: expected [host]:port, got "${addr}"`);
   const host = (m[1] ?? "").replace(/^\[(.*)\]$/, "$1");
   return { host: host === "" ? "0.0.0.0" : host, port };
 }
@@ -59,7 +60,10 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
   const local = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
   const url = `http://${local.includes(":") ? `[${local}]` : local}:${actual}`;
   if (o.markerFile) await writeFile(o.markerFile, `${url}/healthz\n`);
-  o.logger.info({ event: "ops", url, endpoints: ["/metrics", "/healthz", "/readyz"] }, "operations endpoints listening");
+  o.logger.info(
+    { event: "ops", url, endpoints: ["/metrics", "/healthz", "/readyz"] },
+    "operations endpoints listening",
+  );
   return {
     port: actual,
     url,

@@ -25,7 +25,11 @@ export async function supervise(o: SuperviseOptions, signal: AbortSignal): Promi
   try {
     while (!signal.aborted) {
       if (!elector.mayAct()) {
-        if (!storeLoaded && o.loadStore) storeLoaded = await o.loadStore().then(() => true, () => false);
+        if (!storeLoaded && o.loadStore)
+          storeLoaded = await o.loadStore().then(
+            () => true,
+            () => false,
+          );
         await Promise.race([changed(), abortOf(signal), delay(1_000)]);
         continue;
       }
@@ -48,7 +52,9 @@ export async function supervise(o: SuperviseOptions, signal: AbortSignal): Promi
 }
 
 function abortOf(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+  return new Promise((resolve) =>
+    signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true }),
+  );
 }
 
 function delay(ms: number): Promise<void> {

@@ -30,11 +30,23 @@ export interface OpsFlags {
 /** The operations flags of `chaosctl controller` (docs/operations.md explains the defaults). */
 export function addOpsOptions(cmd: Command): Command {
   return cmd
-    .option("--metrics-addr <[host]:port>", "serve /metrics, /healthz and /readyz here (e.g. :9464); empty: off", process.env.CHAOSCTL_METRICS_ADDR ?? "")
+    .option(
+      "--metrics-addr <[host]:port>",
+      "serve /metrics, /healthz and /readyz here (e.g. :9464); empty: off",
+      process.env.CHAOSCTL_METRICS_ADDR ?? "",
+    )
     .option("--no-leader-elect", "act without a leader lease (only when nothing else can run on the same store)")
     .option("--lease-duration <duration>", "a leader lease not renewed for this long may be taken over", "15s")
-    .option("--lease-renew <duration>", "how often the leader renews (and a standby retries); under half the duration", "5s")
-    .option("--stuck-after <duration>", "/healthz fails when the loop shows no activity (or one pass runs) this long", "90s");
+    .option(
+      "--lease-renew <duration>",
+      "how often the leader renews (and a standby retries); under half the duration",
+      "5s",
+    )
+    .option(
+      "--stuck-after <duration>",
+      "/healthz fails when the loop shows no activity (or one pass runs) this long",
+      "90s",
+    );
 }
 
 export interface OpsSetup {
@@ -74,7 +86,10 @@ function duration(flag: string, text: string): number {
 
 export async function startOps(s: OpsSetup): Promise<Ops> {
   const { flags, logger, instance } = s;
-  const timing = { durationMs: duration("--lease-duration", flags.leaseDuration), renewMs: duration("--lease-renew", flags.leaseRenew) };
+  const timing = {
+    durationMs: duration("--lease-duration", flags.leaseDuration),
+    renewMs: duration("--lease-renew", flags.leaseRenew),
+  };
   const stuckAfterMs = duration("--stuck-after", flags.stuckAfter);
   const bad = checkTiming(timing);
   if (bad) throw new UsageError(`--lease-duration/--lease-renew: ${bad}`);
@@ -82,9 +97,16 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
   metrics.watchEngine(s.engine);
   metrics.agentConnected.set({ node: "local" }, 0);
   let elector: LeaderElector | undefined;
-  const health = new Health({ stuckAfterMs, pingEngine: () => s.engine.ping(), role: () => elector?.role() ?? "leader" });
+  const health = new Health({
+    stuckAfterMs,
+    pingEngine: () => s.engine.ping(),
+    role: () => elector?.role() ?? "leader",
+  });
   if (flags.leaderElect) {
-    const store: LeaseStore = s.lease.kind === "swarm" ? new SwarmLeaseStore(s.lease.configs, instance, s.lease.scope ?? swarmScope()) : new FileLeaseStore(leaseFilePath(s.lease.dir, instance), timing.durationMs);
+    const store: LeaseStore =
+      s.lease.kind === "swarm"
+        ? new SwarmLeaseStore(s.lease.configs, instance, s.lease.scope ?? swarmScope())
+        : new FileLeaseStore(leaseFilePath(s.lease.dir, instance), timing.durationMs);
     elector = new LeaderElector({
       store,
       identity: holderIdentity(),
@@ -94,13 +116,29 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
       onAttempt: () => health.beat(),
     });
     metrics.setLeader(instance, false);
-    logger.info({ event: "lease", lease: store.where, holder: elector.identity, durationMs: timing.durationMs, renewMs: timing.renewMs }, "leader election on");
+    logger.info(
+      {
+        event: "lease",
+        lease: store.where,
+        holder: elector.identity,
+        durationMs: timing.durationMs,
+        renewMs: timing.renewMs,
+      },
+      "leader election on",
+    );
   } else {
     metrics.setLeader(instance, true);
   }
   let server: OpsServer | undefined;
   const marker = process.env.CHAOSCTL_HEALTH_MARKER;
-  if (flags.metricsAddr) server = await startOpsServer({ addr: flags.metricsAddr, registry: metrics.registry, health, logger, ...(marker ? { markerFile: marker } : {}) });
+  if (flags.metricsAddr)
+    server = await startOpsServer({
+      addr: flags.metricsAddr,
+      registry: metrics.registry,
+      health,
+      logger,
+      ...(marker ? { markerFile: marker } : {}),
+    });
   // No port, nothing to ask: the image's HEALTHCHECK reads "off" and passes (healthcheck.ts).
   else if (marker) await writeFile(marker, "off\n");
   const e = elector;
@@ -121,7 +159,10 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
       ),
     async once(pass) {
       if (e && (await e.attempt()) !== "leader") {
-        logger.warn({ event: "lease", holder: e.holder() }, "another controller holds the leader lease: this pass does nothing");
+        logger.warn(
+          { event: "lease", holder: e.holder() },
+          "another controller holds the leader lease: this pass does nothing",
+        );
         return false;
       }
       try {

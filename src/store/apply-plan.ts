@@ -9,7 +9,15 @@ import { schemaIssues } from "../api/validate.js";
 import type { ChaosSchedule, LoadedChaosSchedule } from "../api/types.js";
 import { canonicalJson, sameJson, specHash, toPlainJson } from "./directory/canonical.js";
 import { SPEC_HASH_ANNOTATION } from "./directory/generation.js";
-import { APPLIED_AT_ANNOTATION, APPLIED_BY_ANNOTATION, ManifestRejected, STORE_ANNOTATIONS, type ApplyResult, type Origin, type SpecPatch } from "./store.js";
+import {
+  APPLIED_AT_ANNOTATION,
+  APPLIED_BY_ANNOTATION,
+  ManifestRejected,
+  STORE_ANNOTATIONS,
+  type ApplyResult,
+  type Origin,
+  type SpecPatch,
+} from "./store.js";
 
 /** A manifest as a user gave it, checked: `data` is what gets stored (no defaults added). */
 export interface CheckedManifest {
@@ -28,7 +36,11 @@ export function checkManifest(manifest: ChaosSchedule, file = "<apply>"): Checke
   const doc = result.documents[0];
   const problems = [...result.problems, ...(doc?.problems ?? [])];
   if (!doc?.manifest || !doc.key || problems.length > 0) {
-    throw new ManifestRejected(problems.length > 0 ? problems : [{ file, line: 0, column: 0, path: "", message: "not a ChaosSchedule", rule: "notChaosSchedule" }]);
+    throw new ManifestRejected(
+      problems.length > 0
+        ? problems
+        : [{ file, line: 0, column: 0, path: "", message: "not a ChaosSchedule", rule: "notChaosSchedule" }],
+    );
   }
   return { key: doc.key, data, loaded: doc.manifest, specHash: specHash(doc.manifest.spec) };
 }
@@ -73,7 +85,12 @@ export interface ApplyPlan {
  * The outcome of applying `incoming` on top of `current` (undefined: not stored yet). On an
  * equal spec hash the stored spec is kept as it is (the incoming one may spell out defaults).
  */
-export function planApply(current: CurrentManifest | undefined, incoming: CheckedManifest, origin: Origin, now: Date): ApplyPlan {
+export function planApply(
+  current: CurrentManifest | undefined,
+  incoming: CheckedManifest,
+  origin: Origin,
+  now: Date,
+): ApplyPlan {
   const stamp = { [APPLIED_BY_ANNOTATION]: origin.appliedBy, [APPLIED_AT_ANNOTATION]: now.toISOString() };
   if (!current) {
     const data = { ...incoming.data, spec: withoutDefaults(incoming.data.spec) };
@@ -81,12 +98,17 @@ export function planApply(current: CurrentManifest | undefined, incoming: Checke
   }
   const stored = userPart(current.data);
   const specChanged = current.specHash !== incoming.specHash;
-  const metaChanged = !sameJson(metaOf(stored), metaOf(incoming.data)) || stored.apiVersion !== incoming.data.apiVersion;
+  const metaChanged =
+    !sameJson(metaOf(stored), metaOf(incoming.data)) || stored.apiVersion !== incoming.data.apiVersion;
   if (!specChanged && !metaChanged) return { result: "unchanged", generation: current.generation };
   const generation = specChanged ? current.generation + 1 : current.generation;
   // Only what changed in meaning is written over the stored spec: a default the incoming
   // manifest spells out (or leaves out) is no change, so the stored text keeps its own form.
-  let spec = !specChanged ? stored.spec : current.defaultedSpec === undefined ? incoming.data.spec : (semanticMerge(stored.spec, current.defaultedSpec, incoming.loaded.spec) as ChaosSchedule["spec"]);
+  let spec = !specChanged
+    ? stored.spec
+    : current.defaultedSpec === undefined
+      ? incoming.data.spec
+      : (semanticMerge(stored.spec, current.defaultedSpec, incoming.loaded.spec) as ChaosSchedule["spec"]);
   // The merge must mean exactly the incoming spec; if it does not (it always should), store that.
   if (specChanged && spec !== incoming.data.spec && !meansSpec(spec, incoming)) spec = incoming.data.spec;
   const data: ChaosSchedule = { ...incoming.data, spec };
@@ -170,7 +192,12 @@ function metaOf(m: ChaosSchedule): unknown {
   return { name, namespace: namespace ?? "default", labels: labels ?? {}, annotations: annotations ?? {} };
 }
 
-function withStoreMeta(data: ChaosSchedule, generation: number, hash: string, stamp: Record<string, string>): ChaosSchedule {
+function withStoreMeta(
+  data: ChaosSchedule,
+  generation: number,
+  hash: string,
+  stamp: Record<string, string>,
+): ChaosSchedule {
   const annotations = { ...(data.metadata.annotations ?? {}), [SPEC_HASH_ANNOTATION]: hash, ...stamp };
   return { ...data, metadata: { ...data.metadata, generation, annotations } };
 }

@@ -28,5 +28,9 @@ export async function openStore(choice: StoreChoice, opts: OpenStoreOptions = {}
   }
   const { SwarmConfigStore } = await import("./swarm/store.js");
   const engine = opts.engine ?? new (await import("../engine/docker.js")).DockerEngine();
-  return new SwarmConfigStore({ engine, scope: choice.scope ?? swarmScope(), ...(opts.logger ? { logger: opts.logger } : {}) });
+  return new SwarmConfigStore({
+    engine,
+    scope: choice.scope ?? swarmScope(),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
 }

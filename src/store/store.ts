@@ -141,7 +141,11 @@ export const APPLIED_BY_ANNOTATION = "chaosctl.io/applied-by";
 /** When it was applied last, ISO 8601 (store-managed). */
 export const APPLIED_AT_ANNOTATION = "chaosctl.io/applied-at";
 /** Annotations the store owns: never taken from a user's manifest, never part of "changed". */
-export const STORE_ANNOTATIONS: readonly string[] = ["chaosctl.io/spec-hash", APPLIED_BY_ANNOTATION, APPLIED_AT_ANNOTATION];
+export const STORE_ANNOTATIONS: readonly string[] = [
+  "chaosctl.io/spec-hash",
+  APPLIED_BY_ANNOTATION,
+  APPLIED_AT_ANNOTATION,
+];
 
 /** A store write the CLI cannot do (e.g. the name is defined twice in a folder): exit code 1. */
 export class StoreWriteError extends Error {
@@ -173,7 +177,9 @@ const MESSAGE_PROBLEMS = 3;
  * joined with "; ", then "(N more)"; one line, at most MAX_INVALID_MESSAGE characters.
  */
 export function invalidMessage(problems: readonly Problem[]): string {
-  const shown = problems.slice(0, MESSAGE_PROBLEMS).map((p) => `${p.line > 0 ? `${p.line}:${p.column} ` : ""}${p.path ? p.path + ": " : ""}${p.message}`);
+  const shown = problems
+    .slice(0, MESSAGE_PROBLEMS)
+    .map((p) => `${p.line > 0 ? `${p.line}:${p.column} ` : ""}${p.path ? p.path + ": " : ""}${p.message}`);
   const rest = problems.length - shown.length;
   return boundInvalidMessage(shown.join("; ") + (rest > 0 ? ` (${rest} more)` : ""));
 }

@@ -4,14 +4,20 @@ import { redact, redactString } from "./redact.js";
 
 export type { Logger };
 
-export function createLogger(level: string = process.env.CHAOSCTL_LOG_LEVEL ?? "info", destination: DestinationStream = pino.destination(2)): Logger {
+export function createLogger(
+  level: string = process.env.CHAOSCTL_LOG_LEVEL ?? "info",
+  destination: DestinationStream = pino.destination(2),
+): Logger {
   const root = pino(
     {
       level,
       base: { app: "chaosctl" },
       timestamp: pino.stdTimeFunctions.isoTime,
       // No secret is ever logged (util/redact.ts): fields, child bindings and message text.
-      formatters: { log: (o) => redact(o) as Record<string, unknown>, bindings: (b) => redact(b) as Record<string, unknown> },
+      formatters: {
+        log: (o) => redact(o) as Record<string, unknown>,
+        bindings: (b) => redact(b) as Record<string, unknown>,
+      },
       hooks: {
         logMethod(args, method) {
           const clean = args.map((a) => (typeof a === "string" ? redactString(a) : a)) as Parameters<typeof method>;

@@ -25,9 +25,11 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value instanceof Error) {
     // Same class (the log's err serializer still names it), text and own fields redacted.
     const e = Object.create(Object.getPrototypeOf(value) as object) as Error;
-    for (const [k, v] of Object.entries(value)) (e as unknown as Record<string, unknown>)[k] = isSecretKey(k) ? REDACTED : redact(v, depth + 1);
+    for (const [k, v] of Object.entries(value))
+      (e as unknown as Record<string, unknown>)[k] = isSecretKey(k) ? REDACTED : redact(v, depth + 1);
     Object.defineProperty(e, "message", { value: redactString(value.message), enumerable: false, writable: true });
-    if (value.stack) Object.defineProperty(e, "stack", { value: redactString(value.stack), enumerable: false, writable: true });
+    if (value.stack)
+      Object.defineProperty(e, "stack", { value: redactString(value.stack), enumerable: false, writable: true });
     return e;
   }
   const proto = Object.getPrototypeOf(value) as unknown;

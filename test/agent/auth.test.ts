@@ -1,6 +1,14 @@
 // The agent's request authentication, pure: every refusal has its own case.
 import { describe, expect, it } from "vitest";
-import { H_NONCE, H_SIGNATURE, H_TIMESTAMP, keyFromToken, RequestVerifier, responseSignature, signRequest } from "../../src/agent/auth.js";
+import {
+  H_NONCE,
+  H_SIGNATURE,
+  H_TIMESTAMP,
+  keyFromToken,
+  RequestVerifier,
+  responseSignature,
+  signRequest,
+} from "../../src/agent/auth.js";
 
 const key = Buffer.from("0123456789abcdef0123456789abcdef");
 const other = Buffer.from("fedcba9876543210fedcba9876543210");
@@ -32,12 +40,19 @@ describe("RequestVerifier", () => {
     const v = new RequestVerifier(key);
     const h = signRequest(key, "POST", "/v1/killContainer", body, t0);
     expect(v.verify(req({ ...h, [H_SIGNATURE]: "zz" }), t0)).toMatchObject({ ok: false, reason: "MalformedSignature" });
-    expect(v.verify(req({ ...h, [H_TIMESTAMP]: "yesterday" }), t0)).toMatchObject({ ok: false, reason: "MalformedSignature" });
+    expect(v.verify(req({ ...h, [H_TIMESTAMP]: "yesterday" }), t0)).toMatchObject({
+      ok: false,
+      reason: "MalformedSignature",
+    });
   });
 
   it.each([
     ["another key", () => signRequest(other, "POST", "/v1/killContainer", body, t0), {}],
-    ["a changed body", () => signRequest(key, "POST", "/v1/killContainer", body, t0), { body: Buffer.from('{"id":"other"}') }],
+    [
+      "a changed body",
+      () => signRequest(key, "POST", "/v1/killContainer", body, t0),
+      { body: Buffer.from('{"id":"other"}') },
+    ],
     ["a changed path", () => signRequest(key, "POST", "/v1/killContainer", body, t0), { path: "/v1/removeContainer" }],
     ["a changed method", () => signRequest(key, "POST", "/v1/killContainer", body, t0), { method: "PUT" }],
   ])("refuses a signature made with %s", (_what, sign, over) => {
@@ -49,15 +64,24 @@ describe("RequestVerifier", () => {
   it("refuses a changed timestamp (it is signed)", () => {
     const v = new RequestVerifier(key);
     const h = signRequest(key, "POST", "/v1/killContainer", body, t0);
-    expect(v.verify(req({ ...h, [H_TIMESTAMP]: String(t0.getTime() + 1) }), t0)).toMatchObject({ ok: false, reason: "BadSignature" });
+    expect(v.verify(req({ ...h, [H_TIMESTAMP]: String(t0.getTime() + 1) }), t0)).toMatchObject({
+      ok: false,
+      reason: "BadSignature",
+    });
   });
 
   it("accepts up to 30 s of skew each way and refuses beyond", () => {
     const v = new RequestVerifier(key);
     expect(v.verify(req({ ...signRequest(key, "POST", "/v1/killContainer", body, at(-30_000)) }), t0).ok).toBe(true);
     expect(v.verify(req({ ...signRequest(key, "POST", "/v1/killContainer", body, at(30_000)) }), t0).ok).toBe(true);
-    expect(v.verify(req({ ...signRequest(key, "POST", "/v1/killContainer", body, at(-30_001)) }), t0)).toMatchObject({ ok: false, reason: "StaleTimestamp" });
-    expect(v.verify(req({ ...signRequest(key, "POST", "/v1/killContainer", body, at(30_001)) }), t0)).toMatchObject({ ok: false, reason: "StaleTimestamp" });
+    expect(v.verify(req({ ...signRequest(key, "POST", "/v1/killContainer", body, at(-30_001)) }), t0)).toMatchObject({
+      ok: false,
+      reason: "StaleTimestamp",
+    });
+    expect(v.verify(req({ ...signRequest(key, "POST", "/v1/killContainer", body, at(30_001)) }), t0)).toMatchObject({
+      ok: false,
+      reason: "StaleTimestamp",
+    });
   });
 
   it("refuses a replayed nonce while its timestamp is in the window, then as stale; the cache empties", () => {

@@ -17,8 +17,23 @@ const guard = guardHelperSpec({
   capAdd: ["NET_ADMIN"],
 });
 // As faults/netns/exec-helper.ts builds it.
-const tool: HelperSpec = { image: "local/chaosctl:dev", entrypoint: ["tc"], cmd: ["qdisc", "show"], labels: { "chaosctl.io/role": "helper" }, networkMode: `container:${"c".repeat(64)}`, capAdd: ["NET_ADMIN"] };
-const container = (labels: Record<string, string>, taskId?: string): ContainerInfo => ({ id: "d".repeat(64), names: [], image: "x", labels, state: "running", created: 0, ...(taskId ? { taskId } : {}) });
+const tool: HelperSpec = {
+  image: "local/chaosctl:dev",
+  entrypoint: ["tc"],
+  cmd: ["qdisc", "show"],
+  labels: { "chaosctl.io/role": "helper" },
+  networkMode: `container:${"c".repeat(64)}`,
+  capAdd: ["NET_ADMIN"],
+};
+const container = (labels: Record<string, string>, taskId?: string): ContainerInfo => ({
+  id: "d".repeat(64),
+  names: [],
+  image: "x",
+  labels,
+  state: "running",
+  created: 0,
+  ...(taskId ? { taskId } : {}),
+});
 
 describe("admitHelper", () => {
   it("admits a guard and binds the node's own socket, whatever path the controller assumed", () => {
@@ -48,7 +63,9 @@ describe("admitHelper", () => {
   });
 
   it("refuses a network tool with the socket bound, a tool outside the list, or host networking", () => {
-    expect(() => admitHelper({ ...tool, binds: ["/var/run/docker.sock:/var/run/docker.sock"] }, policy)).toThrow(PolicyRefusal);
+    expect(() => admitHelper({ ...tool, binds: ["/var/run/docker.sock:/var/run/docker.sock"] }, policy)).toThrow(
+      PolicyRefusal,
+    );
     expect(() => admitHelper({ ...tool, entrypoint: ["nsenter"] }, policy)).toThrow(PolicyRefusal);
     expect(() => admitHelper({ ...tool, networkMode: "host" }, policy)).toThrow(PolicyRefusal);
   });
@@ -73,7 +90,9 @@ describe("container operations", () => {
   });
 
   it("execs network tools in guards only", () => {
-    expect(() => admitExec(container({ "chaosctl.io/role": "guard" }), ["iptables-save", "-t", "filter"])).not.toThrow();
+    expect(() =>
+      admitExec(container({ "chaosctl.io/role": "guard" }), ["iptables-save", "-t", "filter"]),
+    ).not.toThrow();
     expect(() => admitExec(container({ "chaosctl.io/role": "guard" }), ["sh", "-c", "id"])).toThrow(PolicyRefusal);
     expect(() => admitExec(container({}, "task1"), ["tc", "qdisc", "show"])).toThrow(PolicyRefusal);
   });

@@ -36,14 +36,16 @@ describe("generated from crds/chaosschedule.yaml", () => {
     const walk = (crdNode: any, ours: any, path: string): void => {
       if (crdNode.type === "object") {
         const preserve = crdNode["x-kubernetes-preserve-unknown-fields"] === true;
-        if (!("additionalProperties" in crdNode)) expect(ours.additionalProperties, path).toBe(preserve ? undefined : false);
+        if (!("additionalProperties" in crdNode))
+          expect(ours.additionalProperties, path).toBe(preserve ? undefined : false);
       }
       for (const [k, sub] of Object.entries<any>(crdNode.properties ?? {})) {
         expect(ours.properties?.[k], `${path}.${k}`).toBeDefined();
         walk(sub, ours.properties[k], `${path}.${k}`);
       }
       if (crdNode.items) walk(crdNode.items, ours.items, `${path}[]`);
-      if (crdNode["x-kubernetes-int-or-string"]) expect(ours.anyOf, path).toEqual([{ type: "integer" }, { type: "string" }]);
+      if (crdNode["x-kubernetes-int-or-string"])
+        expect(ours.anyOf, path).toEqual([{ type: "integer" }, { type: "string" }]);
     };
     walk(source, chaosScheduleSchema, "$");
     expect(JSON.stringify(chaosScheduleSchema)).not.toMatch(/x-kubernetes-/);
@@ -68,7 +70,10 @@ describe("manifests/examples", () => {
     expect(allProblems(r)).toEqual([]);
     const byFile = Object.fromEntries(r.documents.map((d) => [d.file.slice(dir.length + 1), d.manifest]));
     expect(byFile["kill-random.yaml"]?.spec).toMatchObject({ schedule: "@every 10m", fault: { kill: {} } });
-    expect(byFile["netem-delay.yaml"]?.spec.fault.netem?.delay).toMatchObject({ jitter: expect.any(String), distribution: "normal" });
+    expect(byFile["netem-delay.yaml"]?.spec.fault.netem?.delay).toMatchObject({
+      jitter: expect.any(String),
+      distribution: "normal",
+    });
     expect(byFile["network-loss.yaml"]?.spec.fault.network?.loss).toBeDefined();
     expect(byFile["node-drain.yaml"]?.spec.fault.node?.action).toBe("drain");
     expect(byFile["node-partition.yaml"]?.spec.fault.node?.action).toBe("partition");
@@ -81,6 +86,7 @@ describe("docs/manifest.md", () => {
   it("documents every semantic rule and every top-level spec field", async () => {
     const doc = await readFile(join(root, "docs/manifest.md"), "utf8");
     for (const rule of Object.keys(SEMANTIC_RULES)) expect(doc, rule).toContain(`\`${rule}\``);
-    for (const field of Object.keys(chaosScheduleSchema.properties.spec.properties)) expect(doc, field).toContain(`\`${field}`);
+    for (const field of Object.keys(chaosScheduleSchema.properties.spec.properties))
+      expect(doc, field).toContain(`\`${field}`);
   });
 });

@@ -37,8 +37,22 @@ describe("loadPaths", () => {
     const r = await loadPaths([dir]);
     const dups = allProblems(r).filter((p) => p.rule === "duplicateName");
     expect(dups).toEqual([
-      { file: join(dir, "2.yaml"), line: 5, column: 9, path: "metadata.name", rule: "duplicateName", message: `duplicate ChaosSchedule "default/web": already defined at ${join(dir, "1.yaml")}:4` },
-      { file: join(dir, "3.yaml"), line: 12, column: 9, path: "metadata.name", rule: "duplicateName", message: `duplicate ChaosSchedule "default/db": already defined at ${join(dir, "3.yaml")}:4` },
+      {
+        file: join(dir, "2.yaml"),
+        line: 5,
+        column: 9,
+        path: "metadata.name",
+        rule: "duplicateName",
+        message: `duplicate ChaosSchedule "default/web": already defined at ${join(dir, "1.yaml")}:4`,
+      },
+      {
+        file: join(dir, "3.yaml"),
+        line: 12,
+        column: 9,
+        path: "metadata.name",
+        rule: "duplicateName",
+        message: `duplicate ChaosSchedule "default/db": already defined at ${join(dir, "3.yaml")}:4`,
+      },
     ]);
     expect(allProblems(r)).toEqual(dups);
     // The first definition is taken; the repeat is not.
@@ -62,7 +76,14 @@ describe("loadPaths", () => {
     const ms = performance.now() - t0;
     expect(ms).toBeLessThan(500);
     expect(r.problems).toEqual([
-      { file: big, line: 0, column: 0, path: "", rule: "fileTooLarge", message: "too large: 50 MiB, the limit is 1 MiB; not read" },
+      {
+        file: big,
+        line: 0,
+        column: 0,
+        path: "",
+        rule: "fileTooLarge",
+        message: "too large: 50 MiB, the limit is 1 MiB; not read",
+      },
     ]);
     expect(r.documents.map((d) => d.key)).toEqual(["default/ok"]);
     expect(r.documents[0]?.manifest).toBeDefined();
@@ -81,10 +102,38 @@ describe("loadPaths", () => {
     const missing = join(dir, "missing.yaml");
     const r = await loadPaths([dir, missing]);
     expect(r.problems).toEqual([
-      { file: join(dir, "dangling.yaml"), line: 0, column: 0, path: "", rule: "unreadable", message: "cannot read: no such file (or a dangling symlink)" },
-      { file: join(dir, "loop-a.yaml"), line: 0, column: 0, path: "", rule: "unreadable", message: "cannot read: symlink loop" },
-      { file: join(dir, "loop-b.yaml"), line: 0, column: 0, path: "", rule: "unreadable", message: "cannot read: symlink loop" },
-      { file: missing, line: 0, column: 0, path: "", rule: "unreadable", message: "cannot read: no such file (or a dangling symlink)" },
+      {
+        file: join(dir, "dangling.yaml"),
+        line: 0,
+        column: 0,
+        path: "",
+        rule: "unreadable",
+        message: "cannot read: no such file (or a dangling symlink)",
+      },
+      {
+        file: join(dir, "loop-a.yaml"),
+        line: 0,
+        column: 0,
+        path: "",
+        rule: "unreadable",
+        message: "cannot read: symlink loop",
+      },
+      {
+        file: join(dir, "loop-b.yaml"),
+        line: 0,
+        column: 0,
+        path: "",
+        rule: "unreadable",
+        message: "cannot read: symlink loop",
+      },
+      {
+        file: missing,
+        line: 0,
+        column: 0,
+        path: "",
+        rule: "unreadable",
+        message: "cannot read: no such file (or a dangling symlink)",
+      },
     ]);
     expect(r.documents.map((d) => [d.key, d.manifest !== undefined])).toEqual([
       ["default/inner", true],
@@ -97,12 +146,21 @@ describe("loadPaths", () => {
     async function* chunks(...parts: string[]) {
       for (const p of parts) yield Buffer.from(p);
     }
-    const r = await loadPaths(["-"], { stdin: chunks(manifest("from-stdin").slice(0, 40), manifest("from-stdin").slice(40)) });
+    const r = await loadPaths(["-"], {
+      stdin: chunks(manifest("from-stdin").slice(0, 40), manifest("from-stdin").slice(40)),
+    });
     expect(r.files).toEqual(["<stdin>"]);
     expect(r.documents[0]?.manifest?.metadata.name).toBe("from-stdin");
     const big = await loadPaths(["-"], { stdin: chunks("a".repeat(600), "b".repeat(600)), maxBytes: 1000 });
     expect(big.problems).toEqual([
-      { file: "<stdin>", line: 0, column: 0, path: "", rule: "fileTooLarge", message: "too large: more than 1000 bytes, the limit is 1000 bytes; not read" },
+      {
+        file: "<stdin>",
+        line: 0,
+        column: 0,
+        path: "",
+        rule: "fileTooLarge",
+        message: "too large: more than 1000 bytes, the limit is 1000 bytes; not read",
+      },
     ]);
   });
 
@@ -111,7 +169,14 @@ describe("loadPaths", () => {
     await writeFile(join(dir, "b.yaml"), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00]));
     const r = await loadPaths([dir]);
     expect(r.problems).toEqual([
-      { file: join(dir, "b.yaml"), line: 1, column: 8, path: "", rule: "binary", message: "binary content: the file contains a NUL byte; not a YAML manifest" },
+      {
+        file: join(dir, "b.yaml"),
+        line: 1,
+        column: 8,
+        path: "",
+        rule: "binary",
+        message: "binary content: the file contains a NUL byte; not a YAML manifest",
+      },
     ]);
     expect(r.documents.map((d) => d.key)).toEqual(["default/a"]);
   });
@@ -129,7 +194,9 @@ describe("loadPaths, edge cases", () => {
   it("a directory without any manifest file is a problem, so CI pointed at the wrong folder fails", async () => {
     await writeFile(join(d, "notes.txt"), "hello\n");
     const r = await loadPaths([d, d]);
-    expect(r.problems).toEqual([{ file: d, line: 0, column: 0, path: "", rule: "noFiles", message: "no .yaml or .yml files in this directory" }]);
+    expect(r.problems).toEqual([
+      { file: d, line: 0, column: 0, path: "", rule: "noFiles", message: "no .yaml or .yml files in this directory" },
+    ]);
     expect(r.files).toEqual([]);
   });
 

@@ -32,77 +32,237 @@ function problemsOf(d: Doc) {
 }
 
 const pause = { fault: { pause: {} }, duration: "30s" };
-const node = (action: string, extra: Doc = {}) => ({ fault: { node: { action, ...extra } }, selector: { nodes: ["node-2"] } });
+const node = (action: string, extra: Doc = {}) => ({
+  fault: { node: { action, ...extra } },
+  selector: { nodes: ["node-2"] },
+});
 
 const invalid: Array<[string, Doc, string, RegExp]> = [
   // exactlyOneFault
   ["two faults", withSpec({ fault: { kill: {}, pause: {} } }), "exactlyOneFault", /2 faults \(kill, pause\)/],
   ["no fault", withSpec({ fault: {} }), "exactlyOneFault", /no fault given/],
-  ["netem with no impairment", withSpec({ fault: { netem: { interface: "eth0" } }, duration: "1m" }), "exactlyOneFault", /netem does nothing/],
-  ["netem reorder without delay", withSpec({ fault: { netem: { reorder: { percent: 25 } } }, duration: "1m" }), "exactlyOneFault", /reorder needs a delay/],
-  ["network with nothing", withSpec({ fault: { network: {} }, duration: "1m" }), "exactlyOneFault", /network does nothing/],
-  ["network with only an interface", withSpec({ fault: { network: { interface: "eth1" } }, duration: "1m" }), "exactlyOneFault", /at least one of loss, partition, bandwidth/],
+  [
+    "netem with no impairment",
+    withSpec({ fault: { netem: { interface: "eth0" } }, duration: "1m" }),
+    "exactlyOneFault",
+    /netem does nothing/,
+  ],
+  [
+    "netem reorder without delay",
+    withSpec({ fault: { netem: { reorder: { percent: 25 } } }, duration: "1m" }),
+    "exactlyOneFault",
+    /reorder needs a delay/,
+  ],
+  [
+    "network with nothing",
+    withSpec({ fault: { network: {} }, duration: "1m" }),
+    "exactlyOneFault",
+    /network does nothing/,
+  ],
+  [
+    "network with only an interface",
+    withSpec({ fault: { network: { interface: "eth1" } }, duration: "1m" }),
+    "exactlyOneFault",
+    /at least one of loss, partition, bandwidth/,
+  ],
   // durationRequired
-  ["pause without duration", withSpec({ fault: { pause: {} } }), "durationRequired", /pause stays injected for spec.duration/],
-  ["netem without duration", withSpec({ fault: { netem: { delay: { time: "10ms" } } } }), "durationRequired", /netem stays injected/],
+  [
+    "pause without duration",
+    withSpec({ fault: { pause: {} } }),
+    "durationRequired",
+    /pause stays injected for spec.duration/,
+  ],
+  [
+    "netem without duration",
+    withSpec({ fault: { netem: { delay: { time: "10ms" } } } }),
+    "durationRequired",
+    /netem stays injected/,
+  ],
   ["node drain without duration", withSpec(node("drain")), "durationRequired", /node drain stays injected/],
   ["kill with duration", withSpec({ duration: "1m" }), "durationRequired", /kill happens in an instant/],
-  ["restart with duration", withSpec({ fault: { restart: {} }, duration: "1m" }), "durationRequired", /restart happens in an instant/],
-  ["node reboot with duration", withSpec({ ...node("reboot"), duration: "1m" }), "durationRequired", /node reboot happens in an instant/],
+  [
+    "restart with duration",
+    withSpec({ fault: { restart: {} }, duration: "1m" }),
+    "durationRequired",
+    /restart happens in an instant/,
+  ],
+  [
+    "node reboot with duration",
+    withSpec({ ...node("reboot"), duration: "1m" }),
+    "durationRequired",
+    /node reboot happens in an instant/,
+  ],
   // validSchedule
   ["schedule with 4 cron fields", withSpec({ schedule: "* * * *" }), "validSchedule", /has 4 fields/],
   ["cron out of range", withSpec({ schedule: "61 * * * *" }), "validSchedule", /Invalid value for minute/],
   ["cron that never fires", withSpec({ schedule: "0 0 30 2 *" }), "validSchedule", /never fires/],
   ["@every without a duration", withSpec({ schedule: "@every ten minutes" }), "validSchedule", /unknown schedule/],
   ["@every with a bad duration", withSpec({ schedule: "@every 10" }), "validSchedule", /invalid duration "10"/],
-  ["unknown time zone", withSpec({ schedule: "0 * * * *", timeZone: "Europe/Atlantis" }), "validSchedule", /unknown time zone/],
+  [
+    "unknown time zone",
+    withSpec({ schedule: "0 * * * *", timeZone: "Europe/Atlantis" }),
+    "validSchedule",
+    /unknown time zone/,
+  ],
   // durationsPositiveAndCapped
-  ["negative duration", withSpec({ ...pause, duration: "-5s" }), "durationsPositiveAndCapped", /must be positive, not "-5s"/],
+  [
+    "negative duration",
+    withSpec({ ...pause, duration: "-5s" }),
+    "durationsPositiveAndCapped",
+    /must be positive, not "-5s"/,
+  ],
   ["zero duration", withSpec({ ...pause, duration: "0s" }), "durationsPositiveAndCapped", /must be positive/],
-  ["absurd duration", withSpec({ ...pause, duration: "9999h" }), "durationsPositiveAndCapped", /"9999h" is longer than the limit of 24h/],
-  ["unparseable duration", withSpec({ ...pause, duration: "5 minutes" }), "durationsPositiveAndCapped", /invalid duration "5 minutes"/],
-  ["stop timeout over 10m", withSpec({ fault: { stop: { timeout: "11m" } } }), "durationsPositiveAndCapped", /limit of 10m/],
-  ["netem jitter over 10m", withSpec({ fault: { netem: { delay: { time: "10ms", jitter: "1h" } } }, duration: "1m" }), "durationsPositiveAndCapped", /limit of 10m/],
-  ["startingDeadline negative", withSpec({ startingDeadline: "-1m" }), "durationsPositiveAndCapped", /must be positive/],
-  ["@every under 1s", withSpec({ schedule: "@every 500ms" }), "durationsPositiveAndCapped", /more often than once per 1s/],
+  [
+    "absurd duration",
+    withSpec({ ...pause, duration: "9999h" }),
+    "durationsPositiveAndCapped",
+    /"9999h" is longer than the limit of 24h/,
+  ],
+  [
+    "unparseable duration",
+    withSpec({ ...pause, duration: "5 minutes" }),
+    "durationsPositiveAndCapped",
+    /invalid duration "5 minutes"/,
+  ],
+  [
+    "stop timeout over 10m",
+    withSpec({ fault: { stop: { timeout: "11m" } } }),
+    "durationsPositiveAndCapped",
+    /limit of 10m/,
+  ],
+  [
+    "netem jitter over 10m",
+    withSpec({ fault: { netem: { delay: { time: "10ms", jitter: "1h" } } }, duration: "1m" }),
+    "durationsPositiveAndCapped",
+    /limit of 10m/,
+  ],
+  [
+    "startingDeadline negative",
+    withSpec({ startingDeadline: "-1m" }),
+    "durationsPositiveAndCapped",
+    /must be positive/,
+  ],
+  [
+    "@every under 1s",
+    withSpec({ schedule: "@every 500ms" }),
+    "durationsPositiveAndCapped",
+    /more often than once per 1s/,
+  ],
   ["@every over a year", withSpec({ schedule: "@every 9000h" }), "durationsPositiveAndCapped", /limit of 8760h/],
   // percentInRange
-  ["fixed-percent over 100", withSpec({ selector: { services: ["web"], mode: "fixed-percent", value: "150" } }), "percentInRange", /at most 100, not 150/],
-  ["random-max-percent of 0", withSpec({ selector: { services: ["web"], mode: "random-max-percent", value: "0" } }), "percentInRange", /more than 0/],
+  [
+    "fixed-percent over 100",
+    withSpec({ selector: { services: ["web"], mode: "fixed-percent", value: "150" } }),
+    "percentInRange",
+    /at most 100, not 150/,
+  ],
+  [
+    "random-max-percent of 0",
+    withSpec({ selector: { services: ["web"], mode: "random-max-percent", value: "0" } }),
+    "percentInRange",
+    /more than 0/,
+  ],
   ["maxUnavailable over 100%", withSpec({ safety: { maxUnavailable: "101%" } }), "percentInRange", /at most 100%/],
   // modeValueAgree
-  ["mode one with a value", withSpec({ selector: { services: ["web"], mode: "one", value: "1" } }), "modeValueAgree", /takes no value/],
-  ["mode all with a value", withSpec({ selector: { services: ["web"], mode: "all", value: "3" } }), "modeValueAgree", /takes no value/],
-  ["fixed without a value", withSpec({ selector: { services: ["web"], mode: "fixed" } }), "modeValueAgree", /needs selector.value/],
-  ["fixed of 0", withSpec({ selector: { services: ["web"], mode: "fixed", value: "0" } }), "modeValueAgree", /whole number of targets, 1 or more/],
-  ["fixed of 1.5", withSpec({ selector: { services: ["web"], mode: "fixed", value: "1.5" } }), "modeValueAgree", /whole number/],
-  ["percent with a % sign", withSpec({ selector: { services: ["web"], mode: "fixed-percent", value: "50%" } }), "modeValueAgree", /plain number/],
+  [
+    "mode one with a value",
+    withSpec({ selector: { services: ["web"], mode: "one", value: "1" } }),
+    "modeValueAgree",
+    /takes no value/,
+  ],
+  [
+    "mode all with a value",
+    withSpec({ selector: { services: ["web"], mode: "all", value: "3" } }),
+    "modeValueAgree",
+    /takes no value/,
+  ],
+  [
+    "fixed without a value",
+    withSpec({ selector: { services: ["web"], mode: "fixed" } }),
+    "modeValueAgree",
+    /needs selector.value/,
+  ],
+  [
+    "fixed of 0",
+    withSpec({ selector: { services: ["web"], mode: "fixed", value: "0" } }),
+    "modeValueAgree",
+    /whole number of targets, 1 or more/,
+  ],
+  [
+    "fixed of 1.5",
+    withSpec({ selector: { services: ["web"], mode: "fixed", value: "1.5" } }),
+    "modeValueAgree",
+    /whole number/,
+  ],
+  [
+    "percent with a % sign",
+    withSpec({ selector: { services: ["web"], mode: "fixed-percent", value: "50%" } }),
+    "modeValueAgree",
+    /plain number/,
+  ],
   // dns1123Name
   ["name with capitals and _", withSpec({}, { name: "Web_Kill" }), "dns1123Name", /"Web_Kill" is not a DNS-1123 label/],
   ["name starting with -", withSpec({}, { name: "-web" }), "dns1123Name", /not a DNS-1123 label/],
   ["namespace with capitals", withSpec({}, { namespace: "Prod" }), "dns1123Name", /"Prod" is not a DNS-1123 label/],
   // maxUnavailable
   ["maxUnavailable negative", withSpec({ safety: { maxUnavailable: -1 } }), "maxUnavailable", /0 or more, not -1/],
-  ["maxUnavailable a word", withSpec({ safety: { maxUnavailable: "half" } }), "maxUnavailable", /or a percent \(e.g. "50%"\), not "half"/],
+  [
+    "maxUnavailable a word",
+    withSpec({ safety: { maxUnavailable: "half" } }),
+    "maxUnavailable",
+    /or a percent \(e.g. "50%"\), not "half"/,
+  ],
   ["maxUnavailable a number as string", withSpec({ safety: { maxUnavailable: "2" } }), "maxUnavailable", /not "2"/],
   // selectorNotEmpty
   ["empty selector", withSpec({ selector: {} }), "selectorNotEmpty", /selects nothing/],
   ["selector with only a mode", withSpec({ selector: { mode: "all" } }), "selectorNotEmpty", /selects nothing/],
-  ["selector with empty lists", withSpec({ selector: { services: [], serviceLabels: {} } }), "selectorNotEmpty", /selects nothing/],
+  [
+    "selector with empty lists",
+    withSpec({ selector: { services: [], serviceLabels: {} } }),
+    "selectorNotEmpty",
+    /selects nothing/,
+  ],
   // nodeFaultSelector
-  ["node fault selecting services", withSpec({ ...node("drain"), duration: "1m", selector: { nodes: ["n1"], services: ["web"] } }), "nodeFaultSelector", /use nodes, nodeLabels, nodeRoles, not services/],
-  ["node fault selecting managers", withSpec({ ...node("pause"), duration: "1m", selector: { nodeRoles: ["manager"] } }), "nodeFaultSelector", /allowManagers is false/],
-  ["node fault with a stack only", withSpec({ ...node("partition"), duration: "1m", selector: { stack: "twet" } }), "nodeFaultSelector", /needs at least one of nodes/],
+  [
+    "node fault selecting services",
+    withSpec({ ...node("drain"), duration: "1m", selector: { nodes: ["n1"], services: ["web"] } }),
+    "nodeFaultSelector",
+    /use nodes, nodeLabels, nodeRoles, not services/,
+  ],
+  [
+    "node fault selecting managers",
+    withSpec({ ...node("pause"), duration: "1m", selector: { nodeRoles: ["manager"] } }),
+    "nodeFaultSelector",
+    /allowManagers is false/,
+  ],
+  [
+    "node fault with a stack only",
+    withSpec({ ...node("partition"), duration: "1m", selector: { stack: "twet" } }),
+    "nodeFaultSelector",
+    /needs at least one of nodes/,
+  ],
 ];
 
 const valid: Array<[string, Doc]> = [
   ["kill, all defaults", base()],
   ["pause with a duration", withSpec(pause)],
-  ["netem delay with jitter, distribution and reorder", withSpec({ fault: { netem: { delay: { time: "10ms", jitter: "100ms", distribution: "normal" }, reorder: { percent: 25 } } }, duration: "60s" })],
+  [
+    "netem delay with jitter, distribution and reorder",
+    withSpec({
+      fault: { netem: { delay: { time: "10ms", jitter: "100ms", distribution: "normal" }, reorder: { percent: 25 } } },
+      duration: "60s",
+    }),
+  ],
   ["network loss", withSpec({ fault: { network: { loss: { probability: 0.3 } } }, duration: "2m" })],
-  ["network loss and bandwidth", withSpec({ fault: { network: { loss: { probability: 0.1 }, bandwidth: { rate: "1mbit" } } }, duration: "2m" })],
+  [
+    "network loss and bandwidth",
+    withSpec({ fault: { network: { loss: { probability: 0.1 }, bandwidth: { rate: "1mbit" } } }, duration: "2m" }),
+  ],
   ["node reboot without duration", withSpec(node("reboot"))],
-  ["node drain of a manager, allowed", withSpec({ ...node("drain", { allowManagers: true }), duration: "10m", selector: { nodeRoles: ["manager"] } })],
+  [
+    "node drain of a manager, allowed",
+    withSpec({ ...node("drain", { allowManagers: true }), duration: "10m", selector: { nodeRoles: ["manager"] } }),
+  ],
   ["duration at the 24h cap", withSpec({ ...pause, duration: "24h" })],
   ["stop timeout at the 10m cap", withSpec({ fault: { stop: { timeout: "10m" } } })],
   ["@every 1s", withSpec({ schedule: "@every 1s" })],

@@ -14,7 +14,9 @@ import generated from "../../src/api/generated/validator.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const standalone = generated as unknown as ValidateFunction;
-const runtime = new Ajv(AJV_OPTIONS as Record<string, unknown>).compile(structuredClone(chaosScheduleSchema) as unknown as SchemaObject);
+const runtime = new Ajv(AJV_OPTIONS as Record<string, unknown>).compile(
+  structuredClone(chaosScheduleSchema) as unknown as SchemaObject,
+);
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -43,11 +45,53 @@ function both(doc: Json): { runtime: unknown; standalone: unknown } {
   const b = structuredClone(doc);
   const ra = runtime(a);
   const rb = standalone(b);
-  return { runtime: { ok: ra, errors: runtime.errors ?? null, data: a }, standalone: { ok: rb, errors: standalone.errors ?? null, data: b } };
+  return {
+    runtime: { ok: ra, errors: runtime.errors ?? null, data: a },
+    standalone: { ok: rb, errors: standalone.errors ?? null, data: b },
+  };
 }
 
-const wrongValues: Json[] = [null, true, -1, 0, 1.5, 1e12, "", "x".repeat(300), "SIGNOPE", "10q", [], [1, "a"], {}, { nope: 1 }];
-const keys = ["name", "namespace", "schedule", "duration", "selector", "fault", "mode", "services", "kill", "signal", "pause", "netem", "delay", "loss", "percent", "network", "node", "action", "safety", "labels", "unknownField", "jitter", "rate"];
+const wrongValues: Json[] = [
+  null,
+  true,
+  -1,
+  0,
+  1.5,
+  1e12,
+  "",
+  "x".repeat(300),
+  "SIGNOPE",
+  "10q",
+  [],
+  [1, "a"],
+  {},
+  { nope: 1 },
+];
+const keys = [
+  "name",
+  "namespace",
+  "schedule",
+  "duration",
+  "selector",
+  "fault",
+  "mode",
+  "services",
+  "kill",
+  "signal",
+  "pause",
+  "netem",
+  "delay",
+  "loss",
+  "percent",
+  "network",
+  "node",
+  "action",
+  "safety",
+  "labels",
+  "unknownField",
+  "jitter",
+  "rate",
+];
 
 describe("the generated standalone validator", () => {
   it("agrees with a runtime compilation on every example", async () => {
@@ -66,14 +110,18 @@ describe("the generated standalone validator", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: docs.length - 1 }),
-        fc.array(fc.tuple(fc.nat(), fc.constantFrom(...keys), fc.constantFrom(...wrongValues), fc.boolean()), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom(...keys), fc.constantFrom(...wrongValues), fc.boolean()), {
+          minLength: 1,
+          maxLength: 4,
+        }),
         (i, edits) => {
           const doc = structuredClone(docs[i] as Json);
           for (const [pick, key, value, del] of edits) {
             const paths = containers(doc);
             const target = at(doc, paths[pick % paths.length] as (string | number)[]) as Record<string, Json> | Json[];
             if (Array.isArray(target)) target[pick % (target.length + 1)] = value;
-            else if (del && Object.keys(target).length) delete target[Object.keys(target)[pick % Object.keys(target).length] as string];
+            else if (del && Object.keys(target).length)
+              delete target[Object.keys(target)[pick % Object.keys(target).length] as string];
             else target[key] = value;
           }
           const r = both(doc);

@@ -11,7 +11,9 @@ describe("entrypointNodeFlags", () => {
   });
 
   it("takes only the flags before the script; refuses a shell-form or non-node ENTRYPOINT", () => {
-    expect(entrypointNodeFlags('FROM x\nENTRYPOINT ["node", "--a=1", "--b", "/app/main.js", "--not-a-node-flag"]\n')).toEqual(["--a=1", "--b"]);
+    expect(
+      entrypointNodeFlags('FROM x\nENTRYPOINT ["node", "--a=1", "--b", "/app/main.js", "--not-a-node-flag"]\n'),
+    ).toEqual(["--a=1", "--b"]);
     expect(entrypointNodeFlags('ENTRYPOINT ["node", "/app/main.js"]')).toEqual([]);
     expect(() => entrypointNodeFlags("ENTRYPOINT node /app/main.js")).toThrow(/exec-form/);
     expect(() => entrypointNodeFlags('ENTRYPOINT ["tini", "--", "node"]')).toThrow(/does not start node/);

@@ -10,10 +10,18 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function chaosctl(argv: string[], opts: { stdin?: string; signal?: AbortSignal; onStdout?: (all: string) => void } = {}): Promise<CliResult> {
+export async function chaosctl(
+  argv: string[],
+  opts: { stdin?: string; signal?: AbortSignal; onStdout?: (all: string) => void } = {},
+): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
-  const stdin = opts.stdin !== undefined ? (async function* () { yield opts.stdin as string; })() : noInput();
+  const stdin =
+    opts.stdin !== undefined
+      ? (async function* () {
+          yield opts.stdin as string;
+        })()
+      : noInput();
   const io: CliIO = {
     stdout: (s) => {
       stdout += s;
@@ -33,5 +41,8 @@ export function schedule(name: string, spec = "selector: {services: [web]}\nfaul
 
 /** Table text → rows of cells (split on runs of 3+ spaces, as the table pads them). */
 export function tableRows(text: string): string[][] {
-  return text.trimEnd().split("\n").map((l) => l.split(/ {3,}/));
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((l) => l.split(/ {3,}/));
 }

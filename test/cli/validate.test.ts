@@ -79,7 +79,15 @@ describe("chaosctl validate", () => {
       files: 1,
       manifests: [{ key: "default/one", file: f, line: 1 }],
       problems: [
-        { file: f, line: 16, column: 3, path: "spec.surprise", message: 'unknown field "surprise"; known fields: schedule, timeZone, startingDeadline, duration, suspend, concurrencyPolicy, historyLimit, selector, fault, safety', rule: "schema" },
+        {
+          file: f,
+          line: 16,
+          column: 3,
+          path: "spec.surprise",
+          message:
+            'unknown field "surprise"; known fields: schedule, timeZone, startingDeadline, duration, suspend, concurrencyPolicy, historyLimit, selector, fault, safety',
+          rule: "schema",
+        },
       ],
     });
     expect(Object.keys(JSON.parse(r.stdout))).toEqual(["valid", "files", "manifests", "problems"]);
@@ -92,7 +100,11 @@ describe("chaosctl validate", () => {
     async function* input() {
       yield good("piped");
     }
-    expect(await chaosctl(["validate", "-f", "-"], input())).toEqual({ code: 0, stdout: "ok: 1 file, 1 valid manifest\n", stderr: "" });
+    expect(await chaosctl(["validate", "-f", "-"], input())).toEqual({
+      code: 0,
+      stdout: "ok: 1 file, 1 valid manifest\n",
+      stderr: "",
+    });
     async function* bad() {
       yield "kind: [";
     }
@@ -107,7 +119,12 @@ describe("chaosctl validate", () => {
       bad = join(dir, "classes");
       await mkdir(bad);
       const levels = ["a: &a [x, x, x, x, x, x, x, x, x]"];
-      for (let i = 1; i < 9; i++) levels.push(`${"abcdefghij"[i]}: &${"abcdefghij"[i]} [${Array(9).fill("*" + "abcdefghij"[i - 1]).join(", ")}]`);
+      for (let i = 1; i < 9; i++)
+        levels.push(
+          `${"abcdefghij"[i]}: &${"abcdefghij"[i]} [${Array(9)
+            .fill("*" + "abcdefghij"[i - 1])
+            .join(", ")}]`,
+        );
       const files: Record<string, string | Buffer> = {
         "malformed.yaml": "apiVersion: chaosctl.io/v1alpha1\nkind: ChaosSchedule\nmetadata: {name: [\n",
         "wrong-types.yaml": good("wrong-types").replace("services: [web]", "services: web"),
@@ -127,18 +144,30 @@ describe("chaosctl validate", () => {
     });
 
     const expected: Array<[string, RegExp]> = [
-      ["malformed.yaml", /:4:1: Flow sequence in block collection must be sufficiently indented and end with a \] \[yamlSyntax\]$/],
+      [
+        "malformed.yaml",
+        /:4:1: Flow sequence in block collection must be sufficiently indented and end with a \] \[yamlSyntax\]$/,
+      ],
       ["wrong-types.yaml", /:6:24: spec\.selector\.services: must be a list, not "web" \[schema\]$/],
-      ["unknown-field.yaml", /:7:18: spec\.fault\.kill\.sginal: unknown field "sginal"; did you mean "signal"\? \[schema\]$/],
+      [
+        "unknown-field.yaml",
+        /:7:18: spec\.fault\.kill\.sginal: unknown field "sginal"; did you mean "signal"\? \[schema\]$/,
+      ],
       ["two-faults.yaml", /:7:21: spec\.fault\.stop: 2 faults \(kill, stop\) .* \[exactlyOneFault\]$/],
       ["negative-duration.yaml", /:8:13: spec\.duration: must be positive, not "-10s" \[durationsPositiveAndCapped\]$/],
-      ["absurd-duration.yaml", /:8:13: spec\.duration: "9999h" is longer than the limit of 24h \[durationsPositiveAndCapped\]$/],
+      [
+        "absurd-duration.yaml",
+        /:8:13: spec\.duration: "9999h" is longer than the limit of 24h \[durationsPositiveAndCapped\]$/,
+      ],
       ["alias-bomb.yaml", /:2:8: aliases expand too much .* \[aliasLimit\]$/],
       ["big.yaml", /^[^:]+big\.yaml: too large: 50 MiB, the limit is 1 MiB; not read \[fileTooLarge\]$/],
       ["deep.yaml", /:1:\d+: nesting too deep to parse \(the limit is 64 levels\) \[depthLimit\]$/],
       ["binary.yaml", /:1:2: binary content: the file is not valid UTF-8; not a YAML manifest \[binary\]$/],
       ["empty.yaml", /^[^:]+empty\.yaml: no documents: the file is empty \(or only comments\) \[noDocuments\]$/],
-      ["unreadable.yaml", /^[^:]+unreadable\.yaml: cannot read: no such file \(or a dangling symlink\) \[unreadable\]$/],
+      [
+        "unreadable.yaml",
+        /^[^:]+unreadable\.yaml: cannot read: no such file \(or a dangling symlink\) \[unreadable\]$/,
+      ],
     ];
 
     it.for(expected)("%s, alone", async ([name, line]) => {
@@ -154,7 +183,11 @@ describe("chaosctl validate", () => {
     it("all of them in one directory: each reported, the valid file still valid", async () => {
       const r = await chaosctl(["validate", "-o", "json", "-f", bad]);
       expect(r.code).toBe(2);
-      const out = JSON.parse(r.stdout) as { files: number; manifests: Array<{ key: string }>; problems: Array<{ file: string }> };
+      const out = JSON.parse(r.stdout) as {
+        files: number;
+        manifests: Array<{ key: string }>;
+        problems: Array<{ file: string }>;
+      };
       expect(out.files).toBe(expected.length + 1);
       expect(out.manifests.map((m) => m.key)).toEqual(["default/still-fine"]);
       const filesWithProblems = new Set(out.problems.map((p) => p.file.slice(bad.length + 1)));
@@ -163,13 +196,21 @@ describe("chaosctl validate", () => {
   });
 
   it("usage errors exit 2 with a message, never a stack trace", async () => {
-    for (const argv of [["validate"], ["validate", "-o", "xml", "-f", examples], ["validate", "--bogus"], ["frobnicate"], []]) {
+    for (const argv of [
+      ["validate"],
+      ["validate", "-o", "xml", "-f", examples],
+      ["validate", "--bogus"],
+      ["frobnicate"],
+      [],
+    ]) {
       const r = await chaosctl(argv);
       expect(r.code, argv.join(" ")).toBe(2);
       expect(r.stderr.length, argv.join(" ")).toBeGreaterThan(0);
       expect(r.stderr, argv.join(" ")).not.toMatch(/\n\s+at /);
     }
-    expect((await chaosctl(["validate"])).stderr).toBe("chaosctl: validate needs at least one -f FILE|DIR|- (see chaosctl validate --help)\n");
+    expect((await chaosctl(["validate"])).stderr).toBe(
+      "chaosctl: validate needs at least one -f FILE|DIR|- (see chaosctl validate --help)\n",
+    );
   });
 
   it("--help teaches with examples and exits 0; --version prints the package version", async () => {
@@ -215,7 +256,11 @@ describe("the compiled bin", () => {
     );
     // tsc emits even when someone else's in-progress file has a type error; `npm run
     // typecheck` is what judges types. Here only the emitted bin matters.
-    await exec(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(out, "tsconfig.json")]).catch(() => undefined);
+    await exec(process.execPath, [
+      join(root, "node_modules/typescript/bin/tsc"),
+      "-p",
+      join(out, "tsconfig.json"),
+    ]).catch(() => undefined);
   }, 60_000);
 
   it("runs as `node main.js`: exit codes and no stack trace", async () => {

@@ -27,7 +27,14 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const two = () => schedule("web-kill", "schedule: \"@every 10m\"\nselector: {services: [web]}\nfault: {kill: {}}", "labels: {team: web}") + "---\n" + schedule("web-pause", "duration: 30s\nselector: {services: [web]}\nfault: {pause: {}}");
+const two = () =>
+  schedule(
+    "web-kill",
+    'schedule: "@every 10m"\nselector: {services: [web]}\nfault: {kill: {}}',
+    "labels: {team: web}",
+  ) +
+  "---\n" +
+  schedule("web-pause", "duration: 30s\nselector: {services: [web]}\nfault: {pause: {}}");
 
 async function applied(): Promise<void> {
   await writeFile(join(src, "two.yaml"), two());
@@ -38,20 +45,33 @@ async function applied(): Promise<void> {
 describe("apply", () => {
   it("prints created, then unchanged, then configured for a spec change; --dry-run writes nothing", async () => {
     await writeFile(join(src, "two.yaml"), two());
-    expect(await chaosctl(["apply", "-f", src, "--dir", store])).toEqual({ code: 0, stdout: "chaosschedule/web-kill created\nchaosschedule/web-pause created\n", stderr: "" });
+    expect(await chaosctl(["apply", "-f", src, "--dir", store])).toEqual({
+      code: 0,
+      stdout: "chaosschedule/web-kill created\nchaosschedule/web-pause created\n",
+      stderr: "",
+    });
     expect((await readdir(store)).sort()).toEqual(["web-kill.yaml", "web-pause.yaml"]);
-    expect((await chaosctl(["apply", "-f", src, "--dir", store])).stdout).toBe("chaosschedule/web-kill unchanged\nchaosschedule/web-pause unchanged\n");
+    expect((await chaosctl(["apply", "-f", src, "--dir", store])).stdout).toBe(
+      "chaosschedule/web-kill unchanged\nchaosschedule/web-pause unchanged\n",
+    );
     await writeFile(join(src, "two.yaml"), two().replace("@every 10m", "@every 5m"));
     const before = await readFile(join(store, "web-kill.yaml"), "utf8");
-    expect((await chaosctl(["apply", "-f", src, "--dir", store, "--dry-run"])).stdout).toBe("chaosschedule/web-kill configured (dry run)\nchaosschedule/web-pause unchanged (dry run)\n");
+    expect((await chaosctl(["apply", "-f", src, "--dir", store, "--dry-run"])).stdout).toBe(
+      "chaosschedule/web-kill configured (dry run)\nchaosschedule/web-pause unchanged (dry run)\n",
+    );
     expect(await readFile(join(store, "web-kill.yaml"), "utf8")).toBe(before);
-    expect((await chaosctl(["apply", "-f", src, "--dir", store])).stdout).toBe("chaosschedule/web-kill configured\nchaosschedule/web-pause unchanged\n");
+    expect((await chaosctl(["apply", "-f", src, "--dir", store])).stdout).toBe(
+      "chaosschedule/web-kill configured\nchaosschedule/web-pause unchanged\n",
+    );
     expect(parse(await readFile(join(store, "web-kill.yaml"), "utf8")).spec.schedule).toBe("@every 5m");
   });
 
   it("rejects invalid input whole: every problem as file:line:col, nothing applied, exit 2", async () => {
     await writeFile(join(src, "a-good.yaml"), schedule("good"));
-    await writeFile(join(src, "b-bad.yaml"), schedule("bad", "selector: {services: [web]}\nfault: {kill: {}, pause: {}}\nduration: -1s"));
+    await writeFile(
+      join(src, "b-bad.yaml"),
+      schedule("bad", "selector: {services: [web]}\nfault: {kill: {}, pause: {}}\nduration: -1s"),
+    );
     const r = await chaosctl(["apply", "-f", src, "--dir", store]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
@@ -69,7 +89,9 @@ describe("apply", () => {
     await writeFile(join(src, "top.yaml"), schedule("top"));
     await writeFile(join(src, "sub", "deep.yaml"), schedule("deep"));
     expect((await chaosctl(["apply", "-f", src, "--dir", store])).stdout).toBe("chaosschedule/top created\n");
-    expect((await chaosctl(["apply", "-f", src, "-R", "--dir", store])).stdout).toBe("chaosschedule/deep created\nchaosschedule/top unchanged\n");
+    expect((await chaosctl(["apply", "-f", src, "-R", "--dir", store])).stdout).toBe(
+      "chaosschedule/deep created\nchaosschedule/top unchanged\n",
+    );
   });
 
   it("needs a store and -f (exit 2)", async () => {
@@ -90,16 +112,33 @@ describe("get", () => {
     expect(rows[0]).toEqual(["NAMESPACE", "NAME", "SCHEDULE", "FAULT", "SUSPEND", "PHASE", "ACTIVE", "LAST SCHEDULE"]);
     const json = JSON.parse((await chaosctl(["get", "schedules", "--dir", store, "-o", "json"])).stdout);
     expect(json.kind).toBe("ChaosScheduleList");
-    const fromJson = json.items.map((i: { metadata: { namespace: string; name: string }; spec: { schedule: string; fault: object; suspend: boolean }; status?: { phase?: string; active?: unknown[] } }) => [
-      i.metadata.namespace, i.metadata.name, i.spec.schedule, Object.keys(i.spec.fault)[0], String(i.spec.suspend), i.status?.phase ?? "Pending", String(i.status?.active?.length ?? 0), "<none>",
-    ]);
+    const fromJson = json.items.map(
+      (i: {
+        metadata: { namespace: string; name: string };
+        spec: { schedule: string; fault: object; suspend: boolean };
+        status?: { phase?: string; active?: unknown[] };
+      }) => [
+        i.metadata.namespace,
+        i.metadata.name,
+        i.spec.schedule,
+        Object.keys(i.spec.fault)[0],
+        String(i.spec.suspend),
+        i.status?.phase ?? "Pending",
+        String(i.status?.active?.length ?? 0),
+        "<none>",
+      ],
+    );
     expect(rows.slice(1)).toEqual(fromJson);
     expect(fromJson.map((r: string[]) => r[1])).toEqual(["web-kill", "web-pause"]);
   });
 
   it("shows status written by the controller (phase, active count, last schedule)", async () => {
     const now = new Date(Date.now() - 90_000).toISOString();
-    await writeFile(join(store, "s.yaml"), schedule("s", "duration: 1m\nselector: {services: [web]}\nfault: {pause: {}}") + `status:\n  phase: Active\n  lastScheduleTime: "${now}"\n  active:\n    - {run: r1, fault: pause, service: web, node: n1}\n`);
+    await writeFile(
+      join(store, "s.yaml"),
+      schedule("s", "duration: 1m\nselector: {services: [web]}\nfault: {pause: {}}") +
+        `status:\n  phase: Active\n  lastScheduleTime: "${now}"\n  active:\n    - {run: r1, fault: pause, service: web, node: n1}\n`,
+    );
     const row = tableRows((await chaosctl(["get", "--dir", store])).stdout)[1];
     expect(row).toEqual(["default", "s", "@once", "pause", "false", "Active", "1", "90s"]);
   });
@@ -111,7 +150,9 @@ describe("get", () => {
     expect(wide[2]).toEqual(expect.arrayContaining(["30s", "services=web mode=one"]));
     const yaml = parse((await chaosctl(["get", "-o", "yaml", "--dir", store])).stdout);
     expect(yaml.items.map((i: { metadata: { name: string } }) => i.metadata.name)).toEqual(["web-kill", "web-pause"]);
-    expect((await chaosctl(["get", "-o", "name", "--dir", store])).stdout).toBe("chaosschedule/web-kill\nchaosschedule/web-pause\n");
+    expect((await chaosctl(["get", "-o", "name", "--dir", store])).stdout).toBe(
+      "chaosschedule/web-kill\nchaosschedule/web-pause\n",
+    );
     const one = JSON.parse((await chaosctl(["get", "schedules", "web-pause", "-o", "json", "--dir", store])).stdout);
     expect(one).toMatchObject({ kind: "ChaosSchedule", metadata: { name: "web-pause" }, spec: { duration: "30s" } });
     expect(JSON.parse((await chaosctl(["get", "web-pause", "-o", "json", "--dir", store])).stdout)).toEqual(one);
@@ -119,7 +160,11 @@ describe("get", () => {
 
   it("NAME not found: exit 1; an unknown resource with a name: exit 2; invalid manifests are named on stderr", async () => {
     await applied();
-    expect(await chaosctl(["get", "nope", "--dir", store])).toEqual({ code: 1, stdout: "", stderr: 'chaosctl: chaosschedule "default/nope" not found\n' });
+    expect(await chaosctl(["get", "nope", "--dir", store])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: 'chaosctl: chaosschedule "default/nope" not found\n',
+    });
     expect((await chaosctl(["get", "pods", "x", "--dir", store])).code).toBe(2);
     await writeFile(join(store, "broken.yaml"), schedule("broken", "selector: {services: [web]}\nfault: {}"));
     const r = await chaosctl(["get", "--dir", store]);
@@ -159,14 +204,24 @@ describe("get", () => {
     await applied();
     const stop = new AbortController();
     let seen = "";
-    const done = chaosctl(["get", "-w", "-o", "json", "--dir", store], { signal: stop.signal, onStdout: (s) => void (seen = s) });
+    const done = chaosctl(["get", "-w", "-o", "json", "--dir", store], {
+      signal: stop.signal,
+      onStdout: (s) => void (seen = s),
+    });
     while (seen.split("\n").length < 3) await new Promise((r) => setTimeout(r, 25));
     await chaosctl(["delete", "web-kill", "--dir", store]);
     const end = Date.now() + 10_000;
     while (!/DELETED/.test(seen) && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
     stop.abort();
-    const events = (await done).stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string } } });
-    expect(events.map((e) => [e.type, e.object.metadata.name])).toEqual([["ADDED", "web-kill"], ["ADDED", "web-pause"], ["DELETED", "web-kill"]]);
+    const events = (await done).stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string } } });
+    expect(events.map((e) => [e.type, e.object.metadata.name])).toEqual([
+      ["ADDED", "web-kill"],
+      ["ADDED", "web-pause"],
+      ["DELETED", "web-kill"],
+    ]);
   });
 });
 
@@ -174,7 +229,7 @@ describe("describe", () => {
   it("prints spec summary, conditions, active (from status with --no-cluster), history with recovery, audit-log events", async () => {
     await writeFile(
       join(store, "d.yaml"),
-      schedule("d", "schedule: \"@every 1m\"\nselector: {services: [web]}\nfault: {kill: {signal: SIGTERM}}") +
+      schedule("d", 'schedule: "@every 1m"\nselector: {services: [web]}\nfault: {kill: {signal: SIGTERM}}') +
         `status:
   observedGeneration: 1
   phase: Scheduled
@@ -183,7 +238,21 @@ describe("describe", () => {
     - {run: r1, generation: 1, fault: kill, startedAt: "2026-01-01T10:00:00Z", endedAt: "2026-01-01T10:00:01Z", targets: 1, result: Succeeded, recovery: Recovered, recoverySeconds: 7.4}
 `,
     );
-    await writeFile(log, JSON.stringify({ time: "2026-01-01T10:00:00Z", actor: "controller", action: "apply", schedule: "default/d", run: "r1", result: "ok", target: "web/abc" }) + "\n" + JSON.stringify({ time: "x", actor: "cli", action: "apply", schedule: "default/other", result: "created" }) + "\n");
+    await writeFile(
+      log,
+      JSON.stringify({
+        time: "2026-01-01T10:00:00Z",
+        actor: "controller",
+        action: "apply",
+        schedule: "default/d",
+        run: "r1",
+        result: "ok",
+        target: "web/abc",
+      }) +
+        "\n" +
+        JSON.stringify({ time: "x", actor: "cli", action: "apply", schedule: "default/other", result: "created" }) +
+        "\n",
+    );
     const r = await chaosctl(["describe", "d", "--dir", store, "--no-cluster", "--audit-log", log]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Name:\s+d$/m);
@@ -193,7 +262,10 @@ describe("describe", () => {
     expect(r.stdout).toMatch(/Active Injections: \(from status\)\n  <none>/);
     expect(r.stdout).toMatch(/2026-01-01T10:00:00Z\s+Succeeded\s+1\s+1s\s+7.4s/);
     expect(r.stdout).toMatch(/Events:\n  2026-01-01T10:00:00Z  controller apply ok run r1 web\/abc\n(?!.*other)/);
-    expect(await chaosctl(["describe", "nope", "--dir", store, "--no-cluster"])).toMatchObject({ code: 1, stderr: 'chaosctl: chaosschedule "default/nope" not found\n' });
+    expect(await chaosctl(["describe", "nope", "--dir", store, "--no-cluster"])).toMatchObject({
+      code: 1,
+      stderr: 'chaosctl: chaosschedule "default/nope" not found\n',
+    });
   });
 });
 
@@ -204,7 +276,7 @@ describe("diff", () => {
     await writeFile(join(src, "two.yaml"), two().replace("@every 10m", "@every 5m") + "---\n" + schedule("third"));
     const r = await chaosctl(["diff", "-f", src, "--dir", store]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('--- live/default/web-kill\n+++ applied/default/web-kill\n@@ ');
+    expect(r.stdout).toContain("--- live/default/web-kill\n+++ applied/default/web-kill\n@@ ");
     expect(r.stdout).toContain('-  schedule: "@every 10m"\n+  schedule: "@every 5m"\n');
     expect(r.stdout).toContain("--- /dev/null\n+++ applied/default/third\n@@ -0,0 +1,");
     expect(r.stdout).not.toContain("web-pause");
@@ -224,10 +296,20 @@ describe("diff", () => {
 describe("delete", () => {
   it("by name and by file; not found is exit 1 unless --ignore-not-found", async () => {
     await applied();
-    expect(await chaosctl(["delete", "web-kill", "--dir", store])).toEqual({ code: 0, stdout: "chaosschedule/web-kill deleted\n", stderr: "" });
-    expect(await chaosctl(["delete", "web-kill", "--dir", store])).toEqual({ code: 1, stdout: "", stderr: 'chaosctl: chaosschedule "default/web-kill" not found\n' });
+    expect(await chaosctl(["delete", "web-kill", "--dir", store])).toEqual({
+      code: 0,
+      stdout: "chaosschedule/web-kill deleted\n",
+      stderr: "",
+    });
+    expect(await chaosctl(["delete", "web-kill", "--dir", store])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: 'chaosctl: chaosschedule "default/web-kill" not found\n',
+    });
     expect((await chaosctl(["delete", "web-kill", "--ignore-not-found", "--dir", store])).code).toBe(0);
-    expect((await chaosctl(["delete", "-f", src, "--dir", store, "--dry-run"])).stdout).toBe("chaosschedule/web-pause deleted (dry run)\n");
+    expect((await chaosctl(["delete", "-f", src, "--dir", store, "--dry-run"])).stdout).toBe(
+      "chaosschedule/web-pause deleted (dry run)\n",
+    );
     expect(await readdir(store)).toEqual(["web-pause.yaml"]);
     const r = await chaosctl(["delete", "-f", src, "--dir", store, "--ignore-not-found"]);
     expect(r).toEqual({ code: 0, stdout: "chaosschedule/web-pause deleted\n", stderr: "" });
@@ -240,16 +322,32 @@ describe("suspend / resume and the audit log", () => {
   it("suspend NAME, --all (the kill switch), resume --all; every change appended to --audit-log", async () => {
     await writeFile(join(src, "two.yaml"), two());
     expect((await chaosctl(["apply", "-f", src, "--dir", store, "--audit-log", log])).code).toBe(0);
-    expect((await chaosctl(["suspend", "web-kill", "--dir", store, "--audit-log", log])).stdout).toBe("chaosschedule/web-kill suspended\n");
-    expect((await chaosctl(["suspend", "--all", "--dir", store, "--audit-log", log])).stdout).toBe("chaosschedule/web-kill unchanged (already suspended)\nchaosschedule/web-pause suspended\n");
-    const suspended = JSON.parse((await chaosctl(["get", "-o", "json", "--dir", store])).stdout).items.map((i: { spec: { suspend: boolean } }) => i.spec.suspend);
+    expect((await chaosctl(["suspend", "web-kill", "--dir", store, "--audit-log", log])).stdout).toBe(
+      "chaosschedule/web-kill suspended\n",
+    );
+    expect((await chaosctl(["suspend", "--all", "--dir", store, "--audit-log", log])).stdout).toBe(
+      "chaosschedule/web-kill unchanged (already suspended)\nchaosschedule/web-pause suspended\n",
+    );
+    const suspended = JSON.parse((await chaosctl(["get", "-o", "json", "--dir", store])).stdout).items.map(
+      (i: { spec: { suspend: boolean } }) => i.spec.suspend,
+    );
     expect(suspended).toEqual([true, true]);
-    expect((await chaosctl(["resume", "--all", "--dir", store, "--audit-log", log])).stdout).toBe("chaosschedule/web-kill resumed\nchaosschedule/web-pause resumed\n");
-    expect(await chaosctl(["resume", "nope", "--dir", store])).toMatchObject({ code: 1, stderr: 'chaosctl: chaosschedule "default/nope" not found\n' });
+    expect((await chaosctl(["resume", "--all", "--dir", store, "--audit-log", log])).stdout).toBe(
+      "chaosschedule/web-kill resumed\nchaosschedule/web-pause resumed\n",
+    );
+    expect(await chaosctl(["resume", "nope", "--dir", store])).toMatchObject({
+      code: 1,
+      stderr: 'chaosctl: chaosschedule "default/nope" not found\n',
+    });
     expect((await chaosctl(["suspend", "--dir", store])).code).toBe(2);
     expect((await chaosctl(["delete", "web-pause", "--dir", store, "--audit-log", log])).code).toBe(0);
-    const records = (await readFile(log, "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l));
-    expect(records.map((r: { action: string; schedule: string; result: string }) => `${r.action} ${r.schedule} ${r.result}`)).toEqual([
+    const records = (await readFile(log, "utf8"))
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(
+      records.map((r: { action: string; schedule: string; result: string }) => `${r.action} ${r.schedule} ${r.result}`),
+    ).toEqual([
       "apply default/web-kill created",
       "apply default/web-pause created",
       "suspend default/web-kill suspended",

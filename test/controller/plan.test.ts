@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { plan, defaultPlanConfig, runId, type PlanInput, type StartRun, type SkipRun } from "../../src/controller/plan.js";
+import {
+  plan,
+  defaultPlanConfig,
+  runId,
+  type PlanInput,
+  type StartRun,
+  type SkipRun,
+} from "../../src/controller/plan.js";
 import { T0, guard, manifest, node, seeded, service, snapshot, task } from "../support/builders.js";
 
 const web = service("web", 3);
@@ -36,7 +43,15 @@ describe("plan: selection", () => {
   it("random-max-percent picks between 1 and the maximum, never more", () => {
     const big = service("big", 10);
     for (let seed = 1; seed < 50; seed++) {
-      const p = plan(input({ snapshot: snapshot([big]), random: seeded(seed), manifests: [manifest("s", { selector: { services: ["big"], mode: "random-max-percent", value: "50" }, fault: kill })] }));
+      const p = plan(
+        input({
+          snapshot: snapshot([big]),
+          random: seeded(seed),
+          manifests: [
+            manifest("s", { selector: { services: ["big"], mode: "random-max-percent", value: "50" }, fault: kill }),
+          ],
+        }),
+      );
       const n = starts(p)[0]?.targets.length ?? 0;
       expect(n).toBeGreaterThanOrEqual(1);
       expect(n).toBeLessThanOrEqual(5);
@@ -47,7 +62,17 @@ describe("plan: selection", () => {
     const snap = snapshot([web]);
     snap.nodes = [node("n1", { labels: { zone: "a" } }), node("n2", { role: "worker", labels: { zone: "b" } })];
     snap.tasks = [task(web, "n1", { id: "web.1" }), task(web, "n2", { id: "web.2" }), task(web, "n2", { id: "web.3" })];
-    const sel = (s: object) => starts(plan(input({ snapshot: snap, manifests: [manifest("s", { selector: { services: ["web"], mode: "all", ...s }, fault: kill })] })))[0]?.targets.map((t) => t.taskId).sort();
+    const sel = (s: object) =>
+      starts(
+        plan(
+          input({
+            snapshot: snap,
+            manifests: [manifest("s", { selector: { services: ["web"], mode: "all", ...s }, fault: kill })],
+          }),
+        ),
+      )[0]
+        ?.targets.map((t) => t.taskId)
+        .sort();
     expect(sel({ nodeLabels: { zone: "b" } })).toEqual(["web.2", "web.3"]);
     expect(sel({ nodeRoles: ["manager"] })).toEqual(["web.1"]);
     expect(sel({ nodes: ["host-n2"] })).toEqual(["web.2", "web.3"]);
@@ -58,13 +83,29 @@ describe("plan: selection", () => {
     const self = service("chaosctl", 3, { labels: { "chaosctl.io/role": "controller" } });
     const snap = snapshot([prot, self, web]);
     snap.tasks = snap.tasks.map((t) => (t.id === "web.1" ? { ...t, state: "starting" } : t));
-    const p = plan(input({ snapshot: snap, manifests: [manifest("s", { selector: { serviceLabels: {}, mode: "all", services: ["prot", "chaosctl", "web"] }, fault: kill })] }));
+    const p = plan(
+      input({
+        snapshot: snap,
+        manifests: [
+          manifest("s", {
+            selector: { serviceLabels: {}, mode: "all", services: ["prot", "chaosctl", "web"] },
+            fault: kill,
+          }),
+        ],
+      }),
+    );
     expect(starts(p)[0]?.targets.map((t) => t.taskId)).toEqual(["web.2"]);
   });
 
   it("opt-in mode takes only services labelled chaosctl.io/enabled=true", () => {
     const on = service("on", 2, { labels: { "chaosctl.io/enabled": "true" } });
-    const p = plan(input({ snapshot: snapshot([on, web]), config: { ...defaultPlanConfig, requireOptIn: true }, manifests: [manifest("s", { selector: { services: ["on", "web"], mode: "all" }, fault: kill })] }));
+    const p = plan(
+      input({
+        snapshot: snapshot([on, web]),
+        config: { ...defaultPlanConfig, requireOptIn: true },
+        manifests: [manifest("s", { selector: { services: ["on", "web"], mode: "all" }, fault: kill })],
+      }),
+    );
     expect(starts(p)[0]?.services).toEqual(["on"]);
   });
 });
@@ -73,8 +114,12 @@ describe("plan: safety", () => {
   it("a one-task service is never emptied by default, but allowAll permits it", () => {
     const solo = service("solo", 1);
     const m = (safety: object) => manifest("s", { selector: { services: ["solo"] }, fault: kill, safety });
-    expect(skips(plan(input({ snapshot: snapshot([solo]), manifests: [m({})] })))[0]?.reason).toBe("WouldFaultAllTasks");
-    expect(starts(plan(input({ snapshot: snapshot([solo]), manifests: [m({ allowAll: true })] })))[0]?.targets).toHaveLength(1);
+    expect(skips(plan(input({ snapshot: snapshot([solo]), manifests: [m({})] })))[0]?.reason).toBe(
+      "WouldFaultAllTasks",
+    );
+    expect(
+      starts(plan(input({ snapshot: snapshot([solo]), manifests: [m({ allowAll: true })] })))[0]?.targets,
+    ).toHaveLength(1);
   });
 
   it("maxUnavailable holds across schedules: the second run in one pass is skipped and says why", () => {
@@ -112,32 +157,68 @@ describe("plan: network faults compose on one task", () => {
   const solo = service("solo", 1);
   const bw = { network: { bandwidth: { rate: "1mbit" } } };
   const delay = { netem: { delay: { time: "100ms" } } };
-  const on = (name: string, fault: object, safety: object = { allowAll: true }) => manifest(name, { selector: { services: ["solo"] }, fault, duration: "60s", safety });
+  const on = (name: string, fault: object, safety: object = { allowAll: true }) =>
+    manifest(name, { selector: { services: ["solo"] }, fault, duration: "60s", safety });
   const faulted = (fault: "netem" | "network" | "pause") => guard("default/first", "r1", "solo.1", { fault });
 
   it("a bandwidth cap joins a task that carries a netem delay (and back), without spending budget", () => {
-    const p1 = plan(input({ snapshot: snapshot([solo]), manifests: [on("bw", bw, { allowAll: true, maxUnavailable: 1 })], injections: [faulted("netem")] }));
+    const p1 = plan(
+      input({
+        snapshot: snapshot([solo]),
+        manifests: [on("bw", bw, { allowAll: true, maxUnavailable: 1 })],
+        injections: [faulted("netem")],
+      }),
+    );
     expect(starts(p1)[0]?.targets.map((t) => t.taskId)).toEqual(["solo.1"]);
-    const p2 = plan(input({ snapshot: snapshot([solo]), manifests: [on("d", delay)], injections: [faulted("network")] }));
+    const p2 = plan(
+      input({ snapshot: snapshot([solo]), manifests: [on("d", delay)], injections: [faulted("network")] }),
+    );
     expect(starts(p2)[0]?.targets.map((t) => t.taskId)).toEqual(["solo.1"]);
   });
 
   it("never the same kind twice, never onto a paused task, never a kill onto a network-faulted task", () => {
-    expect(skips(plan(input({ snapshot: snapshot([solo]), manifests: [on("d", delay)], injections: [faulted("netem")] })))[0]?.reason).toBe("NoTargets");
-    expect(skips(plan(input({ snapshot: snapshot([solo]), manifests: [on("bw", bw)], injections: [faulted("pause")] })))[0]?.reason).toBe("NoTargets");
-    expect(skips(plan(input({ snapshot: snapshot([solo]), manifests: [manifest("k", { selector: { services: ["solo"] }, fault: kill, safety: { allowAll: true } })], injections: [faulted("netem")] })))[0]?.reason).toBe("NoTargets");
+    expect(
+      skips(plan(input({ snapshot: snapshot([solo]), manifests: [on("d", delay)], injections: [faulted("netem")] })))[0]
+        ?.reason,
+    ).toBe("NoTargets");
+    expect(
+      skips(plan(input({ snapshot: snapshot([solo]), manifests: [on("bw", bw)], injections: [faulted("pause")] })))[0]
+        ?.reason,
+    ).toBe("NoTargets");
+    expect(
+      skips(
+        plan(
+          input({
+            snapshot: snapshot([solo]),
+            manifests: [manifest("k", { selector: { services: ["solo"] }, fault: kill, safety: { allowAll: true } })],
+            injections: [faulted("netem")],
+          }),
+        ),
+      )[0]?.reason,
+    ).toBe("NoTargets");
   });
 
   it("in one pass: a delay and a cap from two schedules land on the same task; a third network schedule of a kind already there does not", () => {
     const p = plan(input({ snapshot: snapshot([solo]), manifests: [on("a", delay), on("b", bw), on("c", delay)] }));
-    expect(starts(p).map((s) => [s.key, s.targets.map((t) => t.taskId)])).toEqual([["default/a", ["solo.1"]], ["default/b", ["solo.1"]]]);
+    expect(starts(p).map((s) => [s.key, s.targets.map((t) => t.taskId)])).toEqual([
+      ["default/a", ["solo.1"]],
+      ["default/b", ["solo.1"]],
+    ]);
     expect(skips(p)[0]).toMatchObject({ key: "default/c", reason: "NoTargets" });
   });
 
   it("the keep-one-task rule counts only new tasks: a stacked cap passes where a fresh task would empty the service", () => {
     // web: 3 tasks; web.1 delayed (netem), web.2 paused. mode all: web.3 would leave no task untouched, web.1 costs nothing.
-    const injections = [guard("default/d", "r1", "web.1", { fault: "netem" }), guard("default/p", "r2", "web.2", { fault: "pause" })];
-    const p = plan(input({ manifests: [manifest("bw", { selector: { services: ["web"], mode: "all" }, fault: bw, duration: "60s" })], injections }));
+    const injections = [
+      guard("default/d", "r1", "web.1", { fault: "netem" }),
+      guard("default/p", "r2", "web.2", { fault: "pause" }),
+    ];
+    const p = plan(
+      input({
+        manifests: [manifest("bw", { selector: { services: ["web"], mode: "all" }, fault: bw, duration: "60s" })],
+        injections,
+      }),
+    );
     expect(starts(p)[0]?.targets.map((t) => t.taskId)).toEqual(["web.1"]);
     expect(starts(p)[0]?.note).toMatch(/left untouched/);
   });
@@ -149,13 +230,19 @@ describe("plan: schedules, concurrency and reverts", () => {
     const m = manifest("p", { selector: { services: ["web"] }, fault: pause, duration: "10s" }, { generation: 3 });
     const s = starts(plan(input({ manifests: [m] })))[0];
     expect(s).toMatchObject({ fault: "pause", durationMs: 10_000, run: runId("default/p", 3, T0), generation: 3 });
-    const done = manifest("p", { selector: { services: ["web"] }, fault: pause, duration: "10s" }, { generation: 3, status: { lastScheduleGeneration: 3 } });
+    const done = manifest(
+      "p",
+      { selector: { services: ["web"] }, fault: pause, duration: "10s" },
+      { generation: 3, status: { lastScheduleGeneration: 3 } },
+    );
     expect(plan(input({ manifests: [done] })).actions).toEqual([]);
   });
 
   it("the controller-wide cap bounds a fault's duration", () => {
     const m = manifest("p", { selector: { services: ["web"] }, fault: pause, duration: "2h" });
-    expect(starts(plan(input({ manifests: [m], config: { ...defaultPlanConfig, maxDurationMs: 60_000 } })))[0]?.durationMs).toBe(60_000);
+    expect(
+      starts(plan(input({ manifests: [m], config: { ...defaultPlanConfig, maxDurationMs: 60_000 } })))[0]?.durationMs,
+    ).toBe(60_000);
   });
 
   it.each([
@@ -163,7 +250,11 @@ describe("plan: schedules, concurrency and reverts", () => {
     ["Allow starts another", "Allow", ["start"]],
     ["Replace reverts the active run, then starts", "Replace", ["revert", "start"]],
   ])("%s", (_n, concurrencyPolicy, want) => {
-    const m = manifest("p", { schedule: "@every 1m", concurrencyPolicy, selector: { services: ["web"] }, fault: pause, duration: "5m" }, { status: { lastScheduleTime: new Date(T0.getTime() - 60_000).toISOString() } });
+    const m = manifest(
+      "p",
+      { schedule: "@every 1m", concurrencyPolicy, selector: { services: ["web"] }, fault: pause, duration: "5m" },
+      { status: { lastScheduleTime: new Date(T0.getTime() - 60_000).toISOString() } },
+    );
     const active = guard("default/p", "old", "web.1", { expires: new Date(T0.getTime() + 240_000) });
     const p = plan(input({ manifests: [m], injections: [active] }));
     expect(p.actions.map((a) => a.type)).toEqual(want);
@@ -176,17 +267,45 @@ describe("plan: schedules, concurrency and reverts", () => {
     ["the kill switch reverts everything", {}, ["killSwitch"], "KillSwitch"],
   ] as [string, object | null, string[], string][])("%s", (_n, specOver, flags, reason) => {
     const h = guard("default/p", "r1", "web.1", { expires: new Date(T0.getTime() + 60_000), generation: 1 });
-    const ms = specOver === null ? [] : [manifest("p", { schedule: "@every 1h", selector: { services: ["web"] }, fault: pause, duration: "5m", ...specOver }, { generation: reason === "SpecChanged" ? 2 : 1, status: { lastScheduleTime: T0.toISOString(), lastScheduleGeneration: 1 } })];
-    const p = plan(input({ manifests: ms, injections: [h], config: { ...defaultPlanConfig, killSwitch: flags.includes("killSwitch") } }));
+    const ms =
+      specOver === null
+        ? []
+        : [
+            manifest(
+              "p",
+              { schedule: "@every 1h", selector: { services: ["web"] }, fault: pause, duration: "5m", ...specOver },
+              {
+                generation: reason === "SpecChanged" ? 2 : 1,
+                status: { lastScheduleTime: T0.toISOString(), lastScheduleGeneration: 1 },
+              },
+            ),
+          ];
+    const p = plan(
+      input({
+        manifests: ms,
+        injections: [h],
+        config: { ...defaultPlanConfig, killSwitch: flags.includes("killSwitch") },
+      }),
+    );
     expect(p.actions.filter((a) => a.type === "revert")).toEqual([{ type: "revert", handle: h, reason }]);
     expect(starts(p)).toEqual([]);
   });
 
   it("a guard that died with an error is reverted directly, whoever owns it", () => {
-    const dead = guard("default/p", "r1", "web.1", { guardState: "exited", guardExitCode: 137, expires: new Date(T0.getTime() + 60_000) });
+    const dead = guard("default/p", "r1", "web.1", {
+      guardState: "exited",
+      guardExitCode: 137,
+      expires: new Date(T0.getTime() + 60_000),
+    });
     const done = guard("default/p", "r0", "web.2", { guardState: "exited", guardExitCode: 0 });
-    const m = manifest("p", { schedule: "@every 1h", selector: { services: ["web"] }, fault: { pause: {} }, duration: "5m" }, { status: { lastScheduleTime: T0.toISOString(), lastScheduleGeneration: 1 } });
-    expect(plan(input({ manifests: [m], injections: [dead, done] })).actions).toEqual([{ type: "revert", handle: dead, reason: "GuardFailed" }]);
+    const m = manifest(
+      "p",
+      { schedule: "@every 1h", selector: { services: ["web"] }, fault: { pause: {} }, duration: "5m" },
+      { status: { lastScheduleTime: T0.toISOString(), lastScheduleGeneration: 1 } },
+    );
+    expect(plan(input({ manifests: [m], injections: [dead, done] })).actions).toEqual([
+      { type: "revert", handle: dead, reason: "GuardFailed" },
+    ]);
   });
 
   it("an invalid manifest keeps what it injected until expiry, and the guard's lateness is caught", () => {
@@ -194,19 +313,33 @@ describe("plan: schedules, concurrency and reverts", () => {
     const kept = plan(input({ invalidKeys: new Set(["default/p"]), injections: [h] }));
     expect(kept.actions).toEqual([]);
     expect(kept.wakeAt?.getTime()).toBe(T0.getTime() + 10_050);
-    const late = plan(input({ now: new Date(T0.getTime() + 16_000), invalidKeys: new Set(["default/p"]), injections: [h] }));
+    const late = plan(
+      input({ now: new Date(T0.getTime() + 16_000), invalidKeys: new Set(["default/p"]), injections: [h] }),
+    );
     expect(late.actions).toEqual([{ type: "revert", handle: h, reason: "Expired" }]);
   });
 
   it("a missed run is recorded as skipped, an unsupported fault says so", () => {
-    const late = manifest("k", { schedule: "@every 1m", selector: { services: ["web"] }, fault: kill, startingDeadline: "10s" }, { status: { nextScheduleTime: new Date(T0.getTime() - 30_000).toISOString() } });
-    const node = manifest("n", { selector: { nodeRoles: ["worker"] }, fault: { node: { action: "drain" } }, duration: "1m" });
+    const late = manifest(
+      "k",
+      { schedule: "@every 1m", selector: { services: ["web"] }, fault: kill, startingDeadline: "10s" },
+      { status: { nextScheduleTime: new Date(T0.getTime() - 30_000).toISOString() } },
+    );
+    const node = manifest("n", {
+      selector: { nodeRoles: ["worker"] },
+      fault: { node: { action: "drain" } },
+      duration: "1m",
+    });
     const p = plan(input({ manifests: [late, node] }));
     expect(skips(p).map((s) => s.reason)).toEqual(["MissedStartingDeadline", "FaultUnsupported"]);
   });
 
   it("wakes for the next schedule time", () => {
-    const m = manifest("k", { schedule: "@every 1m", selector: { services: ["web"] }, fault: kill }, { status: { lastScheduleTime: new Date(T0.getTime() - 20_000).toISOString() } });
+    const m = manifest(
+      "k",
+      { schedule: "@every 1m", selector: { services: ["web"] }, fault: kill },
+      { status: { lastScheduleTime: new Date(T0.getTime() - 20_000).toISOString() } },
+    );
     expect(plan(input({ manifests: [m] })).wakeAt).toEqual(new Date(T0.getTime() + 40_000));
   });
 });

@@ -18,7 +18,16 @@ import { faultDrivers } from "../../src/faults/registry.js";
 import { DirectoryStore } from "../../src/store/directory/store.js";
 import { STORE_LABEL } from "../../src/store/swarm/labels.js";
 import { createLogger } from "../../src/util/log.js";
-import { APP_IMAGE, WEB_IMAGE, createTestService, docker, requireSwarm, runningTasks, waitFor, type TestService } from "../helpers/docker.js";
+import {
+  APP_IMAGE,
+  WEB_IMAGE,
+  createTestService,
+  docker,
+  requireSwarm,
+  runningTasks,
+  waitFor,
+  type TestService,
+} from "../helpers/docker.js";
 import { chaosctl, tableRows } from "../cli/harness.js";
 import { manifest, spawnController, workspace, type Workspace } from "./harness.js";
 
@@ -37,13 +46,17 @@ beforeAll(async () => {
   expect(existsSync(BIN)).toBe(true);
 }, 300_000);
 afterAll(async () => {
-  for (const c of await engine.listConfigs([`${STORE_LABEL}=${scope}`])) await engine.removeConfig(c.id).catch(() => undefined);
+  for (const c of await engine.listConfigs([`${STORE_LABEL}=${scope}`]))
+    await engine.removeConfig(c.id).catch(() => undefined);
 });
 
 async function service(replicas: number): Promise<TestService> {
   const svc = await createTestService({ replicas, namePrefix: "chaosctl-cli-e2e" });
   cleanups.push(() => svc.remove());
-  await waitFor(async () => (await runningTasks(svc.id)).length === replicas, { timeoutMs: 30_000, what: `${replicas} running tasks` });
+  await waitFor(async () => (await runningTasks(svc.id)).length === replicas, {
+    timeoutMs: 30_000,
+    what: `${replicas} running tasks`,
+  });
   return svc;
 }
 
@@ -57,7 +70,11 @@ const BIN = resolve("dist/src/cli/main.js");
 
 /** `chaosctl controller --audit-log FILE` as its own process; stop() sends SIGTERM and waits. */
 function controllerProcess(w: Workspace, auditLog: string): { stop(): Promise<void> } {
-  const child = spawn(process.execPath, [BIN, "controller", "--dir", w.dir, "--instance", w.instance, "--audit-log", auditLog, "--log-level", "warn"], { stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawn(
+    process.execPath,
+    [BIN, "controller", "--dir", w.dir, "--instance", w.instance, "--audit-log", auditLog, "--log-level", "warn"],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
   const exited = new Promise((r) => child.once("exit", r));
   const handle = { stop: async () => void (child.kill("SIGTERM"), await exited) };
   cleanups.push(handle.stop);
@@ -68,7 +85,16 @@ function controllerProcess(w: Workspace, auditLog: string): { stop(): Promise<vo
 function controller(w: Workspace): { stop(): Promise<void> } {
   const logger = createLogger(process.env.CHAOSCTL_TEST_LOG ?? "silent");
   const store = new DirectoryStore({ dir: w.dir, logger });
-  const c = new Controller({ store, engine: new DockerEngine(), drivers: faultDrivers, observeInjections: observeGuards, image: APP_IMAGE, logger, instance: w.instance, resyncMs: 2_000 });
+  const c = new Controller({
+    store,
+    engine: new DockerEngine(),
+    drivers: faultDrivers,
+    observeInjections: observeGuards,
+    image: APP_IMAGE,
+    logger,
+    instance: w.instance,
+    resyncMs: 2_000,
+  });
   const ctl = new AbortController();
   const done = c.run(ctl.signal);
   const handle = { stop: async () => (ctl.abort(), await done.catch(() => undefined), await store.close()) };
@@ -77,10 +103,39 @@ function controller(w: Workspace): { stop(): Promise<void> } {
 }
 
 const pausedOf = async (svc: TestService): Promise<string[]> =>
-  (await docker(["ps", "-q", "--no-trunc", "--filter", `label=com.docker.swarm.service.id=${svc.id}`, "--filter", "status=paused"])).stdout.split("\n").filter(Boolean);
+  (
+    await docker([
+      "ps",
+      "-q",
+      "--no-trunc",
+      "--filter",
+      `label=com.docker.swarm.service.id=${svc.id}`,
+      "--filter",
+      "status=paused",
+    ])
+  ).stdout
+    .split("\n")
+    .filter(Boolean);
 const guardsOf = async (instance: string): Promise<string[]> =>
-  (await docker(["ps", "-q", "--filter", `label=chaosctl.io/instance=${instance}`, "--filter", "label=chaosctl.io/role=guard", "--filter", "status=running"])).stdout.split("\n").filter(Boolean);
-const records = async (path: string): Promise<AuditRecord[]> => (await readFile(path, "utf8").catch(() => "")).split("\n").filter(Boolean).map((l) => JSON.parse(l) as AuditRecord);
+  (
+    await docker([
+      "ps",
+      "-q",
+      "--filter",
+      `label=chaosctl.io/instance=${instance}`,
+      "--filter",
+      "label=chaosctl.io/role=guard",
+      "--filter",
+      "status=running",
+    ])
+  ).stdout
+    .split("\n")
+    .filter(Boolean);
+const records = async (path: string): Promise<AuditRecord[]> =>
+  (await readFile(path, "utf8").catch(() => ""))
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AuditRecord);
 
 describe("chaosctl on the Swarm config store", () => {
   it("apply / get / describe / diff / delete round trip; -o json matches the table", async () => {
@@ -88,18 +143,43 @@ describe("chaosctl on the Swarm config store", () => {
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, "s.yaml");
     const { writeFile } = await import("node:fs/promises");
-    await writeFile(file, manifest("cli-kill", "schedule: \"@every 1h\"\nsuspend: true\nselector: {services: [nothing-here]}\nfault: {kill: {}}") + "---\n" + manifest("cli-pause", "suspend: true\nduration: 5s\nselector: {services: [nothing-here]}\nfault: {pause: {}}"));
+    await writeFile(
+      file,
+      manifest(
+        "cli-kill",
+        'schedule: "@every 1h"\nsuspend: true\nselector: {services: [nothing-here]}\nfault: {kill: {}}',
+      ) +
+        "---\n" +
+        manifest("cli-pause", "suspend: true\nduration: 5s\nselector: {services: [nothing-here]}\nfault: {pause: {}}"),
+    );
     const s = ["--store", "swarm"];
 
-    expect(await chaosctl(["apply", "-f", file, ...s])).toEqual({ code: 0, stdout: "chaosschedule/cli-kill created\nchaosschedule/cli-pause created\n", stderr: "" });
-    expect((await chaosctl(["apply", "-f", file, ...s])).stdout).toBe("chaosschedule/cli-kill unchanged\nchaosschedule/cli-pause unchanged\n");
+    expect(await chaosctl(["apply", "-f", file, ...s])).toEqual({
+      code: 0,
+      stdout: "chaosschedule/cli-kill created\nchaosschedule/cli-pause created\n",
+      stderr: "",
+    });
+    expect((await chaosctl(["apply", "-f", file, ...s])).stdout).toBe(
+      "chaosschedule/cli-kill unchanged\nchaosschedule/cli-pause unchanged\n",
+    );
     expect(await chaosctl(["diff", "-f", file, ...s])).toEqual({ code: 0, stdout: "", stderr: "" });
 
     const table = await chaosctl(["get", ...s]);
     expect(table.code).toBe(0);
     const rows = tableRows(table.stdout).slice(1);
-    const items = JSON.parse((await chaosctl(["get", "-o", "json", ...s])).stdout).items as Array<{ metadata: { name: string; namespace: string }; spec: { schedule: string; fault: object; suspend: boolean } }>;
-    expect(rows.map((r) => r.slice(0, 5))).toEqual(items.map((i) => [i.metadata.namespace, i.metadata.name, i.spec.schedule, Object.keys(i.spec.fault)[0], String(i.spec.suspend)]));
+    const items = JSON.parse((await chaosctl(["get", "-o", "json", ...s])).stdout).items as Array<{
+      metadata: { name: string; namespace: string };
+      spec: { schedule: string; fault: object; suspend: boolean };
+    }>;
+    expect(rows.map((r) => r.slice(0, 5))).toEqual(
+      items.map((i) => [
+        i.metadata.namespace,
+        i.metadata.name,
+        i.spec.schedule,
+        Object.keys(i.spec.fault)[0],
+        String(i.spec.suspend),
+      ]),
+    );
     expect(rows.map((r) => r[1])).toEqual(["cli-kill", "cli-pause"]);
     expect((await chaosctl(["get", "-o", "wide", ...s])).stdout).toMatch(/config\/chaosctl\.default\.cli-kill\./);
 
@@ -113,14 +193,26 @@ describe("chaosctl on the Swarm config store", () => {
     const diff = await chaosctl(["diff", "-f", file, ...s]);
     expect(diff.code).toBe(1);
     expect(diff.stdout).toContain('-  schedule: "@every 1h"\n+  schedule: "@every 2h"\n');
-    expect((await chaosctl(["apply", "-f", file, ...s])).stdout).toBe("chaosschedule/cli-kill configured\nchaosschedule/cli-pause unchanged\n");
-    expect(JSON.parse((await chaosctl(["get", "cli-kill", "-o", "json", ...s])).stdout)).toMatchObject({ metadata: { generation: 2 }, spec: { schedule: "@every 2h" } });
+    expect((await chaosctl(["apply", "-f", file, ...s])).stdout).toBe(
+      "chaosschedule/cli-kill configured\nchaosschedule/cli-pause unchanged\n",
+    );
+    expect(JSON.parse((await chaosctl(["get", "cli-kill", "-o", "json", ...s])).stdout)).toMatchObject({
+      metadata: { generation: 2 },
+      spec: { schedule: "@every 2h" },
+    });
 
     expect((await chaosctl(["resume", "cli-kill", ...s])).stdout).toBe("chaosschedule/cli-kill resumed\n");
-    expect((await chaosctl(["suspend", "--all", ...s])).stdout).toBe("chaosschedule/cli-kill suspended\nchaosschedule/cli-pause unchanged (already suspended)\n");
-    expect(JSON.parse((await chaosctl(["get", "cli-kill", "-o", "json", ...s])).stdout)).toMatchObject({ metadata: { generation: 4 }, spec: { suspend: true } });
+    expect((await chaosctl(["suspend", "--all", ...s])).stdout).toBe(
+      "chaosschedule/cli-kill suspended\nchaosschedule/cli-pause unchanged (already suspended)\n",
+    );
+    expect(JSON.parse((await chaosctl(["get", "cli-kill", "-o", "json", ...s])).stdout)).toMatchObject({
+      metadata: { generation: 4 },
+      spec: { suspend: true },
+    });
 
-    expect((await chaosctl(["delete", "-f", file, ...s])).stdout).toBe("chaosschedule/cli-kill deleted\nchaosschedule/cli-pause deleted\n");
+    expect((await chaosctl(["delete", "-f", file, ...s])).stdout).toBe(
+      "chaosschedule/cli-kill deleted\nchaosschedule/cli-pause deleted\n",
+    );
     expect((await chaosctl(["get", "cli-kill", ...s])).code).toBe(1);
     expect(await engine.listConfigs([`${STORE_LABEL}=${scope}`])).toEqual([]);
   });
@@ -133,29 +225,53 @@ describe("the kill switch", () => {
     const log = join(w.dir, "..", `${w.instance}.audit.jsonl`);
     cleanups.push(() => rm(log, { force: true }));
     const c = controllerProcess(w, log);
-    const r = await chaosctl(["apply", "-f", "-", "--dir", w.dir, "--audit-log", log], { stdin: manifest("long-pause", `duration: 60s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`) });
+    const r = await chaosctl(["apply", "-f", "-", "--dir", w.dir, "--audit-log", log], {
+      stdin: manifest("long-pause", `duration: 60s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`),
+    });
     expect(r).toMatchObject({ code: 0, stderr: "", stdout: "chaosschedule/long-pause created\n" });
     await waitFor(async () => (await pausedOf(svc)).length === 1, { timeoutMs: 30_000, what: "a paused task" });
     const active = await chaosctl(["get", "active", "--instance", w.instance, "-o", "json"]);
-    const items = JSON.parse(active.stdout).items as Array<{ schedule: string; fault: string; service: string; node: string }>;
+    const items = JSON.parse(active.stdout).items as Array<{
+      schedule: string;
+      fault: string;
+      service: string;
+      node: string;
+    }>;
     expect(items).toMatchObject([{ schedule: "default/long-pause", fault: "pause", service: svc.name }]);
     const activeRows = tableRows((await chaosctl(["get", "active", "--instance", w.instance])).stdout);
     expect(activeRows[0]).toEqual(["SCHEDULE", "FAULT", "SERVICE", "NODE", "SINCE", "UNTIL"]);
-    expect(activeRows.slice(1).map((r) => r.slice(0, 4))).toEqual(items.map((i) => [i.schedule, i.fault, i.service, i.node]));
+    expect(activeRows.slice(1).map((r) => r.slice(0, 4))).toEqual(
+      items.map((i) => [i.schedule, i.fault, i.service, i.node]),
+    );
     const described = await chaosctl(["describe", "long-pause", "--dir", w.dir]);
     expect(described.stdout).toMatch(/Active Injections: \(from the cluster\)\n.*\n  pause\s+\S+/);
 
     const t0 = Date.now();
-    expect((await chaosctl(["suspend", "--all", "--dir", w.dir, "--audit-log", log])).stdout).toBe("chaosschedule/long-pause suspended\n");
-    await waitFor(async () => (await pausedOf(svc)).length === 0 && (await guardsOf(w.instance)).length === 0, { timeoutMs: 15_000, what: "the pause reverted" });
+    expect((await chaosctl(["suspend", "--all", "--dir", w.dir, "--audit-log", log])).stdout).toBe(
+      "chaosschedule/long-pause suspended\n",
+    );
+    await waitFor(async () => (await pausedOf(svc)).length === 0 && (await guardsOf(w.instance)).length === 0, {
+      timeoutMs: 15_000,
+      what: "the pause reverted",
+    });
     const took = Date.now() - t0;
     // One pass (the store's 25 ms debounce, then the revert itself), far from the 60 s expiry.
     expect(took).toBeLessThan(10_000);
     await c.stop();
     const recs = await records(log);
-    expect(recs.map((x) => `${x.actor} ${x.action} ${x.result}${x.reason ? " " + x.reason : ""}`)).toEqual(["cli apply created", "controller apply ok", "cli suspend suspended", "controller revert ok Suspended"]);
+    expect(recs.map((x) => `${x.actor} ${x.action} ${x.result}${x.reason ? " " + x.reason : ""}`)).toEqual([
+      "cli apply created",
+      "controller apply ok",
+      "cli suspend suspended",
+      "controller revert ok Suspended",
+    ]);
     const applied = recs[1] as AuditRecord;
-    expect(applied).toMatchObject({ schedule: "default/long-pause", generation: 1, fault: "pause", origin: `controller/${w.instance}` });
+    expect(applied).toMatchObject({
+      schedule: "default/long-pause",
+      generation: 1,
+      fault: "pause",
+      origin: `controller/${w.instance}`,
+    });
     expect(applied.run).toBe(recs[3]?.run);
     expect(applied.target).toContain(svc.name);
     expect(applied.node).toBeTruthy();
@@ -167,10 +283,16 @@ describe("audit", () => {
   it("reports the orphan a SIGKILLed controller leaves (a guard whose schedule was deleted), exit 1, and stops once it is cleaned", async () => {
     const svc = await service(2);
     const w = await ws();
-    await w.write("p.yaml", manifest("orphan-pause", `duration: 60s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`));
+    await w.write(
+      "p.yaml",
+      manifest("orphan-pause", `duration: 60s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`),
+    );
     const child = spawnController(w);
     cleanups.push(async () => void child.kill("SIGKILL"));
-    await waitFor(async () => (await guardsOf(w.instance)).length === 1, { timeoutMs: 30_000, what: "a running guard" });
+    await waitFor(async () => (await guardsOf(w.instance)).length === 1, {
+      timeoutMs: 30_000,
+      what: "a running guard",
+    });
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
     expect((await chaosctl(["delete", "orphan-pause", "--dir", w.dir])).code).toBe(0);
@@ -179,15 +301,29 @@ describe("audit", () => {
     expect(audit.code).toBe(1);
     const report = JSON.parse(audit.stdout);
     expect(report.orphans).toBe(1);
-    expect(report.entries).toMatchObject([{ kind: "guard", fault: "pause", orphan: true, owner: { schedule: "default/orphan-pause", instance: w.instance }, target: { service: svc.name }, reasons: ["owner schedule default/orphan-pause is not in the store"] }]);
+    expect(report.entries).toMatchObject([
+      {
+        kind: "guard",
+        fault: "pause",
+        orphan: true,
+        owner: { schedule: "default/orphan-pause", instance: w.instance },
+        target: { service: svc.name },
+        reasons: ["owner schedule default/orphan-pause is not in the store"],
+      },
+    ]);
     const table = await chaosctl(["audit", "--dir", w.dir, "--instance", w.instance]);
     expect(table.code).toBe(1);
     expect(table.stdout).toMatch(/ORPHAN/);
-    expect(table.stdout).toMatch(/orphan: guard .* \(default\/orphan-pause run .*\): owner schedule default\/orphan-pause is not in the store/);
+    expect(table.stdout).toMatch(
+      /orphan: guard .* \(default\/orphan-pause run .*\): owner schedule default\/orphan-pause is not in the store/,
+    );
 
     // A controller of the same instance adopts and reverts it (Deleted); audit is clean again.
     const c = controller(w);
-    await waitFor(async () => (await pausedOf(svc)).length === 0 && (await guardsOf(w.instance)).length === 0, { timeoutMs: 20_000, what: "the orphan reverted" });
+    await waitFor(async () => (await pausedOf(svc)).length === 0 && (await guardsOf(w.instance)).length === 0, {
+      timeoutMs: 20_000,
+      what: "the orphan reverted",
+    });
     await c.stop();
     const clean = await chaosctl(["audit", "--dir", w.dir, "--instance", w.instance, "-o", "json"]);
     expect(JSON.parse(clean.stdout)).toMatchObject({ orphans: 0, entries: [] });

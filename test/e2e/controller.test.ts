@@ -5,7 +5,17 @@ import { promisify } from "node:util";
 import { readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { APP_IMAGE, WEB_IMAGE, createTestService, docker, requireSwarm, runningTasks, serviceTasks, waitFor, type TestService } from "../helpers/docker.js";
+import {
+  APP_IMAGE,
+  WEB_IMAGE,
+  createTestService,
+  docker,
+  requireSwarm,
+  runningTasks,
+  serviceTasks,
+  waitFor,
+  type TestService,
+} from "../helpers/docker.js";
 import { containerState, manifest, runController, spawnController, workspace, type Workspace } from "./harness.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -15,14 +25,37 @@ afterEach(async () => {
 });
 
 async function service(replicas: number, healthCmd?: string, command?: string[]): Promise<TestService> {
-  const svc = await createTestService({ replicas, ...(healthCmd ? { healthCmd } : {}), ...(command ? { command } : {}), namePrefix: "chaosctl-e2e" });
+  const svc = await createTestService({
+    replicas,
+    ...(healthCmd ? { healthCmd } : {}),
+    ...(command ? { command } : {}),
+    namePrefix: "chaosctl-e2e",
+  });
   cleanups.push(() => svc.remove());
-  await waitFor(async () => (await runningTasks(svc.id)).length === replicas, { timeoutMs: 30_000, what: `${replicas} running tasks` });
+  await waitFor(async () => (await runningTasks(svc.id)).length === replicas, {
+    timeoutMs: 30_000,
+    what: `${replicas} running tasks`,
+  });
   if (healthCmd) {
-    await waitFor(async () => (await docker(["ps", "-q", "--filter", `label=com.docker.swarm.service.id=${svc.id}`, "--filter", "health=healthy"])).stdout.split("\n").filter(Boolean).length === replicas, {
-      timeoutMs: 30_000,
-      what: "healthy tasks",
-    });
+    await waitFor(
+      async () =>
+        (
+          await docker([
+            "ps",
+            "-q",
+            "--filter",
+            `label=com.docker.swarm.service.id=${svc.id}`,
+            "--filter",
+            "health=healthy",
+          ])
+        ).stdout
+          .split("\n")
+          .filter(Boolean).length === replicas,
+      {
+        timeoutMs: 30_000,
+        what: "healthy tasks",
+      },
+    );
   }
   return svc;
 }
@@ -40,7 +73,19 @@ function controller(w: Workspace) {
 }
 
 async function pausedContainers(svc: TestService): Promise<string[]> {
-  return (await docker(["ps", "-q", "--no-trunc", "--filter", `label=com.docker.swarm.service.id=${svc.id}`, "--filter", "status=paused"])).stdout.split("\n").filter(Boolean);
+  return (
+    await docker([
+      "ps",
+      "-q",
+      "--no-trunc",
+      "--filter",
+      `label=com.docker.swarm.service.id=${svc.id}`,
+      "--filter",
+      "status=paused",
+    ])
+  ).stdout
+    .split("\n")
+    .filter(Boolean);
 }
 
 beforeAll(async () => {
@@ -52,9 +97,15 @@ describe("controller on a real Swarm", () => {
     const svc = await service(2);
     const before = (await runningTasks(svc.id)).map((t) => t.id);
     const w = await ws();
-    await w.write("kill.yaml", manifest("kill", `selector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGKILL}}`));
+    await w.write(
+      "kill.yaml",
+      manifest("kill", `selector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGKILL}}`),
+    );
     controller(w);
-    const run = await waitFor(async () => (await w.history("kill.yaml")).find((r) => r.recovery === "Recovered"), { timeoutMs: 45_000, what: "a recovered kill run" });
+    const run = await waitFor(async () => (await w.history("kill.yaml")).find((r) => r.recovery === "Recovered"), {
+      timeoutMs: 45_000,
+      what: "a recovered kill run",
+    });
     expect(run).toMatchObject({ fault: "kill", result: "Succeeded", targets: 1, services: [svc.name] });
     expect(run.recoverySeconds).toBeGreaterThan(0);
     expect(run.recoverySeconds).toBeLessThan(45);
@@ -74,17 +125,33 @@ describe("controller on a real Swarm", () => {
   it("pauses a task for 6 s and unpauses it on time", async () => {
     const svc = await service(2);
     const w = await ws();
-    await w.write("pause.yaml", manifest("pause", `duration: 6s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`));
+    await w.write(
+      "pause.yaml",
+      manifest("pause", `duration: 6s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`),
+    );
     controller(w);
-    const paused = await waitFor(async () => (await pausedContainers(svc))[0], { timeoutMs: 20_000, what: "a paused task" });
-    const active = await waitFor(async () => (await w.status("pause.yaml"))?.active?.[0], { timeoutMs: 10_000, what: "status.active" });
+    const paused = await waitFor(async () => (await pausedContainers(svc))[0], {
+      timeoutMs: 20_000,
+      what: "a paused task",
+    });
+    const active = await waitFor(async () => (await w.status("pause.yaml"))?.active?.[0], {
+      timeoutMs: 10_000,
+      what: "status.active",
+    });
     expect(active).toMatchObject({ fault: "pause", service: svc.name });
     const until = Date.parse(active.until ?? "");
-    await waitFor(async () => (await containerState(paused)) === "running", { timeoutMs: 20_000, intervalMs: 50, what: "unpause" });
+    await waitFor(async () => (await containerState(paused)) === "running", {
+      timeoutMs: 20_000,
+      intervalMs: 50,
+      what: "unpause",
+    });
     const lateMs = Date.now() - until;
     expect(lateMs).toBeGreaterThan(-500); // not early
     expect(lateMs).toBeLessThan(5_000);
-    const run = await waitFor(async () => (await w.history("pause.yaml")).find((r) => r.result === "Succeeded"), { timeoutMs: 15_000, what: "run Succeeded" });
+    const run = await waitFor(async () => (await w.history("pause.yaml")).find((r) => r.result === "Succeeded"), {
+      timeoutMs: 15_000,
+      what: "run Succeeded",
+    });
     expect(run.endedAt).toBeDefined();
     expect((await w.status("pause.yaml"))?.active).toEqual([]);
   });
@@ -92,7 +159,13 @@ describe("controller on a real Swarm", () => {
   it("@every under Forbid: fires repeatedly, skips while a run is active, never two at once", async () => {
     const svc = await service(3);
     const w = await ws();
-    await w.write("every.yaml", manifest("every", `schedule: "@every 3s"\nduration: 4s\nconcurrencyPolicy: Forbid\nselector: {services: [${svc.name}]}\nfault: {pause: {}}\nsafety: {maxUnavailable: 2}`));
+    await w.write(
+      "every.yaml",
+      manifest(
+        "every",
+        `schedule: "@every 3s"\nduration: 4s\nconcurrencyPolicy: Forbid\nselector: {services: [${svc.name}]}\nfault: {pause: {}}\nsafety: {maxUnavailable: 2}`,
+      ),
+    );
     controller(w);
     const deadline = Date.now() + 16_000;
     let maxPaused = 0;
@@ -111,40 +184,78 @@ describe("controller on a real Swarm", () => {
   it("suspend reverts at once; deleting the manifest reverts too", async () => {
     const svc = await service(2);
     const w = await ws();
-    const text = (suspend: boolean) => manifest("long", `duration: 60s\nsuspend: ${suspend}\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`);
+    const text = (suspend: boolean) =>
+      manifest("long", `duration: 60s\nsuspend: ${suspend}\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`);
     await w.write("long.yaml", text(false));
     controller(w);
-    const paused = await waitFor(async () => (await pausedContainers(svc))[0], { timeoutMs: 20_000, what: "a paused task" });
+    const paused = await waitFor(async () => (await pausedContainers(svc))[0], {
+      timeoutMs: 20_000,
+      what: "a paused task",
+    });
     const t0 = Date.now();
     await w.write("long.yaml", text(true));
-    await waitFor(async () => (await containerState(paused)) === "running", { timeoutMs: 10_000, intervalMs: 50, what: "unpause on suspend" });
+    await waitFor(async () => (await containerState(paused)) === "running", {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: "unpause on suspend",
+    });
     expect(Date.now() - t0).toBeLessThan(10_000);
-    await waitFor(async () => (await w.status("long.yaml"))?.phase === "Suspended", { timeoutMs: 10_000, what: "phase Suspended" });
+    await waitFor(async () => (await w.status("long.yaml"))?.phase === "Suspended", {
+      timeoutMs: 10_000,
+      what: "phase Suspended",
+    });
 
     // Resume (a new generation: @once fires again), then delete the file.
     await w.write("long.yaml", text(false));
-    const again = await waitFor(async () => (await pausedContainers(svc))[0], { timeoutMs: 20_000, what: "paused again after resume" });
+    const again = await waitFor(async () => (await pausedContainers(svc))[0], {
+      timeoutMs: 20_000,
+      what: "paused again after resume",
+    });
     await unlink(join(w.dir, "long.yaml"));
-    await waitFor(async () => (await containerState(again)) === "running", { timeoutMs: 10_000, intervalMs: 50, what: "unpause on delete" });
-    await waitFor(async () => (await docker(["ps", "-q", "--filter", `label=chaosctl.io/instance=${w.instance}`])).stdout.trim() === "", { timeoutMs: 10_000, what: "no guard left" });
+    await waitFor(async () => (await containerState(again)) === "running", {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: "unpause on delete",
+    });
+    await waitFor(
+      async () =>
+        (await docker(["ps", "-q", "--filter", `label=chaosctl.io/instance=${w.instance}`])).stdout.trim() === "",
+      { timeoutMs: 10_000, what: "no guard left" },
+    );
   });
 
   it("an edit that makes a manifest invalid: reported in its status, nothing new injected, the active pause still reverted on time", async () => {
     const svc = await service(2);
     const w = await ws();
-    await w.write("p.yaml", manifest("inv", `schedule: "@every 2s"\nduration: 5s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`));
+    await w.write(
+      "p.yaml",
+      manifest("inv", `schedule: "@every 2s"\nduration: 5s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`),
+    );
     controller(w);
-    const paused = await waitFor(async () => (await pausedContainers(svc))[0], { timeoutMs: 20_000, what: "a paused task" });
-    const until = Date.parse((await waitFor(async () => (await w.status("p.yaml"))?.active?.[0], { timeoutMs: 10_000, what: "status.active" })).until ?? "");
+    const paused = await waitFor(async () => (await pausedContainers(svc))[0], {
+      timeoutMs: 20_000,
+      what: "a paused task",
+    });
+    const until = Date.parse(
+      (await waitFor(async () => (await w.status("p.yaml"))?.active?.[0], { timeoutMs: 10_000, what: "status.active" }))
+        .until ?? "",
+    );
     const runsBefore = (await w.history("p.yaml")).filter((r) => r.result !== "Skipped").length;
     // A second fault key: invalid (exactlyOneFault), but the file still parses.
     // A user's edit of the spec only (status stays in the file), as in an editor.
     const file = join(w.dir, "p.yaml");
     await writeFile(file, (await readFile(file, "utf8")).replace("fault: {pause: {}}", "fault: {pause: {}, kill: {}}"));
-    const ready = await waitFor(async () => (await w.status("p.yaml"))?.conditions?.find((c) => c.type === "Ready" && c.status === "False"), { timeoutMs: 10_000, what: "Ready=False" });
+    const ready = await waitFor(
+      async () => (await w.status("p.yaml"))?.conditions?.find((c) => c.type === "Ready" && c.status === "False"),
+      { timeoutMs: 10_000, what: "Ready=False" },
+    );
     expect(ready.reason).toBe("InvalidSpec");
     expect(ready.message).toMatch(/fault/);
-    await waitFor(async () => (await containerState(paused)) === "running", { timeoutMs: 15_000, intervalMs: 50, what: "unpause at expiry" });
+    await waitFor(async () => (await containerState(paused)) === "running", {
+      timeoutMs: 15_000,
+      intervalMs: 50,
+      what: "unpause at expiry",
+    });
     expect(Date.now() - until).toBeLessThan(5_000);
     await sleep(4_000); // two more @every periods: nothing new starts from an invalid manifest
     expect(await pausedContainers(svc)).toEqual([]);
@@ -154,9 +265,19 @@ describe("controller on a real Swarm", () => {
   it("two schedules on one service respect maxUnavailable across schedules", async () => {
     const svc = await service(3);
     const w = await ws();
-    for (const n of ["a", "b"]) await w.write(`${n}.yaml`, manifest(`mu-${n}`, `duration: 8s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}\nsafety: {maxUnavailable: 1}`));
+    for (const n of ["a", "b"])
+      await w.write(
+        `${n}.yaml`,
+        manifest(
+          `mu-${n}`,
+          `duration: 8s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}\nsafety: {maxUnavailable: 1}`,
+        ),
+      );
     controller(w);
-    await waitFor(async () => (await w.history("a.yaml")).length > 0 && (await w.history("b.yaml")).length > 0, { timeoutMs: 20_000, what: "both schedules ran" });
+    await waitFor(async () => (await w.history("a.yaml")).length > 0 && (await w.history("b.yaml")).length > 0, {
+      timeoutMs: 20_000,
+      what: "both schedules ran",
+    });
     const runs = [...(await w.history("a.yaml")), ...(await w.history("b.yaml"))];
     expect(runs.filter((r) => r.result === "Running" || r.result === "Succeeded")).toHaveLength(1);
     const skipped = runs.find((r) => r.result === "Skipped");
@@ -167,11 +288,24 @@ describe("controller on a real Swarm", () => {
 
   it("a task made unhealthy (SIGSTOP) is replaced by Swarm and the run records its healing", async () => {
     // httpd as PID 1, so the signal freezes the server itself (the image's default PID 1 is a shell).
-    const svc = await service(2, "wget -q -O /dev/null http://127.0.0.1/ || exit 1", ["/bin/httpd", "-f", "-p", "80", "-h", "/www"]);
+    const svc = await service(2, "wget -q -O /dev/null http://127.0.0.1/ || exit 1", [
+      "/bin/httpd",
+      "-f",
+      "-p",
+      "80",
+      "-h",
+      "/www",
+    ]);
     const w = await ws();
-    await w.write("stop.yaml", manifest("hang", `selector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGSTOP}}`));
+    await w.write(
+      "stop.yaml",
+      manifest("hang", `selector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGSTOP}}`),
+    );
     controller(w);
-    const run = await waitFor(async () => (await w.history("stop.yaml")).find((r) => r.recovery === "Recovered"), { timeoutMs: 60_000, what: "healing recorded" });
+    const run = await waitFor(async () => (await w.history("stop.yaml")).find((r) => r.recovery === "Recovered"), {
+      timeoutMs: 60_000,
+      what: "healing recorded",
+    });
     const frozen = (await serviceTasks(svc.id)).find((t) => t.id === run.tasks?.[0]);
     expect(frozen?.state).not.toBe("running"); // Swarm gave up on the unhealthy task
     expect(run.recoverySeconds).toBeGreaterThan(1); // at least the healthcheck's retries
@@ -187,23 +321,45 @@ describe("controller crash", () => {
   it("SIGKILLed while a task is paused: the guard unpauses on time; the restarted controller records it and never kills twice", async () => {
     const svc = await service(3);
     const w = await ws();
-    await w.write("pause.yaml", manifest("crash-pause", `duration: 8s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}\nsafety: {maxUnavailable: 2}`));
-    await w.write("kill.yaml", manifest("crash-kill", `selector: {services: [${svc.name}]}\nfault: {kill: {}}\nsafety: {maxUnavailable: 2}`));
+    await w.write(
+      "pause.yaml",
+      manifest(
+        "crash-pause",
+        `duration: 8s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}\nsafety: {maxUnavailable: 2}`,
+      ),
+    );
+    await w.write(
+      "kill.yaml",
+      manifest("crash-kill", `selector: {services: [${svc.name}]}\nfault: {kill: {}}\nsafety: {maxUnavailable: 2}`),
+    );
     const first = spawnController(w);
     cleanups.push(async () => void first.kill("SIGKILL"));
-    const paused = await waitFor(async () => (await pausedContainers(svc))[0], { timeoutMs: 20_000, what: "a paused task" });
-    await waitFor(async () => (await w.history("kill.yaml")).some((r) => r.result === "Succeeded"), { timeoutMs: 20_000, what: "the kill recorded" });
+    const paused = await waitFor(async () => (await pausedContainers(svc))[0], {
+      timeoutMs: 20_000,
+      what: "a paused task",
+    });
+    await waitFor(async () => (await w.history("kill.yaml")).some((r) => r.result === "Succeeded"), {
+      timeoutMs: 20_000,
+      what: "the kill recorded",
+    });
     first.kill("SIGKILL");
     const until = Date.parse((await w.status("pause.yaml"))?.active?.[0]?.until ?? "");
     expect(Number.isFinite(until)).toBe(true);
     // Nobody runs the controller now: the guard alone must unpause at expiry.
-    await waitFor(async () => (await containerState(paused)) === "running", { timeoutMs: 20_000, intervalMs: 50, what: "unpause by the guard alone" });
+    await waitFor(async () => (await containerState(paused)) === "running", {
+      timeoutMs: 20_000,
+      intervalMs: 50,
+      what: "unpause by the guard alone",
+    });
     expect(Date.now() - until).toBeLessThan(5_000);
     const killsBefore = (await serviceTasks(svc.id)).filter((t) => t.state !== "running").length;
 
     const second = spawnController(w);
     cleanups.push(async () => void second.kill("SIGTERM"));
-    const run = await waitFor(async () => (await w.history("pause.yaml")).find((r) => r.result === "Succeeded"), { timeoutMs: 20_000, what: "the restarted controller records the pause" });
+    const run = await waitFor(async () => (await w.history("pause.yaml")).find((r) => r.result === "Succeeded"), {
+      timeoutMs: 20_000,
+      what: "the restarted controller records the pause",
+    });
     expect(run.fault).toBe("pause");
     await sleep(3_000);
     expect((await w.history("kill.yaml")).filter((r) => r.result !== "Skipped")).toHaveLength(1);

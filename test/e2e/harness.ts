@@ -32,7 +32,9 @@ export async function workspace(): Promise<Workspace> {
   const status = async (file: string): Promise<ChaosScheduleStatus | undefined> => {
     const text = await readFile(join(dir, file), "utf8");
     const doc = parseAllDocuments(text)[0];
-    return (doc && !Array.isArray(doc) ? (doc.toJS() as { status?: ChaosScheduleStatus }).status : undefined) ?? undefined;
+    return (
+      (doc && !Array.isArray(doc) ? (doc.toJS() as { status?: ChaosScheduleStatus }).status : undefined) ?? undefined
+    );
   };
   return {
     dir,
@@ -41,7 +43,9 @@ export async function workspace(): Promise<Workspace> {
     status,
     history: async (file) => (await status(file))?.history ?? [],
     async cleanup() {
-      const ids = (await docker(["ps", "-aq", "--filter", `label=chaosctl.io/instance=${instance}`])).stdout.split("\n").filter(Boolean);
+      const ids = (await docker(["ps", "-aq", "--filter", `label=chaosctl.io/instance=${instance}`])).stdout
+        .split("\n")
+        .filter(Boolean);
       if (ids.length) await docker(["rm", "-f", ...ids]);
       await rm(dir, { recursive: true, force: true });
     },
@@ -59,7 +63,10 @@ ${spec.replace(/^/gm, "  ")}
 }
 
 /** The controller in this process; stop() aborts its loop and waits for it. */
-export function runController(ws: Workspace, opts: { resyncMs?: number } = {}): { stop(): Promise<void>; controller: Controller } {
+export function runController(
+  ws: Workspace,
+  opts: { resyncMs?: number } = {},
+): { stop(): Promise<void>; controller: Controller } {
   const logger = createLogger(process.env.CHAOSCTL_TEST_LOG ?? "silent");
   const store = new DirectoryStore({ dir: ws.dir, logger });
   const controller = new Controller({
@@ -88,9 +95,13 @@ const BIN = resolve("dist/src/cli/main.js");
 
 /** The compiled bin as its own process (to SIGKILL it). Needs `npm run build`. */
 export function spawnController(ws: Workspace): ChildProcess {
-  const child = spawn(process.execPath, [BIN, "controller", "--dir", ws.dir, "--instance", ws.instance, "--log-level", "warn"], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, "controller", "--dir", ws.dir, "--instance", ws.instance, "--log-level", "warn"],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   return child;
 }
 

@@ -23,11 +23,15 @@ beforeAll(() => requireSwarm([APP_IMAGE]));
 async function configsOf(instance: string): Promise<string[]> {
   const ids = new Set<string>();
   for (const filter of [`label=chaosctl.io/instance=${instance}`, `name=chaosctl-lease.default.${instance}`]) {
-    for (const id of (await dockerOk(["config", "ls", "-q", "--filter", filter])).split("\n").filter(Boolean)) ids.add(id);
+    for (const id of (await dockerOk(["config", "ls", "-q", "--filter", filter])).split("\n").filter(Boolean))
+      ids.add(id);
   }
   const ours: string[] = [];
   for (const id of ids) {
-    const labels = JSON.parse(await dockerOk(["config", "inspect", "-f", "{{json .Spec.Labels}}", id])) as Record<string, string>;
+    const labels = JSON.parse(await dockerOk(["config", "inspect", "-f", "{{json .Spec.Labels}}", id])) as Record<
+      string,
+      string
+    >;
     if (Object.values(labels).includes(instance)) ours.push(id);
   }
   return ours;
@@ -35,7 +39,15 @@ async function configsOf(instance: string): Promise<string[]> {
 
 describe("local/chaosctl:dev", () => {
   it("has git, ca-certificates and an ssh client in the image", async () => {
-    const out = await dockerOk(["run", "--rm", "--entrypoint", "sh", APP_IMAGE, "-c", "git --version && ssh -V 2>&1 && test -s /etc/ssl/certs/ca-certificates.crt && echo certs"]);
+    const out = await dockerOk([
+      "run",
+      "--rm",
+      "--entrypoint",
+      "sh",
+      APP_IMAGE,
+      "-c",
+      "git --version && ssh -V 2>&1 && test -s /etc/ssl/certs/ca-certificates.crt && echo certs",
+    ]);
     expect(out).toMatch(/^git version 2\.\d+/m);
     expect(out).toMatch(/^OpenSSH_/m);
     expect(out).toMatch(/^certs$/m);
@@ -66,13 +78,27 @@ describe("local/chaosctl:dev", () => {
     const bare = new URL(remote.url).pathname;
 
     const id = await dockerOk([
-      "run", "-d",
-      "--label", `chaosctl.test=${instance}`,
-      "-v", "/var/run/docker.sock:/var/run/docker.sock",
-      "-v", `${bare}:/remote.git:ro`,
-      "-v", `${workdir}:/work`,
+      "run",
+      "-d",
+      "--label",
+      `chaosctl.test=${instance}`,
+      "-v",
+      "/var/run/docker.sock:/var/run/docker.sock",
+      "-v",
+      `${bare}:/remote.git:ro`,
+      "-v",
+      `${workdir}:/work`,
       APP_IMAGE,
-      "controller", "--git", "file:///remote.git", "--path", "chaos", "--workdir", "/work", "--once", "--instance", instance,
+      "controller",
+      "--git",
+      "file:///remote.git",
+      "--path",
+      "chaos",
+      "--workdir",
+      "/work",
+      "--once",
+      "--instance",
+      instance,
     ]);
     cleanups.push(() => docker(["rm", "-f", id]));
     const exit = Number(await dockerOk(["wait", id], { timeoutMs: 90_000 }));
@@ -84,7 +110,10 @@ describe("local/chaosctl:dev", () => {
     expect(gitSync(repo, ["rev-parse", "HEAD"]).trim()).toBe(commit);
     const text = await readFile(join(repo, "chaos/web.yaml"), "utf8");
     expect(text.startsWith("# committed by the web team\n")).toBe(true);
-    const doc = parse(text) as { metadata: { generation?: number }; status?: { observedGeneration?: number; conditions?: unknown[] } };
+    const doc = parse(text) as {
+      metadata: { generation?: number };
+      status?: { observedGeneration?: number; conditions?: unknown[] };
+    };
     expect(doc.metadata.generation).toBe(1);
     expect(doc.status?.observedGeneration).toBe(1);
     expect(doc.status?.conditions?.length).toBeGreaterThan(0);

@@ -12,7 +12,17 @@ import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { NetnsExec } from "../../src/faults/netns/converge.js";
 import { ownedNames } from "../../src/faults/netns/ids.js";
-import { APP_IMAGE, WEB_IMAGE, createTestService, docker, dockerOk, requireSwarm, runningTasks, waitFor, type TestService } from "../helpers/docker.js";
+import {
+  APP_IMAGE,
+  WEB_IMAGE,
+  createTestService,
+  docker,
+  dockerOk,
+  requireSwarm,
+  runningTasks,
+  waitFor,
+  type TestService,
+} from "../helpers/docker.js";
 import { BASE_IMAGE, CLEAN, owned, ping } from "../faults/netns-fixture.js";
 import { manifest, runController, spawnController, workspace, type Workspace } from "./harness.js";
 
@@ -40,9 +50,16 @@ afterEach(async () => {
 }, 90_000);
 
 async function service(replicas: number, prefix = "chaosctl-e2enet"): Promise<TestService> {
-  const svc = await createTestService({ replicas, namePrefix: prefix, flags: ["--network", network, "--endpoint-mode", "dnsrr"] });
+  const svc = await createTestService({
+    replicas,
+    namePrefix: prefix,
+    flags: ["--network", network, "--endpoint-mode", "dnsrr"],
+  });
   cleanups.push(() => svc.remove());
-  await waitFor(async () => (await runningTasks(svc.id)).length === replicas, { timeoutMs: 30_000, what: `${replicas} running tasks` });
+  await waitFor(async () => (await runningTasks(svc.id)).length === replicas, {
+    timeoutMs: 30_000,
+    what: `${replicas} running tasks`,
+  });
   return svc;
 }
 
@@ -60,7 +77,20 @@ function controller(w: Workspace) {
 
 /** A helper (tc, iptables) in `container`'s namespace; argv run there by docker exec. Removed after the test. */
 async function nsExec(container: string): Promise<NetnsExec> {
-  const id = await dockerOk(["run", "-d", "--label", "chaosctl-test=1", "--network", `container:${container}`, "--cap-add", "NET_ADMIN", "--entrypoint", "sleep", BASE_IMAGE, "600"]);
+  const id = await dockerOk([
+    "run",
+    "-d",
+    "--label",
+    "chaosctl-test=1",
+    "--network",
+    `container:${container}`,
+    "--cap-add",
+    "NET_ADMIN",
+    "--entrypoint",
+    "sleep",
+    BASE_IMAGE,
+    "600",
+  ]);
   cleanups.push(async () => void (await docker(["rm", "-f", id])));
   return async (argv) => {
     const r = await docker(["exec", id, ...argv], { timeoutMs: 20_000 });
@@ -69,26 +99,44 @@ async function nsExec(container: string): Promise<NetnsExec> {
 }
 
 const fullId = (prefix: string) => dockerOk(["inspect", "-f", "{{.Id}}", prefix]);
-const overlayIp = (container: string) => dockerOk(["inspect", "-f", `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container]);
-const containersOf = async (svc: TestService) => (await runningTasks(svc.id)).map((t) => t.containerId).filter((c): c is string => !!c);
-const guardsOf = async (w: Workspace) => (await docker(["ps", "-aq", "--filter", `label=chaosctl.io/instance=${w.instance}`])).stdout.split("\n").filter(Boolean);
+const overlayIp = (container: string) =>
+  dockerOk(["inspect", "-f", `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container]);
+const containersOf = async (svc: TestService) =>
+  (await runningTasks(svc.id)).map((t) => t.containerId).filter((c): c is string => !!c);
+const guardsOf = async (w: Workspace) =>
+  (await docker(["ps", "-aq", "--filter", `label=chaosctl.io/instance=${w.instance}`])).stdout
+    .split("\n")
+    .filter(Boolean);
 
 /** The end of every test: every running task of `services` is clean, and no guard of the instance is left. */
 async function expectNothingLeft(w: Workspace, services: TestService[]): Promise<void> {
   for (const svc of services) {
     for (const c of await containersOf(svc)) expect(await owned(await nsExec(c))).toEqual(CLEAN);
   }
-  await waitFor(async () => (await guardsOf(w)).length === 0, { timeoutMs: 15_000, what: "no guard of this instance left" });
+  await waitFor(async () => (await guardsOf(w)).length === 0, {
+    timeoutMs: 15_000,
+    what: "no guard of this instance left",
+  });
 }
 
 describe("network faults through the controller", () => {
   it("network.loss 0.5: about half the probes dropped while active; at expiry reverted, nothing left", async () => {
     const svc = await service(2);
     const w = await ws();
-    await w.write("loss.yaml", manifest("loss", `duration: 20s\nselector: {services: [${svc.name}]}\nfault: {network: {loss: {probability: 0.5}}}`));
+    await w.write(
+      "loss.yaml",
+      manifest(
+        "loss",
+        `duration: 20s\nselector: {services: [${svc.name}]}\nfault: {network: {loss: {probability: 0.5}}}`,
+      ),
+    );
     const t0 = Date.now();
     controller(w);
-    const active = await waitFor(async () => (await w.status("loss.yaml"))?.active?.[0], { timeoutMs: 20_000, intervalMs: 100, what: "status.active" });
+    const active = await waitFor(async () => (await w.status("loss.yaml"))?.active?.[0], {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      what: "status.active",
+    });
     figures.lossManifestToActiveMs = Date.now() - t0;
     expect(active).toMatchObject({ fault: "network", service: svc.name });
     const target = await fullId(active.container ?? "");
@@ -105,12 +153,19 @@ describe("network faults through the controller", () => {
     expect(p.received).toBeLessThan(130);
 
     const until = Date.parse(active.until ?? "");
-    const cleanAt = await waitFor(async () => ((await owned(exec)).chains.length === 0 ? Date.now() : false), { timeoutMs: 30_000, intervalMs: 100, what: "revert at expiry" });
+    const cleanAt = await waitFor(async () => ((await owned(exec)).chains.length === 0 ? Date.now() : false), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: "revert at expiry",
+    });
     figures.lossExpiryToCleanMs = cleanAt - until;
     expect(cleanAt - until).toBeGreaterThan(-1_000); // not early (the poll itself takes a few hundred ms)
     expect(cleanAt - until).toBeLessThan(5_000);
     expect((await ping(prober, await overlayIp(target), 50, 0.02)).received).toBe(50);
-    const run = await waitFor(async () => (await w.history("loss.yaml")).find((r) => r.result === "Succeeded"), { timeoutMs: 15_000, what: "run Succeeded" });
+    const run = await waitFor(async () => (await w.history("loss.yaml")).find((r) => r.result === "Succeeded"), {
+      timeoutMs: 15_000,
+      what: "run Succeeded",
+    });
     expect(run).toMatchObject({ fault: "network", targets: 1, services: [svc.name], run: active.run });
     expect((await w.status("loss.yaml"))?.active).toEqual([]);
     await expectNothingLeft(w, [svc]);
@@ -119,11 +174,24 @@ describe("network faults through the controller", () => {
   it("suspend reverts at once; resumed, then deleting the manifest reverts too", async () => {
     const svc = await service(2);
     const w = await ws();
-    await w.write("cut.yaml", manifest("cut", `duration: 60s\nsuspend: false\nselector: {services: [${svc.name}]}\nfault: {network: {loss: {probability: 1}}}`));
+    await w.write(
+      "cut.yaml",
+      manifest(
+        "cut",
+        `duration: 60s\nsuspend: false\nselector: {services: [${svc.name}]}\nfault: {network: {loss: {probability: 1}}}`,
+      ),
+    );
     // An edit of the spec in place, as a user would (the status block the controller wrote stays).
-    const setSuspend = async (v: boolean) => w.write("cut.yaml", (await readFile(join(w.dir, "cut.yaml"), "utf8")).replace(/suspend: (true|false)/, `suspend: ${v}`));
+    const setSuspend = async (v: boolean) =>
+      w.write(
+        "cut.yaml",
+        (await readFile(join(w.dir, "cut.yaml"), "utf8")).replace(/suspend: (true|false)/, `suspend: ${v}`),
+      );
     controller(w);
-    const first = await waitFor(async () => (await w.status("cut.yaml"))?.active?.[0]?.container, { timeoutMs: 20_000, what: "injected" });
+    const first = await waitFor(async () => (await w.status("cut.yaml"))?.active?.[0]?.container, {
+      timeoutMs: 20_000,
+      what: "injected",
+    });
     const target = await fullId(first);
     const exec = await nsExec(target);
     const ip = await overlayIp(target);
@@ -131,20 +199,36 @@ describe("network faults through the controller", () => {
 
     let t0 = Date.now();
     await setSuspend(true);
-    await waitFor(async () => ((await owned(exec)).chains.length === 0 ? true : false), { timeoutMs: 15_000, intervalMs: 100, what: "revert on suspend" });
+    await waitFor(async () => ((await owned(exec)).chains.length === 0 ? true : false), {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+      what: "revert on suspend",
+    });
     figures.suspendToCleanMs = Date.now() - t0;
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect((await ping(prober, ip, 5, 0.1)).received).toBe(5);
-    await waitFor(async () => (await w.status("cut.yaml"))?.phase === "Suspended", { timeoutMs: 10_000, what: "phase Suspended" });
+    await waitFor(async () => (await w.status("cut.yaml"))?.phase === "Suspended", {
+      timeoutMs: 10_000,
+      what: "phase Suspended",
+    });
     expect((await w.history("cut.yaml")).at(-1)?.message).toContain("reverted: Suspended");
 
     await setSuspend(false); // a new generation: @once fires again
-    const second = await fullId(await waitFor(async () => (await w.status("cut.yaml"))?.active?.[0]?.container, { timeoutMs: 20_000, what: "injected again" }));
+    const second = await fullId(
+      await waitFor(async () => (await w.status("cut.yaml"))?.active?.[0]?.container, {
+        timeoutMs: 20_000,
+        what: "injected again",
+      }),
+    );
     const exec2 = second === target ? exec : await nsExec(second);
     expect((await owned(exec2)).chains).toHaveLength(1);
     t0 = Date.now();
     await unlink(join(w.dir, "cut.yaml"));
-    await waitFor(async () => ((await owned(exec2)).chains.length === 0 ? true : false), { timeoutMs: 15_000, intervalMs: 100, what: "revert on delete" });
+    await waitFor(async () => ((await owned(exec2)).chains.length === 0 ? true : false), {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+      what: "revert on delete",
+    });
     figures.deleteToCleanMs = Date.now() - t0;
     expect((await ping(prober, await overlayIp(second), 5, 0.1)).received).toBe(5);
     await expectNothingLeft(w, [svc]);
@@ -154,14 +238,23 @@ describe("network faults through the controller", () => {
     const a = await service(1, "chaosctl-e2enet-a");
     const b = await service(1, "chaosctl-e2enet-b");
     const w = await ws();
-    await w.write("part.yaml", manifest("part", `duration: 40s\nselector: {services: [${a.name}]}\nsafety: {allowAll: true}\nfault: {network: {partition: {from: {services: [${b.name}]}, direction: both}}}`));
+    await w.write(
+      "part.yaml",
+      manifest(
+        "part",
+        `duration: 40s\nselector: {services: [${a.name}]}\nsafety: {allowAll: true}\nfault: {network: {partition: {from: {services: [${b.name}]}, direction: both}}}`,
+      ),
+    );
     const [aC] = await containersOf(a);
     const [bC] = await containersOf(b);
     const aIp = await overlayIp(aC!);
     const bIp = await overlayIp(bC!);
     expect((await ping(bC!, aIp, 3, 0.2)).received).toBe(3);
     controller(w);
-    await waitFor(async () => (await w.status("part.yaml"))?.active?.length === 1, { timeoutMs: 20_000, what: "partition active" });
+    await waitFor(async () => (await w.status("part.yaml"))?.active?.length === 1, {
+      timeoutMs: 20_000,
+      what: "partition active",
+    });
     expect((await ping(bC!, aIp, 3, 0.2)).received).toBe(0);
     expect((await ping(aC!, bIp, 3, 0.2)).received).toBe(0);
     expect((await ping(prober, aIp, 3, 0.2)).received).toBe(3); // only b is cut off
@@ -169,11 +262,17 @@ describe("network faults through the controller", () => {
 
     // b's task is replaced by Swarm (new address): the controller re-applies with it.
     await dockerOk(["kill", bC!]);
-    const b2 = await waitFor(async () => (await containersOf(b)).find((c) => c !== bC), { timeoutMs: 30_000, what: "b replaced" });
+    const b2 = await waitFor(async () => (await containersOf(b)).find((c) => c !== bC), {
+      timeoutMs: 30_000,
+      what: "b replaced",
+    });
     const b2Ip = await overlayIp(b2);
     expect(b2Ip).not.toBe(bIp); // otherwise this would not prove re-resolution
     const t0 = Date.now();
-    await waitFor(async () => (await w.history("part.yaml"))[0]?.message?.includes("destinations moved: re-applied"), { timeoutMs: 20_000, what: "re-resolution recorded" });
+    await waitFor(async () => (await w.history("part.yaml"))[0]?.message?.includes("destinations moved: re-applied"), {
+      timeoutMs: 20_000,
+      what: "re-resolution recorded",
+    });
     figures.partitionReresolveRecordedMs = Date.now() - t0;
     expect((await ping(b2, aIp, 3, 0.2)).received).toBe(0);
     expect((await ping(aC!, b2Ip, 3, 0.2)).received).toBe(0);
@@ -182,7 +281,10 @@ describe("network faults through the controller", () => {
     expect(active).toHaveLength(1);
 
     const until = Date.parse(active[0]?.until ?? "");
-    await waitFor(async () => (await w.history("part.yaml"))[0]?.result === "Succeeded", { timeoutMs: Math.max(0, until - Date.now()) + 20_000, what: "run Succeeded" });
+    await waitFor(async () => (await w.history("part.yaml"))[0]?.result === "Succeeded", {
+      timeoutMs: Math.max(0, until - Date.now()) + 20_000,
+      what: "run Succeeded",
+    });
     expect((await ping(b2, aIp, 3, 0.2)).received).toBe(3);
     expect((await ping(aC!, b2Ip, 3, 0.2)).received).toBe(3);
     // Re-applied once for the one move, never flapping pass after pass.
@@ -193,9 +295,21 @@ describe("network faults through the controller", () => {
   it("mode all: a task killed mid-run is replaced by Swarm and its replacement is injected for the rest of the run; all clean after expiry", async () => {
     const svc = await service(2);
     const w = await ws();
-    await w.write("all.yaml", manifest("all", `duration: 40s\nselector: {services: [${svc.name}], mode: all}\nsafety: {allowAll: true}\nfault: {network: {loss: {probability: 0.3}}}`));
+    await w.write(
+      "all.yaml",
+      manifest(
+        "all",
+        `duration: 40s\nselector: {services: [${svc.name}], mode: all}\nsafety: {allowAll: true}\nfault: {network: {loss: {probability: 0.3}}}`,
+      ),
+    );
     controller(w);
-    const active = await waitFor(async () => { const a = (await w.status("all.yaml"))?.active; return a?.length === 2 ? a : false; }, { timeoutMs: 25_000, what: "both tasks injected" });
+    const active = await waitFor(
+      async () => {
+        const a = (await w.status("all.yaml"))?.active;
+        return a?.length === 2 ? a : false;
+      },
+      { timeoutMs: 25_000, what: "both tasks injected" },
+    );
     const run = active[0]?.run ?? "";
     const until = active[0]?.until;
     const chain = ownedNames({ schedule: "default/all", run, fault: "network" }).chainOut;
@@ -207,15 +321,25 @@ describe("network faults through the controller", () => {
     const killedTask = active.find((x) => victim!.startsWith(x.container ?? "-"))?.task;
     await dockerOk(["kill", victim!]);
     const t0 = Date.now();
-    const replacement = await waitFor(async () => (await containersOf(svc)).find((c) => c !== victim && c !== survivor), { timeoutMs: 30_000, what: "Swarm's replacement" });
+    const replacement = await waitFor(
+      async () => (await containersOf(svc)).find((c) => c !== victim && c !== survivor),
+      { timeoutMs: 30_000, what: "Swarm's replacement" },
+    );
     const replacementNs = await nsExec(replacement);
-    await waitFor(async () => ((await owned(replacementNs)).chains.includes(chain) ? true : false), { timeoutMs: 20_000, intervalMs: 200, what: "replacement injected" });
+    await waitFor(async () => ((await owned(replacementNs)).chains.includes(chain) ? true : false), {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+      what: "replacement injected",
+    });
     figures.replacementInjectedAfterKillMs = Date.now() - t0;
     // The chain appears during the pass's apply; the status that records it is written at the pass's end.
-    const now = await waitFor(async () => {
-      const a = (await w.status("all.yaml"))?.active ?? [];
-      return a.length === 2 && !a.some((x) => x.task === killedTask) ? a : undefined;
-    }, { timeoutMs: 10_000, intervalMs: 100, what: "status: the replacement active in place of the killed task" });
+    const now = await waitFor(
+      async () => {
+        const a = (await w.status("all.yaml"))?.active ?? [];
+        return a.length === 2 && !a.some((x) => x.task === killedTask) ? a : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 100, what: "status: the replacement active in place of the killed task" },
+    );
     expect(now.map((x) => x.run)).toEqual([run, run]);
     expect(now.map((x) => x.until)).toEqual([until, until]);
     const rec = (await w.history("all.yaml"))[0];
@@ -227,7 +351,10 @@ describe("network faults through the controller", () => {
     figures.replacementDropRate = (1 - p.received / p.sent).toFixed(2);
     expect(p.received).toBeLessThan(95);
 
-    await waitFor(async () => (await w.history("all.yaml"))[0]?.result === "Succeeded", { timeoutMs: Math.max(0, Date.parse(until ?? "") - Date.now()) + 20_000, what: "run Succeeded" });
+    await waitFor(async () => (await w.history("all.yaml"))[0]?.result === "Succeeded", {
+      timeoutMs: Math.max(0, Date.parse(until ?? "") - Date.now()) + 20_000,
+      what: "run Succeeded",
+    });
     expect(await owned(survivorNs)).toEqual(CLEAN);
     expect(await owned(replacementNs)).toEqual(CLEAN);
     await expectNothingLeft(w, [svc]);
@@ -236,14 +363,29 @@ describe("network faults through the controller", () => {
   it("mode one: a target killed mid-run is recorded TargetGone and its replacement is not injected", async () => {
     const svc = await service(2);
     const w = await ws();
-    await w.write("one.yaml", manifest("one", `duration: 40s\nselector: {services: [${svc.name}]}\nfault: {network: {loss: {probability: 0.3}}}`));
+    await w.write(
+      "one.yaml",
+      manifest(
+        "one",
+        `duration: 40s\nselector: {services: [${svc.name}]}\nfault: {network: {loss: {probability: 0.3}}}`,
+      ),
+    );
     controller(w);
-    const active = await waitFor(async () => (await w.status("one.yaml"))?.active?.[0], { timeoutMs: 20_000, what: "injected" });
+    const active = await waitFor(async () => (await w.status("one.yaml"))?.active?.[0], {
+      timeoutMs: 20_000,
+      what: "injected",
+    });
     const victim = await fullId(active.container ?? "");
     const before = await containersOf(svc);
     await dockerOk(["kill", victim]);
-    const replacement = await waitFor(async () => (await containersOf(svc)).find((c) => !before.includes(c)), { timeoutMs: 30_000, what: "Swarm's replacement" });
-    const run = await waitFor(async () => (await w.history("one.yaml")).find((r) => r.result === "Succeeded"), { timeoutMs: 20_000, what: "the run ended with its target" });
+    const replacement = await waitFor(async () => (await containersOf(svc)).find((c) => !before.includes(c)), {
+      timeoutMs: 30_000,
+      what: "Swarm's replacement",
+    });
+    const run = await waitFor(async () => (await w.history("one.yaml")).find((r) => r.result === "Succeeded"), {
+      timeoutMs: 20_000,
+      what: "the run ended with its target",
+    });
     expect(run.message).toBe(`target task ${active.task} gone: nothing to revert`);
     expect(run).toMatchObject({ targets: 1, tasks: [active.task] });
     await sleep(3_000); // passes that could have injected it
@@ -255,9 +397,18 @@ describe("network faults through the controller", () => {
   it("netem on this kernel: the run fails with KernelUnsupported naming sch_netem, nothing left, no retry", async () => {
     const svc = await service(2);
     const w = await ws();
-    await w.write("netem.yaml", manifest("delay", `duration: 30s\nselector: {services: [${svc.name}]}\nfault: {netem: {delay: {time: 100ms, jitter: 10ms, distribution: normal}, rate: 1mbit}}`));
+    await w.write(
+      "netem.yaml",
+      manifest(
+        "delay",
+        `duration: 30s\nselector: {services: [${svc.name}]}\nfault: {netem: {delay: {time: 100ms, jitter: 10ms, distribution: normal}, rate: 1mbit}}`,
+      ),
+    );
     controller(w);
-    const run = await waitFor(async () => (await w.history("netem.yaml")).find((r) => r.result === "Failed"), { timeoutMs: 30_000, what: "run Failed" });
+    const run = await waitFor(async () => (await w.history("netem.yaml")).find((r) => r.result === "Failed"), {
+      timeoutMs: 30_000,
+      what: "run Failed",
+    });
     expect(run.reason).toBe("KernelUnsupported");
     expect(run.message).toMatch(/sch_netem/);
     expect((await w.status("netem.yaml"))?.phase).toBe("Failed");
@@ -276,10 +427,19 @@ describe("network fault and a controller crash", () => {
   it("SIGKILLed mid-fault: the guard reverts at expiry anyway; the restarted controller records the run", async () => {
     const svc = await service(2);
     const w = await ws();
-    await w.write("crash.yaml", manifest("crash", `duration: 12s\nselector: {services: [${svc.name}]}\nfault: {network: {loss: {probability: 1}}}`));
+    await w.write(
+      "crash.yaml",
+      manifest(
+        "crash",
+        `duration: 12s\nselector: {services: [${svc.name}]}\nfault: {network: {loss: {probability: 1}}}`,
+      ),
+    );
     const first = spawnController(w);
     cleanups.push(async () => void first.kill("SIGKILL"));
-    const active = await waitFor(async () => (await w.status("crash.yaml"))?.active?.[0], { timeoutMs: 25_000, what: "injected" });
+    const active = await waitFor(async () => (await w.status("crash.yaml"))?.active?.[0], {
+      timeoutMs: 25_000,
+      what: "injected",
+    });
     const target = await fullId(active.container ?? "");
     const exec = await nsExec(target);
     expect((await owned(exec)).chains).toHaveLength(1);
@@ -287,7 +447,11 @@ describe("network fault and a controller crash", () => {
     const until = Date.parse(active.until ?? "");
     await sleep(Math.max(0, until - Date.now() - 2_000));
     expect((await owned(exec)).chains).toHaveLength(1); // still held by the guard alone
-    const cleanAt = await waitFor(async () => ((await owned(exec)).chains.length === 0 ? Date.now() : false), { timeoutMs: 20_000, intervalMs: 100, what: "revert by the guard alone" });
+    const cleanAt = await waitFor(async () => ((await owned(exec)).chains.length === 0 ? Date.now() : false), {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      what: "revert by the guard alone",
+    });
     figures.crashExpiryToCleanMs = cleanAt - until;
     expect(cleanAt - until).toBeLessThan(5_000);
     expect((await ping(prober, await overlayIp(target), 5, 0.1)).received).toBe(5);
@@ -295,7 +459,10 @@ describe("network fault and a controller crash", () => {
 
     const second = spawnController(w);
     cleanups.push(async () => void second.kill("SIGTERM"));
-    const run = await waitFor(async () => (await w.history("crash.yaml")).find((r) => r.result === "Succeeded"), { timeoutMs: 20_000, what: "the restarted controller records the run" });
+    const run = await waitFor(async () => (await w.history("crash.yaml")).find((r) => r.result === "Succeeded"), {
+      timeoutMs: 20_000,
+      what: "the restarted controller records the run",
+    });
     expect(run).toMatchObject({ fault: "network", run: active.run });
     await expectNothingLeft(w, [svc]);
     expect(await w.history("crash.yaml")).toHaveLength(1);

@@ -10,7 +10,17 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { APP_IMAGE, WEB_IMAGE, createTestService, docker, dockerOk, requireSwarm, runningTasks, waitFor, type TestService } from "../helpers/docker.js";
+import {
+  APP_IMAGE,
+  WEB_IMAGE,
+  createTestService,
+  docker,
+  dockerOk,
+  requireSwarm,
+  runningTasks,
+  waitFor,
+  type TestService,
+} from "../helpers/docker.js";
 import { containerState, manifest, workspace, type Workspace } from "./harness.js";
 import { parseExposition, type Exposition } from "../ops/prom.js";
 
@@ -28,7 +38,10 @@ beforeAll(async () => {
 async function service(replicas: number): Promise<TestService> {
   const svc = await createTestService({ replicas, namePrefix: "chaosctl-ops" });
   cleanups.push(() => svc.remove());
-  await waitFor(async () => (await runningTasks(svc.id)).length === replicas, { timeoutMs: 30_000, what: `${replicas} running tasks` });
+  await waitFor(async () => (await runningTasks(svc.id)).length === replicas, {
+    timeoutMs: 30_000,
+    what: `${replicas} running tasks`,
+  });
   return svc;
 }
 
@@ -55,15 +68,34 @@ interface Proc {
 }
 
 /** The compiled controller on this workspace, with its operations port on loopback. */
-async function controller(w: Workspace, opts: { env?: Record<string, string>; args?: string[]; ownPidNamespace?: boolean; swarmScope?: string } = {}): Promise<Proc> {
+async function controller(
+  w: Workspace,
+  opts: { env?: Record<string, string>; args?: string[]; ownPidNamespace?: boolean; swarmScope?: string } = {},
+): Promise<Proc> {
   const port = await freePort();
   const store = opts.swarmScope ? ["--store", "swarm"] : ["--dir", w.dir];
   const env = opts.swarmScope ? { ...opts.env, CHAOSCTL_SWARM_SCOPE: opts.swarmScope } : opts.env;
-  const argv = [BIN, "controller", ...store, "--instance", w.instance, "--metrics-addr", `127.0.0.1:${port}`, "--log-level", "info", ...(opts.args ?? [])];
+  const argv = [
+    BIN,
+    "controller",
+    ...store,
+    "--instance",
+    w.instance,
+    "--metrics-addr",
+    `127.0.0.1:${port}`,
+    "--log-level",
+    "info",
+    ...(opts.args ?? []),
+  ];
   // In its own pid namespace a controller's lease holder is not "a process of this host", so a
   // standby must wait out the lease as on separate Swarm nodes (no same-host shortcut).
-  const [cmd, args] = opts.ownPidNamespace ? ["unshare", ["--pid", "--fork", "--kill-child", process.execPath, ...argv]] : [process.execPath, argv];
-  const child = spawn(cmd as string, args as string[], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  const [cmd, args] = opts.ownPidNamespace
+    ? ["unshare", ["--pid", "--fork", "--kill-child", process.execPath, ...argv]]
+    : [process.execPath, argv];
+  const child = spawn(cmd as string, args as string[], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => (stderr = (stderr + b.toString()).slice(-200_000)));
   cleanups.push(async () => {
@@ -84,11 +116,15 @@ async function controller(w: Workspace, opts: { env?: Record<string, string>; ar
       return { status: r.status, body: (await r.json()) as Record<string, unknown> };
     },
   };
-  await waitFor(async () => (await p.get("/healthz")).status === 200, { timeoutMs: 15_000, what: `controller on :${port} to answer /healthz` });
+  await waitFor(async () => (await p.get("/healthz")).status === 200, {
+    timeoutMs: 15_000,
+    what: `controller on :${port} to answer /healthz`,
+  });
   return p;
 }
 
-const leader = async (p: Proc, instance: string): Promise<number | undefined> => (await p.metrics()).get("chaosctl_leader", { instance });
+const leader = async (p: Proc, instance: string): Promise<number | undefined> =>
+  (await p.metrics()).get("chaosctl_leader", { instance });
 
 describe("operations on a real Swarm", () => {
   it("/metrics moves during runs: runs by result, pass durations, recovery seconds, Docker calls, active injections", async () => {
@@ -97,58 +133,106 @@ describe("operations on a real Swarm", () => {
     const c = await controller(w);
     const before = await c.metrics();
     expect(before.get("chaosctl_leader", { instance: w.instance })).toBe(1);
-    await waitFor(async () => (await c.metrics()).get("chaosctl_agent_connected", { node: "local" }) === 1, { timeoutMs: 10_000, what: "a first pass through the local engine" });
-    await w.write("kill.yaml", manifest("ops-kill", `schedule: "@every 3s"\nselector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGKILL}}\nsafety: {maxUnavailable: 1}`));
-    await w.write("pause.yaml", manifest("ops-pause", `duration: 8s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}\nsafety: {maxUnavailable: 2}`));
+    await waitFor(async () => (await c.metrics()).get("chaosctl_agent_connected", { node: "local" }) === 1, {
+      timeoutMs: 10_000,
+      what: "a first pass through the local engine",
+    });
+    await w.write(
+      "kill.yaml",
+      manifest(
+        "ops-kill",
+        `schedule: "@every 3s"\nselector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGKILL}}\nsafety: {maxUnavailable: 1}`,
+      ),
+    );
+    await w.write(
+      "pause.yaml",
+      manifest(
+        "ops-pause",
+        `duration: 8s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}\nsafety: {maxUnavailable: 2}`,
+      ),
+    );
     await w.write("bad.yaml", manifest("ops-bad", `selector: {services: [x]}\nfault: {kill: {signal: 42}}`));
-    const during = await waitFor(async () => {
-      const m = await c.metrics();
-      return (m.get("chaosctl_active_injections", { fault: "pause", schedule: "default/ops-pause" }) ?? 0) >= 1 ? m : undefined;
-    }, { timeoutMs: 20_000, what: "an active pause in the gauge" });
+    const during = await waitFor(
+      async () => {
+        const m = await c.metrics();
+        return (m.get("chaosctl_active_injections", { fault: "pause", schedule: "default/ops-pause" }) ?? 0) >= 1
+          ? m
+          : undefined;
+      },
+      { timeoutMs: 20_000, what: "an active pause in the gauge" },
+    );
     expect(during.get("chaosctl_manifests", { validity: "valid" })).toBe(2);
     expect(during.get("chaosctl_manifests", { validity: "invalid" })).toBe(1);
-    const after = await waitFor(async () => {
-      const m = await c.metrics();
-      const kills = m.sum("chaosctl_runs_total", { schedule: "default/ops-kill", result: "succeeded" });
-      return kills >= 2 && m.sum("chaosctl_recovery_seconds_count", { service: svc.name }) >= 2 && m.sum("chaosctl_runs_total", { schedule: "default/ops-pause", result: "succeeded" }) === 1 ? m : undefined;
-    }, { timeoutMs: 45_000, intervalMs: 500, what: "two recovered kill runs and the pause run in the counters" });
+    const after = await waitFor(
+      async () => {
+        const m = await c.metrics();
+        const kills = m.sum("chaosctl_runs_total", { schedule: "default/ops-kill", result: "succeeded" });
+        return kills >= 2 &&
+          m.sum("chaosctl_recovery_seconds_count", { service: svc.name }) >= 2 &&
+          m.sum("chaosctl_runs_total", { schedule: "default/ops-pause", result: "succeeded" }) === 1
+          ? m
+          : undefined;
+      },
+      { timeoutMs: 45_000, intervalMs: 500, what: "two recovered kill runs and the pause run in the counters" },
+    );
     const passes = (m: Exposition) => m.get("chaosctl_reconcile_pass_duration_seconds_count", { result: "ok" }) ?? 0;
     expect(passes(after)).toBeGreaterThan(passes(before));
     expect(after.get("chaosctl_reconcile_pass_duration_seconds_sum", { result: "ok" })).toBeGreaterThan(0);
     expect(after.get("chaosctl_docker_api_calls_total", { operation: "containers.kill" })).toBeGreaterThanOrEqual(2);
-    expect(after.get("chaosctl_docker_api_calls_total", { operation: "tasks.list" })).toBeGreaterThan(before.get("chaosctl_docker_api_calls_total", { operation: "tasks.list" }) ?? 0);
+    expect(after.get("chaosctl_docker_api_calls_total", { operation: "tasks.list" })).toBeGreaterThan(
+      before.get("chaosctl_docker_api_calls_total", { operation: "tasks.list" }) ?? 0,
+    );
     const recovery = after.get("chaosctl_recovery_seconds_sum", { service: svc.name }) ?? 0;
     expect(recovery).toBeGreaterThan(0);
     // The gauge follows the pause back to zero once reverted.
     expect(after.get("chaosctl_active_injections", { fault: "pause", schedule: "default/ops-pause" })).toBeUndefined();
     // Counters agree with what status recorded.
     const hist = await w.history("kill.yaml");
-    expect(after.sum("chaosctl_runs_total", { schedule: "default/ops-kill", result: "succeeded" })).toBeLessThanOrEqual(hist.filter((r) => r.result === "Succeeded").length);
+    expect(after.sum("chaosctl_runs_total", { schedule: "default/ops-kill", result: "succeeded" })).toBeLessThanOrEqual(
+      hist.filter((r) => r.result === "Succeeded").length,
+    );
     const skipped = after.samples.filter((s) => s.name === "chaosctl_runs_total" && s.labels.result === "skipped");
     for (const s of skipped) expect(s.labels.reason).not.toBe("");
   });
 
   it("/readyz fails while the engine is unreachable and recovers; /healthz stays up", async () => {
     const w = await ws();
-    const proxy = await socketProxy("/var/run/docker.sock", join(tmpdir(), `chaosctl-ops-${randomBytes(4).toString("hex")}.sock`));
+    const proxy = await socketProxy(
+      "/var/run/docker.sock",
+      join(tmpdir(), `chaosctl-ops-${randomBytes(4).toString("hex")}.sock`),
+    );
     cleanups.push(() => proxy.close());
     const c = await controller(w, { env: { DOCKER_HOST: `unix://${proxy.path}` } });
     await waitFor(async () => (await c.get("/readyz")).status === 200, { timeoutMs: 15_000, what: "ready" });
-    expect((await c.get("/readyz")).body).toMatchObject({ status: "ready", role: "leader", engine: "ok", store: "loaded" });
+    expect((await c.get("/readyz")).body).toMatchObject({
+      status: "ready",
+      role: "leader",
+      engine: "ok",
+      store: "loaded",
+    });
     const errorsBefore = (await c.metrics()).sum("chaosctl_docker_api_errors_total");
     await proxy.cut();
     const cut = Date.now();
-    const down = await waitFor(async () => {
-      const r = await c.get("/readyz");
-      return r.status === 503 ? r : undefined;
-    }, { timeoutMs: 10_000, what: "/readyz to fail" });
+    const down = await waitFor(
+      async () => {
+        const r = await c.get("/readyz");
+        return r.status === 503 ? r : undefined;
+      },
+      { timeoutMs: 10_000, what: "/readyz to fail" },
+    );
     expect(Date.now() - cut).toBeLessThan(5_000);
     expect(String(down.body.engine)).toMatch(/unreachable/);
     expect((await c.get("/healthz")).status).toBe(200); // alive, just not ready: Swarm must not kill it for this
-    await waitFor(async () => (await c.metrics()).sum("chaosctl_docker_api_errors_total") > errorsBefore, { timeoutMs: 20_000, what: "engine errors counted" });
+    await waitFor(async () => (await c.metrics()).sum("chaosctl_docker_api_errors_total") > errorsBefore, {
+      timeoutMs: 20_000,
+      what: "engine errors counted",
+    });
     await proxy.open();
     const back = Date.now();
-    await waitFor(async () => (await c.get("/readyz")).status === 200, { timeoutMs: 10_000, what: "/readyz to recover" });
+    await waitFor(async () => (await c.get("/readyz")).status === 200, {
+      timeoutMs: 10_000,
+      what: "/readyz to recover",
+    });
     expect(Date.now() - back).toBeLessThan(5_000);
   });
 
@@ -158,21 +242,38 @@ describe("operations on a real Swarm", () => {
     const stopFile = join(w.dir, ".stop");
     const a = await controller(w, { args: ["--kill-switch-file", stopFile] });
     const b = await controller(w, { args: ["--kill-switch-file", stopFile] });
-    await waitFor(async () => (await leader(a, w.instance)) === 1 && (await leader(b, w.instance)) === 0, { timeoutMs: 15_000, what: "a leads, b stands by" });
+    await waitFor(async () => (await leader(a, w.instance)) === 1 && (await leader(b, w.instance)) === 0, {
+      timeoutMs: 15_000,
+      what: "a leads, b stands by",
+    });
     expect((await b.get("/readyz")).body).toMatchObject({ role: "standby", store: "loaded" });
     const t0 = Math.floor(Date.now() / 1000);
-    await w.write("kill.yaml", manifest("ops-two", `schedule: "@every 2s"\nhistoryLimit: 60\nselector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGKILL}}\nsafety: {maxUnavailable: 1}`));
-    await waitFor(async () => (await w.history("kill.yaml")).filter((r) => r.result === "Succeeded").length >= 10, { timeoutMs: 120_000, intervalMs: 1_000, what: "10 kill runs" });
+    await w.write(
+      "kill.yaml",
+      manifest(
+        "ops-two",
+        `schedule: "@every 2s"\nhistoryLimit: 60\nselector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGKILL}}\nsafety: {maxUnavailable: 1}`,
+      ),
+    );
+    await waitFor(async () => (await w.history("kill.yaml")).filter((r) => r.result === "Succeeded").length >= 10, {
+      timeoutMs: 120_000,
+      intervalMs: 1_000,
+      what: "10 kill runs",
+    });
     // Halt with the kill switch, wait until the leader's kill count is stable, then count.
     await writeFile(stopFile, "");
-    const calls = async () => (await a.metrics()).get("chaosctl_docker_api_calls_total", { operation: "containers.kill" });
+    const calls = async () =>
+      (await a.metrics()).get("chaosctl_docker_api_calls_total", { operation: "containers.kill" });
     let last = -1;
-    await waitFor(async () => {
-      const n = (await calls()) ?? 0;
-      const stable = n === last;
-      last = n;
-      return stable;
-    }, { timeoutMs: 30_000, intervalMs: 3_000, what: "no more kills" });
+    await waitFor(
+      async () => {
+        const n = (await calls()) ?? 0;
+        const stable = n === last;
+        last = n;
+        return stable;
+      },
+      { timeoutMs: 30_000, intervalMs: 3_000, what: "no more kills" },
+    );
     const [ma, mb] = [await a.metrics(), await b.metrics()];
     for (const p of [b, a]) {
       p.child.kill("SIGTERM");
@@ -185,15 +286,33 @@ describe("operations on a real Swarm", () => {
     expect(new Set(runs.map((r) => r.run)).size).toBe(runs.length);
     expect(new Set(runs.map((r) => r.tasks?.[0])).size).toBe(runs.length);
     // What the engine really saw: SIGKILLs sent to this service's containers in the window.
-    const events = await dockerOk(["events", "--since", String(t0), "--until", String(t1), "--filter", "type=container", "--filter", "event=kill", "--filter", `label=com.docker.swarm.service.id=${svc.id}`, "--format", "{{.Actor.Attributes.signal}}"]);
+    const events = await dockerOk([
+      "events",
+      "--since",
+      String(t0),
+      "--until",
+      String(t1),
+      "--filter",
+      "type=container",
+      "--filter",
+      "event=kill",
+      "--filter",
+      `label=com.docker.swarm.service.id=${svc.id}`,
+      "--format",
+      "{{.Actor.Attributes.signal}}",
+    ]);
     const sigkills = events.split("\n").filter((s) => s === "9").length;
     expect(sigkills).toBe(runs.length);
-    const killCalls = (ma.get("chaosctl_docker_api_calls_total", { operation: "containers.kill" }) ?? 0) - (ma.get("chaosctl_docker_api_errors_total", { operation: "containers.kill" }) ?? 0);
+    const killCalls =
+      (ma.get("chaosctl_docker_api_calls_total", { operation: "containers.kill" }) ?? 0) -
+      (ma.get("chaosctl_docker_api_errors_total", { operation: "containers.kill" }) ?? 0);
     expect(killCalls).toBe(sigkills);
     expect(mb.get("chaosctl_docker_api_calls_total", { operation: "containers.kill" })).toBeUndefined();
     expect(mb.get("chaosctl_reconcile_pass_duration_seconds_count", { result: "ok" })).toBeUndefined();
     expect(mb.get("chaosctl_leader", { instance: w.instance })).toBe(0);
-    console.log(`two controllers: ${runs.length} kill runs, ${sigkills} SIGKILLs seen by Docker, ${killCalls} kill calls by the leader, 0 by the standby`);
+    console.log(
+      `two controllers: ${runs.length} kill runs, ${sigkills} SIGKILLs seen by Docker, ${killCalls} kill calls by the leader, 0 by the standby`,
+    );
   }, 180_000);
 
   it("two controllers on the Swarm config store: the lease is a Swarm config, one leads, a graceful stop hands over within one renew", async () => {
@@ -203,34 +322,68 @@ describe("operations on a real Swarm", () => {
     const leaseName = `chaosctl-lease.${scope}.${w.instance}`;
     cleanups.push(async () => {
       // The scope's configs: its manifests and the lease (labelled with the scope too).
-      const ids = (await docker(["config", "ls", "-q", "--filter", `label=chaosctl.io/store=${scope}`])).stdout.split("\n").filter(Boolean);
+      const ids = (await docker(["config", "ls", "-q", "--filter", `label=chaosctl.io/store=${scope}`])).stdout
+        .split("\n")
+        .filter(Boolean);
       if (ids.length) await docker(["config", "rm", ...ids]);
     });
     const a = await controller(w, { swarmScope: scope });
     await waitFor(async () => (await leader(a, w.instance)) === 1, { timeoutMs: 15_000, what: "a leads" });
     const b = await controller(w, { swarmScope: scope });
-    await waitFor(async () => (await leader(b, w.instance)) === 0 && (await b.get("/readyz")).body.store === "loaded", { timeoutMs: 15_000, what: "b stands by, store loaded" });
-    const labels = async () => JSON.parse(await dockerOk(["config", "inspect", "-f", "{{json .Spec.Labels}}", leaseName])) as Record<string, string>;
+    await waitFor(async () => (await leader(b, w.instance)) === 0 && (await b.get("/readyz")).body.store === "loaded", {
+      timeoutMs: 15_000,
+      what: "b stands by, store loaded",
+    });
+    const labels = async () =>
+      JSON.parse(await dockerOk(["config", "inspect", "-f", "{{json .Spec.Labels}}", leaseName])) as Record<
+        string,
+        string
+      >;
     const first = await labels();
     expect(first["chaosctl.io/lease-holder"]).toMatch(/\/\d+\/[0-9a-f]{6}$/);
     expect(first["chaosctl.io/lease-duration-ms"]).toBe("15000");
     expect(Date.now() - Date.parse(first["chaosctl.io/lease-renew-time"] ?? "")).toBeLessThan(10_000);
-    await w.write("kill.yaml", manifest("ops-swarm", `schedule: "@every 2s"\nselector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGKILL}}\nsafety: {maxUnavailable: 1}`));
-    const applied = await new Promise<number>((r) => spawn(process.execPath, [BIN, "apply", "-f", join(w.dir, "kill.yaml"), "--store", "swarm"], { env: { ...process.env, CHAOSCTL_SWARM_SCOPE: scope }, stdio: "ignore" }).on("exit", (c) => r(c ?? 1)));
+    await w.write(
+      "kill.yaml",
+      manifest(
+        "ops-swarm",
+        `schedule: "@every 2s"\nselector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGKILL}}\nsafety: {maxUnavailable: 1}`,
+      ),
+    );
+    const applied = await new Promise<number>((r) =>
+      spawn(process.execPath, [BIN, "apply", "-f", join(w.dir, "kill.yaml"), "--store", "swarm"], {
+        env: { ...process.env, CHAOSCTL_SWARM_SCOPE: scope },
+        stdio: "ignore",
+      }).on("exit", (c) => r(c ?? 1)),
+    );
     expect(applied).toBe(0);
-    await waitFor(async () => (await a.metrics()).sum("chaosctl_runs_total", { schedule: "default/ops-swarm", result: "succeeded" }) >= 3, { timeoutMs: 60_000, intervalMs: 1_000, what: "3 kills by a" });
-    expect((await b.metrics()).get("chaosctl_docker_api_calls_total", { operation: "containers.kill" })).toBeUndefined();
+    await waitFor(
+      async () =>
+        (await a.metrics()).sum("chaosctl_runs_total", { schedule: "default/ops-swarm", result: "succeeded" }) >= 3,
+      { timeoutMs: 60_000, intervalMs: 1_000, what: "3 kills by a" },
+    );
+    expect(
+      (await b.metrics()).get("chaosctl_docker_api_calls_total", { operation: "containers.kill" }),
+    ).toBeUndefined();
     // The leader renews the config in place: the same object, a newer renewTime.
     expect((await labels())["chaosctl.io/lease-holder"]).toBe(first["chaosctl.io/lease-holder"]);
     a.child.kill("SIGTERM");
     const stopped = Date.now();
-    await waitFor(async () => (await leader(b, w.instance)) === 1, { timeoutMs: 20_000, intervalMs: 100, what: "b to lead" });
+    await waitFor(async () => (await leader(b, w.instance)) === 1, {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      what: "b to lead",
+    });
     const handoverMs = Date.now() - stopped;
     expect(handoverMs).toBeLessThan(6_500); // released: the next attempt (every 5 s) takes it
     const after = await labels();
     expect(after["chaosctl.io/lease-holder"]).not.toBe(first["chaosctl.io/lease-holder"]);
     expect(after["chaosctl.io/lease-transitions"]).toBe("1");
-    await waitFor(async () => (await b.metrics()).sum("chaosctl_runs_total", { schedule: "default/ops-swarm", result: "succeeded" }) >= 1, { timeoutMs: 30_000, intervalMs: 1_000, what: "b kills on schedule" });
+    await waitFor(
+      async () =>
+        (await b.metrics()).sum("chaosctl_runs_total", { schedule: "default/ops-swarm", result: "succeeded" }) >= 1,
+      { timeoutMs: 30_000, intervalMs: 1_000, what: "b kills on schedule" },
+    );
     console.log(`swarm lease: graceful hand-over in ${handoverMs} ms`);
   }, 120_000);
 
@@ -241,27 +394,46 @@ describe("operations on a real Swarm", () => {
     await waitFor(async () => (await leader(a, w.instance)) === 1, { timeoutMs: 15_000, what: "a leads" });
     const b = await controller(w, { ownPidNamespace: true });
     await waitFor(async () => (await leader(b, w.instance)) === 0, { timeoutMs: 15_000, what: "b stands by" });
-    await w.write("pause.yaml", manifest("ops-failover", `duration: 35s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`));
-    const active = await waitFor(async () => (await w.status("pause.yaml"))?.active?.[0], { timeoutMs: 20_000, what: "an active pause" });
+    await w.write(
+      "pause.yaml",
+      manifest("ops-failover", `duration: 35s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`),
+    );
+    const active = await waitFor(async () => (await w.status("pause.yaml"))?.active?.[0], {
+      timeoutMs: 20_000,
+      what: "an active pause",
+    });
     const paused = active.container ?? "";
     expect(await containerState(paused)).toBe("paused");
     const until = Date.parse(active.until ?? "");
     a.child.kill("SIGKILL"); // unshare --kill-child takes the controller down with it
     const killedAt = Date.now();
-    await waitFor(async () => (await leader(b, w.instance)) === 1, { timeoutMs: 30_000, intervalMs: 200, what: "b to lead" });
+    await waitFor(async () => (await leader(b, w.instance)) === 1, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: "b to lead",
+    });
     const takeoverMs = Date.now() - killedAt;
     // Bound: lease duration (15 s) + one retry (5 s); no sooner than the lease could lapse.
     expect(takeoverMs).toBeLessThanOrEqual(21_000);
     expect(takeoverMs).toBeGreaterThanOrEqual(9_000);
     expect(Date.now()).toBeLessThan(until); // taken over while the pause is still active
-    await waitFor(async () => (await containerState(paused)) === "running", { timeoutMs: 45_000, intervalMs: 100, what: "unpause" });
+    await waitFor(async () => (await containerState(paused)) === "running", {
+      timeoutMs: 45_000,
+      intervalMs: 100,
+      what: "unpause",
+    });
     const lateMs = Date.now() - until;
     expect(lateMs).toBeGreaterThan(-500);
     expect(lateMs).toBeLessThan(3_000);
     // The new leader recorded the run it adopted.
-    const run = await waitFor(async () => (await w.history("pause.yaml")).find((r) => r.result === "Succeeded"), { timeoutMs: 15_000, what: "the run recorded by b" });
+    const run = await waitFor(async () => (await w.history("pause.yaml")).find((r) => r.result === "Succeeded"), {
+      timeoutMs: 15_000,
+      what: "the run recorded by b",
+    });
     expect(run.fault).toBe("pause");
-    expect((await b.metrics()).sum("chaosctl_runs_total", { schedule: "default/ops-failover", result: "succeeded" })).toBe(1);
+    expect(
+      (await b.metrics()).sum("chaosctl_runs_total", { schedule: "default/ops-failover", result: "succeeded" }),
+    ).toBe(1);
     console.log(`failover: takeover ${takeoverMs} ms after SIGKILL, unpause ${lateMs} ms after until`);
   }, 120_000);
 
@@ -269,31 +441,87 @@ describe("operations on a real Swarm", () => {
     const w = await ws();
     const name = `chaosctl-ops-hc-${randomBytes(4).toString("hex")}`;
     // The image's own check command, on a faster schedule than its 10 s default.
-    const id = await dockerOk(["run", "-d", "--name", name, "--label", `chaosctl.io/instance=${w.instance}`, "--health-interval", "1s", "--health-timeout", "2s", "--health-retries", "2", "--health-start-period", "1s",
-      "-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", `${w.dir}:/m`, APP_IMAGE, "controller", "--dir", "/m", "--instance", w.instance, "--log-level", "warn"]);
+    const id = await dockerOk([
+      "run",
+      "-d",
+      "--name",
+      name,
+      "--label",
+      `chaosctl.io/instance=${w.instance}`,
+      "--health-interval",
+      "1s",
+      "--health-timeout",
+      "2s",
+      "--health-retries",
+      "2",
+      "--health-start-period",
+      "1s",
+      "-v",
+      "/var/run/docker.sock:/var/run/docker.sock",
+      "-v",
+      `${w.dir}:/m`,
+      APP_IMAGE,
+      "controller",
+      "--dir",
+      "/m",
+      "--instance",
+      w.instance,
+      "--log-level",
+      "warn",
+    ]);
     cleanups.push(async () => void (await docker(["rm", "-f", id])));
     const health = async () => (await dockerOk(["inspect", "-f", "{{.State.Health.Status}}", id])).trim();
     await waitFor(async () => (await health()) === "healthy", { timeoutMs: 30_000, what: "healthy" });
     await dockerOk(["kill", "--signal", "SIGSTOP", id]);
     const stopped = Date.now();
-    await waitFor(async () => (await health()) === "unhealthy", { timeoutMs: 30_000, intervalMs: 250, what: "unhealthy" }).catch(async (e: unknown) => {
+    await waitFor(async () => (await health()) === "unhealthy", {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+      what: "unhealthy",
+    }).catch(async (e: unknown) => {
       const pid = (await dockerOk(["inspect", "-f", "{{.State.Pid}}", id])).trim();
-      const st = await import("node:fs/promises").then((f) => f.readFile(`/proc/${pid}/status`, "utf8")).catch(() => "");
-      throw new Error(`${String(e)}\n${await dockerOk(["inspect", "-f", "{{json .State}}", id])}\n${st.split("\n").filter((l) => /^(State|Name|PPid)/.test(l)).join(" ")}`);
+      const st = await import("node:fs/promises")
+        .then((f) => f.readFile(`/proc/${pid}/status`, "utf8"))
+        .catch(() => "");
+      throw new Error(
+        `${String(e)}\n${await dockerOk(["inspect", "-f", "{{json .State}}", id])}\n${st
+          .split("\n")
+          .filter((l) => /^(State|Name|PPid)/.test(l))
+          .join(" ")}`,
+      );
     });
     const unhealthyMs = Date.now() - stopped;
     await dockerOk(["kill", "--signal", "SIGCONT", id]);
     await waitFor(async () => (await health()) === "healthy", { timeoutMs: 30_000, what: "healthy again" });
     console.log(`healthcheck: unhealthy ${unhealthyMs} ms after SIGSTOP`);
     // A container of the same image without an operations port (a guard, a helper) passes the check.
-    const other = await dockerOk(["run", "-d", "--label", `chaosctl.io/instance=${w.instance}`, "--health-interval", "1s", "--health-start-period", "1s", "--entrypoint", "/bin/sleep", APP_IMAGE, "60"]);
+    const other = await dockerOk([
+      "run",
+      "-d",
+      "--label",
+      `chaosctl.io/instance=${w.instance}`,
+      "--health-interval",
+      "1s",
+      "--health-start-period",
+      "1s",
+      "--entrypoint",
+      "/bin/sleep",
+      APP_IMAGE,
+      "60",
+    ]);
     cleanups.push(async () => void (await docker(["rm", "-f", other])));
-    await waitFor(async () => (await dockerOk(["inspect", "-f", "{{.State.Health.Status}}", other])).trim() === "healthy", { timeoutMs: 20_000, what: "a portless container healthy" });
+    await waitFor(
+      async () => (await dockerOk(["inspect", "-f", "{{.State.Health.Status}}", other])).trim() === "healthy",
+      { timeoutMs: 20_000, what: "a portless container healthy" },
+    );
   }, 90_000);
 });
 
 /** A unix-socket proxy to the Docker socket that the test can cut (refuse + drop) and reopen. */
-async function socketProxy(target: string, path: string): Promise<{ path: string; cut(): Promise<void>; open(): Promise<void>; close(): Promise<void> }> {
+async function socketProxy(
+  target: string,
+  path: string,
+): Promise<{ path: string; cut(): Promise<void>; open(): Promise<void>; close(): Promise<void> }> {
   const conns = new Set<Socket>();
   let server: Server | undefined;
   const open = async (): Promise<void> => {

@@ -23,7 +23,17 @@ import { DirectoryStore } from "../../src/store/directory/store.js";
 import { faultDrivers } from "../../src/faults/registry.js";
 import { observeGuards } from "../../src/faults/guard/observe.js";
 import { createLogger } from "../../src/util/log.js";
-import { APP_IMAGE, WEB_IMAGE, createTestService, docker, dockerOk, requireSwarm, runningTasks, waitFor, type TestService } from "../helpers/docker.js";
+import {
+  APP_IMAGE,
+  WEB_IMAGE,
+  createTestService,
+  docker,
+  dockerOk,
+  requireSwarm,
+  runningTasks,
+  waitFor,
+  type TestService,
+} from "../helpers/docker.js";
 import { startCluster, type Cluster } from "../helpers/cluster.js";
 import { manifest, workspace, type Workspace } from "./harness.js";
 
@@ -45,8 +55,16 @@ async function ws(): Promise<Workspace> {
 }
 
 /** The compiled controller as its own process; stderr (pino JSON) collected. */
-function spawnBin(w: Workspace, env: NodeJS.ProcessEnv = {}, args: string[] = []): { child: ChildProcess; log: string[]; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, "controller", "--dir", w.dir, "--instance", w.instance, "--log-level", "info", ...args], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
+function spawnBin(
+  w: Workspace,
+  env: NodeJS.ProcessEnv = {},
+  args: string[] = [],
+): { child: ChildProcess; log: string[]; exited: Promise<number | null> } {
+  const child = spawn(
+    process.execPath,
+    [BIN, "controller", "--dir", w.dir, "--instance", w.instance, "--log-level", "info", ...args],
+    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } },
+  );
   const log: string[] = [];
   child.stderr?.setEncoding("utf8").on("data", (d: string) => log.push(...d.split("\n").filter(Boolean)));
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
@@ -59,70 +77,118 @@ function spawnBin(w: Workspace, env: NodeJS.ProcessEnv = {}, args: string[] = []
 
 /** Container ids of this instance's guards (any state). */
 async function guards(instance: string, docker_ = docker): Promise<string[]> {
-  return (await docker_(["ps", "-aq", "--no-trunc", "--filter", `label=chaosctl.io/instance=${instance}`])).stdout.split("\n").filter(Boolean);
+  return (await docker_(["ps", "-aq", "--no-trunc", "--filter", `label=chaosctl.io/instance=${instance}`])).stdout
+    .split("\n")
+    .filter(Boolean);
 }
 
 describe("the controller under SIGKILL", () => {
-  it("SIGKILLed at random moments over 50+ pause cycles: no orphaned pause or guard, no run applied twice", { timeout: 280_000 }, async () => {
-    const svc = await createTestService({ replicas: 1, namePrefix: "chaosctl-res" });
-    cleanups.push(() => svc.remove());
-    const [task] = await waitFor(async () => ((await runningTasks(svc.id)).length === 1 ? runningTasks(svc.id) : undefined), { timeoutMs: 30_000, what: "the task running" });
-    const target = task?.containerId ?? "";
-    const w = await ws();
-    // Docker's own record of what happened: guard creations (label chaosctl.io/run) and pauses.
-    const events = spawn("docker", ["events", "--format", "{{json .}}", "--filter", "type=container", "--filter", `label=chaosctl.io/instance=${w.instance}`, "--filter", "event=create"], { stdio: ["ignore", "pipe", "ignore"] });
-    const pauses = spawn("docker", ["events", "--format", "{{.Action}}", "--filter", "type=container", "--filter", `container=${target}`], { stdio: ["ignore", "pipe", "ignore"] });
-    cleanups.push(async () => void (events.kill(), pauses.kill()));
-    const created: string[] = [];
-    let buf = "";
-    events.stdout.setEncoding("utf8").on("data", (d: string) => {
-      buf += d;
-      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        const e = JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } };
-        created.push(e.Actor?.Attributes?.["chaosctl.io/run"] ?? "?");
+  it(
+    "SIGKILLed at random moments over 50+ pause cycles: no orphaned pause or guard, no run applied twice",
+    { timeout: 280_000 },
+    async () => {
+      const svc = await createTestService({ replicas: 1, namePrefix: "chaosctl-res" });
+      cleanups.push(() => svc.remove());
+      const [task] = await waitFor(
+        async () => ((await runningTasks(svc.id)).length === 1 ? runningTasks(svc.id) : undefined),
+        { timeoutMs: 30_000, what: "the task running" },
+      );
+      const target = task?.containerId ?? "";
+      const w = await ws();
+      // Docker's own record of what happened: guard creations (label chaosctl.io/run) and pauses.
+      const events = spawn(
+        "docker",
+        [
+          "events",
+          "--format",
+          "{{json .}}",
+          "--filter",
+          "type=container",
+          "--filter",
+          `label=chaosctl.io/instance=${w.instance}`,
+          "--filter",
+          "event=create",
+        ],
+        { stdio: ["ignore", "pipe", "ignore"] },
+      );
+      const pauses = spawn(
+        "docker",
+        ["events", "--format", "{{.Action}}", "--filter", "type=container", "--filter", `container=${target}`],
+        { stdio: ["ignore", "pipe", "ignore"] },
+      );
+      cleanups.push(async () => void (events.kill(), pauses.kill()));
+      const created: string[] = [];
+      let buf = "";
+      events.stdout.setEncoding("utf8").on("data", (d: string) => {
+        buf += d;
+        for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          const e = JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } };
+          created.push(e.Actor?.Attributes?.["chaosctl.io/run"] ?? "?");
+        }
+      });
+      const actions: string[] = [];
+      pauses.stdout.setEncoding("utf8").on("data", (d: string) => actions.push(...d.split("\n").filter(Boolean)));
+      await sleep(300); // the event streams are subscribed
+
+      await w.write(
+        "pause.yaml",
+        manifest(
+          "pause",
+          `schedule: "@every 1s"\nduration: 1s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`,
+        ),
+      );
+      const deadline = Date.now() + 200_000;
+      let kills = 0;
+      while (new Set(created).size < 50 && Date.now() < deadline) {
+        const c = spawnBin(w);
+        // A random moment of its life once it runs (its start-up alone takes a second or two here).
+        await waitFor(() => c.log.some((l) => l.includes("controller starting")), {
+          timeoutMs: 15_000,
+          intervalMs: 50,
+          what: "the controller started",
+        }).catch(() => undefined);
+        await sleep(randomInt(100, 3500));
+        c.child.kill("SIGKILL");
+        await c.exited;
+        kills++;
       }
-    });
-    const actions: string[] = [];
-    pauses.stdout.setEncoding("utf8").on("data", (d: string) => actions.push(...d.split("\n").filter(Boolean)));
-    await sleep(300); // the event streams are subscribed
+      // A last controller, left to finish: reverts what is due and removes exited guards.
+      const last = spawnBin(w);
+      await sleep(1000);
+      await w.write(
+        "pause.yaml",
+        manifest(
+          "pause",
+          `schedule: "@every 1s"\nsuspend: true\nduration: 1s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`,
+        ),
+      );
+      await waitFor(async () => (await guards(w.instance)).length === 0, {
+        timeoutMs: 30_000,
+        what: "every guard of the instance removed",
+      });
+      last.child.kill("SIGTERM");
+      await last.exited;
+      await sleep(500);
 
-    await w.write("pause.yaml", manifest("pause", `schedule: "@every 1s"\nduration: 1s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`));
-    const deadline = Date.now() + 200_000;
-    let kills = 0;
-    while (new Set(created).size < 50 && Date.now() < deadline) {
-      const c = spawnBin(w);
-      // A random moment of its life once it runs (its start-up alone takes a second or two here).
-      await waitFor(() => c.log.some((l) => l.includes("controller starting")), { timeoutMs: 15_000, intervalMs: 50, what: "the controller started" }).catch(() => undefined);
-      await sleep(randomInt(100, 3500));
-      c.child.kill("SIGKILL");
-      await c.exited;
-      kills++;
-    }
-    // A last controller, left to finish: reverts what is due and removes exited guards.
-    const last = spawnBin(w);
-    await sleep(1000);
-    await w.write("pause.yaml", manifest("pause", `schedule: "@every 1s"\nsuspend: true\nduration: 1s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`));
-    await waitFor(async () => (await guards(w.instance)).length === 0, { timeoutMs: 30_000, what: "every guard of the instance removed" });
-    last.child.kill("SIGTERM");
-    await last.exited;
-    await sleep(500);
-
-    const runs = new Set(created);
-    const twice = [...runs].filter((r) => created.filter((x) => x === r).length > 1);
-    const state = await dockerOk(["inspect", "-f", "{{.State.Status}}", target]);
-    const pauseCount = actions.filter((a) => a === "pause").length;
-    const unpauseCount = actions.filter((a) => a === "unpause").length;
-    console.log(`resilience: ${kills} SIGKILLs, ${runs.size} runs applied, ${pauseCount} pauses / ${unpauseCount} unpauses of the target, runs applied twice: ${twice.length}`);
-    expect(runs.size).toBeGreaterThanOrEqual(50);
-    expect(twice).toEqual([]);
-    expect(state).toBe("running");
-    expect(await guards(w.instance)).toEqual([]);
-    // Every pause was undone, and no run paused the target more than once.
-    expect(unpauseCount).toBe(pauseCount);
-    expect(pauseCount).toBeLessThanOrEqual(runs.size);
-  });
+      const runs = new Set(created);
+      const twice = [...runs].filter((r) => created.filter((x) => x === r).length > 1);
+      const state = await dockerOk(["inspect", "-f", "{{.State.Status}}", target]);
+      const pauseCount = actions.filter((a) => a === "pause").length;
+      const unpauseCount = actions.filter((a) => a === "unpause").length;
+      console.log(
+        `resilience: ${kills} SIGKILLs, ${runs.size} runs applied, ${pauseCount} pauses / ${unpauseCount} unpauses of the target, runs applied twice: ${twice.length}`,
+      );
+      expect(runs.size).toBeGreaterThanOrEqual(50);
+      expect(twice).toEqual([]);
+      expect(state).toBe("running");
+      expect(await guards(w.instance)).toEqual([]);
+      // Every pause was undone, and no run paused the target more than once.
+      expect(unpauseCount).toBe(pauseCount);
+      expect(pauseCount).toBeLessThanOrEqual(runs.size);
+    },
+  );
 });
 
 describe("the Docker engine restarted mid-injection (private one-node engine)", () => {
@@ -136,58 +202,136 @@ describe("the Docker engine restarted mid-injection (private one-node engine)", 
   }, 300_000);
   afterAll(async () => cluster?.stop(), 150_000);
 
-  it("a node labelled chaosctl.io/protected=true shields its tasks (own engine: the host's node is shared)", { timeout: 90_000 }, async () => {
-    const node = (await onNode(["info", "-f", "{{.Swarm.NodeID}}"])).stdout.trim();
-    const name = `chaosctl-res-${randomBytes(3).toString("hex")}`;
-    expect((await onNode(["service", "create", "--detach", "--quiet", "--name", name, "--replicas", "2", WEB_IMAGE])).code).toBe(0);
-    cleanups.push(() => onNode(["service", "rm", name]));
-    const tasks = async (): Promise<string> => (await onNode(["ps", "-q", "--no-trunc", "--filter", `label=com.docker.swarm.service.name=${name}`])).stdout.split("\n").filter(Boolean).sort().join(",");
-    await waitFor(async () => (await tasks()).split(",").filter(Boolean).length === 2, { timeoutMs: 60_000, what: "two tasks on the private node" });
-    const before = await tasks();
-    expect((await onNode(["node", "update", "--label-add", "chaosctl.io/protected=true", node])).code).toBe(0);
-    cleanups.push(() => onNode(["node", "update", "--label-rm", "chaosctl.io/protected", node]));
-    const w = await ws();
-    await w.write("kill.yaml", manifest("kill", `selector: {services: [${name}], mode: all}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`));
-    const once = spawnBin(w, { DOCKER_HOST: `unix://${socket}` }, ["--once"]);
-    expect(await once.exited).toBe(0);
-    expect((await w.history("kill.yaml"))[0]).toMatchObject({ result: "Skipped", targets: 0 });
-    await sleep(1000);
-    expect(await tasks()).toBe(before);
-    // Without the label the same schedule does target them (the test can fail).
-    expect((await onNode(["node", "update", "--label-rm", "chaosctl.io/protected", node])).code).toBe(0);
-    await w.write("kill2.yaml", manifest("kill2", `selector: {services: [${name}], mode: all}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`));
-    const again = spawnBin(w, { DOCKER_HOST: `unix://${socket}` }, ["--once"]);
-    expect(await again.exited).toBe(0);
-    expect((await w.history("kill2.yaml"))[0]).toMatchObject({ result: "Succeeded", targets: 2 });
-  });
+  it(
+    "a node labelled chaosctl.io/protected=true shields its tasks (own engine: the host's node is shared)",
+    { timeout: 90_000 },
+    async () => {
+      const node = (await onNode(["info", "-f", "{{.Swarm.NodeID}}"])).stdout.trim();
+      const name = `chaosctl-res-${randomBytes(3).toString("hex")}`;
+      expect(
+        (await onNode(["service", "create", "--detach", "--quiet", "--name", name, "--replicas", "2", WEB_IMAGE])).code,
+      ).toBe(0);
+      cleanups.push(() => onNode(["service", "rm", name]));
+      const tasks = async (): Promise<string> =>
+        (await onNode(["ps", "-q", "--no-trunc", "--filter", `label=com.docker.swarm.service.name=${name}`])).stdout
+          .split("\n")
+          .filter(Boolean)
+          .sort()
+          .join(",");
+      await waitFor(async () => (await tasks()).split(",").filter(Boolean).length === 2, {
+        timeoutMs: 60_000,
+        what: "two tasks on the private node",
+      });
+      const before = await tasks();
+      expect((await onNode(["node", "update", "--label-add", "chaosctl.io/protected=true", node])).code).toBe(0);
+      cleanups.push(() => onNode(["node", "update", "--label-rm", "chaosctl.io/protected", node]));
+      const w = await ws();
+      await w.write(
+        "kill.yaml",
+        manifest(
+          "kill",
+          `selector: {services: [${name}], mode: all}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`,
+        ),
+      );
+      const once = spawnBin(w, { DOCKER_HOST: `unix://${socket}` }, ["--once"]);
+      expect(await once.exited).toBe(0);
+      expect((await w.history("kill.yaml"))[0]).toMatchObject({ result: "Skipped", targets: 0 });
+      await sleep(1000);
+      expect(await tasks()).toBe(before);
+      // Without the label the same schedule does target them (the test can fail).
+      expect((await onNode(["node", "update", "--label-rm", "chaosctl.io/protected", node])).code).toBe(0);
+      await w.write(
+        "kill2.yaml",
+        manifest(
+          "kill2",
+          `selector: {services: [${name}], mode: all}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`,
+        ),
+      );
+      const again = spawnBin(w, { DOCKER_HOST: `unix://${socket}` }, ["--once"]);
+      expect(await again.exited).toBe(0);
+      expect((await w.history("kill2.yaml"))[0]).toMatchObject({ result: "Succeeded", targets: 2 });
+    },
+  );
 
-  it("an engine restart mid-pause: the controller survives, reconnects with backoff, leaves nothing paused and schedules again", { timeout: 150_000 }, async () => {
-    const name = `chaosctl-res-${randomBytes(3).toString("hex")}`;
-    const r = await onNode(["service", "create", "--detach", "--quiet", "--name", name, "--replicas", "1", WEB_IMAGE]);
-    expect(r.code).toBe(0);
-    cleanups.push(() => onNode(["service", "rm", name]));
-    await waitFor(async () => (await onNode(["ps", "-q", "--filter", `label=com.docker.swarm.service.name=${name}`])).stdout.trim() !== "", { timeoutMs: 60_000, what: "the task on the private node" });
-    const w = await ws();
-    await w.write("pause.yaml", manifest("pause", `schedule: "@every 6s"\nduration: 3s\nselector: {services: [${name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`));
-    const c = spawnBin(w, { DOCKER_HOST: `unix://${socket}` });
-    const paused = async (): Promise<boolean> => (await onNode(["ps", "-q", "--filter", `label=com.docker.swarm.service.name=${name}`, "--filter", "status=paused"])).stdout.trim() !== "";
-    await waitFor(paused, { timeoutMs: 60_000, what: "the first pause on the private node" });
-    // Restart the engine while the pause is in effect.
-    await cluster?.node(0, "stop");
-    await sleep(2000);
-    await cluster?.node(0, "start");
-    await waitFor(async () => (await onNode(["info", "-f", "{{.Swarm.LocalNodeState}}"])).stdout.trim() === "active", { timeoutMs: 60_000, what: "the engine back" });
-    // Nothing stays paused past its expiry, and the controller, still running, schedules again.
-    const historyBefore = (await w.history("pause.yaml")).length;
-    await waitFor(async () => (await w.history("pause.yaml")).filter((h) => h.result === "Succeeded").length >= historyBefore, { timeoutMs: 60_000, what: "status written after the restart" });
-    await waitFor(async () => (await w.history("pause.yaml")).length > historyBefore, { timeoutMs: 60_000, what: "a run after the restart" });
-    expect(c.child.exitCode).toBeNull();
-    expect(c.log.join("\n")).toMatch(/reconnecting|reconcile pass failed/);
-    await w.write("pause.yaml", manifest("pause", `schedule: "@every 6s"\nsuspend: true\nduration: 3s\nselector: {services: [${name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`));
-    await waitFor(async () => !(await paused()) && (await guards(w.instance, onNode)).length === 0, { timeoutMs: 30_000, what: "nothing paused and no guard left" });
-    c.child.kill("SIGTERM");
-    await c.exited;
-  });
+  it(
+    "an engine restart mid-pause: the controller survives, reconnects with backoff, leaves nothing paused and schedules again",
+    { timeout: 150_000 },
+    async () => {
+      const name = `chaosctl-res-${randomBytes(3).toString("hex")}`;
+      const r = await onNode([
+        "service",
+        "create",
+        "--detach",
+        "--quiet",
+        "--name",
+        name,
+        "--replicas",
+        "1",
+        WEB_IMAGE,
+      ]);
+      expect(r.code).toBe(0);
+      cleanups.push(() => onNode(["service", "rm", name]));
+      await waitFor(
+        async () =>
+          (await onNode(["ps", "-q", "--filter", `label=com.docker.swarm.service.name=${name}`])).stdout.trim() !== "",
+        { timeoutMs: 60_000, what: "the task on the private node" },
+      );
+      const w = await ws();
+      await w.write(
+        "pause.yaml",
+        manifest(
+          "pause",
+          `schedule: "@every 6s"\nduration: 3s\nselector: {services: [${name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`,
+        ),
+      );
+      const c = spawnBin(w, { DOCKER_HOST: `unix://${socket}` });
+      const paused = async (): Promise<boolean> =>
+        (
+          await onNode([
+            "ps",
+            "-q",
+            "--filter",
+            `label=com.docker.swarm.service.name=${name}`,
+            "--filter",
+            "status=paused",
+          ])
+        ).stdout.trim() !== "";
+      await waitFor(paused, { timeoutMs: 60_000, what: "the first pause on the private node" });
+      // Restart the engine while the pause is in effect.
+      await cluster?.node(0, "stop");
+      await sleep(2000);
+      await cluster?.node(0, "start");
+      await waitFor(
+        async () => (await onNode(["info", "-f", "{{.Swarm.LocalNodeState}}"])).stdout.trim() === "active",
+        { timeoutMs: 60_000, what: "the engine back" },
+      );
+      // Nothing stays paused past its expiry, and the controller, still running, schedules again.
+      const historyBefore = (await w.history("pause.yaml")).length;
+      await waitFor(
+        async () => (await w.history("pause.yaml")).filter((h) => h.result === "Succeeded").length >= historyBefore,
+        { timeoutMs: 60_000, what: "status written after the restart" },
+      );
+      await waitFor(async () => (await w.history("pause.yaml")).length > historyBefore, {
+        timeoutMs: 60_000,
+        what: "a run after the restart",
+      });
+      expect(c.child.exitCode).toBeNull();
+      expect(c.log.join("\n")).toMatch(/reconnecting|reconcile pass failed/);
+      await w.write(
+        "pause.yaml",
+        manifest(
+          "pause",
+          `schedule: "@every 6s"\nsuspend: true\nduration: 3s\nselector: {services: [${name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`,
+        ),
+      );
+      await waitFor(async () => !(await paused()) && (await guards(w.instance, onNode)).length === 0, {
+        timeoutMs: 30_000,
+        what: "nothing paused and no guard left",
+      });
+      c.child.kill("SIGTERM");
+      await c.exited;
+    },
+  );
 });
 
 // ---- the manifest folder ------------------------------------------------------------------
@@ -200,9 +344,21 @@ interface InProcess {
 /** The controller loop in this process with --dry-run: it writes status on every due run, injects nothing. */
 function dryController(dir: string, instance: string): InProcess {
   const log: Array<Record<string, unknown>> = [];
-  const logger = createLogger("info", { write: (s: string) => void log.push(JSON.parse(s) as Record<string, unknown>) });
+  const logger = createLogger("info", {
+    write: (s: string) => void log.push(JSON.parse(s) as Record<string, unknown>),
+  });
   const store = new DirectoryStore({ dir, logger, rootPollMs: 200 });
-  const controller = new Controller({ store, engine: new DockerEngine(), drivers: faultDrivers, observeInjections: observeGuards, image: APP_IMAGE, logger, instance, resyncMs: 500, config: { dryRun: true } });
+  const controller = new Controller({
+    store,
+    engine: new DockerEngine(),
+    drivers: faultDrivers,
+    observeInjections: observeGuards,
+    image: APP_IMAGE,
+    logger,
+    instance,
+    resyncMs: 500,
+    config: { dryRun: true },
+  });
   const ctl = new AbortController();
   const done = controller.run(ctl.signal);
   const stop = async (): Promise<void> => {
@@ -214,9 +370,15 @@ function dryController(dir: string, instance: string): InProcess {
   return { stop, log };
 }
 
-const dryManifest = (name: string, extra = ""): string => manifest(name, `schedule: "@every 1s"\nselector: {services: [no-such-service-${name}]}\nfault: {kill: {signal: SIGKILL}}${extra}`);
+const dryManifest = (name: string, extra = ""): string =>
+  manifest(
+    name,
+    `schedule: "@every 1s"\nselector: {services: [no-such-service-${name}]}\nfault: {kill: {signal: SIGKILL}}${extra}`,
+  );
 
-function parsed(text: string): Array<{ metadata?: { name?: string; labels?: Record<string, string> }; status?: ChaosScheduleStatus }> {
+function parsed(
+  text: string,
+): Array<{ metadata?: { name?: string; labels?: Record<string, string> }; status?: ChaosScheduleStatus }> {
   return parseAllDocuments(text).map((d) => {
     if (Array.isArray(d) || d.errors.length) throw new Error("the file does not parse");
     return d.toJS() as { metadata?: { name?: string }; status?: ChaosScheduleStatus };
@@ -224,59 +386,81 @@ function parsed(text: string): Array<{ metadata?: { name?: string; labels?: Reco
 }
 
 describe("the manifest folder under faults", () => {
-  it("folder deleted, then renamed away: logged, retried, nothing corrupted, resumes when it is back", { timeout: 60_000 }, async () => {
-    const base = await mkdtemp(join(tmpdir(), "chaosctl-res-"));
-    cleanups.push(() => rm(base, { recursive: true, force: true }));
-    const dir = join(base, "m");
-    await mkdir(dir);
-    await writeFile(join(dir, "a.yaml"), dryManifest("a"));
-    const c = dryController(dir, `res-${randomBytes(3).toString("hex")}`);
-    const runs = async (): Promise<number> => (parsed(await readFile(join(dir, "a.yaml"), "utf8"))[0]?.status?.history ?? []).length;
-    await waitFor(async () => (await runs()) >= 1, { timeoutMs: 15_000, what: "status written" });
+  it(
+    "folder deleted, then renamed away: logged, retried, nothing corrupted, resumes when it is back",
+    { timeout: 60_000 },
+    async () => {
+      const base = await mkdtemp(join(tmpdir(), "chaosctl-res-"));
+      cleanups.push(() => rm(base, { recursive: true, force: true }));
+      const dir = join(base, "m");
+      await mkdir(dir);
+      await writeFile(join(dir, "a.yaml"), dryManifest("a"));
+      const c = dryController(dir, `res-${randomBytes(3).toString("hex")}`);
+      const runs = async (): Promise<number> =>
+        (parsed(await readFile(join(dir, "a.yaml"), "utf8"))[0]?.status?.history ?? []).length;
+      await waitFor(async () => (await runs()) >= 1, { timeoutMs: 15_000, what: "status written" });
 
-    await rm(dir, { recursive: true });
-    await waitFor(() => c.log.some((l) => /manifest directory|pass failed/.test(String(l.msg))), { timeoutMs: 10_000, what: "the missing folder logged" });
-    const failures = (): number => c.log.filter((l) => l.msg === "reconcile pass failed").length;
-    const f0 = failures();
-    await sleep(1500);
-    expect(failures()).toBeGreaterThan(f0); // retried, and still running
-    await mkdir(dir);
-    await writeFile(join(dir, "a.yaml"), dryManifest("a"));
-    await waitFor(async () => (await runs()) >= 1, { timeoutMs: 15_000, what: "status written again after the folder came back" });
+      await rm(dir, { recursive: true });
+      await waitFor(() => c.log.some((l) => /manifest directory|pass failed/.test(String(l.msg))), {
+        timeoutMs: 10_000,
+        what: "the missing folder logged",
+      });
+      const failures = (): number => c.log.filter((l) => l.msg === "reconcile pass failed").length;
+      const f0 = failures();
+      await sleep(1500);
+      expect(failures()).toBeGreaterThan(f0); // retried, and still running
+      await mkdir(dir);
+      await writeFile(join(dir, "a.yaml"), dryManifest("a"));
+      await waitFor(async () => (await runs()) >= 1, {
+        timeoutMs: 15_000,
+        what: "status written again after the folder came back",
+      });
 
-    await rename(dir, join(base, "away"));
-    await sleep(1500);
-    // While away, nothing is written into the renamed folder's file by path or otherwise broken.
-    expect(parsed(await readFile(join(base, "away", "a.yaml"), "utf8"))[0]?.metadata?.name).toBe("a");
-    await rename(join(base, "away"), dir);
-    const n = await runs();
-    await waitFor(async () => (await runs()) > n || (await runs()) >= 10, { timeoutMs: 15_000, what: "status written after the folder was renamed back" });
-    expect((await readdir(dir)).filter((f) => f.startsWith("."))).toEqual([]);
-    await c.stop();
-  });
+      await rename(dir, join(base, "away"));
+      await sleep(1500);
+      // While away, nothing is written into the renamed folder's file by path or otherwise broken.
+      expect(parsed(await readFile(join(base, "away", "a.yaml"), "utf8"))[0]?.metadata?.name).toBe("a");
+      await rename(join(base, "away"), dir);
+      const n = await runs();
+      await waitFor(async () => (await runs()) > n || (await runs()) >= 10, {
+        timeoutMs: 15_000,
+        what: "status written after the folder was renamed back",
+      });
+      expect((await readdir(dir)).filter((f) => f.startsWith("."))).toEqual([]);
+      await c.stop();
+    },
+  );
 
-  it("a read-only disk at status writes: logged, retried, file intact, resumes when writable", { timeout: 60_000 }, async () => {
-    const mnt = await mkdtemp(join(tmpdir(), "chaosctl-res-ro-"));
-    cleanups.push(() => rm(mnt, { recursive: true, force: true }));
-    await run("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt]);
-    cleanups.push(() => run("umount", [mnt]));
-    await writeFile(join(mnt, "a.yaml"), dryManifest("a"));
-    const c = dryController(mnt, `res-${randomBytes(3).toString("hex")}`);
-    const history = async (): Promise<string[]> => (parsed(await readFile(join(mnt, "a.yaml"), "utf8"))[0]?.status?.history ?? []).map((h) => h.run ?? "");
-    await waitFor(async () => (await history()).length >= 1, { timeoutMs: 15_000, what: "status written" });
-    await run("mount", ["-o", "remount,ro", mnt]);
-    const frozen = await readFile(join(mnt, "a.yaml"), "utf8");
-    const errorsBefore = c.log.filter((l) => Number(l.level) >= 40).length;
-    await sleep(3000);
-    expect(c.log.filter((l) => Number(l.level) >= 40).length).toBeGreaterThan(errorsBefore + 1); // logged, and retried
-    expect(c.log.some((l) => /EROFS|read-only/i.test(JSON.stringify(l)))).toBe(true);
-    expect(await readFile(join(mnt, "a.yaml"), "utf8")).toBe(frozen);
-    await run("mount", ["-o", "remount,rw", mnt]);
-    const before = await history();
-    await waitFor(async () => (await history()).some((r) => !before.includes(r)), { timeoutMs: 15_000, what: "a new run recorded once writable" });
-    expect((await readdir(mnt)).filter((f) => f.startsWith("."))).toEqual([]);
-    await c.stop();
-  });
+  it(
+    "a read-only disk at status writes: logged, retried, file intact, resumes when writable",
+    { timeout: 60_000 },
+    async () => {
+      const mnt = await mkdtemp(join(tmpdir(), "chaosctl-res-ro-"));
+      cleanups.push(() => rm(mnt, { recursive: true, force: true }));
+      await run("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt]);
+      cleanups.push(() => run("umount", [mnt]));
+      await writeFile(join(mnt, "a.yaml"), dryManifest("a"));
+      const c = dryController(mnt, `res-${randomBytes(3).toString("hex")}`);
+      const history = async (): Promise<string[]> =>
+        (parsed(await readFile(join(mnt, "a.yaml"), "utf8"))[0]?.status?.history ?? []).map((h) => h.run ?? "");
+      await waitFor(async () => (await history()).length >= 1, { timeoutMs: 15_000, what: "status written" });
+      await run("mount", ["-o", "remount,ro", mnt]);
+      const frozen = await readFile(join(mnt, "a.yaml"), "utf8");
+      const errorsBefore = c.log.filter((l) => Number(l.level) >= 40).length;
+      await sleep(3000);
+      expect(c.log.filter((l) => Number(l.level) >= 40).length).toBeGreaterThan(errorsBefore + 1); // logged, and retried
+      expect(c.log.some((l) => /EROFS|read-only/i.test(JSON.stringify(l)))).toBe(true);
+      expect(await readFile(join(mnt, "a.yaml"), "utf8")).toBe(frozen);
+      await run("mount", ["-o", "remount,rw", mnt]);
+      const before = await history();
+      await waitFor(async () => (await history()).some((r) => !before.includes(r)), {
+        timeoutMs: 15_000,
+        what: "a new run recorded once writable",
+      });
+      expect((await readdir(mnt)).filter((f) => f.startsWith("."))).toEqual([]);
+      await c.stop();
+    },
+  );
 
   // Issue 7's goal: zero lost edits. A status write never renames over the path: it takes the
   // file aside (rename to a private name), checks it is the file and the bytes it read, links its
@@ -290,7 +474,10 @@ describe("the manifest folder under faults", () => {
     const names = ["a", "b", "c", "d", "e"];
     await writeFile(file, names.map((n) => dryManifest(n)).join("---\n"));
     const c = dryController(dir, `res-${randomBytes(3).toString("hex")}`);
-    await waitFor(async () => parsed(await readFile(file, "utf8")).every((d) => (d.status?.history ?? []).length > 0), { timeoutMs: 20_000, what: "status in every document" });
+    await waitFor(async () => parsed(await readFile(file, "utf8")).every((d) => (d.status?.history ?? []).length > 0), {
+      timeoutMs: 20_000,
+      what: "status in every document",
+    });
     // The user's edits: a comment line appended each time, read-modify-write, half in place and half by rename.
     const EDITS = 1000;
     const started = Date.now();
@@ -304,7 +491,11 @@ describe("the manifest folder under faults", () => {
         await writeFile(tmp, next);
         await rename(tmp, file);
       }
-      if (i % 50 === 0) runsSeen = Math.max(runsSeen, ...parsed(await readFile(file, "utf8")).map((d) => (d.status?.history ?? []).length));
+      if (i % 50 === 0)
+        runsSeen = Math.max(
+          runsSeen,
+          ...parsed(await readFile(file, "utf8")).map((d) => (d.status?.history ?? []).length),
+        );
       await sleep(randomInt(0, 12));
     }
     await sleep(1500);
@@ -316,7 +507,9 @@ describe("the manifest folder under faults", () => {
     const lostRenamed = lost.filter((i) => i % 2 === 1);
     const lostInPlace = lost.filter((i) => i % 2 === 0);
     const gaveUp = c.log.filter((l) => /kept changing/.test(String(l.msg))).length;
-    console.log(`resilience: ${EDITS} user edits (half renamed, half in place) in ${Date.now() - started} ms, lost renamed ${lostRenamed.length} ${JSON.stringify(lostRenamed)}, in place ${lostInPlace.length} ${JSON.stringify(lostInPlace)}; history lengths ${docs.map((d) => d.status?.history?.length ?? 0).join("/")}; status writes given up (retried next pass) ${gaveUp}`);
+    console.log(
+      `resilience: ${EDITS} user edits (half renamed, half in place) in ${Date.now() - started} ms, lost renamed ${lostRenamed.length} ${JSON.stringify(lostRenamed)}, in place ${lostInPlace.length} ${JSON.stringify(lostInPlace)}; history lengths ${docs.map((d) => d.status?.history?.length ?? 0).join("/")}; status writes given up (retried next pass) ${gaveUp}`,
+    );
     expect(lost).toEqual([]);
     expect(docs.map((d) => d.metadata?.name)).toEqual(names);
     // Status kept being written while the user edited (the interleaving really happened).

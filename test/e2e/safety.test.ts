@@ -9,11 +9,37 @@ import { DirectoryStore } from "../../src/store/directory/store.js";
 import { faultDrivers } from "../../src/faults/registry.js";
 import { observeGuards } from "../../src/faults/guard/observe.js";
 import { createLogger } from "../../src/util/log.js";
-import { APP_IMAGE, WEB_IMAGE, createTestService, dockerOk, requireSwarm, runningTasks, waitFor, type TestService } from "../helpers/docker.js";
+import {
+  APP_IMAGE,
+  WEB_IMAGE,
+  createTestService,
+  dockerOk,
+  requireSwarm,
+  runningTasks,
+  waitFor,
+  type TestService,
+} from "../helpers/docker.js";
 import { manifest, workspace, type Workspace } from "./harness.js";
 
 /** Docker API operations that change nothing (every other counted operation mutates). */
-const READ_OPS = new Set(["info", "nodes.list", "nodes.inspect", "services.list", "tasks.list", "containers.list", "containers.inspect", "containers.logs", "containers.wait", "exec.inspect", "images.inspect", "ping", "events", "configs.list", "configs.inspect", "system.info"]);
+const READ_OPS = new Set([
+  "info",
+  "nodes.list",
+  "nodes.inspect",
+  "services.list",
+  "tasks.list",
+  "containers.list",
+  "containers.inspect",
+  "containers.logs",
+  "containers.wait",
+  "exec.inspect",
+  "images.inspect",
+  "ping",
+  "events",
+  "configs.list",
+  "configs.inspect",
+  "system.info",
+]);
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -27,7 +53,10 @@ beforeAll(async () => requireSwarm([WEB_IMAGE, APP_IMAGE]));
 async function service(replicas: number, labels: Record<string, string> = {}): Promise<TestService> {
   const svc = await createTestService({ replicas, labels, namePrefix: "chaosctl-safety" });
   cleanups.push(() => svc.remove());
-  await waitFor(async () => (await runningTasks(svc.id)).length === replicas, { timeoutMs: 30_000, what: `${replicas} running tasks of ${svc.name}` });
+  await waitFor(async () => (await runningTasks(svc.id)).length === replicas, {
+    timeoutMs: 30_000,
+    what: `${replicas} running tasks of ${svc.name}`,
+  });
   return svc;
 }
 
@@ -42,11 +71,21 @@ function controllerOn(w: Workspace, config: Partial<PlanConfig>): { controller: 
   const store = new DirectoryStore({ dir: w.dir, logger });
   cleanups.push(() => store.close());
   const engine = new DockerEngine();
-  const controller = new Controller({ store, engine, drivers: faultDrivers, observeInjections: observeGuards, image: APP_IMAGE, logger, instance: w.instance, config });
+  const controller = new Controller({
+    store,
+    engine,
+    drivers: faultDrivers,
+    observeInjections: observeGuards,
+    image: APP_IMAGE,
+    logger,
+    instance: w.instance,
+    config,
+  });
   return { controller, engine };
 }
 
-const mutating = (calls: Readonly<Record<string, number>>): Record<string, number> => Object.fromEntries(Object.entries(calls).filter(([op]) => !READ_OPS.has(op)));
+const mutating = (calls: Readonly<Record<string, number>>): Record<string, number> =>
+  Object.fromEntries(Object.entries(calls).filter(([op]) => !READ_OPS.has(op)));
 const taskIds = async (svc: TestService): Promise<string[]> => (await runningTasks(svc.id)).map((t) => t.id).sort();
 
 describe("safety guards on a real Swarm", () => {
@@ -54,8 +93,20 @@ describe("safety guards on a real Swarm", () => {
     const svc = await service(2);
     const before = await taskIds(svc);
     const w = await ws();
-    await w.write("kill.yaml", manifest("kill", `selector: {services: [${svc.name}], mode: all}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`));
-    await w.write("pause.yaml", manifest("pause", `schedule: "@every 1s"\nduration: 5s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`));
+    await w.write(
+      "kill.yaml",
+      manifest(
+        "kill",
+        `selector: {services: [${svc.name}], mode: all}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`,
+      ),
+    );
+    await w.write(
+      "pause.yaml",
+      manifest(
+        "pause",
+        `schedule: "@every 1s"\nduration: 5s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`,
+      ),
+    );
     const { controller, engine } = controllerOn(w, { dryRun: true });
     for (let i = 0; i < 3; i++) {
       await controller.pass();
@@ -88,13 +139,22 @@ describe("safety guards on a real Swarm", () => {
     const before = await Promise.all(shielded.map(taskIds));
     const w = await ws();
     const names = [plain, ...shielded].map((s) => s.name).join(", ");
-    await w.write("all.yaml", manifest("all", `selector: {services: [${names}], mode: all}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`));
+    await w.write(
+      "all.yaml",
+      manifest(
+        "all",
+        `selector: {services: [${names}], mode: all}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`,
+      ),
+    );
     const { controller } = controllerOn(w, {});
     await controller.pass();
     const run = (await w.history("all.yaml"))[0];
     expect(run).toMatchObject({ result: "Succeeded", targets: 1, services: [plain.name] });
     // Let Swarm show any kill that happened, then: the shielded services still run the same tasks.
-    await waitFor(async () => (await taskIds(plain)).length === 1 && !(await taskIds(plain)).includes(run?.tasks?.[0] ?? ""), { timeoutMs: 30_000, what: "the plain service's task replaced" });
+    await waitFor(
+      async () => (await taskIds(plain)).length === 1 && !(await taskIds(plain)).includes(run?.tasks?.[0] ?? ""),
+      { timeoutMs: 30_000, what: "the plain service's task replaced" },
+    );
     expect(await Promise.all(shielded.map(taskIds))).toEqual(before);
   });
 
@@ -102,8 +162,20 @@ describe("safety guards on a real Swarm", () => {
     const [off, on] = await Promise.all([service(1), service(1, { "chaosctl.io/enabled": "true" })]);
     const offBefore = await taskIds(off);
     const w = await ws();
-    await w.write("both.yaml", manifest("both", `selector: {services: [${off.name}, ${on.name}], mode: all}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`));
-    await w.write("off.yaml", manifest("off", `selector: {services: [${off.name}]}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`));
+    await w.write(
+      "both.yaml",
+      manifest(
+        "both",
+        `selector: {services: [${off.name}, ${on.name}], mode: all}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`,
+      ),
+    );
+    await w.write(
+      "off.yaml",
+      manifest(
+        "off",
+        `selector: {services: [${off.name}]}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`,
+      ),
+    );
     const { controller } = controllerOn(w, { requireOptIn: true });
     await controller.pass();
     expect((await w.history("both.yaml"))[0]).toMatchObject({ result: "Succeeded", targets: 1, services: [on.name] });
@@ -115,7 +187,13 @@ describe("safety guards on a real Swarm", () => {
   it("--kill-switch (config) reverts this instance's active pause and starts nothing", async () => {
     const svc = await service(1);
     const w = await ws();
-    await w.write("pause.yaml", manifest("pause", `duration: 60s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`));
+    await w.write(
+      "pause.yaml",
+      manifest(
+        "pause",
+        `duration: 60s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`,
+      ),
+    );
     await controllerOn(w, {}).controller.pass();
     const [task] = await runningTasks(svc.id);
     const container = task?.containerId ?? "";
@@ -124,7 +202,13 @@ describe("safety guards on a real Swarm", () => {
     const { controller } = controllerOn(w, { killSwitch: true });
     await controller.pass();
     expect(await state()).toBe("running");
-    await w.write("again.yaml", manifest("again", `selector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`));
+    await w.write(
+      "again.yaml",
+      manifest(
+        "again",
+        `selector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`,
+      ),
+    );
     await controller.pass();
     expect(await w.history("again.yaml")).toEqual([]);
   });

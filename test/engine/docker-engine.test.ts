@@ -18,7 +18,11 @@ async function runWeb(): Promise<string> {
 
 beforeAll(async () => {
   await requireSwarm();
-  svc = await createOverlayService({ replicas: 2, healthCmd: "wget -q -O /dev/null http://127.0.0.1/ || exit 1", namePrefix: "chaosctl-engine" });
+  svc = await createOverlayService({
+    replicas: 2,
+    healthCmd: "wget -q -O /dev/null http://127.0.0.1/ || exit 1",
+    namePrefix: "chaosctl-engine",
+  });
   await waitFor(async () => (await runningTasks(svc.id)).length === 2, { timeoutMs: 30_000, what: "2 running tasks" });
 });
 
@@ -39,7 +43,11 @@ describe("DockerEngine on the real engine", () => {
       { timeoutMs: 30_000, what: "two healthy containers in a snapshot" },
     );
     expect(snap.selfNodeId).toBe(expectedNode);
-    expect(snap.nodes.find((n) => n.id === expectedNode)).toMatchObject({ role: "manager", state: "ready", leader: true });
+    expect(snap.nodes.find((n) => n.id === expectedNode)).toMatchObject({
+      role: "manager",
+      state: "ready",
+      leader: true,
+    });
     const service = snap.services.find((s) => s.id === svc.id);
     expect(service).toMatchObject({ name: svc.name, mode: "replicated", replicas: 2, hasHealthcheck: true });
     expect(service?.labels["chaosctl-test"]).toBe("1");
@@ -49,7 +57,13 @@ describe("DockerEngine on the real engine", () => {
     for (const t of tasks) {
       expect(t.nodeId).toBe(expectedNode);
       const c = snap.containers.find((x) => x.id === t.containerId);
-      expect(c).toMatchObject({ taskId: t.id, serviceId: svc.id, nodeId: expectedNode, state: "running", health: "healthy" });
+      expect(c).toMatchObject({
+        taskId: t.id,
+        serviceId: svc.id,
+        nodeId: expectedNode,
+        state: "running",
+        health: "healthy",
+      });
     }
   });
 
@@ -76,7 +90,9 @@ describe("DockerEngine on the real engine", () => {
     await engine.unpauseContainer(id);
     await engine.stopContainer(id, 1);
     await expect(engine.stopContainer(id, 1)).rejects.toBeInstanceOf(ContainerStateConflict); // 304
-    await expect(engine.startHelper({ image: "local/does-not-exist:0", cmd: ["true"], labels: {} })).rejects.toBeInstanceOf(ImageMissing);
+    await expect(
+      engine.startHelper({ image: "local/does-not-exist:0", cmd: ["true"], labels: {} }),
+    ).rejects.toBeInstanceOf(ImageMissing);
     expect(await engine.imageExists("local/does-not-exist:0")).toBe(false);
     expect(await engine.imageExists(WEB_IMAGE)).toBe(true);
   });
@@ -85,7 +101,12 @@ describe("DockerEngine on the real engine", () => {
     const label = `chaosctl-test-run=${process.pid}-${Date.now()}`;
     const [k, v] = label.split("=") as [string, string];
     const r = await engine.runHelper(
-      { image: WEB_IMAGE, cmd: ["/bin/sh", "-c", "echo out; echo err >&2; exit 3"], labels: { [k]: v }, networkMode: "none" },
+      {
+        image: WEB_IMAGE,
+        cmd: ["/bin/sh", "-c", "echo out; echo err >&2; exit 3"],
+        labels: { [k]: v },
+        networkMode: "none",
+      },
       20_000,
     );
     expect(r).toEqual({ exitCode: 3, stdout: "out\n", stderr: "err\n" });
@@ -93,9 +114,15 @@ describe("DockerEngine on the real engine", () => {
   });
 
   it("a helper never runs the image's HEALTHCHECK (that check is the controller's)", async () => {
-    const id = await engine.startHelper({ image: APP_IMAGE, cmd: ["--version"], labels: { "chaosctl-test": "engine" } });
+    const id = await engine.startHelper({
+      image: APP_IMAGE,
+      cmd: ["--version"],
+      labels: { "chaosctl-test": "engine" },
+    });
     started.push(id);
-    expect(JSON.parse(await dockerOk(["inspect", "-f", "{{json .Config.Healthcheck}}", id]))).toMatchObject({ Test: ["NONE"] });
+    expect(JSON.parse(await dockerOk(["inspect", "-f", "{{json .Config.Healthcheck}}", id]))).toMatchObject({
+      Test: ["NONE"],
+    });
     expect(await dockerOk(["image", "inspect", "-f", "{{json .Config.Healthcheck.Test}}", APP_IMAGE])).not.toBe("null");
   });
 
@@ -103,9 +130,9 @@ describe("DockerEngine on the real engine", () => {
     const label = `chaosctl-test-timeout=${process.pid}-${Date.now()}`;
     const [k, v] = label.split("=") as [string, string];
     const t0 = Date.now();
-    await expect(engine.runHelper({ image: WEB_IMAGE, cmd: ["/bin/sleep", "60"], labels: { [k]: v }, networkMode: "none" }, 1_000)).rejects.toBeInstanceOf(
-      EngineTimeout,
-    );
+    await expect(
+      engine.runHelper({ image: WEB_IMAGE, cmd: ["/bin/sleep", "60"], labels: { [k]: v }, networkMode: "none" }, 1_000),
+    ).rejects.toBeInstanceOf(EngineTimeout);
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(await dockerOk(["ps", "-aq", "--filter", `label=${label}`])).toBe("");
   });
@@ -121,7 +148,11 @@ describe("DockerEngine on the real engine", () => {
     const seen: DockerEvent[] = [];
     const errors: Error[] = [];
     const ac = new AbortController();
-    engine.events((e) => seen.push(e), ac.signal, (e) => errors.push(e));
+    engine.events(
+      (e) => seen.push(e),
+      ac.signal,
+      (e) => errors.push(e),
+    );
     await new Promise((r) => setTimeout(r, 300)); // the stream is open before the kill
     await engine.killContainer(id, "SIGKILL");
     const die = await waitFor(() => seen.find((e) => e.type === "container" && e.action === "die" && e.id === id), {

@@ -8,7 +8,15 @@ export interface OverlayService extends TestService {
 
 export async function createOverlayService(opts: TestServiceOptions = {}): Promise<OverlayService> {
   const prefix = opts.namePrefix ?? "chaosctl-test";
-  const network = await dockerOk(["network", "create", "--driver", "overlay", "--label", "chaosctl-test=1", `${prefix}-net-${process.pid}-${Date.now()}`]);
+  const network = await dockerOk([
+    "network",
+    "create",
+    "--driver",
+    "overlay",
+    "--label",
+    "chaosctl-test=1",
+    `${prefix}-net-${process.pid}-${Date.now()}`,
+  ]);
   try {
     const svc = await createTestService({ ...opts, flags: ["--network", network, ...(opts.flags ?? [])] });
     return {

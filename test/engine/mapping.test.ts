@@ -77,7 +77,12 @@ describe("mapping", () => {
       Slot: 2,
       DesiredState: "running",
       CreatedAt: "2024-01-01T00:00:00Z",
-      Status: { Timestamp: "2024-01-01T00:00:01Z", State: "running", Message: "started", ContainerStatus: { ContainerID: "c1" } },
+      Status: {
+        Timestamp: "2024-01-01T00:00:01Z",
+        State: "running",
+        Message: "started",
+        ContainerStatus: { ContainerID: "c1" },
+      },
       NetworksAttachments: [{ Network: { ID: "net1", Spec: { Name: "ingress" } }, Addresses: ["10.0.0.5/24"] }],
     });
     expect(t).toMatchObject({ id: "t1", serviceId: "s1", nodeId: "n1", slot: 2, containerId: "c1", state: "running" });
@@ -90,20 +95,49 @@ describe("mapping", () => {
       Id: "c1",
       Names: ["/web.1.abc"],
       Image: "local/web:1",
-      Labels: { "com.docker.swarm.task.id": "t1", "com.docker.swarm.service.id": "s1", "com.docker.swarm.node.id": "n1" },
+      Labels: {
+        "com.docker.swarm.task.id": "t1",
+        "com.docker.swarm.service.id": "s1",
+        "com.docker.swarm.node.id": "n1",
+      },
       State: "running",
       Status: "Up 5 seconds (healthy)",
       Created: 100,
     });
-    expect(c).toMatchObject({ id: "c1", names: ["web.1.abc"], taskId: "t1", serviceId: "s1", nodeId: "n1", health: "healthy", state: "running" });
+    expect(c).toMatchObject({
+      id: "c1",
+      names: ["web.1.abc"],
+      taskId: "t1",
+      serviceId: "s1",
+      nodeId: "n1",
+      health: "healthy",
+      state: "running",
+    });
     expect(mapContainerSummary({ Id: "c2", State: "exited", Status: "Exited (3) 1 second ago" }).exitCode).toBe(3);
-    const i = mapContainerInspect({ Id: "c3", Name: "/g", Created: "1970-01-01T00:01:40Z", State: { Status: "exited", ExitCode: 1 } });
+    const i = mapContainerInspect({
+      Id: "c3",
+      Name: "/g",
+      Created: "1970-01-01T00:01:40Z",
+      State: { Status: "exited", ExitCode: 1 },
+    });
     expect(i).toMatchObject({ names: ["g"], created: 100, state: "exited", exitCode: 1 });
   });
 
   it("maps an event with nanosecond time", () => {
-    const e = mapEvent({ Type: "container", Action: "die", Actor: { ID: "c1", Attributes: { exitCode: "137" } }, time: 1, timeNano: 1_500_000_000 });
-    expect(e).toEqual({ type: "container", action: "die", id: "c1", attributes: { exitCode: "137" }, time: new Date(1500) });
+    const e = mapEvent({
+      Type: "container",
+      Action: "die",
+      Actor: { ID: "c1", Attributes: { exitCode: "137" } },
+      time: 1,
+      timeNano: 1_500_000_000,
+    });
+    expect(e).toEqual({
+      type: "container",
+      action: "die",
+      id: "c1",
+      attributes: { exitCode: "137" },
+      time: new Date(1500),
+    });
   });
 
   it("demultiplexes Docker's framed stream", () => {
@@ -114,12 +148,16 @@ describe("mapping", () => {
       h.writeUInt32BE(body.length, 4);
       return Buffer.concat([h, body]);
     };
-    expect(demuxBuffer(Buffer.concat([frame(1, "out1 "), frame(2, "err"), frame(1, "out2")]))).toEqual({ stdout: "out1 out2", stderr: "err" });
+    expect(demuxBuffer(Buffer.concat([frame(1, "out1 "), frame(2, "err"), frame(1, "out2")]))).toEqual({
+      stdout: "out1 out2",
+      stderr: "err",
+    });
   });
 });
 
 describe("mapDockerError", () => {
-  const http = (statusCode: number, message: string): Error => Object.assign(new Error(`(HTTP code ${statusCode})`), { statusCode, json: { message } });
+  const http = (statusCode: number, message: string): Error =>
+    Object.assign(new Error(`(HTTP code ${statusCode})`), { statusCode, json: { message } });
   it.each([
     [http(404, "No such container: x"), "container", ContainerNotFound],
     [http(409, "Container x is not paused"), "container", ContainerStateConflict],

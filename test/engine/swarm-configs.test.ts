@@ -18,10 +18,18 @@ afterAll(async () => {
 describe("Swarm configs on the real engine", () => {
   it("creates, lists by label, and reads back data and labels", async () => {
     const n = name();
-    const id = await engine.createConfig(n, "kind: ChaosSchedule\n# é ünicode\n", { "chaosctl-test": "configs", "chaosctl.io/name": n });
+    const id = await engine.createConfig(n, "kind: ChaosSchedule\n# é ünicode\n", {
+      "chaosctl-test": "configs",
+      "chaosctl.io/name": n,
+    });
     created.push(id);
     const got = await engine.inspectConfig(n);
-    expect(got).toMatchObject({ id, name: n, data: "kind: ChaosSchedule\n# é ünicode\n", labels: { "chaosctl.io/name": n } });
+    expect(got).toMatchObject({
+      id,
+      name: n,
+      data: "kind: ChaosSchedule\n# é ünicode\n",
+      labels: { "chaosctl.io/name": n },
+    });
     expect(got.version).toBeGreaterThan(0);
     const listed = await engine.listConfigs([`chaosctl.io/name=${n}`]);
     expect(listed.map((c) => c.id)).toEqual([id]);
@@ -39,7 +47,9 @@ describe("Swarm configs on the real engine", () => {
     expect(after.version).toBeGreaterThan(v1);
     expect(after.labels["chaosctl.io/status"]).toBe(status);
     expect(after.data).toBe("data stays");
-    await expect(engine.updateConfigLabels(id, v1, { "chaosctl-test": "configs" })).rejects.toBeInstanceOf(VersionConflict);
+    await expect(engine.updateConfigLabels(id, v1, { "chaosctl-test": "configs" })).rejects.toBeInstanceOf(
+      VersionConflict,
+    );
     expect((await engine.inspectConfig(id)).labels["chaosctl.io/status"]).toBe(status);
   });
 

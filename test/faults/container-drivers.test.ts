@@ -24,7 +24,14 @@ async function oneTarget(): Promise<Target> {
   const t = (await runningTasks(svc.id))[0];
   if (!t?.containerId) throw new Error("no running task");
   const c = await engine.inspectContainer(t.containerId);
-  return { kind: "container", nodeId: c.nodeId ?? "", serviceId: svc.id, serviceName: svc.name, taskId: t.id, containerId: t.containerId };
+  return {
+    kind: "container",
+    nodeId: c.nodeId ?? "",
+    serviceId: svc.id,
+    serviceName: svc.name,
+    taskId: t.id,
+    containerId: t.containerId,
+  };
 }
 
 /** Swarm replaced the task: the old one is no longer running and 2 others run. */

@@ -31,7 +31,8 @@ beforeAll(async () => {
 afterAll(async () => {
   ac.abort();
   const left: string[] = [];
-  for (const run of runs) left.push(...(await dockerOk(["ps", "-aq", "--filter", `label=${L_RUN}=${run}`])).split("\n").filter(Boolean));
+  for (const run of runs)
+    left.push(...(await dockerOk(["ps", "-aq", "--filter", `label=${L_RUN}=${run}`])).split("\n").filter(Boolean));
   await docker(["rm", "-f", target, ...left]);
 });
 
@@ -44,23 +45,47 @@ describe("pause latency through guards", () => {
       const run = `lat-${process.pid}-${i}`;
       runs.push(run);
       const t0 = Date.now();
-      const owner = { schedule: "default/latency", generation: 1, run, instance: `test-${process.pid}`, expires: new Date(t0 + HOLD_MS) };
-      const r = await pause.apply({ engine, image: APP_IMAGE, now: new Date(t0) }, { kind: "container", nodeId: "", containerId: target }, {}, owner);
+      const owner = {
+        schedule: "default/latency",
+        generation: 1,
+        run,
+        instance: `test-${process.pid}`,
+        expires: new Date(t0 + HOLD_MS),
+      };
+      const r = await pause.apply(
+        { engine, image: APP_IMAGE, now: new Date(t0) },
+        { kind: "container", nodeId: "", containerId: target },
+        {},
+        owner,
+      );
       expect(r.phase).toBe("Injected");
       const ev = (action: string): DockerEvent | undefined =>
-        events.find((e) => e.type === "container" && e.id === target && e.action === action && e.time.getTime() >= t0 - 5);
+        events.find(
+          (e) => e.type === "container" && e.id === target && e.action === action && e.time.getTime() >= t0 - 5,
+        );
       const paused = await waitFor(() => ev("pause"), { timeoutMs: 5_000, what: "pause event" });
-      const unpaused = await waitFor(() => ev("unpause"), { timeoutMs: HOLD_MS + 5_000, intervalMs: 50, what: "unpause event" });
+      const unpaused = await waitFor(() => ev("unpause"), {
+        timeoutMs: HOLD_MS + 5_000,
+        intervalMs: 50,
+        what: "unpause event",
+      });
       apply.push(paused.time.getTime() - t0);
       late.push(unpaused.time.getTime() - owner.expires.getTime());
-      if (r.phase === "Injected") expect(await pause.recover({ engine, image: APP_IMAGE, now: new Date() }, r.handle)).toEqual({ phase: "Recovered" });
+      if (r.phase === "Injected")
+        expect(await pause.recover({ engine, image: APP_IMAGE, now: new Date() }, r.handle)).toEqual({
+          phase: "Recovered",
+        });
       events.length = 0;
     }
     expect(late.every((x) => x >= 0)).toBe(true);
     const row = (name: string, xs: number[]): string =>
       `${name.padEnd(34)} p50 ${String(pct(xs, 50)).padStart(5)} ms   p95 ${String(pct(xs, 95)).padStart(5)} ms   max ${String(Math.max(...xs)).padStart(5)} ms`;
     console.log(
-      [`pause via guard, ${RUNS} runs (engine events):`, row("apply: call → paused", apply), row("revert lateness: unpause − expiry", late)].join("\n"),
+      [
+        `pause via guard, ${RUNS} runs (engine events):`,
+        row("apply: call → paused", apply),
+        row("revert lateness: unpause − expiry", late),
+      ].join("\n"),
     );
   }, 120_000);
 });

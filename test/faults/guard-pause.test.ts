@@ -19,7 +19,13 @@ let runs: string[] = []; // run label values used by the current test
 
 function ownerFor(ms: number, run = `t${process.pid}-${Date.now().toString(36)}-${runs.length}`): Owner {
   runs.push(run);
-  return { schedule: "default/guard-test", generation: 1, run, instance: `test-${process.pid}`, expires: new Date(Date.now() + ms) };
+  return {
+    schedule: "default/guard-test",
+    generation: 1,
+    run,
+    instance: `test-${process.pid}`,
+    expires: new Date(Date.now() + ms),
+  };
 }
 
 async function plainTarget(): Promise<Target> {
@@ -59,7 +65,14 @@ describe("pause driver (guard containers)", () => {
   it("pauses a Swarm task, and the guard alone unpauses it at expiry", async () => {
     const task = (await runningTasks(svc.id))[0]!;
     const info = await engine.inspectContainer(task.containerId!);
-    const target: Target = { kind: "container", nodeId: info.nodeId!, serviceId: svc.id, serviceName: svc.name, taskId: task.id, containerId: task.containerId! };
+    const target: Target = {
+      kind: "container",
+      nodeId: info.nodeId!,
+      serviceId: svc.id,
+      serviceName: svc.name,
+      taskId: task.id,
+      containerId: task.containerId!,
+    };
     const owner = ownerFor(5_000);
     const r = await pause.apply(ctx(), target, {}, owner);
     expect(r.phase).toBe("Injected");
@@ -68,15 +81,31 @@ describe("pause driver (guard containers)", () => {
 
     // The cluster itself says what is injected and by whom.
     const [h] = observeGuards(await engine.listContainers([`${L_RUN}=${owner.run}`]), new Date());
-    expect(h).toMatchObject({ fault: "pause", owner: { schedule: owner.schedule, run: owner.run, expires: owner.expires }, target, guardId: r.handle.guardId, expired: false });
+    expect(h).toMatchObject({
+      fault: "pause",
+      owner: { schedule: owner.schedule, run: owner.run, expires: owner.expires },
+      target,
+      guardId: r.handle.guardId,
+      expired: false,
+    });
     expect(guardCondition(h!, new Date(), 5_000)).toBe("enforcing");
 
-    await waitFor(async () => (await stateOf(target.containerId!)) === "running", { timeoutMs: 8_000, intervalMs: 50, what: "unpause at expiry" });
-    expect(Date.now()).toBeGreaterThanOrEqual(owner.expires!.getTime());
-    const done = await waitFor(async () => observeGuards(await engine.listContainers([`${L_RUN}=${owner.run}`]), new Date()).find((g) => g.guardState === "exited"), {
-      timeoutMs: 5_000,
-      what: "guard to exit",
+    await waitFor(async () => (await stateOf(target.containerId!)) === "running", {
+      timeoutMs: 8_000,
+      intervalMs: 50,
+      what: "unpause at expiry",
     });
+    expect(Date.now()).toBeGreaterThanOrEqual(owner.expires!.getTime());
+    const done = await waitFor(
+      async () =>
+        observeGuards(await engine.listContainers([`${L_RUN}=${owner.run}`]), new Date()).find(
+          (g) => g.guardState === "exited",
+        ),
+      {
+        timeoutMs: 5_000,
+        what: "guard to exit",
+      },
+    );
     expect(done).toMatchObject({ guardExitCode: 0, expired: true });
     expect(guardCondition(done, new Date(), 5_000)).toBe("completed");
     // Swarm never noticed: the task kept running.
@@ -105,15 +134,23 @@ describe("pause driver (guard containers)", () => {
     // From here the "controller" is gone: no recover, no driver call, only observation.
     await new Promise((res) => setTimeout(res, 3_000));
     expect(await stateOf(target.containerId!)).toBe("paused");
-    await waitFor(async () => (await stateOf(target.containerId!)) === "running", { timeoutMs: 8_000, intervalMs: 50, what: "unpause at expiry" });
+    await waitFor(async () => (await stateOf(target.containerId!)) === "running", {
+      timeoutMs: 8_000,
+      intervalMs: 50,
+      what: "unpause at expiry",
+    });
     const unpausedAt = Date.now();
     expect(unpausedAt).toBeGreaterThanOrEqual(owner.expires!.getTime());
     expect(unpausedAt - owner.expires!.getTime()).toBeLessThan(2_000);
     const [guardId] = await guardsOf(owner.run);
-    const g = await waitFor(async () => ((await engine.inspectContainer(guardId!)).state === "exited" ? engine.inspectContainer(guardId!) : undefined), {
-      timeoutMs: 5_000,
-      what: "guard exit",
-    });
+    const g = await waitFor(
+      async () =>
+        (await engine.inspectContainer(guardId!)).state === "exited" ? engine.inspectContainer(guardId!) : undefined,
+      {
+        timeoutMs: 5_000,
+        what: "guard exit",
+      },
+    );
     expect(g.exitCode).toBe(0);
     const logs = await engine.containerLogs(guardId!, 20);
     expect(logs.stderr).toMatch(/"event":"expired"/);
@@ -127,9 +164,17 @@ describe("pause driver (guard containers)", () => {
     const spec = guardHelperSpec({ image: APP_IMAGE, fault: "pause", owner, target, until: owner.expires!, spec: {} });
     const t0 = Date.now();
     const guardId = await engine.startHelper(spec);
-    await waitFor(async () => (await stateOf(target.containerId!)) === "running", { timeoutMs: 10_000, intervalMs: 50, what: "late guard to unpause" });
+    await waitFor(async () => (await stateOf(target.containerId!)) === "running", {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: "late guard to unpause",
+    });
     expect(Date.now() - t0).toBeLessThan(5_000);
-    const g = await waitFor(async () => ((await engine.inspectContainer(guardId)).state === "exited" ? engine.inspectContainer(guardId) : undefined), { timeoutMs: 5_000 });
+    const g = await waitFor(
+      async () =>
+        (await engine.inspectContainer(guardId)).state === "exited" ? engine.inspectContainer(guardId) : undefined,
+      { timeoutMs: 5_000 },
+    );
     expect(g.exitCode).toBe(0);
     expect((await engine.containerLogs(guardId, 20)).stderr).toMatch(/late-start/);
     await engine.removeContainer(guardId, { force: true });
@@ -171,11 +216,21 @@ describe("pause driver (guard containers)", () => {
     const pid = Number(await dockerOk(["inspect", "-f", "{{.State.Pid}}", r.handle.guardId!]));
     expect(pid).toBeGreaterThan(0);
     process.kill(pid, "SIGKILL");
-    await waitFor(async () => Number(await dockerOk(["inspect", "-f", "{{.RestartCount}}", r.handle.guardId!])) >= 1, { timeoutMs: 5_000, what: "guard restart" });
+    await waitFor(async () => Number(await dockerOk(["inspect", "-f", "{{.RestartCount}}", r.handle.guardId!])) >= 1, {
+      timeoutMs: 5_000,
+      what: "guard restart",
+    });
     expect(await stateOf(target.containerId!)).toBe("paused");
-    await waitFor(async () => (await stateOf(target.containerId!)) === "running", { timeoutMs: 10_000, intervalMs: 50, what: "unpause at expiry" });
+    await waitFor(async () => (await stateOf(target.containerId!)) === "running", {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: "unpause at expiry",
+    });
     expect(Date.now()).toBeGreaterThanOrEqual(owner.expires!.getTime());
-    await waitFor(async () => (await stateOf(r.handle.guardId!)) === "exited", { timeoutMs: 5_000, what: "guard exit" });
+    await waitFor(async () => (await stateOf(r.handle.guardId!)) === "exited", {
+      timeoutMs: 5_000,
+      what: "guard exit",
+    });
     expect(await pause.recover(ctx(), r.handle)).toEqual({ phase: "Recovered" });
   });
 

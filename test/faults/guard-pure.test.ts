@@ -12,8 +12,20 @@ import { guardDecision, MAX_TIMER_MS } from "../../src/faults/guard/timing.js";
 import { silentLogger } from "../../src/util/log.js";
 
 const t = (iso: string): Date => new Date(iso);
-const owner: Owner = { schedule: "default/web-pause", generation: 3, run: "abc-g3-x1", expires: t("2030-01-01T00:00:10Z") };
-const target: Target = { kind: "container", nodeId: "node1", serviceId: "svc1", serviceName: "web", taskId: "task1", containerId: "c".repeat(64) };
+const owner: Owner = {
+  schedule: "default/web-pause",
+  generation: 3,
+  run: "abc-g3-x1",
+  expires: t("2030-01-01T00:00:10Z"),
+};
+const target: Target = {
+  kind: "container",
+  nodeId: "node1",
+  serviceId: "svc1",
+  serviceName: "web",
+  taskId: "task1",
+  containerId: "c".repeat(64),
+};
 
 describe("guardDecision(until, now)", () => {
   it.each([
@@ -50,13 +62,24 @@ describe("guard arguments", () => {
 });
 
 function guardContainer(labels: Record<string, string>, over: Partial<ContainerInfo> = {}): ContainerInfo {
-  return { id: "g1", names: ["g"], image: "local/chaosctl:dev", labels, state: "running", created: 1_893_456_000, ...over };
+  return {
+    id: "g1",
+    names: ["g"],
+    image: "local/chaosctl:dev",
+    labels,
+    state: "running",
+    created: 1_893_456_000,
+    ...over,
+  };
 }
 
 describe("labels ↔ handles", () => {
   it("observeGuards rebuilds owner, target, spec and state from a guard's labels", () => {
     const labels = guardLabels(owner, target, "pause", { a: 1 });
-    const others = [guardContainer({ "com.docker.swarm.task.id": "t" }, { id: "web" }), guardContainer({ "chaosctl.io/role": "helper" }, { id: "h" })];
+    const others = [
+      guardContainer({ "com.docker.swarm.task.id": "t" }, { id: "web" }),
+      guardContainer({ "chaosctl.io/role": "helper" }, { id: "h" }),
+    ];
     const [h, ...rest] = observeGuards([...others, guardContainer(labels)], t("2030-01-01T00:00:05Z"));
     expect(rest).toEqual([]);
     expect(h).toEqual({
@@ -69,7 +92,9 @@ describe("labels ↔ handles", () => {
       spec: { a: 1 },
       expired: false,
     });
-    expect(observeGuards([guardContainer(labels, { state: "exited", exitCode: 0 })], t("2030-01-01T00:00:10Z"))[0]).toMatchObject({
+    expect(
+      observeGuards([guardContainer(labels, { state: "exited", exitCode: 0 })], t("2030-01-01T00:00:10Z"))[0],
+    ).toMatchObject({
       expired: true,
       guardExitCode: 0,
       guardState: "exited",
@@ -86,8 +111,24 @@ describe("labels ↔ handles", () => {
 
   it("builds the guard container: own socket, no network, bounded on-failure restarts", () => {
     const s = guardHelperSpec({ image: "img", fault: "pause", owner, target, until: owner.expires!, spec: {} });
-    expect(s).toMatchObject({ image: "img", networkMode: "none", binds: ["/var/run/docker.sock:/var/run/docker.sock"], restartOnFailure: true, maxRestarts: 3 });
-    expect(s.cmd).toEqual(["guard", "--fault", "pause", "--target", target.containerId, "--until", "2030-01-01T00:00:10.000Z", "--spec", "{}"]);
+    expect(s).toMatchObject({
+      image: "img",
+      networkMode: "none",
+      binds: ["/var/run/docker.sock:/var/run/docker.sock"],
+      restartOnFailure: true,
+      maxRestarts: 3,
+    });
+    expect(s.cmd).toEqual([
+      "guard",
+      "--fault",
+      "pause",
+      "--target",
+      target.containerId,
+      "--until",
+      "2030-01-01T00:00:10.000Z",
+      "--spec",
+      "{}",
+    ]);
     expect(s.labels["chaosctl.io/role"]).toBe("guard");
   });
 });
@@ -103,14 +144,23 @@ describe("guardCondition(handle, now, grace)", () => {
     ["exited", 137, "2030-01-01T00:00:05Z", "failed"],
     ["dead", undefined, "2030-01-01T00:00:05Z", "failed"],
   ])("%s (exit %s) at %s → %s", (state, code, now, want) => {
-    expect(guardCondition({ ...h, guardState: state, ...(code !== undefined ? { guardExitCode: code } : {}) }, t(now), 5_000)).toBe(want);
+    expect(
+      guardCondition(
+        { ...h, guardState: state, ...(code !== undefined ? { guardExitCode: code } : {}) },
+        t(now),
+        5_000,
+      ),
+    ).toBe(want);
   });
 });
 
 describe("runGuard sequence (recording effect)", () => {
   const engine = {} as unknown as Engine; // the recording effect never touches it
   type Step = "apply" | "revert";
-  function recorder(opts: { applyErr?: Error; revertFailures?: number } = {}): { steps: Step[]; effects: Record<string, GuardEffectFactory> } {
+  function recorder(opts: { applyErr?: Error; revertFailures?: number } = {}): {
+    steps: Step[];
+    effects: Record<string, GuardEffectFactory>;
+  } {
     const steps: Step[] = [];
     let failures = opts.revertFailures ?? 0;
     return {
@@ -130,7 +180,10 @@ describe("runGuard sequence (recording effect)", () => {
     };
   }
   const run = (until: Date, r: ReturnType<typeof recorder>, stop = new AbortController().signal) =>
-    runGuard({ fault: "pause", target: "c1", until, spec: {} }, { engine, log: silentLogger, now: () => new Date(), effects: r.effects, stop, revertAttempts: 3 });
+    runGuard(
+      { fault: "pause", target: "c1", until, spec: {} },
+      { engine, log: silentLogger, now: () => new Date(), effects: r.effects, stop, revertAttempts: 3 },
+    );
 
   it("applies, holds until expiry, reverts, exits 0", async () => {
     const r = recorder();

@@ -16,7 +16,13 @@ export class NetnsLab {
   network = "";
 
   async up(): Promise<void> {
-    this.network = await dockerOk(["network", "create", "--label", LABEL, `chaosctl-netns-${randomBytes(4).toString("hex")}`]);
+    this.network = await dockerOk([
+      "network",
+      "create",
+      "--label",
+      LABEL,
+      `chaosctl-netns-${randomBytes(4).toString("hex")}`,
+    ]);
   }
 
   /** A busybox httpd container on the lab network; returns its id and address. */
@@ -29,7 +35,20 @@ export class NetnsLab {
 
   /** A helper in `target`'s namespace with NET_ADMIN; its exec runs argv there (no shell). */
   async helper(target: string): Promise<NetnsExec> {
-    const id = await dockerOk(["run", "-d", "--label", LABEL, "--network", `container:${target}`, "--cap-add", "NET_ADMIN", "--entrypoint", "sleep", BASE_IMAGE, "900"]);
+    const id = await dockerOk([
+      "run",
+      "-d",
+      "--label",
+      LABEL,
+      "--network",
+      `container:${target}`,
+      "--cap-add",
+      "NET_ADMIN",
+      "--entrypoint",
+      "sleep",
+      BASE_IMAGE,
+      "900",
+    ]);
     this.containers.push(id);
     return async (argv) => {
       const r = await docker(["exec", id, ...argv], { timeoutMs: 20_000 });
@@ -44,8 +63,15 @@ export class NetnsLab {
 }
 
 /** ping from `from` to `ip`: packets sent and received (busybox ping). */
-export async function ping(from: string, ip: string, count: number, intervalS: number): Promise<{ sent: number; received: number }> {
-  const r = await docker(["exec", from, "ping", "-q", "-c", String(count), "-i", String(intervalS), "-W", "1", ip], { timeoutMs: 10_000 + count * intervalS * 1000 * 3 });
+export async function ping(
+  from: string,
+  ip: string,
+  count: number,
+  intervalS: number,
+): Promise<{ sent: number; received: number }> {
+  const r = await docker(["exec", from, "ping", "-q", "-c", String(count), "-i", String(intervalS), "-W", "1", ip], {
+    timeoutMs: 10_000 + count * intervalS * 1000 * 3,
+  });
   const m = /(\d+) packets transmitted, (\d+) packets received/.exec(r.stdout);
   // Egress dropped in the sender's own namespace: busybox ping stops at the first refused send.
   if (!m && /sendto: Operation not permitted/.test(r.stderr)) return { sent: count, received: 0 };
@@ -57,9 +83,17 @@ export async function ping(from: string, ip: string, count: number, intervalS: n
  * Seconds to fetch http://ip/path from `from` with busybox wget, bounded by timeoutS (this
  * busybox's wget crashes with -q or -T, so busybox `timeout` bounds it inside the container).
  */
-export async function fetchSeconds(from: string, ip: string, path: string, timeoutS = 20): Promise<{ ok: boolean; seconds: number }> {
+export async function fetchSeconds(
+  from: string,
+  ip: string,
+  path: string,
+  timeoutS = 20,
+): Promise<{ ok: boolean; seconds: number }> {
   const t0 = performance.now();
-  const r = await docker(["exec", from, "timeout", String(timeoutS), "wget", "-O", "/dev/null", `http://${ip}/${path}`], { timeoutMs: (timeoutS + 10) * 1000 });
+  const r = await docker(
+    ["exec", from, "timeout", String(timeoutS), "wget", "-O", "/dev/null", `http://${ip}/${path}`],
+    { timeoutMs: (timeoutS + 10) * 1000 },
+  );
   return { ok: r.code === 0, seconds: (performance.now() - t0) / 1000 };
 }
 

@@ -3,7 +3,16 @@
 import { describe, expect, it } from "vitest";
 import { capHandleOf, ownedNames, injectionId, minorOf } from "../../src/faults/netns/ids.js";
 import { printedRateBits, rateBytes, sizeBytes, timeUs } from "../../src/faults/netns/units.js";
-import { parseClassMinors, parseClasses, parseFilterPrefs, parseIptablesSave, parseQdiscs, rootOwnership, tokenize, type TcClass } from "../../src/faults/netns/parse.js";
+import {
+  parseClassMinors,
+  parseClasses,
+  parseFilterPrefs,
+  parseIptablesSave,
+  parseQdiscs,
+  rootOwnership,
+  tokenize,
+  type TcClass,
+} from "../../src/faults/netns/parse.js";
 import { planApply, planRevert, planSweep, isClean, type Observed } from "../../src/faults/netns/plan.js";
 import { networkInjection } from "../../src/faults/network/injection.js";
 import { netemInjection } from "../../src/faults/netem/injection.js";
@@ -35,11 +44,23 @@ function observed(parts: { qdiscs?: string; classes?: number[]; prefs?: number[]
 }
 
 type Opts = Record<string, number>;
-const q = (kind: string, handle: string, parent: string, options: Opts = {}) => ({ kind, handle, dev: "eth0", parent, options });
+const q = (kind: string, handle: string, parent: string, options: Opts = {}) => ({
+  kind,
+  handle,
+  dev: "eth0",
+  parent,
+  options,
+});
 
 /** Our root with bandwidth records (1mbit unless given) and netem leaves (with the cap's tbf below when capped), consistent as converge leaves it. */
-function tree(records: (typeof nA | [typeof nA, Opts])[], netems: (typeof nA)[] = [], cap: Opts | undefined = records.length > 0 ? MBIT : undefined): string {
-  const out: object[] = [{ kind: "htb", handle: "1c4a:", dev: "eth0", root: true, options: { r2q: 10, default: "0x2" } }];
+function tree(
+  records: (typeof nA | [typeof nA, Opts])[],
+  netems: (typeof nA)[] = [],
+  cap: Opts | undefined = records.length > 0 ? MBIT : undefined,
+): string {
+  const out: object[] = [
+    { kind: "htb", handle: "1c4a:", dev: "eth0", root: true, options: { r2q: 10, default: "0x2" } },
+  ];
   for (const r of records) {
     const [n, o] = Array.isArray(r) ? r : [r, MBIT];
     out.push(q("tbf", n.leafHandle, n.classId, o));
@@ -84,7 +105,8 @@ describe("parsers (real output of this kernel's tc and iptables-save)", () => {
   });
 
   it("classes (text) and filter priorities (json)", () => {
-    const classes = "class htb 1c4a:10 root prio 0 rate 10Gbit ceil 10Gbit burst 0b cburst 0b \nclass htb 1c4a:3f2 root leaf 3f2: prio 0 rate 10Gbit ceil 10Gbit burst 0b cburst 0b \nclass tbf 3f2:1 parent 3f2: \n";
+    const classes =
+      "class htb 1c4a:10 root prio 0 rate 10Gbit ceil 10Gbit burst 0b cburst 0b \nclass htb 1c4a:3f2 root leaf 3f2: prio 0 rate 10Gbit ceil 10Gbit burst 0b cburst 0b \nclass tbf 3f2:1 parent 3f2: \n";
     expect(parseClassMinors(classes)).toEqual([0x10, 0x3f2]);
     const filters = `[{"protocol":"all","pref":77,"kind":"u32","chain":0},{"protocol":"all","pref":77,"kind":"u32","chain":0,"options":{"fh":"801:","ht_divisor":1}},{"protocol":"ip","pref":1010,"kind":"u32","chain":0}]`;
     expect(parseFilterPrefs(filters)).toEqual([77, 1010]);
@@ -96,9 +118,31 @@ describe("parsers (real output of this kernel's tc and iptables-save)", () => {
     expect(st.chains).toEqual(["CHAOS-0123456789-O"]);
     expect(st.ruleCount).toEqual({ "CHAOS-0123456789-O": 2 });
     expect(st.jumps).toEqual([
-      { from: "OUTPUT", target: "CHAOS-0123456789-O", args: ["-o", "eth0", "-m", "comment", "--comment", "chaosctl:network:default/x:run-1", "-j", "CHAOS-0123456789-O"] },
+      {
+        from: "OUTPUT",
+        target: "CHAOS-0123456789-O",
+        args: [
+          "-o",
+          "eth0",
+          "-m",
+          "comment",
+          "--comment",
+          "chaosctl:network:default/x:run-1",
+          "-j",
+          "CHAOS-0123456789-O",
+        ],
+      },
     ]);
-    expect(tokenize(`-A X -m comment --comment "say \\"hi\\" now" -j Y`)).toEqual(["-A", "X", "-m", "comment", "--comment", 'say "hi" now', "-j", "Y"]);
+    expect(tokenize(`-A X -m comment --comment "say \\"hi\\" now" -j Y`)).toEqual([
+      "-A",
+      "X",
+      "-m",
+      "comment",
+      "--comment",
+      'say "hi" now',
+      "-j",
+      "Y",
+    ]);
   });
 });
 
@@ -109,14 +153,111 @@ describe("planApply", () => {
     const steps = planApply(lossBw, observed(), "write").map((s) => s.argv);
     expect(steps).toEqual([
       ["tc", "qdisc", "add", "dev", "eth0", "root", "handle", "1c4a:", "htb", "default", "2", "direct_qlen", "1000"],
-      ["tc", "class", "replace", "dev", "eth0", "parent", "1c4a:", "classid", "1c4a:2", "htb", "rate", "10gbit", "ceil", "10gbit", "quantum", "60000"],
-      ["tc", "qdisc", "replace", "dev", "eth0", "parent", "1c4a:2", "handle", "2:", "tbf", "rate", "1000000bit", "burst", "32768b", "latency", "400000us"],
-      ["tc", "class", "replace", "dev", "eth0", "parent", "1c4a:", "classid", nA.classId, "htb", "rate", "10gbit", "ceil", "10gbit", "quantum", "60000"],
+      [
+        "tc",
+        "class",
+        "replace",
+        "dev",
+        "eth0",
+        "parent",
+        "1c4a:",
+        "classid",
+        "1c4a:2",
+        "htb",
+        "rate",
+        "10gbit",
+        "ceil",
+        "10gbit",
+        "quantum",
+        "60000",
+      ],
+      [
+        "tc",
+        "qdisc",
+        "replace",
+        "dev",
+        "eth0",
+        "parent",
+        "1c4a:2",
+        "handle",
+        "2:",
+        "tbf",
+        "rate",
+        "1000000bit",
+        "burst",
+        "32768b",
+        "latency",
+        "400000us",
+      ],
+      [
+        "tc",
+        "class",
+        "replace",
+        "dev",
+        "eth0",
+        "parent",
+        "1c4a:",
+        "classid",
+        nA.classId,
+        "htb",
+        "rate",
+        "10gbit",
+        "ceil",
+        "10gbit",
+        "quantum",
+        "60000",
+      ],
       // the record: no filter, it carries nothing
-      ["tc", "qdisc", "replace", "dev", "eth0", "parent", nA.classId, "handle", nA.leafHandle, "tbf", "rate", "1mbit", "burst", "32kb", "latency", "400ms"],
+      [
+        "tc",
+        "qdisc",
+        "replace",
+        "dev",
+        "eth0",
+        "parent",
+        nA.classId,
+        "handle",
+        nA.leafHandle,
+        "tbf",
+        "rate",
+        "1mbit",
+        "burst",
+        "32kb",
+        "latency",
+        "400ms",
+      ],
       ["iptables", "-w", "5", "-N", nA.chainOut],
-      ["iptables", "-w", "5", "-A", nA.chainOut, "-m", "statistic", "--mode", "random", "--probability", "0.5", "-j", "DROP"],
-      ["iptables", "-w", "5", "-I", "OUTPUT", "1", "-o", "eth0", "-m", "comment", "--comment", nA.comment, "-j", nA.chainOut],
+      [
+        "iptables",
+        "-w",
+        "5",
+        "-A",
+        nA.chainOut,
+        "-m",
+        "statistic",
+        "--mode",
+        "random",
+        "--probability",
+        "0.5",
+        "-j",
+        "DROP",
+      ],
+      [
+        "iptables",
+        "-w",
+        "5",
+        "-I",
+        "OUTPUT",
+        "1",
+        "-o",
+        "eth0",
+        "-m",
+        "comment",
+        "--comment",
+        nA.comment,
+        "-j",
+        nA.chainOut,
+      ],
     ]);
   });
 
@@ -139,7 +280,9 @@ describe("planApply", () => {
 
   it("beside another injection's class: reuses the root, adds only its own", () => {
     const bw = networkInjection(B, { bandwidth: { rate: "2mbit" } });
-    const steps = planApply(bw, observed({ qdiscs: withTc(nA), classes: [nA.minor], prefs: [nA.minor] }), "write").map((s) => s.argv);
+    const steps = planApply(bw, observed({ qdiscs: withTc(nA), classes: [nA.minor], prefs: [nA.minor] }), "write").map(
+      (s) => s.argv,
+    );
     // A's 1mbit stays the cap: only B's class and record are added
     expect(steps.map((a) => a.slice(0, 3).join(" "))).toEqual(["tc class replace", "tc qdisc replace"]);
     expect(steps.flat()).not.toContain(nA.classId);
@@ -148,7 +291,9 @@ describe("planApply", () => {
   it("a root qdisc that is not ours: ForeignQdisc before any change", () => {
     const foreign = `[{"kind":"tbf","handle":"8001:","dev":"eth0","root":true,"refcnt":2,"options":{}}]`;
     expect(() => planApply(lossBw, observed({ qdiscs: foreign }), "write")).toThrow(ForeignQdisc);
-    expect(() => planApply(lossBw, observed({ qdiscs: foreign }), "write")).toThrow(/tbf.*8001:.*not owned by chaosctl/);
+    expect(() => planApply(lossBw, observed({ qdiscs: foreign }), "write")).toThrow(
+      /tbf.*8001:.*not owned by chaosctl/,
+    );
     // iptables-only faults do not care about the root qdisc
     const lossOnly = networkInjection(A, { loss: { probability: 0.1 } });
     expect(planApply(lossOnly, observed({ qdiscs: foreign }), "write")).toHaveLength(3);
@@ -156,8 +301,14 @@ describe("planApply", () => {
 
   it("partition: -d rules on egress, -s rules on ingress, per direction", () => {
     const both = networkInjection(A, { partition: { cidrs: ["10.0.1.7", "10.0.2.0/24"], direction: "both" } });
-    expect(both.egress).toEqual([["-d", "10.0.1.7/32", "-j", "DROP"], ["-d", "10.0.2.0/24", "-j", "DROP"]]);
-    expect(both.ingress).toEqual([["-s", "10.0.1.7/32", "-j", "DROP"], ["-s", "10.0.2.0/24", "-j", "DROP"]]);
+    expect(both.egress).toEqual([
+      ["-d", "10.0.1.7/32", "-j", "DROP"],
+      ["-d", "10.0.2.0/24", "-j", "DROP"],
+    ]);
+    expect(both.ingress).toEqual([
+      ["-s", "10.0.1.7/32", "-j", "DROP"],
+      ["-s", "10.0.2.0/24", "-j", "DROP"],
+    ]);
     expect(networkInjection(A, { partition: { cidrs: ["10.0.1.7"], direction: "to" } }).ingress).toEqual([]);
     expect(networkInjection(A, { partition: { cidrs: ["10.0.1.7"], direction: "from" } }).egress).toEqual([]);
     expect(networkInjection(A, { partition: { direction: "both" } }).egress).toEqual([["-j", "DROP"]]);
@@ -172,7 +323,9 @@ describe("planApply", () => {
     expect(() => networkInjection(A, { bandwidth: { rate: "1mbit", burst: "$(reboot)" } })).toThrow(/size/);
     expect(() => networkInjection(A, { bandwidth: { rate: "1mbit", latency: "400" } })).toThrow(/time/);
     expect(() => networkInjection(A, { interface: "eth0 -j ACCEPT", loss: { probability: 0.1 } })).toThrow(/interface/);
-    expect(() => networkInjection(A, { partition: { cidrs: ["10.0.0.1 -j ACCEPT"], direction: "to" } })).toThrow(/CIDR/);
+    expect(() => networkInjection(A, { partition: { cidrs: ["10.0.0.1 -j ACCEPT"], direction: "to" } })).toThrow(
+      /CIDR/,
+    );
   });
 });
 
@@ -181,7 +334,10 @@ describe("planRevert", () => {
     `*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:${n.chainOut} - [0:0]\n:${n.chainIn} - [0:0]\n-A INPUT -i eth0 -m comment --comment "${n.comment}" -j ${n.chainIn}\n-A OUTPUT -o eth0 -m comment --comment "${n.comment}" -j ${n.chainOut}\n-A ${n.chainOut} -j DROP\n-A ${n.chainIn} -j DROP\nCOMMIT\n`;
 
   it("the last of ours: jumps, chains, filter, class, then the root", () => {
-    const steps = planRevert(A, observed({ qdiscs: withTc(nA), classes: [nA.minor], prefs: [nA.minor], ipt: ipt(nA) })).map((s) => s.argv.slice(s.argv[0] === "iptables" ? 3 : 1).join(" "));
+    const steps = planRevert(
+      A,
+      observed({ qdiscs: withTc(nA), classes: [nA.minor], prefs: [nA.minor], ipt: ipt(nA) }),
+    ).map((s) => s.argv.slice(s.argv[0] === "iptables" ? 3 : 1).join(" "));
     expect(steps).toEqual([
       `-D INPUT -i eth0 -m comment --comment ${nA.comment} -j ${nA.chainIn}`,
       `-D OUTPUT -o eth0 -m comment --comment ${nA.comment} -j ${nA.chainOut}`,
@@ -196,8 +352,19 @@ describe("planRevert", () => {
   });
 
   it("with another injection still there: only ours, root and other chains stay", () => {
-    const both = ipt(nA).replace("COMMIT\n", "") + ipt(nB).split("\n").filter((l) => l.startsWith("-A") || l.startsWith(":CHAOS")).join("\n") + "\nCOMMIT\n";
-    const obs = observed({ qdiscs: withTc(nA, nB), classes: [nA.minor, nB.minor], prefs: [nA.minor, nB.minor], ipt: both });
+    const both =
+      ipt(nA).replace("COMMIT\n", "") +
+      ipt(nB)
+        .split("\n")
+        .filter((l) => l.startsWith("-A") || l.startsWith(":CHAOS"))
+        .join("\n") +
+      "\nCOMMIT\n";
+    const obs = observed({
+      qdiscs: withTc(nA, nB),
+      classes: [nA.minor, nB.minor],
+      prefs: [nA.minor, nB.minor],
+      ipt: both,
+    });
     const argv = planRevert(A, obs).map((s) => s.argv.join(" "));
     expect(argv.some((a) => a.includes("root"))).toBe(false);
     expect(argv.some((a) => a.includes(nB.chainOut) || a.includes(nB.chainIn) || a.includes(nB.classId))).toBe(false);
@@ -206,7 +373,9 @@ describe("planRevert", () => {
 
   it("nothing of ours: nothing to do; a stray root of ours (crash before its class) goes", () => {
     expect(planRevert(A, observed())).toEqual([]);
-    expect(planRevert(A, observed({ qdiscs: withTc() })).map((s) => s.argv.join(" "))).toEqual(["tc qdisc del dev eth0 root handle 1c4a:"]);
+    expect(planRevert(A, observed({ qdiscs: withTc() })).map((s) => s.argv.join(" "))).toEqual([
+      "tc qdisc del dev eth0 root handle 1c4a:",
+    ]);
   });
 
   it("sweep removes every CHAOS chain and owned root; isClean sees it", () => {
@@ -266,14 +435,19 @@ describe("composition: netem and bandwidth of different owners on one interface"
 
   it("revert the netem: its filter and class go; the rest keeps the cap", () => {
     const obs = observed({ qdiscs: tree([nB], [nN]), classes: [nB.minor, nN.minor], prefs: [nN.minor] });
-    expect(cmd(planRevert(N, obs))).toEqual([`filter del dev eth0 parent 1c4a: prio ${nN.minor}`, `class del dev eth0 classid ${nN.classId}`]);
+    expect(cmd(planRevert(N, obs))).toEqual([
+      `filter del dev eth0 parent 1c4a: prio ${nN.minor}`,
+      `class del dev eth0 classid ${nN.classId}`,
+    ]);
   });
 
   it("two bandwidths: the lower rate is the cap whatever the order; reverting it hands the cap to the other", () => {
     const fast = { rate: 625000, burst: 65535, lat: 50000 };
     // the slow one arrives second: the cap moves down to it
     const first = observed({ qdiscs: tree([[nA, fast]], [], fast), classes: [nA.minor] });
-    expect(cmd(planApply(bw, first, "write")).slice(0, 1)).toEqual(["qdisc replace dev eth0 parent 1c4a:2 handle 2: tbf rate 1000000bit burst 32768b latency 400000us"]);
+    expect(cmd(planApply(bw, first, "write")).slice(0, 1)).toEqual([
+      "qdisc replace dev eth0 parent 1c4a:2 handle 2: tbf rate 1000000bit burst 32768b latency 400000us",
+    ]);
     // the fast one arrives second: nothing shared changes
     const second = observed({ qdiscs: tree([nB]), classes: [nB.minor] });
     expect(cmd(planApply(bwFast, second, "write"))).toHaveLength(2);
@@ -318,7 +492,8 @@ describe("units and class read-back", () => {
   });
 
   it("classes from `tc class show` (real output of this kernel)", () => {
-    const text = "class htb 1c4a:33 parent 1c4a:1 leaf 33: prio 0 rate 8bit ceil 10Gbit burst 225b cburst 0b \nclass htb 1c4a:1 root rate 1234Kbit ceil 1234Kbit burst 32Kb cburst 32Kb \nclass htb 1c4a:2 parent 1c4a:1 leaf 2: prio 0 rate 8bit ceil 10Gbit burst 225b cburst 0b \nclass tbf 33:1 parent 33: \n";
+    const text =
+      "class htb 1c4a:33 parent 1c4a:1 leaf 33: prio 0 rate 8bit ceil 10Gbit burst 225b cburst 0b \nclass htb 1c4a:1 root rate 1234Kbit ceil 1234Kbit burst 32Kb cburst 32Kb \nclass htb 1c4a:2 parent 1c4a:1 leaf 2: prio 0 rate 8bit ceil 10Gbit burst 225b cburst 0b \nclass tbf 33:1 parent 33: \n";
     expect(parseClasses(text)).toEqual([
       { minor: 0x33, parent: 1, ceilBits: 1e10 },
       { minor: 1, ceilBits: 1.234e6 },
@@ -340,12 +515,24 @@ describe("units and class read-back", () => {
 describe("classify", () => {
   const r = (stderr: string) => ({ exitCode: 2, stdout: "", stderr });
   it("names the missing kernel piece", () => {
-    const e = classify(["tc", "qdisc", "replace", "dev", "eth0", "parent", "1c4a:10", "handle", "10:", "netem", "delay", "1ms"], r("Error: Specified qdisc kind is unknown.\n"));
+    const e = classify(
+      ["tc", "qdisc", "replace", "dev", "eth0", "parent", "1c4a:10", "handle", "10:", "netem", "delay", "1ms"],
+      r("Error: Specified qdisc kind is unknown.\n"),
+    );
     expect(e).toBeInstanceOf(KernelUnsupported);
     expect((e as KernelUnsupported).missing).toBe("sch_netem");
     expect(e.reason).toBe("KernelUnsupported");
-    expect((classify(["iptables", "-A", "X", "-m", "statistic"], r("iptables v1.8.9 (nf_tables): Couldn't load match `statistic':No such file or directory")) as KernelUnsupported).missing).toBe("xt_statistic");
-    expect(classify(["tc", "qdisc", "add", "dev", "eth9"], r('Cannot find device "eth9"')).reason).toBe("NoSuchInterface");
+    expect(
+      (
+        classify(
+          ["iptables", "-A", "X", "-m", "statistic"],
+          r("iptables v1.8.9 (nf_tables): Couldn't load match `statistic':No such file or directory"),
+        ) as KernelUnsupported
+      ).missing,
+    ).toBe("xt_statistic");
+    expect(classify(["tc", "qdisc", "add", "dev", "eth9"], r('Cannot find device "eth9"')).reason).toBe(
+      "NoSuchInterface",
+    );
     expect(classify(["tc", "x"], r("boom")).reason).toBe("CommandFailed");
   });
 });

@@ -14,7 +14,11 @@ const lab = new NetnsLab();
 let target: { id: string; ip: string };
 let prober: { id: string; ip: string };
 let exec: NetnsExec;
-const key = (schedule: string, fault: InjectionKey["fault"] = "network"): InjectionKey => ({ schedule: `test/${schedule}`, run: "r1", fault });
+const key = (schedule: string, fault: InjectionKey["fault"] = "network"): InjectionKey => ({
+  schedule: `test/${schedule}`,
+  run: "r1",
+  fault,
+});
 const figures: Record<string, string> = {};
 const ms = (t0: number) => Math.round(performance.now() - t0);
 
@@ -100,7 +104,10 @@ describe("network faults on a real namespace", () => {
   });
 
   it("netem on this kernel: KernelUnsupported naming sch_netem, nothing left (root and class rolled back)", async () => {
-    const inj = netemInjection(key("delay", "netem"), { delay: { time: "100ms", jitter: "10ms", distribution: "normal" }, rate: "1mbit" });
+    const inj = netemInjection(key("delay", "netem"), {
+      delay: { time: "100ms", jitter: "10ms", distribution: "normal" },
+      rate: "1mbit",
+    });
     const err = await applyInjection(exec, inj).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KernelUnsupported);
     expect((err as KernelUnsupported).missing).toBe("sch_netem");
@@ -111,7 +118,10 @@ describe("network faults on a real namespace", () => {
   it("netem failing beside a bandwidth fault of another owner: the bandwidth stays, netem leaves nothing", async () => {
     const bw = networkInjection(key("bw2"), { bandwidth: { rate: "1mbit" } });
     await applyInjection(exec, bw);
-    const netem = netemInjection(key("delay2", "netem"), { delay: { time: "10ms" }, to: { cidrs: [prober.ip], ports: [] } });
+    const netem = netemInjection(key("delay2", "netem"), {
+      delay: { time: "10ms" },
+      to: { cidrs: [prober.ip], ports: [] },
+    });
     await expect(applyInjection(exec, netem)).rejects.toThrow(/sch_netem/);
     const obs = await observe(exec);
     expect(obs.classMinors.eth0).toEqual([ownedNames(bw.key).minor]);
@@ -169,13 +179,19 @@ describe("network faults on a real namespace", () => {
     const exec2 = await lab.helper(target.id); // a second process in the same namespace, as a second guard is
     const a = networkInjection(key("race-a"), { bandwidth: { rate: "5mbit" }, loss: { probability: 0.01 } });
     const b = networkInjection(key("race-b"), { bandwidth: { rate: "7mbit" } });
-    const c = networkInjection(key("race-c"), { partition: { cidrs: ["192.0.2.1"], direction: "to" }, bandwidth: { rate: "9mbit" } });
+    const c = networkInjection(key("race-c"), {
+      partition: { cidrs: ["192.0.2.1"], direction: "to" },
+      bandwidth: { rate: "9mbit" },
+    });
     await Promise.all([applyInjection(exec, a), applyInjection(exec2, b)]);
     let obs = await observe(exec);
     expect(obs.classMinors.eth0?.sort()).toEqual([ownedNames(a.key).minor, ownedNames(b.key).minor].sort());
     // a's revert (which may delete the shared root) races c's apply; b is reverted too, so the
     // root may really go while c is half-way: c's verify must put it back.
-    await Promise.all([revertInjection(exec, a.key).then(() => revertInjection(exec, b.key)), applyInjection(exec2, c)]);
+    await Promise.all([
+      revertInjection(exec, a.key).then(() => revertInjection(exec, b.key)),
+      applyInjection(exec2, c),
+    ]);
     obs = await observe(exec);
     expect(obs.classMinors.eth0).toEqual([ownedNames(c.key).minor]);
     expect(obs.filterPrefs.eth0).toEqual([]);
@@ -187,7 +203,23 @@ describe("network faults on a real namespace", () => {
   });
 
   it("a root qdisc that is not ours: ForeignQdisc, left exactly as it was", async () => {
-    const foreign = ["tc", "qdisc", "add", "dev", "eth0", "root", "handle", "8001:", "tbf", "rate", "100mbit", "burst", "64kb", "latency", "50ms"];
+    const foreign = [
+      "tc",
+      "qdisc",
+      "add",
+      "dev",
+      "eth0",
+      "root",
+      "handle",
+      "8001:",
+      "tbf",
+      "rate",
+      "100mbit",
+      "burst",
+      "64kb",
+      "latency",
+      "50ms",
+    ];
     expect((await exec(foreign)).exitCode).toBe(0);
     try {
       const inj = networkInjection(key("foreign"), { bandwidth: { rate: "1mbit" } });
@@ -200,12 +232,19 @@ describe("network faults on a real namespace", () => {
   });
 
   it("an interface that does not exist: NoSuchInterface, nothing left", async () => {
-    const inj = networkInjection(key("noif"), { interface: "eth7", bandwidth: { rate: "1mbit" }, loss: { probability: 0.1 } });
+    const inj = networkInjection(key("noif"), {
+      interface: "eth7",
+      bandwidth: { rate: "1mbit" },
+      loss: { probability: 0.1 },
+    });
     await expect(applyInjection(exec, inj)).rejects.toMatchObject({ reason: "NoSuchInterface" });
   });
 
   it("shell metacharacters in a comment-bearing owner reach iptables as one argv element", async () => {
-    const inj = networkInjection({ schedule: "ns/a;touch /tmp/pwned", run: "$(id)`x`", fault: "network" }, { loss: { probability: 0.01 } });
+    const inj = networkInjection(
+      { schedule: "ns/a;touch /tmp/pwned", run: "$(id)`x`", fault: "network" },
+      { loss: { probability: 0.01 } },
+    );
     await applyInjection(exec, inj);
     const jump = (await observe(exec)).ipt.jumps[0];
     expect(jump?.args).toContain("chaosctl:network:ns/a_touch_/tmp/pwned:__id__x_");

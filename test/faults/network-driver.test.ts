@@ -22,10 +22,22 @@ let nodeId: string;
 const figures: Record<string, number | string> = {};
 
 const asTarget = (id: string): Target => ({ kind: "container", nodeId, containerId: id });
-const owner = (run: string, seconds: number): Owner => ({ schedule: SCHEDULE, generation: 1, run, expires: new Date(Date.now() + seconds * 1000) });
+const owner = (run: string, seconds: number): Owner => ({
+  schedule: SCHEDULE,
+  generation: 1,
+  run,
+  expires: new Date(Date.now() + seconds * 1000),
+});
 
 async function guardsOfTest(): Promise<string[]> {
-  const out = await dockerOk(["ps", "-aq", "--filter", `label=${L_ROLE}=guard`, "--filter", `label=${L_SCHEDULE}=${SCHEDULE}`]);
+  const out = await dockerOk([
+    "ps",
+    "-aq",
+    "--filter",
+    `label=${L_ROLE}=guard`,
+    "--filter",
+    `label=${L_SCHEDULE}=${SCHEDULE}`,
+  ]);
   return out.split("\n").filter(Boolean);
 }
 
@@ -71,17 +83,32 @@ describe("network drivers through guard containers", () => {
     figures.bandwidthApplyToEffectiveMs = Math.round(performance.now() - t0);
     expect(r.phase).toBe("Injected");
     expect((await owned(exec)).roots).toEqual(["eth0"]);
-    const cleanAt = await waitFor(async () => ((await owned(exec)).roots.length === 0 ? performance.now() : false), { timeoutMs: 30_000, intervalMs: 250, what: "guard revert at expiry" });
+    const cleanAt = await waitFor(async () => ((await owned(exec)).roots.length === 0 ? performance.now() : false), {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+      what: "guard revert at expiry",
+    });
     figures.bandwidthExpiryToCleanMs = Math.round(cleanAt - t0 - 8000);
     expect(await owned(exec)).toEqual(CLEAN);
     const guard = (r as { handle: InjectionHandle }).handle.guardId!;
-    const exited = await waitFor(async () => ((await dockerOk(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", guard])) === "exited 0" ? true : false), { timeoutMs: 20_000, what: "guard exit 0" });
+    const exited = await waitFor(
+      async () =>
+        (await dockerOk(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", guard])) === "exited 0"
+          ? true
+          : false,
+      { timeoutMs: 20_000, what: "guard exit 0" },
+    );
     expect(exited).toBe(true);
     await docker(["rm", "-f", guard]);
   });
 
   it("netem on this kernel: Failed KernelUnsupported naming sch_netem; no guard, nothing in the namespace", async () => {
-    const r = await netemDriver.apply(ctx, asTarget(target.id), { delay: { time: "100ms", jitter: "10ms", distribution: "normal" } }, owner("netem", 60));
+    const r = await netemDriver.apply(
+      ctx,
+      asTarget(target.id),
+      { delay: { time: "100ms", jitter: "10ms", distribution: "normal" } },
+      owner("netem", 60),
+    );
     expect(r).toMatchObject({ phase: "Failed", reason: "KernelUnsupported" });
     expect((r as { message: string }).message).toMatch(/sch_netem/);
     expect(await owned(exec)).toEqual(CLEAN);
@@ -89,18 +116,31 @@ describe("network drivers through guard containers", () => {
   });
 
   it("invalid input: Failed InvalidSpec before any guard exists", async () => {
-    const r = await networkDriver.apply(ctx, asTarget(target.id), { interface: "eth0;reboot", loss: { probability: 0.1 } }, owner("bad", 60));
+    const r = await networkDriver.apply(
+      ctx,
+      asTarget(target.id),
+      { interface: "eth0;reboot", loss: { probability: 0.1 } },
+      owner("bad", 60),
+    );
     expect(r).toMatchObject({ phase: "Failed", reason: "InvalidSpec" });
     expect(await guardsOfTest()).toEqual([]);
   });
 
   it("a target removed mid-fault: recover says Gone, once, no error", async () => {
     const victim = await lab.web();
-    const r = await networkDriver.apply(ctx, asTarget(victim.id), { bandwidth: { rate: "1mbit" }, loss: { probability: 0.2 } }, owner("gone", 120));
+    const r = await networkDriver.apply(
+      ctx,
+      asTarget(victim.id),
+      { bandwidth: { rate: "1mbit" }, loss: { probability: 0.2 } },
+      owner("gone", 120),
+    );
     expect(r.phase).toBe("Injected");
     await dockerOk(["rm", "-f", victim.id]);
     const handle = (r as { handle: InjectionHandle }).handle;
     expect(await networkDriver.recover(ctx, handle)).toEqual({ phase: "Gone" });
-    await waitFor(async () => (await guardsOfTest()).length === 0, { timeoutMs: 20_000, what: "guard of the dead target to go" });
+    await waitFor(async () => (await guardsOfTest()).length === 0, {
+      timeoutMs: 20_000,
+      what: "guard of the dead target to go",
+    });
   });
 });

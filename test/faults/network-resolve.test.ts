@@ -5,7 +5,14 @@ import type { ClusterSnapshot, TaskInfo } from "../../src/engine/engine.js";
 import { destinationsChanged, resolveDestinations } from "../../src/faults/network/resolve.js";
 
 const task = (id: string, serviceId: string, nets: Record<string, string[]>, desiredState = "running"): TaskInfo => ({
-  id, serviceId, nodeId: "n1", desiredState, state: desiredState, timestamp: "", createdAt: "", message: "",
+  id,
+  serviceId,
+  nodeId: "n1",
+  desiredState,
+  state: desiredState,
+  timestamp: "",
+  createdAt: "",
+  message: "",
   networks: Object.entries(nets).map(([network, addresses]) => ({ network, addresses })),
 });
 
@@ -30,8 +37,16 @@ const snapshot: ClusterSnapshot = {
 
 describe("resolveDestinations", () => {
   it("netem to.services: running tasks, shared networks only, never ingress, cidrs kept", () => {
-    const r = resolveDestinations({ netem: { delay: { time: "10ms" }, to: { services: ["db"], cidrs: ["192.168.0.0/16"], ports: [5432] } } }, snapshot, "t-web1");
-    expect(r).toEqual({ kind: "netem", spec: { delay: { time: "10ms" }, to: { cidrs: ["10.0.1.9/32", "192.168.0.0/16"], ports: [5432] } }, unresolved: [] });
+    const r = resolveDestinations(
+      { netem: { delay: { time: "10ms" }, to: { services: ["db"], cidrs: ["192.168.0.0/16"], ports: [5432] } } },
+      snapshot,
+      "t-web1",
+    );
+    expect(r).toEqual({
+      kind: "netem",
+      spec: { delay: { time: "10ms" }, to: { cidrs: ["10.0.1.9/32", "192.168.0.0/16"], ports: [5432] } },
+      unresolved: [],
+    });
   });
 
   it("the target's own task is not a destination; its siblings are", () => {
@@ -40,14 +55,28 @@ describe("resolveDestinations", () => {
   });
 
   it("a service with no address on a shared network resolves to nothing (and says so): cut nothing, not everything", () => {
-    const r = resolveDestinations({ network: { partition: { from: { services: ["other", "nope"] }, direction: "to" } } }, snapshot, "t-web1");
-    expect(r).toEqual({ kind: "network", spec: { partition: { cidrs: [], direction: "to" } }, unresolved: ["other", "nope"] });
+    const r = resolveDestinations(
+      { network: { partition: { from: { services: ["other", "nope"] }, direction: "to" } } },
+      snapshot,
+      "t-web1",
+    );
+    expect(r).toEqual({
+      kind: "network",
+      spec: { partition: { cidrs: [], direction: "to" } },
+      unresolved: ["other", "nope"],
+    });
   });
 
   it("no services or cidrs: unrestricted (partition: all traffic; netem: no `to`)", () => {
-    expect(resolveDestinations({ network: { partition: { direction: "from" } } }, snapshot, "t-web1").spec).toEqual({ partition: { direction: "from" } });
-    expect(resolveDestinations({ netem: { loss: { percent: 1 }, to: {} } }, snapshot, "t-web1").spec).toEqual({ loss: { percent: 1 } });
-    expect(resolveDestinations({ netem: { loss: { percent: 1 }, to: { ports: [80] } } }, snapshot, "t-web1").spec).toEqual({ loss: { percent: 1 }, to: { ports: [80] } });
+    expect(resolveDestinations({ network: { partition: { direction: "from" } } }, snapshot, "t-web1").spec).toEqual({
+      partition: { direction: "from" },
+    });
+    expect(resolveDestinations({ netem: { loss: { percent: 1 }, to: {} } }, snapshot, "t-web1").spec).toEqual({
+      loss: { percent: 1 },
+    });
+    expect(
+      resolveDestinations({ netem: { loss: { percent: 1 }, to: { ports: [80] } } }, snapshot, "t-web1").spec,
+    ).toEqual({ loss: { percent: 1 }, to: { ports: [80] } });
   });
 
   it("a target that is not a known task: every non-ingress network of the service", () => {
@@ -56,17 +85,31 @@ describe("resolveDestinations", () => {
   });
 
   it("loss and bandwidth pass through unchanged", () => {
-    const r = resolveDestinations({ network: { interface: "eth1", loss: { probability: 0.3 }, bandwidth: { rate: "1mbit" } } }, snapshot, "t-web1");
+    const r = resolveDestinations(
+      { network: { interface: "eth1", loss: { probability: 0.3 }, bandwidth: { rate: "1mbit" } } },
+      snapshot,
+      "t-web1",
+    );
     expect(r.spec).toEqual({ interface: "eth1", loss: { probability: 0.3 }, bandwidth: { rate: "1mbit" } });
   });
 });
 
 describe("destinationsChanged", () => {
   it("compares the guard's spec with a fresh resolution, key order aside", () => {
-    const fresh = resolveDestinations({ network: { partition: { from: { services: ["db"] }, direction: "to" } } }, snapshot, "t-web1");
-    const same = { injection: { schedule: "a/b", run: "r" }, spec: { partition: { direction: "to", cidrs: ["10.0.1.9/32"] } } };
+    const fresh = resolveDestinations(
+      { network: { partition: { from: { services: ["db"] }, direction: "to" } } },
+      snapshot,
+      "t-web1",
+    );
+    const same = {
+      injection: { schedule: "a/b", run: "r" },
+      spec: { partition: { direction: "to", cidrs: ["10.0.1.9/32"] } },
+    };
     expect(destinationsChanged(same, fresh)).toBe(false);
-    const moved = { injection: { schedule: "a/b", run: "r" }, spec: { partition: { direction: "to", cidrs: ["10.0.1.8/32"] } } };
+    const moved = {
+      injection: { schedule: "a/b", run: "r" },
+      spec: { partition: { direction: "to", cidrs: ["10.0.1.8/32"] } },
+    };
     expect(destinationsChanged(moved, fresh)).toBe(true);
   });
 });

@@ -8,7 +8,17 @@ import type { DriverContext, InjectionHandle } from "../../src/faults/driver.js"
 import { networkDriver } from "../../src/faults/network/driver.js";
 import { resolveDestinations } from "../../src/faults/network/resolve.js";
 import type { ResolvedNetworkSpec } from "../../src/faults/network/spec.js";
-import { APP_IMAGE, createTestService, docker, dockerOk, requireSwarm, runningTasks, waitFor, WEB_IMAGE, type TestService } from "../helpers/docker.js";
+import {
+  APP_IMAGE,
+  createTestService,
+  docker,
+  dockerOk,
+  requireSwarm,
+  runningTasks,
+  waitFor,
+  WEB_IMAGE,
+  type TestService,
+} from "../helpers/docker.js";
 import { BASE_IMAGE, CLEAN, NetnsLab, owned, ping } from "./netns-fixture.js";
 
 const engine = new DockerEngine();
@@ -21,7 +31,8 @@ let bContainer = "";
 let aIp = "";
 let bIp = "";
 
-const overlayIp = async (container: string) => dockerOk(["inspect", "-f", `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container]);
+const overlayIp = async (container: string) =>
+  dockerOk(["inspect", "-f", `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container]);
 
 beforeAll(async () => {
   await requireSwarm([WEB_IMAGE, BASE_IMAGE, APP_IMAGE]);
@@ -30,8 +41,20 @@ beforeAll(async () => {
   const flags = ["--network", network, "--endpoint-mode", "dnsrr"];
   a = await createTestService({ namePrefix: "chaosctl-netpart-a", flags });
   b = await createTestService({ namePrefix: "chaosctl-netpart-b", flags });
-  const [ta] = await waitFor(async () => { const t = await runningTasks(a.id); return t.length === 1 && t[0]?.containerId ? t : false; }, { timeoutMs: 30_000, what: "service a running" });
-  const [tb] = await waitFor(async () => { const t = await runningTasks(b.id); return t.length === 1 && t[0]?.containerId ? t : false; }, { timeoutMs: 30_000, what: "service b running" });
+  const [ta] = await waitFor(
+    async () => {
+      const t = await runningTasks(a.id);
+      return t.length === 1 && t[0]?.containerId ? t : false;
+    },
+    { timeoutMs: 30_000, what: "service a running" },
+  );
+  const [tb] = await waitFor(
+    async () => {
+      const t = await runningTasks(b.id);
+      return t.length === 1 && t[0]?.containerId ? t : false;
+    },
+    { timeoutMs: 30_000, what: "service b running" },
+  );
   aTask = { id: ta!.id, containerId: ta!.containerId! };
   bContainer = tb!.containerId!;
   aIp = await overlayIp(aTask.containerId);
@@ -48,14 +71,30 @@ afterAll(async () => {
 describe("partition between two services", () => {
   it("resolves b's task address from a snapshot, cuts a<->b while active, heals after recover", async () => {
     const snapshot = await engine.snapshot();
-    const resolved = resolveDestinations({ network: { partition: { from: { services: [b.name] }, direction: "both" } } }, snapshot, aTask.id);
+    const resolved = resolveDestinations(
+      { network: { partition: { from: { services: [b.name] }, direction: "both" } } },
+      snapshot,
+      aTask.id,
+    );
     expect(resolved.unresolved).toEqual([]);
     expect(resolved.spec).toEqual({ partition: { cidrs: [`${bIp}/32`], direction: "both" } });
 
     expect((await ping(bContainer, aIp, 3, 0.2)).received).toBe(3);
     const ctx: DriverContext = { engine, image: APP_IMAGE, now: new Date() };
-    const target = { kind: "container" as const, nodeId: snapshot.selfNodeId, serviceId: a.id, serviceName: a.name, taskId: aTask.id, containerId: aTask.containerId };
-    const r = await networkDriver.apply(ctx, target, resolved.spec as ResolvedNetworkSpec, { schedule: "test/partition", generation: 1, run: randomBytes(4).toString("hex"), expires: new Date(Date.now() + 120_000) });
+    const target = {
+      kind: "container" as const,
+      nodeId: snapshot.selfNodeId,
+      serviceId: a.id,
+      serviceName: a.name,
+      taskId: aTask.id,
+      containerId: aTask.containerId,
+    };
+    const r = await networkDriver.apply(ctx, target, resolved.spec as ResolvedNetworkSpec, {
+      schedule: "test/partition",
+      generation: 1,
+      run: randomBytes(4).toString("hex"),
+      expires: new Date(Date.now() + 120_000),
+    });
     expect(r.phase).toBe("Injected");
     const handle = (r as { handle: InjectionHandle }).handle;
     try {

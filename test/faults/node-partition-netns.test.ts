@@ -12,7 +12,12 @@ import { APP_IMAGE, WEB_IMAGE, docker, dockerOk, requireSwarm } from "../helpers
 
 const engine = new DockerEngine();
 const tag = `chaosctl-nodepart-${process.pid}-${Date.now().toString(36)}`;
-const owner = { schedule: "default/node-part", generation: 1, run: tag, expires: new Date(Date.now() + 60_000).toISOString() };
+const owner = {
+  schedule: "default/node-part",
+  generation: 1,
+  run: tag,
+  expires: new Date(Date.now() + 60_000).toISOString(),
+};
 const names = partitionNames(owner);
 let net = "";
 const containers: string[] = [];
@@ -23,7 +28,9 @@ const serve = "httpd -p 80 -h /www; exec httpd -f -p 7946 -h /www";
 
 /** An HTTP request from the client to host:port (busybox nc; its wget crashes here); true when answered within 2 s. */
 async function answers(host: string, port: number, from = client): Promise<boolean> {
-  const r = await docker(["exec", from, "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${host} ${port}`], { timeoutMs: 10_000 });
+  const r = await docker(["exec", from, "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${host} ${port}`], {
+    timeoutMs: 10_000,
+  });
   return r.stdout.startsWith("HTTP/1.") && r.stdout.includes(" 200 ");
 }
 const reaches = (port: number): Promise<boolean> => answers(serverIp, port);
@@ -32,10 +39,39 @@ beforeAll(async () => {
   await requireSwarm([WEB_IMAGE, APP_IMAGE]);
   net = await dockerOk(["network", "create", "--driver", "bridge", "--label", "chaosctl-test=node-partition", tag]);
   // A server answering on 80 and on 7946 (a Swarm port), and a client that gets partitioned.
-  containers.push(await dockerOk(["run", "-d", "--name", `${tag}-srv`, "--network", net, "--label", "chaosctl-test=node-partition", WEB_IMAGE, "/bin/sh", "-c", serve]));
-  client = await dockerOk(["run", "-d", "--name", `${tag}-cli`, "--network", net, "--label", "chaosctl-test=node-partition", WEB_IMAGE, "/bin/sh", "-c", serve]);
+  containers.push(
+    await dockerOk([
+      "run",
+      "-d",
+      "--name",
+      `${tag}-srv`,
+      "--network",
+      net,
+      "--label",
+      "chaosctl-test=node-partition",
+      WEB_IMAGE,
+      "/bin/sh",
+      "-c",
+      serve,
+    ]),
+  );
+  client = await dockerOk([
+    "run",
+    "-d",
+    "--name",
+    `${tag}-cli`,
+    "--network",
+    net,
+    "--label",
+    "chaosctl-test=node-partition",
+    WEB_IMAGE,
+    "/bin/sh",
+    "-c",
+    serve,
+  ]);
   containers.push(client);
-  const ip = (name: string): Promise<string> => dockerOk(["inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name]);
+  const ip = (name: string): Promise<string> =>
+    dockerOk(["inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name]);
   serverIp = await ip(`${tag}-srv`);
   clientIp = await ip(`${tag}-cli`);
   // The server is up when it answers.

@@ -41,7 +41,10 @@ async function script(name: string, body: string): Promise<string> {
 describe("reboot hook", () => {
   it("runs the configured argv with the node's id, hostname and address in its environment", async () => {
     const out = join(dir, "env.txt");
-    const hook = await script("record.sh", `printf '%s\\n' "$CHAOSCTL_NODE_ID" "$CHAOSCTL_NODE_HOSTNAME" "$CHAOSCTL_NODE_ADDR" "$1" > "${out}"; echo rebooting "$CHAOSCTL_NODE_HOSTNAME"`);
+    const hook = await script(
+      "record.sh",
+      `printf '%s\\n' "$CHAOSCTL_NODE_ID" "$CHAOSCTL_NODE_HOSTNAME" "$CHAOSCTL_NODE_ADDR" "$1" > "${out}"; echo rebooting "$CHAOSCTL_NODE_HOSTNAME"`,
+    );
     const driver = nodeDriver({ rebootHook: { argv: [hook, "--zone=a b"], timeoutMs: 5_000 } });
     const r = await driver.apply(ctx(), target, { action: "reboot" }, owner);
     expect(r).toEqual({ phase: "Done" });
@@ -56,7 +59,12 @@ describe("reboot hook", () => {
 
   it("a failing hook: its exit code and output end up in the failure", async () => {
     const hook = await script("fail.sh", `echo "instance not found" >&2; exit 3`);
-    const r = await nodeDriver({ rebootHook: { argv: [hook], timeoutMs: 5_000 } }).apply(ctx(), target, { action: "reboot" }, owner);
+    const r = await nodeDriver({ rebootHook: { argv: [hook], timeoutMs: 5_000 } }).apply(
+      ctx(),
+      target,
+      { action: "reboot" },
+      owner,
+    );
     expect(r).toMatchObject({ phase: "Failed", reason: "RebootHookFailed" });
     if (r.phase === "Failed") expect(r.message).toMatch(/exited 3 .*instance not found/);
   });
@@ -64,13 +72,22 @@ describe("reboot hook", () => {
   it("a hook that hangs is killed at its bound", async () => {
     const hook = await script("hang.sh", `exec sleep 30`);
     const t0 = Date.now();
-    const r = await nodeDriver({ rebootHook: { argv: [hook], timeoutMs: 500 } }).apply(ctx(), target, { action: "reboot" }, owner);
+    const r = await nodeDriver({ rebootHook: { argv: [hook], timeoutMs: 500 } }).apply(
+      ctx(),
+      target,
+      { action: "reboot" },
+      owner,
+    );
     expect(r).toMatchObject({ phase: "Failed", reason: "RebootHookTimeout" });
     expect(Date.now() - t0).toBeLessThan(5_000);
   });
 
   it("a hook file holds a JSON argv; anything else is refused", () => {
-    expect(parseHookArgv('["/usr/local/bin/reboot-node","--zone","a"]', "f.json")).toEqual(["/usr/local/bin/reboot-node", "--zone", "a"]);
+    expect(parseHookArgv('["/usr/local/bin/reboot-node","--zone","a"]', "f.json")).toEqual([
+      "/usr/local/bin/reboot-node",
+      "--zone",
+      "a",
+    ]);
     expect(() => parseHookArgv("reboot-node --zone a", "f.json")).toThrow(InvalidRebootHook);
     expect(() => parseHookArgv("[]", "f.json")).toThrow(/non-empty/);
     expect(() => parseHookArgv('["", "x"]', "f.json")).toThrow(/non-empty/);

@@ -43,12 +43,66 @@ const VALID = readdirSync(EXAMPLES)
   .filter((t) => check(t).problems.length === 0);
 
 // Characters that break YAML in interesting ways, and text fragments that do.
-const NASTY = ["\t", ":", " :", "- ", "{", "}", "[", "]", ",", "&a ", "*a", "!!binary ", "!tag ", "|", ">", "'", '"', "%YAML 1.1\n", "---\n", "...\n", "#", "\\", "\u0000", "\uFEFF", "\u2028", "\r\n", "\ud800", "<<: *a\n", "? ", "@", "`", "\n  ", "\n", "~", "null", "0x1F", ".inf", "1e999", "-", "../", "/etc/passwd", "$(id)", "; rm -rf /"];
-const fragment = fc.oneof(fc.constantFrom(...NASTY), fc.string({ maxLength: 8 }), fc.string({ unit: "grapheme", maxLength: 4 }));
+const NASTY = [
+  "\t",
+  ":",
+  " :",
+  "- ",
+  "{",
+  "}",
+  "[",
+  "]",
+  ",",
+  "&a ",
+  "*a",
+  "!!binary ",
+  "!tag ",
+  "|",
+  ">",
+  "'",
+  '"',
+  "%YAML 1.1\n",
+  "---\n",
+  "...\n",
+  "#",
+  "\\",
+  "\u0000",
+  "\uFEFF",
+  "\u2028",
+  "\r\n",
+  "\ud800",
+  "<<: *a\n",
+  "? ",
+  "@",
+  "`",
+  "\n  ",
+  "\n",
+  "~",
+  "null",
+  "0x1F",
+  ".inf",
+  "1e999",
+  "-",
+  "../",
+  "/etc/passwd",
+  "$(id)",
+  "; rm -rf /",
+];
+const fragment = fc.oneof(
+  fc.constantFrom(...NASTY),
+  fc.string({ maxLength: 8 }),
+  fc.string({ unit: "grapheme", maxLength: 4 }),
+);
 
 /** A text mutation of a valid manifest: delete, insert, replace, duplicate or swap lines, re-indent. */
 const mutated = fc
-  .tuple(fc.constantFrom(...VALID), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 20 }), fc.integer({ min: 0, max: 5 }), fragment), { minLength: 1, maxLength: 4 }))
+  .tuple(
+    fc.constantFrom(...VALID),
+    fc.array(fc.tuple(fc.nat(), fc.nat({ max: 20 }), fc.integer({ min: 0, max: 5 }), fragment), {
+      minLength: 1,
+      maxLength: 4,
+    }),
+  )
   .map(([base, ops]) => {
     let t = base;
     for (const [pos, len, kind, frag] of ops) {
@@ -56,12 +110,28 @@ const mutated = fc
       const lines = t.split("\n");
       const li = lines.length ? pos % lines.length : 0;
       switch (kind) {
-        case 0: t = t.slice(0, at) + t.slice(at + len); break;
-        case 1: t = t.slice(0, at) + frag + t.slice(at); break;
-        case 2: t = t.slice(0, at) + frag + t.slice(at + len); break;
-        case 3: lines.splice(li, 0, lines[li] ?? ""); t = lines.join("\n"); break;
-        case 4: { const j = (li + 1 + len) % Math.max(1, lines.length); [lines[li], lines[j]] = [lines[j] ?? "", lines[li] ?? ""]; t = lines.join("\n"); break; }
-        default: lines[li] = " ".repeat(len % 7) + (lines[li] ?? "").trimStart(); t = lines.join("\n");
+        case 0:
+          t = t.slice(0, at) + t.slice(at + len);
+          break;
+        case 1:
+          t = t.slice(0, at) + frag + t.slice(at);
+          break;
+        case 2:
+          t = t.slice(0, at) + frag + t.slice(at + len);
+          break;
+        case 3:
+          lines.splice(li, 0, lines[li] ?? "");
+          t = lines.join("\n");
+          break;
+        case 4: {
+          const j = (li + 1 + len) % Math.max(1, lines.length);
+          [lines[li], lines[j]] = [lines[j] ?? "", lines[li] ?? ""];
+          t = lines.join("\n");
+          break;
+        }
+        default:
+          lines[li] = " ".repeat(len % 7) + (lines[li] ?? "").trimStart();
+          t = lines.join("\n");
       }
     }
     return t;
@@ -69,27 +139,29 @@ const mutated = fc
 
 /** A structural mutation: a random value put at a random path of a valid manifest's data. */
 const json = fc.jsonValue({ maxDepth: 3 });
-const restructured = fc.tuple(fc.constantFrom(...VALID), fc.array(fc.tuple(fc.nat(), json), { minLength: 1, maxLength: 3 })).map(([base, edits]) => {
-  const data = loadText(base, FILE).documents[0]?.doc.toJS() as Record<string, unknown>;
-  for (const [n, value] of edits) {
-    // Walk to a random container and set one of its keys (or a new one).
-    let node: unknown = data;
-    const path: Array<string | number> = [];
-    for (let depth = 0; depth < 4 && node && typeof node === "object"; depth++) {
-      const keys = Object.keys(node);
-      if (!keys.length) break;
-      const k = keys[(n >> depth) % keys.length] as string;
-      const child = (node as Record<string, unknown>)[k];
-      if (!child || typeof child !== "object" || (n >> (depth + 4)) % 3 === 0) {
-        (node as Record<string, unknown>)[k] = value;
-        path.push(k);
-        break;
+const restructured = fc
+  .tuple(fc.constantFrom(...VALID), fc.array(fc.tuple(fc.nat(), json), { minLength: 1, maxLength: 3 }))
+  .map(([base, edits]) => {
+    const data = loadText(base, FILE).documents[0]?.doc.toJS() as Record<string, unknown>;
+    for (const [n, value] of edits) {
+      // Walk to a random container and set one of its keys (or a new one).
+      let node: unknown = data;
+      const path: Array<string | number> = [];
+      for (let depth = 0; depth < 4 && node && typeof node === "object"; depth++) {
+        const keys = Object.keys(node);
+        if (!keys.length) break;
+        const k = keys[(n >> depth) % keys.length] as string;
+        const child = (node as Record<string, unknown>)[k];
+        if (!child || typeof child !== "object" || (n >> (depth + 4)) % 3 === 0) {
+          (node as Record<string, unknown>)[k] = value;
+          path.push(k);
+          break;
+        }
+        node = child;
       }
-      node = child;
     }
-  }
-  return stringify(data);
-});
+    return stringify(data);
+  });
 
 const randomYaml = fc.anything({ maxDepth: 4 }).map((v) => {
   try {
@@ -106,21 +178,42 @@ describe("manifest loader under generated input", () => {
 
   // 5,000 + 2,500 + 2,000 + 500 = 10,000 generated manifests (plus 2,000 names and 4,500 argv cases below).
   it("text mutations of valid manifests: no crash, every problem located", { timeout: 60_000 }, () => {
-    fc.assert(fc.property(mutated, (t) => void check(t)), { numRuns: 5000 });
+    fc.assert(
+      fc.property(mutated, (t) => void check(t)),
+      { numRuns: 5000 },
+    );
   });
 
-  it("structural mutations (random values at random paths): no crash, every problem located", { timeout: 60_000 }, () => {
-    fc.assert(fc.property(restructured, (t) => void check(t)), { numRuns: 2500 });
-  });
+  it(
+    "structural mutations (random values at random paths): no crash, every problem located",
+    { timeout: 60_000 },
+    () => {
+      fc.assert(
+        fc.property(restructured, (t) => void check(t)),
+        { numRuns: 2500 },
+      );
+    },
+  );
 
   it("random YAML and random text: no crash, every problem located", { timeout: 60_000 }, () => {
-    fc.assert(fc.property(randomYaml, (t) => void check(t)), { numRuns: 2000 });
-    fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 200 }), (t) => void check(t)), { numRuns: 500 });
+    fc.assert(
+      fc.property(randomYaml, (t) => void check(t)),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 200 }), (t) => void check(t)),
+      { numRuns: 500 },
+    );
   });
 
   it("alias bombs, deep nesting and huge files end in a located problem, quickly", () => {
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 12; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(",")}]`);
+    for (let i = 1; i < 12; i++)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(",")}]`,
+      );
     const cases = [
       `apiVersion: chaosctl.io/v1alpha1\nkind: ChaosSchedule\nmetadata: {name: bomb}\nspec:\n  x:\n${bomb.map((l) => "    " + l).join("\n")}\n`,
       "spec: " + "[".repeat(20_000) + "]".repeat(20_000) + "\n",
@@ -139,38 +232,95 @@ describe("manifest loader under generated input", () => {
 
 describe("names with path traversal", () => {
   const hostileName = fc.oneof(
-    fc.constantFrom("../x", "..", ".", "a/b", "/etc/passwd", "a\u0000b", "..%2f", "a\\..\\b", "con", "-rf", "a b", "A", "x".repeat(300)),
-    fc.tuple(fc.string({ maxLength: 6 }), fc.constantFrom("../", "/", "\u0000", "..", "\\"), fc.string({ maxLength: 6 })).map(([a, b, c]) => a + b + c),
+    fc.constantFrom(
+      "../x",
+      "..",
+      ".",
+      "a/b",
+      "/etc/passwd",
+      "a\u0000b",
+      "..%2f",
+      "a\\..\\b",
+      "con",
+      "-rf",
+      "a b",
+      "A",
+      "x".repeat(300),
+    ),
+    fc
+      .tuple(
+        fc.string({ maxLength: 6 }),
+        fc.constantFrom("../", "/", "\u0000", "..", "\\"),
+        fc.string({ maxLength: 6 }),
+      )
+      .map(([a, b, c]) => a + b + c),
   );
-  it("never validate, and no valid manifest's name makes a file name that leaves the folder", { timeout: 30_000 }, () => {
-    const dir = "/srv/manifests";
-    fc.assert(
-      fc.property(hostileName, fc.oneof(fc.constant(undefined), hostileName, fc.constantFrom("default", "team-a")), (name, ns) => {
-        const text = `apiVersion: chaosctl.io/v1alpha1\nkind: ChaosSchedule\nmetadata:\n  name: ${JSON.stringify(name)}\n${ns === undefined ? "" : `  namespace: ${JSON.stringify(ns)}\n`}spec:\n  selector: {services: [web]}\n  fault: {kill: {}}\n`;
-        const r = loadText(text, FILE);
-        for (const d of r.documents) {
-          if (!d.manifest) {
-            expect(d.problems.some((p) => p.path.startsWith("metadata"))).toBe(true);
-            continue;
-          }
-          // Only a DNS-1123 name and namespace get through; their file name stays inside the folder.
-          const file = newFileName(d.key ?? "");
-          expect(file).not.toMatch(/[/\\\u0000]/);
-          expect(file.startsWith(".")).toBe(false);
-          const rel = relative(dir, join(dir, file));
-          expect(rel.startsWith("..") || isAbsolute(rel)).toBe(false);
-        }
-      }),
-      { numRuns: 2000 },
-    );
-  });
+  it(
+    "never validate, and no valid manifest's name makes a file name that leaves the folder",
+    { timeout: 30_000 },
+    () => {
+      const dir = "/srv/manifests";
+      fc.assert(
+        fc.property(
+          hostileName,
+          fc.oneof(fc.constant(undefined), hostileName, fc.constantFrom("default", "team-a")),
+          (name, ns) => {
+            const text = `apiVersion: chaosctl.io/v1alpha1\nkind: ChaosSchedule\nmetadata:\n  name: ${JSON.stringify(name)}\n${ns === undefined ? "" : `  namespace: ${JSON.stringify(ns)}\n`}spec:\n  selector: {services: [web]}\n  fault: {kill: {}}\n`;
+            const r = loadText(text, FILE);
+            for (const d of r.documents) {
+              if (!d.manifest) {
+                expect(d.problems.some((p) => p.path.startsWith("metadata"))).toBe(true);
+                continue;
+              }
+              // Only a DNS-1123 name and namespace get through; their file name stays inside the folder.
+              const file = newFileName(d.key ?? "");
+              expect(file).not.toMatch(/[/\\\u0000]/);
+              expect(file.startsWith(".")).toBe(false);
+              const rel = relative(dir, join(dir, file));
+              expect(rel.startsWith("..") || isAbsolute(rel)).toBe(false);
+            }
+          },
+        ),
+        { numRuns: 2000 },
+      );
+    },
+  );
 });
 
 describe("shell metacharacters reach tc and iptables only as argv elements", () => {
-  const META = [";", "|", "&", "$", "`", "<", ">", "(", ")", "'", '"', "\\", "\n", " ", "*", "?", "~", "#", "{", "}", "!", "\u0000"];
+  const META = [
+    ";",
+    "|",
+    "&",
+    "$",
+    "`",
+    "<",
+    ">",
+    "(",
+    ")",
+    "'",
+    '"',
+    "\\",
+    "\n",
+    " ",
+    "*",
+    "?",
+    "~",
+    "#",
+    "{",
+    "}",
+    "!",
+    "\u0000",
+  ];
   const hostile = fc.oneof(
     fc.string({ maxLength: 12 }),
-    fc.tuple(fc.constantFrom("10ms", "1mbit", "eth0", "32kb", "10.0.0.0/8", "normal", ""), fc.constantFrom(...META), fc.constantFrom("rm -rf /", "$(id)", "`id`", "x", "")).map(([a, m, b]) => a + m + b),
+    fc
+      .tuple(
+        fc.constantFrom("10ms", "1mbit", "eth0", "32kb", "10.0.0.0/8", "normal", ""),
+        fc.constantFrom(...META),
+        fc.constantFrom("rm -rf /", "$(id)", "`id`", "x", ""),
+      )
+      .map(([a, m, b]) => a + m + b),
   );
   const hasMeta = (s: string): boolean => META.some((m) => s.includes(m));
 
@@ -227,7 +377,9 @@ describe("shell metacharacters reach tc and iptables only as argv elements", () 
   it("commands are run with execFile/argv, never through a shell", () => {
     for (const f of ["src/faults/netns/exec-local.ts", "src/faults/netns/exec-helper.ts"]) {
       const src = readFileSync(resolve(f), "utf8");
-      expect(src).not.toMatch(/shell:\s*true|["']sh["']\s*,\s*["']-c["']|\bexecSync\b|child_process["'];?\s*$.*\bexec\(/m);
+      expect(src).not.toMatch(
+        /shell:\s*true|["']sh["']\s*,\s*["']-c["']|\bexecSync\b|child_process["'];?\s*$.*\bexec\(/m,
+      );
     }
   });
 });

@@ -152,7 +152,8 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     docker: dockerOn,
     async dockerOk(index, a, o) {
       const r = await dockerOn(index, a, o);
-      if (r.code !== 0) throw new Error(`docker@${nodeAt(index).hostname} ${a.join(" ")} exited ${r.code}: ${r.stderr.trim()}`);
+      if (r.code !== 0)
+        throw new Error(`docker@${nodeAt(index).hostname} ${a.join(" ")} exited ${r.code}: ${r.stderr.trim()}`);
       return r.stdout.trim();
     },
     async node(index, action) {

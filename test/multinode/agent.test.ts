@@ -46,7 +46,11 @@ const sock = (i: number): string => cluster.nodes[i - 1]!.socket;
 const addr = (i: number): string => cluster.nodes[i - 1]!.addr;
 const host = (i: number): string => cluster.nodes[i - 1]!.hostname;
 
-async function dk(i: number, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function dk(
+  i: number,
+  args: string[],
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
     const p = spawn("docker", ["-H", `unix://${sock(i)}`, ...args], { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
@@ -76,21 +80,51 @@ async function oursOn(i: number): Promise<string[]> {
 }
 
 // ---- a service pinned to one node -------------------------------------------------------------
-async function serviceOn(i: number, prefix: string): Promise<{ id: string; name: string; container: () => Promise<string> }> {
+async function serviceOn(
+  i: number,
+  prefix: string,
+): Promise<{ id: string; name: string; container: () => Promise<string> }> {
   const name = `${prefix}-${tag}-${randomBytes(2).toString("hex")}`;
-  const id = await dkOk(1, ["service", "create", "--detach", "--quiet", "--name", name, "--replicas", "1", "--constraint", `node.hostname==${host(i)}`, "--network", network, "--endpoint-mode", "dnsrr", WEB_IMAGE]);
+  const id = await dkOk(1, [
+    "service",
+    "create",
+    "--detach",
+    "--quiet",
+    "--name",
+    name,
+    "--replicas",
+    "1",
+    "--constraint",
+    `node.hostname==${host(i)}`,
+    "--network",
+    network,
+    "--endpoint-mode",
+    "dnsrr",
+    WEB_IMAGE,
+  ]);
   cleanups.push(async () => {
     await dk(1, ["service", "rm", id]);
-    await waitFor(async () => (await dkOk(i, ["ps", "-aq", "--filter", `label=com.docker.swarm.service.id=${id}`])) === "", { timeoutMs: 30_000, what: `service ${name} gone` });
+    await waitFor(
+      async () => (await dkOk(i, ["ps", "-aq", "--filter", `label=com.docker.swarm.service.id=${id}`])) === "",
+      { timeoutMs: 30_000, what: `service ${name} gone` },
+    );
   });
   const container = async (): Promise<string> =>
-    waitFor(async () => {
-      const out = lines(await dkOk(1, ["service", "ps", "-q", "--filter", "desired-state=running", id]));
-      if (out.length !== 1) return undefined;
-      const st = await dkOk(1, ["inspect", "-f", "{{.Status.State}} {{.Status.ContainerStatus.ContainerID}} {{.NodeID}}", out[0]!]);
-      const [state, cid] = st.split(" ");
-      return state === "running" && cid ? cid : undefined;
-    }, { timeoutMs: 40_000, what: `a running task of ${name}` });
+    waitFor(
+      async () => {
+        const out = lines(await dkOk(1, ["service", "ps", "-q", "--filter", "desired-state=running", id]));
+        if (out.length !== 1) return undefined;
+        const st = await dkOk(1, [
+          "inspect",
+          "-f",
+          "{{.Status.State}} {{.Status.ContainerStatus.ContainerID}} {{.NodeID}}",
+          out[0]!,
+        ]);
+        const [state, cid] = st.split(" ");
+        return state === "running" && cid ? cid : undefined;
+      },
+      { timeoutMs: 40_000, what: `a running task of ${name}` },
+    );
   await container();
   return { id, name, container };
 }
@@ -114,7 +148,11 @@ async function ws(): Promise<Ws> {
   return {
     dir: d,
     instance,
-    write: (name, spec) => writeFile(join(d, `${name}.yaml`), `apiVersion: chaosctl.io/v1alpha1\nkind: ChaosSchedule\nmetadata:\n  name: ${name}\nspec:\n${spec.replace(/^/gm, "  ")}\n`),
+    write: (name, spec) =>
+      writeFile(
+        join(d, `${name}.yaml`),
+        `apiVersion: chaosctl.io/v1alpha1\nkind: ChaosSchedule\nmetadata:\n  name: ${name}\nspec:\n${spec.replace(/^/gm, "  ")}\n`,
+      ),
     status,
     history: async (name) => (await status(name))?.history ?? [],
   };
@@ -126,7 +164,17 @@ function controller(w: Ws): { stop(): Promise<void>; nodes: NodeDirectory } {
   const engine = new DockerEngine({ socketPath: sock(1) });
   const store = new DirectoryStore({ dir: w.dir, logger });
   const nodes = new NodeDirectory({ local: engine, key, port: PORT, logger });
-  const c = new Controller({ store, engine, nodes, drivers: faultDrivers, observeInjections: observeGuards, image: APP_IMAGE, logger, instance: w.instance, resyncMs: 1_000 });
+  const c = new Controller({
+    store,
+    engine,
+    nodes,
+    drivers: faultDrivers,
+    observeInjections: observeGuards,
+    image: APP_IMAGE,
+    logger,
+    instance: w.instance,
+    resyncMs: 1_000,
+  });
   const ctl = new AbortController();
   const done = c.run(ctl.signal);
   let stopped = false;
@@ -143,21 +191,53 @@ function controller(w: Ws): { stop(): Promise<void>; nodes: NodeDirectory } {
 
 /** The compiled bin as its own process (to SIGKILL it), with the agent flags. */
 function spawnController(w: Ws): ChildProcess {
-  const child = spawn(process.execPath, [BIN, "controller", "--dir", w.dir, "--instance", w.instance, "--agent-port", String(PORT), "--agent-token-file", tokenFile, "--log-level", "warn"], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, DOCKER_HOST: `unix://${sock(1)}` },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      "controller",
+      "--dir",
+      w.dir,
+      "--instance",
+      w.instance,
+      "--agent-port",
+      String(PORT),
+      "--agent-token-file",
+      tokenFile,
+      "--log-level",
+      "warn",
+    ],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, DOCKER_HOST: `unix://${sock(1)}` },
+    },
+  );
   cleanups.push(async () => void (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")));
   return child;
 }
 
-function rawPost(i: number, path: string, body: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+function rawPost(
+  i: number,
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string }> {
   return new Promise((res, rej) => {
-    const req = request({ host: addr(i), port: PORT, method: "POST", path, headers: { "content-type": "application/json", ...headers }, timeout: 10_000 }, (r) => {
-      const chunks: Buffer[] = [];
-      r.on("data", (c: Buffer) => chunks.push(c));
-      r.on("end", () => res({ status: r.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      {
+        host: addr(i),
+        port: PORT,
+        method: "POST",
+        path,
+        headers: { "content-type": "application/json", ...headers },
+        timeout: 10_000,
+      },
+      (r) => {
+        const chunks: Buffer[] = [];
+        r.on("data", (c: Buffer) => chunks.push(c));
+        r.on("end", () => res({ status: r.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      },
+    );
     req.on("error", rej);
     req.end(body);
   });
@@ -169,7 +249,8 @@ async function ping(from: string, ip: string, count: number): Promise<{ sent: nu
   if (!m) throw new Error(`ping output: ${r.stdout} ${r.stderr}`);
   return { sent: Number(m[1]), received: Number(m[2]) };
 }
-const overlayIp = async (i: number, container: string): Promise<string> => dkOk(i, ["inspect", "-f", `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container]);
+const overlayIp = async (i: number, container: string): Promise<string> =>
+  dkOk(i, ["inspect", "-f", `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container]);
 
 // ---- setup ------------------------------------------------------------------------------------
 let agentService = "";
@@ -185,23 +266,58 @@ beforeAll(async () => {
   await dkOk(1, ["network", "create", "-d", "overlay", "--attachable", network]);
   // The agents as the project deploys them: global, node's socket, host-mode port, token as a secret.
   agentService = await dkOk(1, [
-    "service", "create", "--detach", "--quiet", "--name", `chaosctl-agent-${tag}`, "--mode", "global",
-    "--label", "chaosctl.io/role=agent", "--container-label", "chaosctl.io/role=agent",
-    "--secret", `source=chaosctl-agent-token-${tag},target=chaosctl-agent-token,mode=0400`,
-    "--mount", "type=bind,src=/var/run/docker.sock,dst=/var/run/docker.sock",
-    "--publish", `mode=host,target=${PORT},published=${PORT}`,
-    APP_IMAGE, "agent", "--port", String(PORT), "--image", APP_IMAGE,
+    "service",
+    "create",
+    "--detach",
+    "--quiet",
+    "--name",
+    `chaosctl-agent-${tag}`,
+    "--mode",
+    "global",
+    "--label",
+    "chaosctl.io/role=agent",
+    "--container-label",
+    "chaosctl.io/role=agent",
+    "--secret",
+    `source=chaosctl-agent-token-${tag},target=chaosctl-agent-token,mode=0400`,
+    "--mount",
+    "type=bind,src=/var/run/docker.sock,dst=/var/run/docker.sock",
+    "--publish",
+    `mode=host,target=${PORT},published=${PORT}`,
+    APP_IMAGE,
+    "agent",
+    "--port",
+    String(PORT),
+    "--image",
+    APP_IMAGE,
   ]);
   const t0 = Date.now();
   for (const i of [1, 2, 3]) {
-    const me = await waitFor(async () => new AgentEngine({ host: addr(i), port: PORT, key }).whoami(), { timeoutMs: 60_000, intervalMs: 500, what: `agent on node ${i}` });
+    const me = await waitFor(async () => new AgentEngine({ host: addr(i), port: PORT, key }).whoami(), {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+      what: `agent on node ${i}`,
+    });
     expect(me.hostname).toBe(host(i)); // each agent talks to its own node's engine
   }
   // The controller finds agents from the manager's view of their tasks: wait until it sees all three running.
-  await waitFor(async () => {
-    const states = lines(await dkOk(1, ["service", "ps", "--filter", "desired-state=running", "--format", "{{.CurrentState}}", agentService]));
-    return states.length === 3 && states.every((x) => x.startsWith("Running"));
-  }, { timeoutMs: 60_000, intervalMs: 500, what: "the manager to see 3 running agent tasks" });
+  await waitFor(
+    async () => {
+      const states = lines(
+        await dkOk(1, [
+          "service",
+          "ps",
+          "--filter",
+          "desired-state=running",
+          "--format",
+          "{{.CurrentState}}",
+          agentService,
+        ]),
+      );
+      return states.length === 3 && states.every((x) => x.startsWith("Running"));
+    },
+    { timeoutMs: 60_000, intervalMs: 500, what: "the manager to see 3 running agent tasks" },
+  );
   figures.agentsUpMs = Date.now() - t0;
   prober = await dkOk(1, ["run", "-d", "--network", network, WEB_IMAGE]);
 }, 300_000);
@@ -230,10 +346,16 @@ describe("agents on a three-node Swarm", () => {
     const svc = await serviceOn(3, "mn-kill");
     const before = await svc.container();
     const w = await ws();
-    await w.write("kill", `selector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`);
+    await w.write(
+      "kill",
+      `selector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`,
+    );
     const t0 = Date.now();
     controller(w);
-    const run = await waitFor(async () => (await w.history("kill")).find((r) => r.result === "Succeeded" && r.recovery === "Recovered"), { timeoutMs: 60_000, what: "kill run Succeeded and Recovered" });
+    const run = await waitFor(
+      async () => (await w.history("kill")).find((r) => r.result === "Succeeded" && r.recovery === "Recovered"),
+      { timeoutMs: 60_000, what: "kill run Succeeded and Recovered" },
+    );
     figures.killRecordedMs = Date.now() - t0;
     expect(run).toMatchObject({ fault: "kill", targets: 1, services: [svc.name] });
     figures.killRecoverySeconds = run.recoverySeconds ?? -1;
@@ -248,38 +370,76 @@ describe("agents on a three-node Swarm", () => {
     const ip = await overlayIp(2, target);
     expect((await ping(prober, ip, 20)).received).toBe(20); // the path works before
     const w = await ws();
-    await w.write("loss", `duration: 15s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {network: {loss: {probability: 0.5}}}`);
+    await w.write(
+      "loss",
+      `duration: 15s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {network: {loss: {probability: 0.5}}}`,
+    );
     controller(w);
-    const active = await waitFor(async () => (await w.status("loss"))?.active?.[0], { timeoutMs: 40_000, intervalMs: 200, what: "status.active" });
+    const active = await waitFor(async () => (await w.status("loss"))?.active?.[0], {
+      timeoutMs: 40_000,
+      intervalMs: 200,
+      what: "status.active",
+    });
     expect(active).toMatchObject({ fault: "network", service: svc.name });
     // The guard runs on node 2 (the target's node), started through its agent.
-    expect(lines(await dkOk(2, ["ps", "-q", "--filter", "label=chaosctl.io/role=guard", "--filter", `label=chaosctl.io/instance=${w.instance}`]))).toHaveLength(1);
+    expect(
+      lines(
+        await dkOk(2, [
+          "ps",
+          "-q",
+          "--filter",
+          "label=chaosctl.io/role=guard",
+          "--filter",
+          `label=chaosctl.io/instance=${w.instance}`,
+        ]),
+      ),
+    ).toHaveLength(1);
     expect(lines(await dkOk(1, ["ps", "-aq", "--filter", `label=chaosctl.io/instance=${w.instance}`]))).toEqual([]);
     const p = await ping(prober, ip, 200);
     figures.lossDropRate = (1 - p.received / p.sent).toFixed(3);
     expect(p.received).toBeGreaterThan(70); // binomial(200, 0.5): beyond 4 sd
     expect(p.received).toBeLessThan(130);
     const until = Date.parse(active.until ?? "");
-    const run = await waitFor(async () => (await w.history("loss")).find((r) => r.result === "Succeeded"), { timeoutMs: 40_000, what: "run Succeeded" });
+    const run = await waitFor(async () => (await w.history("loss")).find((r) => r.result === "Succeeded"), {
+      timeoutMs: 40_000,
+      what: "run Succeeded",
+    });
     figures.lossEndedAfterExpiryMs = Date.parse(run.endedAt ?? "") - until;
     expect(run).toMatchObject({ fault: "network", targets: 1 });
     expect((await ping(prober, ip, 50)).received).toBe(50);
-    await waitFor(async () => (await oursOn(2)).length === 0, { timeoutMs: 20_000, what: "the guard collected on node 2" });
+    await waitFor(async () => (await oursOn(2)).length === 0, {
+      timeoutMs: 20_000,
+      what: "the guard collected on node 2",
+    });
   }, 150_000);
 
   it("SIGKILL the controller mid-injection: the guard on node 2 reverts at its lease expiry; the restarted controller records the run", async () => {
     const svc = await serviceOn(2, "mn-crash");
     const target = await svc.container();
     const w = await ws();
-    await w.write("crash", `duration: 10s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`);
+    await w.write(
+      "crash",
+      `duration: 10s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`,
+    );
     const first = spawnController(w);
-    await waitFor(async () => (await dkOk(2, ["inspect", "-f", "{{.State.Status}}", target])) === "paused", { timeoutMs: 40_000, intervalMs: 200, what: "target paused on node 2" });
-    const active = await waitFor(async () => (await w.status("crash"))?.active?.[0], { timeoutMs: 20_000, intervalMs: 200, what: "status.active" });
+    await waitFor(async () => (await dkOk(2, ["inspect", "-f", "{{.State.Status}}", target])) === "paused", {
+      timeoutMs: 40_000,
+      intervalMs: 200,
+      what: "target paused on node 2",
+    });
+    const active = await waitFor(async () => (await w.status("crash"))?.active?.[0], {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+      what: "status.active",
+    });
     first.kill("SIGKILL");
     await new Promise((r) => first.once("exit", r));
     const until = Date.parse(active.until ?? "");
     // Nobody but the guard on node 2 can unpause it now.
-    const unpausedAt = await waitFor(async () => ((await dkOk(2, ["inspect", "-f", "{{.State.Status}}", target])) === "running" ? Date.now() : false), { timeoutMs: 30_000, intervalMs: 100, what: "unpaused by the guard" });
+    const unpausedAt = await waitFor(
+      async () => ((await dkOk(2, ["inspect", "-f", "{{.State.Status}}", target])) === "running" ? Date.now() : false),
+      { timeoutMs: 30_000, intervalMs: 100, what: "unpaused by the guard" },
+    );
     figures.leaseRevertLateMs = unpausedAt - until;
     expect(unpausedAt - until).toBeGreaterThan(-1_000);
     expect(unpausedAt - until).toBeLessThan(5_000);
@@ -288,12 +448,23 @@ describe("agents on a three-node Swarm", () => {
     expect(await dkOk(2, ["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", guard[0]!])).toBe("exited 0");
     // The agent reports what happened while the controller was away.
     const report = await new AgentEngine({ host: addr(2), port: PORT, key }).injections();
-    expect(report.handles.find((h) => h.owner.instance === w.instance)).toMatchObject({ fault: "pause", guardState: "exited", guardExitCode: 0, owner: { run: active.run } });
+    expect(report.handles.find((h) => h.owner.instance === w.instance)).toMatchObject({
+      fault: "pause",
+      guardState: "exited",
+      guardExitCode: 0,
+      owner: { run: active.run },
+    });
     expect((await w.history("crash")).find((r) => r.run === active.run)?.result).toBe("Running"); // the file still says so
     const second = spawnController(w);
-    const run = await waitFor(async () => (await w.history("crash")).find((r) => r.run === active.run && r.result !== "Running"), { timeoutMs: 30_000, what: "the run recorded by the restarted controller" });
+    const run = await waitFor(
+      async () => (await w.history("crash")).find((r) => r.run === active.run && r.result !== "Running"),
+      { timeoutMs: 30_000, what: "the run recorded by the restarted controller" },
+    );
     expect(run).toMatchObject({ result: "Succeeded", fault: "pause", targets: 1 });
-    await waitFor(async () => (await oursOn(2)).length === 0, { timeoutMs: 20_000, what: "the exited guard collected through the agent" });
+    await waitFor(async () => (await oursOn(2)).length === 0, {
+      timeoutMs: 20_000,
+      what: "the exited guard collected through the agent",
+    });
     second.kill("SIGTERM");
     await new Promise((r) => second.once("exit", r));
   }, 150_000);
@@ -304,7 +475,9 @@ describe("agents on a three-node Swarm", () => {
     const body = JSON.stringify({ id: target, signal: "SIGKILL" });
     const unsigned = await rawPost(3, "/v1/killContainer", body, {});
     expect(unsigned.status).toBe(401);
-    const forged = await rawPost(3, "/v1/killContainer", body, { ...signRequest(randomBytes(32), "POST", "/v1/killContainer", body, new Date()) });
+    const forged = await rawPost(3, "/v1/killContainer", body, {
+      ...signRequest(randomBytes(32), "POST", "/v1/killContainer", body, new Date()),
+    });
     expect(forged.status).toBe(401);
     const probe = JSON.stringify({ id: target });
     const h = signRequest(key, "POST", "/v1/inspectContainer", probe, new Date());

@@ -64,7 +64,9 @@ describe("three-node test cluster", () => {
       expect(seen?.Status.Addr).toBe(node.addr);
       expect(seen?.Spec.Role).toBe(node.index === 0 ? "manager" : "worker");
       // Each socket reaches that node's own engine, with both test images loaded.
-      expect(await cluster.dockerOk(node.index, ["info", "-f", "{{.Swarm.NodeID}} {{.Name}}"])).toBe(`${node.id} ${node.hostname}`);
+      expect(await cluster.dockerOk(node.index, ["info", "-f", "{{.Swarm.NodeID}} {{.Name}}"])).toBe(
+        `${node.id} ${node.hostname}`,
+      );
       for (const image of [WEB_IMAGE, APP_IMAGE]) {
         expect((await cluster.docker(node.index, ["image", "inspect", image])).code).toBe(0);
       }
@@ -85,18 +87,41 @@ describe("three-node test cluster", () => {
   it("spans an attachable overlay network (dnsrr) across nodes: node 2 fetches from a task on node 1", async () => {
     const net = await onManager(["network", "create", "-d", "overlay", "--attachable", `${cluster.name}-ov`]);
     const svc = await onManager([
-      "service", "create", "--detach", "--quiet", "--name", "web", "--network", net, "--endpoint-mode", "dnsrr",
-      "--constraint", `node.hostname==${cluster.nodes[0]?.hostname}`, WEB_IMAGE,
+      "service",
+      "create",
+      "--detach",
+      "--quiet",
+      "--name",
+      "web",
+      "--network",
+      net,
+      "--endpoint-mode",
+      "dnsrr",
+      "--constraint",
+      `node.hostname==${cluster.nodes[0]?.hostname}`,
+      WEB_IMAGE,
     ]);
-    await waitFor(async () => running(await tasksOf(svc)).length === 1, { timeoutMs: 30_000, what: "web task running" });
+    await waitFor(async () => running(await tasksOf(svc)).length === 1, {
+      timeoutMs: 30_000,
+      what: "web task running",
+    });
     // A plain container on the worker node 2 joins the same overlay and resolves the service by name.
-    const out = await cluster.dockerOk(1, [
-      "run", "--rm", "--network", `${cluster.name}-ov`, WEB_IMAGE,
-      // busybox's own nslookup and nc: its static glibc getaddrinfo (wget) crashes here.
-      "sh", "-c",
-      "for i in 1 2 3 4 5 6 7 8 9 10; do ip=$(nslookup web 2>/dev/null | awk '/^Address/ && !/:53$/ {print $2}' | tail -n1); " +
-        "[ -n \"$ip\" ] && printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 \"$ip\" 80 && exit 0; sleep 1; done; exit 1",
-    ], { timeoutMs: 45_000 });
+    const out = await cluster.dockerOk(
+      1,
+      [
+        "run",
+        "--rm",
+        "--network",
+        `${cluster.name}-ov`,
+        WEB_IMAGE,
+        // busybox's own nslookup and nc: its static glibc getaddrinfo (wget) crashes here.
+        "sh",
+        "-c",
+        "for i in 1 2 3 4 5 6 7 8 9 10; do ip=$(nslookup web 2>/dev/null | awk '/^Address/ && !/:53$/ {print $2}' | tail -n1); " +
+          '[ -n "$ip" ] && printf \'GET / HTTP/1.0\\r\\n\\r\\n\' | nc -w 2 "$ip" 80 && exit 0; sleep 1; done; exit 1',
+      ],
+      { timeoutMs: 45_000 },
+    );
     expect(out).toContain("chaosctl test web");
     await onManager(["service", "rm", svc]);
   }, 90_000);
@@ -107,23 +132,41 @@ describe("three-node test cluster", () => {
       "r.on('data',c=>d+=c);r.on('end',()=>{const j=JSON.parse(d);console.log('NODE '+j.Swarm.NodeID+' '+j.Name)})});" +
       "setInterval(()=>{},1e6)";
     const svc = await onManager([
-      "service", "create", "--detach", "--quiet", "--name", "sockprobe", "--mode", "global",
-      "--mount", "type=bind,src=/var/run/docker.sock,dst=/var/run/docker.sock",
-      "--entrypoint", "node", APP_IMAGE, "-e", probe,
+      "service",
+      "create",
+      "--detach",
+      "--quiet",
+      "--name",
+      "sockprobe",
+      "--mode",
+      "global",
+      "--mount",
+      "type=bind,src=/var/run/docker.sock,dst=/var/run/docker.sock",
+      "--entrypoint",
+      "node",
+      APP_IMAGE,
+      "-e",
+      probe,
     ]);
-    const tasks = await waitFor(async () => {
-      const r = running(await tasksOf(svc));
-      return r.length === 3 ? r : undefined;
-    }, { timeoutMs: 45_000, what: "3 sockprobe tasks running" });
+    const tasks = await waitFor(
+      async () => {
+        const r = running(await tasksOf(svc));
+        return r.length === 3 ? r : undefined;
+      },
+      { timeoutMs: 45_000, what: "3 sockprobe tasks running" },
+    );
     expect(new Set(tasks.map((t) => t.NodeID))).toEqual(new Set(cluster.nodes.map((n) => n.id)));
     for (const node of cluster.nodes) {
       const task = tasks.find((t) => t.NodeID === node.id);
       const cid = task?.Status.ContainerStatus?.ContainerID ?? "";
       // The container runs on this node's engine, and what it reached through the mounted socket is this node.
-      const line = await waitFor(async () => {
-        const logs = await cluster.dockerOk(node.index, ["logs", cid]);
-        return /NODE \S+ \S+/.exec(logs)?.[0];
-      }, { timeoutMs: 20_000, what: `sockprobe output on ${node.hostname}` });
+      const line = await waitFor(
+        async () => {
+          const logs = await cluster.dockerOk(node.index, ["logs", cid]);
+          return /NODE \S+ \S+/.exec(logs)?.[0];
+        },
+        { timeoutMs: 20_000, what: `sockprobe output on ${node.hostname}` },
+      );
       expect(line).toBe(`NODE ${node.id} ${node.hostname}`);
     }
     await onManager(["service", "rm", svc]);
@@ -132,11 +175,24 @@ describe("three-node test cluster", () => {
   it("stopping node 2's engine: the manager marks it Down and reschedules its task; started again it rejoins Ready", async () => {
     const node2 = cluster.nodes[1];
     if (!node2) throw new Error("no node 2");
-    const svc = await onManager(["service", "create", "--detach", "--quiet", "--name", "spread", "--replicas", "3", WEB_IMAGE]);
-    const before = await waitFor(async () => {
-      const r = running(await tasksOf(svc));
-      return r.length === 3 ? r : undefined;
-    }, { timeoutMs: 30_000, what: "3 tasks running" });
+    const svc = await onManager([
+      "service",
+      "create",
+      "--detach",
+      "--quiet",
+      "--name",
+      "spread",
+      "--replicas",
+      "3",
+      WEB_IMAGE,
+    ]);
+    const before = await waitFor(
+      async () => {
+        const r = running(await tasksOf(svc));
+        return r.length === 3 ? r : undefined;
+      },
+      { timeoutMs: 30_000, what: "3 tasks running" },
+    );
     // Swarm spreads replicas over nodes: one of them is on node 2.
     expect(new Set(before.map((t) => t.NodeID)).size).toBe(3);
 
@@ -144,19 +200,28 @@ describe("three-node test cluster", () => {
     await cluster.node(1, "stop");
     const t0 = Date.now(); // node 2's engine is gone from here on
     await waitFor(async () => (await nodesSeenByManager()).find((n) => n.ID === node2.id)?.Status.State === "down", {
-      timeoutMs: 60_000, intervalMs: 500, what: "node 2 Down",
+      timeoutMs: 60_000,
+      intervalMs: 500,
+      what: "node 2 Down",
     });
     const downAfter = Date.now() - t0;
-    const after = await waitFor(async () => {
-      const r = running(await tasksOf(svc));
-      return r.length === 3 && r.every((t) => t.NodeID !== node2.id) ? r : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 500, what: "3 tasks running off node 2" });
+    const after = await waitFor(
+      async () => {
+        const r = running(await tasksOf(svc));
+        return r.length === 3 && r.every((t) => t.NodeID !== node2.id) ? r : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: "3 tasks running off node 2" },
+    );
     expect(after.every((t) => t.NodeID !== node2.id)).toBe(true);
-    console.log(`node 2's engine stopped in ${t0 - tStop} ms, marked Down ${downAfter} ms later, its task running elsewhere after ${Date.now() - t0} ms`);
+    console.log(
+      `node 2's engine stopped in ${t0 - tStop} ms, marked Down ${downAfter} ms later, its task running elsewhere after ${Date.now() - t0} ms`,
+    );
 
     await cluster.node(1, "start");
     await waitFor(async () => (await nodesSeenByManager()).find((n) => n.ID === node2.id)?.Status.State === "ready", {
-      timeoutMs: 60_000, intervalMs: 500, what: "node 2 Ready again",
+      timeoutMs: 60_000,
+      intervalMs: 500,
+      what: "node 2 Ready again",
     });
     await onManager(["service", "rm", svc]);
   }, 200_000);
@@ -169,14 +234,30 @@ describe("three-node test cluster", () => {
     expect(existsSync(`/proc/${pid}`)).toBe(false);
     await cluster.node(2, "start");
     await waitFor(async () => (await nodesSeenByManager()).find((n) => n.ID === node3.id)?.Status.State === "ready", {
-      timeoutMs: 60_000, intervalMs: 500, what: "node 3 Ready after kill + start",
+      timeoutMs: 60_000,
+      intervalMs: 500,
+      what: "node 3 Ready after kill + start",
     });
-    expect(await cluster.dockerOk(2, ["info", "-f", "{{.Swarm.NodeID}} {{.Name}} {{.Swarm.LocalNodeState}}"])).toBe(`${node3.id} ${node3.hostname} active`);
+    expect(await cluster.dockerOk(2, ["info", "-f", "{{.Swarm.NodeID}} {{.Name}} {{.Swarm.LocalNodeState}}"])).toBe(
+      `${node3.id} ${node3.hostname} active`,
+    );
     // A new engine process, and a working member: the manager places a new task on it.
     expect((await readFile(`/run/chaosctl-cluster/${cluster.name}/3/dockerd.pid`, "utf8")).trim()).not.toBe(pid);
-    const svc = await onManager(["service", "create", "--detach", "--quiet", "--name", "back3",
-      "--constraint", `node.hostname==${node3.hostname}`, WEB_IMAGE]);
-    const task = await waitFor(async () => running(await tasksOf(svc))[0], { timeoutMs: 60_000, what: "a task on node 3 after its restart" });
+    const svc = await onManager([
+      "service",
+      "create",
+      "--detach",
+      "--quiet",
+      "--name",
+      "back3",
+      "--constraint",
+      `node.hostname==${node3.hostname}`,
+      WEB_IMAGE,
+    ]);
+    const task = await waitFor(async () => running(await tasksOf(svc))[0], {
+      timeoutMs: 60_000,
+      what: "a task on node 3 after its restart",
+    });
     expect(task.NodeID).toBe(node3.id);
     await onManager(["service", "rm", svc]);
   }, 120_000);
@@ -216,7 +297,9 @@ describe("test cluster with three managers", () => {
   it("joins nodes 2 and 3 as managers: one leader, two reachable, raft quorum of 3", async () => {
     managers = await startCluster({ nodes: 3, managers: 3 });
     const ids = (await managers.dockerOk(0, ["node", "ls", "-q"])).split("\n").filter(Boolean);
-    const nodes = JSON.parse(await managers.dockerOk(0, ["node", "inspect", ...ids])) as Array<RawNode & { ManagerStatus?: { Leader?: boolean; Reachability: string } }>;
+    const nodes = JSON.parse(await managers.dockerOk(0, ["node", "inspect", ...ids])) as Array<
+      RawNode & { ManagerStatus?: { Leader?: boolean; Reachability: string } }
+    >;
     expect(nodes.map((n) => n.Spec.Role)).toEqual(["manager", "manager", "manager"]);
     expect(nodes.filter((n) => n.ManagerStatus?.Leader)).toHaveLength(1);
     expect(nodes.every((n) => n.ManagerStatus?.Reachability === "reachable")).toBe(true);

@@ -33,7 +33,10 @@ interface RawService {
     Mode: { Global?: object; Replicated?: { Replicas: number } };
     TaskTemplate: {
       Placement?: { Constraints?: string[] };
-      ContainerSpec: { Secrets?: Array<{ SecretName: string; File: { Name: string } }>; Healthcheck?: { Test?: string[] } };
+      ContainerSpec: {
+        Secrets?: Array<{ SecretName: string; File: { Name: string } }>;
+        Healthcheck?: { Test?: string[] };
+      };
     };
     EndpointSpec?: { Ports?: Array<{ TargetPort: number; PublishedPort: number; PublishMode: string }> };
   };
@@ -45,23 +48,28 @@ async function tasksOf(service: string): Promise<RawTask[]> {
   const ids = (await onManager(["service", "ps", "-q", "--no-trunc", service])).split("\n").filter(Boolean);
   return ids.length ? (JSON.parse(await onManager(["inspect", "--type", "task", ...ids])) as RawTask[]) : [];
 }
-const running = (ts: RawTask[]): RawTask[] => ts.filter((t) => t.Status.State === "running" && t.DesiredState === "running");
+const running = (ts: RawTask[]): RawTask[] =>
+  ts.filter((t) => t.Status.State === "running" && t.DesiredState === "running");
 
 /** The chaosctl CLI on the host, talking to the cluster's manager (node 1). */
 function chaosctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
     const env = { ...process.env, DOCKER_HOST: `unix://${cluster.nodes[0]?.socket}`, CHAOSCTL_SWARM_SCOPE: "default" };
     execFile("node", [BIN, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) =>
-      res({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
+      res({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
 function unsignedPost(host: string, path: string): Promise<number> {
   return new Promise((res, rej) => {
-    const req = request({ host, port: PORT, path, method: "POST", timeout: 5_000, headers: { "content-type": "application/json" } }, (r) => {
-      r.resume();
-      r.on("end", () => res(r.statusCode ?? 0));
-    });
+    const req = request(
+      { host, port: PORT, path, method: "POST", timeout: 5_000, headers: { "content-type": "application/json" } },
+      (r) => {
+        r.resume();
+        r.on("end", () => res(r.statusCode ?? 0));
+      },
+    );
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", rej);
     req.end("{}");
@@ -83,39 +91,62 @@ afterAll(async () => {
 
 describe("manifests/stack.yml on a three-node Swarm", () => {
   it("runs the controller on the manager and an agent on every node, as the stack file says", async () => {
-    const agents = await waitFor(async () => {
-      const r = running(await tasksOf("chaosctl_agent"));
-      return r.length === 3 ? r : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 500, what: "an agent task running on each of 3 nodes" });
+    const agents = await waitFor(
+      async () => {
+        const r = running(await tasksOf("chaosctl_agent"));
+        return r.length === 3 ? r : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500, what: "an agent task running on each of 3 nodes" },
+    );
     expect(new Set(agents.map((t) => t.NodeID))).toEqual(new Set(cluster.nodes.map((n) => n.id)));
 
-    const controllers = await waitFor(async () => {
-      const r = running(await tasksOf("chaosctl_controller"));
-      return r.length === 1 ? r : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 500, what: "the controller task running" });
+    const controllers = await waitFor(
+      async () => {
+        const r = running(await tasksOf("chaosctl_controller"));
+        return r.length === 1 ? r : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500, what: "the controller task running" },
+    );
     expect(controllers[0]?.NodeID).toBe(cluster.nodes[0]?.id); // the only manager
     // Its healthcheck (the stack's, over the controller's /healthz) passes.
     const cid = controllers[0]?.Status.ContainerStatus?.ContainerID ?? "";
-    await waitFor(async () => (await cluster.dockerOk(0, ["inspect", "-f", "{{.State.Health.Status}}", cid])) === "healthy", {
-      timeoutMs: 60_000, intervalMs: 1_000, what: "the controller container healthy",
-    });
+    await waitFor(
+      async () => (await cluster.dockerOk(0, ["inspect", "-f", "{{.State.Health.Status}}", cid])) === "healthy",
+      {
+        timeoutMs: 60_000,
+        intervalMs: 1_000,
+        what: "the controller container healthy",
+      },
+    );
 
-    const [agent, controller] = JSON.parse(await onManager(["service", "inspect", "chaosctl_agent", "chaosctl_controller"])) as RawService[];
+    const [agent, controller] = JSON.parse(
+      await onManager(["service", "inspect", "chaosctl_agent", "chaosctl_controller"]),
+    ) as RawService[];
     expect(agent?.Spec.Mode.Global).toBeDefined();
     expect(agent?.Spec.Labels?.["chaosctl.io/role"]).toBe("agent");
-    expect(agent?.Spec.EndpointSpec?.Ports).toEqual([expect.objectContaining({ TargetPort: PORT, PublishedPort: PORT, PublishMode: "host" })]);
-    expect(agent?.Spec.TaskTemplate.ContainerSpec.Secrets?.map((s) => `${s.SecretName}:${s.File.Name}`)).toEqual(["chaosctl-agent-token:chaosctl-agent-token"]);
+    expect(agent?.Spec.EndpointSpec?.Ports).toEqual([
+      expect.objectContaining({ TargetPort: PORT, PublishedPort: PORT, PublishMode: "host" }),
+    ]);
+    expect(agent?.Spec.TaskTemplate.ContainerSpec.Secrets?.map((s) => `${s.SecretName}:${s.File.Name}`)).toEqual([
+      "chaosctl-agent-token:chaosctl-agent-token",
+    ]);
     expect(controller?.Spec.Mode.Replicated?.Replicas).toBe(1);
     expect(controller?.Spec.Labels?.["chaosctl.io/role"]).toBe("controller");
     expect(controller?.Spec.TaskTemplate.Placement?.Constraints).toEqual(["node.role == manager"]);
-    expect(controller?.Spec.TaskTemplate.ContainerSpec.Healthcheck?.Test).toEqual(["CMD", "node", "/app/dist/src/ops/healthcheck.js"]);
+    expect(controller?.Spec.TaskTemplate.ContainerSpec.Healthcheck?.Test).toEqual([
+      "CMD",
+      "node",
+      "/app/dist/src/ops/healthcheck.js",
+    ]);
   }, 200_000);
 
   it("each agent answers an authenticated request from the host at its node's address with its own node id, and refuses an unsigned one", async () => {
     const key = Buffer.from(token);
     for (const node of cluster.nodes) {
       const me = await waitFor(() => new AgentEngine({ host: node.addr, port: PORT, key }).whoami(), {
-        timeoutMs: 60_000, intervalMs: 500, what: `the agent at ${node.addr}:${PORT}`,
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        what: `the agent at ${node.addr}:${PORT}`,
       });
       expect(me.nodeId).toBe(node.id);
       expect(me.hostname).toBe(node.hostname);
@@ -130,16 +161,32 @@ describe("manifests/stack.yml on a three-node Swarm", () => {
     const node3 = cluster.nodes[2];
     if (!node3) throw new Error("no node 3");
     // Two tasks, both on node 3 (the controller's safety never kills a service's last running task).
-    const web = await onManager(["service", "create", "--detach", "--quiet", "--name", "web3", "--replicas", "2",
-      "--constraint", `node.hostname==${node3.hostname}`, WEB_IMAGE]);
-    const before = await waitFor(async () => {
-      const r = running(await tasksOf(web));
-      return r.length === 2 ? r : undefined;
-    }, { timeoutMs: 60_000, what: "web3's 2 tasks on node 3" });
+    const web = await onManager([
+      "service",
+      "create",
+      "--detach",
+      "--quiet",
+      "--name",
+      "web3",
+      "--replicas",
+      "2",
+      "--constraint",
+      `node.hostname==${node3.hostname}`,
+      WEB_IMAGE,
+    ]);
+    const before = await waitFor(
+      async () => {
+        const r = running(await tasksOf(web));
+        return r.length === 2 ? r : undefined;
+      },
+      { timeoutMs: 60_000, what: "web3's 2 tasks on node 3" },
+    );
     expect(before.map((t) => t.NodeID)).toEqual([node3.id, node3.id]);
     const firstIds = new Set(before.map((t) => t.ID));
 
-    await writeFile(join(dir, "kill.yaml"), `apiVersion: chaosctl.io/v1alpha1
+    await writeFile(
+      join(dir, "kill.yaml"),
+      `apiVersion: chaosctl.io/v1alpha1
 kind: ChaosSchedule
 metadata:
   name: stack-kill
@@ -150,29 +197,41 @@ spec:
     mode: one
   fault:
     kill: {signal: SIGKILL}
-`);
+`,
+    );
     const applied = await chaosctl(["apply", "--store", "swarm", "-f", join(dir, "kill.yaml")]);
     expect(applied.stderr + applied.stdout).toContain("chaosschedule/stack-kill created");
     expect(applied.code).toBe(0);
 
     // The task on node 3 dies of SIGKILL (exit 137) and Swarm replaces it: only node 3's
     // engine could do that, and the controller runs on node 1.
-    const killed = await waitFor(async () => {
-      const k = (await tasksOf(web)).filter((t) => firstIds.has(t.ID) && t.Status.ContainerStatus?.ExitCode === 137);
-      return k.length ? k : undefined;
-    }, {
-      timeoutMs: 90_000, intervalMs: 1_000, what: "one of web3's tasks killed (exit 137)",
-    });
+    const killed = await waitFor(
+      async () => {
+        const k = (await tasksOf(web)).filter((t) => firstIds.has(t.ID) && t.Status.ContainerStatus?.ExitCode === 137);
+        return k.length ? k : undefined;
+      },
+      {
+        timeoutMs: 90_000,
+        intervalMs: 1_000,
+        what: "one of web3's tasks killed (exit 137)",
+      },
+    );
     expect(killed).toHaveLength(1);
     expect(killed[0]?.Status.State).toBe("failed");
-    const history = await waitFor(async () => {
-      const r = await chaosctl(["get", "--store", "swarm", "-o", "json"]);
-      const list = JSON.parse(r.stdout) as { items: ChaosSchedule[] };
-      const h = list.items.find((s) => s.metadata.name === "stack-kill")?.status?.history ?? [];
-      return h.find((run) => run.result === "Succeeded");
-    }, { timeoutMs: 60_000, intervalMs: 1_000, what: "the run recorded Succeeded in the schedule's status" });
+    const history = await waitFor(
+      async () => {
+        const r = await chaosctl(["get", "--store", "swarm", "-o", "json"]);
+        const list = JSON.parse(r.stdout) as { items: ChaosSchedule[] };
+        const h = list.items.find((s) => s.metadata.name === "stack-kill")?.status?.history ?? [];
+        return h.find((run) => run.result === "Succeeded");
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000, what: "the run recorded Succeeded in the schedule's status" },
+    );
     expect(history.tasks).toEqual([killed[0]?.ID]);
-    await waitFor(async () => running(await tasksOf(web)).length === 2, { timeoutMs: 60_000, what: "Swarm replaced the killed task" });
+    await waitFor(async () => running(await tasksOf(web)).length === 2, {
+      timeoutMs: 60_000,
+      what: "Swarm replaced the killed task",
+    });
     expect(history.fault).toBe("kill");
   }, 240_000);
 });

@@ -8,7 +8,14 @@ import { faultDrivers } from "../../src/faults/registry.js";
 import { observeGuards } from "../../src/faults/guard/observe.js";
 import { LeadershipLost } from "../../src/ops/observer.js";
 import { silentLogger } from "../../src/util/log.js";
-import { APP_IMAGE, createTestService, requireSwarm, runningTasks, waitFor, type TestService } from "../helpers/docker.js";
+import {
+  APP_IMAGE,
+  createTestService,
+  requireSwarm,
+  runningTasks,
+  waitFor,
+  type TestService,
+} from "../helpers/docker.js";
 import { manifest, workspace, type Workspace } from "../e2e/harness.js";
 
 let svc: TestService | undefined;
@@ -26,13 +33,22 @@ afterAll(async () => {
 
 describe("Controller mayAct", () => {
   it("a lease lost after the pass observed the cluster: no kill, no run recorded, LeadershipLost", async () => {
-    await w!.write("kill.yaml", manifest("gate-kill", `selector: {services: [${svc!.name}]}\nfault: {kill: {signal: SIGKILL}}`));
+    await w!.write(
+      "kill.yaml",
+      manifest("gate-kill", `selector: {services: [${svc!.name}]}\nfault: {kill: {signal: SIGKILL}}`),
+    );
     const engine = new DockerEngine();
     const store = new DirectoryStore({ dir: w!.dir, logger: silentLogger });
     let checks = 0;
     let leading = false;
     const controller = new Controller({
-      store, engine, drivers: faultDrivers, observeInjections: observeGuards, image: APP_IMAGE, logger: silentLogger, instance: w!.instance,
+      store,
+      engine,
+      drivers: faultDrivers,
+      observeInjections: observeGuards,
+      image: APP_IMAGE,
+      logger: silentLogger,
+      instance: w!.instance,
       mayAct: () => leading || ++checks === 1, // leader when the pass starts, not at its first action
     });
     try {

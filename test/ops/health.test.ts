@@ -14,8 +14,16 @@ describe("liveness (pure)", () => {
   it.each([
     ["recent activity", { now: 100_000, lastBeat: 95_000, stuckAfterMs: 90_000 }, true],
     ["silent too long", { now: 200_000, lastBeat: 100_000, stuckAfterMs: 90_000 }, false],
-    ["a pass running too long, though the elector beats", { now: 200_000, lastBeat: 199_000, passStartedAt: 100_000, stuckAfterMs: 90_000 }, false],
-    ["a pass running, within the bound", { now: 200_000, lastBeat: 199_000, passStartedAt: 150_000, stuckAfterMs: 90_000 }, true],
+    [
+      "a pass running too long, though the elector beats",
+      { now: 200_000, lastBeat: 199_000, passStartedAt: 100_000, stuckAfterMs: 90_000 },
+      false,
+    ],
+    [
+      "a pass running, within the bound",
+      { now: 200_000, lastBeat: 199_000, passStartedAt: 150_000, stuckAfterMs: 90_000 },
+      true,
+    ],
   ])("%s", (_n, input, ok) => {
     expect(liveness(input).ok).toBe(ok);
   });
@@ -43,13 +51,24 @@ describe("operations server (loopback)", () => {
     let now = 1_000_000;
     let engineUp = false;
     let role = "standby";
-    const health = new Health({ stuckAfterMs: 90_000, clock: () => now, role: () => role, pingEngine: async () => {
-      if (!engineUp) throw new Error("connect ENOENT /var/run/docker.sock");
-    } });
+    const health = new Health({
+      stuckAfterMs: 90_000,
+      clock: () => now,
+      role: () => role,
+      pingEngine: async () => {
+        if (!engineUp) throw new Error("connect ENOENT /var/run/docker.sock");
+      },
+    });
     const metrics = new ControllerMetrics();
     dir = await mkdtemp(join(tmpdir(), "chaosctl-ops-"));
     const marker = join(dir, "health-url");
-    server = await startOpsServer({ addr: "127.0.0.1:0", registry: metrics.registry, health, logger: silentLogger, markerFile: marker });
+    server = await startOpsServer({
+      addr: "127.0.0.1:0",
+      registry: metrics.registry,
+      health,
+      logger: silentLogger,
+      markerFile: marker,
+    });
     expect((await readFile(marker, "utf8")).trim()).toBe(`${server.url}/healthz`);
     const get = async (p: string) => {
       const r = await fetch(`${server!.url}${p}`);

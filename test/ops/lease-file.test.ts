@@ -11,7 +11,13 @@ import { LeaderElector } from "../../src/ops/lease/elector.js";
 import type { LeaseRecord } from "../../src/ops/lease/machine.js";
 import { silentLogger } from "../../src/util/log.js";
 
-const rec = (holder: string, renewTime: number): LeaseRecord => ({ holder, renewTime, leaseDurationMs: 15_000, acquireTime: renewTime, transitions: 0 });
+const rec = (holder: string, renewTime: number): LeaseRecord => ({
+  holder,
+  renewTime,
+  leaseDurationMs: 15_000,
+  acquireTime: renewTime,
+  transitions: 0,
+});
 const dirs: string[] = [];
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
@@ -87,9 +93,13 @@ describe("FileLeaseStore", () => {
     const s = new FileLeaseStore(path);
     await s.create(rec(deadId, Date.now()));
     const a = new LeaderElector({ store: s, identity: "host/1/1/aa", timing, logger: silentLogger });
-    const b = new LeaderElector({ store: new FileLeaseStore(path), identity: "host/1/2/bb", timing, logger: silentLogger });
+    const b = new LeaderElector({
+      store: new FileLeaseStore(path),
+      identity: "host/1/2/bb",
+      timing,
+      logger: silentLogger,
+    });
     const roles = await Promise.all([a.attempt(), b.attempt()]);
     expect(roles.sort()).toEqual(["leader", "standby"]);
   });
 });
-

@@ -7,7 +7,13 @@ import type { LeaseRecord } from "../../src/ops/lease/machine.js";
 import { DockerEngine } from "../../src/engine/docker.js";
 import { requireSwarm } from "../helpers/docker.js";
 
-const rec = (holder: string, renewTime: number): LeaseRecord => ({ holder, renewTime, leaseDurationMs: 15_000, acquireTime: renewTime, transitions: 0 });
+const rec = (holder: string, renewTime: number): LeaseRecord => ({
+  holder,
+  renewTime,
+  leaseDurationMs: 15_000,
+  acquireTime: renewTime,
+  transitions: 0,
+});
 const engine = new DockerEngine();
 const configs: string[] = [];
 afterAll(async () => {
@@ -28,7 +34,13 @@ describe("SwarmLeaseStore on the real engine", () => {
     expect(await s.update(seen?.version, rec("a", 2_000))).toBe(true);
     expect(await s.update(seen?.version, rec("b", 3_000))).toBe(false);
     const labels = (await engine.inspectConfig(leaseConfigName("lease-test-scope", instance))).labels;
-    expect(labels).toMatchObject({ "chaosctl.io/store": "lease-test-scope", "chaosctl.io/lease": instance, "chaosctl.io/lease-holder": "a", "chaosctl.io/lease-renew-time": new Date(2_000).toISOString(), "chaosctl.io/lease-duration-ms": "15000" });
+    expect(labels).toMatchObject({
+      "chaosctl.io/store": "lease-test-scope",
+      "chaosctl.io/lease": instance,
+      "chaosctl.io/lease-holder": "a",
+      "chaosctl.io/lease-renew-time": new Date(2_000).toISOString(),
+      "chaosctl.io/lease-duration-ms": "15000",
+    });
   });
 
   it("one lease per store scope and instance; long names stay within Docker's 64 characters", () => {

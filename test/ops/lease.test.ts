@@ -8,15 +8,44 @@ import { parseHolder } from "../../src/ops/lease/identity.js";
 import { silentLogger } from "../../src/util/log.js";
 
 const T = { durationMs: 15_000, renewMs: 5_000 };
-const rec = (holder: string, renewTime: number, over: Partial<LeaseRecord> = {}): LeaseRecord => ({ holder, renewTime, leaseDurationMs: 15_000, acquireTime: 0, transitions: 0, ...over });
+const rec = (holder: string, renewTime: number, over: Partial<LeaseRecord> = {}): LeaseRecord => ({
+  holder,
+  renewTime,
+  leaseDurationMs: 15_000,
+  acquireTime: 0,
+  transitions: 0,
+  ...over,
+});
 
 describe("decide (pure)", () => {
   it.each([
     ["no lease: create it", undefined, 1_000, false, { kind: "create" }],
-    ["ours: renew (keeps acquireTime)", rec("me", 0, { acquireTime: 7 }), 4_000, false, { kind: "renew", record: { holder: "me", renewTime: 4_000, acquireTime: 7 } }],
+    [
+      "ours: renew (keeps acquireTime)",
+      rec("me", 0, { acquireTime: 7 }),
+      4_000,
+      false,
+      { kind: "renew", record: { holder: "me", renewTime: 4_000, acquireTime: 7 } },
+    ],
     ["ours and lapsed: still renew at the observed version", rec("me", 0), 60_000, false, { kind: "renew" }],
-    ["theirs, valid: wait until renewTime + duration", rec("other", 10_000), 24_999, false, { kind: "wait", holder: "other", expiresAt: 25_000 }],
-    ["theirs, expired exactly: take over", rec("other", 10_000, { transitions: 2 }), 25_000, false, { kind: "takeover", from: "other", record: { holder: "me", renewTime: 25_000, acquireTime: 25_000, transitions: 3 } }],
+    [
+      "theirs, valid: wait until renewTime + duration",
+      rec("other", 10_000),
+      24_999,
+      false,
+      { kind: "wait", holder: "other", expiresAt: 25_000 },
+    ],
+    [
+      "theirs, expired exactly: take over",
+      rec("other", 10_000, { transitions: 2 }),
+      25_000,
+      false,
+      {
+        kind: "takeover",
+        from: "other",
+        record: { holder: "me", renewTime: 25_000, acquireTime: 25_000, transitions: 3 },
+      },
+    ],
     ["theirs, valid but holder process gone: take over", rec("other", 10_000), 11_000, true, { kind: "takeover" }],
     ["released: take over at once", released(rec("other", 10_000)), 10_001, false, { kind: "takeover" }],
   ])("%s", (_name, observed, now, gone, expected) => {
@@ -37,7 +66,11 @@ describe("decide (pure)", () => {
   });
 
   it("holder ids carry host, pid namespace and pid", () => {
-    expect(parseHolder("node-1.example/4026531836/42/a1b2c3")).toEqual({ host: "node-1.example", pidns: "4026531836", pid: 42 });
+    expect(parseHolder("node-1.example/4026531836/42/a1b2c3")).toEqual({
+      host: "node-1.example",
+      pidns: "4026531836",
+      pid: 42,
+    });
     expect(parseHolder("garbage")).toBeUndefined();
   });
 });
@@ -140,7 +173,14 @@ describe("two electors on one store (fake clock)", () => {
     let now = 0;
     const store = new MemStore();
     const roles: string[] = [];
-    const a = new LeaderElector({ store, identity: "a", timing: T, logger: silentLogger, clock: () => now, onRole: (r) => roles.push(r) });
+    const a = new LeaderElector({
+      store,
+      identity: "a",
+      timing: T,
+      logger: silentLogger,
+      clock: () => now,
+      onRole: (r) => roles.push(r),
+    });
     await a.attempt();
     store.hang = true;
     void a.attempt();

@@ -55,13 +55,28 @@ describe("registry and text format", () => {
 });
 
 const run = (over: Record<string, unknown>) => ({ run: "r1", fault: "kill", services: ["web"], ...over });
-const status = (history: object[]): ChaosScheduleStatus => ({ history } as ChaosScheduleStatus);
+const status = (history: object[]): ChaosScheduleStatus => ({ history }) as ChaosScheduleStatus;
 
 describe("runChanges (pure)", () => {
   it.each([
-    ["a new finished run", undefined, [run({ result: "Succeeded" })], [{ fault: "kill", result: "succeeded", reason: "" }]],
-    ["running -> failed", [run({ result: "Running" })], [run({ result: "Failed", reason: "TargetGone" })], [{ fault: "kill", result: "failed", reason: "TargetGone" }]],
-    ["a skipped run with its reason", [], [run({ result: "Skipped", reason: "MaxUnavailable" })], [{ fault: "kill", result: "skipped", reason: "MaxUnavailable" }]],
+    [
+      "a new finished run",
+      undefined,
+      [run({ result: "Succeeded" })],
+      [{ fault: "kill", result: "succeeded", reason: "" }],
+    ],
+    [
+      "running -> failed",
+      [run({ result: "Running" })],
+      [run({ result: "Failed", reason: "TargetGone" })],
+      [{ fault: "kill", result: "failed", reason: "TargetGone" }],
+    ],
+    [
+      "a skipped run with its reason",
+      [],
+      [run({ result: "Skipped", reason: "MaxUnavailable" })],
+      [{ fault: "kill", result: "skipped", reason: "MaxUnavailable" }],
+    ],
     ["already final before: not counted again", [run({ result: "Succeeded" })], [run({ result: "Succeeded" })], []],
     ["still running: nothing", [], [run({ result: "Running" })], []],
   ])("%s", (_name, prev, next, ended) => {
@@ -70,14 +85,25 @@ describe("runChanges (pure)", () => {
 
   it("a recovery counts once per service, when it turns Recovered", () => {
     const before = status([run({ result: "Succeeded", recovery: "Pending", services: ["a", "b"] })]);
-    const after = status([run({ result: "Succeeded", recovery: "Recovered", recoverySeconds: 7.4, services: ["a", "b"] })]);
-    expect(runChanges(before, after).recovered).toEqual([{ service: "a", seconds: 7.4 }, { service: "b", seconds: 7.4 }]);
+    const after = status([
+      run({ result: "Succeeded", recovery: "Recovered", recoverySeconds: 7.4, services: ["a", "b"] }),
+    ]);
+    expect(runChanges(before, after).recovered).toEqual([
+      { service: "a", seconds: 7.4 },
+      { service: "b", seconds: 7.4 },
+    ]);
     expect(runChanges(after, after).recovered).toEqual([]);
   });
 });
 
 function handle(schedule: string, fault: string, guardState: string): InjectionHandle {
-  return { fault, owner: { schedule, run: "r", instance: "i" }, target: { containerId: "c" }, guardId: "g", guardState } as unknown as InjectionHandle;
+  return {
+    fault,
+    owner: { schedule, run: "r", instance: "i" },
+    target: { containerId: "c" },
+    guardId: "g",
+    guardState,
+  } as unknown as InjectionHandle;
 }
 
 describe("ControllerMetrics", () => {
@@ -89,9 +115,21 @@ describe("ControllerMetrics", () => {
     const result = {
       plan: { actions: [], schedules: new Map() },
       writes: new Map(),
-      injections: [handle("ns/a", "pause", "running"), handle("ns/a", "pause", "running"), handle("ns/b", "network", "exited")],
+      injections: [
+        handle("ns/a", "pause", "running"),
+        handle("ns/a", "pause", "running"),
+        handle("ns/b", "network", "exited"),
+      ],
       manifests: { valid: 2, invalid: 1 },
-      statuses: new Map([["ns/a", { prev: status([run({ result: "Running" })]), next: status([run({ result: "Succeeded", recovery: "Recovered", recoverySeconds: 3 })]) }]]),
+      statuses: new Map([
+        [
+          "ns/a",
+          {
+            prev: status([run({ result: "Running" })]),
+            next: status([run({ result: "Succeeded", recovery: "Recovered", recoverySeconds: 3 })]),
+          },
+        ],
+      ]),
     } as unknown as PassResult;
     m.passEnded({ startedAt: at(0), endedAt: at(2), result });
     m.passEnded({ startedAt: at(3), endedAt: at(3), error: new Error("engine down") });

@@ -77,19 +77,24 @@ export function parseExposition(text: string): Exposition {
       if (le === undefined) throw new Error(`${fam} bucket without le`);
     }
     for (const [key, buckets] of groups) {
-      const sorted = buckets.map((b) => ({ le: parseValue(b.labels.le as string), v: b.value })).sort((a, b) => a.le - b.le);
+      const sorted = buckets
+        .map((b) => ({ le: parseValue(b.labels.le as string), v: b.value }))
+        .sort((a, b) => a.le - b.le);
       sorted.forEach((b, i) => {
         if (i > 0 && b.v < (sorted[i - 1] as { v: number }).v) throw new Error(`${fam}${key}: buckets not cumulative`);
       });
       const count = samples.find((s) => s.name === `${fam}_count` && JSON.stringify(s.labels) === key);
-      if (sorted.at(-1)?.le !== Infinity || count?.value !== sorted.at(-1)?.v) throw new Error(`${fam}${key}: +Inf bucket must equal _count`);
+      if (sorted.at(-1)?.le !== Infinity || count?.value !== sorted.at(-1)?.v)
+        throw new Error(`${fam}${key}: +Inf bucket must equal _count`);
     }
   }
-  const match = (s: Sample, name: string, labels: Record<string, string>): boolean => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v);
+  const match = (s: Sample, name: string, labels: Record<string, string>): boolean =>
+    s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v);
   return {
     types,
     samples,
-    get: (name, labels = {}) => samples.find((s) => match(s, name, labels) && Object.keys(s.labels).length === Object.keys(labels).length)?.value,
+    get: (name, labels = {}) =>
+      samples.find((s) => match(s, name, labels) && Object.keys(s.labels).length === Object.keys(labels).length)?.value,
     sum: (name, labels = {}) => samples.filter((s) => match(s, name, labels)).reduce((a, s) => a + s.value, 0),
   };
 }

@@ -30,17 +30,30 @@ describe("apply: new manifests", () => {
   it("creates <name>.yaml (or <namespace>.<name>.yaml), then answers unchanged, then configured with a new generation", async () => {
     const store = new DirectoryStore({ dir });
     expect(await store.apply(obj(manifest("a")), opts)).toEqual({ result: "created", key: "default/a", generation: 1 });
-    expect(await store.apply(obj(manifest("b", { namespace: "team" })), opts)).toEqual({ result: "created", key: "team/b", generation: 1 });
+    expect(await store.apply(obj(manifest("b", { namespace: "team" })), opts)).toEqual({
+      result: "created",
+      key: "team/b",
+      generation: 1,
+    });
     expect((await readdir(dir)).sort()).toEqual(["a.yaml", "team.b.yaml"]);
     const written = parse(await read("a.yaml")) as ChaosSchedule;
-    expect(written.metadata.annotations).toMatchObject({ "chaosctl.io/applied-by": "alice@laptop", "chaosctl.io/applied-at": now.toISOString() });
+    expect(written.metadata.annotations).toMatchObject({
+      "chaosctl.io/applied-by": "alice@laptop",
+      "chaosctl.io/applied-at": now.toISOString(),
+    });
     expect(written.metadata.generation).toBe(1);
     expect(written.spec).toEqual({ selector: { services: ["web"] }, fault: { kill: {} } }); // as given: no defaults written
 
     const before = await readFile(join(dir, "a.yaml"));
-    expect(await store.apply(obj(manifest("a")), { origin: { appliedBy: "bob@x" } })).toMatchObject({ result: "unchanged", generation: 1 });
+    expect(await store.apply(obj(manifest("a")), { origin: { appliedBy: "bob@x" } })).toMatchObject({
+      result: "unchanged",
+      generation: 1,
+    });
     expect((await readFile(join(dir, "a.yaml"))).equals(before)).toBe(true); // not even applied-at moves
-    expect(await store.apply(obj(manifest("a", { services: "api" })), opts)).toMatchObject({ result: "configured", generation: 2 });
+    expect(await store.apply(obj(manifest("a", { services: "api" })), opts)).toMatchObject({
+      result: "configured",
+      generation: 2,
+    });
     const snap = await store.list();
     const a = snap.manifests.find((m) => m.key === "default/a");
     expect(a?.manifest.spec.selector.services).toEqual(["api"]);
@@ -103,7 +116,10 @@ describe("apply: an existing document, in place", () => {
   });
 
   it("labels alone are configured at the same generation; a removed label goes with its line", async () => {
-    await writeFile(join(dir, "m.yaml"), manifest("a").replace("  name: a\n", "  name: a\n  labels:\n    team: web # owner\n    tier: front\n"));
+    await writeFile(
+      join(dir, "m.yaml"),
+      manifest("a").replace("  name: a\n", "  name: a\n  labels:\n    team: web # owner\n    tier: front\n"),
+    );
     const store = new DirectoryStore({ dir });
     const next = obj(manifest("a"));
     next.metadata.labels = { team: "web" };
@@ -123,7 +139,9 @@ describe("apply: an existing document, in place", () => {
     const out = await read("m.yaml");
     expect(out.startsWith(first + "---\n")).toBe(true);
     expect(out.endsWith(third)).toBe(true);
-    expect((await store.list()).manifests.find((m) => m.key === "default/b")?.manifest.spec.selector.services).toEqual(["api"]);
+    expect((await store.list()).manifests.find((m) => m.key === "default/b")?.manifest.spec.selector.services).toEqual([
+      "api",
+    ]);
   });
 
   it("keeps a user's edit made while the apply was being written (it is planned again on top of it)", async () => {
@@ -138,7 +156,10 @@ describe("apply: an existing document, in place", () => {
           // The user saves the file between our read and our rename: a comment and the other document's spec.
           const now = await readFile(file, "utf8");
           const i = now.indexOf("---\n");
-          await writeFile(file, "# the user's comment\n" + now.slice(0, i) + now.slice(i).replace("services: [web]", "services: [db]"));
+          await writeFile(
+            file,
+            "# the user's comment\n" + now.slice(0, i) + now.slice(i).replace("services: [web]", "services: [db]"),
+          );
         },
       },
     });
@@ -226,7 +247,10 @@ describe("delete", () => {
   });
 
   it("cuts only its document out of a multi-document file, keeping the others and the file's comments", async () => {
-    await writeFile(join(dir, "m.yaml"), "# header\n" + manifest("a") + "---\n# about b\n" + manifest("b") + "---\n" + manifest("c"));
+    await writeFile(
+      join(dir, "m.yaml"),
+      "# header\n" + manifest("a") + "---\n# about b\n" + manifest("b") + "---\n" + manifest("c"),
+    );
     const store = new DirectoryStore({ dir });
     expect(await store.delete("default/b")).toBe("deleted");
     expect(await read("m.yaml")).toBe("# header\n" + manifest("a") + "---\n" + manifest("c"));

@@ -43,16 +43,24 @@ describe("two DirectoryStores in two processes with the same pid, on one folder"
   it("never sweep each other's temp file in flight: every write lands", async () => {
     expect(process.getuid?.(), "unshare --pid needs root").toBe(0);
     expect(existsSync(STORE), "run `npm run build` first").toBe(true);
-    expect(await readFile(resolve("dist/src/store/directory/atomic.js"), "utf8"), "dist/ is older than the fix: `npm run build`").toContain("isStaleTemp");
+    expect(
+      await readFile(resolve("dist/src/store/directory/atomic.js"), "utf8"),
+      "dist/ is older than the fix: `npm run build`",
+    ).toContain("isStaleTemp");
     const files = join(dir, "files");
     const { dir: scratch, cleanup: dropScratch } = await tempDir();
     try {
       const child = join(scratch, "child.mjs");
       await writeFile(child, CHILD);
       await run("mkdir", [files]);
-      for (const p of ["a", "b"]) for (let i = 0; i < 8; i++) await writeFile(join(files, `${p}${i}.yaml`), manifest(`${p}${i}`));
+      for (const p of ["a", "b"])
+        for (let i = 0; i < 8; i++) await writeFile(join(files, `${p}${i}.yaml`), manifest(`${p}${i}`));
       const one = (prefix: string) =>
-        run("unshare", ["--pid", "--fork", "--mount-proc", process.execPath, child, pathToFileURL(STORE).href, files, prefix, "8"], { timeout: 60_000 });
+        run(
+          "unshare",
+          ["--pid", "--fork", "--mount-proc", process.execPath, child, pathToFileURL(STORE).href, files, prefix, "8"],
+          { timeout: 60_000 },
+        );
       const outs = await Promise.all([one("a"), one("b")]);
       for (const { stdout } of outs) {
         const r = JSON.parse(stdout) as { pid: number; results: string[] };

@@ -1,7 +1,19 @@
 // The directory store on real files in temp folders: loading, status write-back, the user's
 // edit winning, generations, invalid files, atomicity.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { appendFile, chmod, lstat, mkdir, readdir, readFile, stat, symlink, unlink, utimes, writeFile } from "node:fs/promises";
+import {
+  appendFile,
+  chmod,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  stat,
+  symlink,
+  unlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
 import { DirectoryStore, DirectoryMissingError } from "../../src/store/directory/store.js";
 import { FANCY, manifest } from "./fixtures.js";
@@ -16,7 +28,10 @@ const STATUS_LINES = (phase: string, gen = 1): string =>
   `status:\n  observedGeneration: ${gen}\n  phase: ${phase}\n  conditions:\n    - type: Ready\n      status: "True"\n      reason: Reconciled\n`;
 
 function withMeta(text: string, name: string, generation: number, hash: string): string {
-  return text.replace(`  name: ${name}\n`, `  name: ${name}\n  generation: ${generation}\n  annotations:\n    chaosctl.io/spec-hash: ${hash}\n`);
+  return text.replace(
+    `  name: ${name}\n`,
+    `  name: ${name}\n  generation: ${generation}\n  annotations:\n    chaosctl.io/spec-hash: ${hash}\n`,
+  );
 }
 
 describe("list", () => {
@@ -75,7 +90,9 @@ describe("list", () => {
       const store = new DirectoryStore({ dir });
       const snap = await store.list();
       expect(snap.manifests.map((m) => m.key)).toEqual(["default/linked"]);
-      expect(snap.invalid.flatMap((i) => i.problems)).toMatchObject([{ file: join(dir, "escape.yaml"), rule: "symlinkOutside" }]);
+      expect(snap.invalid.flatMap((i) => i.problems)).toMatchObject([
+        { file: join(dir, "escape.yaml"), rule: "symlinkOutside" },
+      ]);
       // Writing goes through to the target; the link stays a link.
       expect(await store.writeStatus("default/linked", 1, status("Active"))).toBe("written");
       expect((await readFile(join(dir, ".data", "in.yaml"), "utf8")).endsWith(STATUS_LINES("Active"))).toBe(true);
@@ -105,7 +122,10 @@ describe("writeStatus", () => {
       FANCY.replace(
         `  labels: {team: web, "tier": 'front'}   # flow map\n`,
         `  labels: {team: web, "tier": 'front'}   # flow map\n  generation: 1\n  annotations:\n    chaosctl.io/spec-hash: ${hashOf(FANCY)}\n`,
-      ).replace("# trailing comment of the document\n", STATUS_LINES("Active") + "# trailing comment of the document\n"),
+      ).replace(
+        "# trailing comment of the document\n",
+        STATUS_LINES("Active") + "# trailing comment of the document\n",
+      ),
     );
     expect((await stat(file)).mode & 0o777).toBe(0o640);
 
@@ -115,7 +135,11 @@ describe("writeStatus", () => {
     await counting.list();
     expect(await counting.writeStatus("default/fancy", 1, status("Active"))).toBe("unchanged");
     // Same status, different key order: still unchanged (compared as data, not text).
-    const reordered = { conditions: [{ reason: "Reconciled", status: "True" as const, type: "Ready" }], phase: "Active" as const, observedGeneration: 1 };
+    const reordered = {
+      conditions: [{ reason: "Reconciled", status: "True" as const, type: "Ready" }],
+      phase: "Active" as const,
+      observedGeneration: 1,
+    };
     expect(await counting.writeStatus("default/fancy", 1, reordered)).toBe("unchanged");
     expect(renames).toBe(0);
     expect(await identity(file)).toBe(before);
@@ -129,7 +153,9 @@ describe("writeStatus", () => {
     const store = new DirectoryStore({ dir });
     await store.list();
     expect(await store.writeStatus("default/win", 1, status("Idle"))).toBe("written");
-    const expected = "\uFEFF" + (withMeta(manifest("win"), "win", 1, hashOf(manifest("win"))) + STATUS_LINES("Idle")).replace(/\n/g, "\r\n");
+    const expected =
+      "\uFEFF" +
+      (withMeta(manifest("win"), "win", 1, hashOf(manifest("win"))) + STATUS_LINES("Idle")).replace(/\n/g, "\r\n");
     expect(await readFile(file, "utf8")).toBe(expected);
   });
 
@@ -156,7 +182,11 @@ describe("writeStatus", () => {
     await writeFile(file, "# the user's note\n" + manifest("a").replace("kill: {}", "kill: {}   # why"));
     expect(await store.writeStatus("default/a", 1, status("Active"))).toBe("written");
     const text = await readFile(file, "utf8");
-    expect(text).toBe("# the user's note\n" + withMeta(manifest("a"), "a", 1, hashOf(manifest("a"))).replace("kill: {}", "kill: {}   # why") + STATUS_LINES("Active"));
+    expect(text).toBe(
+      "# the user's note\n" +
+        withMeta(manifest("a"), "a", 1, hashOf(manifest("a"))).replace("kill: {}", "kill: {}   # why") +
+        STATUS_LINES("Active"),
+    );
   });
 
   it("never writes status computed for an old spec over a spec edit: conflict, then the new generation", async () => {
@@ -192,7 +222,9 @@ describe("writeStatus", () => {
     await store.list();
     expect(await store.writeStatus("default/a", 1, status("Active"))).toBe("written");
     expect(await readFile(file, "utf8")).toBe(
-      withMeta(manifest("a"), "a", 1, hashOf(manifest("a"))) + STATUS_LINES("Active") + "# written during the rename window\n",
+      withMeta(manifest("a"), "a", 1, hashOf(manifest("a"))) +
+        STATUS_LINES("Active") +
+        "# written during the rename window\n",
     );
   });
 
@@ -200,13 +232,14 @@ describe("writeStatus", () => {
     const file = join(dir, "a.yaml");
     await writeFile(file, manifest("a"));
     const store = new DirectoryStore({ dir });
-    const gen = async (): Promise<number | undefined> => (await store.list()).manifests[0]?.manifest.metadata.generation;
+    const gen = async (): Promise<number | undefined> =>
+      (await store.list()).manifests[0]?.manifest.metadata.generation;
     expect(await gen()).toBe(1);
     expect(await store.writeStatus("default/a", 1, status("Active"))).toBe("written");
     expect(await store.writeStatus("default/a", 1, status("Completed"))).toBe("written");
     expect(await gen()).toBe(1);
     // A comment or formatting edit is not a spec change.
-    await writeFile(file, (await readFile(file, "utf8")).replace("services: [web]", "services:   [ \"web\" ]   # same"));
+    await writeFile(file, (await readFile(file, "utf8")).replace("services: [web]", 'services:   [ "web" ]   # same'));
     expect(await gen()).toBe(1);
     await writeFile(file, (await readFile(file, "utf8")).replace('[ "web" ]', '[ "web", "db" ]'));
     expect(await gen()).toBe(2);
@@ -245,7 +278,9 @@ describe("writeStatus", () => {
     const snap = await store.list();
     expect(snap.invalid.map((i) => i.key)).toEqual(["default/b"]);
     expect(await store.writeStatus("default/a", 1, status("Active"))).toBe("written");
-    expect(await readFile(file, "utf8")).toBe(withMeta(manifest("a"), "a", 1, hashOf(manifest("a"))) + STATUS_LINES("Active") + "---\n" + bad);
+    expect(await readFile(file, "utf8")).toBe(
+      withMeta(manifest("a"), "a", 1, hashOf(manifest("a"))) + STATUS_LINES("Active") + "---\n" + bad,
+    );
     expect(await store.writeStatus("default/b", 1, status("Active"))).toBe("invalid");
   });
 
@@ -293,7 +328,9 @@ describe("writeStatus", () => {
     expect(snap.manifests.map((m) => m.key)).toEqual(["default/a"]);
     // A fresh temp file may be a write in flight, even one carrying our pid (another pid
     // namespace sharing the folder): left alone until provably stale (test/store/directory-temps).
-    expect((await readdir(dir)).sort()).toEqual([".chaosctl-999998-0a1b2e.tmp", `.chaosctl-${process.pid}-0a1b2c.tmp`, "a.yaml"].sort());
+    expect((await readdir(dir)).sort()).toEqual(
+      [".chaosctl-999998-0a1b2e.tmp", `.chaosctl-${process.pid}-0a1b2c.tmp`, "a.yaml"].sort(),
+    );
   });
 
   it("hands out copies: a caller mutating its snapshot's status in place cannot make a write look unchanged", async () => {
@@ -318,6 +355,9 @@ describe("writeStatus", () => {
     ]);
     expect(results).toEqual(["written", "written"]);
     const snap = await store.list();
-    expect(Object.fromEntries(snap.manifests.map((m) => [m.key, m.status?.phase]))).toEqual({ "default/a": "Active", "default/b": "Idle" });
+    expect(Object.fromEntries(snap.manifests.map((m) => [m.key, m.status?.phase]))).toEqual({
+      "default/a": "Active",
+      "default/b": "Idle",
+    });
   });
 });

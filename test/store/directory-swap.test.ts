@@ -25,7 +25,11 @@ const dotfiles = async (): Promise<string[]> => (await readdir(dir)).filter((f) 
 const swapName = (pid: number, host = "0a0b0c0d") => join(dir, `.a.yaml.chaosctl-swap-${pid}-${host}-0123456789ab`);
 
 /** A store whose first write meets `race` at one seam; later attempts run undisturbed. */
-function racing(seam: "afterTake" | "afterLink", race: (target: string) => void, before?: (target: string) => void): DirectoryStore {
+function racing(
+  seam: "afterTake" | "afterLink",
+  race: (target: string) => void,
+  before?: (target: string) => void,
+): DirectoryStore {
   let armed = true;
   return new DirectoryStore({
     dir,

@@ -28,8 +28,19 @@ afterEach(async () => {
 
 function credentialFill(env: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile("git", ["credential", "fill"], { env: { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0", ...env } }, (err, stdout) =>
-      err ? reject(err) : resolve(stdout),
+    const child = execFile(
+      "git",
+      ["credential", "fill"],
+      {
+        env: {
+          ...process.env,
+          GIT_CONFIG_GLOBAL: "/dev/null",
+          GIT_CONFIG_NOSYSTEM: "1",
+          GIT_TERMINAL_PROMPT: "0",
+          ...env,
+        },
+      },
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
     );
     child.stdin?.end("protocol=https\nhost=git.example.invalid\npath=team/chaos.git\n\n");
   });
@@ -59,7 +70,11 @@ describe("git credentials", () => {
     const bin = join(secrets, "bin");
     const argvLog = join(secrets, "argv.log");
     await mkdir(bin);
-    await writeFile(join(bin, "git"), `#!/bin/sh\nprintf '%s\\n' "$*" >> ${JSON.stringify(argvLog)}\nexec /usr/bin/git "$@"\n`, { mode: 0o755 });
+    await writeFile(
+      join(bin, "git"),
+      `#!/bin/sh\nprintf '%s\\n' "$*" >> ${JSON.stringify(argvLog)}\nexec /usr/bin/git "$@"\n`,
+      { mode: 0o755 },
+    );
     const path = process.env.PATH;
     process.env.PATH = `${bin}:${path ?? ""}`;
     const store = new GitStore({ url: remote.url, checkoutDir: join(remote.root, "work"), auth, records, logger });
@@ -69,7 +84,12 @@ describe("git credentials", () => {
       // A failing fetch logs git's error text: still no token.
       await rm(join(remote.root, "remote.git"), { recursive: true });
       await expect(store.sync()).rejects.toThrow();
-      const everything = [lines.join(""), JSON.stringify(snap), JSON.stringify([...records.records]), await readFile(join(store.dir, "web.yaml"), "utf8")].join("\n");
+      const everything = [
+        lines.join(""),
+        JSON.stringify(snap),
+        JSON.stringify([...records.records]),
+        await readFile(join(store.dir, "web.yaml"), "utf8"),
+      ].join("\n");
       expect(lines.length).toBeGreaterThan(1);
       expect(everything).not.toContain(TOKEN);
       expect(everything).not.toContain(TOKEN.slice(4, 20));
@@ -86,7 +106,8 @@ describe("git credentials", () => {
 
   it("an SSH key file is used through a private 0600 copy named in GIT_SSH_COMMAND (path only)", async () => {
     const key = join(secrets, "id_ed25519");
-    const body = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZWQy\n-----END OPENSSH PRIVATE KEY-----\n";
+    const body =
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZWQy\n-----END OPENSSH PRIVATE KEY-----\n";
     await writeFile(key, body, { mode: 0o444 });
     const auth = await gitAuth({ sshKeyFile: key }, secrets);
     const copy = auth.env.CHAOSCTL_GIT_SSH_KEY ?? "";
@@ -101,8 +122,12 @@ describe("git credentials", () => {
     expect(() => checkRepoUrl(`https://bot:${TOKEN}@git.example.invalid/x.git`)).toThrow(/--git-token-file/);
     expect(checkRepoUrl("ssh://git@git.example.invalid:22/x.git")).toBe("ssh://git@git.example.invalid:22/x.git");
     expect(checkRepoUrl("git@github.com:team/chaos.git")).toBe("git@github.com:team/chaos.git");
-    expect(scrub(`fatal: could not read from https://bot:${TOKEN}@h/x (${TOKEN})`, [TOKEN])).toBe("fatal: could not read from https://***@h/x (***)");
-    await expect(git(["ls-remote", join(secrets, "nope")], { secrets: [TOKEN] })).rejects.toThrow(/git ls-remote failed/);
+    expect(scrub(`fatal: could not read from https://bot:${TOKEN}@h/x (${TOKEN})`, [TOKEN])).toBe(
+      "fatal: could not read from https://***@h/x (***)",
+    );
+    await expect(git(["ls-remote", join(secrets, "nope")], { secrets: [TOKEN] })).rejects.toThrow(
+      /git ls-remote failed/,
+    );
     await expect(gitAuth({ tokenFile: join(secrets, "missing") }, secrets)).rejects.toMatchObject({ exitCode: 2 });
   });
 });

@@ -11,13 +11,19 @@ const instance = `gitrec-${randomBytes(4).toString("hex")}`;
 
 beforeAll(() => requireSwarm());
 afterAll(async () => {
-  for (const c of await engine.listConfigs([`chaosctl.io/instance=${instance}`])) await engine.removeConfig(c.id).catch(() => undefined);
+  for (const c of await engine.listConfigs([`chaosctl.io/instance=${instance}`]))
+    await engine.removeConfig(c.id).catch(() => undefined);
 });
 
 const record = (run: string, generation = 1): ScheduleRecord => ({
   generation,
   specHash: "sha256:abc",
-  status: { phase: "Active", history: [{ run, generation, fault: "pause", result: "Running", source: { commit: "0123abc", path: "chaos/web.yaml" } }] },
+  status: {
+    phase: "Active",
+    history: [
+      { run, generation, fault: "pause", result: "Running", source: { commit: "0123abc", path: "chaos/web.yaml" } },
+    ],
+  },
   commit: "0123abc",
   path: "chaos/web.yaml",
 });
@@ -33,7 +39,9 @@ describe("SwarmRecords on the real engine", () => {
     expect(loaded.get("default/web")?.status.history?.[0]?.run).toBe("r2");
     expect(loaded.get("team/api")?.generation).toBe(3);
     const configs = await engine.listConfigs([`chaosctl.io/instance=${instance}`]);
-    expect(configs.map((c) => c.name).sort()).toEqual([recordName(instance, "default/web"), recordName(instance, "team/api")].sort());
+    expect(configs.map((c) => c.name).sort()).toEqual(
+      [recordName(instance, "default/web"), recordName(instance, "team/api")].sort(),
+    );
     // Removed: gone for a fresh reader; removing again is fine.
     await a.remove("team/api");
     await a.remove("team/api");
@@ -50,17 +58,33 @@ describe("SwarmRecords on the real engine", () => {
     expect(await a.put("default/cas", record("from-a"))).toBe("written");
     // b never saw the config: creating it collides.
     expect(await b.put("default/cas", record("from-b"))).toBe("conflict");
-    expect((await new SwarmRecords(engine, instance).load()).get("default/cas")?.status.history?.[0]?.run).toBe("from-a");
+    expect((await new SwarmRecords(engine, instance).load()).get("default/cas")?.status.history?.[0]?.run).toBe(
+      "from-a",
+    );
     expect(await a.put("default/cas", record("from-a-2"))).toBe("written");
     // b's version is stale now.
     expect(await b.put("default/cas", record("from-b-2"))).toBe("conflict");
-    expect((await new SwarmRecords(engine, instance).load()).get("default/cas")?.status.history?.[0]?.run).toBe("from-a-2");
+    expect((await new SwarmRecords(engine, instance).load()).get("default/cas")?.status.history?.[0]?.run).toBe(
+      "from-a-2",
+    );
     // b re-read the version on the conflict: its next write is based on what it has seen.
     expect(await b.put("default/cas", record("from-b-3"))).toBe("written");
   });
 
   it("a large history (50 runs) fits in the label", async () => {
-    const big: ScheduleRecord = { ...record("x"), status: { phase: "Idle", history: Array.from({ length: 50 }, (_, i) => ({ run: `run-${i}-${"x".repeat(40)}`, generation: 1, fault: "pause", result: "Succeeded", message: "m".repeat(300) })) } };
+    const big: ScheduleRecord = {
+      ...record("x"),
+      status: {
+        phase: "Idle",
+        history: Array.from({ length: 50 }, (_, i) => ({
+          run: `run-${i}-${"x".repeat(40)}`,
+          generation: 1,
+          fault: "pause",
+          result: "Succeeded",
+          message: "m".repeat(300),
+        })),
+      },
+    };
     const a = new SwarmRecords(engine, instance);
     expect(await a.put("default/big", big)).toBe("written");
     expect((await new SwarmRecords(engine, instance).load()).get("default/big")?.status.history).toHaveLength(50);

@@ -18,14 +18,30 @@ let logs: string[];
 function open(opts: { path?: string; branch?: string } = {}): GitStore {
   logs = [];
   const logger = pino({ level: "debug" }, { write: (s: string) => void logs.push(s) });
-  return new GitStore({ url: remote.url, checkoutDir: join(remote.root, "work", "repo"), auth: { env: {}, secrets: [] }, records, logger, ...opts });
+  return new GitStore({
+    url: remote.url,
+    checkoutDir: join(remote.root, "work", "repo"),
+    auth: { env: {}, secrets: [] },
+    records,
+    logger,
+    ...opts,
+  });
 }
 
 const running = (run: string): ChaosScheduleStatus => ({
   observedGeneration: 1,
   phase: "Active",
   conditions: [{ type: "Ready", status: "True", reason: "Reconciled" }],
-  history: [{ run, generation: 1, fault: "pause", startedAt: "2026-01-01T00:00:00.000Z", result: "Running", source: { commit: "c", path: "p" } }],
+  history: [
+    {
+      run,
+      generation: 1,
+      fault: "pause",
+      startedAt: "2026-01-01T00:00:00.000Z",
+      result: "Running",
+      source: { commit: "c", path: "p" },
+    },
+  ],
 });
 
 async function fileStatus(name: string): Promise<string> {
@@ -43,7 +59,10 @@ afterEach(async () => {
 
 describe("GitStore", () => {
   it("syncs a commit: manifests listed with their commit and path, status written into the file and durably first", async () => {
-    const c1 = await remote.commit({ "chaos/web.yaml": schedule("web", { duration: "30s" }), "README.md": "not a manifest" });
+    const c1 = await remote.commit({
+      "chaos/web.yaml": schedule("web", { duration: "30s" }),
+      "README.md": "not a manifest",
+    });
     store = open({ path: "chaos" });
     const snap = await store.list();
     expect(snap.manifests.map((m) => m.key)).toEqual(["default/web"]);
@@ -51,7 +70,12 @@ describe("GitStore", () => {
     expect(store.syncedCommit).toBe(c1);
 
     expect(await store.writeStatus("default/web", 1, running("r1"))).toBe("written");
-    expect(records.records.get("default/web")).toMatchObject({ generation: 1, commit: c1, path: "chaos/web.yaml", status: { history: [{ run: "r1" }] } });
+    expect(records.records.get("default/web")).toMatchObject({
+      generation: 1,
+      commit: c1,
+      path: "chaos/web.yaml",
+      status: { history: [{ run: "r1" }] },
+    });
     const text = await fileStatus("web.yaml");
     expect(text).toContain("# committed by the team");
     expect(text).toMatch(/status:\n(.|\n)*run: r1/);
@@ -121,7 +145,12 @@ describe("GitStore", () => {
     expect(web?.status?.history?.[0]).toMatchObject({ run: "r1", result: "Running" });
     // A brand-new store (controller restart, working folder lost) rebuilds the same from the records.
     await store.close();
-    store = new GitStore({ url: remote.url, checkoutDir: join(remote.root, "work2"), auth: { env: {}, secrets: [] }, records });
+    store = new GitStore({
+      url: remote.url,
+      checkoutDir: join(remote.root, "work2"),
+      auth: { env: {}, secrets: [] },
+      records,
+    });
     const again = (await store.list()).manifests.find((m) => m.key === "default/web");
     expect(again?.manifest.metadata.generation).toBe(1);
     expect(again?.status?.history?.[0]?.run).toBe("r1");
@@ -139,7 +168,10 @@ describe("GitStore", () => {
   });
 
   it("a manifest deleted in git is gone after the next sync; its status write says gone", async () => {
-    await remote.commit({ "web.yaml": schedule("web", { duration: "30s" }), "api.yaml": schedule("api", { duration: "30s" }) });
+    await remote.commit({
+      "web.yaml": schedule("web", { duration: "30s" }),
+      "api.yaml": schedule("api", { duration: "30s" }),
+    });
     store = open();
     expect((await store.list()).manifests).toHaveLength(2);
     expect(await store.writeStatus("default/web", 1, running("r1"))).toBe("written");
@@ -152,7 +184,10 @@ describe("GitStore", () => {
   });
 
   it("an invalid commit is reported for that manifest only; its status keeps the recorded history", async () => {
-    await remote.commit({ "web.yaml": schedule("web", { duration: "30s" }), "api.yaml": schedule("api", { duration: "30s" }) });
+    await remote.commit({
+      "web.yaml": schedule("web", { duration: "30s" }),
+      "api.yaml": schedule("api", { duration: "30s" }),
+    });
     store = open();
     await store.list();
     expect(await store.writeStatus("default/web", 1, running("r1"))).toBe("written");
@@ -161,7 +196,9 @@ describe("GitStore", () => {
     const snap = await store.list();
     expect(snap.manifests.map((m) => m.key)).toEqual(["default/api"]);
     expect(snap.invalid.map((i) => i.key)).toEqual(["default/web"]);
-    expect(await store.reportInvalid("default/web", "spec.duration: bad", new Date("2026-01-01T00:00:00Z"))).toBe("written");
+    expect(await store.reportInvalid("default/web", "spec.duration: bad", new Date("2026-01-01T00:00:00Z"))).toBe(
+      "written",
+    );
     const text = await fileStatus("web.yaml");
     expect(text).toContain("reason: InvalidSpec");
     expect(text).toContain("run: r1");

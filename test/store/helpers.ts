@@ -28,7 +28,11 @@ export function status(phase: NonNullable<ChaosScheduleStatus["phase"]>, observe
   return { observedGeneration, phase, conditions: [{ type: "Ready", status: "True", reason: "Reconciled" }] };
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = "condition"): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = "condition",
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (await check()) return;

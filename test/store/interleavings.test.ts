@@ -18,7 +18,12 @@ type Op =
   | { kind: "comment"; top: boolean }
   | { kind: "spec"; doc: Doc; value: number }
   | { kind: "list" }
-  | { kind: "write"; doc: Doc; phase: "Active" | "Idle" | "Completed"; race?: { kind: "comment" } | { kind: "spec"; value: number } };
+  | {
+      kind: "write";
+      doc: Doc;
+      phase: "Active" | "Idle" | "Completed";
+      race?: { kind: "comment" } | { kind: "spec"; value: number };
+    };
 
 const docArb = fc.constantFrom<Doc>("a", "b");
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -53,7 +58,10 @@ describe("status writes interleaved with user edits", () => {
           const newComment = (): string => `# user note ${commentSeq++}`;
           const editSpec = (text: string, doc: Doc, value: number): string =>
             text.replace(new RegExp(`services: \\[${doc}-v\\d+\\]`), `services: [${servicesOf(doc, value)}]`);
-          await writeFile(file, manifest("a", { services: servicesOf("a", 0) }) + "---\n" + manifest("b", { services: servicesOf("b", 0) }));
+          await writeFile(
+            file,
+            manifest("a", { services: servicesOf("a", 0) }) + "---\n" + manifest("b", { services: servicesOf("b", 0) }),
+          );
 
           const { store, arm, disarm } = racingStore(dir);
           /** What list() reported: generation → the spec value it belongs to, per document. */

@@ -16,7 +16,8 @@ afterEach(async () => cleanup());
 
 type Listed = Awaited<ReturnType<DirectoryStore["list"]>>;
 /** The service the (only) selector of `key` names: the fixtures differ there, at equal length. */
-const svc = (list: Listed, key = "default/a"): string | undefined => list.manifests.find((m) => m.key === key)?.manifest.spec.selector?.services?.[0];
+const svc = (list: Listed, key = "default/a"): string | undefined =>
+  list.manifests.find((m) => m.key === key)?.manifest.spec.selector?.services?.[0];
 const version = (v: string): string => manifest("a", { services: v });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -60,7 +60,9 @@ describe("reportInvalid", () => {
     const message = messageOf(snap, "default/broken");
     // Both faults are in the message, located.
     expect(message).toMatch(/^10:3 spec\.colour: unknown field "colour"/);
-    expect(message).toMatch(/; 13:5 spec\.fault\.pause: 2 faults \(kill, pause\) in one schedule: a ChaosSchedule injects exactly one fault; write one schedule per fault$/);
+    expect(message).toMatch(
+      /; 13:5 spec\.fault\.pause: 2 faults \(kill, pause\) in one schedule: a ChaosSchedule injects exactly one fault; write one schedule per fault$/,
+    );
     expect(message.length).toBeLessThanOrEqual(MAX_INVALID_MESSAGE);
 
     expect(await store.reportInvalid("default/broken", message, T0)).toBe("written");
@@ -69,11 +71,15 @@ describe("reportInvalid", () => {
     const cut = got.indexOf("status:\n");
     expect(got.slice(0, cut)).toBe(BROKEN.replace("# trailing comment\n", ""));
     expect(got.slice(got.indexOf("# trailing comment\n"))).toBe("# trailing comment\n");
-    expect(got).toBe(BROKEN.replace("# trailing comment\n", readyBlock(message, T0.toISOString()) + "# trailing comment\n"));
+    expect(got).toBe(
+      BROKEN.replace("# trailing comment\n", readyBlock(message, T0.toISOString()) + "# trailing comment\n"),
+    );
     // Still invalid for the same reasons (the status it now has is valid status).
     expect(messageOf(await store.list(), "default/broken")).toBe(message);
     expect((parse(got) as { status: unknown }).status).toEqual({
-      conditions: [{ type: "Ready", status: "False", reason: "InvalidSpec", message, lastTransitionTime: T0.toISOString() }],
+      conditions: [
+        { type: "Ready", status: "False", reason: "InvalidSpec", message, lastTransitionTime: T0.toISOString() },
+      ],
     });
     // No generation, no spec-hash annotation: metadata is exactly the user's.
     expect(got).not.toContain("generation");
@@ -88,7 +94,9 @@ describe("reportInvalid", () => {
     // A new message: written, but Ready did not flip, so lastTransitionTime stays T0.
     expect(await store.reportInvalid("default/broken", "5:3 spec.colour: unknown field", T1)).toBe("written");
     const again = await readFile(file, "utf8");
-    expect(again).toBe(got.slice(0, cut) + readyBlock("5:3 spec.colour: unknown field", T0.toISOString()) + "# trailing comment\n");
+    expect(again).toBe(
+      got.slice(0, cut) + readyBlock("5:3 spec.colour: unknown field", T0.toISOString()) + "# trailing comment\n",
+    );
   });
 
   it("keeps every other status field and condition; Ready is replaced in place and its time moves when it flips", async () => {
@@ -117,7 +125,13 @@ describe("reportInvalid", () => {
       phase: "Active",
       conditions: [
         { type: "Healing", status: "True" },
-        { type: "Ready", status: "False", reason: "InvalidSpec", message: "bad spec", lastTransitionTime: T0.toISOString() },
+        {
+          type: "Ready",
+          status: "False",
+          reason: "InvalidSpec",
+          message: "bad spec",
+          lastTransitionTime: T0.toISOString(),
+        },
       ],
       history: [{ startedAt: "2024-01-01T00:00:00Z", result: "Succeeded" }],
     });
@@ -196,7 +210,10 @@ describe("reportInvalid", () => {
     arm(async () => writeFile(file, "# the user's note\n" + (await readFile(file, "utf8")))); // in place: same inode
     expect(await store.reportInvalid("default/broken", "bad spec", T0)).toBe("written");
     const got = await readFile(file, "utf8");
-    expect(got).toBe("# the user's note\n" + BROKEN.replace("# trailing comment\n", readyBlock("bad spec", T0.toISOString()) + "# trailing comment\n"));
+    expect(got).toBe(
+      "# the user's note\n" +
+        BROKEN.replace("# trailing comment\n", readyBlock("bad spec", T0.toISOString()) + "# trailing comment\n"),
+    );
   });
 
   it("keeps a user's fix that lands during the rename: their bytes, no InvalidSpec on a valid manifest", async () => {
@@ -215,10 +232,23 @@ describe("reportInvalid", () => {
 });
 
 describe("invalidMessage", () => {
-  const p = (line: number, path: string, message: string): Problem => ({ file: "f.yaml", line, column: 3, path, message, rule: "schema" });
+  const p = (line: number, path: string, message: string): Problem => ({
+    file: "f.yaml",
+    line,
+    column: 3,
+    path,
+    message,
+    rule: "schema",
+  });
 
   it("shows the first three located problems on one line and counts the rest", () => {
-    const msg = invalidMessage([p(4, "spec.a", "bad a"), p(5, "", "bad\n  b"), p(6, "spec.c", "bad c"), p(7, "spec.d", "bad d"), p(8, "spec.e", "bad e")]);
+    const msg = invalidMessage([
+      p(4, "spec.a", "bad a"),
+      p(5, "", "bad\n  b"),
+      p(6, "spec.c", "bad c"),
+      p(7, "spec.d", "bad d"),
+      p(8, "spec.e", "bad e"),
+    ]);
     expect(msg).toBe("4:3 spec.a: bad a; 5:3 bad b; 6:3 spec.c: bad c (2 more)");
   });
 

@@ -40,10 +40,18 @@ describe("spliceStatus", () => {
   });
 
   it("replaces an existing status block and metadata values in place, keeping their comments", () => {
-    const before = manifest("a").replace("  name: a\n", "  name: a\n  annotations:\n    x: y   # keep\n    chaosctl.io/spec-hash: sha256:old # hash\n  generation: 7 # mine\n") +
-      "status:\n  phase: Idle   # gone with the block\n  old: 1\n# after status\n";
-    const expected = manifest("a").replace("  name: a\n", "  name: a\n  annotations:\n    x: y   # keep\n    chaosctl.io/spec-hash: sha256:abc # hash\n  generation: 2 # mine\n") +
-      STATUS_BLOCK + "# after status\n";
+    const before =
+      manifest("a").replace(
+        "  name: a\n",
+        "  name: a\n  annotations:\n    x: y   # keep\n    chaosctl.io/spec-hash: sha256:old # hash\n  generation: 7 # mine\n",
+      ) + "status:\n  phase: Idle   # gone with the block\n  old: 1\n# after status\n";
+    const expected =
+      manifest("a").replace(
+        "  name: a\n",
+        "  name: a\n  annotations:\n    x: y   # keep\n    chaosctl.io/spec-hash: sha256:abc # hash\n  generation: 2 # mine\n",
+      ) +
+      STATUS_BLOCK +
+      "# after status\n";
     expect(splice(before)).toBe(expected);
   });
 
@@ -56,8 +64,15 @@ describe("spliceStatus", () => {
   it("extends flow-style metadata inside its braces", () => {
     const before = manifest("a").replace("metadata:\n  name: a\n", "metadata: {name: a, namespace: n}   # flow\n");
     const out = splice(before);
-    expect(out.split("\n")[2]).toBe(`metadata: {name: a, namespace: n, generation: 2, annotations: {"chaosctl.io/spec-hash":"sha256:abc"}}   # flow`);
-    expect(out).toBe(before.replace("metadata: {name: a, namespace: n}", `metadata: {name: a, namespace: n, generation: 2, annotations: {"chaosctl.io/spec-hash":"sha256:abc"}}`) + STATUS_BLOCK);
+    expect(out.split("\n")[2]).toBe(
+      `metadata: {name: a, namespace: n, generation: 2, annotations: {"chaosctl.io/spec-hash":"sha256:abc"}}   # flow`,
+    );
+    expect(out).toBe(
+      before.replace(
+        "metadata: {name: a, namespace: n}",
+        `metadata: {name: a, namespace: n, generation: 2, annotations: {"chaosctl.io/spec-hash":"sha256:abc"}}`,
+      ) + STATUS_BLOCK,
+    );
   });
 
   it("touches only the target document of a multi-document file", () => {
@@ -65,7 +80,9 @@ describe("spliceStatus", () => {
     const b = manifest("b");
     const c = manifest("c") + "status: {phase: Idle}\n";
     const out = splice(`${a}---\n${b}---\n${c}`, 1);
-    const withStatus = b.replace("  name: b\n", "  name: b\n  generation: 2\n  annotations:\n    chaosctl.io/spec-hash: sha256:abc\n") + STATUS_BLOCK;
+    const withStatus =
+      b.replace("  name: b\n", "  name: b\n  generation: 2\n  annotations:\n    chaosctl.io/spec-hash: sha256:abc\n") +
+      STATUS_BLOCK;
     expect(out).toBe(`${a}---\n${withStatus}---\n${c}`);
   });
 
@@ -77,7 +94,13 @@ describe("spliceStatus", () => {
   });
 
   it("writes a value that must be quoted so that it reads back as the same string", () => {
-    const out = splice(manifest("a"), 0, { ...update, status: { phase: "Active", conditions: [{ type: "Ready", status: "True", message: "a: b # not a comment\nsecond line" }] } });
+    const out = splice(manifest("a"), 0, {
+      ...update,
+      status: {
+        phase: "Active",
+        conditions: [{ type: "Ready", status: "True", message: "a: b # not a comment\nsecond line" }],
+      },
+    });
     expect(parseDocument(out).toJS().status.conditions[0].message).toBe("a: b # not a comment\nsecond line");
   });
 

@@ -7,7 +7,14 @@ import type { ChaosSchedule, ChaosScheduleStatus, RunRecord } from "../../src/ap
 import type { ConfigInfo } from "../../src/engine/engine.js";
 import { checkManifest, planApply, userPart, withoutDefaults } from "../../src/store/apply-plan.js";
 import { decodeConfig, resolveConfigs } from "../../src/store/swarm/decode.js";
-import { configName, GENERATION_LABEL, METADATA_LABEL, NAME_LABEL, NAMESPACE_LABEL, STATUS_LABEL } from "../../src/store/swarm/labels.js";
+import {
+  configName,
+  GENERATION_LABEL,
+  METADATA_LABEL,
+  NAME_LABEL,
+  NAMESPACE_LABEL,
+  STATUS_LABEL,
+} from "../../src/store/swarm/labels.js";
 import { COMPRESS_ABOVE, decodeStatus, encodeStatus } from "../../src/store/swarm/status-label.js";
 import { ManifestRejected } from "../../src/store/store.js";
 import { manifest } from "./fixtures.js";
@@ -17,12 +24,20 @@ const obj = (text: string): ChaosSchedule => parse(text) as ChaosSchedule;
 function config(name: string, data: string, labels: Record<string, string>, id = name): ConfigInfo {
   return { id, name, data, labels, version: 1, createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z" };
 }
-const keyLabels = (name: string, generation: number, namespace = "default"): Record<string, string> => ({ [NAMESPACE_LABEL]: namespace, [NAME_LABEL]: name, [GENERATION_LABEL]: String(generation) });
+const keyLabels = (name: string, generation: number, namespace = "default"): Record<string, string> => ({
+  [NAMESPACE_LABEL]: namespace,
+  [NAME_LABEL]: name,
+  [GENERATION_LABEL]: String(generation),
+});
 
 describe("configName", () => {
   it("is a valid Docker config name of at most 64 characters, distinct per scope, key and generation", () => {
     const long = `${"n".repeat(63)}/${"x".repeat(63)}`;
-    for (const [scope, key, gen] of [["default", "default/web", 1], ["s", long, 12345], ["t-1", "a/b", 2]] as const) {
+    for (const [scope, key, gen] of [
+      ["default", "default/web", 1],
+      ["s", long, 12345],
+      ["t-1", "a/b", 2],
+    ] as const) {
       const n = configName(scope, key, gen);
       expect(n.length).toBeLessThanOrEqual(64);
       expect(n).toMatch(/^[a-zA-Z0-9]+(?:[a-zA-Z0-9-_.]*[a-zA-Z0-9])?$/);
@@ -40,17 +55,28 @@ describe("status label", () => {
   it("is plain JSON when small, gzip+base64 when large, and decodes back either way", () => {
     const a = encodeStatus(small);
     expect(a).toEqual({ ok: true, value: JSON.stringify(small), trimmed: 0 });
-    const large: ChaosScheduleStatus = { ...small, history: Array.from({ length: 100 }, (_, i) => ({ run: `r${i}`, result: "Succeeded", message: "same text ".repeat(30) }) as never) };
+    const large: ChaosScheduleStatus = {
+      ...small,
+      history: Array.from(
+        { length: 100 },
+        (_, i) => ({ run: `r${i}`, result: "Succeeded", message: "same text ".repeat(30) }) as never,
+      ),
+    };
     const b = encodeStatus(large);
     if (!b.ok) throw new Error("not encoded");
     expect(JSON.stringify(large).length).toBeGreaterThan(COMPRESS_ABOVE);
     expect(b.value.startsWith("gzip+base64:")).toBe(true);
     expect(b.value.length).toBeLessThan(COMPRESS_ABOVE);
-    for (const v of [a, b]) if (v.ok) expect(decodeStatus(v.value)).toEqual({ ok: true, status: v === a ? small : large });
+    for (const v of [a, b])
+      if (v.ok) expect(decodeStatus(v.value)).toEqual({ ok: true, status: v === a ? small : large });
   });
 
   it("drops the oldest history (the most that fit are kept) with a StatusTrimmed condition whose time stays put", () => {
-    const history = Array.from({ length: 100 }, (_, i) => ({ run: `r${i}`, result: "Succeeded", message: randomBytes(200).toString("hex") })) as RunRecord[];
+    const history = Array.from({ length: 100 }, (_, i) => ({
+      run: `r${i}`,
+      result: "Succeeded",
+      message: randomBytes(200).toString("hex"),
+    })) as RunRecord[];
     const status = { ...small, history } as ChaosScheduleStatus;
     const t1 = new Date("2026-01-01T00:00:00Z");
     const e = encodeStatus(status, 20_000, t1);
@@ -67,12 +93,19 @@ describe("status label", () => {
     const cond = back.status.conditions?.find((c) => c.type === "StatusTrimmed");
     expect(cond).toMatchObject({ status: "True", reason: "TooLarge", lastTransitionTime: t1.toISOString() });
     // Written again later (the controller kept the condition): the same label, nothing to write.
-    const again = encodeStatus({ ...status, conditions: back.status.conditions ?? [] }, 20_000, new Date("2026-02-01T00:00:00Z"));
+    const again = encodeStatus(
+      { ...status, conditions: back.status.conditions ?? [] },
+      20_000,
+      new Date("2026-02-01T00:00:00Z"),
+    );
     expect(again.ok && again.value).toBe(e.value);
   });
 
   it("says so when even no history does not fit; a damaged label does not decode", () => {
-    const huge = { ...small, conditions: [{ type: "Ready", status: "True", message: randomBytes(20_000).toString("hex") }] } as ChaosScheduleStatus;
+    const huge = {
+      ...small,
+      conditions: [{ type: "Ready", status: "True", message: randomBytes(20_000).toString("hex") }],
+    } as ChaosScheduleStatus;
     expect(encodeStatus(huge, 10_000)).toMatchObject({ ok: false });
     expect(decodeStatus("{not json").ok).toBe(false);
     expect(decodeStatus("gzip+base64:!!!").ok).toBe(false);
@@ -83,7 +116,13 @@ describe("status label", () => {
 describe("decodeConfig / resolveConfigs", () => {
   it("decodes a config: defaulted manifest, generation from the label, metadata label over the data's, status", () => {
     const status = { observedGeneration: 3, phase: "Idle" };
-    const d = decodeConfig(config("c1", manifest("web"), { ...keyLabels("web", 3), [METADATA_LABEL]: JSON.stringify({ labels: { team: "x" } }), [STATUS_LABEL]: JSON.stringify(status) }));
+    const d = decodeConfig(
+      config("c1", manifest("web"), {
+        ...keyLabels("web", 3),
+        [METADATA_LABEL]: JSON.stringify({ labels: { team: "x" } }),
+        [STATUS_LABEL]: JSON.stringify(status),
+      }),
+    );
     expect(d.problems).toEqual([]);
     expect(d.key).toBe("default/web");
     expect(d.manifest?.metadata).toMatchObject({ name: "web", generation: 3, labels: { team: "x" } });
@@ -97,7 +136,10 @@ describe("decodeConfig / resolveConfigs", () => {
       [config("bad-yaml", "spec: [", keyLabels("a", 1)), /./],
       [config("no-labels", manifest("a"), {}), /labels .* are required/],
       [config("bad-gen", manifest("a"), { ...keyLabels("a", 1), [GENERATION_LABEL]: "zero" }), /positive integer/],
-      [config("other-name", manifest("b"), keyLabels("a", 1)), /the manifest is default\/b but the labels say default\/a/],
+      [
+        config("other-name", manifest("b"), keyLabels("a", 1)),
+        /the manifest is default\/b but the labels say default\/a/,
+      ],
       [config("two-docs", manifest("a") + "---\n" + manifest("a"), keyLabels("a", 1)), /one manifest/],
       [config("bad-meta", manifest("a"), { ...keyLabels("a", 1), [METADATA_LABEL]: "{labels: 1}" }), /is not valid/],
       [config("binary", "\u0000\u0001", keyLabels("a", 1)), /binary/],
@@ -145,12 +187,26 @@ describe("planApply", () => {
 
   it("created / unchanged / configured (metadata only: same generation; spec: next generation)", () => {
     const m = checkManifest(obj(manifest("a")));
-    expect(planApply(undefined, m, origin, now)).toMatchObject({ result: "created", generation: 1, next: { metadata: { generation: 1, annotations: { "chaosctl.io/applied-by": "u@h", "chaosctl.io/applied-at": now.toISOString() } } } });
+    expect(planApply(undefined, m, origin, now)).toMatchObject({
+      result: "created",
+      generation: 1,
+      next: {
+        metadata: {
+          generation: 1,
+          annotations: { "chaosctl.io/applied-by": "u@h", "chaosctl.io/applied-at": now.toISOString() },
+        },
+      },
+    });
     expect(planApply(current(manifest("a"), 4), m, origin, now)).toEqual({ result: "unchanged", generation: 4 });
     const labelled = obj(manifest("a"));
     labelled.metadata.labels = { x: "y" };
-    expect(planApply(current(manifest("a"), 4), checkManifest(labelled), origin, now)).toMatchObject({ result: "configured", generation: 4 });
-    expect(planApply(current(manifest("a"), 4), checkManifest(obj(manifest("a", { services: "api" }))), origin, now)).toMatchObject({ result: "configured", generation: 5 });
+    expect(planApply(current(manifest("a"), 4), checkManifest(labelled), origin, now)).toMatchObject({
+      result: "configured",
+      generation: 4,
+    });
+    expect(
+      planApply(current(manifest("a"), 4), checkManifest(obj(manifest("a", { services: "api" }))), origin, now),
+    ).toMatchObject({ result: "configured", generation: 5 });
   });
 
   it("spelled-out defaults are no change, and the stored spec is kept as written", () => {
@@ -184,7 +240,12 @@ describe("semanticMerge: a changed spec keeps the stored form where the meaning 
   it("a defaulted incoming manifest adds no spelled-out defaults and removes none the file has", () => {
     const storedText = manifest("a").replace("spec:\n", "spec:\n  suspend: false\n"); // an explicit default
     const c = checkManifest(obj(storedText));
-    const current = { data: userPart(obj(storedText)), specHash: c.specHash, generation: 1, defaultedSpec: c.loaded.spec };
+    const current = {
+      data: userPart(obj(storedText)),
+      specHash: c.specHash,
+      generation: 1,
+      defaultedSpec: c.loaded.spec,
+    };
     // What a CLI passes: the loader's defaulted manifest, with one real change.
     const incoming = checkManifest(obj(manifest("a", { services: "api" })));
     const defaulted = checkManifest(incoming.loaded);
@@ -195,13 +256,23 @@ describe("semanticMerge: a changed spec keeps the stored form where the meaning 
 
   it("a changed fault replaces the old one whole; a non-default value is written", () => {
     const c = checkManifest(obj(manifest("a")));
-    const current = { data: userPart(obj(manifest("a"))), specHash: c.specHash, generation: 3, defaultedSpec: c.loaded.spec };
+    const current = {
+      data: userPart(obj(manifest("a"))),
+      specHash: c.specHash,
+      generation: 3,
+      defaultedSpec: c.loaded.spec,
+    };
     const next = obj(manifest("a"));
     next.spec.fault = { pause: {} };
     next.spec.duration = "30s";
     next.spec.historyLimit = 3;
     const plan = planApply(current, checkManifest(checkManifest(next).loaded), origin, now);
-    expect(plan.next?.spec).toEqual({ selector: { services: ["web"] }, fault: { pause: {} }, duration: "30s", historyLimit: 3 });
+    expect(plan.next?.spec).toEqual({
+      selector: { services: ["web"] },
+      fault: { pause: {} },
+      duration: "30s",
+      historyLimit: 3,
+    });
   });
 });
 

@@ -8,7 +8,17 @@ import type { ConfigInfo } from "../../src/engine/engine.js";
 import { VersionConflict } from "../../src/engine/errors.js";
 import type { ChaosSchedule, ChaosScheduleStatus } from "../../src/api/types.js";
 import { SwarmConfigStore, type ConfigEngine } from "../../src/store/swarm/store.js";
-import { configName, GENERATION_LABEL, KIND_LABEL, METADATA_LABEL, NAME_LABEL, NAMESPACE_LABEL, STATUS_FROM_LABEL, STATUS_LABEL, STORE_LABEL } from "../../src/store/swarm/labels.js";
+import {
+  configName,
+  GENERATION_LABEL,
+  KIND_LABEL,
+  METADATA_LABEL,
+  NAME_LABEL,
+  NAMESPACE_LABEL,
+  STATUS_FROM_LABEL,
+  STATUS_LABEL,
+  STORE_LABEL,
+} from "../../src/store/swarm/labels.js";
 import { ManifestRejected } from "../../src/store/store.js";
 import { requireSwarm } from "../helpers/docker.js";
 import { manifest } from "./fixtures.js";
@@ -20,7 +30,8 @@ const origin = { appliedBy: "tester@ci" };
 beforeAll(() => requireSwarm([]));
 afterEach(async () => {
   for (const scope of scopes.splice(0)) {
-    for (const c of await engine.listConfigs([`${STORE_LABEL}=${scope}`])) await engine.removeConfig(c.id).catch(() => undefined);
+    for (const c of await engine.listConfigs([`${STORE_LABEL}=${scope}`]))
+      await engine.removeConfig(c.id).catch(() => undefined);
   }
 });
 
@@ -30,7 +41,11 @@ function newScope(): string {
   return s;
 }
 
-function storeOf(scope: string, e: ConfigEngine = engine, extra: Partial<ConstructorParameters<typeof SwarmConfigStore>[0]> = {}): SwarmConfigStore {
+function storeOf(
+  scope: string,
+  e: ConfigEngine = engine,
+  extra: Partial<ConstructorParameters<typeof SwarmConfigStore>[0]> = {},
+): SwarmConfigStore {
   return new SwarmConfigStore({ engine: e, scope, debounceMs: 20, ...extra });
 }
 
@@ -67,7 +82,11 @@ function withLabels(text: string, labels: Record<string, string>): ChaosSchedule
   return m;
 }
 
-const st = (phase: ChaosScheduleStatus["phase"], observedGeneration: number, extra: Partial<ChaosScheduleStatus> = {}): ChaosScheduleStatus => ({ observedGeneration, phase, ...extra });
+const st = (
+  phase: ChaosScheduleStatus["phase"],
+  observedGeneration: number,
+  extra: Partial<ChaosScheduleStatus> = {},
+): ChaosScheduleStatus => ({ observedGeneration, phase, ...extra });
 
 async function configsOf(scope: string): Promise<ConfigInfo[]> {
   return engine.listConfigs([`${STORE_LABEL}=${scope}`]);
@@ -77,11 +96,23 @@ describe("SwarmConfigStore round trips", () => {
   it("apply → list → writeStatus → labels-only apply → spec change (new generation, status carried) → delete", async () => {
     const scope = newScope();
     const store = storeOf(scope);
-    expect(await store.apply(obj(manifest("web-kill")), { origin })).toEqual({ result: "created", key: "default/web-kill", generation: 1 });
+    expect(await store.apply(obj(manifest("web-kill")), { origin })).toEqual({
+      result: "created",
+      key: "default/web-kill",
+      generation: 1,
+    });
     const [cfg] = await configsOf(scope);
     expect(cfg?.name).toBe(configName(scope, "default/web-kill", 1));
-    expect(cfg?.labels).toMatchObject({ [KIND_LABEL]: "ChaosSchedule", [NAMESPACE_LABEL]: "default", [NAME_LABEL]: "web-kill", [GENERATION_LABEL]: "1" });
-    expect(parse(cfg?.data ?? "")).toMatchObject({ metadata: { name: "web-kill", generation: 1, annotations: { "chaosctl.io/applied-by": "tester@ci" } }, spec: { selector: { services: ["web"] } } });
+    expect(cfg?.labels).toMatchObject({
+      [KIND_LABEL]: "ChaosSchedule",
+      [NAMESPACE_LABEL]: "default",
+      [NAME_LABEL]: "web-kill",
+      [GENERATION_LABEL]: "1",
+    });
+    expect(parse(cfg?.data ?? "")).toMatchObject({
+      metadata: { name: "web-kill", generation: 1, annotations: { "chaosctl.io/applied-by": "tester@ci" } },
+      spec: { selector: { services: ["web"] } },
+    });
 
     let snap = await store.list();
     expect(snap.invalid).toEqual([]);
@@ -95,14 +126,22 @@ describe("SwarmConfigStore round trips", () => {
     expect(await store.writeStatus("default/web-kill", 1, st("Active", 1))).toBe("unchanged");
     expect((await store.list()).manifests[0]?.status).toEqual(st("Active", 1));
 
-    expect(await store.apply(obj(manifest("web-kill")), { origin })).toMatchObject({ result: "unchanged", generation: 1 });
-    expect(await store.apply(withLabels(manifest("web-kill"), { team: "web" }), { origin })).toMatchObject({ result: "configured", generation: 1 });
+    expect(await store.apply(obj(manifest("web-kill")), { origin })).toMatchObject({
+      result: "unchanged",
+      generation: 1,
+    });
+    expect(await store.apply(withLabels(manifest("web-kill"), { team: "web" }), { origin })).toMatchObject({
+      result: "configured",
+      generation: 1,
+    });
     snap = await store.list();
     expect(snap.manifests[0]?.manifest.metadata.labels).toEqual({ team: "web" });
     expect(snap.manifests[0]?.status).toEqual(st("Active", 1)); // kept
     expect((await configsOf(scope)).map((c) => c.id)).toEqual([cfg?.id]); // same config, same generation
 
-    expect(await store.apply(withLabels(manifest("web-kill", { services: "api" }), { team: "web" }), { origin })).toMatchObject({ result: "configured", generation: 2 });
+    expect(
+      await store.apply(withLabels(manifest("web-kill", { services: "api" }), { team: "web" }), { origin }),
+    ).toMatchObject({ result: "configured", generation: 2 });
     const after = await configsOf(scope);
     expect(after.map((c) => c.labels[GENERATION_LABEL])).toEqual(["2"]); // the old generation is gone
     snap = await store.list();
@@ -125,7 +164,10 @@ describe("SwarmConfigStore round trips", () => {
   it("dry-run answers without writing; an invalid manifest is rejected whole; suspend/resume are spec changes", async () => {
     const scope = newScope();
     const store = storeOf(scope);
-    expect(await store.apply(obj(manifest("a", { namespace: "team" })), { dryRun: true, origin })).toMatchObject({ result: "created", key: "team/a" });
+    expect(await store.apply(obj(manifest("a", { namespace: "team" })), { dryRun: true, origin })).toMatchObject({
+      result: "created",
+      key: "team/a",
+    });
     expect(await configsOf(scope)).toHaveLength(0);
     const bad = obj(manifest("a"));
     (bad.spec as unknown as Record<string, unknown>).fault = { kill: {}, pause: {} };
@@ -152,7 +194,12 @@ describe("SwarmConfigStore round trips", () => {
     const store = storeOf(scope);
     await store.apply(obj(manifest("good")), { origin });
     const base = { [STORE_LABEL]: scope, [KIND_LABEL]: "ChaosSchedule" };
-    const bad = await engine.createConfig(`chaosctl.test-${scope}-bad`, "spec: [unclosed", { ...base, [NAMESPACE_LABEL]: "default", [NAME_LABEL]: "bad", [GENERATION_LABEL]: "1" });
+    const bad = await engine.createConfig(`chaosctl.test-${scope}-bad`, "spec: [unclosed", {
+      ...base,
+      [NAMESPACE_LABEL]: "default",
+      [NAME_LABEL]: "bad",
+      [GENERATION_LABEL]: "1",
+    });
     const wrong = await engine.createConfig(`chaosctl.test-${scope}-nolabels`, manifest("x"), base);
     const snap = await store.list();
     expect(snap.manifests.map((m) => m.key)).toEqual(["default/good"]);
@@ -169,7 +216,17 @@ describe("SwarmConfigStore round trips", () => {
     await store.list();
     expect(await store.reportInvalid("default/bad", "1:7 spec: bad", new Date())).toBe("unchanged");
     const label = (await engine.inspectConfig(bad)).labels[STATUS_LABEL] ?? "";
-    expect(JSON.parse(label)).toMatchObject({ conditions: [{ type: "Ready", status: "False", reason: "InvalidSpec", message: "1:7 spec: bad", lastTransitionTime: now.toISOString() }] });
+    expect(JSON.parse(label)).toMatchObject({
+      conditions: [
+        {
+          type: "Ready",
+          status: "False",
+          reason: "InvalidSpec",
+          message: "1:7 spec: bad",
+          lastTransitionTime: now.toISOString(),
+        },
+      ],
+    });
     // Applying a valid manifest over it replaces it by the next generation.
     expect(await store.apply(obj(manifest("bad")), { origin })).toMatchObject({ result: "configured", generation: 2 });
     expect((await store.list()).manifests.map((m) => m.key)).toEqual(["default/bad", "default/good"]);
@@ -227,13 +284,20 @@ describe("SwarmConfigStore concurrency", () => {
     const cli = storeOf(scope, counted.engine); // another process applying
     await cli.apply(obj(manifest("race")), { origin });
     for (let i = 0; i < 50; i++) {
-      const status = st("Active", 1, { lastScheduleTime: `2026-01-01T00:00:${String(i % 60).padStart(2, "0")}Z`, conditions: [{ type: "Ready", status: "True", reason: `R${i}` }] });
+      const status = st("Active", 1, {
+        lastScheduleTime: `2026-01-01T00:00:${String(i % 60).padStart(2, "0")}Z`,
+        conditions: [{ type: "Ready", status: "True", reason: `R${i}` }],
+      });
       const labels = { round: String(i) };
       // Start them in either order, a few ms apart or together.
       const delay = (i % 5) * 3;
       const [w, a] = await Promise.all([
-        new Promise((r) => setTimeout(r, i % 2 === 0 ? 0 : delay)).then(() => writer.writeStatus("default/race", 1, status)),
-        new Promise((r) => setTimeout(r, i % 2 === 0 ? delay : 0)).then(() => cli.apply(withLabels(manifest("race"), labels), { origin })),
+        new Promise((r) => setTimeout(r, i % 2 === 0 ? 0 : delay)).then(() =>
+          writer.writeStatus("default/race", 1, status),
+        ),
+        new Promise((r) => setTimeout(r, i % 2 === 0 ? delay : 0)).then(() =>
+          cli.apply(withLabels(manifest("race"), labels), { origin }),
+        ),
       ]);
       expect(w).toBe("written");
       expect(a.result).toBe("configured");
@@ -259,8 +323,12 @@ describe("SwarmConfigStore concurrency", () => {
       const status = st("Active", gen, { conditions: [{ type: "Ready", status: "True", reason: `R${i}` }] });
       const delay = (i % 6) * 2;
       const [w, a] = await Promise.all([
-        new Promise((r) => setTimeout(r, i % 2 === 0 ? 0 : delay)).then(() => writer.writeStatus("default/spec", gen, status)),
-        new Promise((r) => setTimeout(r, i % 2 === 0 ? delay : 0)).then(() => cli.apply(obj(manifest("spec", { services: `svc${i}` })), { origin })),
+        new Promise((r) => setTimeout(r, i % 2 === 0 ? 0 : delay)).then(() =>
+          writer.writeStatus("default/spec", gen, status),
+        ),
+        new Promise((r) => setTimeout(r, i % 2 === 0 ? delay : 0)).then(() =>
+          cli.apply(obj(manifest("spec", { services: `svc${i}` })), { origin }),
+        ),
       ]);
       expect(a).toMatchObject({ result: "configured", generation: gen + 1 });
       outcomes.set(w, (outcomes.get(w) ?? 0) + 1);
@@ -269,11 +337,14 @@ describe("SwarmConfigStore concurrency", () => {
       const m = snap.manifests[0];
       expect(m?.manifest.metadata.generation).toBe(gen + 1);
       expect(m?.manifest.spec.selector.services).toEqual([`svc${i}`]);
-      if (w === "written") expect(m?.status).toEqual(status); // written before the change: carried
+      if (w === "written")
+        expect(m?.status).toEqual(status); // written before the change: carried
       else expect(w).toBe("conflict");
       expect((await configsOf(scope)).length).toBe(1);
     }
-    console.log(`spec-change race: ${JSON.stringify(Object.fromEntries(outcomes))}, ${counted.conflicts()} version conflicts`);
+    console.log(
+      `spec-change race: ${JSON.stringify(Object.fromEntries(outcomes))}, ${counted.conflicts()} version conflicts`,
+    );
     expect(outcomes.get("written") ?? 0).toBeGreaterThan(0);
   });
 
@@ -293,7 +364,10 @@ describe("SwarmConfigStore concurrency", () => {
         if (injected === 0) {
           injected++;
           const c = await engine.inspectConfig(id);
-          await engine.updateConfigLabels(id, c.version, { ...c.labels, [METADATA_LABEL]: JSON.stringify({ labels: { by: "other" } }) });
+          await engine.updateConfigLabels(id, c.version, {
+            ...c.labels,
+            [METADATA_LABEL]: JSON.stringify({ labels: { by: "other" } }),
+          });
         }
         try {
           await engine.updateConfigLabels(id, version, labels);
@@ -317,21 +391,33 @@ describe("SwarmConfigStore limits and watch", () => {
     const scope = newScope();
     const store = storeOf(scope, engine, { statusLimit: 64 * 1024 });
     await store.apply(obj(manifest("big")), { origin });
-    const mid = st("Active", 1, { history: Array.from({ length: 50 }, (_, i) => ({ run: `run-${i}`, result: "Succeeded", message: "m".repeat(600) }) as never) });
+    const mid = st("Active", 1, {
+      history: Array.from(
+        { length: 50 },
+        (_, i) => ({ run: `run-${i}`, result: "Succeeded", message: "m".repeat(600) }) as never,
+      ),
+    });
     expect(await store.writeStatus("default/big", 1, mid)).toBe("written");
     const label = (await configsOf(scope))[0]?.labels[STATUS_LABEL] ?? "";
     expect(label.startsWith("gzip+base64:")).toBe(true);
     expect((await store.list()).manifests[0]?.status).toEqual(mid);
 
     // Random messages do not compress: 200 runs of 1 KB each cannot fit in 64 KiB.
-    const big = st("Active", 1, { history: Array.from({ length: 200 }, (_, i) => ({ run: `run-${i}`, result: "Succeeded", message: randomBytes(512).toString("hex") }) as never) });
+    const big = st("Active", 1, {
+      history: Array.from(
+        { length: 200 },
+        (_, i) => ({ run: `run-${i}`, result: "Succeeded", message: randomBytes(512).toString("hex") }) as never,
+      ),
+    });
     expect(await store.writeStatus("default/big", 1, big)).toBe("written");
     const got = (await store.list()).manifests[0]?.status;
     const kept = got?.history ?? [];
     expect(kept.length).toBeGreaterThan(10);
     expect(kept.length).toBeLessThan(200);
     expect(kept[kept.length - 1]).toEqual(big.history?.[199]); // the newest are kept
-    expect(got?.conditions?.find((c) => c.type === "StatusTrimmed")?.message).toMatch(new RegExp(`^${200 - kept.length} oldest history entries dropped`));
+    expect(got?.conditions?.find((c) => c.type === "StatusTrimmed")?.message).toMatch(
+      new RegExp(`^${200 - kept.length} oldest history entries dropped`),
+    );
     expect(((await configsOf(scope))[0]?.labels[STATUS_LABEL] ?? "").length).toBeLessThanOrEqual(64 * 1024);
   });
 
@@ -339,7 +425,11 @@ describe("SwarmConfigStore limits and watch", () => {
     const scope = newScope();
     const store = storeOf(scope); // the default cap
     await store.apply(obj(manifest("cap")), { origin });
-    const history = Array.from({ length: 400 }, (_, i) => ({ run: `run-${i}`, result: "Succeeded", message: randomBytes(450).toString("hex") }));
+    const history = Array.from({ length: 400 }, (_, i) => ({
+      run: `run-${i}`,
+      result: "Succeeded",
+      message: randomBytes(450).toString("hex"),
+    }));
     expect(await store.writeStatus("default/cap", 1, st("Active", 1, { history: history as never }))).toBe("written");
     const label = (await configsOf(scope))[0]?.labels[STATUS_LABEL] ?? "";
     expect(label.length).toBeGreaterThan(200 * 1024);
@@ -391,4 +481,3 @@ async function waitUntil(cond: () => boolean, what: string, timeoutMs = 10_000):
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-

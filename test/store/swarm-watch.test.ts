@@ -22,7 +22,13 @@ function fakeEngine(): { engine: Pick<Engine, "events">; streams: Stream[] } {
   };
 }
 
-const configEvent = (name: string): DockerEvent => ({ type: "config", action: "update", id: "x", attributes: { name }, time: new Date() });
+const configEvent = (name: string): DockerEvent => ({
+  type: "config",
+  action: "update",
+  id: "x",
+  attributes: { name },
+  time: new Date(),
+});
 
 describe("ConfigWatcher", () => {
   it("debounces config events of ours, ignores others' configs and other types", async () => {
@@ -55,7 +61,13 @@ describe("ConfigWatcher", () => {
   it("reconnects after 250, 500, 1000 ms ... up to the cap, reports a change after each reconnect, resets on an event", async () => {
     const { engine, streams } = fakeEngine();
     let changes = 0;
-    const w = new ConfigWatcher({ engine, logger: silentLogger, debounceMs: 10, backoffMs: { min: 250, max: 1000 }, onChange: () => changes++ });
+    const w = new ConfigWatcher({
+      engine,
+      logger: silentLogger,
+      debounceMs: 10,
+      backoffMs: { min: 250, max: 1000 },
+      onChange: () => changes++,
+    });
     w.start();
     const waits: number[] = [];
     for (let i = 0; i < 4; i++) {

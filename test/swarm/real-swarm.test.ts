@@ -22,7 +22,11 @@ describe("a real one-node Swarm", () => {
 
   beforeAll(async () => {
     await requireSwarm([WEB_IMAGE]);
-    svc = await createTestService({ replicas: 2, image: WEB_IMAGE, healthCmd: "wget -q -O /dev/null http://127.0.0.1/" });
+    svc = await createTestService({
+      replicas: 2,
+      image: WEB_IMAGE,
+      healthCmd: "wget -q -O /dev/null http://127.0.0.1/",
+    });
   });
 
   afterAll(async () => {
@@ -31,16 +35,21 @@ describe("a real one-node Swarm", () => {
 
   test("a 2-replica service from local/web:1 reaches 2 running, healthy tasks", async () => {
     const id = svc!.id;
-    first = await waitFor(async () => {
-      const tasks = await runningTasks(id);
-      return tasks.length === 2 && tasks;
-    }, { timeoutMs: 30_000, what: "2 running tasks" });
+    first = await waitFor(
+      async () => {
+        const tasks = await runningTasks(id);
+        return tasks.length === 2 && tasks;
+      },
+      { timeoutMs: 30_000, what: "2 running tasks" },
+    );
     expect(new Set(first.map((t) => t.slot))).toEqual(new Set([1, 2]));
     for (const t of first) {
       expect(t.containerId).toMatch(/^[0-9a-f]{64}$/);
       // The container is really there, serving HTTP, and its healthcheck passes.
-      await waitFor(async () => (await dockerOk(["inspect", "-f", "{{.State.Health.Status}}", t.containerId!])) === "healthy",
-        { timeoutMs: 20_000, what: `task ${t.id} healthy` });
+      await waitFor(
+        async () => (await dockerOk(["inspect", "-f", "{{.State.Health.Status}}", t.containerId!])) === "healthy",
+        { timeoutMs: 20_000, what: `task ${t.id} healthy` },
+      );
       const page = await dockerOk(["exec", t.containerId!, "wget", "-q", "-O", "-", "http://127.0.0.1/"]);
       expect(page).toContain("chaosctl test web");
     }
@@ -52,13 +61,16 @@ describe("a real one-node Swarm", () => {
     const victim = first[0]!;
     await dockerOk(["kill", victim.containerId!]); // SIGKILL, as `docker kill` in the practice
 
-    const tasks = await waitFor(async () => {
-      const all = await serviceTasks(id);
-      const old = all.find((t) => t.id === victim.id);
-      const running = all.filter((t) => t.state === "running" && t.desiredState === "running");
-      const replaced = running.length === 2 && !running.some((t) => t.id === victim.id);
-      return old && old.state !== "running" && replaced && { old, running };
-    }, { timeoutMs: 30_000, what: "a replacement task" });
+    const tasks = await waitFor(
+      async () => {
+        const all = await serviceTasks(id);
+        const old = all.find((t) => t.id === victim.id);
+        const running = all.filter((t) => t.state === "running" && t.desiredState === "running");
+        const replaced = running.length === 2 && !running.some((t) => t.id === victim.id);
+        return old && old.state !== "running" && replaced && { old, running };
+      },
+      { timeoutMs: 30_000, what: "a replacement task" },
+    );
 
     expect(tasks.old.state).toBe("failed");
     expect(tasks.old.exitCode).toBe(137);
@@ -83,15 +95,24 @@ describe("a real one-node Swarm", () => {
 describe("the project image", () => {
   test("docker run local/chaosctl:dev --version prints package.json's version", async () => {
     await requireSwarm([APP_IMAGE]);
-    const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
     const out = await dockerOk(["run", "--rm", APP_IMAGE, "--version"]);
     expect(out.trim().split(/\s+/).pop()).toBe(version);
   });
 
   test("it has node, tc and iptables for the network helper", async () => {
     await requireSwarm([APP_IMAGE]);
-    const out = await dockerOk(["run", "--rm", "--entrypoint", "sh", APP_IMAGE, "-c",
-      "node --version && command -v tc && command -v iptables"]);
+    const out = await dockerOk([
+      "run",
+      "--rm",
+      "--entrypoint",
+      "sh",
+      APP_IMAGE,
+      "-c",
+      "node --version && command -v tc && command -v iptables",
+    ]);
     expect(out.split("\n")).toEqual([process.version, "/usr/sbin/tc", "/usr/sbin/iptables"]);
   });
 });

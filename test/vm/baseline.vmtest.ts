@@ -2,7 +2,19 @@
 // qdisc added by hand with plain `tc` in a container's namespace delays that container's
 // packets. If this fails, the lane (not the driver) is broken.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chaosLeftovers, createNetwork, inNetns, mean, ping, qdiscs, report, requireVmLane, startPeer, type Net, type Peer } from "./lane.js";
+import {
+  chaosLeftovers,
+  createNetwork,
+  inNetns,
+  mean,
+  ping,
+  qdiscs,
+  report,
+  requireVmLane,
+  startPeer,
+  type Net,
+  type Peer,
+} from "./lane.js";
 
 describe("lane baseline: tc netem by hand on a stock kernel", () => {
   let net: Net;
@@ -34,7 +46,12 @@ describe("lane baseline: tc netem by hand on a stock kernel", () => {
     await inNetns(a.id, ["tc", "qdisc", "del", "dev", a.dev, "root"]);
     const after = await ping(a.id, b.ip, 20, 0.1);
 
-    report("baseline", { beforeMs: mean(before.rtts), duringMs: mean(during.rtts), afterMs: mean(after.rtts), minDuringMs: Math.min(...during.rtts) });
+    report("baseline", {
+      beforeMs: mean(before.rtts),
+      duringMs: mean(during.rtts),
+      afterMs: mean(after.rtts),
+      minDuringMs: Math.min(...during.rtts),
+    });
     expect(during.received).toBe(20);
     expect(Math.min(...during.rtts)).toBeGreaterThanOrEqual(99);
     expect(mean(during.rtts) - mean(before.rtts)).toBeGreaterThan(85);

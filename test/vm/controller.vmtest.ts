@@ -16,7 +16,23 @@ import { parseAllDocuments } from "yaml";
 import type { ChaosScheduleStatus, RunRecord } from "../../src/api/types.js";
 import { createTestService, dockerOk, runningTasks, waitFor, type TestService } from "../helpers/docker.js";
 import { manifest, workspace, type Workspace } from "../e2e/harness.js";
-import { chaosLeftovers, createNetwork, fetchSeconds, mean, median, ping, report, requireVmLane, serveBlob, startPeer, startTargetService, sweepLeftovers, type Net, type Peer, type TargetTask } from "./lane.js";
+import {
+  chaosLeftovers,
+  createNetwork,
+  fetchSeconds,
+  mean,
+  median,
+  ping,
+  report,
+  requireVmLane,
+  serveBlob,
+  startPeer,
+  startTargetService,
+  sweepLeftovers,
+  type Net,
+  type Peer,
+  type TargetTask,
+} from "./lane.js";
 
 const BIN = resolve("dist/src/cli/main.js");
 const MBIT = 1_000_000;
@@ -38,7 +54,19 @@ describe("the controller on a stock kernel: netem schedules on a real Swarm task
     return doc && !Array.isArray(doc) ? (doc.toJS() as { status?: ChaosScheduleStatus }).status : undefined;
   };
   const lastRun = async (file: string): Promise<RunRecord | undefined> => (await status(file))?.history?.at(-1);
-  const guards = async (): Promise<string[]> => (await dockerOk(["ps", "-aq", "--filter", `label=chaosctl.io/instance=${ws.instance}`, "--filter", "label=chaosctl.io/role=guard"])).split("\n").filter(Boolean);
+  const guards = async (): Promise<string[]> =>
+    (
+      await dockerOk([
+        "ps",
+        "-aq",
+        "--filter",
+        `label=chaosctl.io/instance=${ws.instance}`,
+        "--filter",
+        "label=chaosctl.io/role=guard",
+      ])
+    )
+      .split("\n")
+      .filter(Boolean);
 
   /** Until the schedule's run is Running with one active injection (the guard applied it). */
   async function untilActive(file: string): Promise<RunRecord> {
@@ -54,21 +82,31 @@ describe("the controller on a stock kernel: netem schedules on a real Swarm task
   }
 
   async function untilEnded(file: string, timeoutMs = 150_000): Promise<RunRecord> {
-    return waitFor(async () => {
-      const s = await status(file);
-      const r = s?.history?.at(-1);
-      return r && r.result !== "Running" && (s?.active?.length ?? 0) === 0 ? r : undefined;
-    }, { timeoutMs, intervalMs: 500, what: `${file}: the run to end` });
+    return waitFor(
+      async () => {
+        const s = await status(file);
+        const r = s?.history?.at(-1);
+        return r && r.result !== "Running" && (s?.active?.length ?? 0) === 0 ? r : undefined;
+      },
+      { timeoutMs, intervalMs: 500, what: `${file}: the run to end` },
+    );
   }
 
   /** Nothing of ours in the target's namespace and no guard of this controller left. */
   async function expectClean(): Promise<void> {
-    await waitFor(async () => ((await guards()).length === 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 500, what: "guards collected" });
+    await waitFor(async () => ((await guards()).length === 0 ? true : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+      what: "guards collected",
+    });
     expect(await chaosLeftovers(t.id)).toEqual([]);
   }
 
   const netemOn = (name: string, spec: string, duration = "50s"): string =>
-    manifest(name, `schedule: "@once"\nduration: ${duration}\nselector:\n  services: [${t.service.name}]\nsafety:\n  allowAll: true\nfault:\n  netem:\n${spec.replace(/^/gm, "    ")}`);
+    manifest(
+      name,
+      `schedule: "@once"\nduration: ${duration}\nselector:\n  services: [${t.service.name}]\nsafety:\n  allowAll: true\nfault:\n  netem:\n${spec.replace(/^/gm, "    ")}`,
+    );
 
   beforeAll(async () => {
     requireVmLane();
@@ -76,16 +114,31 @@ describe("the controller on a stock kernel: netem schedules on a real Swarm task
     net = await createNetwork();
     t = await startTargetService(net);
     p1 = await startPeer(net);
-    dest = await createTestService({ namePrefix: "chaosctl-vm-dest", flags: ["--network", net.name, "--endpoint-mode", "dnsrr"] });
-    const destTask = await waitFor(async () => (await runningTasks(dest.id))[0], { timeoutMs: 120_000, what: "the destination task to run" });
-    destIp = await dockerOk(["inspect", "-f", `{{(index .NetworkSettings.Networks "${net.name}").IPAddress}}`, destTask.containerId ?? ""]);
+    dest = await createTestService({
+      namePrefix: "chaosctl-vm-dest",
+      flags: ["--network", net.name, "--endpoint-mode", "dnsrr"],
+    });
+    const destTask = await waitFor(async () => (await runningTasks(dest.id))[0], {
+      timeoutMs: 120_000,
+      what: "the destination task to run",
+    });
+    destIp = await dockerOk([
+      "inspect",
+      "-f",
+      `{{(index .NetworkSettings.Networks "${net.name}").IPAddress}}`,
+      destTask.containerId ?? "",
+    ]);
     await serveBlob(t.id, "blob", 256);
     base = { mean: mean((await ping(t.id, p1.ip, 20, 0.2)).rtts) };
     baseFetch = await fetchSeconds(p1.id, `http://${t.ip}/blob`);
     report("controller-baseline", { rttMs: base.mean, fetchS: baseFetch });
     logFile = join(ws.dir, "..", `${ws.instance}.controller.log`);
     const log = createWriteStream(logFile);
-    ctl = spawn(process.execPath, [BIN, "controller", "--dir", ws.dir, "--instance", ws.instance, "--guard-timeout", "90s", "--log-level", "info"], { stdio: ["ignore", "ignore", "pipe"] });
+    ctl = spawn(
+      process.execPath,
+      [BIN, "controller", "--dir", ws.dir, "--instance", ws.instance, "--guard-timeout", "90s", "--log-level", "info"],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
     ctl.stderr?.pipe(log);
   });
 
@@ -106,7 +159,10 @@ describe("the controller on a stock kernel: netem schedules on a real Swarm task
   });
 
   it("delay 100ms with jitter and a normal distribution: RTT rises while active; at expiry it is back, nothing left", async () => {
-    await ws.write("delay.yaml", netemOn("vm-delay", "delay: {time: 100ms, jitter: 10ms, distribution: normal}", "60s"));
+    await ws.write(
+      "delay.yaml",
+      netemOn("vm-delay", "delay: {time: 100ms, jitter: 10ms, distribution: normal}", "60s"),
+    );
     const run = await untilActive("delay.yaml");
     const during = await ping(t.id, p1.ip, 20, 0.2);
     report("controller-delay", { baseMs: base.mean, duringMs: mean(during.rtts), medianMs: median(during.rtts) });
@@ -131,10 +187,19 @@ describe("the controller on a stock kernel: netem schedules on a real Swarm task
     expect(lost).toBeLessThan(0.42);
     const t0 = Date.now();
     await ws.write("loss.yaml", m.replace('  schedule: "@once"', '  schedule: "@once"\n  suspend: true'));
-    await waitFor(async () => {
-      const st = await status("loss.yaml");
-      return st?.phase === "Suspended" && (st.active?.length ?? 0) === 0 && (await chaosLeftovers(t.id)).length === 0 ? true : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 250, what: "loss.yaml: suspended, nothing active, nothing left in the namespace" });
+    await waitFor(
+      async () => {
+        const st = await status("loss.yaml");
+        return st?.phase === "Suspended" && (st.active?.length ?? 0) === 0 && (await chaosLeftovers(t.id)).length === 0
+          ? true
+          : undefined;
+      },
+      {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        what: "loss.yaml: suspended, nothing active, nothing left in the namespace",
+      },
+    );
     report("controller-suspend", { revertS: (Date.now() - t0) / 1000 });
     const after = await ping(t.id, p1.ip, 50, 0.05);
     expect(after.received).toBe(after.sent);
@@ -151,7 +216,11 @@ describe("the controller on a stock kernel: netem schedules on a real Swarm task
     expect(mbit).toBeLessThan(1.1);
     const t0 = Date.now();
     await rm(join(ws.dir, "rate.yaml"));
-    await waitFor(async () => ((await chaosLeftovers(t.id)).length === 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 500, what: "the rate limit reverted after delete" });
+    await waitFor(async () => ((await chaosLeftovers(t.id)).length === 0 ? true : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+      what: "the rate limit reverted after delete",
+    });
     report("controller-delete", { revertS: (Date.now() - t0) / 1000 });
     expect(await fetchSeconds(p1.id, `http://${t.ip}/blob`)).toBeLessThan(baseFetch + 0.5);
     await expectClean();
@@ -174,7 +243,10 @@ describe("the controller on a stock kernel: netem schedules on a real Swarm task
     await untilActive("comp-delay.yaml");
     await ws.write(
       "comp-bw.yaml",
-      manifest("vm-comp-bw", `schedule: "@once"\nduration: 40s\nselector:\n  services: [${t.service.name}]\nsafety:\n  allowAll: true\nfault:\n  network:\n    bandwidth: {rate: 1mbit}`),
+      manifest(
+        "vm-comp-bw",
+        `schedule: "@once"\nduration: 40s\nselector:\n  services: [${t.service.name}]\nsafety:\n  allowAll: true\nfault:\n  network:\n    bandwidth: {rate: 1mbit}`,
+      ),
     );
     await untilActive("comp-bw.yaml");
     const rtt = mean((await ping(t.id, p1.ip, 10, 0.2)).rtts);
@@ -217,10 +289,29 @@ describe("the practice's walkthrough on a stock kernel: routing mesh, healthchec
     web = await createTestService({
       namePrefix: "chaosctl-vm-web",
       replicas: 2,
-      flags: ["--publish", "8080:80", "--health-cmd", "wget -q -O /dev/null http://127.0.0.1/ || exit 1", "--health-interval", "3s", "--health-timeout", "2s", "--health-retries", "2"],
+      flags: [
+        "--publish",
+        "8080:80",
+        "--health-cmd",
+        "wget -q -O /dev/null http://127.0.0.1/ || exit 1",
+        "--health-interval",
+        "3s",
+        "--health-timeout",
+        "2s",
+        "--health-retries",
+        "2",
+      ],
     });
-    await waitFor(async () => ((await runningTasks(web.id)).length === 2 && (await published()) ? true : undefined), { timeoutMs: 180_000, intervalMs: 1000, what: "2 tasks and the published port answering" });
-    ctl = spawn(process.execPath, [BIN, "controller", "--dir", ws.dir, "--instance", ws.instance, "--guard-timeout", "90s", "--log-level", "warn"], { stdio: ["ignore", "ignore", "inherit"] });
+    await waitFor(async () => ((await runningTasks(web.id)).length === 2 && (await published()) ? true : undefined), {
+      timeoutMs: 180_000,
+      intervalMs: 1000,
+      what: "2 tasks and the published port answering",
+    });
+    ctl = spawn(
+      process.execPath,
+      [BIN, "controller", "--dir", ws.dir, "--instance", ws.instance, "--guard-timeout", "90s", "--log-level", "warn"],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
   });
 
   afterAll(async () => {
@@ -233,13 +324,25 @@ describe("the practice's walkthrough on a stock kernel: routing mesh, healthchec
 
   it("a random kill: Swarm replaces the task, the run records recoverySeconds, the published port keeps answering", async () => {
     const before = new Set((await runningTasks(web.id)).map((x) => x.id));
-    await writeFile(join(ws.dir, "kill.yaml"), manifest("vm-walk-kill", `schedule: "@once"\nselector:\n  services: [${web.name}]\n  mode: one\nfault:\n  kill: {signal: SIGKILL}`));
-    const run = await waitFor(async () => {
-      const r = await runOf("kill.yaml");
-      return r?.recovery === "Recovered" ? r : undefined;
-    }, { timeoutMs: 180_000, intervalMs: 1000, what: "the kill run to record its recovery" });
+    await writeFile(
+      join(ws.dir, "kill.yaml"),
+      manifest(
+        "vm-walk-kill",
+        `schedule: "@once"\nselector:\n  services: [${web.name}]\n  mode: one\nfault:\n  kill: {signal: SIGKILL}`,
+      ),
+    );
+    const run = await waitFor(
+      async () => {
+        const r = await runOf("kill.yaml");
+        return r?.recovery === "Recovered" ? r : undefined;
+      },
+      { timeoutMs: 180_000, intervalMs: 1000, what: "the kill run to record its recovery" },
+    );
     const after = (await runningTasks(web.id)).map((x) => x.id);
-    report("walkthrough-kill", { recoverySeconds: run.recoverySeconds ?? -1, replaced: after.filter((id) => !before.has(id)).length });
+    report("walkthrough-kill", {
+      recoverySeconds: run.recoverySeconds ?? -1,
+      replaced: after.filter((id) => !before.has(id)).length,
+    });
     expect(run.result).toBe("Succeeded");
     expect(run.recoverySeconds).toBeGreaterThan(0);
     expect(after.filter((id) => !before.has(id)).length).toBeGreaterThanOrEqual(1);
@@ -250,14 +353,25 @@ describe("the practice's walkthrough on a stock kernel: routing mesh, healthchec
     const before = (await runningTasks(web.id)).map((x) => x.id);
     await writeFile(
       join(ws.dir, "lo.yaml"),
-      manifest("vm-walk-lo", `schedule: "@once"\nduration: 120s\nselector:\n  services: [${web.name}]\n  mode: one\nfault:\n  netem:\n    interface: lo\n    delay: {time: 2500ms}`),
+      manifest(
+        "vm-walk-lo",
+        `schedule: "@once"\nduration: 120s\nselector:\n  services: [${web.name}]\n  mode: one\nfault:\n  netem:\n    interface: lo\n    delay: {time: 2500ms}`,
+      ),
     );
-    const run = await waitFor(async () => {
-      const r = await runOf("lo.yaml");
-      return r && r.result !== "Running" && r.recovery === "Recovered" ? r : undefined;
-    }, { timeoutMs: 200_000, intervalMs: 1000, what: "the lo run to end with the service recovered" });
+    const run = await waitFor(
+      async () => {
+        const r = await runOf("lo.yaml");
+        return r && r.result !== "Running" && r.recovery === "Recovered" ? r : undefined;
+      },
+      { timeoutMs: 200_000, intervalMs: 1000, what: "the lo run to end with the service recovered" },
+    );
     const after = (await runningTasks(web.id)).map((x) => x.id);
-    report("walkthrough-lo", { result: run.result ?? "", reason: run.reason ?? "", recoverySeconds: run.recoverySeconds ?? -1, message: run.message ?? "" });
+    report("walkthrough-lo", {
+      result: run.result ?? "",
+      reason: run.reason ?? "",
+      recoverySeconds: run.recoverySeconds ?? -1,
+      message: run.message ?? "",
+    });
     // The faulted task was replaced by Swarm (its healthcheck failed), not reverted by us.
     const faulted = run.tasks?.[0];
     expect(faulted).toBeDefined();

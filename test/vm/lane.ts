@@ -3,7 +3,16 @@
 // own tools inside those containers (ping, wget, time), so what is measured is what the
 // kernel did to real packets. Set-up goes through the docker CLI, never through src/.
 import { randomBytes } from "node:crypto";
-import { APP_IMAGE, WEB_IMAGE, createTestService, docker, dockerOk, runningTasks, waitFor, type TestService } from "../helpers/docker.js";
+import {
+  APP_IMAGE,
+  WEB_IMAGE,
+  createTestService,
+  docker,
+  dockerOk,
+  runningTasks,
+  waitFor,
+  type TestService,
+} from "../helpers/docker.js";
 
 /** Fails at once outside the lane: on a kernel without sch_netem every measurement would fail. */
 export function requireVmLane(): void {
@@ -19,7 +28,16 @@ export interface Net {
 
 export async function createNetwork(): Promise<Net> {
   const name = `chaosctl-vm-${randomBytes(3).toString("hex")}`;
-  const id = await dockerOk(["network", "create", "--driver", "overlay", "--attachable", "--label", "chaosctl-test=1", name]);
+  const id = await dockerOk([
+    "network",
+    "create",
+    "--driver",
+    "overlay",
+    "--attachable",
+    "--label",
+    "chaosctl-test=1",
+    name,
+  ]);
   return { name, remove: async () => void (await docker(["network", "rm", id])) };
 }
 
@@ -34,7 +52,11 @@ async function addressOn(id: string, net: string): Promise<Box> {
   const ip = await dockerOk(["inspect", "-f", `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, id]);
   if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) throw new Error(`container ${id} has no address on ${net}: ${ip}`);
   const addrs = await dockerOk(["exec", id, "ip", "-o", "-4", "addr", "show"]);
-  const dev = addrs.split("\n").find((l) => l.includes(` ${ip}/`))?.split(/\s+/)[1]?.replace(/@.*/, "");
+  const dev = addrs
+    .split("\n")
+    .find((l) => l.includes(` ${ip}/`))
+    ?.split(/\s+/)[1]
+    ?.replace(/@.*/, "");
   if (!dev) throw new Error(`no interface holds ${ip} in ${id}:\n${addrs}`);
   return { id, ip, dev };
 }
@@ -60,7 +82,10 @@ export interface TargetTask extends Box {
 /** A one-replica Swarm service on the network; its running task's container is the target. */
 export async function startTargetService(net: Net): Promise<TargetTask> {
   const service = await createTestService({ namePrefix: "chaosctl-vm", flags: ["--network", net.name] });
-  const task = await waitFor(async () => (await runningTasks(service.id))[0], { timeoutMs: 120_000, what: "the target task to run" });
+  const task = await waitFor(async () => (await runningTasks(service.id))[0], {
+    timeoutMs: 120_000,
+    what: "the target task to run",
+  });
   if (!task.containerId) throw new Error("running task without a container id");
   const box = await addressOn(task.containerId, net.name);
   const nodeId = await dockerOk(["info", "-f", "{{.Swarm.NodeID}}"]);
@@ -82,9 +107,12 @@ export interface PingResult {
 /** `ping` from inside a container; bounded by count, interval and -w. */
 export async function ping(fromId: string, toIp: string, count: number, intervalS: number): Promise<PingResult> {
   const bound = Math.ceil(count * intervalS + 5);
-  const r = await docker(["exec", fromId, "ping", "-c", String(count), "-i", String(intervalS), "-W", "2", "-w", String(bound), toIp], {
-    timeoutMs: (bound + 30) * 1000,
-  });
+  const r = await docker(
+    ["exec", fromId, "ping", "-c", String(count), "-i", String(intervalS), "-W", "2", "-w", String(bound), toIp],
+    {
+      timeoutMs: (bound + 30) * 1000,
+    },
+  );
   return parsePing(r.stdout);
 }
 
@@ -101,7 +129,11 @@ export function parsePing(out: string): PingResult {
 }
 
 /** Seconds a command took inside a container, by busybox `time` (10 ms resolution). */
-export async function timed(id: string, shell: string, timeoutMs = 120_000): Promise<{ seconds: number; code: number; output: string }> {
+export async function timed(
+  id: string,
+  shell: string,
+  timeoutMs = 120_000,
+): Promise<{ seconds: number; code: number; output: string }> {
   const r = await docker(["exec", id, "sh", "-c", `time ${shell}`], { timeoutMs });
   const m = /real\s+(\d+)m\s*([\d.]+)s/.exec(r.stderr);
   if (!m) throw new Error(`no timing in: ${r.stderr}`);
@@ -126,7 +158,20 @@ export async function fetchSeconds(fromId: string, url: string): Promise<number>
 export async function inNetns(id: string, argv: string[]): Promise<string> {
   const [entry, ...args] = argv;
   if (!entry) throw new Error("empty argv");
-  return dockerOk(["run", "--rm", "--network", `container:${id}`, "--cap-add", "NET_ADMIN", "--label", "chaosctl-test=1", "--entrypoint", entry, APP_IMAGE, ...args]);
+  return dockerOk([
+    "run",
+    "--rm",
+    "--network",
+    `container:${id}`,
+    "--cap-add",
+    "NET_ADMIN",
+    "--label",
+    "chaosctl-test=1",
+    "--entrypoint",
+    entry,
+    APP_IMAGE,
+    ...args,
+  ]);
 }
 
 export interface Qdisc {
@@ -145,7 +190,8 @@ export async function qdiscs(id: string): Promise<Qdisc[]> {
 /** What of chaosctl's is in the namespace: its root qdisc (1c4a:), CHAOS-* chains and jumps. */
 export async function chaosLeftovers(id: string): Promise<string[]> {
   const out: string[] = [];
-  for (const q of await qdiscs(id)) if (q.handle === "1c4a:" || q.parent?.startsWith("1c4a:")) out.push(`qdisc ${q.kind} ${q.handle} on ${q.dev}`);
+  for (const q of await qdiscs(id))
+    if (q.handle === "1c4a:" || q.parent?.startsWith("1c4a:")) out.push(`qdisc ${q.kind} ${q.handle} on ${q.dev}`);
   const save = await inNetns(id, ["iptables-save"]);
   for (const line of save.split("\n")) if (/CHAOS-|chaosctl/.test(line)) out.push(line);
   return out;
@@ -186,7 +232,8 @@ export function report(name: string, values: Record<string, number | string>): v
  */
 export async function sweepLeftovers(id: string): Promise<void> {
   for (const q of await qdiscs(id)) {
-    if (q.handle === "1c4a:" && q.root) await inNetns(id, ["tc", "qdisc", "del", "dev", q.dev, "root"]).catch(() => undefined);
+    if (q.handle === "1c4a:" && q.root)
+      await inNetns(id, ["tc", "qdisc", "del", "dev", q.dev, "root"]).catch(() => undefined);
   }
   const save = await inNetns(id, ["iptables-save"]);
   for (const line of save.split("\n")) {

@@ -63,7 +63,12 @@ describe("netem driver on a stock kernel (real Swarm task, real packets)", () =>
   let runs = 0;
 
   const ctx = (): DriverContext => ({ engine, image: APP_IMAGE, now: new Date() });
-  const owner = (ttlMs = 10 * 60_000): Owner => ({ schedule: "vm-lane/netem", generation: 1, run: `r${++runs}-${Date.now()}`, expires: new Date(Date.now() + ttlMs) });
+  const owner = (ttlMs = 10 * 60_000): Owner => ({
+    schedule: "vm-lane/netem",
+    generation: 1,
+    run: `r${++runs}-${Date.now()}`,
+    expires: new Date(Date.now() + ttlMs),
+  });
   const iface = (): Pick<ResolvedNetemSpec, "interface"> => (t.dev === "eth0" ? {} : { interface: t.dev });
 
   async function applyNetem(spec: ResolvedNetemSpec, o: Owner = owner()): Promise<InjectionHandle> {
@@ -100,7 +105,14 @@ describe("netem driver on a stock kernel (real Swarm task, real packets)", () =>
     requireVmLane();
     net = await createNetwork();
     [t, p1, p2] = await Promise.all([startTargetService(net), startPeer(net), startPeer(net)]);
-    target = { kind: "container", nodeId: t.nodeId, serviceId: t.serviceId, serviceName: t.service.name, taskId: t.taskId, containerId: t.id };
+    target = {
+      kind: "container",
+      nodeId: t.nodeId,
+      serviceId: t.serviceId,
+      serviceName: t.service.name,
+      taskId: t.taskId,
+      containerId: t.id,
+    };
     await serveBlob(t.id, "blob", BLOB_KIB);
     const b = await rtt(p1, 30);
     expect(b.received).toBe(30);
@@ -111,7 +123,8 @@ describe("netem driver on a stock kernel (real Swarm task, real packets)", () =>
 
   afterEach(async () => {
     // A failed test still reverts what it injected; then nothing of ours may remain.
-    for (const a of active.splice(0)) await (a.driver === "network" ? networkDriver : netemDriver).recover(ctx(), a.handle);
+    for (const a of active.splice(0))
+      await (a.driver === "network" ? networkDriver : netemDriver).recover(ctx(), a.handle);
     const left = await chaosLeftovers(t.id);
     if (left.length > 0) await sweepLeftovers(t.id);
     expect(left).toEqual([]);
@@ -133,7 +146,13 @@ describe("netem driver on a stock kernel (real Swarm task, real packets)", () =>
     await recover(h);
     const after = await rtt();
     plainDelayIqr = iqr(d.rtts);
-    report("delay", { baseMs: base.mean, delayedMs: mean(d.rtts), minMs: Math.min(...d.rtts), sdMs: stdev(d.rtts), afterMs: mean(after.rtts) });
+    report("delay", {
+      baseMs: base.mean,
+      delayedMs: mean(d.rtts),
+      minMs: Math.min(...d.rtts),
+      sdMs: stdev(d.rtts),
+      afterMs: mean(after.rtts),
+    });
     expect(d.received).toBe(20);
     expect(Math.min(...d.rtts)).toBeGreaterThanOrEqual(99);
     expect(mean(d.rtts) - base.mean).toBeGreaterThan(85);
@@ -145,7 +164,14 @@ describe("netem driver on a stock kernel (real Swarm task, real packets)", () =>
     await applyNetem({ delay: { time: "100ms", jitter: "30ms", distribution: "uniform" } });
     const jit = await rtt(p1, 30);
     const plain = plainDelayIqr ?? base.iqr;
-    report("jitter", { plainIqrMs: plain, jitterIqrMs: iqr(jit.rtts), jitterSdMs: stdev(jit.rtts), jitterMeanMs: mean(jit.rtts), minMs: Math.min(...jit.rtts), maxMs: Math.max(...jit.rtts) });
+    report("jitter", {
+      plainIqrMs: plain,
+      jitterIqrMs: iqr(jit.rtts),
+      jitterSdMs: stdev(jit.rtts),
+      jitterMeanMs: mean(jit.rtts),
+      minMs: Math.min(...jit.rtts),
+      maxMs: Math.max(...jit.rtts),
+    });
     // Uniform +-30 ms: a standard deviation of ~17 ms and an interquartile range of ~30 ms. The
     // comparison with the plain delay uses the IQR: under emulation one slow probe inflated the
     // plain delay's standard deviation to 9.9 ms in a CI run (3 x 9.9 > 17), while its IQR stays small.
@@ -156,14 +182,17 @@ describe("netem driver on a stock kernel (real Swarm task, real packets)", () =>
     expect(Math.abs(mean(jit.rtts) - base.mean - 100)).toBeLessThan(25);
   });
 
-  it.each(["normal", "pareto", "paretonormal"] as const)("distribution %s: the kernel accepts its table and delays", async (distribution) => {
-    await applyNetem({ delay: { time: "60ms", jitter: "15ms", distribution } });
-    const d = await rtt(p1, 15);
-    report("distribution", { distribution, medianMs: median(d.rtts), sdMs: stdev(d.rtts) });
-    expect(d.received).toBeGreaterThanOrEqual(14);
-    expect(median(d.rtts) - base.mean).toBeGreaterThan(40);
-    expect(median(d.rtts) - base.mean).toBeLessThan(100);
-  });
+  it.each(["normal", "pareto", "paretonormal"] as const)(
+    "distribution %s: the kernel accepts its table and delays",
+    async (distribution) => {
+      await applyNetem({ delay: { time: "60ms", jitter: "15ms", distribution } });
+      const d = await rtt(p1, 15);
+      report("distribution", { distribution, medianMs: median(d.rtts), sdMs: stdev(d.rtts) });
+      expect(d.received).toBeGreaterThanOrEqual(14);
+      expect(median(d.rtts) - base.mean).toBeGreaterThan(40);
+      expect(median(d.rtts) - base.mean).toBeLessThan(100);
+    },
+  );
 
   it("loss 30%: the observed drop rate over 200 probes lies in a band around it", async () => {
     await applyNetem({ loss: { percent: 30 } });
@@ -220,14 +249,23 @@ describe("netem driver on a stock kernel (real Swarm task, real packets)", () =>
   it("to {cidrs, ports}: only traffic to that address and port is delayed", async () => {
     for (const p of [p1, p2]) {
       await docker(["exec", "-d", p.id, "httpd", "-p", "8080", "-h", "/www"]);
-      await waitFor(async () => (await docker(["exec", t.id, "wget", "-q", "-O", "/dev/null", `http://${p.ip}:8080/`])).code === 0, { timeoutMs: 20_000, what: "httpd on 8080" });
+      await waitFor(
+        async () => (await docker(["exec", t.id, "wget", "-q", "-O", "/dev/null", `http://${p.ip}:8080/`])).code === 0,
+        { timeoutMs: 20_000, what: "httpd on 8080" },
+      );
     }
     await applyNetem({ delay: { time: "150ms" }, to: { cidrs: [`${p1.ip}/32`], ports: [80] } });
     const named = await fetchSeconds(t.id, `http://${p1.ip}:80/`);
     const otherPort = await fetchSeconds(t.id, `http://${p1.ip}:8080/`);
     const otherHost = await fetchSeconds(t.id, `http://${p2.ip}:80/`);
     const icmp = await rtt(p1);
-    report("to", { namedS: named, otherPortS: otherPort, otherHostS: otherHost, icmpToNamedMs: mean(icmp.rtts), baseMs: base.mean });
+    report("to", {
+      namedS: named,
+      otherPortS: otherPort,
+      otherHostS: otherHost,
+      icmpToNamedMs: mean(icmp.rtts),
+      baseMs: base.mean,
+    });
     // At least the SYN and the request wait 150 ms each on the named destination.
     expect(named - otherPort).toBeGreaterThan(0.25);
     expect(named - otherHost).toBeGreaterThan(0.25);
@@ -242,7 +280,13 @@ describe("netem driver on a stock kernel (real Swarm task, real packets)", () =>
     const delayOnly = { rtt: mean((await rtt()).rtts), fetch: await fetchSeconds(p1.id, `http://${t.ip}/blob`) };
     await recover(delay);
     const none = { rtt: mean((await rtt()).rtts) };
-    report("compose", { bothRttMs: both.rtt, bothFetchS: both.fetch, delayOnlyRttMs: delayOnly.rtt, delayOnlyFetchS: delayOnly.fetch, afterRttMs: none.rtt });
+    report("compose", {
+      bothRttMs: both.rtt,
+      bothFetchS: both.fetch,
+      delayOnlyRttMs: delayOnly.rtt,
+      delayOnlyFetchS: delayOnly.fetch,
+      afterRttMs: none.rtt,
+    });
     expect(both.rtt - base.mean).toBeGreaterThan(85);
     expect(both.fetch).toBeGreaterThan((BLOB_KIB * 1024 * 8) / MBIT / 1.1);
     expect(delayOnly.rtt - base.mean).toBeGreaterThan(85);
@@ -254,7 +298,11 @@ describe("netem driver on a stock kernel (real Swarm task, real packets)", () =>
     const h = await applyNetem({ delay: { time: "100ms" } }, owner(30_000));
     const during = await rtt(p1, 10);
     const guardId = h.guardId ?? "";
-    await waitFor(async () => (await dockerOk(["inspect", "-f", "{{.State.Status}}", guardId])) === "exited", { timeoutMs: 120_000, intervalMs: 1000, what: "the guard to exit at expiry" });
+    await waitFor(async () => (await dockerOk(["inspect", "-f", "{{.State.Status}}", guardId])) === "exited", {
+      timeoutMs: 120_000,
+      intervalMs: 1000,
+      what: "the guard to exit at expiry",
+    });
     expect(await dockerOk(["inspect", "-f", "{{.State.ExitCode}}", guardId])).toBe("0");
     expect(await chaosLeftovers(t.id)).toEqual([]);
     const after = await rtt(p1, 10);

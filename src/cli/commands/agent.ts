@@ -34,13 +34,22 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--port <port>", "TCP port (publish it in host mode: no routing mesh needed)", String(DEFAULT_AGENT_PORT))
     .option("--listen <addr>", "address to listen on", "0.0.0.0")
     .option("--token-file <path>", "file holding the shared token (a Docker secret)", DEFAULT_TOKEN_FILE)
-    .option("--image <image>", "the only image helpers may be started from", process.env.CHAOSCTL_IMAGE ?? "local/chaosctl:dev")
-    .option("--docker-socket-path <path>", "this node's engine socket as its engine resolves bind mounts (bound into guards)", DEFAULT_DOCKER_SOCKET)
+    .option(
+      "--image <image>",
+      "the only image helpers may be started from",
+      process.env.CHAOSCTL_IMAGE ?? "local/chaosctl:dev",
+    )
+    .option(
+      "--docker-socket-path <path>",
+      "this node's engine socket as its engine resolves bind mounts (bound into guards)",
+      DEFAULT_DOCKER_SOCKET,
+    )
     .option("--log-level <level>", "log level", process.env.CHAOSCTL_LOG_LEVEL ?? "info")
     .addHelpText("after", EXAMPLES)
     .action(async (opts: Opts) => {
       const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a TCP port, not ${opts.port}`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError(`--port must be a TCP port, not ${opts.port}`);
       const logger = createLogger(opts.logLevel).child({ role: "agent" });
       const { packageVersion } = await import("../main.js"); // loaded already: it runs this verb
       const agent = await startAgent({
@@ -55,7 +64,10 @@ export function register(program: Command, ctx: CliContext): void {
       });
       await new Promise<void>((resolve) => {
         const stop = (sig: string): void => {
-          logger.info({ event: "stop", signal: sig }, "agent stopping; guards on this node keep enforcing their expiry");
+          logger.info(
+            { event: "stop", signal: sig },
+            "agent stopping; guards on this node keep enforcing their expiry",
+          );
           resolve();
         };
         process.once("SIGTERM", () => stop("SIGTERM"));

@@ -47,7 +47,10 @@ export function register(program: Command, ctx: CliContext): void {
           for (const { manifest, file } of loaded.manifests) {
             const out = await store.apply(manifest, { dryRun: !!opts.dryRun });
             ctx.io.stdout(`chaosschedule/${manifest.metadata.name} ${out.result}${suffix}\n`);
-            audit.add("apply", scheduleKey(manifest), out.result, { generation: out.generation, message: `from ${file}` });
+            audit.add("apply", scheduleKey(manifest), out.result, {
+              generation: out.generation,
+              message: `from ${file}`,
+            });
           }
         });
       } finally {

@@ -1,7 +1,13 @@
 // chaosctl audit [-o json]: what is injected cluster-wide right now, read from the cluster
 // itself, each with its owner; orphans flagged; exit 1 when there are any (for monitoring).
 import { Command } from "commander";
-import { auditInventory, DEFAULT_GRACE_MS, type AuditEntry, type AuditInput, type AuditReport } from "../../audit/inventory.js";
+import {
+  auditInventory,
+  DEFAULT_GRACE_MS,
+  type AuditEntry,
+  type AuditInput,
+  type AuditReport,
+} from "../../audit/inventory.js";
 import { originsOf } from "../../audit/origin.js";
 import { parseDuration } from "../../api/duration.js";
 import { UsageError } from "../../util/errors.js";
@@ -40,8 +46,15 @@ export function register(program: Command, ctx: CliContext): void {
     .command("audit")
     .description("what chaos is injected cluster-wide right now, and who owns it; orphans flagged")
     .addOption(outputOption(["json", "wide"]))
-    .option("--grace <duration>", "how long past its expiry an injection may still be present", `${DEFAULT_GRACE_MS / 1000}s`)
-    .option("--instance <name>", "only injections of this controller instance (nodes and hand-paused containers, which carry none, are left out)");
+    .option(
+      "--grace <duration>",
+      "how long past its expiry an injection may still be present",
+      `${DEFAULT_GRACE_MS / 1000}s`,
+    )
+    .option(
+      "--instance <name>",
+      "only injections of this controller instance (nodes and hand-paused containers, which carry none, are left out)",
+    );
   addAgentOptions(addStoreOptions(cmd))
     .addHelpText("after", EXAMPLES)
     .action(async (opts: Opts) => {
@@ -55,15 +68,23 @@ export function register(program: Command, ctx: CliContext): void {
       if (hasStore) storeChoice(opts); // usage errors before touching the cluster
       const obs = await observe(undefined, opts);
       const now = new Date();
-      const manifests: StoredManifest[] | undefined = hasStore ? await withStore(opts, async (s) => (await s.list()).manifests) : undefined;
+      const manifests: StoredManifest[] | undefined = hasStore
+        ? await withStore(opts, async (s) => (await s.list()).manifests)
+        : undefined;
       const input: AuditInput = {
-        now, nodes: obs.snapshot.nodes, perNode: obs.perNode, graceMs,
+        now,
+        nodes: obs.snapshot.nodes,
+        perNode: obs.perNode,
+        graceMs,
         ...(opts.instance !== undefined ? { instance: opts.instance } : {}),
         ...(manifests ? { schedules: new Set(manifests.map((m) => m.key)) } : {}),
       };
       // Origins (git calls) only for the schedules that own something.
       const owners = new Set(auditInventory(input).entries.flatMap((e) => (e.owner ? [e.owner.schedule] : [])));
-      const report = auditInventory({ ...input, ...(manifests ? { origins: await originsOf(manifests, owners) } : {}) });
+      const report = auditInventory({
+        ...input,
+        ...(manifests ? { origins: await originsOf(manifests, owners) } : {}),
+      });
       if (opts.output === "json") ctx.io.stdout(toJson(report));
       else ctx.io.stdout(renderReport(report, opts.output === "wide"));
       ctx.exitCode = report.orphans > 0 ? 1 : 0;
@@ -73,13 +94,20 @@ export function register(program: Command, ctx: CliContext): void {
 function target(e: AuditEntry): string {
   const t = e.target;
   if (e.kind === "node") return `node/${t.node ?? e.node}`;
-  return [t.service, t.container ? `container/${t.container}` : undefined].filter(Boolean).join(" ") || (t.task ? `task/${t.task}` : "");
+  return (
+    [t.service, t.container ? `container/${t.container}` : undefined].filter(Boolean).join(" ") ||
+    (t.task ? `task/${t.task}` : "")
+  );
 }
 
 function origin(e: AuditEntry): string {
   const o = e.origin;
   if (!o) return "";
-  const where = o.file ? `${o.file}${o.commit ? `@${o.commit.slice(0, 12)}` : ""}` : o.config ? `config/${o.config}` : "";
+  const where = o.file
+    ? `${o.file}${o.commit ? `@${o.commit.slice(0, 12)}` : ""}`
+    : o.config
+      ? `config/${o.config}`
+      : "";
   return [where, o.appliedBy ? `by ${o.appliedBy}` : ""].filter(Boolean).join(" ");
 }
 
@@ -94,7 +122,9 @@ export function renderReport(r: AuditReport, wide: boolean): string {
     expires: e.owner?.expires ?? "",
     orphan: e.orphan ? "ORPHAN" : e.unowned ? "unowned" : "",
     origin: origin(e),
-    guard: e.guard ? `${e.guard.id} (${e.guard.state}${e.guard.exitCode !== undefined ? ` ${e.guard.exitCode}` : ""})` : "",
+    guard: e.guard
+      ? `${e.guard.id} (${e.guard.state}${e.guard.exitCode !== undefined ? ` ${e.guard.exitCode}` : ""})`
+      : "",
     instance: e.owner?.instance ?? "",
     what: e.what,
   }));
@@ -107,15 +137,24 @@ export function renderReport(r: AuditReport, wide: boolean): string {
     { header: "EXPIRES", key: "expires" },
     { header: "ORIGIN", key: "origin" },
     { header: "ORPHAN", key: "orphan" },
-    ...(wide ? [{ header: "RUN", key: "run" }, { header: "GUARD", key: "guard" }, { header: "INSTANCE", key: "instance" }, { header: "WHAT", key: "what" }] : []),
+    ...(wide
+      ? [
+          { header: "RUN", key: "run" },
+          { header: "GUARD", key: "guard" },
+          { header: "INSTANCE", key: "instance" },
+          { header: "WHAT", key: "what" },
+        ]
+      : []),
   ];
   let out = r.entries.length ? renderTable(cols, rows).replace(/<none>/g, "-") : "no injected chaos found\n";
   for (const e of r.entries) {
     if (!e.orphan && !e.unowned) continue;
     out += `${e.orphan ? "orphan" : "unowned"}: ${e.kind} ${target(e)} on ${e.node}${e.owner ? ` (${e.owner.schedule} run ${e.owner.run ?? "?"})` : ""}: ${e.reasons.join("; ")}\n`;
   }
-  if (!r.storeChecked) out += "note: no store given (--dir or --store swarm): an owner schedule that no longer exists is not detected\n";
-  if (r.unobservedNodes.length) out += `note: containers not observed on ${r.unobservedNodes.join(", ")} (no agent reports them): guards there are not listed\n`;
+  if (!r.storeChecked)
+    out += "note: no store given (--dir or --store swarm): an owner schedule that no longer exists is not detected\n";
+  if (r.unobservedNodes.length)
+    out += `note: containers not observed on ${r.unobservedNodes.join(", ")} (no agent reports them): guards there are not listed\n`;
   out += `${r.entries.length} injection(s), ${r.orphans} orphan(s)\n`;
   return out;
 }

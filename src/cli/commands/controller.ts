@@ -14,7 +14,13 @@ import type { FaultDriver, FaultKind } from "../../faults/driver.js";
 import type { CliContext } from "../output.js";
 import { AuditLog } from "../../audit/log.js";
 import { addGitOptions, openGitStore, type GitFlags } from "../../store/git/cli.js";
-import { AGENT_PORT_HELP, AGENT_TOKEN_HELP, DEFAULT_AGENT_PORT, nodeDirectory, type AgentFlags } from "../../agent/controller-options.js";
+import {
+  AGENT_PORT_HELP,
+  AGENT_TOKEN_HELP,
+  DEFAULT_AGENT_PORT,
+  nodeDirectory,
+  type AgentFlags,
+} from "../../agent/controller-options.js";
 import { addOpsOptions, startOps, type OpsFlags } from "../../ops/wire.js";
 
 export const DEFAULT_IMAGE = process.env.CHAOSCTL_IMAGE ?? "local/chaosctl:dev";
@@ -61,33 +67,73 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--image <image>", "the chaosctl image used for guard and helper containers (never pulled)", DEFAULT_IMAGE)
     .option("--kill-switch-file <path>", "while this file exists, revert everything and start nothing")
     .option("--kill-switch", "revert everything this instance injected and start nothing, for as long as it runs")
-    .option("--dry-run", "plan as usual but inject and revert nothing: runs are recorded in status as DryRun with the targets chosen")
+    .option(
+      "--dry-run",
+      "plan as usual but inject and revert nothing: runs are recorded in status as DryRun with the targets chosen",
+    )
     .option("--audit-log <file>", "append a JSON line per apply, revert and skip to this file (see docs/cli.md)")
     .option("--max-duration <duration>", "controller-wide cap on any fault's duration", "24h")
-    .option("--starting-deadline <duration>", "default deadline for a late run (spec.startingDeadline overrides)", "60s")
+    .option(
+      "--starting-deadline <duration>",
+      "default deadline for a late run (spec.startingDeadline overrides)",
+      "60s",
+    )
     .option("--require-opt-in", "only target services/nodes labelled chaosctl.io/enabled=true")
-    .option("--guard-timeout <duration>", "how long a guard may take to make its fault observable before the run fails (raise on slow nodes)", "10s")
-    .option("--instance <name>", "manage only injections labelled with this instance (several controllers on one cluster)", "default")
+    .option(
+      "--guard-timeout <duration>",
+      "how long a guard may take to make its fault observable before the run fails (raise on slow nodes)",
+      "10s",
+    )
+    .option(
+      "--instance <name>",
+      "manage only injections labelled with this instance (several controllers on one cluster)",
+      "default",
+    )
     .addOption(rebootHookOptions.file())
     .addOption(rebootHookOptions.arg())
     .addOption(rebootHookOptions.timeout())
     .option("--agent-port <port>", AGENT_PORT_HELP, String(DEFAULT_AGENT_PORT))
     .option("--agent-token-file <path>", AGENT_TOKEN_HELP)
-    .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "fatal"]).default(process.env.CHAOSCTL_LOG_LEVEL ?? "info"))
+    .addOption(
+      new Option("--log-level <level>", "log level")
+        .choices(["trace", "debug", "info", "warn", "error", "fatal"])
+        .default(process.env.CHAOSCTL_LOG_LEVEL ?? "info"),
+    )
     .addHelpText("after", EXAMPLES)
     .action(async (opts: Opts & GitFlags) => {
-      if (opts.store === "swarm" && opts.dir) throw new UsageError("--dir and --store swarm name two different stores: give one");
-      if (opts.git && (opts.dir || opts.store === "swarm")) throw new UsageError("--git keeps its own working copy (see --workdir): no --dir or --store swarm with it");
+      if (opts.store === "swarm" && opts.dir)
+        throw new UsageError("--dir and --store swarm name two different stores: give one");
+      if (opts.git && (opts.dir || opts.store === "swarm"))
+        throw new UsageError("--git keeps its own working copy (see --workdir): no --dir or --store swarm with it");
       // The git store (docs/gitops.md): a directory store over a working copy synced from --git.
       const git = opts.git ? await openGitStore(opts, createLogger(opts.logLevel)) : undefined;
       if (git) opts.dir = git.dir;
-      if (!opts.dir && opts.store !== "swarm") throw new UsageError("controller needs --dir DIR, --store swarm or --git URL (see chaosctl controller --help)");
-      const durations = { guardTimeout: parseDurationOption("--guard-timeout", opts.guardTimeout), maxDuration: parseDurationOption("--max-duration", opts.maxDuration), startingDeadline: parseDurationOption("--starting-deadline", opts.startingDeadline) };
+      if (!opts.dir && opts.store !== "swarm")
+        throw new UsageError("controller needs --dir DIR, --store swarm or --git URL (see chaosctl controller --help)");
+      const durations = {
+        guardTimeout: parseDurationOption("--guard-timeout", opts.guardTimeout),
+        maxDuration: parseDurationOption("--max-duration", opts.maxDuration),
+        startingDeadline: parseDurationOption("--starting-deadline", opts.startingDeadline),
+      };
       const logger = createLogger(opts.logLevel);
       const engine = new DockerEngine();
       // --store swarm: Swarm configs of this engine (scope: CHAOSCTL_SWARM_SCOPE, default "default").
-      const store = git?.store ?? (opts.dir ? new DirectoryStore({ dir: opts.dir, logger }) : await openStore({ kind: "swarm" }, { logger, engine }));
-      const ops = await startOps({ flags: opts, engine, instance: opts.instance, logger, lease: opts.store === "swarm" || opts.git || !opts.dir ? { kind: "swarm", configs: engine } : { kind: "file", dir: opts.dir }, loadStore: async () => void (await store.list()) });
+      const store =
+        git?.store ??
+        (opts.dir
+          ? new DirectoryStore({ dir: opts.dir, logger })
+          : await openStore({ kind: "swarm" }, { logger, engine }));
+      const ops = await startOps({
+        flags: opts,
+        engine,
+        instance: opts.instance,
+        logger,
+        lease:
+          opts.store === "swarm" || opts.git || !opts.dir
+            ? { kind: "swarm", configs: engine }
+            : { kind: "file", dir: opts.dir },
+        loadStore: async () => void (await store.list()),
+      });
       const controller = new Controller({
         nodes: await nodeDirectory(opts, engine, logger),
         observer: ops.observer,
@@ -100,7 +146,13 @@ export function register(program: Command, ctx: CliContext): void {
         observeInjections: observeGuards,
         image: opts.image,
         logger,
-        config: { maxDurationMs: durations.maxDuration, startingDeadlineMs: durations.startingDeadline, requireOptIn: !!opts.requireOptIn, killSwitch: !!opts.killSwitch, dryRun: !!opts.dryRun },
+        config: {
+          maxDurationMs: durations.maxDuration,
+          startingDeadlineMs: durations.startingDeadline,
+          requireOptIn: !!opts.requireOptIn,
+          killSwitch: !!opts.killSwitch,
+          dryRun: !!opts.dryRun,
+        },
         ...(opts.killSwitchFile ? { killSwitchFile: opts.killSwitchFile } : {}),
         ...(opts.auditLog ? { auditLog: new AuditLog(opts.auditLog) } : {}),
       });

@@ -48,7 +48,8 @@ export function register(program: Command, ctx: CliContext): void {
         const unnamed = loaded.documents.filter((d) => !d.key);
         const fileLevel = loaded.problems.filter((p) => p.line === 0);
         if (unnamed.length || fileLevel.length) {
-          for (const p of [...fileLevel, ...unnamed.flatMap((d) => d.problems.slice(0, 1))]) ctx.io.stderr(formatProblem(p) + "\n");
+          for (const p of [...fileLevel, ...unnamed.flatMap((d) => d.problems.slice(0, 1))])
+            ctx.io.stderr(formatProblem(p) + "\n");
           throw new UsageError("cannot read the name of every object in these files: nothing deleted");
         }
         keys = [...new Set(loaded.documents.flatMap((d) => (d.key ? [d.key] : [])))];
@@ -60,7 +61,8 @@ export function register(program: Command, ctx: CliContext): void {
           for (const key of keys) {
             const result = await store.delete(key, { dryRun: !!opts.dryRun });
             const name = key.startsWith("default/") ? key.slice("default/".length) : key;
-            if (result === "deleted") ctx.io.stdout(`chaosschedule/${name} deleted${opts.dryRun ? " (dry run)" : ""}\n`);
+            if (result === "deleted")
+              ctx.io.stdout(`chaosschedule/${name} deleted${opts.dryRun ? " (dry run)" : ""}\n`);
             else if (!opts.ignoreNotFound) {
               ctx.io.stderr(`chaosctl: chaosschedule "${key}" not found\n`);
               ctx.exitCode = 1;

@@ -63,14 +63,28 @@ export function register(program: Command, ctx: CliContext): void {
         }
       }
       const logPath = opts.auditLog ?? process.env.CHAOSCTL_AUDIT_LOG;
-      const events = logPath ? (await readAuditLog(logPath).catch(() => [])).filter((r) => r.schedule === key).slice(-Number(opts.events || 10)) : [];
+      const events = logPath
+        ? (await readAuditLog(logPath).catch(() => []))
+            .filter((r) => r.schedule === key)
+            .slice(-Number(opts.events || 10))
+        : [];
       const guardLogs: string[] = [];
       for (const a of (active ?? []).slice(0, 3)) {
         const logs = await engine?.containerLogs(a.guard, 5).catch(() => undefined);
         const lines = `${logs?.stdout ?? ""}${logs?.stderr ?? ""}`.split("\n").filter(Boolean).slice(-5);
         if (lines.length) guardLogs.push(`  guard ${a.guard}:`, ...lines.map((l) => `    ${l}`));
       }
-      ctx.io.stdout(describeText(m, now, { ...(active ? { active } : {}), clusterNote, events: events.map((r) => ({ time: r.time, text: `${r.actor} ${r.action} ${r.result}${r.run ? ` run ${r.run}` : ""}${r.target ? ` ${r.target}` : ""}${r.reason ? ` (${r.reason})` : ""}${r.origin ? ` by ${r.origin}` : ""}` })), guardLogs }));
+      ctx.io.stdout(
+        describeText(m, now, {
+          ...(active ? { active } : {}),
+          clusterNote,
+          events: events.map((r) => ({
+            time: r.time,
+            text: `${r.actor} ${r.action} ${r.result}${r.run ? ` run ${r.run}` : ""}${r.target ? ` ${r.target}` : ""}${r.reason ? ` (${r.reason})` : ""}${r.origin ? ` by ${r.origin}` : ""}`,
+          })),
+          guardLogs,
+        }),
+      );
     });
 }
 
@@ -82,7 +96,11 @@ export interface DescribeExtras {
   guardLogs?: string[];
 }
 
-const indent = (text: string, n = 2): string => text.split("\n").map((l) => (l ? " ".repeat(n) + l : l)).join("\n");
+const indent = (text: string, n = 2): string =>
+  text
+    .split("\n")
+    .map((l) => (l ? " ".repeat(n) + l : l))
+    .join("\n");
 
 /** The describe page (pure). */
 export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {}): string {
@@ -90,8 +108,12 @@ export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {
   const st: ChaosScheduleStatus = m.status ?? {};
   const spec = manifest.spec;
   const fault = faultName(manifest);
-  const kv = (k: string, v: string | undefined): string => `${(k + ":").padEnd(16)}${v === undefined || v === "" ? "<none>" : v}\n`;
-  const map = (o: Record<string, string | undefined> | undefined): string => Object.entries(o ?? {}).map(([k, v]) => `${k}=${v}`).join(", ");
+  const kv = (k: string, v: string | undefined): string =>
+    `${(k + ":").padEnd(16)}${v === undefined || v === "" ? "<none>" : v}\n`;
+  const map = (o: Record<string, string | undefined> | undefined): string =>
+    Object.entries(o ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", ");
   let out = "";
   out += kv("Name", manifest.metadata.name);
   out += kv("Namespace", manifest.metadata.namespace ?? "default");
@@ -107,45 +129,105 @@ export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {
   out += kv("Selector", selectorText(manifest));
   out += kv("Safety", spec.safety ? JSON.stringify(spec.safety) : "");
   out += kv("Phase", st.phase ?? "Pending (not reconciled yet)");
-  out += kv("Last Schedule", st.lastScheduleTime ? `${st.lastScheduleTime} (${age(st.lastScheduleTime, now)} ago)` : "");
+  out += kv(
+    "Last Schedule",
+    st.lastScheduleTime ? `${st.lastScheduleTime} (${age(st.lastScheduleTime, now)} ago)` : "",
+  );
   out += kv("Next Schedule", st.nextScheduleTime ? `${st.nextScheduleTime} (${until(st.nextScheduleTime, now)})` : "");
 
   out += "Conditions:\n";
   const conds = st.conditions ?? [];
   out += conds.length
-    ? indent(renderTable(
-        [{ header: "TYPE", key: "type" }, { header: "STATUS", key: "status" }, { header: "REASON", key: "reason" }, { header: "LAST TRANSITION", key: "ltt" }, { header: "MESSAGE", key: "message" }],
-        conds.map((c) => ({ type: c.type, status: c.status, reason: c.reason ?? "", ltt: c.lastTransitionTime ?? "", message: c.message ?? "" })),
-      ))
+    ? indent(
+        renderTable(
+          [
+            { header: "TYPE", key: "type" },
+            { header: "STATUS", key: "status" },
+            { header: "REASON", key: "reason" },
+            { header: "LAST TRANSITION", key: "ltt" },
+            { header: "MESSAGE", key: "message" },
+          ],
+          conds.map((c) => ({
+            type: c.type,
+            status: c.status,
+            reason: c.reason ?? "",
+            ltt: c.lastTransitionTime ?? "",
+            message: c.message ?? "",
+          })),
+        ),
+      )
     : "  <none>\n";
 
   out += `Active Injections:${x.active ? " (from the cluster)" : ` (from status)${x.clusterNote ? " " + x.clusterNote : ""}`}\n`;
   const rows = x.active
-    ? x.active.map((a) => ({ fault: a.fault, service: a.service ?? "", task: a.task ?? "", container: a.container ?? "", node: a.node, since: age(a.since, now), until: until(a.until, now), run: a.run }))
-    : (st.active ?? []).map((a) => ({ fault: a.fault ?? "", service: a.service ?? "", task: a.task ?? "", container: a.container ?? "", node: a.node ?? "", since: age(a.since, now), until: until(a.until, now), run: a.run ?? "" }));
+    ? x.active.map((a) => ({
+        fault: a.fault,
+        service: a.service ?? "",
+        task: a.task ?? "",
+        container: a.container ?? "",
+        node: a.node,
+        since: age(a.since, now),
+        until: until(a.until, now),
+        run: a.run,
+      }))
+    : (st.active ?? []).map((a) => ({
+        fault: a.fault ?? "",
+        service: a.service ?? "",
+        task: a.task ?? "",
+        container: a.container ?? "",
+        node: a.node ?? "",
+        since: age(a.since, now),
+        until: until(a.until, now),
+        run: a.run ?? "",
+      }));
   out += rows.length
-    ? indent(renderTable(
-        [{ header: "FAULT", key: "fault" }, { header: "SERVICE", key: "service" }, { header: "TASK", key: "task" }, { header: "CONTAINER", key: "container" }, { header: "NODE", key: "node" }, { header: "SINCE", key: "since" }, { header: "UNTIL", key: "until" }, { header: "RUN", key: "run" }],
-        rows,
-      ))
+    ? indent(
+        renderTable(
+          [
+            { header: "FAULT", key: "fault" },
+            { header: "SERVICE", key: "service" },
+            { header: "TASK", key: "task" },
+            { header: "CONTAINER", key: "container" },
+            { header: "NODE", key: "node" },
+            { header: "SINCE", key: "since" },
+            { header: "UNTIL", key: "until" },
+            { header: "RUN", key: "run" },
+          ],
+          rows,
+        ),
+      )
     : "  <none>\n";
 
   out += "History:\n";
   const hist = [...(st.history ?? [])].reverse();
   out += hist.length
-    ? indent(renderTable(
-        [{ header: "STARTED", key: "started" }, { header: "RESULT", key: "result" }, { header: "TARGETS", key: "targets" }, { header: "DURATION", key: "took" }, { header: "RECOVERY", key: "recovery" }, { header: "GEN", key: "gen" }, { header: "REASON", key: "reason" }, { header: "MESSAGE", key: "message" }],
-        hist.map((r) => ({
-          started: r.startedAt ?? r.scheduledAt ?? "",
-          result: r.result ?? "",
-          targets: String(r.targets ?? 0),
-          took: r.startedAt && r.endedAt ? `${Math.round((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 100) / 10}s` : "",
-          recovery: r.recovery === "Recovered" ? `${r.recoverySeconds ?? "?"}s` : (r.recovery ?? ""),
-          gen: String(r.generation ?? ""),
-          reason: r.reason ?? "",
-          message: r.message ?? "",
-        })),
-      ))
+    ? indent(
+        renderTable(
+          [
+            { header: "STARTED", key: "started" },
+            { header: "RESULT", key: "result" },
+            { header: "TARGETS", key: "targets" },
+            { header: "DURATION", key: "took" },
+            { header: "RECOVERY", key: "recovery" },
+            { header: "GEN", key: "gen" },
+            { header: "REASON", key: "reason" },
+            { header: "MESSAGE", key: "message" },
+          ],
+          hist.map((r) => ({
+            started: r.startedAt ?? r.scheduledAt ?? "",
+            result: r.result ?? "",
+            targets: String(r.targets ?? 0),
+            took:
+              r.startedAt && r.endedAt
+                ? `${Math.round((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 100) / 10}s`
+                : "",
+            recovery: r.recovery === "Recovered" ? `${r.recoverySeconds ?? "?"}s` : (r.recovery ?? ""),
+            gen: String(r.generation ?? ""),
+            reason: r.reason ?? "",
+            message: r.message ?? "",
+          })),
+        ),
+      )
     : "  <none>\n";
 
   out += "Events:\n";
@@ -153,4 +235,3 @@ export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {
   if (x.guardLogs?.length) out += "Guard Logs:\n" + x.guardLogs.join("\n") + "\n";
   return out;
 }
-

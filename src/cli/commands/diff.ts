@@ -28,7 +28,11 @@ interface Opts extends StoreOpts {
 
 /** The part of a schedule apply owns, in a stable key order. */
 export function appliedView(m: ChaosSchedule): Record<string, unknown> {
-  const annotations = Object.fromEntries(Object.entries(m.metadata.annotations ?? {}).filter(([k]) => !STORE_ANNOTATIONS.includes(k)).sort(([a], [b]) => a.localeCompare(b)));
+  const annotations = Object.fromEntries(
+    Object.entries(m.metadata.annotations ?? {})
+      .filter(([k]) => !STORE_ANNOTATIONS.includes(k))
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
   const labels = m.metadata.labels ?? {};
   return {
     apiVersion: m.apiVersion,
@@ -68,7 +72,9 @@ export function register(program: Command, ctx: CliContext): void {
           const verdict = (await store.apply(manifest, { dryRun: true })).result;
           if (verdict === "unchanged") continue;
           differs = true;
-          ctx.io.stdout(text || `--- live/${key}\n+++ applied/${key}\n(store-managed fields only: apply would report ${verdict})\n`);
+          ctx.io.stdout(
+            text || `--- live/${key}\n+++ applied/${key}\n(store-managed fields only: apply would report ${verdict})\n`,
+          );
         }
       });
       ctx.exitCode = differs ? 1 : 0;

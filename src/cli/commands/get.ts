@@ -58,11 +58,16 @@ export function register(program: Command, ctx: CliContext): void {
       const signal = ctx.io.signal ?? new AbortController().signal;
       if (kind === "active") {
         // Only `get active` talks to Docker: its modules are not loaded for `get schedules`.
-        const [{ activeInjections, activeView }, { observe, openEngine }] = await Promise.all([import("../active.js"), import("../cluster.js")]);
+        const [{ activeInjections, activeView }, { observe, openEngine }] = await Promise.all([
+          import("../active.js"),
+          import("../cluster.js"),
+        ]);
         const engine = await openEngine();
         const produce = async (): Promise<ListView> => {
           const now = new Date();
-          const items = activeInjections(await observe(engine, opts), now).filter((i) => (!key || i.schedule === key) && (opts.instance === undefined || i.instance === opts.instance));
+          const items = activeInjections(await observe(engine, opts), now).filter(
+            (i) => (!key || i.schedule === key) && (opts.instance === undefined || i.instance === opts.instance),
+          );
           return activeView(items, now);
         };
         if (opts.watch) return watchView({ io: ctx.io, format, produce, subscribe: guardEvents(engine), signal });
@@ -73,7 +78,10 @@ export function register(program: Command, ctx: CliContext): void {
         const produce = async (): Promise<ListView> => {
           const snap = await store.list();
           warnInvalid(ctx, snap.invalid, key);
-          return scheduleView(snap.manifests.filter((m) => !key || m.key === key), new Date());
+          return scheduleView(
+            snap.manifests.filter((m) => !key || m.key === key),
+            new Date(),
+          );
         };
         if (opts.watch) return watchView({ io: ctx.io, format, produce, subscribe: (f) => store.watch(f), signal });
         const view = await produce();
@@ -98,7 +106,11 @@ function guardEvents(engine: Engine): Subscribe {
     const ctl = new AbortController();
     engine.events(
       (e) => {
-        if (e.type === "container" && (e.attributes[L_ROLE] !== undefined || e.action === "pause" || e.action === "unpause")) onChange();
+        if (
+          e.type === "container" &&
+          (e.attributes[L_ROLE] !== undefined || e.action === "pause" || e.action === "unpause")
+        )
+          onChange();
       },
       ctl.signal,
       () => undefined, // the periodic relist below still runs

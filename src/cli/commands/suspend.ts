@@ -14,5 +14,11 @@ next pass (no need to wait for expiries). Undo with chaosctl resume.
 Exit codes: 0 done, 1 a schedule was not found or a write failed, 2 usage.`;
 
 export function register(program: Command, ctx: CliContext): void {
-  registerSuspension(program, ctx, "suspend", "suspend a schedule, or every schedule with --all (the kill switch)", EXAMPLES);
+  registerSuspension(
+    program,
+    ctx,
+    "suspend",
+    "suspend a schedule, or every schedule with --all (the kill switch)",
+    EXAMPLES,
+  );
 }

@@ -28,10 +28,13 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
     .addHelpText("after", EXAMPLES)
     .action(async (opts: { filename?: string[]; output: "text" | "json" }) => {
-      if (!opts.filename) throw new UsageError("validate needs at least one -f FILE|DIR|- (see chaosctl validate --help)");
+      if (!opts.filename)
+        throw new UsageError("validate needs at least one -f FILE|DIR|- (see chaosctl validate --help)");
       const result = await loadPaths(opts.filename, { stdin: ctx.io.stdin });
       const problems = allProblems(result);
-      const manifests = result.documents.flatMap((d) => (d.manifest && d.key ? [{ key: d.key, file: d.file, line: d.line }] : []));
+      const manifests = result.documents.flatMap((d) =>
+        d.manifest && d.key ? [{ key: d.key, file: d.file, line: d.line }] : [],
+      );
       const valid = problems.length === 0;
       if (opts.output === "json") {
         ctx.io.stdout(toJson({ valid, files: result.files.length, manifests, problems }));
@@ -39,7 +42,9 @@ export function register(program: Command, ctx: CliContext): void {
         for (const p of problems) ctx.io.stdout(formatProblem(p) + "\n");
         const checked = `${plural(result.files.length, "file")}, ${plural(manifests.length, "valid manifest")}`;
         const bad = new Set(problems.map((p) => p.file)).size;
-        ctx.io.stdout(valid ? `ok: ${checked}\n` : `${plural(problems.length, "problem")} in ${plural(bad, "file")} (${checked})\n`);
+        ctx.io.stdout(
+          valid ? `ok: ${checked}\n` : `${plural(problems.length, "problem")} in ${plural(bad, "file")} (${checked})\n`,
+        );
       }
       ctx.exitCode = valid ? 0 : 2;
     });

@@ -23,10 +23,14 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})
 export function parseGuardArgs(raw: RawGuardArgs): GuardArgs {
   const fault = raw.fault;
   if (!fault || !(fault in guardEffects)) {
-    throw new UsageError(`--fault must be one of: ${Object.keys(guardEffects).join(", ")} (got ${JSON.stringify(fault)})`);
+    throw new UsageError(
+      `--fault must be one of: ${Object.keys(guardEffects).join(", ")} (got ${JSON.stringify(fault)})`,
+    );
   }
-  if (!raw.target || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(raw.target)) throw new UsageError(`--target must be a container id or name`);
-  if (!raw.until || !RFC3339.test(raw.until)) throw new UsageError(`--until must be an RFC 3339 time (got ${JSON.stringify(raw.until)})`);
+  if (!raw.target || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(raw.target))
+    throw new UsageError(`--target must be a container id or name`);
+  if (!raw.until || !RFC3339.test(raw.until))
+    throw new UsageError(`--until must be an RFC 3339 time (got ${JSON.stringify(raw.until)})`);
   const until = new Date(raw.until);
   if (Number.isNaN(until.getTime())) throw new UsageError(`--until is not a valid time: ${raw.until}`);
   let spec: unknown = {};
@@ -42,5 +46,15 @@ export function parseGuardArgs(raw: RawGuardArgs): GuardArgs {
 
 /** argv for the guard verb (after the image's entrypoint). */
 export function guardArgv(a: GuardArgs): string[] {
-  return ["guard", "--fault", a.fault, "--target", a.target, "--until", a.until.toISOString(), "--spec", JSON.stringify(a.spec ?? {})];
+  return [
+    "guard",
+    "--fault",
+    a.fault,
+    "--target",
+    a.target,
+    "--until",
+    a.until.toISOString(),
+    "--spec",
+    JSON.stringify(a.spec ?? {}),
+  ];
 }

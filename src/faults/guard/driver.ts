@@ -5,7 +5,16 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Engine } from "../../engine/engine.js";
 import { ContainerNameConflict, ContainerNotFound, ContainerStateConflict } from "../../engine/errors.js";
-import type { ApplyResult, DriverContext, FaultDriver, FaultKind, InjectionHandle, Owner, RecoverResult, Target } from "../driver.js";
+import type {
+  ApplyResult,
+  DriverContext,
+  FaultDriver,
+  FaultKind,
+  InjectionHandle,
+  Owner,
+  RecoverResult,
+  Target,
+} from "../driver.js";
 import { failedFrom, requireContainer } from "../instant.js";
 import { guardHelperSpec, type GuardSpecInput } from "./spec.js";
 
@@ -52,7 +61,9 @@ export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOp
     f.revertDirect ??
     (async (ctx: DriverContext, target: Target, spec: Spec): Promise<void> => {
       // A guard whose expiry has passed reverts and exits; unnamed so it never collides.
-      const hs = guardHelperSpec(specInput(ctx, target, spec, { schedule: "-", generation: 0, run: "revert" }, new Date(0)));
+      const hs = guardHelperSpec(
+        specInput(ctx, target, spec, { schedule: "-", generation: 0, run: "revert" }, new Date(0)),
+      );
       delete hs.name;
       const r = await ctx.engine.runHelper(hs, 30_000);
       if (r.exitCode !== 0) throw new Error(`revert helper exited ${r.exitCode}: ${lastLine(r.stderr)}`);
@@ -85,7 +96,15 @@ export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOp
         if (existing instanceof Error) return failedFrom(existing);
         guardId = existing.id;
       }
-      const handle: InjectionHandle = { fault: f.kind, owner: { ...owner, expires: until }, target, guardId, guardState: "running", since: ctx.now, spec };
+      const handle: InjectionHandle = {
+        fault: f.kind,
+        owner: { ...owner, expires: until },
+        target,
+        guardId,
+        guardState: "running",
+        since: ctx.now,
+        spec,
+      };
       const bound = ctx.guardApplyTimeoutMs ?? applyTimeoutMs;
       const deadline = Date.now() + bound;
       for (;;) {
@@ -98,7 +117,8 @@ export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOp
           await dispose(engine, guardId);
           return { phase: "Failed", reason: "TargetGone", message: effect.message };
         }
-        if (guard instanceof ContainerNotFound) return { phase: "Failed", reason: "GuardGone", message: `guard ${guardId} was removed` };
+        if (guard instanceof ContainerNotFound)
+          return { phase: "Failed", reason: "GuardGone", message: `guard ${guardId} was removed` };
         if (guard instanceof Error) return failedFrom(guard);
         if (guard.state === "exited" || guard.state === "dead") {
           const failed = await guardFailure(engine, guardId, guard.exitCode ?? -1);
@@ -110,7 +130,11 @@ export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOp
           const failed = await guardFailure(engine, guardId, 1);
           await dispose(engine, guardId);
           const why = failed ? `; guard said: ${failed.reason}: ${failed.message}` : "";
-          return { phase: "Failed", reason: "ApplyTimeout", message: `${f.kind} not observable on ${target.containerId} within ${bound} ms${why}` };
+          return {
+            phase: "Failed",
+            reason: "ApplyTimeout",
+            message: `${f.kind} not observable on ${target.containerId} within ${bound} ms${why}`,
+          };
         }
         await sleep(pollMs);
       }
@@ -125,13 +149,21 @@ export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOp
         // A guard that ran reverted on SIGTERM; one that crashed or vanished did not: revert directly.
         if (await f.inEffect(engine, handle.target, spec)) await revertDirect(ctx, handle.target, spec);
         if (await f.inEffect(engine, handle.target, spec)) {
-          result = { phase: "Failed", reason: "RevertFailed", message: `${f.kind} still in effect on ${handle.target.containerId}` };
+          result = {
+            phase: "Failed",
+            reason: "RevertFailed",
+            message: `${f.kind} still in effect on ${handle.target.containerId}`,
+          };
         }
       } catch (err) {
-        result = err instanceof ContainerNotFound ? { phase: "Gone" } : { phase: "Failed", reason: "RevertFailed", message: String(err) };
+        result =
+          err instanceof ContainerNotFound
+            ? { phase: "Gone" }
+            : { phase: "Failed", reason: "RevertFailed", message: String(err) };
       }
       // Keep a guard whose revert failed: it is the cluster's record that something is injected.
-      if (handle.guardId && result.phase !== "Failed") await engine.removeContainer(handle.guardId, { force: true }).catch(ignoreGoneOrStopped);
+      if (handle.guardId && result.phase !== "Failed")
+        await engine.removeContainer(handle.guardId, { force: true }).catch(ignoreGoneOrStopped);
       return result;
     },
   };
@@ -159,12 +191,21 @@ async function guardFailure(engine: Engine, guardId: string, exitCode: number): 
     try {
       const rec = JSON.parse(line) as { result?: string; reason?: string; msg?: string; err?: { message?: string } };
       if (rec.result === "refused" || rec.result === "failed" || (rec.reason && exitCode !== 0)) {
-        return { phase: "Failed", reason: rec.reason ?? "GuardFailed", message: [rec.msg, rec.err?.message].filter(Boolean).join(": ") };
+        return {
+          phase: "Failed",
+          reason: rec.reason ?? "GuardFailed",
+          message: [rec.msg, rec.err?.message].filter(Boolean).join(": "),
+        };
       }
     } catch {
       // not a log record
     }
   }
-  if (exitCode !== 0) return { phase: "Failed", reason: "GuardFailed", message: `guard exited ${exitCode}: ${lastLine(logs.stderr || logs.stdout)}` };
+  if (exitCode !== 0)
+    return {
+      phase: "Failed",
+      reason: "GuardFailed",
+      message: `guard exited ${exitCode}: ${lastLine(logs.stderr || logs.stdout)}`,
+    };
   return undefined;
 }

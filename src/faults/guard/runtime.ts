@@ -60,7 +60,10 @@ export async function runGuard(args: GuardArgs, deps: GuardDeps): Promise<number
   }
 
   await holdUntil(args.until, deps);
-  log.info({ event: deps.stop.aborted ? "stopped" : "expired" }, deps.stop.aborted ? "stopped: reverting now" : "expired: reverting");
+  log.info(
+    { event: deps.stop.aborted ? "stopped" : "expired" },
+    deps.stop.aborted ? "stopped: reverting now" : "expired: reverting",
+  );
   return revert(effect, log, deps, args.until);
 }
 
@@ -80,7 +83,10 @@ async function revert(effect: GuardEffect, log: Logger, deps: GuardDeps, until: 
     try {
       await effect.revert();
       // lateMs < 0: reverted before expiry (stopped).
-      log.info({ event: "reverted", result: "reverted", lateMs: deps.now().getTime() - until.getTime() }, "fault reverted");
+      log.info(
+        { event: "reverted", result: "reverted", lateMs: deps.now().getTime() - until.getTime() },
+        "fault reverted",
+      );
       return GUARD_EXIT.done;
     } catch (err) {
       if (err instanceof TargetGone) {

@@ -41,7 +41,12 @@ export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
  */
 export const GUARD_MAX_RESTARTS = 3;
 
-export function guardLabels(owner: Owner, target: Target, fault: FaultKind, spec: unknown = {}): Record<string, string> {
+export function guardLabels(
+  owner: Owner,
+  target: Target,
+  fault: FaultKind,
+  spec: unknown = {},
+): Record<string, string> {
   const labels: Record<string, string> = {
     [L_ROLE]: GUARD_ROLE,
     [L_SCHEDULE]: owner.schedule,

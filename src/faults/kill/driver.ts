@@ -2,4 +2,6 @@
 import type { KillFault } from "../../api/types.js";
 import { instantDriver } from "../instant.js";
 
-export const killDriver = instantDriver<KillFault>("kill", (engine, id, spec) => engine.killContainer(id, spec.signal ?? "SIGKILL"));
+export const killDriver = instantDriver<KillFault>("kill", (engine, id, spec) =>
+  engine.killContainer(id, spec.signal ?? "SIGKILL"),
+);

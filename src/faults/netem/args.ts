@@ -14,8 +14,10 @@ export function netemArgs(spec: Omit<NetemSpec, "to" | "interface">): string[] {
     if (d.jitter !== undefined || d.correlation !== undefined) out.push(v.time(d.jitter ?? "0ms"));
     if (d.correlation !== undefined) out.push(v.percent(d.correlation, "delay.correlation"));
     if (d.distribution !== undefined && d.distribution !== "uniform") {
-      if (d.jitter === undefined) throw new InvalidNetworkSpec(`delay.distribution ${d.distribution} needs delay.jitter`);
-      if (!["normal", "pareto", "paretonormal"].includes(d.distribution)) throw new InvalidNetworkSpec(`unknown distribution ${JSON.stringify(d.distribution)}`);
+      if (d.jitter === undefined)
+        throw new InvalidNetworkSpec(`delay.distribution ${d.distribution} needs delay.jitter`);
+      if (!["normal", "pareto", "paretonormal"].includes(d.distribution))
+        throw new InvalidNetworkSpec(`unknown distribution ${JSON.stringify(d.distribution)}`);
       out.push("distribution", d.distribution);
     }
     // "uniform" is netem's own jitter distribution: tc ships no uniform table, so it is not named.
@@ -27,12 +29,14 @@ export function netemArgs(spec: Omit<NetemSpec, "to" | "interface">): string[] {
     if (!d) throw new InvalidNetworkSpec("netem reorder needs a delay (packets not delayed are the ones sent early)");
     out.push("reorder", ...pc(spec.reorder, "reorder"));
     if (spec.reorder.gap !== undefined) {
-      if (!Number.isInteger(spec.reorder.gap) || spec.reorder.gap < 1) throw new InvalidNetworkSpec(`reorder.gap must be an integer >= 1`);
+      if (!Number.isInteger(spec.reorder.gap) || spec.reorder.gap < 1)
+        throw new InvalidNetworkSpec(`reorder.gap must be an integer >= 1`);
       out.push("gap", String(spec.reorder.gap));
     }
   }
   if (spec.rate !== undefined) out.push("rate", v.rate(spec.rate));
-  if (out.length === 0) throw new InvalidNetworkSpec("netem needs at least one of delay, loss, duplicate, corrupt, reorder, rate");
+  if (out.length === 0)
+    throw new InvalidNetworkSpec("netem needs at least one of delay, loss, duplicate, corrupt, reorder, rate");
   return out;
 }
 

@@ -11,7 +11,14 @@ export function netemInjection(key: InjectionKey, spec: ResolvedNetemSpec): Netn
     key,
     dev: v.iface(spec.interface ?? "eth0"),
     leaf: { kind: "netem", args: netemArgs(spec) },
-    ...(spec.to ? { to: { ...(spec.to.cidrs ? { cidrs: spec.to.cidrs.map(v.cidr) } : {}), ports: spec.to.ports.map((p) => Number(v.port(p))) } } : {}),
+    ...(spec.to
+      ? {
+          to: {
+            ...(spec.to.cidrs ? { cidrs: spec.to.cidrs.map(v.cidr) } : {}),
+            ports: spec.to.ports.map((p) => Number(v.port(p))),
+          },
+        }
+      : {}),
     egress: [],
     ingress: [],
   };

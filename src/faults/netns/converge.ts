@@ -3,8 +3,24 @@
 import type { ExecResult } from "../../engine/engine.js";
 import type { InjectionKey } from "./ids.js";
 import { CommandFailed, KernelUnsupported, NoSuchInterface, NetworkFaultError } from "./errors.js";
-import { injectionMinors, parseClasses, parseFilterPrefs, parseIptablesSave, parseQdiscs, devsWithOurRoot } from "./parse.js";
-import { planApply, planRevert, planSweep, isClean, type ApplyMode, type NetnsInjection, type Observed, type Step } from "./plan.js";
+import {
+  injectionMinors,
+  parseClasses,
+  parseFilterPrefs,
+  parseIptablesSave,
+  parseQdiscs,
+  devsWithOurRoot,
+} from "./parse.js";
+import {
+  planApply,
+  planRevert,
+  planSweep,
+  isClean,
+  type ApplyMode,
+  type NetnsInjection,
+  type Observed,
+  type Step,
+} from "./plan.js";
 import * as tc from "./tc.js";
 import * as ipt from "./iptables.js";
 
@@ -33,7 +49,12 @@ export async function observe(exec: NetnsExec): Promise<Observed> {
  * run out, whatever this injection added is reverted before the error is rethrown: nothing
  * is left half-applied (a tbf added before a netem the kernel lacks is removed again).
  */
-export async function applyInjection(exec: NetnsExec, inj: NetnsInjection, mode: ApplyMode = "write", rounds = 4): Promise<void> {
+export async function applyInjection(
+  exec: NetnsExec,
+  inj: NetnsInjection,
+  mode: ApplyMode = "write",
+  rounds = 4,
+): Promise<void> {
   let steps = planApply(inj, await observe(exec), mode); // ForeignQdisc: thrown before any change
   try {
     for (let round = 1; ; round++) {
@@ -44,7 +65,13 @@ export async function applyInjection(exec: NetnsExec, inj: NetnsInjection, mode:
       });
       steps = planApply(inj, await observe(exec), "ensure");
       if (steps.length === 0) return;
-      if (round >= rounds) throw failed ?? new NetworkFaultError(`injection did not converge in ${rounds} rounds (another process keeps changing the namespace)`);
+      if (round >= rounds)
+        throw (
+          failed ??
+          new NetworkFaultError(
+            `injection did not converge in ${rounds} rounds (another process keeps changing the namespace)`,
+          )
+        );
     }
   } catch (err) {
     await revertInjection(exec, inj.key).catch(() => undefined);
@@ -69,7 +96,10 @@ export async function revertInjection(exec: NetnsExec, key: InjectionKey, rounds
   for (let round = 1; ; round++) {
     const steps = planRevert(key, await observe(exec));
     if (steps.length === 0) return total;
-    if (round > rounds) throw new NetworkFaultError(`revert did not converge in ${rounds} rounds (another process keeps changing the namespace)`);
+    if (round > rounds)
+      throw new NetworkFaultError(
+        `revert did not converge in ${rounds} rounds (another process keeps changing the namespace)`,
+      );
     total += steps.length;
     await runSteps(exec, steps).catch((err: unknown) => {
       if (!(err instanceof CommandFailed) || round === rounds) throw err;
@@ -107,9 +137,12 @@ export function classify(argv: readonly string[], r: ExecResult): NetworkFaultEr
     const kind = argv.find((a, i) => i > 2 && QDISC_KINDS.includes(a)) ?? "the requested qdisc";
     return new KernelUnsupported(`sch_${kind}`, err.trim());
   }
-  if (/Unknown filter|Specified filter kind|filter kind not found/i.test(err)) return new KernelUnsupported("cls_u32", err.trim());
-  if (/Couldn't load match `?statistic|match `?statistic'? not found/i.test(err)) return new KernelUnsupported("xt_statistic", err.trim());
-  if (/Couldn't load match `?comment|match `?comment'? not found/i.test(err)) return new KernelUnsupported("xt_comment", err.trim());
+  if (/Unknown filter|Specified filter kind|filter kind not found/i.test(err))
+    return new KernelUnsupported("cls_u32", err.trim());
+  if (/Couldn't load match `?statistic|match `?statistic'? not found/i.test(err))
+    return new KernelUnsupported("xt_statistic", err.trim());
+  if (/Couldn't load match `?comment|match `?comment'? not found/i.test(err))
+    return new KernelUnsupported("xt_comment", err.trim());
   if (/Cannot find device/i.test(err)) {
     const i = argv.indexOf("dev");
     return new NoSuchInterface(`no interface ${JSON.stringify(i >= 0 ? argv[i + 1] : "?")} in the target's namespace`);

@@ -26,7 +26,11 @@ import { NetworkFaultError } from "./errors.js";
 const STOP_TIMEOUT_S = 15;
 
 /** `opts`: the guard's apply bound etc.; a slow node (e.g. an emulated VM, scripts/vm) needs more than the default 10 s. */
-export function netnsDriver<S>(fault: NetFaultKind, build: BuildInjection<S>, opts: GuardedDriverOptions = {}): FaultDriver<S> {
+export function netnsDriver<S>(
+  fault: NetFaultKind,
+  build: BuildInjection<S>,
+  opts: GuardedDriverOptions = {},
+): FaultDriver<S> {
   return {
     kind: fault,
     durative: true,
@@ -39,7 +43,12 @@ export function netnsDriver<S>(fault: NetFaultKind, build: BuildInjection<S>, op
         if (err instanceof NetworkFaultError) return { phase: "Failed", reason: err.reason, message: err.message };
         throw err;
       }
-      return guardedDriver<NetGuardSpec<S>>(guardedFault(fault, build, ctx.image), opts).apply(ctx, target, wrapSpec(owner, spec), owner);
+      return guardedDriver<NetGuardSpec<S>>(guardedFault(fault, build, ctx.image), opts).apply(
+        ctx,
+        target,
+        wrapSpec(owner, spec),
+        owner,
+      );
     },
 
     async recover(ctx, handle): Promise<RecoverResult> {
@@ -52,13 +61,21 @@ export function netnsDriver<S>(fault: NetFaultKind, build: BuildInjection<S>, op
         if (await present(engine, exec, id, key, "any")) {
           await revertInjection(exec, key);
           if (await present(engine, exec, id, key, "any")) {
-            return { phase: "Failed", reason: "RevertFailed", message: `${fault} of ${key.schedule} run ${key.run} still in ${id}'s namespace` };
+            return {
+              phase: "Failed",
+              reason: "RevertFailed",
+              message: `${fault} of ${key.schedule} run ${key.run} still in ${id}'s namespace`,
+            };
           }
         }
       } catch (err) {
         if (!(err instanceof ContainerNotFound)) {
           // Keep the guard: it is the cluster's record that something may still be injected.
-          return { phase: "Failed", reason: err instanceof NetworkFaultError ? err.reason : "RevertFailed", message: err instanceof Error ? err.message : String(err) };
+          return {
+            phase: "Failed",
+            reason: err instanceof NetworkFaultError ? err.reason : "RevertFailed",
+            message: err instanceof Error ? err.message : String(err),
+          };
         }
         if (handle.guardId) await engine.removeContainer(handle.guardId, { force: true }).catch(ignoreGone);
         return { phase: "Gone" };
@@ -72,7 +89,10 @@ export function netnsDriver<S>(fault: NetFaultKind, build: BuildInjection<S>, op
 function guardedFault<S>(fault: NetFaultKind, build: BuildInjection<S>, image: string): GuardedFault<NetGuardSpec<S>> {
   return {
     kind: fault,
-    guardContainer: (target: Target) => ({ networkMode: `container:${requireContainer(target)}`, capAdd: ["NET_ADMIN"] }),
+    guardContainer: (target: Target) => ({
+      networkMode: `container:${requireContainer(target)}`,
+      capAdd: ["NET_ADMIN"],
+    }),
     async inEffect(engine, target, wrapped) {
       const { key } = unwrapSpec<S>(fault, wrapped);
       const id = requireContainer(target);
@@ -90,18 +110,31 @@ function guardedFault<S>(fault: NetFaultKind, build: BuildInjection<S>, image: s
  * Is the injection in the target's namespace: "all" of its parts (apply), or "any" (a leftover)?
  * A target that is not running has no namespace: ContainerNotFound (recover maps it to Gone).
  */
-async function present(engine: Engine, exec: NetnsExec, targetId: string, key: InjectionKey, need: "all" | "any", inj?: NetnsInjection): Promise<boolean> {
+async function present(
+  engine: Engine,
+  exec: NetnsExec,
+  targetId: string,
+  key: InjectionKey,
+  need: "all" | "any",
+  inj?: NetnsInjection,
+): Promise<boolean> {
   const c = await engine.inspectContainer(targetId);
-  if (c.state !== "running" && c.state !== "paused") throw new ContainerNotFound(`target ${targetId} is ${c.state}: its network namespace is gone`);
+  if (c.state !== "running" && c.state !== "paused")
+    throw new ContainerNotFound(`target ${targetId} is ${c.state}: its network namespace is gone`);
   const n = ownedNames(key);
   const [ipSave, qd] = await Promise.all([exec(ipt.save()), exec(tc.qdiscShow())]);
-  if (ipSave.exitCode !== 0 || qd.exitCode !== 0) throw new NetworkFaultError(`cannot read ${targetId}'s namespace: ${ipSave.stderr}${qd.stderr}`.trim());
+  if (ipSave.exitCode !== 0 || qd.exitCode !== 0)
+    throw new NetworkFaultError(`cannot read ${targetId}'s namespace: ${ipSave.stderr}${qd.stderr}`.trim());
   const st = parseIptablesSave(ipSave.stdout);
   const leaf = parseQdiscs(qd.stdout).some((q) => q.parent === n.classId);
   const jumpTo = (chain: string) => st.jumps.some((j) => j.target === chain);
   if (need === "any") return leaf || [n.chainOut, n.chainIn].some((ch) => st.chains.includes(ch) || jumpTo(ch));
   if (!inj) return false;
-  return (!inj.leaf || leaf) && (inj.egress.length === 0 || jumpTo(n.chainOut)) && (inj.ingress.length === 0 || jumpTo(n.chainIn));
+  return (
+    (!inj.leaf || leaf) &&
+    (inj.egress.length === 0 || jumpTo(n.chainOut)) &&
+    (inj.ingress.length === 0 || jumpTo(n.chainIn))
+  );
 }
 
 function ignoreGone(err: unknown): void {

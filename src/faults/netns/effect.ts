@@ -13,7 +13,11 @@ import { unwrapSpec } from "./guard-spec.js";
 
 export type BuildInjection<S> = (key: InjectionKey, spec: S) => NetnsInjection;
 
-export function netnsEffect<S>(fault: NetFaultKind, build: BuildInjection<S>, exec: NetnsExec = localExec()): GuardEffectFactory {
+export function netnsEffect<S>(
+  fault: NetFaultKind,
+  build: BuildInjection<S>,
+  exec: NetnsExec = localExec(),
+): GuardEffectFactory {
   return ({ engine, targetId, spec, log }) => {
     let key: InjectionKey | undefined;
     return {
@@ -23,9 +27,11 @@ export function netnsEffect<S>(fault: NetFaultKind, build: BuildInjection<S>, ex
           key = u.key;
           await applyInjection(exec, build(u.key, u.spec));
         } catch (err) {
-          if (!(await targetAlive(engine, targetId))) throw new TargetGone(`target ${targetId} is gone`, { cause: err });
+          if (!(await targetAlive(engine, targetId)))
+            throw new TargetGone(`target ${targetId} is gone`, { cause: err });
           // Transient command failures are retried by the runtime; the rest will not get better.
-          if (err instanceof NetworkFaultError && !(err instanceof CommandFailed)) throw new EffectRefused(err.reason, err.message, { cause: err });
+          if (err instanceof NetworkFaultError && !(err instanceof CommandFailed))
+            throw new EffectRefused(err.reason, err.message, { cause: err });
           throw err;
         }
       },
@@ -36,7 +42,8 @@ export function netnsEffect<S>(fault: NetFaultKind, build: BuildInjection<S>, ex
           log.debug({ steps }, "network fault reverted");
         } catch (err) {
           // The namespace died with the target: nothing of ours can remain in it.
-          if (!(await targetAlive(engine, targetId))) throw new TargetGone(`target ${targetId} is gone`, { cause: err });
+          if (!(await targetAlive(engine, targetId)))
+            throw new TargetGone(`target ${targetId} is gone`, { cause: err });
           throw err;
         }
       },

@@ -16,7 +16,10 @@ export class InvalidNetworkSpec extends NetworkFaultError {
 /** The kernel lacks a qdisc, classifier or match the fault needs (e.g. sch_netem). */
 export class KernelUnsupported extends NetworkFaultError {
   override readonly reason = "KernelUnsupported";
-  constructor(readonly missing: string, detail: string) {
+  constructor(
+    readonly missing: string,
+    detail: string,
+  ) {
     super(`kernel does not support ${missing}: ${detail}`);
   }
 }
@@ -24,7 +27,11 @@ export class KernelUnsupported extends NetworkFaultError {
 /** The interface already has a root qdisc that chaosctl did not install: never replaced silently. */
 export class ForeignQdisc extends NetworkFaultError {
   override readonly reason = "ForeignQdisc";
-  constructor(readonly dev: string, readonly kind: string, readonly handle: string) {
+  constructor(
+    readonly dev: string,
+    readonly kind: string,
+    readonly handle: string,
+  ) {
     super(`${dev} already has a root qdisc "${kind}" (handle ${handle}) not owned by chaosctl; refusing to replace it`);
   }
 }
@@ -37,7 +44,11 @@ export class NoSuchInterface extends NetworkFaultError {
 /** A tc/iptables command failed for another reason; carries argv and stderr. */
 export class CommandFailed extends NetworkFaultError {
   override readonly reason = "CommandFailed";
-  constructor(readonly argv: readonly string[], readonly exitCode: number, readonly stderr: string) {
+  constructor(
+    readonly argv: readonly string[],
+    readonly exitCode: number,
+    readonly stderr: string,
+  ) {
     super(`${argv.join(" ")} exited ${exitCode}: ${stderr.trim()}`);
   }
 }

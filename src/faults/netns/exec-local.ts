@@ -10,7 +10,11 @@ export function localExec(timeoutMs = 10_000): NetnsExec {
       if (!file) return resolve({ exitCode: 127, stdout: "", stderr: "empty argv" });
       execFile(file, args, { timeout: timeoutMs, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
         const code = err ? (typeof err.code === "number" ? err.code : 127) : 0;
-        resolve({ exitCode: code, stdout: String(stdout), stderr: String(stderr) || (err && code === 127 ? String(err.message) : "") });
+        resolve({
+          exitCode: code,
+          stdout: String(stdout),
+          stderr: String(stderr) || (err && code === 127 ? String(err.message) : ""),
+        });
       });
     });
 }

@@ -17,7 +17,15 @@ export function wrapSpec<S>(owner: { schedule: string; run: string }, spec: S): 
 export function unwrapSpec<S>(fault: NetFaultKind, raw: unknown): { key: InjectionKey; spec: S } {
   const r = raw as Partial<NetGuardSpec<S>> | null;
   const inj = r?.injection;
-  if (!r || typeof r !== "object" || !inj || typeof inj.schedule !== "string" || typeof inj.run !== "string" || !r.spec || typeof r.spec !== "object") {
+  if (
+    !r ||
+    typeof r !== "object" ||
+    !inj ||
+    typeof inj.schedule !== "string" ||
+    typeof inj.run !== "string" ||
+    !r.spec ||
+    typeof r.spec !== "object"
+  ) {
     throw new InvalidNetworkSpec(`a ${fault} guard spec needs {injection: {schedule, run}, spec: {...}}`);
   }
   return { key: { schedule: inj.schedule, run: inj.run, fault }, spec: r.spec };

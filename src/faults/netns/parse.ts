@@ -14,7 +14,15 @@ export interface TcQdisc {
 }
 
 /** Root qdiscs a container gets by default; anything else at the root belongs to someone. */
-export const DEFAULT_ROOT_KINDS: ReadonlySet<string> = new Set(["noqueue", "pfifo_fast", "mq", "fq_codel", "pfifo", "fq", "noop"]);
+export const DEFAULT_ROOT_KINDS: ReadonlySet<string> = new Set([
+  "noqueue",
+  "pfifo_fast",
+  "mq",
+  "fq_codel",
+  "pfifo",
+  "fq",
+  "noop",
+]);
 
 export function parseQdiscs(json: string): TcQdisc[] {
   const raw: unknown = JSON.parse(json.trim() === "" ? "[]" : json);
@@ -23,19 +31,36 @@ export function parseQdiscs(json: string): TcQdisc[] {
     if (!q || typeof q !== "object") return [];
     const r = q as Record<string, unknown>;
     if (typeof r.dev !== "string" || typeof r.kind !== "string" || typeof r.handle !== "string") return [];
-    const options = r.options && typeof r.options === "object" && !Array.isArray(r.options) ? { options: r.options as Record<string, unknown> } : {};
-    return [{ dev: r.dev, kind: r.kind, handle: r.handle, root: r.root === true, ...(typeof r.parent === "string" ? { parent: r.parent } : {}), ...options }];
+    const options =
+      r.options && typeof r.options === "object" && !Array.isArray(r.options)
+        ? { options: r.options as Record<string, unknown> }
+        : {};
+    return [
+      {
+        dev: r.dev,
+        kind: r.kind,
+        handle: r.handle,
+        root: r.root === true,
+        ...(typeof r.parent === "string" ? { parent: r.parent } : {}),
+        ...options,
+      },
+    ];
   });
 }
 
 export type RootOwnership = "none" | "ours" | "foreign";
 
 /** Who holds the root of `dev`: nobody (a default qdisc), chaosctl (htb 1c4a:), or someone else. */
-export function rootOwnership(qdiscs: TcQdisc[], dev: string): { state: RootOwnership; kind?: string; handle?: string } {
+export function rootOwnership(
+  qdiscs: TcQdisc[],
+  dev: string,
+): { state: RootOwnership; kind?: string; handle?: string } {
   const root = qdiscs.find((q) => q.dev === dev && q.root);
   if (!root) return { state: "none" };
-  if (root.handle === ROOT_HANDLE && root.kind === "htb") return { state: "ours", kind: root.kind, handle: root.handle };
-  if (DEFAULT_ROOT_KINDS.has(root.kind) && root.handle !== ROOT_HANDLE) return { state: "none", kind: root.kind, handle: root.handle };
+  if (root.handle === ROOT_HANDLE && root.kind === "htb")
+    return { state: "ours", kind: root.kind, handle: root.handle };
+  if (DEFAULT_ROOT_KINDS.has(root.kind) && root.handle !== ROOT_HANDLE)
+    return { state: "none", kind: root.kind, handle: root.handle };
   return { state: "foreign", kind: root.kind, handle: root.handle };
 }
 
@@ -81,7 +106,9 @@ export function parseFilterPrefs(json: string): number[] {
   const raw: unknown = JSON.parse(json.trim() === "" ? "[]" : json);
   if (!Array.isArray(raw)) return [];
   const prefs = new Set<number>();
-  for (const f of raw) if (f && typeof f === "object" && typeof (f as { pref?: unknown }).pref === "number") prefs.add((f as { pref: number }).pref);
+  for (const f of raw)
+    if (f && typeof f === "object" && typeof (f as { pref?: unknown }).pref === "number")
+      prefs.add((f as { pref: number }).pref);
   return [...prefs].sort((a, b) => a - b);
 }
 

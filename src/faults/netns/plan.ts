@@ -86,7 +86,15 @@ export function planApply(inj: NetnsInjection, obs: Observed, mode: ApplyMode): 
   return steps;
 }
 
-function planChain(st: IptablesState, n: OwnedNames, dev: string, hook: Hook, chain: string, rules: string[][], mode: ApplyMode): Step[] {
+function planChain(
+  st: IptablesState,
+  n: OwnedNames,
+  dev: string,
+  hook: Hook,
+  chain: string,
+  rules: string[][],
+  mode: ApplyMode,
+): Step[] {
   if (rules.length === 0) return [];
   const steps: Step[] = [];
   const exists = st.chains.includes(chain);
@@ -135,7 +143,8 @@ export function planRevert(key: InjectionKey, obs: Observed): Step[] {
 /** Remove everything of chaosctl's in the namespace (every CHAOS-* chain, every owned root). */
 export function planSweep(obs: Observed): Step[] {
   const steps: Step[] = obs.ipt.jumps.map((j) => ({ argv: ipt.jumpDelete(j), tolerate: GONE }));
-  for (const chain of obs.ipt.chains) steps.push({ argv: ipt.chainFlush(chain), tolerate: GONE }, { argv: ipt.chainDel(chain), tolerate: GONE });
+  for (const chain of obs.ipt.chains)
+    steps.push({ argv: ipt.chainFlush(chain), tolerate: GONE }, { argv: ipt.chainDel(chain), tolerate: GONE });
   for (const dev of devsWithOurRoot(obs.qdiscs)) steps.push({ argv: tc.rootDel(dev), tolerate: GONE });
   return steps;
 }

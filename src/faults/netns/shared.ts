@@ -16,7 +16,8 @@ export interface SharedView {
   classes: TcClass[];
 }
 
-export const GONE = /No such file or directory|Cannot find specified filter chain|Invalid handle|No chain\/target\/match|Bad rule|does a matching rule exist|Cannot delete qdisc with handle of zero|Filter with specified priority\/protocol not found/i;
+export const GONE =
+  /No such file or directory|Cannot find specified filter chain|Invalid handle|No chain\/target\/match|Bad rule|does a matching rule exist|Cannot delete qdisc with handle of zero|Filter with specified priority\/protocol not found/i;
 
 export interface Step {
   argv: string[];
@@ -40,7 +41,9 @@ export function capRecords(dev: string, view: SharedView, exceptMinor?: number):
 
 /** The cap that applies: the lowest rate, then the smallest burst; undefined when no bandwidth fault is present. */
 export function chooseCap(caps: Cap[]): Cap | undefined {
-  return [...caps].sort((a, b) => a.rateBytes - b.rateBytes || a.burstBytes - b.burstBytes || a.latencyUs - b.latencyUs)[0];
+  return [...caps].sort(
+    (a, b) => a.rateBytes - b.rateBytes || a.burstBytes - b.burstBytes || a.latencyUs - b.latencyUs,
+  )[0];
 }
 
 /**
@@ -66,7 +69,12 @@ export function planShared(dev: string, view: SharedView | undefined, caps: Cap[
 }
 
 /** The cap's tbf under one netem leaf: there, equal to the cap, or gone when uncapped. */
-export function planNetemChild(dev: string, qdiscs: TcQdisc[], n: Pick<OwnedNames, "minor" | "capHandle">, cap: Cap | undefined): Step[] {
+export function planNetemChild(
+  dev: string,
+  qdiscs: TcQdisc[],
+  n: Pick<OwnedNames, "minor" | "capHandle">,
+  cap: Cap | undefined,
+): Step[] {
   const child = qdiscs.find((q) => q.parent === tc.netemChildParent(n));
   if (cap && !isCap(child, cap)) return [{ argv: tc.netemChildReplace(dev, n, cap) }];
   if (!cap && child) return [{ argv: tc.netemChildDel(dev, n), tolerate: GONE }];
@@ -76,6 +84,7 @@ export function planNetemChild(dev: string, qdiscs: TcQdisc[], n: Pick<OwnedName
 /** A tbf equal to the cap within what the kernel rounds. */
 function isCap(q: TcQdisc | undefined, cap: Cap): boolean {
   const o = q?.options ?? {};
-  if (q?.kind !== "tbf" || typeof o.rate !== "number" || typeof o.burst !== "number" || typeof o.lat !== "number") return false;
+  if (q?.kind !== "tbf" || typeof o.rate !== "number" || typeof o.burst !== "number" || typeof o.lat !== "number")
+    return false;
   return near(o.rate, cap.rateBytes, 1) && near(o.burst, cap.burstBytes) && near(o.lat, cap.latencyUs, 1000);
 }

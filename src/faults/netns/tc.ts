@@ -49,7 +49,21 @@ export interface Destinations {
 export const MAX_FILTERS = 256;
 
 export function rootAdd(dev: string): Argv {
-  return ["tc", "qdisc", "add", "dev", v.iface(dev), "root", "handle", ROOT_HANDLE, "htb", "default", String(REST_MINOR), "direct_qlen", "1000"];
+  return [
+    "tc",
+    "qdisc",
+    "add",
+    "dev",
+    v.iface(dev),
+    "root",
+    "handle",
+    ROOT_HANDLE,
+    "htb",
+    "default",
+    String(REST_MINOR),
+    "direct_qlen",
+    "1000",
+  ];
 }
 
 export function rootDel(dev: string): Argv {
@@ -65,7 +79,18 @@ const CLASSIFY_ONLY = ["htb", "rate", "10gbit", "ceil", "10gbit", "quantum", "60
 
 /** The rest: the default class for traffic no injection's filter takes. */
 export function restClassReplace(dev: string): Argv {
-  return ["tc", "class", "replace", "dev", v.iface(dev), "parent", ROOT_HANDLE, "classid", REST_CLASS, ...CLASSIFY_ONLY];
+  return [
+    "tc",
+    "class",
+    "replace",
+    "dev",
+    v.iface(dev),
+    "parent",
+    ROOT_HANDLE,
+    "classid",
+    REST_CLASS,
+    ...CLASSIFY_ONLY,
+  ];
 }
 
 /** tbf options of the cap in the kernel's units, exactly what a bandwidth record reads back as. */
@@ -92,7 +117,18 @@ export const netemChildParent = (n: NetemNames): string => `${n.minor.toString(1
 
 /** The cap's tbf under an injection's netem (netem -> tbf), so traffic it steers is capped exactly too. */
 export function netemChildReplace(dev: string, n: NetemNames, cap: Cap): Argv {
-  return ["tc", "qdisc", "replace", "dev", v.iface(dev), "parent", netemChildParent(n), "handle", n.capHandle, ...capTbf(cap)];
+  return [
+    "tc",
+    "qdisc",
+    "replace",
+    "dev",
+    v.iface(dev),
+    "parent",
+    netemChildParent(n),
+    "handle",
+    n.capHandle,
+    ...capTbf(cap),
+  ];
 }
 
 export function netemChildDel(dev: string, n: NetemNames): Argv {
@@ -105,7 +141,19 @@ export function classDel(dev: string, n: OwnedNames): Argv {
 }
 
 export function leafReplace(dev: string, n: OwnedNames, leaf: LeafQdisc): Argv {
-  return ["tc", "qdisc", "replace", "dev", v.iface(dev), "parent", n.classId, "handle", n.leafHandle, leaf.kind, ...leaf.args];
+  return [
+    "tc",
+    "qdisc",
+    "replace",
+    "dev",
+    v.iface(dev),
+    "parent",
+    n.classId,
+    "handle",
+    n.leafHandle,
+    leaf.kind,
+    ...leaf.args,
+  ];
 }
 
 /** One u32 filter per (cidr, port); every filter of one injection shares its priority, so one `del` removes them all. */
@@ -118,7 +166,9 @@ export function filtersAdd(dev: string, n: OwnedNames, to: Destinations | undefi
   const cidrs: (string | undefined)[] = to.cidrs === undefined ? [undefined] : to.cidrs.map(v.cidr);
   const ports: (string | undefined)[] = to.ports.length > 0 ? to.ports.map(v.port) : [undefined];
   if (cidrs.length * ports.length > MAX_FILTERS) {
-    throw new InvalidNetworkSpec(`${cidrs.length} destinations x ${ports.length} ports needs more than ${MAX_FILTERS} filters`);
+    throw new InvalidNetworkSpec(
+      `${cidrs.length} destinations x ${ports.length} ports needs more than ${MAX_FILTERS} filters`,
+    );
   }
   const out: Argv[] = [];
   for (const c of cidrs) {

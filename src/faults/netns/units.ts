@@ -3,8 +3,25 @@
 // rates are SI (kbit = 1000 bit, kbps = 1000 bytes/s), sizes are binary (kb = 1024 bytes).
 import * as v from "./validate.js";
 
-const RATE_BITS: Record<string, number> = { bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9, tbit: 1e12, bps: 8, kbps: 8e3, mbps: 8e6, gbps: 8e9 };
-const SIZE_BYTES: Record<string, number> = { "": 1, b: 1, kb: 1024, mb: 1024 ** 2, kbit: 1024 / 8, mbit: 1024 ** 2 / 8 };
+const RATE_BITS: Record<string, number> = {
+  bit: 1,
+  kbit: 1e3,
+  mbit: 1e6,
+  gbit: 1e9,
+  tbit: 1e12,
+  bps: 8,
+  kbps: 8e3,
+  mbps: 8e6,
+  gbps: 8e9,
+};
+const SIZE_BYTES: Record<string, number> = {
+  "": 1,
+  b: 1,
+  kb: 1024,
+  mb: 1024 ** 2,
+  kbit: 1024 / 8,
+  mbit: 1024 ** 2 / 8,
+};
 const TIME_US: Record<string, number> = { us: 1, ms: 1e3, s: 1e6 };
 
 /** A validated tc rate ("1mbit", "2mbps") in bytes per second, as the kernel keeps it. */
@@ -29,7 +46,9 @@ export function timeUs(time: string): number {
 export function printedRateBits(s: string): number | undefined {
   const m = /^([0-9.]+)(bit|Kbit|Mbit|Gbit|Tbit)$/.exec(s);
   if (!m) return undefined;
-  return Number(m[1]) * ({ bit: 1, Kbit: 1e3, Mbit: 1e6, Gbit: 1e9, Tbit: 1e12 } as Record<string, number>)[m[2] ?? "bit"]!;
+  return (
+    Number(m[1]) * ({ bit: 1, Kbit: 1e3, Mbit: 1e6, Gbit: 1e9, Tbit: 1e12 } as Record<string, number>)[m[2] ?? "bit"]!
+  );
 }
 
 /** Equal within what the kernel's byte rounding and tc's printing lose (1%, or a few bytes). */

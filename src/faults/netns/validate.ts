@@ -9,18 +9,21 @@ const SIZE = /^[0-9]+(b|kb|mb|kbit|mbit)?$/;
 const TIME = /^([0-9]+(?:\.[0-9]+)?)(us|ms|s)$/;
 
 export function iface(v: string): string {
-  if (!IFACE.test(v) || v.startsWith("-") || v === "." || v === "..") throw new InvalidNetworkSpec(`invalid interface name ${JSON.stringify(v)}`);
+  if (!IFACE.test(v) || v.startsWith("-") || v === "." || v === "..")
+    throw new InvalidNetworkSpec(`invalid interface name ${JSON.stringify(v)}`);
   return v;
 }
 
 export function rate(v: string): string {
   const m = RATE.exec(v);
-  if (!m || Number(m[1]) <= 0) throw new InvalidNetworkSpec(`invalid rate ${JSON.stringify(v)} (e.g. 1mbit, 500kbit, 2mbps)`);
+  if (!m || Number(m[1]) <= 0)
+    throw new InvalidNetworkSpec(`invalid rate ${JSON.stringify(v)} (e.g. 1mbit, 500kbit, 2mbps)`);
   return v;
 }
 
 export function size(v: string): string {
-  if (!SIZE.test(v) || /^0+[a-z]*$/.test(v)) throw new InvalidNetworkSpec(`invalid size ${JSON.stringify(v)} (e.g. 32kb, 1600b)`);
+  if (!SIZE.test(v) || /^0+[a-z]*$/.test(v))
+    throw new InvalidNetworkSpec(`invalid size ${JSON.stringify(v)} (e.g. 32kb, 1600b)`);
   return v;
 }
 
@@ -32,7 +35,8 @@ export function time(v: string): string {
 
 /** A percentage 0..100 as tc wants it: "12.5%", never exponent notation. */
 export function percent(v: number, what: string): string {
-  if (!Number.isFinite(v) || v < 0 || v > 100) throw new InvalidNetworkSpec(`${what} must be a number in 0..100, got ${v}`);
+  if (!Number.isFinite(v) || v < 0 || v > 100)
+    throw new InvalidNetworkSpec(`${what} must be a number in 0..100, got ${v}`);
   return `${decimal(v, 6)}%`;
 }
 

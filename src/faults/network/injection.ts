@@ -24,11 +24,20 @@ export function tbfArgs(b: Bandwidth): string[] {
 
 export function bandwidthLeaf(b: Bandwidth): LeafQdisc {
   const args = tbfArgs(b);
-  return { kind: "tbf", args, cap: { rateBytes: rateBytes(b.rate), burstBytes: sizeBytes(b.burst ?? "32kb"), latencyUs: timeUs(b.latency ?? "400ms") } };
+  return {
+    kind: "tbf",
+    args,
+    cap: {
+      rateBytes: rateBytes(b.rate),
+      burstBytes: sizeBytes(b.burst ?? "32kb"),
+      latencyUs: timeUs(b.latency ?? "400ms"),
+    },
+  };
 }
 
 export function networkInjection(key: InjectionKey, spec: ResolvedNetworkSpec): NetnsInjection {
-  if (!spec.loss && !spec.partition && !spec.bandwidth) throw new InvalidNetworkSpec("network needs at least one of loss, partition, bandwidth");
+  if (!spec.loss && !spec.partition && !spec.bandwidth)
+    throw new InvalidNetworkSpec("network needs at least one of loss, partition, bandwidth");
   const egress: string[][] = [];
   const ingress: string[][] = [];
   if (spec.loss) egress.push(ipt.lossRule(spec.loss.probability));

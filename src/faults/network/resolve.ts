@@ -15,7 +15,11 @@ export type ResolvedNetworkFault =
   | { kind: "netem"; spec: ResolvedNetemSpec; unresolved: string[] }
   | { kind: "network"; spec: ResolvedNetworkSpec; unresolved: string[] };
 
-export function resolveDestinations(fault: NetworkFault, snapshot: ClusterSnapshot, targetTaskId: string | undefined): ResolvedNetworkFault {
+export function resolveDestinations(
+  fault: NetworkFault,
+  snapshot: ClusterSnapshot,
+  targetTaskId: string | undefined,
+): ResolvedNetworkFault {
   const unresolved: string[] = [];
   const addressesOf = (services: string[] | undefined, cidrs: string[] | undefined): string[] | undefined => {
     if (!services?.length && !cidrs?.length) return undefined;
@@ -46,7 +50,11 @@ export function resolveDestinations(fault: NetworkFault, snapshot: ClusterSnapsh
 }
 
 /** Host CIDRs (/32) of a service's tasks on networks shared with the target task. */
-export function serviceAddresses(snapshot: ClusterSnapshot, service: string, targetTaskId: string | undefined): string[] {
+export function serviceAddresses(
+  snapshot: ClusterSnapshot,
+  service: string,
+  targetTaskId: string | undefined,
+): string[] {
   const svc = snapshot.services.filter((s) => s.name === service || s.id === service).map((s) => s.id);
   const target = targetTaskId ? snapshot.tasks.find((t) => t.id === targetTaskId) : undefined;
   const shared = target ? new Set(peerNetworks(target)) : undefined;
@@ -77,6 +85,8 @@ export function destinationsChanged(handleSpec: unknown, fresh: ResolvedNetworkF
 
 function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : x,
+    x && typeof x === "object" && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : x,
   );
 }

@@ -15,7 +15,11 @@ export async function readNode(engine: Engine, nodeId: string): Promise<NodeInfo
 }
 
 /** Re-read, plan, update; again on a version conflict. Returns the plan that was carried out. */
-export async function converge(engine: Engine, nodeId: string, planFor: (n: NodeInfo) => NodeUpdatePlan): Promise<NodeUpdatePlan> {
+export async function converge(
+  engine: Engine,
+  nodeId: string,
+  planFor: (n: NodeInfo) => NodeUpdatePlan,
+): Promise<NodeUpdatePlan> {
   for (let i = 1; ; i++) {
     const node = await readNode(engine, nodeId);
     if (!node) throw new TargetGone(`node ${nodeId} is not in the swarm`);
@@ -30,7 +34,12 @@ export async function converge(engine: Engine, nodeId: string, planFor: (n: Node
   }
 }
 
-export function availabilityEffect(engine: Engine, nodeId: string, action: AvailabilityAction, owner: NodeGuardOwner): GuardEffect {
+export function availabilityEffect(
+  engine: Engine,
+  nodeId: string,
+  action: AvailabilityAction,
+  owner: NodeGuardOwner,
+): GuardEffect {
   return {
     async apply() {
       const plan = await converge(engine, nodeId, (n) => planApply(n, action, owner));

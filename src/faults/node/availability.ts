@@ -25,7 +25,16 @@ import type { NodeGuardOwner } from "./spec.js";
 export type AvailabilityAction = "drain" | "pause";
 
 /** Every label a node fault writes on a node; restore removes exactly these. */
-export const NODE_OWNER_LABELS: readonly string[] = [L_NODE_ORIGINAL_AVAILABILITY, L_NODE_ACTION, L_SCHEDULE, L_GENERATION, L_RUN, L_EXPIRES, L_INSTANCE, L_FAULT];
+export const NODE_OWNER_LABELS: readonly string[] = [
+  L_NODE_ORIGINAL_AVAILABILITY,
+  L_NODE_ACTION,
+  L_SCHEDULE,
+  L_GENERATION,
+  L_RUN,
+  L_EXPIRES,
+  L_INSTANCE,
+  L_FAULT,
+];
 
 export type NodeUpdatePlan =
   | { kind: "update"; availability: NodeAvailability; labels: Record<string, string> }
@@ -33,7 +42,11 @@ export type NodeUpdatePlan =
   | { kind: "none" }
   | { kind: "refused"; reason: "NodeNotActive" | "NodeFaultedByOther"; message: string };
 
-export function ownerLabels(action: AvailabilityAction, original: NodeAvailability, o: NodeGuardOwner): Record<string, string> {
+export function ownerLabels(
+  action: AvailabilityAction,
+  original: NodeAvailability,
+  o: NodeGuardOwner,
+): Record<string, string> {
   return {
     [L_NODE_ORIGINAL_AVAILABILITY]: original,
     [L_NODE_ACTION]: action,
@@ -56,12 +69,20 @@ export function planApply(node: NodeInfo, action: AvailabilityAction, o: NodeGua
   const l = node.labels;
   if (l[L_NODE_ORIGINAL_AVAILABILITY] !== undefined) {
     if (!labelledBy(node, o)) {
-      return { kind: "refused", reason: "NodeFaultedByOther", message: `node ${node.hostname} is already held by ${l[L_SCHEDULE] ?? "?"} (run ${l[L_RUN] ?? "?"})` };
+      return {
+        kind: "refused",
+        reason: "NodeFaultedByOther",
+        message: `node ${node.hostname} is already held by ${l[L_SCHEDULE] ?? "?"} (run ${l[L_RUN] ?? "?"})`,
+      };
     }
     return node.availability === action ? { kind: "none" } : { kind: "update", availability: action, labels: { ...l } };
   }
   if (node.availability !== "active") {
-    return { kind: "refused", reason: "NodeNotActive", message: `node ${node.hostname} is already ${node.availability} (not by chaosctl): left as it is` };
+    return {
+      kind: "refused",
+      reason: "NodeNotActive",
+      message: `node ${node.hostname} is already ${node.availability} (not by chaosctl): left as it is`,
+    };
   }
   return { kind: "update", availability: action, labels: { ...l, ...ownerLabels(action, node.availability, o) } };
 }

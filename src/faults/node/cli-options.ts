@@ -7,7 +7,13 @@ import { UsageError } from "../../util/errors.js";
 import type { Logger } from "../../util/log.js";
 import type { FaultDriver, FaultKind } from "../driver.js";
 import { nodeDriver } from "./driver.js";
-import { checkArgv, DEFAULT_REBOOT_HOOK_TIMEOUT_MS, InvalidRebootHook, parseHookArgv, type RebootHook } from "./reboot.js";
+import {
+  checkArgv,
+  DEFAULT_REBOOT_HOOK_TIMEOUT_MS,
+  InvalidRebootHook,
+  parseHookArgv,
+  type RebootHook,
+} from "./reboot.js";
 
 export interface RebootHookFlags {
   rebootHook?: string[];
@@ -20,9 +26,17 @@ const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?
 /** The controller's reboot-hook options, added one by one to its command chain. */
 export const rebootHookOptions = {
   file: (): Option =>
-    new Option("--reboot-hook-file <path>", 'node reboot: a JSON argv run for fault node.action reboot, e.g. ["/usr/local/bin/reboot-node"] (env CHAOSCTL_NODE_ID, CHAOSCTL_NODE_HOSTNAME, CHAOSCTL_NODE_ADDR)'),
-  arg: (): Option => new Option("--reboot-hook <arg>", "node reboot: the hook's argv, one --reboot-hook per element (instead of --reboot-hook-file)").argParser(collect),
-  timeout: (): Option => new Option("--reboot-hook-timeout <duration>", "node reboot: the hook is killed after this long").default("5m"),
+    new Option(
+      "--reboot-hook-file <path>",
+      'node reboot: a JSON argv run for fault node.action reboot, e.g. ["/usr/local/bin/reboot-node"] (env CHAOSCTL_NODE_ID, CHAOSCTL_NODE_HOSTNAME, CHAOSCTL_NODE_ADDR)',
+    ),
+  arg: (): Option =>
+    new Option(
+      "--reboot-hook <arg>",
+      "node reboot: the hook's argv, one --reboot-hook per element (instead of --reboot-hook-file)",
+    ).argParser(collect),
+  timeout: (): Option =>
+    new Option("--reboot-hook-timeout <duration>", "node reboot: the hook is killed after this long").default("5m"),
 };
 
 export async function rebootHookFrom(flags: RebootHookFlags): Promise<RebootHook | undefined> {
@@ -39,7 +53,9 @@ export async function rebootHookFrom(flags: RebootHookFlags): Promise<RebootHook
   try {
     if (flags.rebootHookFile) {
       const text = await readFile(flags.rebootHookFile, "utf8").catch((e: unknown) => {
-        throw new UsageError(`--reboot-hook-file ${flags.rebootHookFile}: ${e instanceof Error ? e.message : String(e)}`);
+        throw new UsageError(
+          `--reboot-hook-file ${flags.rebootHookFile}: ${e instanceof Error ? e.message : String(e)}`,
+        );
       });
       return { argv: parseHookArgv(text, `--reboot-hook-file ${flags.rebootHookFile}`), timeoutMs };
     }
@@ -58,6 +74,10 @@ export async function withNodeDriver(
 ): Promise<ReadonlyMap<FaultKind, FaultDriver>> {
   const rebootHook = await rebootHookFrom(flags);
   const port = Number(flags.agentPort);
-  const node = nodeDriver({ ...(rebootHook ? { rebootHook } : {}), ...(Number.isInteger(port) && port > 0 ? { keepTcpPorts: [port] } : {}), logger });
+  const node = nodeDriver({
+    ...(rebootHook ? { rebootHook } : {}),
+    ...(Number.isInteger(port) && port > 0 ? { keepTcpPorts: [port] } : {}),
+    logger,
+  });
   return new Map<FaultKind, FaultDriver>([...drivers, ["node", node as FaultDriver]]);
 }

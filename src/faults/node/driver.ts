@@ -11,7 +11,15 @@ import type { Engine } from "../../engine/engine.js";
 import { ContainerNotFound } from "../../engine/errors.js";
 import type { Logger } from "../../util/log.js";
 import { silentLogger } from "../../util/log.js";
-import type { ApplyResult, DriverContext, FaultDriver, InjectionHandle, Owner, RecoverResult, Target } from "../driver.js";
+import type {
+  ApplyResult,
+  DriverContext,
+  FaultDriver,
+  InjectionHandle,
+  Owner,
+  RecoverResult,
+  Target,
+} from "../driver.js";
 import { failedFrom } from "../instant.js";
 import { L_GUARD_NODE } from "../labels.js";
 import { TargetGone } from "../guard/effect.js";
@@ -41,23 +49,50 @@ export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault>
   const wrongNode = (ctx: DriverContext, target: Target): Failed | undefined =>
     ctx.nodeId === target.nodeId
       ? undefined
-      : { phase: "Failed", reason: "AgentUnavailable", message: `partition of node ${target.nodeHostname ?? target.nodeId} needs that node's engine or agent (this engine is node ${ctx.nodeId ?? "unknown"})` };
+      : {
+          phase: "Failed",
+          reason: "AgentUnavailable",
+          message: `partition of node ${target.nodeHostname ?? target.nodeId} needs that node's engine or agent (this engine is node ${ctx.nodeId ?? "unknown"})`,
+        };
 
   async function reboot(ctx: DriverContext, target: Target, owner: Owner): Promise<ApplyResult> {
     if (!opts.rebootHook) {
-      return { phase: "Failed", reason: "RebootHookMissing", message: "no reboot hook configured: start the controller with --reboot-hook-file FILE (a JSON argv) or --reboot-hook ARG..." };
+      return {
+        phase: "Failed",
+        reason: "RebootHookMissing",
+        message:
+          "no reboot hook configured: start the controller with --reboot-hook-file FILE (a JSON argv) or --reboot-hook ARG...",
+      };
     }
     const node = await readNode(managerOf(ctx), target.nodeId);
     if (!node) return { phase: "Failed", reason: "TargetGone", message: `node ${target.nodeId} is not in the swarm` };
     const r = await runRebootHook(opts.rebootHook, { id: node.id, hostname: node.hostname, addr: node.addr });
     const what = describeHook(r);
-    log.info({ event: "reboot-hook", schedule: owner.schedule, run: owner.run, node: node.hostname, exitCode: r.exitCode, timedOut: r.timedOut, ms: r.ms, stdout: r.stdout, stderr: r.stderr }, what);
+    log.info(
+      {
+        event: "reboot-hook",
+        schedule: owner.schedule,
+        run: owner.run,
+        node: node.hostname,
+        exitCode: r.exitCode,
+        timedOut: r.timedOut,
+        ms: r.ms,
+        stdout: r.stdout,
+        stderr: r.stderr,
+      },
+      what,
+    );
     if (r.timedOut) return { phase: "Failed", reason: "RebootHookTimeout", message: what };
     if (r.exitCode !== 0) return { phase: "Failed", reason: "RebootHookFailed", message: what };
     return { phase: "Done" };
   }
 
-  async function guarded(ctx: DriverContext, target: Target, action: NodeGuardSpec["action"], owner: Owner): Promise<ApplyResult> {
+  async function guarded(
+    ctx: DriverContext,
+    target: Target,
+    action: NodeGuardSpec["action"],
+    owner: Owner,
+  ): Promise<ApplyResult> {
     const until = owner.expires;
     if (!until) return { phase: "Failed", reason: "NoExpiry", message: `node ${action} needs a duration` };
     const partition = action === "partition";
@@ -80,7 +115,16 @@ export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault>
         };
     const r = await waitApplied(engine, guardId, inEffect, { timeoutMs: ctx.guardApplyTimeoutMs ?? 15_000, pollMs });
     if (r.phase !== "Injected") return r;
-    const handle: InjectionHandle = { fault: "node", owner: { ...owner, expires: until }, target, guardId, ...(guardNodeId ? { guardNodeId } : {}), guardState: "running", since: ctx.now, spec };
+    const handle: InjectionHandle = {
+      fault: "node",
+      owner: { ...owner, expires: until },
+      target,
+      guardId,
+      ...(guardNodeId ? { guardNodeId } : {}),
+      guardState: "running",
+      since: ctx.now,
+      spec,
+    };
     return { phase: "Injected", handle };
   }
 
@@ -109,11 +153,19 @@ export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault>
       try {
         if (spec.action === "partition") return await recoverPartition(ctx, handle, target, spec);
         const manager = managerOf(ctx);
-        if (handle.guardId) await dispose(manager, handle.guardId).catch((e: unknown) => log.warn({ err: String(e) }, "could not stop node guard"));
+        if (handle.guardId)
+          await dispose(manager, handle.guardId).catch((e: unknown) =>
+            log.warn({ err: String(e) }, "could not stop node guard"),
+          );
         // The guard restored on SIGTERM; one that crashed or vanished did not: restore from here.
         await converge(manager, target.nodeId, (n) => planRestore(n, spec.owner));
         const after = await readNode(manager, target.nodeId);
-        if (after && labelledBy(after, spec.owner)) return { phase: "Failed", reason: "RevertFailed", message: `node ${after.hostname} still carries run ${spec.owner.run}` };
+        if (after && labelledBy(after, spec.owner))
+          return {
+            phase: "Failed",
+            reason: "RevertFailed",
+            message: `node ${after.hostname} still carries run ${spec.owner.run}`,
+          };
         return { phase: "Recovered" };
       } catch (err) {
         if (err instanceof TargetGone) return { phase: "Gone" };
@@ -126,13 +178,25 @@ export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault>
    * Stop the guard (it heals on SIGTERM); if it is gone or did not say it reverted, a guard started
    * after expiry only reverts. Both are guard containers: what a node's agent admits.
    */
-  async function recoverPartition(ctx: DriverContext, handle: InjectionHandle, target: Target, spec: NodeGuardSpec): Promise<RecoverResult> {
+  async function recoverPartition(
+    ctx: DriverContext,
+    handle: InjectionHandle,
+    target: Target,
+    spec: NodeGuardSpec,
+  ): Promise<RecoverResult> {
     const wrong = wrongNode(ctx, target);
-    if (wrong) return { phase: "Failed", reason: wrong.reason, message: `${wrong.message}; its guard heals the node at expiry on its own` };
+    if (wrong)
+      return {
+        phase: "Failed",
+        reason: wrong.reason,
+        message: `${wrong.message}; its guard heals the node at expiry on its own`,
+      };
     const { engine } = ctx;
     if (handle.guardId) {
       await engine.stopContainer(handle.guardId, 15).catch(ignoreMissing);
-      const g = await engine.inspectContainer(handle.guardId).catch((e: unknown) => (e instanceof ContainerNotFound ? undefined : Promise.reject(e)));
+      const g = await engine
+        .inspectContainer(handle.guardId)
+        .catch((e: unknown) => (e instanceof ContainerNotFound ? undefined : Promise.reject(e)));
       if (g && g.exitCode === 0 && (await guardLogged(engine, handle.guardId, "reverted"))) {
         await engine.removeContainer(handle.guardId, { force: true }).catch(ignoreMissing);
         return { phase: "Recovered" };
@@ -142,7 +206,12 @@ export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault>
     delete hs.name;
     hs.restartOnFailure = false;
     const r = await engine.runHelper(hs, 30_000);
-    if (r.exitCode !== 0) return { phase: "Failed", reason: "RevertFailed", message: `partition revert on ${target.nodeHostname ?? target.nodeId} exited ${r.exitCode}: ${(r.stderr || r.stdout).trim().split("\n").pop() ?? ""}` };
+    if (r.exitCode !== 0)
+      return {
+        phase: "Failed",
+        reason: "RevertFailed",
+        message: `partition revert on ${target.nodeHostname ?? target.nodeId} exited ${r.exitCode}: ${(r.stderr || r.stdout).trim().split("\n").pop() ?? ""}`,
+      };
     if (handle.guardId) await engine.removeContainer(handle.guardId, { force: true }).catch(ignoreMissing);
     return { phase: "Recovered" };
   }

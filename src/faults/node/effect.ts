@@ -20,7 +20,10 @@ export function nodeEffectWith(exec: NetnsExec): GuardEffectFactory {
         if (err instanceof InvalidNodeGuardSpec) throw new EffectRefused("InvalidSpec", err.message, { cause: err });
         throw err;
       }
-      effect = s.action === "partition" ? partitionEffect(exec, s.owner, s.keepTcpPorts ?? []) : availabilityEffect(engine, targetId, s.action, s.owner);
+      effect =
+        s.action === "partition"
+          ? partitionEffect(exec, s.owner, s.keepTcpPorts ?? [])
+          : availabilityEffect(engine, targetId, s.action, s.owner);
       return effect;
     };
     return {

@@ -11,13 +11,23 @@ import type { NodeGuardSpec } from "./spec.js";
 
 type Failed = Extract<ApplyResult, { phase: "Failed" }>;
 
-export function nodeGuardSpec(ctx: DriverContext, target: Target, spec: NodeGuardSpec, owner: Owner, until: Date): HelperSpec {
+export function nodeGuardSpec(
+  ctx: DriverContext,
+  target: Target,
+  spec: NodeGuardSpec,
+  owner: Owner,
+  until: Date,
+): HelperSpec {
   const partition = spec.action === "partition";
   const hs = guardHelperSpec({
     image: ctx.image,
     fault: "node",
     owner,
-    target: { kind: "node", nodeId: target.nodeId, ...(target.nodeHostname ? { nodeHostname: target.nodeHostname } : {}) },
+    target: {
+      kind: "node",
+      nodeId: target.nodeId,
+      ...(target.nodeHostname ? { nodeHostname: target.nodeHostname } : {}),
+    },
     until,
     spec,
     ...(ctx.dockerSocket ? { dockerSocket: ctx.dockerSocket } : {}),
@@ -46,7 +56,12 @@ export interface WaitOptions {
 export type Applied = { phase: "Injected" } | { phase: "Done" } | Failed;
 
 /** Poll until `inEffect`, the guard's exit, or the deadline (the guard is then stopped: it reverts). */
-export async function waitApplied(engine: Engine, guardId: string, inEffect: () => Promise<boolean>, o: WaitOptions): Promise<Applied> {
+export async function waitApplied(
+  engine: Engine,
+  guardId: string,
+  inEffect: () => Promise<boolean>,
+  o: WaitOptions,
+): Promise<Applied> {
   const deadline = Date.now() + o.timeoutMs;
   for (;;) {
     if (await inEffect()) return { phase: "Injected" };
@@ -57,7 +72,8 @@ export async function waitApplied(engine: Engine, guardId: string, inEffect: () 
       state = g.state;
       exitCode = g.exitCode;
     } catch (err) {
-      if (err instanceof ContainerNotFound) return { phase: "Failed", reason: "GuardGone", message: `guard ${guardId} was removed` };
+      if (err instanceof ContainerNotFound)
+        return { phase: "Failed", reason: "GuardGone", message: `guard ${guardId} was removed` };
       throw err;
     }
     if (state === "exited" || state === "dead") {
@@ -69,7 +85,11 @@ export async function waitApplied(engine: Engine, guardId: string, inEffect: () 
       const failed = await guardFailure(engine, guardId, 1);
       await dispose(engine, guardId);
       const why = failed ? `; guard said: ${failed.reason}: ${failed.message}` : "";
-      return { phase: "Failed", reason: "ApplyTimeout", message: `node fault not observable within ${o.timeoutMs} ms${why}` };
+      return {
+        phase: "Failed",
+        reason: "ApplyTimeout",
+        message: `node fault not observable within ${o.timeoutMs} ms${why}`,
+      };
     }
     await sleep(o.pollMs);
   }
@@ -107,7 +127,11 @@ export async function guardFailure(engine: Engine, guardId: string, exitCode: nu
   const logs = await engine.containerLogs(guardId, 50).catch(() => ({ stdout: "", stderr: "" }));
   for (const rec of records(`${logs.stdout}\n${logs.stderr}`).reverse()) {
     if (rec.result === "refused" || rec.result === "failed") {
-      return { phase: "Failed", reason: rec.reason ?? "GuardFailed", message: [rec.msg, rec.err?.message].filter(Boolean).join(": ") };
+      return {
+        phase: "Failed",
+        reason: rec.reason ?? "GuardFailed",
+        message: [rec.msg, rec.err?.message].filter(Boolean).join(": "),
+      };
     }
   }
   return exitCode === 0 ? undefined : { phase: "Failed", reason: "GuardFailed", message: `guard exited ${exitCode}` };

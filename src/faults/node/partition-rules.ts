@@ -42,10 +42,16 @@ export function chainRules(keepTcpPorts: readonly number[] = []): string[][] {
   const rules: string[][] = [];
   for (const p of keepTcpPorts) {
     if (!isPort(p)) throw new Error(`not a port: ${String(p)}`);
-    rules.push(["-p", "tcp", "--dport", String(p), "-j", "RETURN"], ["-p", "tcp", "--sport", String(p), "-j", "RETURN"]);
+    rules.push(
+      ["-p", "tcp", "--dport", String(p), "-j", "RETURN"],
+      ["-p", "tcp", "--sport", String(p), "-j", "RETURN"],
+    );
   }
   for (const { proto, port } of SWARM_PORTS) {
-    rules.push(["-p", proto, "--dport", String(port), "-j", "DROP"], ["-p", proto, "--sport", String(port), "-j", "DROP"]);
+    rules.push(
+      ["-p", proto, "--dport", String(port), "-j", "DROP"],
+      ["-p", proto, "--sport", String(port), "-j", "DROP"],
+    );
   }
   return rules;
 }
@@ -62,14 +68,21 @@ export function applyArgv(n: PartitionNames, keepTcpPorts: readonly number[] = [
 
 /** Jumps first (the fault ends at once), then the chain. Each step may find its object absent. */
 export function revertArgv(n: PartitionNames): Argv[] {
-  return [ipt("-D", "INPUT", ...jumpArgs("INPUT", n)), ipt("-D", "OUTPUT", ...jumpArgs("OUTPUT", n)), ipt("-F", n.chain), ipt("-X", n.chain)];
+  return [
+    ipt("-D", "INPUT", ...jumpArgs("INPUT", n)),
+    ipt("-D", "OUTPUT", ...jumpArgs("OUTPUT", n)),
+    ipt("-F", n.chain),
+    ipt("-X", n.chain),
+  ];
 }
 
 export const saveArgv = (): Argv => ["iptables-save", "-t", "filter"];
 
 /** iptables' answer when what a step removes is already gone (the revert's goal). */
 export function isAbsent(stderr: string): boolean {
-  return /Bad rule|does a matching rule exist|No chain\/target\/match by that name|doesn't exist|does not exist|No such file or directory/i.test(stderr);
+  return /Bad rule|does a matching rule exist|No chain\/target\/match by that name|doesn't exist|does not exist|No such file or directory/i.test(
+    stderr,
+  );
 }
 
 /** Lines of `iptables-save` that belong to node partitions (all owners, or one chain). */

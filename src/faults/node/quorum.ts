@@ -19,7 +19,8 @@ export interface NodeSafetyInput {
   alsoOut?: ReadonlySet<string>;
 }
 
-export type NodeSafetyVerdict = { ok: true } | { ok: false; reason: "ManagersNotAllowed" | "QuorumLoss" | "LastActiveManager"; message: string };
+export type NodeSafetyVerdict =
+  { ok: true } | { ok: false; reason: "ManagersNotAllowed" | "QuorumLoss" | "LastActiveManager"; message: string };
 
 export const quorumOf = (managers: number): number => Math.floor(managers / 2) + 1;
 
@@ -33,7 +34,11 @@ export function checkNodeSafety(i: NodeSafetyInput): NodeSafetyVerdict {
   if (hit.length === 0) return { ok: true };
   const names = hit.map((m) => m.hostname).join(", ");
   if (!i.allowManagers) {
-    return { ok: false, reason: "ManagersNotAllowed", message: `manager(s) ${names} targeted; set fault.node.allowManagers: true to permit it` };
+    return {
+      ok: false,
+      reason: "ManagersNotAllowed",
+      message: `manager(s) ${names} targeted; set fault.node.allowManagers: true to permit it`,
+    };
   }
   if (i.allowManagerLoss) return { ok: true };
   const out = (n: NodeInfo): boolean => targets.has(n.id) || !!i.alsoOut?.has(n.id);
@@ -50,7 +55,11 @@ export function checkNodeSafety(i: NodeSafetyInput): NodeSafetyVerdict {
   }
   const activeAfter = managers.filter((m) => reachable(m) && m.availability === "active" && !out(m)).length;
   if (activeAfter === 0) {
-    return { ok: false, reason: "LastActiveManager", message: `${i.action} of ${names} would leave no active manager; set safety.allowManagerLoss: true to permit it` };
+    return {
+      ok: false,
+      reason: "LastActiveManager",
+      message: `${i.action} of ${names} would leave no active manager; set safety.allowManagerLoss: true to permit it`,
+    };
   }
   return { ok: true };
 }

@@ -65,7 +65,13 @@ export function runRebootHook(hook: RebootHook, node: RebootNode): Promise<HookR
         const timedOut = !!e?.killed && Date.now() - started >= hook.timeoutMs - 50;
         const exitCode = !e ? 0 : typeof e.code === "number" ? e.code : timedOut ? 137 : 127;
         const errText = e && typeof e.code === "string" ? `${e.message}\n` : "";
-        resolve({ exitCode, timedOut, stdout: tail(String(stdout)), stderr: tail(errText + String(stderr)), ms: Date.now() - started });
+        resolve({
+          exitCode,
+          timedOut,
+          stdout: tail(String(stdout)),
+          stderr: tail(errText + String(stderr)),
+          ms: Date.now() - started,
+        });
       },
     );
   });

@@ -28,7 +28,12 @@ export class InvalidNodeGuardSpec extends Error {
   override readonly name = "InvalidNodeGuardSpec";
 }
 
-export function wrapNodeSpec(action: GuardedNodeAction, owner: Owner, expires: Date, keepTcpPorts: readonly number[] = []): NodeGuardSpec {
+export function wrapNodeSpec(
+  action: GuardedNodeAction,
+  owner: Owner,
+  expires: Date,
+  keepTcpPorts: readonly number[] = [],
+): NodeGuardSpec {
   return {
     action,
     owner: {
@@ -51,7 +56,13 @@ export function unwrapNodeSpec(raw: unknown): NodeGuardSpec {
   if (!r || typeof r !== "object" || !ACTIONS.includes(r.action as GuardedNodeAction)) {
     throw new InvalidNodeGuardSpec(`a node guard spec needs action ${ACTIONS.join("|")}`);
   }
-  if (!o || typeof o.schedule !== "string" || typeof o.run !== "string" || typeof o.generation !== "number" || typeof o.expires !== "string") {
+  if (
+    !o ||
+    typeof o.schedule !== "string" ||
+    typeof o.run !== "string" ||
+    typeof o.generation !== "number" ||
+    typeof o.expires !== "string"
+  ) {
     throw new InvalidNodeGuardSpec("a node guard spec needs owner {schedule, generation, run, expires}");
   }
   if (r.keepTcpPorts !== undefined && !(Array.isArray(r.keepTcpPorts) && r.keepTcpPorts.every(isPort))) {

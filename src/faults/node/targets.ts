@@ -27,17 +27,22 @@ export function chooseNodes(i: NodeChoiceInput): NodeChoice {
   if (i.candidates.length === 0) return { reason: "NoTargets", message: "no node matches the selector" };
   const byId = new Map(i.snapshot.nodes.map((n) => [n.id, n]));
   let pool = i.candidates.filter((t) => !i.busy.has(t.nodeId));
-  if (pool.length === 0) return { reason: "NoTargets", message: `all ${i.candidates.length} matching node(s) are already faulted` };
+  if (pool.length === 0)
+    return { reason: "NoTargets", message: `all ${i.candidates.length} matching node(s) are already faulted` };
   if (!i.allowManagers) {
     const workers = pool.filter((t) => byId.get(t.nodeId)?.role !== "manager");
     if (workers.length === 0) {
       const names = pool.map((t) => t.nodeHostname ?? t.nodeId).join(", ");
-      return { reason: "ManagersNotAllowed", message: `only manager(s) match (${names}); set fault.node.allowManagers: true to fault a manager` };
+      return {
+        reason: "ManagersNotAllowed",
+        message: `only manager(s) match (${names}); set fault.node.allowManagers: true to fault a manager`,
+      };
     }
     pool = workers;
   }
   const targets = i.pick(pool, i.count(pool.length));
-  if (targets.length === 0) return { reason: "NoTargets", message: `the selector's mode selects no node of ${pool.length}` };
+  if (targets.length === 0)
+    return { reason: "NoTargets", message: `the selector's mode selects no node of ${pool.length}` };
   const verdict = checkNodeSafety({
     action: i.action,
     targets: targets.map((t) => t.nodeId),
@@ -52,7 +57,12 @@ export function chooseNodes(i: NodeChoiceInput): NodeChoice {
 
 /** Names of the services with a task Swarm wants running on these nodes: whose healing recovery waits for. */
 export function servicesOn(snap: ClusterSnapshot, nodes: ReadonlySet<string>): string[] {
-  const ids = new Set(snap.tasks.filter((t) => nodes.has(t.nodeId) && t.desiredState === "running").map((t) => t.serviceId));
+  const ids = new Set(
+    snap.tasks.filter((t) => nodes.has(t.nodeId) && t.desiredState === "running").map((t) => t.serviceId),
+  );
   // chaosctl's own services (agent, controller) are not what a run faults.
-  return snap.services.filter((s) => ids.has(s.id) && !s.labels[L_ROLE]).map((s) => s.name).sort();
+  return snap.services
+    .filter((s) => ids.has(s.id) && !s.labels[L_ROLE])
+    .map((s) => s.name)
+    .sort();
 }

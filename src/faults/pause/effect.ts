@@ -14,7 +14,8 @@ export function pauseEffect({ engine, targetId }: GuardEffectContext): GuardEffe
         const c = await engine.inspectContainer(targetId).catch((e: unknown) => {
           throw e instanceof ContainerNotFound ? new TargetGone(e.message, { cause: e }) : e;
         });
-        if (c.state !== "paused") throw new EffectRefused("TargetNotRunning", `cannot pause ${targetId}: it is ${c.state}`, { cause: err });
+        if (c.state !== "paused")
+          throw new EffectRefused("TargetNotRunning", `cannot pause ${targetId}: it is ${c.state}`, { cause: err });
       }
     },
     async revert() {

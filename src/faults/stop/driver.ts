@@ -2,4 +2,6 @@
 import type { StopFault } from "../../api/types.js";
 import { instantDriver, timeoutSeconds } from "../instant.js";
 
-export const stopDriver = instantDriver<StopFault>("stop", (engine, id, spec) => engine.stopContainer(id, timeoutSeconds(spec.timeout, 10)));
+export const stopDriver = instantDriver<StopFault>("stop", (engine, id, spec) =>
+  engine.stopContainer(id, timeoutSeconds(spec.timeout, 10)),
+);

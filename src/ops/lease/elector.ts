@@ -61,7 +61,13 @@ export class LeaderElector {
     try {
       const now = this.clock();
       const seen = await store.read();
-      const d = decide(seen?.record, identity, now, timing, !!seen && seen.record.holder !== "" && !!store.holderGone?.(seen.record.holder));
+      const d = decide(
+        seen?.record,
+        identity,
+        now,
+        timing,
+        !!seen && seen.record.holder !== "" && !!store.holderGone?.(seen.record.holder),
+      );
       if (d.kind === "wait") {
         this.holderSeen = d.holder;
         this.until = -Infinity;
@@ -71,13 +77,20 @@ export class LeaderElector {
         if (ok) {
           this.holderSeen = identity;
           this.until = actUntil(d.record.renewTime, timing);
-          if (d.kind === "takeover") logger.warn({ event: "lease", lease: store.where, from: d.from || "(released)", transitions: d.record.transitions }, "took over the leader lease");
+          if (d.kind === "takeover")
+            logger.warn(
+              { event: "lease", lease: store.where, from: d.from || "(released)", transitions: d.record.transitions },
+              "took over the leader lease",
+            );
         } else if (d.kind !== "renew") {
           this.until = -Infinity; // lost the race: someone else wrote first
         }
       }
     } catch (e) {
-      logger.warn({ event: "lease", lease: store.where, err: e instanceof Error ? e.message : String(e) }, "lease attempt failed");
+      logger.warn(
+        { event: "lease", lease: store.where, err: e instanceof Error ? e.message : String(e) },
+        "lease attempt failed",
+      );
     }
     this.o.onAttempt?.(ok);
     this.check();
@@ -89,7 +102,12 @@ export class LeaderElector {
     const r = this.role();
     if (r === this.current) return;
     this.current = r;
-    this.o.logger.info({ event: "lease", role: r, lease: this.o.store.where, holder: this.o.identity }, r === "leader" ? "leading: this controller acts" : "standby: not acting (the lease is held elsewhere, lapsed or released)");
+    this.o.logger.info(
+      { event: "lease", role: r, lease: this.o.store.where, holder: this.o.identity },
+      r === "leader"
+        ? "leading: this controller acts"
+        : "standby: not acting (the lease is held elsewhere, lapsed or released)",
+    );
     this.o.onRole?.(r);
     for (const fn of this.listeners) fn(r);
   }
@@ -121,9 +139,13 @@ export class LeaderElector {
     if (!wasLeader) return;
     try {
       const seen = await this.o.store.read();
-      if (seen && seen.record.holder === this.o.identity) await this.o.store.update(seen.version, released(seen.record));
+      if (seen && seen.record.holder === this.o.identity)
+        await this.o.store.update(seen.version, released(seen.record));
     } catch (e) {
-      this.o.logger.warn({ event: "lease", err: e instanceof Error ? e.message : String(e) }, "could not release the lease; a standby takes over at expiry");
+      this.o.logger.warn(
+        { event: "lease", err: e instanceof Error ? e.message : String(e) },
+        "could not release the lease; a standby takes over at expiry",
+      );
     }
   }
 }

@@ -36,7 +36,10 @@ export class FileLeaseStore implements LeaseStore {
   readonly where: string;
   private readonly mutex: string;
 
-  constructor(private readonly path: string, private readonly staleMutexMs = 10_000) {
+  constructor(
+    private readonly path: string,
+    private readonly staleMutexMs = 10_000,
+  ) {
     this.where = `file ${path}`;
     this.mutex = `${path}.mutex`;
   }
@@ -70,7 +73,9 @@ export class FileLeaseStore implements LeaseStore {
   async update(version: unknown, record: LeaseRecord): Promise<boolean> {
     if (!(await this.lock())) return false;
     try {
-      const now = await readFile(this.path, "utf8").catch((e: unknown) => (code(e) === "ENOENT" ? undefined : Promise.reject(e)));
+      const now = await readFile(this.path, "utf8").catch((e: unknown) =>
+        code(e) === "ENOENT" ? undefined : Promise.reject(e),
+      );
       if (now !== version) return false;
       const tmp = `${this.path}.${process.pid}.tmp`;
       await writeFile(tmp, JSON.stringify(record));

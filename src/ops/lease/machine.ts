@@ -35,12 +35,25 @@ export function expiresAt(r: LeaseRecord): number {
  * What `me` should do, having read `observed` at `now`. `holderGone`: the store proved the
  * holder's process no longer exists (same host, pid gone), so waiting out its lease is pointless.
  */
-export function decide(observed: LeaseRecord | undefined, me: string, now: number, t: LeaseTiming, holderGone = false): Decision {
-  const fresh = (acquireTime: number, transitions: number): LeaseRecord => ({ holder: me, renewTime: now, leaseDurationMs: t.durationMs, acquireTime, transitions });
+export function decide(
+  observed: LeaseRecord | undefined,
+  me: string,
+  now: number,
+  t: LeaseTiming,
+  holderGone = false,
+): Decision {
+  const fresh = (acquireTime: number, transitions: number): LeaseRecord => ({
+    holder: me,
+    renewTime: now,
+    leaseDurationMs: t.durationMs,
+    acquireTime,
+    transitions,
+  });
   if (!observed) return { kind: "create", record: fresh(now, 0) };
   // Our own record, even a lapsed one: renewing it at the observed version is safe (nobody wrote).
   if (observed.holder === me) return { kind: "renew", record: fresh(observed.acquireTime, observed.transitions) };
-  if (now >= expiresAt(observed) || holderGone) return { kind: "takeover", from: observed.holder, record: fresh(now, observed.transitions + 1) };
+  if (now >= expiresAt(observed) || holderGone)
+    return { kind: "takeover", from: observed.holder, record: fresh(now, observed.transitions + 1) };
   return { kind: "wait", holder: observed.holder, expiresAt: expiresAt(observed) };
 }
 
@@ -56,7 +69,8 @@ export function actUntil(renewTime: number, t: LeaseTiming, safetyMs = t.renewMs
 /** The timing must leave a healthy leader a margin: duration > 2 × renew. */
 export function checkTiming(t: LeaseTiming): string | undefined {
   if (!(t.renewMs > 0)) return "lease renew interval must be positive";
-  if (!(t.durationMs > 2 * t.renewMs)) return `lease duration (${t.durationMs} ms) must be more than twice the renew interval (${t.renewMs} ms)`;
+  if (!(t.durationMs > 2 * t.renewMs))
+    return `lease duration (${t.durationMs} ms) must be more than twice the renew interval (${t.renewMs} ms)`;
   return undefined;
 }
 

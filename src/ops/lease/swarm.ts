@@ -63,7 +63,11 @@ export class SwarmLeaseStore implements LeaseStore {
   readonly where: string;
   private readonly name: string;
 
-  constructor(private readonly configs: SwarmConfigs, private readonly instance: string, private readonly scope = "default") {
+  constructor(
+    private readonly configs: SwarmConfigs,
+    private readonly instance: string,
+    private readonly scope = "default",
+  ) {
     this.name = leaseConfigName(scope, instance);
     this.where = `swarm config ${this.name}`;
   }
@@ -80,7 +84,11 @@ export class SwarmLeaseStore implements LeaseStore {
 
   async create(record: LeaseRecord): Promise<boolean> {
     try {
-      await this.configs.createConfig(this.name, `chaosctl leader lease: store scope ${this.scope}, instance ${this.instance}\n`, recordToLabels(this.scope, this.instance, record));
+      await this.configs.createConfig(
+        this.name,
+        `chaosctl leader lease: store scope ${this.scope}, instance ${this.instance}\n`,
+        recordToLabels(this.scope, this.instance, record),
+      );
       return true;
     } catch (e) {
       if (e instanceof ConfigNameConflict) return false;

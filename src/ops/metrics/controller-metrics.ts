@@ -11,17 +11,67 @@ const RECOVERY_BUCKETS = [0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
 
 export class ControllerMetrics implements PassObserver {
   readonly registry = new Registry();
-  readonly activeInjections = this.registry.register(new Gauge("chaosctl_active_injections", "Injections active now (guard running), by fault kind and schedule.", ["fault", "schedule"]));
-  readonly runs = this.registry.register(new Counter("chaosctl_runs_total", "Runs that ended, by result (succeeded, failed, skipped, interrupted) and reason (empty when succeeded).", ["schedule", "fault", "result", "reason"]));
-  readonly passDuration = this.registry.register(new Histogram("chaosctl_reconcile_pass_duration_seconds", "Duration of reconcile passes, by result (ok, error).", ["result"], PASS_BUCKETS));
-  readonly lastPass = this.registry.register(new Gauge("chaosctl_last_reconcile_timestamp_seconds", "Unix time of the last completed reconcile pass.", []));
-  readonly dockerCalls = this.registry.register(new Counter("chaosctl_docker_api_calls_total", "Docker Engine API calls, by operation.", ["operation"]));
-  readonly dockerErrors = this.registry.register(new Counter("chaosctl_docker_api_errors_total", "Docker Engine API calls that failed, by operation.", ["operation"]));
-  readonly recovery = this.registry.register(new Histogram("chaosctl_recovery_seconds", "Time from a fault until its service is back to its desired running (and healthy) tasks, by service.", ["service"], RECOVERY_BUCKETS));
-  readonly manifests = this.registry.register(new Gauge("chaosctl_manifests", "Manifests in the store, by validity (valid, invalid).", ["validity"]));
-  readonly agentConnected = this.registry.register(new Gauge("chaosctl_agent_connected", "1 when the controller reaches the node's executor (node=local: this engine; agents per node).", ["node"]));
-  readonly leader = this.registry.register(new Gauge("chaosctl_leader", "1 while this controller holds the leader lease and may act, 0 while standby.", ["instance"]));
-  readonly leaderTransitions = this.registry.register(new Counter("chaosctl_leader_transitions_total", "Times this controller became leader or stopped being leader.", ["instance", "to"]));
+  readonly activeInjections = this.registry.register(
+    new Gauge("chaosctl_active_injections", "Injections active now (guard running), by fault kind and schedule.", [
+      "fault",
+      "schedule",
+    ]),
+  );
+  readonly runs = this.registry.register(
+    new Counter(
+      "chaosctl_runs_total",
+      "Runs that ended, by result (succeeded, failed, skipped, interrupted) and reason (empty when succeeded).",
+      ["schedule", "fault", "result", "reason"],
+    ),
+  );
+  readonly passDuration = this.registry.register(
+    new Histogram(
+      "chaosctl_reconcile_pass_duration_seconds",
+      "Duration of reconcile passes, by result (ok, error).",
+      ["result"],
+      PASS_BUCKETS,
+    ),
+  );
+  readonly lastPass = this.registry.register(
+    new Gauge("chaosctl_last_reconcile_timestamp_seconds", "Unix time of the last completed reconcile pass.", []),
+  );
+  readonly dockerCalls = this.registry.register(
+    new Counter("chaosctl_docker_api_calls_total", "Docker Engine API calls, by operation.", ["operation"]),
+  );
+  readonly dockerErrors = this.registry.register(
+    new Counter("chaosctl_docker_api_errors_total", "Docker Engine API calls that failed, by operation.", [
+      "operation",
+    ]),
+  );
+  readonly recovery = this.registry.register(
+    new Histogram(
+      "chaosctl_recovery_seconds",
+      "Time from a fault until its service is back to its desired running (and healthy) tasks, by service.",
+      ["service"],
+      RECOVERY_BUCKETS,
+    ),
+  );
+  readonly manifests = this.registry.register(
+    new Gauge("chaosctl_manifests", "Manifests in the store, by validity (valid, invalid).", ["validity"]),
+  );
+  readonly agentConnected = this.registry.register(
+    new Gauge(
+      "chaosctl_agent_connected",
+      "1 when the controller reaches the node's executor (node=local: this engine; agents per node).",
+      ["node"],
+    ),
+  );
+  readonly leader = this.registry.register(
+    new Gauge("chaosctl_leader", "1 while this controller holds the leader lease and may act, 0 while standby.", [
+      "instance",
+    ]),
+  );
+  readonly leaderTransitions = this.registry.register(
+    new Counter("chaosctl_leader_transitions_total", "Times this controller became leader or stopped being leader.", [
+      "instance",
+      "to",
+    ]),
+  );
 
   /** Copies the engine's call and error counts at every scrape. */
   watchEngine(engine: Pick<Engine, "calls" | "errors">): void {

@@ -42,9 +42,14 @@ abstract class Family<T> implements Metric {
   abstract readonly type: "counter" | "gauge" | "histogram";
   protected readonly series = new Map<string, { values: string[]; data: T }>();
 
-  constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[]) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+  ) {
     if (!NAME.test(name)) throw new Error(`invalid metric name ${name}`);
-    for (const l of labelNames) if (!LABEL.test(l) || l.startsWith("__") || l === "le") throw new Error(`invalid label name ${l}`);
+    for (const l of labelNames)
+      if (!LABEL.test(l) || l.startsWith("__") || l === "le") throw new Error(`invalid label name ${l}`);
   }
 
   protected abstract fresh(): T;
@@ -71,7 +76,8 @@ abstract class Family<T> implements Metric {
 
   render(): string[] {
     const out = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`];
-    for (const s of [...this.series.values()].sort((a, b) => a.values.join("\0").localeCompare(b.values.join("\0")))) out.push(...this.lines(s.values, s.data));
+    for (const s of [...this.series.values()].sort((a, b) => a.values.join("\0").localeCompare(b.values.join("\0"))))
+      out.push(...this.lines(s.values, s.data));
     return out;
   }
 
@@ -142,7 +148,10 @@ export class Histogram extends Family<HistogramData> {
     d.count += 1;
   }
   protected lines(values: string[], d: HistogramData): string[] {
-    const out = this.buckets.map((b, i) => `${this.name}_bucket${renderLabels(this.labelNames, values, ["le", formatValue(b)])} ${d.counts[i] ?? 0}`);
+    const out = this.buckets.map(
+      (b, i) =>
+        `${this.name}_bucket${renderLabels(this.labelNames, values, ["le", formatValue(b)])} ${d.counts[i] ?? 0}`,
+    );
     out.push(`${this.name}_bucket${renderLabels(this.labelNames, values, ["le", "+Inf"])} ${d.count}`);
     out.push(`${this.name}_sum${renderLabels(this.labelNames, values)} ${formatValue(d.sum)}`);
     out.push(`${this.name}_count${renderLabels(this.labelNames, values)} ${d.count}`);

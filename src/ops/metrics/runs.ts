@@ -32,7 +32,11 @@ export function runChanges(prev: ChaosScheduleStatus | undefined, next: ChaosSch
     const b = r.run ? before.get(r.run) : undefined;
     if (r.result && FINAL.has(r.result) && !(b?.result && FINAL.has(b.result))) {
       // A run that ended cleanly has no reason; a skipped or failed one says why (a stable code).
-      ended.push({ fault: r.fault ?? "unknown", result: r.result.toLowerCase(), reason: r.result === "Succeeded" ? "" : (r.reason ?? "") });
+      ended.push({
+        fault: r.fault ?? "unknown",
+        result: r.result.toLowerCase(),
+        reason: r.result === "Succeeded" ? "" : (r.reason ?? ""),
+      });
     }
     if (r.recovery === "Recovered" && b?.recovery !== "Recovered" && typeof r.recoverySeconds === "number") {
       for (const service of r.services ?? []) recovered.push({ service, seconds: r.recoverySeconds });

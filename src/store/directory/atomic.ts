@@ -57,7 +57,12 @@ export class TempFiles {
  * A fresh temp of our own pid is never assumed ours to sweep: another process (in another pid
  * namespace on a shared folder) may carry the same pid. Pure but for the liveness probe.
  */
-export function isStaleTemp(path: string, mtimeMs: number, now: number, alive: (pid: number) => boolean = pidAlive): boolean {
+export function isStaleTemp(
+  path: string,
+  mtimeMs: number,
+  now: number,
+  alive: (pid: number) => boolean = pidAlive,
+): boolean {
   const name = basename(path);
   const m = TEMP_PATTERN.exec(name);
   if (!m || IN_FLIGHT.has(name)) return false;
@@ -128,7 +133,8 @@ export async function replaceIfUnchanged(
     const now = await readAll(original);
     if (!now.equals(expected)) return { kind: "changed", current: now };
     if (hooks.beforeRename) await hooks.beforeRename(temp, target);
-    if ((await swapIn(target, temp, original, expected, () => syncDir(dir), hooks)) === "replaced") return { kind: "replaced" };
+    if ((await swapIn(target, temp, original, expected, () => syncDir(dir), hooks)) === "replaced")
+      return { kind: "replaced" };
     return { kind: "changed", current: await readNow(target) };
   } finally {
     await original?.close();
@@ -182,7 +188,12 @@ export function isNotFound(err: unknown): boolean {
  * Create `target` with `content`, atomically and never over an existing file (temp file, fsync,
  * then link(2), which fails when the name is taken). False when the name is taken.
  */
-export async function createExclusive(target: string, content: Buffer, temps: TempFiles, mode = 0o644): Promise<boolean> {
+export async function createExclusive(
+  target: string,
+  content: Buffer,
+  temps: TempFiles,
+  mode = 0o644,
+): Promise<boolean> {
   const dir = dirname(target);
   const temp = temps.begin(dir);
   const out = await open(temp, "wx", mode).catch((err: unknown) => {

@@ -15,8 +15,17 @@ export function invalidStatus(current: unknown, message: string, now: Date): Inv
   const at = conditions.findIndex((c) => isRecord(c) && c.type === "Ready");
   const prev: unknown = at >= 0 ? conditions[at] : undefined;
   // lastTransitionTime moves only when the condition's status flips (as the controller does it).
-  const since = isRecord(prev) && prev.status === "False" && typeof prev.lastTransitionTime === "string" ? prev.lastTransitionTime : now.toISOString();
-  const ready = { type: "Ready", status: "False", reason: INVALID_SPEC_REASON, message: boundInvalidMessage(message), lastTransitionTime: since };
+  const since =
+    isRecord(prev) && prev.status === "False" && typeof prev.lastTransitionTime === "string"
+      ? prev.lastTransitionTime
+      : now.toISOString();
+  const ready = {
+    type: "Ready",
+    status: "False",
+    reason: INVALID_SPEC_REASON,
+    message: boundInvalidMessage(message),
+    lastTransitionTime: since,
+  };
   const next = [...conditions];
   if (at >= 0) next[at] = ready;
   else next.push(ready);

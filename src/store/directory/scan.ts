@@ -94,7 +94,11 @@ async function addSymlink(root: string, shownPath: string, linkPath: string, out
     return;
   }
   if (!isInside(root, target)) {
-    out.problems.push({ path: shownPath, message: "symlink points outside the manifest directory; not followed", rule: "symlinkOutside" });
+    out.problems.push({
+      path: shownPath,
+      message: "symlink points outside the manifest directory; not followed",
+      rule: "symlinkOutside",
+    });
     return;
   }
   const st = await lstat(target).catch(() => undefined);

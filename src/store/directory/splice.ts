@@ -59,7 +59,11 @@ export function spliceStatusOnly(text: string, doc: Document, status: unknown): 
 function splice(text: string, doc: Document, editsOf: (ctx: Ctx, root: YAMLMap) => Edit[]): SpliceResult {
   if (text.charCodeAt(0) === 0xfeff) return { ok: false, reason: "the text must be the one parsed, without its BOM" };
   try {
-    const ctx: Ctx = { text, eol: text.includes("\r\n") ? "\r\n" : "\n", version: doc.directives?.yaml.version ?? "1.2" };
+    const ctx: Ctx = {
+      text,
+      eol: text.includes("\r\n") ? "\r\n" : "\n",
+      version: doc.directives?.yaml.version ?? "1.2",
+    };
     const root = doc.contents;
     if (!isMap(root)) throw new Unplaceable("the document is not a mapping");
     return { ok: true, text: applyEdits(text, editsOf(ctx, root)) };
@@ -117,7 +121,11 @@ function replacePair(ctx: Ctx, map: YAMLMap, pair: Pair, key: string, value: unk
   const indent = indentOf(ctx.text, keyStart);
   const end = lineEnd(ctx.text, valueEnd);
   const block = renderPair(ctx, key, value, indent).slice(indent.length);
-  return { start: keyStart, end, text: end === ctx.text.length && !endsWithEol(ctx.text) ? trimEol(ctx, block) : block };
+  return {
+    start: keyStart,
+    end,
+    text: end === ctx.text.length && !endsWithEol(ctx.text) ? trimEol(ctx, block) : block,
+  };
 }
 
 function insertPairs(ctx: Ctx, map: YAMLMap, entries: [string, unknown][]): Edit {
@@ -139,7 +147,8 @@ function insertPairs(ctx: Ctx, map: YAMLMap, entries: [string, unknown][]): Edit
   const lines = entries.map(([k, v]) => renderPair(ctx, k, v, indent)).join("");
   // At the end of a file without a final line break: break the last line, and keep the file
   // without a final line break as its author had it.
-  if (at === ctx.text.length && !endsWithEol(ctx.text)) return { start: at, end: at, text: ctx.eol + trimEol(ctx, lines) };
+  if (at === ctx.text.length && !endsWithEol(ctx.text))
+    return { start: at, end: at, text: ctx.eol + trimEol(ctx, lines) };
   return { start: at, end: at, text: lines };
 }
 
@@ -234,8 +243,12 @@ function mergeMap(ctx: Ctx, map: YAMLMap, next: Record<string, unknown>, removeM
     }
     if (sameData(pair.value, value)) continue;
     const sub = pair.value;
-    const shared = isMap(sub) && isPlainObject(value) && sub.items.some((p) => isScalar(p.key) && typeof p.key.value === "string" && p.key.value in value);
-    if (shared && isMap(sub) && !sub.flow && !map.flow) edits.push(...mergeMap(ctx, sub, value as Record<string, unknown>, true));
+    const shared =
+      isMap(sub) &&
+      isPlainObject(value) &&
+      sub.items.some((p) => isScalar(p.key) && typeof p.key.value === "string" && p.key.value in value);
+    if (shared && isMap(sub) && !sub.flow && !map.flow)
+      edits.push(...mergeMap(ctx, sub, value as Record<string, unknown>, true));
     else if (isFlowCollection(sub) && value !== null && typeof value === "object") {
       // A flow collection stays one: only its own characters change (a trailing comment stays).
       const [start, end] = rangeOf(sub);
@@ -248,7 +261,8 @@ function mergeMap(ctx: Ctx, map: YAMLMap, next: Record<string, unknown>, removeM
 
 /** Removes a pair of a block mapping with its whole lines (a flow mapping is rewritten instead). */
 function removePair(ctx: Ctx, map: YAMLMap, pair: Pair): Edit {
-  if (map.flow || map.items.length < 2) throw new Unplaceable("cannot remove the last key of a mapping or a key of a flow mapping in place");
+  if (map.flow || map.items.length < 2)
+    throw new Unplaceable("cannot remove the last key of a mapping or a key of a flow mapping in place");
   const keyStart = rangeOf(pair.key)[0];
   indentOf(ctx.text, keyStart);
   const start = ctx.text.lastIndexOf("\n", keyStart - 1) + 1;
@@ -263,7 +277,12 @@ function isFlowCollection(node: unknown): boolean {
 /** A collection in flow style, on one line, with the padding the file uses (`{a: 1}` or `{ a: 1 }`). */
 function flowCollection(ctx: Ctx, value: unknown): string {
   const padded = /[{[] \S/.test(ctx.text);
-  const s = stringify(value, { version: ctx.version, lineWidth: 0, collectionStyle: "flow", flowCollectionPadding: padded }).replace(/\n$/, "");
+  const s = stringify(value, {
+    version: ctx.version,
+    lineWidth: 0,
+    collectionStyle: "flow",
+    flowCollectionPadding: padded,
+  }).replace(/\n$/, "");
   return s.includes("\n") ? flowValue(value) : s;
 }
 
@@ -282,6 +301,11 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (isPlainObject(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
+  if (isPlainObject(v))
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys(v[k])]),
+    );
   return v;
 }

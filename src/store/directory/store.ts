@@ -18,15 +18,49 @@ import { open, readFile, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { Document, stringify } from "yaml";
 import type { ChaosSchedule, ChaosScheduleStatus, LoadedChaosSchedule } from "../../api/types.js";
-import { duplicateProblems, loadBytes, LOAD_DEFAULTS, type LoadedDocument, type LoadOptions, type LoadResult } from "../../api/load.js";
+import {
+  duplicateProblems,
+  loadBytes,
+  LOAD_DEFAULTS,
+  type LoadedDocument,
+  type LoadOptions,
+  type LoadResult,
+} from "../../api/load.js";
 import { readBounded } from "../../api/read.js";
 import { decodeText } from "../../api/text.js";
 import type { Problem } from "../../api/problems.js";
 import { silentLogger, type Logger } from "../../util/log.js";
-import { StoreWriteError, type ApplyOptions, type ApplyOutcome, type ApplyResult, type DeleteOptions, type DeleteResult, type InvalidManifest, type SpecPatch, type StoredManifest, type StoreSnapshot, type WritableStore, type WriteResult } from "../store.js";
-import { checkManifest, patchedManifest, planApply, userPart, type CheckedManifest, type CurrentManifest } from "../apply-plan.js";
+import {
+  StoreWriteError,
+  type ApplyOptions,
+  type ApplyOutcome,
+  type ApplyResult,
+  type DeleteOptions,
+  type DeleteResult,
+  type InvalidManifest,
+  type SpecPatch,
+  type StoredManifest,
+  type StoreSnapshot,
+  type WritableStore,
+  type WriteResult,
+} from "../store.js";
+import {
+  checkManifest,
+  patchedManifest,
+  planApply,
+  userPart,
+  type CheckedManifest,
+  type CurrentManifest,
+} from "../apply-plan.js";
 import { defaultOrigin } from "../origin.js";
-import { createExclusive, isNotFound, isStaleTemp, replaceIfUnchanged, TempFiles, type ReplaceHooks } from "./atomic.js";
+import {
+  createExclusive,
+  isNotFound,
+  isStaleTemp,
+  replaceIfUnchanged,
+  TempFiles,
+  type ReplaceHooks,
+} from "./atomic.js";
 import { recoverSwap } from "./swap.js";
 import { cutDocument, newFileName } from "./documents.js";
 import { sameJson, specHash, toPlainJson } from "./canonical.js";
@@ -126,7 +160,12 @@ export class DirectoryStore implements WritableStore {
     for (const f of scan.files) states.push(await this.current(f.path, f.real));
     // Nothing changed since the last list(): the same snapshot, in fresh arrays.
     const last = this.lastList;
-    if (last && scan.problems.length === 0 && last.states.length === states.length && states.every((st, i) => st === last.states[i])) {
+    if (
+      last &&
+      scan.problems.length === 0 &&
+      last.states.length === states.length &&
+      states.every((st, i) => st === last.states[i])
+    ) {
       this.echoes.clear();
       return { manifests: last.snapshot.manifests.slice(), invalid: last.snapshot.invalid.slice() };
     }
@@ -169,7 +208,10 @@ export class DirectoryStore implements WritableStore {
     this.echoes.clear();
     this.listed = true;
     // Kept only when it can be reused as is (scan problems are not part of a file's state).
-    this.lastList = scan.problems.length === 0 ? { states, snapshot: { manifests: snapshot.manifests.slice(), invalid: snapshot.invalid.slice() } } : undefined;
+    this.lastList =
+      scan.problems.length === 0
+        ? { states, snapshot: { manifests: snapshot.manifests.slice(), invalid: snapshot.invalid.slice() } }
+        : undefined;
     return snapshot;
   }
 
@@ -199,7 +241,9 @@ export class DirectoryStore implements WritableStore {
     if (path === undefined || !state) return "gone";
     const plain = toPlainJson(status);
     const real = state.real;
-    return this.locked(real, () => this.writeLocked(path, real, key, (bytes) => this.plan(path, real, bytes, key, generation, plain)));
+    return this.locked(real, () =>
+      this.writeLocked(path, real, key, (bytes) => this.plan(path, real, bytes, key, generation, plain)),
+    );
   }
 
   async reportInvalid(key: string, message: string, now: Date): Promise<WriteResult> {
@@ -210,7 +254,9 @@ export class DirectoryStore implements WritableStore {
     const state = path === undefined ? undefined : this.files.get(path);
     if (path === undefined || !state) return "gone";
     const real = state.real;
-    return this.locked(real, () => this.writeLocked(path, real, key, (bytes) => this.planInvalid(path, real, bytes, key, message, now)));
+    return this.locked(real, () =>
+      this.writeLocked(path, real, key, (bytes) => this.planInvalid(path, real, bytes, key, message, now)),
+    );
   }
 
   // ---- apply / delete / patchSpec (the CLI's writes; same protocol as the status write) -----
@@ -223,13 +269,18 @@ export class DirectoryStore implements WritableStore {
   }
 
   async patchSpec(key: string, patch: SpecPatch, opts: ApplyOptions = {}): Promise<ApplyResult | "notfound"> {
-    const out = await this.applyTo(key, (stored) => (stored ? checkManifest(patchedManifest(stored, patch)) : undefined), opts);
+    const out = await this.applyTo(
+      key,
+      (stored) => (stored ? checkManifest(patchedManifest(stored, patch)) : undefined),
+      opts,
+    );
     return out === "notfound" ? out : out.result;
   }
 
   async delete(key: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     await this.list();
-    if (this.duplicateKeys.has(key)) throw new StoreWriteError(`${key} is defined more than once under ${this.dir}; remove one by hand`);
+    if (this.duplicateKeys.has(key))
+      throw new StoreWriteError(`${key} is defined more than once under ${this.dir}; remove one by hand`);
     const path = this.index.get(key) ?? this.invalidIndex.get(key);
     const state = path === undefined ? undefined : this.files.get(path);
     if (path === undefined || !state) return "notfound";
@@ -244,9 +295,15 @@ export class DirectoryStore implements WritableStore {
    * An existing document is changed in place, path by path (spliceFields); a new one goes to a
    * new file. A document that vanishes meanwhile is applied again from a fresh list, once.
    */
-  private async applyTo(key: string, incoming: (stored: ChaosSchedule | undefined) => CheckedManifest | undefined, opts: ApplyOptions, again = true): Promise<ApplyOutcome | "notfound"> {
+  private async applyTo(
+    key: string,
+    incoming: (stored: ChaosSchedule | undefined) => CheckedManifest | undefined,
+    opts: ApplyOptions,
+    again = true,
+  ): Promise<ApplyOutcome | "notfound"> {
     await this.list();
-    if (this.duplicateKeys.has(key)) throw new StoreWriteError(`${key} is defined more than once under ${this.dir}; remove one by hand`);
+    if (this.duplicateKeys.has(key))
+      throw new StoreWriteError(`${key} is defined more than once under ${this.dir}; remove one by hand`);
     const origin = opts.origin ?? defaultOrigin();
     const now = opts.now ?? new Date();
     const path = this.index.get(key) ?? this.invalidIndex.get(key);
@@ -295,7 +352,10 @@ export class DirectoryStore implements WritableStore {
     const result = await this.locked(state.real, () => this.writeLocked(path, state.real, key, planner));
     if (outcome !== undefined && (result === "written" || result === "unchanged")) return outcome;
     if (result === "gone" && again) return this.applyTo(key, incoming, opts, false);
-    if (result === "invalid") throw new StoreWriteError(`${path}: cannot apply ${key} in place${failure ? `: ${failure}` : " (the file does not parse cleanly now)"}; edit the file by hand`);
+    if (result === "invalid")
+      throw new StoreWriteError(
+        `${path}: cannot apply ${key} in place${failure ? `: ${failure}` : " (the file does not parse cleanly now)"}; edit the file by hand`,
+      );
     throw new StoreWriteError(`${path}: ${key} kept changing while applying; try again`);
   }
 
@@ -337,7 +397,10 @@ export class DirectoryStore implements WritableStore {
       const out = Buffer.from(cut, "utf8");
       const after = this.stateOf(path, real, hasBom(bytes) ? Buffer.concat([BOM, out]) : out);
       const problem = verifyRemoved(state.result, after.result, doc.index);
-      if (problem) throw new StoreWriteError(`${path}: removing ${key} would change more than that document (${problem}); delete it by hand`);
+      if (problem)
+        throw new StoreWriteError(
+          `${path}: removing ${key} would change more than that document (${problem}); delete it by hand`,
+        );
       const outcome = await replaceIfUnchanged(real, bytes, after.bytes, this.inFlight, this.hooks);
       if (outcome.kind === "changed") {
         if (outcome.current === null) return "notfound";
@@ -386,7 +449,12 @@ export class DirectoryStore implements WritableStore {
    * it: a file that is not clean text, a YAML error anywhere (a duplicate mapping key included:
    * the re-parse check cannot vouch for the file), no such document, or more than one.
    */
-  private target(path: string, real: string, bytes: Buffer, key: string): { result: "invalid" | "gone" } | { state: FileState; text: string; doc: LoadedDocument } {
+  private target(
+    path: string,
+    real: string,
+    bytes: Buffer,
+    key: string,
+  ): { result: "invalid" | "gone" } | { state: FileState; text: string; doc: LoadedDocument } {
     const state = this.stateOf(path, real, bytes);
     const text = state.text;
     if (text === undefined || state.result.problems.length > 0) return { result: "invalid" };
@@ -408,12 +476,19 @@ export class DirectoryStore implements WritableStore {
     if (current !== generation) return { result: "conflict" };
     const hash = specHash(doc.manifest.spec);
     const meta = doc.manifest.metadata;
-    if (sameJson(doc.manifest.status ?? null, status) && meta.generation === current && meta.annotations?.[SPEC_HASH_ANNOTATION] === hash) {
+    if (
+      sameJson(doc.manifest.status ?? null, status) &&
+      meta.generation === current &&
+      meta.annotations?.[SPEC_HASH_ANNOTATION] === hash
+    ) {
       return { result: "unchanged" };
     }
     const spliced = spliceStatus(text, doc.doc, { status, generation: current, specHash: hash });
     if (!spliced.ok) {
-      this.logger.error({ file: path, key, reason: spliced.reason }, "cannot place status in this document without touching other text; not written");
+      this.logger.error(
+        { file: path, key, reason: spliced.reason },
+        "cannot place status in this document without touching other text; not written",
+      );
       return { result: "invalid" };
     }
     const out = Buffer.from(spliced.text, "utf8");
@@ -438,13 +513,19 @@ export class DirectoryStore implements WritableStore {
     const current = read.status;
     const next = invalidStatus(current, message, now);
     if (!next.ok) {
-      this.logger.warn({ file: path, key, reason: next.reason }, "cannot mark an invalid manifest in its status; not written");
+      this.logger.warn(
+        { file: path, key, reason: next.reason },
+        "cannot mark an invalid manifest in its status; not written",
+      );
       return { result: "invalid" };
     }
     if (sameJson(current ?? null, next.status)) return { result: "unchanged" };
     const spliced = spliceStatusOnly(text, doc.doc, next.status);
     if (!spliced.ok) {
-      this.logger.error({ file: path, key, reason: spliced.reason }, "cannot place status in this document without touching other text; not written");
+      this.logger.error(
+        { file: path, key, reason: spliced.reason },
+        "cannot place status in this document without touching other text; not written",
+      );
       return { result: "invalid" };
     }
     const out = Buffer.from(spliced.text, "utf8");
@@ -483,7 +564,8 @@ export class DirectoryStore implements WritableStore {
     if (!parsed) throw new Error("handOut: not a valid document");
     const generation = this.generationOf(key, parsed);
     const kept = handedOut.get(d);
-    if (kept && kept.generation === generation && kept.stored.key === key && sameSource(kept.stored.source, source)) return kept.stored;
+    if (kept && kept.generation === generation && kept.stored.key === key && sameSource(kept.stored.source, source))
+      return kept.stored;
     const manifest = cloneManifest(parsed);
     manifest.metadata.generation = generation;
     const stored: StoredManifest = { key, source, manifest };
@@ -492,9 +574,15 @@ export class DirectoryStore implements WritableStore {
     return stored;
   }
 
-  private generationOf(key: string, manifest: { spec: unknown; metadata: { generation?: number; annotations?: Record<string, string | undefined> } }): number {
+  private generationOf(
+    key: string,
+    manifest: { spec: unknown; metadata: { generation?: number; annotations?: Record<string, string | undefined> } },
+  ): number {
     const hash = cachedSpecHash(manifest.spec);
-    const stored = { generation: manifest.metadata.generation, specHash: manifest.metadata.annotations?.[SPEC_HASH_ANNOTATION] };
+    const stored = {
+      generation: manifest.metadata.generation,
+      specHash: manifest.metadata.annotations?.[SPEC_HASH_ANNOTATION],
+    };
     const generation = currentGeneration(stored, hash, this.memo.get(key));
     this.memo.set(key, { generation, specHash: hash });
     return generation;
@@ -565,8 +653,16 @@ export class DirectoryStore implements WritableStore {
       });
       if (!r) continue;
       if (r.action === "restored") restored = true;
-      if (r.action === "rescued") this.logger.warn({ file: r.target, kept: r.kept }, "a copy of the file from an interrupted status write differs from it; kept aside");
-      else this.logger.info({ file: r.target, action: r.action }, "settled a file held aside by an interrupted status write");
+      if (r.action === "rescued")
+        this.logger.warn(
+          { file: r.target, kept: r.kept },
+          "a copy of the file from an interrupted status write differs from it; kept aside",
+        );
+      else
+        this.logger.info(
+          { file: r.target, action: r.action },
+          "settled a file held aside by an interrupted status write",
+        );
     }
     return restored;
   }
@@ -646,7 +742,8 @@ async function unlinkIfUnchanged(real: string, expected: Buffer): Promise<"delet
     if (!now.equals(expected)) return "changed";
     const cur = statSync(real, { bigint: true, throwIfNoEntry: false });
     if (!cur) return "notfound";
-    if (cur.ino !== held.ino || cur.dev !== held.dev || cur.size !== held.size || cur.mtimeNs !== held.mtimeNs) return "changed";
+    if (cur.ino !== held.ino || cur.dev !== held.dev || cur.size !== held.size || cur.mtimeNs !== held.mtimeNs)
+      return "changed";
     unlinkSync(real);
     return "deleted";
   } finally {
@@ -655,11 +752,24 @@ async function unlinkIfUnchanged(real: string, expected: Buffer): Promise<"delet
 }
 
 /** The stored manifest of a document as apply's plan sees it (an invalid one counts as a spec change). */
-function currentOf(doc: LoadedDocument, raw: Record<string, unknown>, generationOf: (m: LoadedChaosSchedule) => number): CurrentManifest {
+function currentOf(
+  doc: LoadedDocument,
+  raw: Record<string, unknown>,
+  generationOf: (m: LoadedChaosSchedule) => number,
+): CurrentManifest {
   const data = userPart(toPlainJson(raw) as unknown as ChaosSchedule);
-  if (doc.manifest) return { data, specHash: specHash(doc.manifest.spec), generation: generationOf(doc.manifest), defaultedSpec: doc.manifest.spec };
+  if (doc.manifest)
+    return {
+      data,
+      specHash: specHash(doc.manifest.spec),
+      generation: generationOf(doc.manifest),
+      defaultedSpec: doc.manifest.spec,
+    };
   const meta: unknown = raw.metadata;
-  const stored = meta && typeof meta === "object" && "generation" in meta && typeof meta.generation === "number" ? meta.generation : 0;
+  const stored =
+    meta && typeof meta === "object" && "generation" in meta && typeof meta.generation === "number"
+      ? meta.generation
+      : 0;
   return { data, specHash: "invalid", generation: stored };
 }
 
@@ -667,7 +777,9 @@ function currentOf(doc: LoadedDocument, raw: Record<string, unknown>, generation
 function dataOf(doc: LoadedDocument, maxAliasCount: number): Record<string, unknown> | undefined {
   try {
     const data: unknown = doc.doc.toJS({ maxAliasCount });
-    return data !== null && typeof data === "object" && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
+    return data !== null && typeof data === "object" && !Array.isArray(data)
+      ? (data as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -716,4 +828,3 @@ function cloneManifest<T>(m: T): T {
 function hasBom(bytes: Buffer): boolean {
   return bytes.length >= 3 && bytes.subarray(0, 3).equals(BOM);
 }
-

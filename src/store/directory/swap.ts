@@ -26,7 +26,10 @@ export const STALE_SWAP_MS = 60_000;
 const IN_FLIGHT = new Set<string>();
 
 export function swapPathFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.chaosctl-swap-${process.pid}-${hostTag()}-${randomBytes(6).toString("hex")}`);
+  return join(
+    dirname(target),
+    `.${basename(target)}.chaosctl-swap-${process.pid}-${hostTag()}-${randomBytes(6).toString("hex")}`,
+  );
 }
 
 /** The file a swap belongs to (full path), or undefined when `path` is not a swap. */
@@ -169,7 +172,10 @@ async function putBack(target: string, temp: string, swap: string): Promise<void
 /** Never delete a user's bytes: keep them next to the file under the documented rescued name. */
 async function strandSwap(swap: string): Promise<string> {
   const target = swapTarget(swap) ?? swap;
-  const keep = join(dirname(target), `.${basename(target)}.chaosctl-rescued-${Date.now()}-${randomBytes(2).toString("hex")}`);
+  const keep = join(
+    dirname(target),
+    `.${basename(target)}.chaosctl-rescued-${Date.now()}-${randomBytes(2).toString("hex")}`,
+  );
   await rename(swap, keep);
   return keep;
 }
@@ -228,5 +234,7 @@ function readAllSync(fd: number): Buffer {
 }
 
 function errCode(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && "code" in err && typeof err.code === "string" ? err.code : undefined;
+  return typeof err === "object" && err !== null && "code" in err && typeof err.code === "string"
+    ? err.code
+    : undefined;
 }

@@ -9,14 +9,21 @@ import { SPEC_HASH_ANNOTATION } from "./generation.js";
 import type { StatusUpdate } from "./splice.js";
 
 /** Undefined when `after` is `before` with `update` applied to document `index`; else why not. */
-export function verifySplice(before: LoadResult, after: LoadResult, index: number, update: StatusUpdate): string | undefined {
+export function verifySplice(
+  before: LoadResult,
+  after: LoadResult,
+  index: number,
+  update: StatusUpdate,
+): string | undefined {
   return eachDocument(before, after, index, false, (b, a) => {
     if (!a.manifest) return `the target document became invalid: ${a.problems[0]?.message ?? ""}`;
     if (a.key !== b.key) return "the target document's name changed";
     if (a.manifest.metadata.generation !== update.generation) return "metadata.generation is not the new one";
-    if (a.manifest.metadata.annotations?.[SPEC_HASH_ANNOTATION] !== update.specHash) return "the spec-hash annotation is not the new one";
+    if (a.manifest.metadata.annotations?.[SPEC_HASH_ANNOTATION] !== update.specHash)
+      return "the spec-hash annotation is not the new one";
     if (!sameJson(a.manifest.status, update.status)) return "status is not the new one";
-    if (dataOf(a.doc, "store") !== dataOf(b.doc, "store")) return "the target document changed outside status and store metadata";
+    if (dataOf(a.doc, "store") !== dataOf(b.doc, "store"))
+      return "the target document changed outside status and store metadata";
     return undefined;
   });
 }
@@ -27,7 +34,12 @@ export function verifySplice(before: LoadResult, after: LoadResult, index: numbe
  * metadata (generation, spec-hash annotation) must not move either, and it may stay invalid,
  * but no document may have a YAML error.
  */
-export function verifyStatusOnly(before: LoadResult, after: LoadResult, index: number, status: unknown): string | undefined {
+export function verifyStatusOnly(
+  before: LoadResult,
+  after: LoadResult,
+  index: number,
+  status: unknown,
+): string | undefined {
   return eachDocument(before, after, index, true, (b, a) => {
     if (a.key === undefined || a.key !== b.key) return "the target document's name changed";
     if (canonicalJson(statusOf(a.doc)) !== canonicalJson(status)) return "status is not the new one";
@@ -43,14 +55,21 @@ type Loaded = LoadResult["documents"][number];
  * every document but the target has the same data (and, with `noYamlErrors`, none has a YAML
  * error); `target` judges the target document itself.
  */
-function eachDocument(before: LoadResult, after: LoadResult, index: number, noYamlErrors: boolean, target: (b: Loaded, a: Loaded) => string | undefined): string | undefined {
+function eachDocument(
+  before: LoadResult,
+  after: LoadResult,
+  index: number,
+  noYamlErrors: boolean,
+  target: (b: Loaded, a: Loaded) => string | undefined,
+): string | undefined {
   if (after.problems.length > 0) return `the result does not load: ${after.problems[0]?.message ?? ""}`;
   if (after.documents.length !== before.documents.length) return "the number of documents changed";
   for (let i = 0; i < before.documents.length; i++) {
     const b = before.documents[i];
     const a = after.documents[i];
     if (!a || !b || a.index !== b.index) return "the documents moved";
-    if (noYamlErrors && a.doc.errors.length > 0) return `document ${a.index} does not parse: ${a.doc.errors[0]?.message ?? ""}`;
+    if (noYamlErrors && a.doc.errors.length > 0)
+      return `document ${a.index} does not parse: ${a.doc.errors[0]?.message ?? ""}`;
     if (b.index !== index) {
       if (dataOf(a.doc) !== dataOf(b.doc)) return `document ${b.index} changed`;
       continue;

@@ -26,15 +26,24 @@ export interface GitFlags {
 
 export function addGitOptions(cmd: Command): Command {
   return cmd
-    .option("--git <url>", "git store: sync manifests from this repository (any URL git understands; credentials from files only)")
+    .option(
+      "--git <url>",
+      "git store: sync manifests from this repository (any URL git understands; credentials from files only)",
+    )
     .option("--branch <branch>", "with --git: the branch to follow (default: the remote's default branch)")
     .option("--path <path>", "with --git: the manifests' folder inside the repository", ".")
     .option("--interval <duration>", "with --git: how often to fetch (also on SIGHUP)", "30s")
-    .option("--workdir <dir>", "with --git: the controller's own folder for the working copy (default: a folder under the temp dir)")
+    .option(
+      "--workdir <dir>",
+      "with --git: the controller's own folder for the working copy (default: a folder under the temp dir)",
+    )
     .option("--git-token-file <path>", "with --git: file holding an HTTPS token (e.g. a Docker secret); never logged")
     .option("--git-username <name>", "with --git-token-file: the username sent with it", "x-access-token")
     .option("--git-ssh-key-file <path>", "with --git: file holding an SSH private key (e.g. a Docker secret)")
-    .option("--git-known-hosts-file <path>", "with --git-ssh-key-file: known_hosts to check the server against (default: trust on first use)")
+    .option(
+      "--git-known-hosts-file <path>",
+      "with --git-ssh-key-file: known_hosts to check the server against (default: trust on first use)",
+    )
     .addHelpText("after", GIT_EXAMPLES);
 }
 
@@ -67,7 +76,10 @@ export async function openGitStore(flags: GitFlags & { instance: string }, logge
     throw new UsageError(`--interval: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (intervalMs < 1000) throw new UsageError("--interval must be at least 1s");
-  const id = createHash("sha256").update(`${flags.instance}\n${url}\n${flags.branch ?? ""}`).digest("hex").slice(0, 16);
+  const id = createHash("sha256")
+    .update(`${flags.instance}\n${url}\n${flags.branch ?? ""}`)
+    .digest("hex")
+    .slice(0, 16);
   const workdir = resolve(flags.workdir ?? join(tmpdir(), `chaosctl-git-${id}`));
   await mkdir(workdir, { recursive: true, mode: 0o700 });
   const auth = await gitAuth(
@@ -89,6 +101,17 @@ export async function openGitStore(flags: GitFlags & { instance: string }, logge
     logger,
     intervalMs,
   });
-  logger.info({ event: "git", url, branch: flags.branch ?? "(remote default)", path, workdir, intervalMs, credentials: flags.gitTokenFile ? "token file" : flags.gitSshKeyFile ? "ssh key file" : "none" }, "git store");
+  logger.info(
+    {
+      event: "git",
+      url,
+      branch: flags.branch ?? "(remote default)",
+      path,
+      workdir,
+      intervalMs,
+      credentials: flags.gitTokenFile ? "token file" : flags.gitSshKeyFile ? "ssh key file" : "none",
+    },
+    "git store",
+  );
   return { store, dir: store.dir };
 }

@@ -85,7 +85,9 @@ async function readSecret(file: string, flag: string): Promise<string> {
 export function checkRepoUrl(url: string): string {
   if (!url.trim()) throw new UsageError("--git needs a repository URL");
   if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(url)) {
-    throw new UsageError("--git: the URL carries a password or token; use --git-token-file (or --git-ssh-key-file) instead");
+    throw new UsageError(
+      "--git: the URL carries a password or token; use --git-token-file (or --git-ssh-key-file) instead",
+    );
   }
   return url;
 }

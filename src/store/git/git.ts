@@ -61,7 +61,11 @@ export function git(args: readonly string[], opts: GitRunOptions = {}): Promise<
       (err, stdout, stderr) => {
         if (!err) return resolve(stdout);
         const code = typeof err.code === "number" ? err.code : undefined;
-        const why = err.killed ? `timed out after ${opts.timeoutMs ?? 120_000} ms` : code !== undefined ? `exit ${code}` : err.message;
+        const why = err.killed
+          ? `timed out after ${opts.timeoutMs ?? 120_000} ms`
+          : code !== undefined
+            ? `exit ${code}`
+            : err.message;
         const detail = scrub(String(stderr).trim().split("\n").slice(-5).join(" | "), secrets);
         reject(new GitError(`git ${args[0] ?? ""} failed (${why})${detail ? `: ${detail}` : ""}`, args, code, detail));
       },

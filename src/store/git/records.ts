@@ -60,11 +60,20 @@ export class SwarmRecords implements RecordStore {
   }
 
   async put(key: string, record: ScheduleRecord): Promise<"written" | "conflict"> {
-    const labels = { [L_ROLE]: RECORD_ROLE, [L_INSTANCE]: this.instance, [L_SCHEDULE]: key, [L_RECORD]: JSON.stringify(record) };
+    const labels = {
+      [L_ROLE]: RECORD_ROLE,
+      [L_INSTANCE]: this.instance,
+      [L_SCHEDULE]: key,
+      [L_RECORD]: JSON.stringify(record),
+    };
     let seen = this.seen.get(key);
     if (!seen) {
       try {
-        const id = await this.configs.createConfig(recordName(this.instance, key), `chaosctl status record of ${key}\n`, labels);
+        const id = await this.configs.createConfig(
+          recordName(this.instance, key),
+          `chaosctl status record of ${key}\n`,
+          labels,
+        );
         seen = { id, version: (await this.configs.inspectConfig(id)).version };
         this.seen.set(key, seen);
         return "written";
@@ -111,7 +120,8 @@ function parseRecord(text: string | undefined): ScheduleRecord | undefined {
   if (!text) return undefined;
   try {
     const r = JSON.parse(text) as Partial<ScheduleRecord>;
-    if (typeof r.generation !== "number" || typeof r.specHash !== "string" || !r.status || typeof r.status !== "object") return undefined;
+    if (typeof r.generation !== "number" || typeof r.specHash !== "string" || !r.status || typeof r.status !== "object")
+      return undefined;
     return r as ScheduleRecord;
   } catch {
     return undefined;

@@ -25,7 +25,12 @@ export interface SeedResult {
 }
 
 /** Writes records into the manifests under `dir`. Only the caller writes these files meanwhile. */
-export async function seedStatus(dir: string, records: ReadonlyMap<string, ScheduleRecord>, logger: Logger, load: LoadOptions = {}): Promise<SeedResult> {
+export async function seedStatus(
+  dir: string,
+  records: ReadonlyMap<string, ScheduleRecord>,
+  logger: Logger,
+  load: LoadOptions = {},
+): Promise<SeedResult> {
   const out: SeedResult = { seeded: 0, skipped: 0 };
   if (records.size === 0) return out;
   const scan = await scanDir(dir);
@@ -47,7 +52,10 @@ export async function seedStatus(dir: string, records: ReadonlyMap<string, Sched
       if (keys.filter((k) => k === doc.key).length > 1) continue;
       const next = place(text, result, i, record, f.path, load);
       if (typeof next === "string") {
-        logger.warn({ file: f.path, schedule: doc.key, reason: next }, "could not put the schedule's status back after a sync; left as committed");
+        logger.warn(
+          { file: f.path, schedule: doc.key, reason: next },
+          "could not put the schedule's status back after a sync; left as committed",
+        );
         out.skipped++;
         continue;
       }
@@ -65,7 +73,14 @@ export async function seedStatus(dir: string, records: ReadonlyMap<string, Sched
 }
 
 /** The text with `record` placed in document `index`, or why not. */
-function place(text: string, before: LoadResult, index: number, record: ScheduleRecord, file: string, load: LoadOptions): { text: string; result: LoadResult } | string {
+function place(
+  text: string,
+  before: LoadResult,
+  index: number,
+  record: ScheduleRecord,
+  file: string,
+  load: LoadOptions,
+): { text: string; result: LoadResult } | string {
   const doc = before.documents[index];
   if (!doc) return "no such document";
   // A valid manifest gets status and store metadata; an invalid one (still parsable) status
@@ -74,6 +89,8 @@ function place(text: string, before: LoadResult, index: number, record: Schedule
   const spliced = doc.manifest ? spliceStatus(text, doc.doc, update) : spliceStatusOnly(text, doc.doc, record.status);
   if (!spliced.ok) return spliced.reason;
   const after = loadText(spliced.text, file, load);
-  const problem = doc.manifest ? verifySplice(before, after, doc.index, update) : verifyStatusOnly(before, after, doc.index, record.status);
+  const problem = doc.manifest
+    ? verifySplice(before, after, doc.index, update)
+    : verifyStatusOnly(before, after, doc.index, record.status);
   return problem ?? { text: spliced.text, result: after };
 }

@@ -63,9 +63,20 @@ export class GitStore implements Store {
   constructor(private readonly o: GitStoreOptions) {
     this.logger = o.logger ?? silentLogger;
     this.path = normalizePath(o.path ?? ".");
-    this.copy = new WorkingCopy({ url: o.url, dir: o.checkoutDir, auth: o.auth, ...(o.branch ? { branch: o.branch } : {}), ...(o.gitTimeoutMs ? { timeoutMs: o.gitTimeoutMs } : {}) });
+    this.copy = new WorkingCopy({
+      url: o.url,
+      dir: o.checkoutDir,
+      auth: o.auth,
+      ...(o.branch ? { branch: o.branch } : {}),
+      ...(o.gitTimeoutMs ? { timeoutMs: o.gitTimeoutMs } : {}),
+    });
     this.manifestDir = this.path === "." ? o.checkoutDir : `${o.checkoutDir}/${this.path}`;
-    this.inner = new DirectoryStore({ dir: this.manifestDir, logger: this.logger, ...(o.debounceMs !== undefined ? { debounceMs: o.debounceMs } : {}), ...(o.load ? { load: o.load } : {}) });
+    this.inner = new DirectoryStore({
+      dir: this.manifestDir,
+      logger: this.logger,
+      ...(o.debounceMs !== undefined ? { debounceMs: o.debounceMs } : {}),
+      ...(o.load ? { load: o.load } : {}),
+    });
   }
 
   /** The commit the manifests were last synced to. */
@@ -112,7 +123,10 @@ export class GitStore implements Store {
       fetched = await this.copy.fetch();
     } catch (e) {
       this.failures++;
-      this.logger.warn({ event: "sync", result: "Failed", err: errText(e), failures: this.failures, commit: this.commit }, "git fetch failed; keeping the last synced commit");
+      this.logger.warn(
+        { event: "sync", result: "Failed", err: errText(e), failures: this.failures, commit: this.commit },
+        "git fetch failed; keeping the last synced commit",
+      );
       throw e;
     }
     this.failures = 0;
@@ -124,7 +138,17 @@ export class GitStore implements Store {
         this.commit = out.commit;
         const snap = await this.relist();
         if (snap) await this.forgetDeleted(snap);
-        this.logger.info({ event: "sync", commit: out.commit, previous: out.previous, seeded: seeded.seeded, skipped: seeded.skipped, ms: Date.now() - t0 }, out.previous && out.previous !== out.commit ? "synced a new commit" : "synced");
+        this.logger.info(
+          {
+            event: "sync",
+            commit: out.commit,
+            previous: out.previous,
+            seeded: seeded.seeded,
+            skipped: seeded.skipped,
+            ms: Date.now() - t0,
+          },
+          out.previous && out.previous !== out.commit ? "synced a new commit" : "synced",
+        );
         if (out.changed) for (const l of this.listeners) l();
       }
       this.commit = out.commit;
@@ -153,15 +177,24 @@ export class GitStore implements Store {
    * missing altogether (a typo in --path must not wipe history).
    */
   private async forgetDeleted(snap: StoreSnapshot): Promise<void> {
-    const present = new Set([...snap.manifests.map((m) => m.key), ...snap.invalid.map((i) => i.key).filter((k): k is string => !!k)]);
+    const present = new Set([
+      ...snap.manifests.map((m) => m.key),
+      ...snap.invalid.map((i) => i.key).filter((k): k is string => !!k),
+    ]);
     for (const key of [...(this.records?.keys() ?? [])]) {
       if (present.has(key)) continue;
       try {
         await this.o.records.remove(key);
         this.records?.delete(key);
-        this.logger.info({ event: "record", schedule: key, commit: this.commit }, "schedule deleted in git: its durable record is removed");
+        this.logger.info(
+          { event: "record", schedule: key, commit: this.commit },
+          "schedule deleted in git: its durable record is removed",
+        );
       } catch (e) {
-        this.logger.warn({ event: "record", schedule: key, err: errText(e) }, "could not remove the durable record of a deleted schedule");
+        this.logger.warn(
+          { event: "record", schedule: key, err: errText(e) },
+          "could not remove the durable record of a deleted schedule",
+        );
       }
     }
   }
@@ -176,7 +209,10 @@ export class GitStore implements Store {
       snap = await this.inner.list();
     } catch (e) {
       if (!(e instanceof DirectoryMissingError)) throw e;
-      this.logger.warn({ event: "sync", commit: this.commit, path: this.path }, "the synced commit has no such path: no manifests");
+      this.logger.warn(
+        { event: "sync", commit: this.commit, path: this.path },
+        "the synced commit has no such path: no manifests",
+      );
       this.known = new Map();
       return undefined;
     }
@@ -221,12 +257,26 @@ export class GitStore implements Store {
       if (!k) return "gone";
       // A sync since the caller's list() brought a new spec: its plan is for the old one.
       if (k.generation !== generation) return "conflict";
-      const record: ScheduleRecord = { generation, specHash: k.specHash, status: toPlainJson(status), ...(this.commit ? { commit: this.commit } : {}), path: k.path };
+      const record: ScheduleRecord = {
+        generation,
+        specHash: k.specHash,
+        status: toPlainJson(status),
+        ...(this.commit ? { commit: this.commit } : {}),
+        path: k.path,
+      };
       const prev = this.records?.get(key);
-      if (!prev || prev.generation !== generation || prev.specHash !== k.specHash || !sameJson(prev.status, record.status)) {
+      if (
+        !prev ||
+        prev.generation !== generation ||
+        prev.specHash !== k.specHash ||
+        !sameJson(prev.status, record.status)
+      ) {
         const put = await this.o.records.put(key, record);
         if (put === "conflict") {
-          this.logger.warn({ event: "record", schedule: key, result: "conflict" }, "the schedule's durable record changed underneath (another controller with this --instance?); not written");
+          this.logger.warn(
+            { event: "record", schedule: key, result: "conflict" },
+            "the schedule's durable record changed underneath (another controller with this --instance?); not written",
+          );
           return "conflict";
         }
         this.records?.set(key, record);
@@ -270,12 +320,15 @@ export class GitStore implements Store {
 /** A relative folder inside the repository: no absolute paths, no "..". */
 export function normalizePath(p: string): string {
   const parts = p.split("/").filter((s) => s !== "" && s !== ".");
-  if (p.startsWith("/") || parts.includes("..")) throw new Error(`--path must be a folder inside the repository, got ${JSON.stringify(p)}`);
+  if (p.startsWith("/") || parts.includes(".."))
+    throw new Error(`--path must be a folder inside the repository, got ${JSON.stringify(p)}`);
   return parts.length ? parts.join("/") : ".";
 }
 
 function readOnly(what: string): Error {
-  const e = new Error(`${what}: manifests of a git store change by commits to the repository (a local change would be undone by the next sync); for an emergency stop use the controller's --kill-switch-file`);
+  const e = new Error(
+    `${what}: manifests of a git store change by commits to the repository (a local change would be undone by the next sync); for an emergency stop use the controller's --kill-switch-file`,
+  );
   return Object.assign(e, { exitCode: 2 });
 }
 

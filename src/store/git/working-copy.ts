@@ -41,7 +41,15 @@ export class WorkingCopy {
     await this.init();
     const src = this.o.branch ? `refs/heads/${this.o.branch}` : "HEAD";
     // Shallow: only the newest commit is needed; "+" accepts rewritten history (force-push).
-    await this.run(["fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--depth=1", "origin", `+${src}:${FETCHED}`]);
+    await this.run([
+      "fetch",
+      "--quiet",
+      "--no-tags",
+      "--no-recurse-submodules",
+      "--depth=1",
+      "origin",
+      `+${src}:${FETCHED}`,
+    ]);
     return (await this.run(["rev-parse", "--verify", `${FETCHED}^{commit}`])).trim();
   }
 
@@ -67,7 +75,12 @@ export class WorkingCopy {
   }
 
   private async init(): Promise<void> {
-    if (await stat(join(this.o.dir, ".git")).then(() => true, () => false)) {
+    if (
+      await stat(join(this.o.dir, ".git")).then(
+        () => true,
+        () => false,
+      )
+    ) {
       // The URL may have changed between runs (a new --git): follow the one given now.
       await this.run(["remote", "set-url", "origin", this.o.url]);
       return;
@@ -90,7 +103,12 @@ export class WorkingCopy {
   }
 
   private run(args: string[]): Promise<string> {
-    return git(args, { cwd: this.o.dir, env: this.o.auth.env, secrets: this.o.auth.secrets, ...(this.o.timeoutMs ? { timeoutMs: this.o.timeoutMs } : {}) });
+    return git(args, {
+      cwd: this.o.dir,
+      env: this.o.auth.env,
+      secrets: this.o.auth.secrets,
+      ...(this.o.timeoutMs ? { timeoutMs: this.o.timeoutMs } : {}),
+    });
   }
 }
 

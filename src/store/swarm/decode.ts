@@ -46,7 +46,8 @@ export function decodeConfig(c: ConfigInfo): DecodedConfig {
   const out: DecodedConfig = { config: c, generation, problems };
   if (key) out.key = key;
   else problem(`labels ${NAMESPACE_LABEL} and ${NAME_LABEL} are required`, "configLabels");
-  if (generation === 0) problem(`label ${GENERATION_LABEL} must be a positive integer, not ${JSON.stringify(genText)}`, "configLabels");
+  if (generation === 0)
+    problem(`label ${GENERATION_LABEL} must be a positive integer, not ${JSON.stringify(genText)}`, "configLabels");
 
   const loaded = loadText(c.data, file);
   problems.push(...loaded.problems);
@@ -54,7 +55,8 @@ export function decodeConfig(c: ConfigInfo): DecodedConfig {
   if (docs.length > 1) problem(`a config holds one manifest, this one holds ${docs.length} documents`, "configData");
   const doc = docs[0];
   if (doc) problems.push(...doc.problems);
-  if (doc?.key && key && doc.key !== key) problem(`the manifest is ${doc.key} but the labels say ${key}`, "configLabels", "metadata.name");
+  if (doc?.key && key && doc.key !== key)
+    problem(`the manifest is ${doc.key} but the labels say ${key}`, "configLabels", "metadata.name");
 
   const meta = metadataOverride(c.labels[METADATA_LABEL]);
   if (!meta.ok) problem(meta.reason, "configLabels");
@@ -103,12 +105,21 @@ function metadataOverride(value: string | undefined): { ok: true; value?: Meta }
     for (const k of ["labels", "annotations"] as const) {
       const v = rec[k];
       if (v === undefined) continue;
-      if (v === null || typeof v !== "object" || Array.isArray(v) || !Object.values(v).every((x) => typeof x === "string")) throw new Error(`${k} is not a map of strings`);
+      if (
+        v === null ||
+        typeof v !== "object" ||
+        Array.isArray(v) ||
+        !Object.values(v).every((x) => typeof x === "string")
+      )
+        throw new Error(`${k} is not a map of strings`);
       out[k] = v as Record<string, string>;
     }
     return { ok: true, value: out };
   } catch (err) {
-    return { ok: false, reason: `label ${METADATA_LABEL} is not valid: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      ok: false,
+      reason: `label ${METADATA_LABEL} is not valid: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
 }
 

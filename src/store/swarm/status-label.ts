@@ -44,9 +44,12 @@ export function encodeStatus(status: ChaosScheduleStatus, limit = MAX_STATUS_LAB
 
 export function decodeStatus(value: string): { ok: true; status: ChaosScheduleStatus } | { ok: false; reason: string } {
   try {
-    const json = value.startsWith(GZIP_PREFIX) ? gunzipSync(Buffer.from(value.slice(GZIP_PREFIX.length), "base64")).toString("utf8") : value;
+    const json = value.startsWith(GZIP_PREFIX)
+      ? gunzipSync(Buffer.from(value.slice(GZIP_PREFIX.length), "base64")).toString("utf8")
+      : value;
     const status: unknown = JSON.parse(json);
-    if (status === null || typeof status !== "object" || Array.isArray(status)) return { ok: false, reason: "status label is not a JSON object" };
+    if (status === null || typeof status !== "object" || Array.isArray(status))
+      return { ok: false, reason: "status label is not a JSON object" };
     return { ok: true, status: status as ChaosScheduleStatus };
   } catch (err) {
     return { ok: false, reason: `status label does not decode: ${err instanceof Error ? err.message : String(err)}` };
@@ -60,11 +63,18 @@ function encodeOnce(status: ChaosScheduleStatus): string {
 }
 
 /** `status` keeping the newest `keep` history entries (history is oldest first), saying so. */
-function trimmed(status: ChaosScheduleStatus, dropped: number, keep: number, limit: number, now: Date): ChaosScheduleStatus {
+function trimmed(
+  status: ChaosScheduleStatus,
+  dropped: number,
+  keep: number,
+  limit: number,
+  now: Date,
+): ChaosScheduleStatus {
   const history = keep > 0 ? (status.history ?? []).slice(-keep) : [];
   const others = (status.conditions ?? []).filter((c) => c.type !== TRIMMED_CONDITION);
   // A stable time while it stays trimmed, so an unchanged status encodes to the same label.
-  const since = (status.conditions ?? []).find((c) => c.type === TRIMMED_CONDITION)?.lastTransitionTime ?? now.toISOString();
+  const since =
+    (status.conditions ?? []).find((c) => c.type === TRIMMED_CONDITION)?.lastTransitionTime ?? now.toISOString();
   const condition = {
     type: TRIMMED_CONDITION,
     status: "True" as const,

@@ -20,7 +20,13 @@ import type { ChaosSchedule, ChaosScheduleStatus } from "../../api/types.js";
 import type { ConfigInfo, Engine, SwarmConfigs } from "../../engine/engine.js";
 import { ConfigInUse, ConfigNameConflict, ConfigNotFound, VersionConflict } from "../../engine/errors.js";
 import { silentLogger, type Logger } from "../../util/log.js";
-import { checkManifest, patchedManifest, planApply, type CheckedManifest, type CurrentManifest } from "../apply-plan.js";
+import {
+  checkManifest,
+  patchedManifest,
+  planApply,
+  type CheckedManifest,
+  type CurrentManifest,
+} from "../apply-plan.js";
 import { toPlainJson } from "../directory/canonical.js";
 import { invalidStatus } from "../directory/invalid.js";
 import { defaultOrigin } from "../origin.js";
@@ -98,7 +104,8 @@ export class SwarmConfigStore implements WritableStore {
   constructor(opts: SwarmConfigStoreOptions) {
     this.engine = opts.engine;
     this.scope = opts.scope ?? DEFAULT_SCOPE;
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(this.scope)) throw new StoreWriteError(`invalid store scope ${JSON.stringify(this.scope)}`);
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(this.scope))
+      throw new StoreWriteError(`invalid store scope ${JSON.stringify(this.scope)}`);
     this.logger = opts.logger ?? silentLogger;
     this.debounceMs = opts.debounceMs ?? 50;
     this.maxAttempts = opts.maxAttempts ?? 20;
@@ -114,8 +121,13 @@ export class SwarmConfigStore implements WritableStore {
       for (const k of leftovers) {
         for (const old of k.stale) {
           if (!k.current) continue;
-          this.logger.info({ key: k.key, config: old.config.name, by: k.current.config.name }, "finishing a generation change: superseding the older config");
-          await this.supersede(old.config, k.current.config).catch((err: unknown) => this.logger.warn({ err, config: old.config.name }, "cannot supersede an older generation now; will retry"));
+          this.logger.info(
+            { key: k.key, config: old.config.name, by: k.current.config.name },
+            "finishing a generation change: superseding the older config",
+          );
+          await this.supersede(old.config, k.current.config).catch((err: unknown) =>
+            this.logger.warn({ err, config: old.config.name }, "cannot supersede an older generation now; will retry"),
+          );
         }
       }
       resolved = resolveConfigs(this.decodeAll(await this.engine.listConfigs(scopeFilters(this.scope))));
@@ -124,23 +136,38 @@ export class SwarmConfigStore implements WritableStore {
     for (const k of resolved.keys.values()) {
       if (k.current?.manifest) {
         const c = k.current;
-        const stored: StoredManifest = { key: k.key, source: sourceOf(c.config), manifest: structuredClone(k.current.manifest) };
+        const stored: StoredManifest = {
+          key: k.key,
+          source: sourceOf(c.config),
+          manifest: structuredClone(k.current.manifest),
+        };
         if (c.status) stored.status = structuredClone(c.status);
         snapshot.manifests.push(stored);
-        if (c.statusProblem) this.logger.warn({ key: k.key, config: c.config.name, problem: c.statusProblem }, "status label ignored; the controller writes it again");
+        if (c.statusProblem)
+          this.logger.warn(
+            { key: k.key, config: c.config.name, problem: c.statusProblem },
+            "status label ignored; the controller writes it again",
+          );
       } else if (k.invalid) {
         const problems = k.duplicate ? [k.duplicate] : k.invalid.problems;
         snapshot.invalid.push({ key: k.key, source: sourceOf(k.invalid.config), problems });
       }
     }
-    for (const d of resolved.unkeyed) snapshot.invalid.push({ source: sourceOf(d.config), problems: d.problems } satisfies InvalidManifest);
+    for (const d of resolved.unkeyed)
+      snapshot.invalid.push({ source: sourceOf(d.config), problems: d.problems } satisfies InvalidManifest);
     snapshot.manifests.sort((a, b) => (a.key < b.key ? -1 : 1));
     this.known = resolved.keys;
     return snapshot;
   }
 
   async watch(onChange: () => void): Promise<() => Promise<void>> {
-    const watcher = new ConfigWatcher({ engine: this.engine, logger: this.logger, debounceMs: this.debounceMs, onChange, ...(this.backoffMs ? { backoffMs: this.backoffMs } : {}) });
+    const watcher = new ConfigWatcher({
+      engine: this.engine,
+      logger: this.logger,
+      debounceMs: this.debounceMs,
+      onChange,
+      ...(this.backoffMs ? { backoffMs: this.backoffMs } : {}),
+    });
     this.watchers.add(watcher);
     watcher.start();
     return () => {
@@ -160,10 +187,17 @@ export class SwarmConfigStore implements WritableStore {
       if (k.current.generation !== generation) return "conflict";
       const encoded = encodeStatus(plain, this.statusLimit);
       if (!encoded.ok) {
-        this.logger.error({ key, size: encoded.size, limit: this.statusLimit }, "status does not fit in a config label even without history; not written");
+        this.logger.error(
+          { key, size: encoded.size, limit: this.statusLimit },
+          "status does not fit in a config label even without history; not written",
+        );
         return "invalid";
       }
-      if (encoded.trimmed > 0) this.logger.warn({ key, dropped: encoded.trimmed }, "status too large for a config label: oldest history entries dropped");
+      if (encoded.trimmed > 0)
+        this.logger.warn(
+          { key, dropped: encoded.trimmed },
+          "status too large for a config label: oldest history entries dropped",
+        );
       if (c.labels[STATUS_LABEL] === encoded.value) return "unchanged";
       const labels: Record<string, string> = { ...c.labels, [STATUS_LABEL]: encoded.value };
       delete labels[STATUS_FROM_LABEL]; // the controller has written this generation: no copy is pending
@@ -204,7 +238,11 @@ export class SwarmConfigStore implements WritableStore {
   }
 
   async patchSpec(key: string, patch: SpecPatch, opts: ApplyOptions = {}): Promise<ApplyResult | "notfound"> {
-    const out = await this.applyTo(key, (stored) => (stored ? checkManifest(patchedManifest(stored, patch)) : undefined), opts);
+    const out = await this.applyTo(
+      key,
+      (stored) => (stored ? checkManifest(patchedManifest(stored, patch)) : undefined),
+      opts,
+    );
     return out === "notfound" ? out : out.result;
   }
 
@@ -220,7 +258,8 @@ export class SwarmConfigStore implements WritableStore {
         removed++;
       } catch (err) {
         if (err instanceof ConfigNotFound) continue;
-        if (err instanceof ConfigInUse) throw new StoreWriteError(`${key}: config ${c.name} is used by a service and cannot be removed`);
+        if (err instanceof ConfigInUse)
+          throw new StoreWriteError(`${key}: config ${c.name} is used by a service and cannot be removed`);
         throw err;
       }
     }
@@ -249,7 +288,9 @@ export class SwarmConfigStore implements WritableStore {
 
   private decodeOne(c: ConfigInfo): DecodedConfig {
     const known = this.decoded.get(c.id);
-    return known && known.config.version === c.version && known.config.updatedAt === c.updatedAt ? known : decodeConfig(c);
+    return known && known.config.version === c.version && known.config.updatedAt === c.updatedAt
+      ? known
+      : decodeConfig(c);
   }
 
   /** The key's configs read now (one list call filtered by its labels), resolved. */
@@ -269,7 +310,11 @@ export class SwarmConfigStore implements WritableStore {
     }
   }
 
-  private async applyTo(key: string, incoming: (stored: ChaosSchedule | undefined) => CheckedManifest | undefined, opts: ApplyOptions): Promise<ApplyOutcome | "notfound"> {
+  private async applyTo(
+    key: string,
+    incoming: (stored: ChaosSchedule | undefined) => CheckedManifest | undefined,
+    opts: ApplyOptions,
+  ): Promise<ApplyOutcome | "notfound"> {
     const origin = opts.origin ?? defaultOrigin();
     const now = opts.now ?? new Date();
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
@@ -281,11 +326,17 @@ export class SwarmConfigStore implements WritableStore {
       const top = k?.current ?? k?.invalid;
       const checked = incoming(k?.current?.data);
       if (!checked) return "notfound";
-      const current: CurrentManifest | undefined = k?.current?.data && k.current.specHash
-        ? { data: k.current.data, specHash: k.current.specHash, generation: k.current.generation, defaultedSpec: k.current.manifest?.spec }
-        : top
-          ? { data: checked.data, specHash: "invalid", generation: top.generation } // replacing what is not valid: a new generation
-          : undefined;
+      const current: CurrentManifest | undefined =
+        k?.current?.data && k.current.specHash
+          ? {
+              data: k.current.data,
+              specHash: k.current.specHash,
+              generation: k.current.generation,
+              defaultedSpec: k.current.manifest?.spec,
+            }
+          : top
+            ? { data: checked.data, specHash: "invalid", generation: top.generation } // replacing what is not valid: a new generation
+            : undefined;
       const plan = planApply(current, checked, origin, now);
       const outcome: ApplyOutcome = { result: plan.result, key, generation: plan.generation };
       if (!plan.next || opts.dryRun) return outcome;
@@ -314,7 +365,12 @@ export class SwarmConfigStore implements WritableStore {
   }
 
   /** The config of one generation; undefined when its name is taken (another writer made it). */
-  private async create(key: string, manifest: ChaosSchedule, generation: number, extra: Record<string, string>): Promise<string | undefined> {
+  private async create(
+    key: string,
+    manifest: ChaosSchedule,
+    generation: number,
+    extra: Record<string, string>,
+  ): Promise<string | undefined> {
     const [namespace, name] = splitKey(key);
     const labels = {
       [STORE_LABEL]: this.scope,
@@ -325,7 +381,11 @@ export class SwarmConfigStore implements WritableStore {
       ...extra,
     };
     try {
-      return await this.engine.createConfig(configName(this.scope, key, generation), stringify(manifest, { lineWidth: 0 }), labels);
+      return await this.engine.createConfig(
+        configName(this.scope, key, generation),
+        stringify(manifest, { lineWidth: 0 }),
+        labels,
+      );
     } catch (err) {
       if (err instanceof ConfigNameConflict) return undefined;
       throw err;
@@ -370,7 +430,10 @@ export class SwarmConfigStore implements WritableStore {
       } catch (err) {
         if (err instanceof ConfigNotFound) return;
         if (err instanceof ConfigInUse) {
-          this.logger.warn({ config: old.name }, "an older generation is used by a service and cannot be removed; it is ignored (lower generation)");
+          this.logger.warn(
+            { config: old.name },
+            "an older generation is used by a service and cannot be removed; it is ignored (lower generation)",
+          );
           return;
         }
         throw err;

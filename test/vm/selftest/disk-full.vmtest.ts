@@ -12,7 +12,10 @@ const sh = promisify(execFile);
 it("a container start on a full docker disk fails with ENOSPC", async () => {
   requireVmLane();
   // dd stops at ENOSPC (its non-zero exit is the point); df shows the result on the console.
-  await sh("sh", ["-c", "dd if=/dev/zero of=/var/lib/docker/chaosctl-selftest-fill bs=1M 2>&1 | tail -n 2; df -h /var/lib/docker"]).then(
+  await sh("sh", [
+    "-c",
+    "dd if=/dev/zero of=/var/lib/docker/chaosctl-selftest-fill bs=1M 2>&1 | tail -n 2; df -h /var/lib/docker",
+  ]).then(
     (r) => console.log(r.stdout),
     (e: { stdout?: string }) => console.log(e.stdout ?? ""),
   );

@@ -3,8 +3,12 @@
 import { it } from "vitest";
 import { requireVmLane } from "../lane.js";
 
-it("hangs until the lane's bound stops it", async () => {
-  requireVmLane();
-  console.log("selftest: hanging on purpose");
-  await new Promise<never>(() => undefined);
-}, 24 * 3600_000);
+it(
+  "hangs until the lane's bound stops it",
+  async () => {
+    requireVmLane();
+    console.log("selftest: hanging on purpose");
+    await new Promise<never>(() => undefined);
+  },
+  24 * 3600_000,
+);
