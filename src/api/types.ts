@@ -18,6 +18,11 @@ import type {
   HttpProbe,
   ServiceProbe,
   AbortSpec,
+  StressFault,
+  StressCpu,
+  StressIo,
+  StressDisk,
+  ProcessFault,
 } from "./generated/types.js";
 
 export type {
@@ -69,6 +74,8 @@ export const FAULT_NAMES = [
   "netem",
   "network",
   "node",
+  "stress",
+  "process",
 ] as const satisfies readonly FaultName[];
 
 type WithDefaults<T, K extends keyof T> = T & { [P in K]-?: Exclude<T[P], undefined> };
@@ -84,6 +91,13 @@ export interface DefaultedFault extends Fault {
     bandwidth?: WithDefaults<NetworkBandwidth, "burst" | "latency">;
   };
   node?: WithDefaults<NodeFault, "allowManagers">;
+  stress?: StressFault & {
+    cpu?: WithDefaults<StressCpu, "workers" | "load">;
+    memory?: WithDefaults<NonNullable<StressFault["memory"]>, "workers">;
+    io?: WithDefaults<StressIo, "workers" | "size">;
+    disk?: WithDefaults<StressDisk, "path">;
+  };
+  process?: WithDefaults<ProcessFault, "signal">;
 }
 
 /** A probe after loading: its schema defaults are filled in. */
