@@ -169,6 +169,8 @@ export async function resetCluster(c: Cluster): Promise<void> {
   const left: string[] = [];
   for (const n of c.nodes)
     if ((await c.docker(n.index, ["info", "-f", "{{.ID}}"])).code !== 0) await c.node(n.index, "start");
+  // A restarted manager answers before its Swarm API does.
+  await waitFor(async () => (await c.docker(0, ["node", "ls", "-q"])).code === 0, 120_000, "the manager's Swarm API");
   const services = lines(await c.dockerOk(0, ["service", "ls", "-q"]));
   if (services.length)
     (left.push(`services ${services.join(" ")}`), await c.dockerOk(0, ["service", "rm", ...services]));
