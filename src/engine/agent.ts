@@ -22,7 +22,7 @@ import {
   type Op,
   type WhoAmI,
 } from "../agent/protocol.js";
-import type { InjectionReport } from "../agent/handlers.js";
+import type { InjectionReport } from "../agent/protocol.js";
 
 export interface AgentEndpoint {
   host: string;

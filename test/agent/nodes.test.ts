@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { locateAgents, NodeDirectory, type AgentLocation } from "../../src/controller/nodes.js";
 import { routeTo } from "../../src/controller/execute.js";
 import { AgentEngine } from "../../src/engine/agent.js";
-import type { InjectionReport } from "../../src/agent/handlers.js";
+import type { InjectionReport } from "../../src/agent/protocol.js";
 import type { ContainerInfo, Engine } from "../../src/engine/engine.js";
 import { silentLogger } from "../../src/util/log.js";
 import { node, service, snapshot, task } from "../support/builders.js";
