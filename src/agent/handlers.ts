@@ -3,10 +3,10 @@
 import type { Engine } from "../engine/engine.js";
 import { observeGuards } from "../faults/guard/observe.js";
 import { GUARD_ROLE } from "../faults/guard/spec.js";
-import { L_ROLE } from "../faults/labels.js";
+import { L_ROLE } from "../api/labels.js";
 import * as a from "./args.js";
 import { admitExec, admitFault, admitHelper, admitOwn, type AgentPolicy } from "./policy.js";
-import type { InjectionReport, Op, WhoAmI } from "./protocol.js";
+import type { InjectionReport, Op, WhoAmI } from "../nodes/protocol.js";
 
 export interface AgentIdentity {
   nodeId: string;

@@ -8,7 +8,7 @@ import { parseDuration } from "../api/duration.js";
 import { dueRun } from "./schedule.js";
 import { candidates, countForMode, pick, type SelectorSpec } from "./select.js";
 import { maxUnavailableFor, desiredTasks, runningTasks, UnavailabilityLedger } from "./safety.js";
-import { chooseNodes } from "../faults/node/targets.js";
+import { chooseNodes } from "./node-targets.js";
 import type { NodeFault } from "../api/types.js";
 import { MIN_REST_MS, NETWORK_FAULTS, replacementsOf, reresolve, resolveTargets, targetGone } from "./network.js";
 

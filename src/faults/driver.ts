@@ -4,7 +4,7 @@ import type { Engine, ContainerInfo } from "../engine/engine.js";
 
 export type FaultKind = "kill" | "stop" | "restart" | "pause" | "netem" | "network" | "node" | "stress" | "process";
 
-/** Who an injection belongs to. Written onto what it injects as labels (faults/labels.ts). */
+/** Who an injection belongs to. Written onto what it injects as labels (api/labels.ts). */
 export interface Owner {
   /** "<namespace>/<name>" of the ChaosSchedule. */
   schedule: string;

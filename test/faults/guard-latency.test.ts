@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DockerEngine } from "../../src/engine/docker.js";
 import type { DockerEvent } from "../../src/engine/engine.js";
 import { faultDrivers } from "../../src/faults/registry.js";
-import { L_RUN } from "../../src/faults/labels.js";
+import { L_RUN } from "../../src/api/labels.js";
 import { docker, dockerOk, requireSwarm, waitFor, APP_IMAGE, WEB_IMAGE } from "../helpers/docker.js";
 
 const RUNS = 10;

@@ -2,7 +2,7 @@
 // observer, the leader elector and, at scrape time, the engine's own call counts.
 import type { Engine } from "../../engine/engine.js";
 import { isActive } from "../../controller/plan.js";
-import type { PassObserver, PassOutcome } from "../observer.js";
+import type { PassObserver, PassOutcome } from "../../controller/observer.js";
 import { Counter, Gauge, Histogram, Registry } from "./registry.js";
 import { runChanges } from "./runs.js";
 
