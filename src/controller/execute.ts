@@ -225,7 +225,7 @@ export function routeTo(
 }
 
 async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
+  const out = new Array<R>(items.length);
   let i = 0;
   const worker = async (): Promise<void> => {
     while (i < items.length) {

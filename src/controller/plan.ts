@@ -400,7 +400,7 @@ function chooseTargets(
       snapshot: input.snapshot,
       action: node?.action ?? "drain",
       allowManagers: !!node?.allowManagers,
-      allowManagerLoss: !!(spec.safety as { allowManagerLoss?: boolean } | undefined)?.allowManagerLoss,
+      allowManagerLoss: !!spec.safety?.allowManagerLoss,
       busy: nodesOut,
       count: (n) => countForMode(sel.mode, sel.value, n, input.random),
       pick: (pool, k) => pick(pool, k, input.random),

@@ -61,7 +61,14 @@ export class Health implements PassObserver {
     this.passStartedAt = undefined;
     this.beat();
     if (o.result) this.storeLoaded = true;
-    this.lastError = o.error === undefined ? undefined : o.error instanceof Error ? o.error.message : String(o.error);
+    this.lastError =
+      o.error === undefined
+        ? undefined
+        : o.error instanceof Error
+          ? o.error.message
+          : typeof o.error === "string"
+            ? o.error
+            : JSON.stringify(o.error);
   }
 
   live(): Probe {
