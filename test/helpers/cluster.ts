@@ -172,16 +172,23 @@ export async function resetCluster(c: Cluster): Promise<void> {
   // A restarted manager answers before its Swarm API does.
   await waitFor(async () => (await c.docker(0, ["node", "ls", "-q"])).code === 0, 120_000, "the manager's Swarm API");
   const services = lines(await c.dockerOk(0, ["service", "ls", "-q"]));
-  if (services.length)
-    (left.push(`services ${services.join(" ")}`), await c.dockerOk(0, ["service", "rm", ...services]));
+  if (services.length) {
+    left.push(`services ${services.join(" ")}`);
+    await c.dockerOk(0, ["service", "rm", ...services]);
+  }
   for (const kind of ["secret", "config"]) {
     const ids = lines(await c.dockerOk(0, [kind, "ls", "-q"]));
-    if (ids.length) (left.push(`${kind}s ${ids.join(" ")}`), await c.dockerOk(0, [kind, "rm", ...ids]));
+    if (ids.length) {
+      left.push(`${kind}s ${ids.join(" ")}`);
+      await c.dockerOk(0, [kind, "rm", ...ids]);
+    }
   }
   for (const n of c.nodes) {
     const ids = lines(await c.dockerOk(n.index, ["ps", "-aq"]));
-    if (ids.length)
-      (left.push(`containers on ${n.hostname}: ${ids.join(" ")}`), await c.docker(n.index, ["rm", "-f", ...ids]));
+    if (ids.length) {
+      left.push(`containers on ${n.hostname}: ${ids.join(" ")}`);
+      await c.docker(n.index, ["rm", "-f", ...ids]);
+    }
   }
   const networks = lines(
     await c.dockerOk(0, ["network", "ls", "-q", "--filter", "type=custom", "--filter", "scope=swarm"]),
