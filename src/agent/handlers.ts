@@ -5,7 +5,7 @@ import { observeGuards } from "../faults/guard/observe.js";
 import { GUARD_ROLE } from "../faults/guard/spec.js";
 import { L_ROLE } from "../api/labels.js";
 import * as a from "./args.js";
-import { admitExec, admitFault, admitHelper, admitOwn, type AgentPolicy } from "./policy.js";
+import { admitExec, admitFault, admitHelper, admitOwn, pidTarget, PolicyRefusal, type AgentPolicy } from "./policy.js";
 import type { InjectionReport, Op, WhoAmI } from "../nodes/protocol.js";
 
 export interface AgentIdentity {
@@ -74,9 +74,19 @@ export function agentHandlers(d: HandlerDeps): Handlers {
       await engine.removeContainer(c.id, { force: args.force === true });
       return {};
     },
-    startHelper: async (args) => ({ id: await engine.startHelper(admitHelper(a.helperSpec(args.spec), d.policy)) }),
-    runHelper: async (args) =>
-      engine.runHelper(admitHelper(a.helperSpec(args.spec), d.policy), a.num(args, "timeoutMs", 1, MAX_HELPER_MS)),
+    startHelper: async (args) => {
+      const spec = admitHelper(a.helperSpec(args.spec), d.policy);
+      if (pidTarget(spec) !== undefined)
+        throw new PolicyRefusal("a helper in a target's PID namespace runs to completion");
+      return { id: await engine.startHelper(spec) };
+    },
+    runHelper: async (args) => {
+      const spec = admitHelper(a.helperSpec(args.spec), d.policy);
+      const joins = pidTarget(spec);
+      // Signalling processes in a container is a fault on it: Swarm tasks only, as for kill.
+      if (joins !== undefined) admitFault(await engine.inspectContainer(joins), "signal processes");
+      return engine.runHelper(spec, a.num(args, "timeoutMs", 1, MAX_HELPER_MS));
+    },
     containerLogs: async (args) => {
       const c = await engine.inspectContainer(a.str(args, "id"));
       admitOwn(c, "logs"); // a guard's own account of a refusal

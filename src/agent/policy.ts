@@ -45,6 +45,7 @@ export function admitHelper(spec: HelperSpec, p: AgentPolicy): HelperSpec {
   if (spec.name !== undefined && !/^chaosctl-[a-zA-Z0-9_.-]{1,120}$/.test(spec.name))
     throw new PolicyRefusal(`helper name must start with chaosctl-`);
   for (const c of spec.capAdd ?? []) if (!CAPS.has(c)) throw new PolicyRefusal(`capability ${c} is not allowed`);
+  if (spec.pidMode !== undefined) return admitSignalHelper(spec);
   const net = spec.networkMode;
   const guardVerb = spec.entrypoint === undefined && spec.cmd[0] === "guard";
   if (
@@ -81,6 +82,28 @@ export function admitHelper(spec: HelperSpec, p: AgentPolicy): HelperSpec {
     return [p.dockerSocket, dst, ...(mode ? [mode] : [])].join(":");
   });
   return { ...spec, binds };
+}
+
+/** The verb a process fault runs in a target's PID namespace (faults/process/driver.ts). */
+export const SIGNAL_VERB = "signal-processes";
+
+/**
+ * A process fault's helper: the signal verb in a target's PID namespace, with nothing else (no
+ * network, capability, mount or entrypoint). The handler checks the target like a kill's.
+ */
+function admitSignalHelper(spec: HelperSpec): HelperSpec {
+  const ref = spec.pidMode?.startsWith("container:") ? spec.pidMode.slice("container:".length) : "";
+  if (!CONTAINER_REF.test(ref)) throw new PolicyRefusal(`pid mode ${spec.pidMode} is not allowed`);
+  if (spec.cmd[0] !== SIGNAL_VERB || spec.entrypoint !== undefined)
+    throw new PolicyRefusal(`only ${SIGNAL_VERB} may join a target's PID namespace`);
+  if ((spec.binds ?? []).length > 0 || (spec.capAdd ?? []).length > 0 || (spec.networkMode ?? "none") !== "none")
+    throw new PolicyRefusal(`${SIGNAL_VERB} gets no mounts, capabilities or network`);
+  return { ...spec, networkMode: "none" };
+}
+
+/** The container a helper joins by PID namespace, if any (the handler admits it like a fault target). */
+export function pidTarget(spec: HelperSpec): string | undefined {
+  return spec.pidMode?.startsWith("container:") ? spec.pidMode.slice("container:".length) : undefined;
 }
 
 /** Kill, stop, restart, pause, unpause: Swarm task containers and chaosctl's own helpers only. */

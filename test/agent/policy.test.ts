@@ -1,7 +1,8 @@
 // What the agent lets a valid request do, pure: the helpers the drivers really build pass;
 // anything else is refused.
 import { describe, expect, it } from "vitest";
-import { admitExec, admitFault, admitHelper, admitOwn, PolicyRefusal } from "../../src/agent/policy.js";
+import { admitExec, admitFault, admitHelper, admitOwn, pidTarget, PolicyRefusal } from "../../src/agent/policy.js";
+import { signalArgv } from "../../src/faults/process/driver.js";
 import { guardHelperSpec } from "../../src/faults/guard/spec.js";
 import type { ContainerInfo, HelperSpec } from "../../src/engine/engine.js";
 
@@ -72,6 +73,29 @@ describe("admitHelper", () => {
 
   it("lets only the guard verb use the host network (node faults)", () => {
     expect(admitHelper({ ...guard, networkMode: "host" }, policy).networkMode).toBe("host");
+  });
+
+  // As faults/process/driver.ts builds it.
+  const signal: HelperSpec = {
+    image: "local/chaosctl:dev",
+    cmd: signalArgv({ name: "worker", signal: "SIGKILL" }),
+    labels: { "chaosctl.io/role": "helper" },
+    networkMode: "none",
+    pidMode: `container:${"c".repeat(64)}`,
+  };
+
+  it("admits the signal verb in a target's PID namespace, and nothing else there", () => {
+    expect(admitHelper(signal, policy)).toEqual(signal);
+    expect(pidTarget(signal)).toBe("c".repeat(64));
+    for (const change of [
+      { cmd: ["guard", "--fault", "pause"] },
+      { entrypoint: ["kill"] },
+      { binds: ["/var/run/docker.sock:/var/run/docker.sock"] },
+      { capAdd: ["NET_ADMIN"] },
+      { networkMode: `container:${"c".repeat(64)}` },
+      { pidMode: "host" },
+    ] satisfies Partial<HelperSpec>[])
+      expect(() => admitHelper({ ...signal, ...change }, policy), JSON.stringify(change)).toThrow(PolicyRefusal);
   });
 });
 
