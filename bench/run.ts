@@ -13,6 +13,7 @@ import { benchKill, type KillSamples } from "./kill.js";
 import { machine } from "./machine.js";
 import { benchNetwork } from "./network.js";
 import { benchPause, PAUSE_SECONDS, type PauseSamples } from "./pause.js";
+import { benchYaml, yamlSection } from "./yaml.js";
 import { document, table, type Row } from "./report.js";
 import { median, p50p95, percentile } from "./stats.js";
 
@@ -101,9 +102,16 @@ async function main(): Promise<void> {
   log(`network loss/bandwidth: ${RUNS.net} rounds`);
   const net = await benchNetwork(RUNS.net);
 
+  log("manifest loading on hostile input (child processes, no Docker)");
+  const yamlRows = await benchYaml(log);
+
   const rows = buildRows(kill, pause, idle, [cliVersion, cliValidate, cliGet], net);
   const seconds = (performance.now() - started) / 1000;
-  const sections = [...details(kill, pause, idle, [cliVersion, cliValidate, cliGet], rows), ...(await analysis())];
+  const sections = [
+    ...details(kill, pause, idle, [cliVersion, cliValidate, cliGet], rows),
+    yamlSection(yamlRows, m.loadAtStart),
+    ...(await analysis()),
+  ];
   console.log(table(rows));
   for (const s of sections) console.log(s);
   log(`done in ${Math.round(seconds)} s`);
