@@ -136,6 +136,12 @@ export class NodeDirectory implements NodeEngines {
 
   private connect(loc: AgentLocation, key: Buffer): AgentEngine {
     if (this.o.connect) return this.o.connect(loc, key);
-    return new AgentEngine({ host: loc.host, port: loc.port, key, timeoutMs: this.o.timeoutMs ?? 10_000 });
+    return new AgentEngine({
+      host: loc.host,
+      port: loc.port,
+      key,
+      nodeId: loc.nodeId,
+      timeoutMs: this.o.timeoutMs ?? 10_000,
+    });
   }
 }
