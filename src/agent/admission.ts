@@ -17,8 +17,8 @@
 import type { ClusterSnapshot, ContainerInfo, Engine, HelperSpec } from "../engine/engine.js";
 import { ineligibleBecause } from "../faults/eligible.js";
 import { parseGuardArgs, type GuardArgs } from "../faults/guard/args.js";
-import { L_ROLE } from "../faults/labels.js";
-import { checkNodeSafety } from "../faults/node/quorum.js";
+import { L_ROLE } from "../api/labels.js";
+import { checkNodeSafety } from "../controller/quorum.js";
 import { unwrapNodeSpec } from "../faults/node/spec.js";
 import { PolicyRefusal } from "./policy.js";
 

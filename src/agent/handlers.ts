@@ -3,26 +3,15 @@
 import type { ContainerInfo, Engine, HelperSpec } from "../engine/engine.js";
 import { observeGuards } from "../faults/guard/observe.js";
 import { GUARD_ROLE } from "../faults/guard/spec.js";
-import { L_ROLE } from "../faults/labels.js";
+import { L_ROLE } from "../api/labels.js";
 import * as a from "./args.js";
 import { admitHelperOnNode, admitTarget, nodeView, type AdmissionRules } from "./admission.js";
 import { admitExec, admitHelper, admitOwn, type AgentPolicy } from "./policy.js";
-import type { Op, WhoAmI } from "./protocol.js";
+import type { InjectionReport, Op, WhoAmI } from "../nodes/protocol.js";
 
 export interface AgentIdentity {
   nodeId: string;
   hostname: string;
-}
-
-/** What is injected on this node: every guard (running or exited, with its exit code). */
-export interface InjectionReport {
-  nodeId: string;
-  hostname: string;
-  at: string;
-  /** The guard containers themselves: the controller parses them as it parses its own. */
-  containers: ContainerInfo[];
-  /** The same guards parsed (faults/guard/observe.ts), for people and `audit`. */
-  handles: ReturnType<typeof observeGuards>;
 }
 
 export interface HandlerDeps {

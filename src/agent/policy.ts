@@ -5,7 +5,7 @@
 // network tools, only the node's socket bound, and only chaosctl's own helpers removed. What
 // needs the node's view (targets, deadlines, quorum) is admission.ts.
 import type { ContainerInfo, HelperSpec } from "../engine/engine.js";
-import { L_ROLE } from "../faults/labels.js";
+import { L_ROLE } from "../api/labels.js";
 
 export const DOCKER_SOCKET_IN_CONTAINER = "/var/run/docker.sock";
 /** argv[0] the network drivers run inside a target's namespace (faults/netns). */

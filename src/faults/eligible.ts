@@ -1,7 +1,7 @@
 // Which labelled objects chaos may touch at all, one rule for the controller (selection) and the
 // node agents (admission): never chaosctl's own controller or agents, never what is labelled
 // chaosctl.io/protected=true, and in opt-in mode only what is labelled chaosctl.io/enabled=true.
-import { L_ENABLED, L_PROTECTED, L_ROLE } from "./labels.js";
+import { L_ENABLED, L_PROTECTED, L_ROLE } from "../api/labels.js";
 
 export interface EligibleOptions {
   /** Only objects labelled chaosctl.io/enabled=true (opt-in mode). */

@@ -12,7 +12,7 @@ import {
   responseSignature,
   sha256,
   signRequest,
-} from "../../src/agent/auth.js";
+} from "../../src/nodes/auth.js";
 
 const key = Buffer.from("0123456789abcdef0123456789abcdef");
 const other = Buffer.from("fedcba9876543210fedcba9876543210");
