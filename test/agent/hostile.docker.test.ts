@@ -307,7 +307,9 @@ describe("before authentication", () => {
       "POST /v1/killContainer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n",
     );
     const bigSent = trickle(big.socket, 64 * 1024, 50);
+    const t0 = performance.now();
     await big.closed;
+    const bigMs = performance.now() - t0;
     expect(big.received()).toMatch(/^HTTP\/1\.1 413 /);
     expect(bigSent.bytes()).toBeLessThan(100_000_000);
     bigSent.stop();
@@ -315,7 +317,12 @@ describe("before authentication", () => {
     // Headers one byte at a time, never finished: closed by the headers timeout.
     const slow = await openRaw(agent.port);
     const slowSent = trickle(slow.socket, 1, 100, "POST /v1/ping HTTP/1.1\r\nHost: x\r\nX-Padding: ");
+    const t1 = performance.now();
     await slow.closed;
+    // Figures for docs/agent.md, not asserted (timing belongs to the docs, not to a test).
+    console.log(
+      `oversized body closed after ${Math.round(bigMs)} ms; slow headers after ${Math.round(performance.now() - t1)} ms`,
+    );
     slowSent.stop();
     expect(slowSent.bytes()).toBeLessThan(200);
 
@@ -339,7 +346,9 @@ describe("before authentication", () => {
       what: "the agent to answer once the held connections are gone",
     });
     // Memory stays flat: nothing of the refused bodies was kept.
-    expect(process.memoryUsage().heapUsed - heap0).toBeLessThan(20 * 1024 * 1024);
+    const grew = process.memoryUsage().heapUsed - heap0;
+    console.log(`heap growth over the transport cases: ${(grew / 1e6).toFixed(1)} MB`);
+    expect(grew).toBeLessThan(20 * 1024 * 1024);
   });
 });
 
