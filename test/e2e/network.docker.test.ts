@@ -1,4 +1,4 @@
-// Network faults through the controller on the real one-node Swarm (issue 4): manifests in a temp
+// Network faults through the controller on the real one-node Swarm: manifests in a temp
 // folder, the controller in-process (or the compiled bin, to SIGKILL it), guards in the targets'
 // namespaces, asserted through traffic between local containers, the namespaces themselves and
 // the manifests' status. Services sit on their own attachable overlay (dnsrr: no IPVS here); a

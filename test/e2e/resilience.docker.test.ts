@@ -1,4 +1,4 @@
-// The controller under faults (issue 7), on real engines:
+// The controller under faults, on real engines:
 // - SIGKILL of the compiled controller at random moments over 50+ injection cycles: no orphan,
 //   no run applied twice (host Swarm, own instance and service);
 // - the Docker engine restarted mid-injection (a private one-node engine+Swarm in its own network
@@ -29,7 +29,6 @@ import {
   requireSwarm,
   runningTasks,
   waitFor,
-  type TestService,
 } from "../helpers/docker.js";
 import { startCluster, type Cluster } from "../helpers/cluster.js";
 import { manifest, workspace, type Workspace } from "./harness.js";
@@ -456,7 +455,7 @@ describe("the manifest folder under faults", () => {
     },
   );
 
-  // Issue 7's goal: zero lost edits. A status write never renames over the path: it takes the
+  // The goal: zero lost edits. A status write never renames over the path: it takes the
   // file aside (rename to a private name), checks it is the file and the bytes it read, links its
   // own file in with link(2) (which cannot replace a save that landed meanwhile) and puts the
   // taken file back if an in-place write reached it (src/store/directory/swap.ts). Before that,

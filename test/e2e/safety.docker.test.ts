@@ -1,4 +1,4 @@
-// Safety guards on the real one-node Swarm (issue 7): protected services, opt-in, chaosctl's own
+// Safety guards on the real one-node Swarm: protected services, opt-in, chaosctl's own
 // services (controller, agents) and --dry-run. Each test runs single controller passes with its
 // own instance; services are the test's own, removed by id.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";

@@ -45,7 +45,7 @@ function credentialFill(
           ...env,
         },
       },
-      (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      (err, stdout) => (err ? reject(new Error(err.message, { cause: err })) : resolve(stdout)),
     );
     child.stdin?.end(ask);
   });

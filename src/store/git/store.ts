@@ -64,22 +64,22 @@ export class GitStore implements Store {
   /** Why the synced commit's --path was refused (it leaves the checkout), if it was. */
   private refused?: Problem;
 
-  constructor(private readonly o: GitStoreOptions) {
-    this.logger = o.logger ?? silentLogger;
-    this.path = normalizePath(o.path ?? ".");
+  constructor(private readonly opts: GitStoreOptions) {
+    this.logger = opts.logger ?? silentLogger;
+    this.path = normalizePath(opts.path ?? ".");
     this.copy = new WorkingCopy({
-      url: o.url,
-      dir: o.checkoutDir,
-      auth: o.auth,
-      ...(o.branch ? { branch: o.branch } : {}),
-      ...(o.gitTimeoutMs ? { timeoutMs: o.gitTimeoutMs } : {}),
+      url: opts.url,
+      dir: opts.checkoutDir,
+      auth: opts.auth,
+      ...(opts.branch ? { branch: opts.branch } : {}),
+      ...(opts.gitTimeoutMs ? { timeoutMs: opts.gitTimeoutMs } : {}),
     });
-    this.manifestDir = this.path === "." ? o.checkoutDir : `${o.checkoutDir}/${this.path}`;
+    this.manifestDir = this.path === "." ? opts.checkoutDir : `${opts.checkoutDir}/${this.path}`;
     this.inner = new DirectoryStore({
       dir: this.manifestDir,
       logger: this.logger,
-      ...(o.debounceMs !== undefined ? { debounceMs: o.debounceMs } : {}),
-      ...(o.load ? { load: o.load } : {}),
+      ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
+      ...(opts.load ? { load: opts.load } : {}),
     });
   }
 
@@ -137,7 +137,7 @@ export class GitStore implements Store {
     return this.locked(async () => {
       const out = await this.copy.checkout(fetched);
       if (out.changed || !this.records) {
-        this.records = await this.o.records.load();
+        this.records = await this.opts.records.load();
         const seeded = await this.seed();
         this.commit = out.commit;
         const snap = await this.relist();
@@ -165,7 +165,7 @@ export class GitStore implements Store {
     try {
       return await seedStatus(this.manifestDir, this.records ?? new Map(), this.logger, {
         skipStackFiles: true,
-        ...this.o.load,
+        ...this.opts.load,
       });
     } catch (e) {
       if (e instanceof DirectoryMissingError) return { seeded: 0, skipped: 0 };
@@ -192,7 +192,7 @@ export class GitStore implements Store {
    * whatever the link points at; logged once per commit.
    */
   private async pathRefused(): Promise<boolean> {
-    const why = await pathLeavesCheckout(this.o.checkoutDir, this.path);
+    const why = await pathLeavesCheckout(this.opts.checkoutDir, this.path);
     if (!why) {
       this.refused = undefined;
       return false;
@@ -221,7 +221,7 @@ export class GitStore implements Store {
     for (const key of [...(this.records?.keys() ?? [])]) {
       if (present.has(key)) continue;
       try {
-        await this.o.records.remove(key);
+        await this.opts.records.remove(key);
         this.records?.delete(key);
         this.logger.info(
           { event: "record", schedule: key, commit: this.commit },
@@ -257,7 +257,7 @@ export class GitStore implements Store {
     const known = new Map<string, Known>();
     const commit = this.commit ?? "";
     for (const m of snap.manifests) {
-      const path = m.source.store === "dir" ? relative(this.o.checkoutDir, m.source.file) : "";
+      const path = m.source.store === "dir" ? relative(this.opts.checkoutDir, m.source.file) : "";
       known.set(m.key, { generation: m.manifest.metadata.generation ?? 1, specHash: specHash(m.manifest.spec), path });
       m.provenance = { commit, path };
     }
@@ -279,7 +279,7 @@ export class GitStore implements Store {
   /** The fetch timer: every interval, backing off (to 5 min) while the remote fails. */
   private schedule(): void {
     if (this.timer) clearTimeout(this.timer);
-    const base = this.o.intervalMs ?? 30_000;
+    const base = this.opts.intervalMs ?? 30_000;
     const wait = Math.min(base * 2 ** Math.min(this.failures, 4), Math.max(base, 300_000));
     this.timer = setTimeout(() => {
       this.sync()
@@ -309,7 +309,7 @@ export class GitStore implements Store {
         prev.specHash !== k.specHash ||
         !sameJson(prev.status, record.status)
       ) {
-        const put = await this.o.records.put(key, record);
+        const put = await this.opts.records.put(key, record);
         if (put === "conflict") {
           this.logger.warn(
             { event: "record", schedule: key, result: "conflict" },
