@@ -1,6 +1,6 @@
 // The agent's operations over its node's engine, one per RPC op, each checked by policy.ts.
 // Transport-free, so they are tested with a real engine and no HTTP.
-import type { ContainerInfo, Engine, HelperSpec } from "../engine/engine.js";
+import type { Engine, HelperSpec } from "../engine/engine.js";
 import { observeGuards } from "../faults/guard/observe.js";
 import { GUARD_ROLE } from "../faults/guard/spec.js";
 import { L_ROLE } from "../api/labels.js";
