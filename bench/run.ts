@@ -15,6 +15,7 @@ import { benchNetwork } from "./network.js";
 import { benchPause, PAUSE_SECONDS, type PauseSamples } from "./pause.js";
 import { runStressBench, stressRows } from "./stress.js";
 import { DEFAULT_STRESS_IMAGE } from "../src/faults/stress/spec.js";
+import { benchYaml, yamlSection } from "./yaml.js";
 import { document, table, type Row } from "./report.js";
 import { median, p50p95, percentile } from "./stats.js";
 
@@ -108,9 +109,16 @@ async function main(): Promise<void> {
   const stress = await runStressBench(RUNS.stress);
   if (stress.failures.length) log(`stress failures: ${stress.failures.join("; ")}`);
 
+  log("manifest loading on hostile input (child processes, no Docker)");
+  const yamlRows = await benchYaml(log);
+
   const rows = [...buildRows(kill, pause, idle, [cliVersion, cliValidate, cliGet], net), ...stressRows(stress)];
   const seconds = (performance.now() - started) / 1000;
-  const sections = [...details(kill, pause, idle, [cliVersion, cliValidate, cliGet], rows), ...(await analysis())];
+  const sections = [
+    ...details(kill, pause, idle, [cliVersion, cliValidate, cliGet], rows),
+    yamlSection(yamlRows, m.loadAtStart),
+    ...(await analysis()),
+  ];
   console.log(table(rows));
   for (const s of sections) console.log(s);
   log(`done in ${Math.round(seconds)} s`);

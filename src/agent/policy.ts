@@ -1,10 +1,11 @@
-// What the agent lets a signed request do on its node. The token is a strong credential, but the
-// agent still does only the node-local work the drivers need, so a leaked token (or a bug in a
-// controller) cannot turn the agent into a general root shell on the node: helpers only from
-// the agent's own image, only the guard verb or the network tools, only the node's socket bound,
-// faults only on Swarm task containers and only chaosctl's own helpers removed. Pure.
+// What the agent lets a signed request do on its node, judged from the request alone (pure). The
+// token is a strong credential, but the agent still does only the node-local work the drivers
+// need, so a leaked token (or a bug in a controller) cannot turn the agent into a general root
+// shell on the node: helpers only from the agent's own image, only the guard verb or the
+// network tools, only the node's socket bound, and only chaosctl's own helpers removed. What
+// needs the node's view (targets, deadlines, quorum) is admission.ts.
 import type { ContainerInfo, HelperSpec } from "../engine/engine.js";
-import { L_PROTECTED, L_ROLE } from "../api/labels.js";
+import { L_ROLE } from "../api/labels.js";
 
 export const DOCKER_SOCKET_IN_CONTAINER = "/var/run/docker.sock";
 /** argv[0] the network drivers run inside a target's namespace (faults/netns). */
@@ -45,7 +46,6 @@ export function admitHelper(spec: HelperSpec, p: AgentPolicy): HelperSpec {
   if (spec.name !== undefined && !/^chaosctl-[a-zA-Z0-9_.-]{1,120}$/.test(spec.name))
     throw new PolicyRefusal(`helper name must start with chaosctl-`);
   for (const c of spec.capAdd ?? []) if (!CAPS.has(c)) throw new PolicyRefusal(`capability ${c} is not allowed`);
-  if (spec.pidMode !== undefined) return admitSignalHelper(spec);
   const net = spec.networkMode;
   const guardVerb = spec.entrypoint === undefined && spec.cmd[0] === "guard";
   if (
@@ -82,38 +82,6 @@ export function admitHelper(spec: HelperSpec, p: AgentPolicy): HelperSpec {
     return [p.dockerSocket, dst, ...(mode ? [mode] : [])].join(":");
   });
   return { ...spec, binds };
-}
-
-/** The verb a process fault runs in a target's PID namespace (faults/process/driver.ts). */
-export const SIGNAL_VERB = "signal-processes";
-
-/**
- * A process fault's helper: the signal verb in a target's PID namespace, with nothing else (no
- * network, capability, mount or entrypoint). The handler checks the target like a kill's.
- */
-function admitSignalHelper(spec: HelperSpec): HelperSpec {
-  const ref = spec.pidMode?.startsWith("container:") ? spec.pidMode.slice("container:".length) : "";
-  if (!CONTAINER_REF.test(ref)) throw new PolicyRefusal(`pid mode ${spec.pidMode} is not allowed`);
-  if (spec.cmd[0] !== SIGNAL_VERB || spec.entrypoint !== undefined)
-    throw new PolicyRefusal(`only ${SIGNAL_VERB} may join a target's PID namespace`);
-  if ((spec.binds ?? []).length > 0 || (spec.capAdd ?? []).length > 0 || (spec.networkMode ?? "none") !== "none")
-    throw new PolicyRefusal(`${SIGNAL_VERB} gets no mounts, capabilities or network`);
-  return { ...spec, networkMode: "none" };
-}
-
-/** The container a helper joins by PID namespace, if any (the handler admits it like a fault target). */
-export function pidTarget(spec: HelperSpec): string | undefined {
-  return spec.pidMode?.startsWith("container:") ? spec.pidMode.slice("container:".length) : undefined;
-}
-
-/** Kill, stop, restart, pause, unpause: Swarm task containers and chaosctl's own helpers only. */
-export function admitFault(c: ContainerInfo, op: string): void {
-  const role = c.labels[L_ROLE];
-  if (role && HELPER_ROLES.has(role)) return;
-  if (role) throw new PolicyRefusal(`${op}: container ${c.id.slice(0, 12)} is chaosctl's ${role}`);
-  if (c.labels[L_PROTECTED] === "true")
-    throw new PolicyRefusal(`${op}: container ${c.id.slice(0, 12)} is protected (${L_PROTECTED}=true)`);
-  if (!c.taskId) throw new PolicyRefusal(`${op}: container ${c.id.slice(0, 12)} is not a Swarm task`);
 }
 
 /** Remove, logs: chaosctl's own guards and helpers only (Swarm removes its tasks itself). */
