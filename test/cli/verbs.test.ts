@@ -143,6 +143,18 @@ describe("get", () => {
     expect(row).toEqual(["default", "s", "@once", "pause", "false", "Active", "1", "90s"]);
   });
 
+  it("-A / --all-namespaces lists every namespace, as get does; with a NAME it is a usage error", async () => {
+    await applied();
+    await writeFile(join(store, "other.yaml"), schedule("db-kill", undefined, "namespace: team-a"));
+    const plain = await chaosctl(["get", "--dir", store]);
+    expect(tableRows(plain.stdout).map((r) => r[0])).toEqual(["NAMESPACE", "default", "default", "team-a"]);
+    expect(await chaosctl(["get", "-A", "--dir", store])).toEqual(plain);
+    expect(await chaosctl(["get", "schedules", "--all-namespaces", "--dir", store])).toEqual(plain);
+    const named = await chaosctl(["get", "-A", "web-kill", "--dir", store]);
+    expect(named.code).toBe(2);
+    expect(named.stderr).toMatch(/-A lists every namespace/);
+  });
+
   it("-o wide adds columns, -o yaml / -o name, NAME alone prints the bare object", async () => {
     await applied();
     const wide = tableRows((await chaosctl(["get", "-o", "wide", "--dir", store])).stdout);
@@ -198,6 +210,12 @@ describe("get", () => {
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines).toHaveLength(6); // header, 2 rows, suspended, added, deleted
     expect(lines.filter((l) => /web-kill/.test(l))).toHaveLength(2);
+    // Every line in the first table's columns, "new-one" (shorter than "web-pause") too.
+    const header = lines[0] ?? "";
+    for (const col of ["SCHEDULE", "FAULT", "SUSPEND", "PHASE"]) {
+      const at = header.indexOf(col);
+      for (const l of lines.slice(1)) expect(l.slice(at - 1, at + 1), `${col} in ${JSON.stringify(l)}`).toMatch(/^ \S/);
+    }
   });
 
   it("-w -o json prints one event object per line", async () => {

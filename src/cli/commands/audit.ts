@@ -146,7 +146,7 @@ export function renderReport(r: AuditReport, wide: boolean): string {
         ]
       : []),
   ];
-  let out = r.entries.length ? renderTable(cols, rows).replace(/<none>/g, "-") : "no injected chaos found\n";
+  let out = r.entries.length ? renderTable(cols, rows, { empty: "-" }) : "no injected chaos found\n";
   for (const e of r.entries) {
     if (!e.orphan && !e.unowned) continue;
     out += `${e.orphan ? "orphan" : "unowned"}: ${e.kind} ${target(e)} on ${e.node}${e.owner ? ` (${e.owner.schedule} run ${e.owner.run ?? "?"})` : ""}: ${e.reasons.join("; ")}\n`;

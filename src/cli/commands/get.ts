@@ -16,6 +16,7 @@ Examples:
   chaosctl get --dir manifests/                 # every schedule: fault, phase, active injections
   chaosctl get schedules web-kill -o yaml --store swarm
   chaosctl get -o wide --store swarm            # + generation, selector, next run, source
+  chaosctl get -A --dir manifests/              # every namespace (get lists them all anyway)
   chaosctl get active                           # what is injected right now (from the cluster)
   chaosctl get active -o json | jq '.items[].schedule'
   chaosctl get -w --store swarm                 # then one line per change, until Ctrl-C
@@ -31,6 +32,7 @@ interface Opts extends StoreOpts, AgentOpts {
   output?: OutputFormat;
   watch?: boolean;
   namespace: string;
+  allNamespaces?: boolean;
   instance?: string;
 }
 
@@ -43,6 +45,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(outputOption())
     .option("-w, --watch", "after the list, print a line per change until interrupted")
     .option("-n, --namespace <ns>", "namespace of NAME", "default")
+    .option("-A, --all-namespaces", "every namespace (what get lists anyway; accepted as kubectl does)")
     .option("--instance <name>", "get active: only injections of this controller instance");
   addAgentOptions(addStoreOptions(cmd))
     .addHelpText("after", EXAMPLES)
@@ -52,6 +55,9 @@ export function register(program: Command, ctx: CliContext): void {
       else if (resource && !SCHEDULES.has(resource)) {
         if (name) throw new UsageError(`unknown resource "${resource}": use schedules or active`);
         name = resource; // `get NAME`, as a shorthand for `get schedules NAME`
+      }
+      if (opts.allNamespaces && name) {
+        throw new UsageError(`-A lists every namespace: give no NAME ("${name}"), or use -n NAMESPACE with it`);
       }
       const format = opts.output ?? "table";
       const key = name ? keyOf(name, opts.namespace) : undefined;
