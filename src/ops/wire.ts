@@ -13,7 +13,7 @@ import { startOpsServer, type OpsServer } from "./server.js";
 import { LeaderElector } from "./lease/elector.js";
 import { checkTiming } from "./lease/machine.js";
 import { holderIdentity } from "./lease/identity.js";
-import { FileLeaseStore, leaseFilePath } from "./lease/file.js";
+import { defaultLeaseFile, FileLeaseStore } from "./lease/file.js";
 import { SwarmLeaseStore } from "./lease/swarm.js";
 import type { LeaseStore } from "./lease/store.js";
 import { supervise } from "./supervise.js";
@@ -25,6 +25,7 @@ export interface OpsFlags {
   leaseDuration: string;
   leaseRenew: string;
   stuckAfter: string;
+  leaseFile?: string;
 }
 
 /** The operations flags of `chaosctl controller` (docs/operations.md explains the defaults). */
@@ -43,6 +44,10 @@ export function addOpsOptions(cmd: Command): Command {
       "5s",
     )
     .option(
+      "--lease-file <path>",
+      "with --dir: the lease's lock file (default: outside the folder, in $XDG_RUNTIME_DIR/chaosctl or the temp dir)",
+    )
+    .option(
       "--stuck-after <duration>",
       "/healthz fails when the loop shows no activity (or one pass runs) this long",
       "90s",
@@ -52,7 +57,7 @@ export function addOpsOptions(cmd: Command): Command {
 export interface OpsSetup {
   flags: OpsFlags;
   engine: Engine;
-  /** The lease's home: a Swarm config (store swarm) or a lock file in the manifest folder. */
+  /** The lease's home: a Swarm config (store swarm) or a lock file (--lease-file, else defaultLeaseFile). */
   /** scope: the Swarm store's scope (default CHAOSCTL_SWARM_SCOPE, else "default"). */
   lease: { kind: "swarm"; configs: SwarmConfigs; scope?: string } | { kind: "file"; dir: string };
   instance: string;
@@ -76,6 +81,10 @@ export interface Ops {
   close(): Promise<void>;
 }
 
+function leaseFileError(e: unknown): never {
+  throw new UsageError(`leader lease: ${e instanceof Error ? e.message : String(e)}`);
+}
+
 function duration(flag: string, text: string): number {
   try {
     return parseDuration(text);
@@ -91,6 +100,8 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
     renewMs: duration("--lease-renew", flags.leaseRenew),
   };
   const stuckAfterMs = duration("--stuck-after", flags.stuckAfter);
+  if (flags.leaseFile !== undefined && s.lease.kind === "swarm")
+    throw new UsageError("--lease-file is for --dir: with --store swarm or --git the lease is a Swarm config");
   const bad = checkTiming(timing);
   if (bad) throw new UsageError(`--lease-duration/--lease-renew: ${bad}`);
   const metrics = new ControllerMetrics();
@@ -106,7 +117,10 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
     const store: LeaseStore =
       s.lease.kind === "swarm"
         ? new SwarmLeaseStore(s.lease.configs, instance, s.lease.scope ?? swarmScope())
-        : new FileLeaseStore(leaseFilePath(s.lease.dir, instance), timing.durationMs);
+        : new FileLeaseStore(
+            flags.leaseFile ?? (await defaultLeaseFile(s.lease.dir, instance).catch(leaseFileError)),
+            timing.durationMs,
+          );
     elector = new LeaderElector({
       store,
       identity: holderIdentity(),
@@ -120,7 +134,7 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
       {
         event: "lease",
         lease: store.where,
-        holder: elector.identity,
+        self: elector.identity,
         durationMs: timing.durationMs,
         renewMs: timing.renewMs,
       },

@@ -102,8 +102,16 @@ export class LeaderElector {
     const r = this.role();
     if (r === this.current) return;
     this.current = r;
+    // `holder` is who holds the lease: this controller when leading, else the one it last saw
+    // ("" when the lease lapsed or was released); `self` is this controller.
     this.o.logger.info(
-      { event: "lease", role: r, lease: this.o.store.where, holder: this.o.identity },
+      {
+        event: "lease",
+        role: r,
+        lease: this.o.store.where,
+        holder: r === "leader" ? this.o.identity : this.holderSeen === this.o.identity ? "" : this.holderSeen,
+        self: this.o.identity,
+      },
       r === "leader"
         ? "leading: this controller acts"
         : "standby: not acting (the lease is held elsewhere, lapsed or released)",
