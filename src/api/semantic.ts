@@ -15,7 +15,7 @@ type Rule = (m: Record<string, unknown>) => Finding[];
 /** Faults that stay injected for spec.duration; the others happen in an instant. */
 export function isDurative(fault: FaultName, nodeAction?: string): boolean {
   if (fault === "node") return nodeAction !== "reboot";
-  return fault === "pause" || fault === "netem" || fault === "network";
+  return fault === "pause" || fault === "netem" || fault === "network" || fault === "stress";
 }
 
 export const LIMITS = {
@@ -318,22 +318,55 @@ export const nodeFaultSelector: Rule = (m) => {
   return out;
 };
 
-export const knownSignal: Rule = (m) => {
-  const signal = str(get(m, "spec", "fault", "kill", "signal"));
-  // The schema reports a value of the wrong shape; here only well-shaped unknowns.
-  if (signal === undefined || !/^(SIG[A-Z0-9]+|[0-9]{1,2})$/.test(signal) || isKnownSignal(signal)) return [];
-  const path = ["spec", "fault", "kill", "signal"];
-  if (/^[0-9]+$/.test(signal)) {
-    return [{ path, message: `signal ${signal} does not exist: Linux numbers signals 1 to ${MAX_SIGNAL_NUMBER}` }];
+export const processMatcher: Rule = (m) => {
+  const p = rec(get(m, "spec", "fault", "process"));
+  if (!p) return [];
+  const hasName = typeof p.name === "string";
+  const hasPattern = typeof p.pattern === "string";
+  if (hasName && hasPattern)
+    return [
+      {
+        path: ["spec", "fault", "process", "pattern"],
+        at: "key",
+        message: "give name or pattern, not both: name matches the process name exactly, pattern its command line",
+      },
+    ];
+  if (!hasName && !hasPattern)
+    return [
+      {
+        path: ["spec", "fault", "process"],
+        message: "process needs name (exact process name) or pattern (command-line regular expression)",
+      },
+    ];
+  if (hasPattern) {
+    try {
+      new RegExp(p.pattern as string);
+    } catch (err) {
+      return [
+        { path: ["spec", "fault", "process", "pattern"], message: `not a regular expression: ${messageOf(err)}` },
+      ];
+    }
   }
-  const guess = closest(signal, LINUX_SIGNALS, 1);
-  return [
-    {
-      path,
-      message: `unknown signal "${signal}"${guess ? `; did you mean "${guess}"?` : ""} (e.g. SIGKILL, SIGTERM, SIGINT, SIGHUP)`,
-    },
-  ];
+  return [];
 };
+
+export const knownSignal: Rule = (m) =>
+  (["kill", "process"] as const).flatMap((fault): Finding[] => {
+    const signal = str(get(m, "spec", "fault", fault, "signal"));
+    // The schema reports a value of the wrong shape; here only well-shaped unknowns.
+    if (signal === undefined || !/^(SIG[A-Z0-9]+|[0-9]{1,2})$/.test(signal) || isKnownSignal(signal)) return [];
+    const path = ["spec", "fault", fault, "signal"];
+    if (/^[0-9]+$/.test(signal)) {
+      return [{ path, message: `signal ${signal} does not exist: Linux numbers signals 1 to ${MAX_SIGNAL_NUMBER}` }];
+    }
+    const guess = closest(signal, LINUX_SIGNALS, 1);
+    return [
+      {
+        path,
+        message: `unknown signal "${signal}"${guess ? `; did you mean "${guess}"?` : ""} (e.g. SIGKILL, SIGTERM, SIGINT, SIGHUP)`,
+      },
+    ];
+  });
 
 /** Every rule by its stable name (the `rule` of a Problem). */
 export const SEMANTIC_RULES = {
@@ -347,6 +380,7 @@ export const SEMANTIC_RULES = {
   maxUnavailable,
   selectorNotEmpty,
   nodeFaultSelector,
+  processMatcher,
   knownSignal,
 } as const satisfies Record<string, Rule>;
 
