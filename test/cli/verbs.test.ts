@@ -316,7 +316,7 @@ describe("delete", () => {
     await applied();
     expect(await chaosctl(["delete", "web-kill", "--dir", store])).toEqual({
       code: 0,
-      stdout: "chaosschedule/web-kill deleted\n",
+      stdout: `chaosschedule/web-kill deleted: removed file ${join(store, "web-kill.yaml")} (its only document)\n`,
       stderr: "",
     });
     expect(await chaosctl(["delete", "web-kill", "--dir", store])).toEqual({
@@ -326,13 +326,32 @@ describe("delete", () => {
     });
     expect((await chaosctl(["delete", "web-kill", "--ignore-not-found", "--dir", store])).code).toBe(0);
     expect((await chaosctl(["delete", "-f", src, "--dir", store, "--dry-run"])).stdout).toBe(
-      "chaosschedule/web-pause deleted (dry run)\n",
+      `chaosschedule/web-pause deleted (dry run): would remove file ${join(store, "web-pause.yaml")} (its only document)\n`,
     );
     expect(await readdir(store)).toEqual(["web-pause.yaml"]);
     const r = await chaosctl(["delete", "-f", src, "--dir", store, "--ignore-not-found"]);
-    expect(r).toEqual({ code: 0, stdout: "chaosschedule/web-pause deleted\n", stderr: "" });
+    expect(r).toEqual({
+      code: 0,
+      stdout: `chaosschedule/web-pause deleted: removed file ${join(store, "web-pause.yaml")} (its only document)\n`,
+      stderr: "",
+    });
     expect(await readdir(store)).toEqual([]);
     expect((await chaosctl(["delete", "--dir", store])).code).toBe(2);
+  });
+
+  it("a document of a multi-document file: says which one went, keeps the others and their comments", async () => {
+    const text =
+      "# team web\n" + schedule("a") + "---\n# b: the nightly one\n" + schedule("b") + "---\n" + schedule("c");
+    await writeFile(join(store, "three.yaml"), text);
+    const r = await chaosctl(["delete", "c", "--dir", store]);
+    expect(r).toEqual({
+      code: 0,
+      stdout: `chaosschedule/c deleted: cut document 3 of 3 from ${join(store, "three.yaml")} (line 19); the others and their comments kept\n`,
+      stderr: "",
+    });
+    expect(await readFile(join(store, "three.yaml"), "utf8")).toBe(
+      "# team web\n" + schedule("a") + "---\n# b: the nightly one\n" + schedule("b"),
+    );
   });
 });
 
