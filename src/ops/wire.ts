@@ -108,6 +108,12 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
   metrics.watchEngine(s.engine);
   metrics.agentConnected.set({ node: "local" }, 0);
   let elector: LeaderElector | undefined;
+  // The end of the last pass that completed: readers of the lease (get, describe) tell a stuck
+  // leader from a reconciling one by it.
+  let lastPass: number | undefined;
+  const passTimes: PassObserver = {
+    passEnded: (o) => void (o.error === undefined && (lastPass = o.endedAt.getTime())),
+  };
   const health = new Health({
     stuckAfterMs,
     pingEngine: () => s.engine.ping(),
@@ -124,6 +130,7 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
     elector = new LeaderElector({
       store,
       identity: holderIdentity(),
+      lastPass: () => lastPass,
       timing,
       logger,
       onRole: (r) => metrics.setLeader(instance, r === "leader"),
@@ -160,7 +167,7 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
     metrics,
     health,
     ...(e ? { elector: e, mayAct: () => e.mayAct() } : {}),
-    observer: observers(metrics, health),
+    observer: observers(metrics, health, passTimes),
     run: (loop, signal) =>
       supervise(
         {

@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { VERBS } from "../../src/cli/verbs.js";
 import { chaosctl, schedule, tableRows } from "./harness.js";
+import { defaultLeaseFile, FileLeaseStore } from "../../src/ops/lease/file.js";
+import type { LeaseRecord } from "../../src/ops/lease/machine.js";
 
 // Each test runs several verbs in a row; the machine is shared, so allow for a slow first import.
 vi.setConfig({ testTimeout: 30_000 });
@@ -279,11 +281,95 @@ describe("describe", () => {
     expect(r.stdout).toMatch(/Ready\s+True\s+Reconciled/);
     expect(r.stdout).toMatch(/Active Injections: \(from status\)\n  <none>/);
     expect(r.stdout).toMatch(/2026-01-01T10:00:00Z\s+Succeeded\s+1\s+1s\s+7.4s/);
-    expect(r.stdout).toMatch(/Events:\n  2026-01-01T10:00:00Z  controller apply ok run r1 web\/abc\n(?!.*other)/);
+    // The runs' events from status and the audit log's records, merged by time.
+    expect(r.stdout).toContain(
+      `Events: (from status and audit log ${log})\n` +
+        "  2026-01-01T10:00:00Z  status run r1 started: 1 target(s)\n" +
+        "  2026-01-01T10:00:00Z  controller apply ok run r1 web/abc\n" +
+        "  2026-01-01T10:00:01Z  status run r1 succeeded\n",
+    );
+    expect(r.stdout).not.toMatch(/default\/other/);
     expect(await chaosctl(["describe", "nope", "--dir", store, "--no-cluster"])).toMatchObject({
       code: 1,
       stderr: 'chaosctl: chaosschedule "default/nope" not found\n',
     });
+  });
+});
+
+describe("whether a controller reconciles (the leader lease)", () => {
+  const env = process.env.XDG_RUNTIME_DIR;
+  beforeEach(() => void (process.env.XDG_RUNTIME_DIR = join(root, "run")));
+  afterEach(() => {
+    if (env === undefined) delete process.env.XDG_RUNTIME_DIR;
+    else process.env.XDG_RUNTIME_DIR = env;
+  });
+  const pauseWithStatus = () =>
+    schedule("p", "duration: 1m\nselector: {services: [web]}\nfault: {pause: {}}") +
+    `status:
+  observedGeneration: 1
+  phase: Active
+  active: [{run: r1, fault: pause, service: web, node: n1, since: "2026-01-01T10:00:00Z", until: "2026-01-01T10:01:00Z"}]
+  history:
+    - {run: r1, generation: 1, fault: pause, scheduledAt: "2026-01-01T09:59:59Z", startedAt: "2026-01-01T10:00:00Z", targets: 1, services: [web], result: Running}
+    - {run: r0, generation: 1, fault: pause, scheduledAt: "2026-01-01T09:00:00Z", result: Skipped, reason: MaxUnavailable, message: "web: 1 of 1 unavailable"}
+`;
+  async function lease(record: Partial<LeaseRecord>): Promise<void> {
+    const s = new FileLeaseStore(await defaultLeaseFile(store, "default"));
+    const now = Date.now();
+    await s.create({
+      holder: "h/1/2/abc",
+      renewTime: now,
+      leaseDurationMs: 15_000,
+      acquireTime: now,
+      transitions: 0,
+      ...record,
+    });
+  }
+
+  it("no lease: get warns that status is as last written; describe says so at Phase and Controller", async () => {
+    await writeFile(join(store, "p.yaml"), pauseWithStatus());
+    const got = await chaosctl(["get", "--dir", store]);
+    expect(got.code).toBe(0);
+    expect(tableRows(got.stdout)[1]).toEqual(expect.arrayContaining(["Active", "1"]));
+    expect(got.stderr).toMatch(
+      /^warning: no controller of instance "default" has held this store's leader lease .*as last written/,
+    );
+    const d = await chaosctl(["describe", "p", "--dir", store, "--no-cluster"]);
+    expect(d.stdout).toMatch(/^Phase:\s+Active \(as last written\)$/m);
+    expect(d.stdout).toMatch(/^Controller:\s+none: no controller of instance "default"/m);
+    // Without --audit-log, the runs' events still show, from status.
+    expect(d.stdout).toContain(
+      "Events: (from status)\n" +
+        "  2026-01-01T09:00:00Z  status run r0 skipped MaxUnavailable: web: 1 of 1 unavailable\n" +
+        "  2026-01-01T10:00:00Z  status run r1 started: 1 target(s) of web\n",
+    );
+  });
+
+  it("a released or expired lease, or a leader without a recent pass: the same warning, saying which", async () => {
+    await writeFile(join(store, "p.yaml"), pauseWithStatus());
+    await lease({ holder: "", renewTime: 0, lastPassTime: Date.now() - 300_000 });
+    expect((await chaosctl(["get", "--dir", store])).stderr).toMatch(
+      /^warning: no controller is reconciling: the leader lease of instance "default" was released \(last pass 5m ago\)/,
+    );
+    await rm(join(root, "run"), { recursive: true });
+    await lease({ renewTime: Date.now() - 60_000, lastPassTime: Date.now() - 60_000 });
+    expect((await chaosctl(["get", "--dir", store])).stderr).toMatch(
+      /lease .* was expired 45s ago \(last pass 60s ago\)/,
+    );
+    await rm(join(root, "run"), { recursive: true });
+    await lease({ lastPassTime: Date.now() - 600_000 });
+    expect((await chaosctl(["get", "--dir", store])).stderr).toMatch(
+      /^warning: the controller holding the lease \(h\/1\/2\/abc\) has not finished a pass \(last pass 10m ago\)/,
+    );
+  });
+
+  it("a lease held and a recent pass: no warning; describe names the controller", async () => {
+    await writeFile(join(store, "p.yaml"), pauseWithStatus());
+    await lease({ lastPassTime: Date.now() - 2_000 });
+    expect(await chaosctl(["get", "--dir", store])).toMatchObject({ code: 0, stderr: "" });
+    const d = await chaosctl(["describe", "p", "--dir", store, "--no-cluster"]);
+    expect(d.stdout).toMatch(/^Phase:\s+Active$/m);
+    expect(d.stdout).toMatch(/^Controller:\s+h\/1\/2\/abc, last pass \d+s ago \(lease renewed \d+s ago\)$/m);
   });
 });
 

@@ -388,6 +388,19 @@ describe("operations on a real Swarm", () => {
     expect(
       (await b.metrics()).get("chaosctl_docker_api_calls_total", { operation: "containers.kill" }),
     ).toBeUndefined();
+    // `get` reads the lease: a controller reconciles (its last pass is in the lease), no warning.
+    const get = () =>
+      new Promise<string>((r) => {
+        let err = "";
+        const p = spawn(process.execPath, [BIN, "get", "--store", "swarm", "--instance", w.instance], {
+          env: { ...process.env, CHAOSCTL_SWARM_SCOPE: scope },
+          stdio: ["ignore", "ignore", "pipe"],
+        });
+        p.stderr?.on("data", (b: Buffer) => (err += b.toString()));
+        p.on("exit", () => r(err));
+      });
+    expect((await labels())["chaosctl.io/lease-last-pass"]).toBeDefined();
+    expect(await get()).toBe("");
     // The leader renews the config in place: the same object, a newer renewTime.
     expect((await labels())["chaosctl.io/lease-holder"]).toBe(first["chaosctl.io/lease-holder"]);
     a.child.kill("SIGTERM");
@@ -406,6 +419,12 @@ describe("operations on a real Swarm", () => {
       async () =>
         (await b.metrics()).sum("chaosctl_runs_total", { schedule: "default/ops-swarm", result: "succeeded" }) >= 1,
       { timeoutMs: 30_000, intervalMs: 1_000, what: "b kills on schedule" },
+    );
+    // With no controller left, `get` says the status is no longer kept, not "Active" as current.
+    b.child.kill("SIGTERM");
+    await new Promise((r) => b.child.once("exit", r));
+    expect(await get()).toMatch(
+      /^warning: no controller is reconciling: the leader lease .* was released \(last pass \d+s ago\)/,
     );
     console.log(`swarm lease: graceful hand-over in ${handoverMs} ms`);
   }, 120_000);

@@ -91,6 +91,12 @@ describe("FileLeaseStore", () => {
     expect(await s.update(seen?.version, rec("b", 2))).toBe(true);
   });
 
+  it("keeps the holder's last pass time", async () => {
+    const s = new FileLeaseStore(leaseFilePath(await tempDir(), "t"));
+    await s.create({ ...rec("a", 1), lastPassTime: 42 });
+    expect((await s.read())?.record.lastPassTime).toBe(42);
+  });
+
   it("garbage content reads as released, so it can be taken over", async () => {
     const dir = await tempDir();
     const path = leaseFilePath(dir, "t");

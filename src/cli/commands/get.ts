@@ -10,6 +10,7 @@ import { keyOf, scheduleView } from "../schedules.js";
 import { addStoreOptions, withStore, type StoreOpts } from "../store-option.js";
 import { watchView, type Subscribe } from "../watch.js";
 import { warnInvalid } from "../invalid.js";
+import { staleWarning } from "../freshness.js";
 
 const EXAMPLES = `
 Examples:
@@ -46,7 +47,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option("-w, --watch", "after the list, print a line per change until interrupted")
     .option("-n, --namespace <ns>", "namespace of NAME", "default")
     .option("-A, --all-namespaces", "every namespace (what get lists anyway; accepted as kubectl does)")
-    .option("--instance <name>", "get active: only injections of this controller instance");
+    .option(
+      "--instance <name>",
+      "get active: only injections of this controller instance; get schedules: the instance whose lease says whether a controller reconciles (default: default)",
+    );
   addAgentOptions(addStoreOptions(cmd))
     .addHelpText("after", EXAMPLES)
     .action(async (resource: string | undefined, name: string | undefined, opts: Opts) => {
@@ -64,20 +68,25 @@ export function register(program: Command, ctx: CliContext): void {
       const signal = ctx.io.signal ?? new AbortController().signal;
       if (kind === "active") {
         // Only `get active` talks to Docker: its modules are not loaded for `get schedules`.
-        const [{ activeInjections, activeView }, { observe, openEngine }] = await Promise.all([
-          import("../active.js"),
-          import("../cluster.js"),
-        ]);
+        const [{ activeInjections, activeView, unobservedNodes, unobservedNote }, { observe, openEngine }] =
+          await Promise.all([import("../active.js"), import("../cluster.js")]);
         const engine = await openEngine();
+        let unseen: string[] = [];
         const produce = async (): Promise<ListView> => {
           const now = new Date();
-          const items = activeInjections(await observe(engine, opts), now).filter(
+          const obs = await observe(engine, opts);
+          unseen = unobservedNodes(obs);
+          const items = activeInjections(obs, now).filter(
             (i) => (!key || i.schedule === key) && (opts.instance === undefined || i.instance === opts.instance),
           );
           return activeView(items, now);
         };
         if (opts.watch) return watchView({ io: ctx.io, format, produce, subscribe: guardEvents(engine), signal });
-        ctx.io.stdout(emptyOr(await produce(), format, "no active injections"));
+        const view = await produce();
+        // Never "none" for nodes not asked: say which, and how to ask them.
+        const none = unseen.length ? "no active injections on the nodes observed" : "no active injections";
+        ctx.io.stdout(emptyOr(view, format, none));
+        if (unseen.length) ctx.io.stderr(`note: ${unobservedNote(unseen)}\n`);
         return;
       }
       await withStore(opts, async (store) => {
@@ -89,7 +98,10 @@ export function register(program: Command, ctx: CliContext): void {
             new Date(),
           );
         };
-        if (opts.watch) return watchView({ io: ctx.io, format, produce, subscribe: (f) => store.watch(f), signal });
+        if (opts.watch) {
+          ctx.io.stderr(await staleWarning(opts, opts.instance ?? "default", new Date()));
+          return watchView({ io: ctx.io, format, produce, subscribe: (f) => store.watch(f), signal });
+        }
         const view = await produce();
         if (key && view.objects.length === 0) {
           ctx.io.stderr(`chaosctl: chaosschedule "${key}" not found\n`);
@@ -97,6 +109,7 @@ export function register(program: Command, ctx: CliContext): void {
           return;
         }
         ctx.io.stdout(emptyOr(view, format, "no schedules", !!key));
+        if (view.objects.length) ctx.io.stderr(await staleWarning(opts, opts.instance ?? "default", new Date()));
       });
     });
 }

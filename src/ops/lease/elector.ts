@@ -15,6 +15,8 @@ export interface ElectorOptions {
   clock?: () => number;
   /** Called on every change of role (also the first time one is known). */
   onRole?: (role: Role) => void;
+  /** When this controller last finished a pass (unix ms), written into the lease with each renewal. */
+  lastPass?: () => number | undefined;
   /** Called after every attempt, successful or not (health: the elector is alive). */
   onAttempt?: (ok: boolean) => void;
 }
@@ -73,7 +75,9 @@ export class LeaderElector {
         this.until = -Infinity;
         ok = true;
       } else {
-        ok = d.kind === "create" ? await store.create(d.record) : await store.update(seen?.version, d.record);
+        const lastPassTime = this.o.lastPass?.();
+        const record = lastPassTime !== undefined ? { ...d.record, lastPassTime } : d.record;
+        ok = d.kind === "create" ? await store.create(record) : await store.update(seen?.version, record);
         if (ok) {
           this.holderSeen = identity;
           this.until = actUntil(d.record.renewTime, timing);

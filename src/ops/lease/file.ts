@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { lstat, mkdir, open, readFile, realpath, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { LeaseRecord } from "./machine.js";
 import type { LeaseStore, ObservedLease } from "./store.js";
 import { holderProcessGone } from "./identity.js";
@@ -26,22 +26,29 @@ export function leaseFilePath(dir: string, instance: string): string {
  * that mount.
  */
 export async function defaultLeaseFile(dir: string, instance: string, env = process.env): Promise<string> {
+  const path = await defaultLeaseFileName(dir, instance, env);
+  await ensureStateDir(dirname(path));
+  return path;
+}
+
+/** defaultLeaseFile without creating anything (readers: `get`, `describe`). */
+export async function defaultLeaseFileName(dir: string, instance: string, env = process.env): Promise<string> {
   const real = await realpath(dir).catch(() => resolve(dir));
   const id = createHash("sha256").update(real).digest("hex").slice(0, 16);
-  return join(await stateDir(env), `lease-${id}-${instance}.json`);
+  const uid = process.getuid?.() ?? 0;
+  const state = env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, "chaosctl") : join(tmpdir(), `chaosctl-${uid}`);
+  return join(state, `lease-${id}-${instance}.json`);
 }
 
 /** $XDG_RUNTIME_DIR/chaosctl, else <tmpdir>/chaosctl-<uid>; created 0700 and checked to be ours. */
-async function stateDir(env: NodeJS.ProcessEnv): Promise<string> {
+async function ensureStateDir(dir: string): Promise<void> {
   const uid = process.getuid?.() ?? 0;
-  const dir = env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, "chaosctl") : join(tmpdir(), `chaosctl-${uid}`);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const st = await lstat(dir);
   // A shared /tmp: a folder someone else made (or a link) could hold or move our lock.
   if (!st.isDirectory() || st.uid !== uid) {
     throw new Error(`${dir} is not a directory of this user (uid ${uid}): give --lease-file PATH`);
   }
-  return dir;
 }
 
 function parse(text: string): LeaseRecord {
@@ -53,6 +60,7 @@ function parse(text: string): LeaseRecord {
       leaseDurationMs: Number(o.leaseDurationMs) || 0,
       acquireTime: Number(o.acquireTime) || 0,
       transitions: Number(o.transitions) || 0,
+      ...(Number(o.lastPassTime) > 0 ? { lastPassTime: Number(o.lastPassTime) } : {}),
     };
   } catch {
     // Torn or foreign content protects nobody: it reads as a released lease.
