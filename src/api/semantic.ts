@@ -4,6 +4,7 @@
 // already reports that).
 import { MS, formatDuration, parseDuration } from "./duration.js";
 import type { Issue, PathSegment } from "./path.js";
+import { PROBE_RULES } from "./probe-rules.js";
 import { checkTimeZone, parseSchedule } from "./schedule.js";
 import { LINUX_SIGNALS, MAX_SIGNAL_NUMBER, isKnownSignal } from "./signals.js";
 import { closest } from "../util/suggest.js";
@@ -380,6 +381,7 @@ export const SEMANTIC_RULES = {
   maxUnavailable,
   selectorNotEmpty,
   nodeFaultSelector,
+  ...PROBE_RULES,
   processMatcher,
   knownSignal,
 } as const satisfies Record<string, Rule>;
