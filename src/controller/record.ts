@@ -14,6 +14,13 @@ const { compare } = fastJsonPatch;
 /** How soon a pass looks again at a node it could not see while a run there awaits it. */
 const BLIND_RETRY_MS = 2_000;
 
+/**
+ * How soon a pass looks again while a recovery is pending. The replacement task's container
+ * start wakes a pass, but Swarm marks the task running a moment later; nothing else wakes the
+ * loop until the resync (30 s), so recoverySeconds stayed Pending that long.
+ */
+export const RECOVERY_POLL_MS = 1_000;
+
 /** Nothing in flight: no active injection, no running run, no recovery being measured. */
 const isSettled = (st: ChaosScheduleStatus): boolean =>
   !st.active?.length && !(st.history ?? []).some((r) => r.result === "Running" || r.recovery === "Pending");
@@ -29,6 +36,7 @@ export async function record(s: PassState, memory: PassMemory): Promise<PassResu
   const injected = new Set(s.current.map((h) => h.owner.schedule));
   const statuses: NonNullable<PassResult["statuses"]> = new Map();
   let blindUntil: number | undefined;
+  let recoveryAt: number | undefined;
   for (const m of obs.stored.manifests) {
     if (s.writes.has(m.key)) continue;
     // Its running run has targets on a node whose agent did not answer: what is injected there is
@@ -39,6 +47,8 @@ export async function record(s: PassState, memory: PassMemory): Promise<PassResu
       continue;
     }
     await recordSchedule(s, memory, m, after, statuses, !s.events.get(m.key)?.length && !injected.has(m.key));
+    if (statuses.get(m.key)?.next.history?.some((r) => r.recovery === "Pending"))
+      recoveryAt = after.getTime() + RECOVERY_POLL_MS;
   }
   // Exited guards whose schedule is gone: nothing more to record.
   await collect(s, (h) => !s.byKey.has(h.owner.schedule));
@@ -51,7 +61,8 @@ export async function record(s: PassState, memory: PassMemory): Promise<PassResu
     },
     "reconcile pass",
   );
-  const wakeAt = blindUntil !== undefined ? new Date(Math.min(blindUntil, p.wakeAt?.getTime() ?? Infinity)) : p.wakeAt;
+  const soonest = Math.min(blindUntil ?? Infinity, recoveryAt ?? Infinity, p.wakeAt?.getTime() ?? Infinity);
+  const wakeAt = Number.isFinite(soonest) ? new Date(soonest) : undefined;
   return {
     plan: p,
     writes: s.writes,

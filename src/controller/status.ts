@@ -16,6 +16,10 @@ export type RunEvent =
       scheduledAt: Date;
       reason: string;
       message: string;
+      /** Held back, not spent: shown as status.waiting until then. */
+      retryUntil?: Date;
+      /** The manifest's commit and path (git store), as applied runs carry it. */
+      source?: { commit: string; path: string };
     }
   | {
       type: "started";
@@ -79,7 +83,19 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
   /** Runs this pass started or applied: still in flight, not to be settled from the cluster. */
   const appliedNow = new Set<string>();
 
+  let waiting: ChaosScheduleStatus["waiting"];
   for (const e of events) {
+    if (e.type === "skipped" && e.retryUntil) {
+      waiting = {
+        run: e.run,
+        generation: e.generation,
+        scheduledAt: iso(e.scheduledAt),
+        retryUntil: iso(e.retryUntil),
+        reason: e.reason,
+        message: e.message,
+      };
+      continue;
+    }
     if (e.type === "skipped" || e.type === "started" || e.type === "dryRun") {
       lastScheduleTime = iso(e.scheduledAt);
       lastScheduleGeneration = e.generation;
@@ -96,6 +112,7 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
         result: "Skipped",
         reason: e.reason,
         message: e.message,
+        ...(e.source ? { source: e.source } : {}),
       });
     } else if (e.type === "dryRun" && !find(e.run)) {
       const what = e.targets
@@ -281,6 +298,7 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
     ...(lastScheduleTime ? { lastScheduleTime } : {}),
     ...(lastScheduleGeneration !== undefined ? { lastScheduleGeneration } : {}),
     ...(input.next ? { nextScheduleTime: iso(input.next) } : {}),
+    ...(waiting ? { waiting } : {}),
     active,
     history,
   };
