@@ -62,3 +62,29 @@ describe("unobserved nodes", () => {
     );
   });
 });
+
+describe("describe: a held-back run", () => {
+  it("says which run waits, why, and until when", () => {
+    const text = describeText(
+      manifest(
+        "p",
+        { selector: { services: ["web"] }, fault: { kill: {} } },
+        {
+          status: {
+            phase: "Scheduled",
+            waiting: {
+              run: "r3",
+              reason: "MaxUnavailable",
+              message: "service web: 1 task(s) unavailable + 1 more would exceed maxUnavailable 1",
+              retryUntil: "2026-01-01T10:01:00.000Z",
+            },
+          },
+        },
+      ),
+      T0,
+    );
+    expect(text).toMatch(
+      /^Waiting:\s+run r3 held back: MaxUnavailable: service web: 1 task\(s\) unavailable .*; tried again until 2026-01-01T10:01:00.000Z \(its starting deadline\), then skipped$/m,
+    );
+  });
+});

@@ -111,7 +111,17 @@ describe("get", () => {
     const table = await chaosctl(["get", "--dir", store]);
     expect(table.code).toBe(0);
     const rows = tableRows(table.stdout);
-    expect(rows[0]).toEqual(["NAMESPACE", "NAME", "SCHEDULE", "FAULT", "SUSPEND", "PHASE", "ACTIVE", "LAST SCHEDULE"]);
+    expect(rows[0]).toEqual([
+      "NAMESPACE",
+      "NAME",
+      "SCHEDULE",
+      "FAULT",
+      "SUSPEND",
+      "PHASE",
+      "ACTIVE",
+      "LAST RESULT",
+      "LAST SCHEDULE",
+    ]);
     const json = JSON.parse((await chaosctl(["get", "schedules", "--dir", store, "-o", "json"])).stdout);
     expect(json.kind).toBe("ChaosScheduleList");
     const fromJson = json.items.map(
@@ -128,6 +138,7 @@ describe("get", () => {
         i.status?.phase ?? "Pending",
         String(i.status?.active?.length ?? 0),
         "<none>",
+        "<none>",
       ],
     );
     expect(rows.slice(1)).toEqual(fromJson);
@@ -142,7 +153,7 @@ describe("get", () => {
         `status:\n  phase: Active\n  lastScheduleTime: "${now}"\n  active:\n    - {run: r1, fault: pause, service: web, node: n1}\n`,
     );
     const row = tableRows((await chaosctl(["get", "--dir", store])).stdout)[1];
-    expect(row).toEqual(["default", "s", "@once", "pause", "false", "Active", "1", "90s"]);
+    expect(row).toEqual(["default", "s", "@once", "pause", "false", "Active", "1", "<none>", "90s"]);
   });
 
   it("-A / --all-namespaces lists every namespace, as get does; with a NAME it is a usage error", async () => {
@@ -155,6 +166,25 @@ describe("get", () => {
     const named = await chaosctl(["get", "-A", "web-kill", "--dir", store]);
     expect(named.code).toBe(2);
     expect(named.stderr).toMatch(/-A lists every namespace/);
+  });
+
+  it("LAST RESULT: the last run's result, Skipped as Skipped (not success), Waiting while a run is held back", async () => {
+    const st = (extra: string) =>
+      schedule("s", "duration: 1m\nselector: {services: [web]}\nfault: {pause: {}}") +
+      `status:\n  phase: Completed\n  lastScheduleGeneration: 1\n  history:\n` +
+      `    - {run: r1, result: Succeeded, scheduledAt: "2026-01-01T09:00:00Z"}\n` +
+      `    - {run: r2, result: Skipped, reason: WouldFaultAllTasks, scheduledAt: "2026-01-01T10:00:00Z"}\n${extra}`;
+    await writeFile(join(store, "s.yaml"), st(""));
+    const col = async () => {
+      const rows = tableRows((await chaosctl(["get", "--dir", store])).stdout);
+      return rows[1]?.[rows[0]?.indexOf("LAST RESULT") ?? -1];
+    };
+    expect(await col()).toBe("Skipped");
+    await writeFile(
+      join(store, "s.yaml"),
+      st(`  waiting: {run: r3, reason: MaxUnavailable, scheduledAt: "2026-01-01T11:00:00Z"}\n`),
+    );
+    expect(await col()).toBe("Waiting");
   });
 
   it("-o wide adds columns, -o yaml / -o name, NAME alone prints the bare object", async () => {

@@ -183,6 +183,11 @@ export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {
     st.lastScheduleTime ? `${st.lastScheduleTime} (${age(st.lastScheduleTime, now)} ago)` : "",
   );
   out += kv("Next Schedule", st.nextScheduleTime ? `${st.nextScheduleTime} (${until(st.nextScheduleTime, now)})` : "");
+  if (st.waiting)
+    out += kv(
+      "Waiting",
+      `run ${st.waiting.run ?? "?"} held back: ${st.waiting.reason ?? "?"}${st.waiting.message ? `: ${st.waiting.message}` : ""}; tried again until ${st.waiting.retryUntil ?? "?"} (its starting deadline), then skipped`,
+    );
 
   out += "Conditions:\n";
   const conds = st.conditions ?? [];
