@@ -8,6 +8,7 @@ import type { StoredManifest } from "../store/store.js";
 import { routeTo } from "./execute.js";
 import type { NodeDirectory } from "./nodes.js";
 import { statusFor, type PassMemory, type PassResult, type PassState } from "./pass.js";
+import { selectorInputs } from "./targets.js";
 
 const { compare } = fastJsonPatch;
 
@@ -90,7 +91,9 @@ async function recordSchedule(
   const nextAt = s.plan.schedules.get(m.key)?.next?.getTime();
   const prev = s.statusOf.get(m.key);
   const known = memory.settled.get(m);
-  if (idle && prev && known?.status === prev && known.next === nextAt) {
+  // TargetsFound reads the cluster's names: a settled status holds only while they stay the same.
+  const cluster = selectorInputs(s.obs.snapshot);
+  if (idle && prev && known?.status === prev && known.next === nextAt && known.cluster === cluster) {
     statuses.set(m.key, { prev, next: prev });
     s.writes.set(m.key, "unchanged");
     return;
@@ -104,7 +107,8 @@ async function recordSchedule(
       ? "unchanged"
       : await env.store.writeStatus(m.key, m.manifest.metadata.generation ?? 1, st);
   s.writes.set(m.key, w);
-  if (w === "unchanged" && idle && prev && isSettled(prev)) memory.settled.set(m, { status: prev, next: nextAt });
+  if (w === "unchanged" && idle && prev && isSettled(prev))
+    memory.settled.set(m, { status: prev, next: nextAt, cluster });
   if (w === "written" || w === "unchanged") await collect(s, (h) => h.owner.schedule === m.key);
 }
 

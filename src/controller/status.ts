@@ -1,6 +1,8 @@
 // Status is derived (style.md §4): from the previous status, what the cluster shows, and what
 // this pass did. Pure; the caller compares before writing.
 import type { ChaosSchedule, ChaosScheduleStatus, RunRecord, ActiveInjection, Condition } from "../api/types.js";
+import { targetsFound } from "./targets.js";
+import type { SelectorSpec } from "./select.js";
 import type { ClusterSnapshot } from "../engine/engine.js";
 import type { FaultKind, InjectionHandle, Target } from "../faults/driver.js";
 import { DURATIVE, isActive } from "./plan.js";
@@ -291,10 +293,15 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
     reason: "Reconciled",
     message: "spec observed and reconciled",
   };
+  const found = targetsFound(
+    manifest.spec.selector as SelectorSpec,
+    "node" in (manifest.spec.fault ?? {}),
+    input.snapshot,
+  );
   const status: ChaosScheduleStatus = {
     observedGeneration: generation,
     phase,
-    conditions: withTransitions([ready], prev?.conditions, now),
+    conditions: withTransitions([ready, found], prev?.conditions, now),
     ...(lastScheduleTime ? { lastScheduleTime } : {}),
     ...(lastScheduleGeneration !== undefined ? { lastScheduleGeneration } : {}),
     ...(input.next ? { nextScheduleTime: iso(input.next) } : {}),

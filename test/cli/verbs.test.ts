@@ -187,6 +187,20 @@ describe("get", () => {
     expect(await col()).toBe("Waiting");
   });
 
+  it("a selector that matches nothing (TargetsFound=False) is named on stderr, with the controller's suggestion", async () => {
+    await writeFile(
+      join(store, "t.yaml"),
+      schedule("typo", "selector: {services: [nc-wbe]}\nfault: {kill: {}}") +
+        `status:\n  phase: Scheduled\n  conditions:\n` +
+        `    - {type: TargetsFound, status: "False", reason: NoMatch, message: "service nc-wbe does not exist; did you mean nc-web?"}\n`,
+    );
+    const r = await chaosctl(["get", "--dir", store]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      "warning: default/typo: TargetsFound=False: service nc-wbe does not exist; did you mean nc-web?\n",
+    );
+  });
+
   it("-o wide adds columns, -o yaml / -o name, NAME alone prints the bare object", async () => {
     await applied();
     const wide = tableRows((await chaosctl(["get", "-o", "wide", "--dir", store])).stdout);

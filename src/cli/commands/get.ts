@@ -6,7 +6,7 @@ import type { Engine } from "../../engine/engine.js";
 import { addAgentOptions, type AgentOpts } from "../agent-options.js";
 import { outputOption, renderView, type ListView, type OutputFormat } from "../format.js";
 import type { CliContext } from "../output.js";
-import { keyOf, scheduleView } from "../schedules.js";
+import { keyOf, scheduleObject, scheduleView } from "../schedules.js";
 import { addStoreOptions, withStore, type StoreOpts } from "../store-option.js";
 import { watchView, type Subscribe } from "../watch.js";
 import { warnInvalid } from "../invalid.js";
@@ -110,6 +110,14 @@ export function register(program: Command, ctx: CliContext): void {
         }
         ctx.io.stdout(emptyOr(view, format, "no schedules", !!key));
         if (view.objects.length) ctx.io.stderr(await staleWarning(opts, opts.instance ?? "default", new Date()));
+        // A selector that matches nothing is not a healthy schedule, whatever its phase says.
+        for (const m of snapshotOf(view)) {
+          const c = m.status?.conditions?.find((x) => x.type === "TargetsFound" && x.status === "False");
+          if (c)
+            ctx.io.stderr(
+              `warning: ${m.metadata.namespace ?? "default"}/${m.metadata.name}: TargetsFound=False: ${c.message ?? ""}\n`,
+            );
+        }
       });
     });
 }
@@ -140,4 +148,9 @@ function guardEvents(engine: Engine): Subscribe {
       ctl.abort();
     };
   };
+}
+
+/** The schedules behind a view, with their status. */
+function snapshotOf(view: ListView): Array<ReturnType<typeof scheduleObject>> {
+  return view.objects as Array<ReturnType<typeof scheduleObject>>;
 }

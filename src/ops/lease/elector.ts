@@ -151,8 +151,12 @@ export class LeaderElector {
     if (!wasLeader) return;
     try {
       const seen = await this.o.store.read();
-      if (seen && seen.record.holder === this.o.identity)
-        await this.o.store.update(seen.version, released(seen.record));
+      if (seen && seen.record.holder === this.o.identity) {
+        // Readers still learn when this controller last reconciled.
+        const lastPassTime = this.o.lastPass?.();
+        const record = lastPassTime !== undefined ? { ...seen.record, lastPassTime } : seen.record;
+        await this.o.store.update(seen.version, released(record));
+      }
     } catch (e) {
       this.o.logger.warn(
         { event: "lease", err: e instanceof Error ? e.message : String(e) },
