@@ -6,7 +6,15 @@ import type { FaultKind, InjectionHandle, Target } from "../faults/driver.js";
 import type { StoredManifest } from "../store/store.js";
 import { parseDuration } from "../api/duration.js";
 import { dueRun } from "./schedule.js";
-import { candidates, countForMode, isRunningTask, pick, type SelectorSpec } from "./select.js";
+import {
+  candidates,
+  candidatesAllowed,
+  countForMode,
+  isRunningTask,
+  pick,
+  serviceMatches,
+  type SelectorSpec,
+} from "./select.js";
 import { maxUnavailableFor, desiredTasks, runningTasks, UnavailabilityLedger } from "./safety.js";
 import { chooseNodes } from "../faults/node/targets.js";
 import type { NodeFault } from "../api/types.js";
@@ -292,7 +300,8 @@ export function plan(input: PlanInput): Plan {
     }
     const chosen = chooseTargets(m, fault, input, ledger, nodesOut);
     if ("reason" in chosen) {
-      holdOrSkip(chosen.reason, chosen.message);
+      if (chosen.transient) holdOrSkip(chosen.reason, chosen.message);
+      else skip(chosen.reason, chosen.message);
       continue;
     }
     let targetSpecs: unknown[] | undefined;
@@ -416,7 +425,13 @@ function convergeActive(
   }
 }
 
-type Chosen = { targets: Target[]; note?: string; services?: string[] } | { reason: string; message: string };
+/**
+ * `transient`: the reason may pass within the starting deadline (tasks held by other schedules or
+ * still recovering, a safety budget in use), so the run is held back rather than spent. Reasons
+ * of configuration (protected, opt-in, manager safety, a selector that matches no service) are not.
+ */
+type Chosen =
+  { targets: Target[]; note?: string; services?: string[] } | { reason: string; message: string; transient?: boolean };
 
 function chooseTargets(
   m: StoredManifest,
@@ -443,7 +458,22 @@ function chooseTargets(
     });
   }
   const matching = [...cands.byService.values()].flat();
-  if (matching.length === 0) return { reason: "NoTargets", message: "no running task matches the selector" };
+  if (matching.length === 0) {
+    // Matching services that want tasks but run none right now are recovering: that passes.
+    const recovering = input.snapshot.services.filter(
+      (svc) =>
+        serviceMatches(sel, svc) &&
+        desiredTasks(svc, input.snapshot) > runningTasks(svc.id, input.snapshot) &&
+        candidatesAllowed(svc, input),
+    );
+    if (recovering.length)
+      return {
+        reason: "NoTargets",
+        transient: true,
+        message: `no running task matches the selector yet: ${recovering.map((svc) => serviceTasksInWords(svc, input.snapshot, ledger)).join("; ")}`,
+      };
+    return { reason: "NoTargets", message: "no running task matches the selector" };
+  }
   // A task that is already faulted (another schedule, or earlier in this pass) is not a candidate,
   // unless this network fault composes with the network faults it carries (no budget: it already counts).
   const stacked = (t: Target): boolean => ledger.isFaulted(t.serviceId, t.taskId) && ledger.canStack(t.taskId, fault);
@@ -458,6 +488,7 @@ function chooseTargets(
   if (pool.length === 0)
     return {
       reason: "NoTargets",
+      transient: true,
       message: `all ${matching.length} matching task(s) are already faulted: ${inWords(matching.map((t) => t.serviceId ?? ""))}`,
     };
   let targets = pick(pool, countForMode(sel.mode, sel.value, pool.length, input.random), input.random);
@@ -488,6 +519,7 @@ function chooseTargets(
     if (kept.length === 0)
       return {
         reason: "WouldFaultAllTasks",
+        transient: true,
         message: `faulting any more would leave no running task untouched (safety.allowAll is false): ${inWords(dropped.map((t) => t.serviceId ?? ""))}`,
       };
     if (dropped.length)
@@ -509,6 +541,7 @@ function chooseTargets(
     if (now + n > max) {
       return {
         reason: "MaxUnavailable",
+        transient: true,
         message: `service ${svc.name}: ${now} task(s) unavailable + ${n} more would exceed maxUnavailable ${String(safety.maxUnavailable)} (${serviceTasksInWords(svc, input.snapshot, ledger)})`,
       };
     }

@@ -419,6 +419,21 @@ describe("plan: a run held back for a reason that may pass", () => {
     );
   });
 
+  it("no running task because the service is recovering: held; because of opt-in or a selector matching no service: spent", () => {
+    const snap = snapshot([web]);
+    for (const t of snap.tasks) Object.assign(t, { state: "starting" });
+    const recovering = skips(plan(input({ snapshot: snap, manifests: [pause] })))[0];
+    expect(recovering).toMatchObject({ reason: "NoTargets", retryUntil: at(60) });
+    expect(recovering?.message).toBe(
+      "no running task matches the selector yet: service web: 3 desired, 0 running; 3 still recovering (web.1 starting, web.2 starting, web.3 starting)",
+    );
+    const optIn = plan(input({ manifests: [pause], config: { ...defaultPlanConfig, requireOptIn: true } }));
+    expect(skips(optIn)[0]).toMatchObject({ reason: "NoTargets" });
+    expect(skips(optIn)[0]?.retryUntil).toBeUndefined();
+    const none = manifest("n", { selector: { services: ["nope"] }, fault: kill });
+    expect(skips(plan(input({ manifests: [none] })))[0]?.retryUntil).toBeUndefined();
+  });
+
   it("reasons that do not pass are spent at once: a missed run, an unsupported fault, Forbid", () => {
     const p = plan(
       input({

@@ -310,16 +310,28 @@ describe("controller on a real Swarm", () => {
         ),
       );
     controller(w);
-    await waitFor(async () => (await w.history("a.yaml")).length > 0 && (await w.history("b.yaml")).length > 0, {
-      timeoutMs: 20_000,
-      what: "both schedules ran",
-    });
-    const runs = [...(await w.history("a.yaml")), ...(await w.history("b.yaml"))];
-    expect(runs.filter((r) => r.result === "Running" || r.result === "Succeeded")).toHaveLength(1);
-    const skipped = runs.find((r) => r.result === "Skipped");
-    expect(skipped?.reason).toBe("MaxUnavailable");
-    expect(skipped?.message).toContain(`service ${svc.name}`);
+    // One runs; the other is held back (not spent) while the budget is used, saying by whom.
+    const waiting = await waitFor(
+      async () => {
+        const [a, b] = [await w.status("a.yaml"), await w.status("b.yaml")];
+        return a?.history?.length && b?.waiting ? b.waiting : b?.history?.length && a?.waiting ? a.waiting : undefined;
+      },
+      { timeoutMs: 20_000, what: "one run, one held back" },
+    );
+    expect(waiting.reason).toBe("MaxUnavailable");
+    expect(waiting.message).toMatch(new RegExp(`service ${svc.name}: .*held: \\w+ by default/mu-[ab]`));
     expect((await pausedContainers(svc)).length).toBe(1);
+    // Once the first pause ends, the held run starts, within its starting deadline: both ran, never together.
+    await waitFor(
+      async () =>
+        (await w.history("a.yaml")).some((r) => r.result === "Succeeded") &&
+        (await w.history("b.yaml")).some((r) => r.result === "Succeeded"),
+      { timeoutMs: 45_000, what: "both runs succeeded, one after the other" },
+    );
+    const runs = [...(await w.history("a.yaml")), ...(await w.history("b.yaml"))];
+    expect(runs.filter((r) => r.result === "Skipped")).toEqual([]);
+    const [first, second] = runs.sort((x, y) => (x.startedAt ?? "").localeCompare(y.startedAt ?? ""));
+    expect(Date.parse(second?.startedAt ?? "")).toBeGreaterThanOrEqual(Date.parse(first?.endedAt ?? ""));
   });
 
   it("a task made unhealthy (SIGSTOP) is replaced by Swarm and the run records its healing", async () => {
