@@ -79,6 +79,30 @@ describe("Controller.pass phases", () => {
     expect((r.wakeAt?.getTime() ?? Infinity) - Date.now()).toBeLessThanOrEqual(RECOVERY_POLL_MS);
   });
 
+  it("a skipped run carries the manifest's source (git store), as applied runs do", async () => {
+    await writeFile(
+      join(dir, "stress.yaml"),
+      manifest(
+        "stress",
+        `duration: 1m\nselector: {services: [${fakeServiceName(0)}]}\nfault: {stress: {cpu: {workers: 1}}}`,
+      ),
+    );
+    const provenance = { commit: "0123456789abcdef0123456789abcdef01234567", path: "chaos/stress.yaml" };
+    const git = Object.assign(Object.create(store) as DirectoryStore, {
+      list: async () => {
+        const snap = await store.list();
+        return { ...snap, manifests: snap.manifests.map((m) => ({ ...m, provenance })) };
+      },
+    });
+    const engine = new FakeEngine({ services: 1, tasksPerService: 2 });
+    await buildController({ store: git, engine, logger }).pass();
+    expect((await statusOf("stress.yaml"))?.history?.[0]).toMatchObject({
+      result: "Skipped",
+      reason: "FaultUnsupported",
+      source: provenance,
+    });
+  });
+
   it("a run whose record cannot be written first is not started", async () => {
     await writeFile(join(dir, "kill.yaml"), manifest("kill", killOnce(fakeServiceName(0))));
     const engine = new FakeEngine({ services: 1, tasksPerService: 2 });
