@@ -5,7 +5,7 @@ import { targetsFound } from "./targets.js";
 import type { SelectorSpec } from "./select.js";
 import type { ClusterSnapshot } from "../engine/engine.js";
 import type { FaultKind, InjectionHandle, Target } from "../faults/driver.js";
-import { DURATIVE, isActive } from "./plan.js";
+import { DURATIVE, isActive } from "../faults/driver.js";
 import { isRunningTask } from "./select.js";
 import { desiredTasks } from "./safety.js";
 
