@@ -323,7 +323,7 @@ describe("describe", () => {
     expect(r.stdout).toMatch(/^Fault:\s+kill \{"signal":"SIGTERM"\}$/m);
     expect(r.stdout).toMatch(/^Generation:\s+1 \(observed 1\)$/m);
     expect(r.stdout).toMatch(/Ready\s+True\s+Reconciled/);
-    expect(r.stdout).toMatch(/Active Injections: \(from status\)\n  <none>/);
+    expect(r.stdout).toMatch(/Active Injections: \(from status\)\n {2}<none>/);
     expect(r.stdout).toMatch(/2026-01-01T10:00:00Z\s+Succeeded\s+1\s+1s\s+7.4s/);
     // The runs' events from status and the audit log's records, merged by time.
     expect(r.stdout).toContain(

@@ -1,7 +1,7 @@
 // The lock-file lease store (temp dirs): exclusive create, compare-and-swap by content under a
 // short mutex, and same-host takeover when the holder's process is gone.
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile, readdir } from "node:fs/promises";
+import { mkdtemp, readFile, rm, symlink, utimes, writeFile, readdir } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";

@@ -29,8 +29,8 @@ export class LeaderElector {
   private readonly clock: () => number;
   private readonly listeners = new Set<(r: Role) => void>();
 
-  constructor(private readonly o: ElectorOptions) {
-    this.clock = o.clock ?? Date.now;
+  constructor(private readonly opts: ElectorOptions) {
+    this.clock = opts.clock ?? Date.now;
   }
 
   mayAct(): boolean {
@@ -53,12 +53,12 @@ export class LeaderElector {
   }
 
   get identity(): string {
-    return this.o.identity;
+    return this.opts.identity;
   }
 
   /** One read + (create | renew | takeover | wait). Errors count as a failed attempt. */
   async attempt(): Promise<Role> {
-    const { store, identity, timing, logger } = this.o;
+    const { store, identity, timing, logger } = this.opts;
     let ok = false;
     try {
       const now = this.clock();
@@ -75,7 +75,7 @@ export class LeaderElector {
         this.until = -Infinity;
         ok = true;
       } else {
-        const lastPassTime = this.o.lastPass?.();
+        const lastPassTime = this.opts.lastPass?.();
         const record = lastPassTime !== undefined ? { ...d.record, lastPassTime } : d.record;
         ok = d.kind === "create" ? await store.create(record) : await store.update(seen?.version, record);
         if (ok) {
@@ -96,7 +96,7 @@ export class LeaderElector {
         "lease attempt failed",
       );
     }
-    this.o.onAttempt?.(ok);
+    this.opts.onAttempt?.(ok);
     this.check();
     return this.role();
   }
@@ -108,25 +108,25 @@ export class LeaderElector {
     this.current = r;
     // `holder` is who holds the lease: this controller when leading, else the one it last saw
     // ("" when the lease lapsed or was released); `self` is this controller.
-    this.o.logger.info(
+    this.opts.logger.info(
       {
         event: "lease",
         role: r,
-        lease: this.o.store.where,
-        holder: r === "leader" ? this.o.identity : this.holderSeen === this.o.identity ? "" : this.holderSeen,
-        self: this.o.identity,
+        lease: this.opts.store.where,
+        holder: r === "leader" ? this.opts.identity : this.holderSeen === this.opts.identity ? "" : this.holderSeen,
+        self: this.opts.identity,
       },
       r === "leader"
         ? "leading: this controller acts"
         : "standby: not acting (the lease is held elsewhere, lapsed or released)",
     );
-    this.o.onRole?.(r);
+    this.opts.onRole?.(r);
     for (const fn of this.listeners) fn(r);
   }
 
   /** Attempts every renew interval until the signal aborts, then releases a held lease. */
   async run(signal: AbortSignal): Promise<void> {
-    const { timing } = this.o;
+    const { timing } = this.opts;
     // The lapse watch: a hung attempt must not keep the role "leader" past the bound.
     this.timer = setInterval(() => this.check(), Math.min(250, timing.renewMs / 4));
     this.timer.unref();
@@ -150,15 +150,15 @@ export class LeaderElector {
     this.check();
     if (!wasLeader) return;
     try {
-      const seen = await this.o.store.read();
-      if (seen && seen.record.holder === this.o.identity) {
+      const seen = await this.opts.store.read();
+      if (seen && seen.record.holder === this.opts.identity) {
         // Readers still learn when this controller last reconciled.
-        const lastPassTime = this.o.lastPass?.();
+        const lastPassTime = this.opts.lastPass?.();
         const record = lastPassTime !== undefined ? { ...seen.record, lastPassTime } : seen.record;
-        await this.o.store.update(seen.version, released(record));
+        await this.opts.store.update(seen.version, released(record));
       }
     } catch (e) {
-      this.o.logger.warn(
+      this.opts.logger.warn(
         { event: "lease", err: e instanceof Error ? e.message : String(e) },
         "could not release the lease; a standby takes over at expiry",
       );
