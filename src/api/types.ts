@@ -14,6 +14,15 @@ import type {
   NetemFault,
   NetworkFault,
   NodeFault,
+  Probe,
+  HttpProbe,
+  ServiceProbe,
+  AbortSpec,
+  StressFault,
+  StressCpu,
+  StressIo,
+  StressDisk,
+  ProcessFault,
 } from "./generated/types.js";
 
 export type {
@@ -44,6 +53,15 @@ export type {
   PartitionPeers,
   NetworkBandwidth,
   NodeFault,
+  Probe,
+  HttpProbe,
+  HttpExpect,
+  CmdProbe,
+  CmdExpect,
+  PrometheusProbe,
+  ServiceProbe,
+  AbortSpec,
+  ProbeResult,
 } from "./generated/types.js";
 
 /** The keys of spec.fault; exactly one is set in a valid manifest. */
@@ -56,6 +74,8 @@ export const FAULT_NAMES = [
   "netem",
   "network",
   "node",
+  "stress",
+  "process",
 ] as const satisfies readonly FaultName[];
 
 type WithDefaults<T, K extends keyof T> = T & { [P in K]-?: Exclude<T[P], undefined> };
@@ -71,7 +91,20 @@ export interface DefaultedFault extends Fault {
     bandwidth?: WithDefaults<NetworkBandwidth, "burst" | "latency">;
   };
   node?: WithDefaults<NodeFault, "allowManagers">;
+  stress?: StressFault & {
+    cpu?: WithDefaults<StressCpu, "workers" | "load">;
+    memory?: WithDefaults<NonNullable<StressFault["memory"]>, "workers">;
+    io?: WithDefaults<StressIo, "workers" | "size">;
+    disk?: WithDefaults<StressDisk, "path">;
+  };
+  process?: WithDefaults<ProcessFault, "signal">;
 }
+
+/** A probe after loading: its schema defaults are filled in. */
+export type DefaultedProbe = WithDefaults<Probe, "interval" | "failureThreshold"> & {
+  http?: WithDefaults<HttpProbe, "method">;
+  service?: WithDefaults<ServiceProbe, "healthy">;
+};
 
 /** spec after loading: every field with a schema default is present. */
 export type DefaultedSpec = WithDefaults<
@@ -80,6 +113,9 @@ export type DefaultedSpec = WithDefaults<
 > & {
   selector: WithDefaults<Selector, "mode">;
   fault: DefaultedFault;
+  probes?: DefaultedProbe[];
+  /** Present only when the manifest gives it (then with haltSchedule filled in). */
+  abort?: WithDefaults<AbortSpec, "haltSchedule">;
 };
 
 /**
