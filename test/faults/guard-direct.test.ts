@@ -25,7 +25,7 @@ function caller(targetId: string, run: string, expires: Date) {
   const code = `
     const { faultDrivers } = await import(${JSON.stringify(REGISTRY)});
     const { DockerEngine } = await import(${JSON.stringify(resolve("dist/src/engine/docker.js"))});
-    process.stdout.write("ready\n");
+    process.stdout.write("ready;");
     const r = await faultDrivers.get("pause").apply(
       { engine: new DockerEngine(), image: ${JSON.stringify(APP_IMAGE)}, now: new Date() },
       { kind: "container", nodeId: "", containerId: ${JSON.stringify(targetId)} },
@@ -35,6 +35,7 @@ function caller(targetId: string, run: string, expires: Date) {
     process.stdout.write(JSON.stringify(r.phase));`;
   const child = spawn(process.execPath, ["--input-type=module", "-e", code], { stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  child.stderr.on("data", (d: Buffer) => process.stderr.write(`caller: ${String(d)}`));
   const ready = new Promise<void>((r) => child.stdout.on("data", (d: Buffer) => String(d).includes("ready") && r()));
   return { child, exited, ready };
 }
