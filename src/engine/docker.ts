@@ -183,6 +183,7 @@ export class DockerEngine implements Engine, SwarmConfigs {
     return id;
   }
 
+  /** See Engine.launchHelper. A start that fails leaves the created container (the caller removes it). */
   async launchHelper(spec: HelperSpec): Promise<{ id: string; started: Promise<void> }> {
     const id = await this.createHelper(spec);
     const c = this.connection;
@@ -226,9 +227,10 @@ export class DockerEngine implements Engine, SwarmConfigs {
         reject(err);
       });
       req.end();
-    }).catch(async (err: unknown) => {
+    }).catch((err: unknown) => {
+      // The container is left for the caller to remove: it may have applied something meanwhile,
+      // and until it has reverted that, the created container is the cluster's record of it.
       this.errorCounts["containers.start"] = (this.errorCounts["containers.start"] ?? 0) + 1;
-      await this.removeContainer(id, { force: true }).catch(() => undefined);
       throw mapDockerError(err, "container", `start helper ${id}`);
     });
     started.catch(() => undefined); // observed by the caller through `started`

@@ -191,7 +191,8 @@ export interface Engine {
   /**
    * Create a helper and hand its start to the engine without waiting for it: resolves once the
    * start request has left this process (past that point the engine starts the container even if
-   * this process dies), with `started` settling when the engine answers. Optional: an engine that
+   * this process dies), with `started` settling when the engine answers; a failed start leaves the
+   * created container for the caller to remove. Optional: an engine that
    * cannot tell when a request has left (an agent) does not offer it and callers use startHelper.
    */
   launchHelper?(spec: HelperSpec): Promise<{ id: string; started: Promise<void> }>;

@@ -107,13 +107,14 @@ export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOp
       const direct = f.applyDirect && !guard.adopted ? await settle(f.applyDirect(ctx, target, spec)) : undefined;
       const started = await settle(guard.started);
       if (started instanceof Error) {
-        // No guard will run: take back what the direct apply did, here and now.
-        if (direct === undefined || direct instanceof Error) return failedFrom(started);
-        const undone = await settle(revertDirect(ctx, target, spec));
+        // No guard will run: take back what the direct apply did, here and now. The created guard
+        // stays until then: if we die first, it is the record a restarted controller reverts from.
+        const undone = direct === undefined ? undefined : await settle(revertDirect(ctx, target, spec));
         const failed = failedFrom(started);
-        return undone instanceof Error
-          ? { ...failed, message: `${failed.message}; and the direct revert failed: ${undone.message}` }
-          : failed;
+        if (undone instanceof Error)
+          return { ...failed, message: `${failed.message}; and the direct revert failed: ${undone.message}` };
+        await engine.removeContainer(guard.id, { force: true }).catch(ignoreGone);
+        return failed;
       }
       if (direct !== undefined && !(direct instanceof Error)) return { phase: "Injected", handle };
       const r = await waitApplied(engine, guard.id, () => f.inEffect(engine, target, spec), {
