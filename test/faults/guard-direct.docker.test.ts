@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DockerEngine } from "../../src/engine/docker.js";
 import type { DockerEvent } from "../../src/engine/engine.js";
-import { L_RUN } from "../../src/faults/labels.js";
+import { L_RUN } from "../../src/api/labels.js";
 import { docker, dockerOk, requireSwarm, waitFor, APP_IMAGE, WEB_IMAGE } from "../helpers/docker.js";
 
 const engine = new DockerEngine();
