@@ -1,7 +1,7 @@
 // `npm run bench`: every figure beside its baseline and goal, in one run, printed as a markdown
 // table and written to docs/benchmarks.md with the machine. Only prints: nothing here asserts.
 // Options: --quick (few samples, docs not written), --only=a,b (only those parts: cli, kill,
-// pause, killswitch, idle, net; docs not written), or BENCH_KILL_RUNS, BENCH_PAUSE_RUNS,
+// pause, killswitch, idle, net, yaml; docs not written), or BENCH_KILL_RUNS, BENCH_PAUSE_RUNS,
 // BENCH_NET_ROUNDS, BENCH_CLI_RUNS, BENCH_KILLSWITCH_RUNS to change sample counts.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -16,11 +16,12 @@ import { benchKillSwitch, type KillSwitchSamples } from "./kill-switch.js";
 import { machine } from "./machine.js";
 import { benchNetwork } from "./network.js";
 import { benchPause, PAUSE_SECONDS, type PauseSamples } from "./pause.js";
+import { benchYaml, yamlSection } from "./yaml.js";
 import { document, table, type Row } from "./report.js";
 import { median, p50p95, percentile } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
-const PARTS = ["cli", "kill", "pause", "killswitch", "idle", "net"] as const;
+const PARTS = ["cli", "kill", "pause", "killswitch", "idle", "net", "yaml"] as const;
 const onlyArg = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
 const only = onlyArg ? new Set(onlyArg.split(",")) : undefined;
 for (const p of only ?? []) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only: unknown part ${p}`);
@@ -136,9 +137,19 @@ async function main(): Promise<void> {
     net = await benchNetwork(RUNS.net);
   }
 
+  let yamlRows: Row[] = [];
+  if (want("yaml")) {
+    log("manifest loading on hostile input (child processes, no Docker)");
+    yamlRows = await benchYaml(log);
+  }
+
   const rows = buildRows(kill, pause, killSwitch, idle, cli, net);
   const seconds = (performance.now() - started) / 1000;
-  const sections = [...details(kill, pause, killSwitch, idle, cli, rows), ...(only ? [] : await analysis())];
+  const sections = [
+    ...details(kill, pause, killSwitch, idle, cli, rows),
+    ...(want("yaml") ? [yamlSection(yamlRows, m.loadAtStart)] : []),
+    ...(only ? [] : await analysis()),
+  ];
   console.log(table(rows));
   for (const s of sections) console.log(s);
   log(`done in ${Math.round(seconds)} s`);
