@@ -1,8 +1,9 @@
 // `npm run bench`: every figure beside its baseline and goal, in one run, printed as a markdown
 // table and written to docs/benchmarks.md with the machine. Only prints: nothing here asserts.
 // Options: --quick (few samples, docs not written), --only=a,b (only those parts: cli, kill,
-// pause, killswitch, idle, net, yaml; docs not written), or BENCH_KILL_RUNS, BENCH_PAUSE_RUNS,
-// BENCH_NET_ROUNDS, BENCH_CLI_RUNS, BENCH_KILLSWITCH_RUNS to change sample counts.
+// pause, killswitch, idle, net, stress, yaml; docs not written), or BENCH_KILL_RUNS,
+// BENCH_PAUSE_RUNS, BENCH_NET_ROUNDS, BENCH_CLI_RUNS, BENCH_KILLSWITCH_RUNS, BENCH_STRESS_RUNS
+// to change sample counts.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -16,12 +17,14 @@ import { benchKillSwitch, type KillSwitchSamples } from "./kill-switch.js";
 import { machine } from "./machine.js";
 import { benchNetwork } from "./network.js";
 import { benchPause, PAUSE_SECONDS, type PauseSamples } from "./pause.js";
+import { runStressBench, stressRows } from "./stress.js";
+import { DEFAULT_STRESS_IMAGE } from "../src/faults/stress/spec.js";
 import { benchYaml, yamlSection } from "./yaml.js";
 import { document, table, type Row } from "./report.js";
 import { median, p50p95, percentile } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
-const PARTS = ["cli", "kill", "pause", "killswitch", "idle", "net", "yaml"] as const;
+const PARTS = ["cli", "kill", "pause", "killswitch", "idle", "net", "stress", "yaml"] as const;
 const onlyArg = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
 const only = onlyArg ? new Set(onlyArg.split(",")) : undefined;
 for (const p of only ?? []) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only: unknown part ${p}`);
@@ -33,6 +36,7 @@ const RUNS = {
   net: num("BENCH_NET_ROUNDS", 10, 1),
   cli: num("BENCH_CLI_RUNS", 10, 3),
   killSwitch: num("BENCH_KILLSWITCH_RUNS", 10, 2),
+  stress: num("BENCH_STRESS_RUNS", 5, 2),
 };
 const SCHEDULES = quick ? [10, 100] : [10, 100, 1000];
 const FAKE = { services: 100, tasksPerService: 100 };
@@ -63,7 +67,7 @@ async function preflight(): Promise<void> {
   const state = await docker(["info", "-f", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"]);
   if (state !== "active true")
     throw new Error(`this engine is not a Swarm manager (${state}): run scripts/swarm-up.sh`);
-  for (const img of [WEB_IMAGE, APP_IMAGE, "local/node-base:20"])
+  for (const img of [WEB_IMAGE, APP_IMAGE, "local/node-base:20", DEFAULT_STRESS_IMAGE])
     await docker(["image", "inspect", "-f", "{{.Id}}", img]).catch(() =>
       Promise.reject(new Error(`image ${img} missing: run scripts/swarm-up.sh`)),
     );
@@ -137,13 +141,20 @@ async function main(): Promise<void> {
     net = await benchNetwork(RUNS.net);
   }
 
+  let stress: Awaited<ReturnType<typeof runStressBench>> | undefined;
+  if (want("stress")) {
+    log(`stress apply→effective and revert→clean: ${RUNS.stress} runs each way`);
+    stress = await runStressBench(RUNS.stress);
+    if (stress.failures.length) log(`stress failures: ${stress.failures.join("; ")}`);
+  }
+
   let yamlRows: Row[] = [];
   if (want("yaml")) {
     log("manifest loading on hostile input (child processes, no Docker)");
     yamlRows = await benchYaml(log);
   }
 
-  const rows = buildRows(kill, pause, killSwitch, idle, cli, net);
+  const rows = [...buildRows(kill, pause, killSwitch, idle, cli, net), ...(stress ? stressRows(stress) : [])];
   const seconds = (performance.now() - started) / 1000;
   const sections = [
     ...details(kill, pause, killSwitch, idle, cli, rows),
