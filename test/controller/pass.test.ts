@@ -82,13 +82,10 @@ describe("Controller.pass phases", () => {
 
   it("a skipped run carries the manifest's source (git store), as applied runs do", async () => {
     await writeFile(
-      join(dir, "stress.yaml"),
-      manifest(
-        "stress",
-        `duration: 1m\nselector: {services: [${fakeServiceName(0)}]}\nfault: {stress: {cpu: {workers: 1}}}`,
-      ),
+      join(dir, "nope.yaml"),
+      manifest("nope", "selector: {services: [no-such-service]}\nfault: {kill: {}}"),
     );
-    const provenance = { commit: "0123456789abcdef0123456789abcdef01234567", path: "chaos/stress.yaml" };
+    const provenance = { commit: "0123456789abcdef0123456789abcdef01234567", path: "chaos/nope.yaml" };
     const git = Object.assign(Object.create(store) as DirectoryStore, {
       list: async () => {
         const snap = await store.list();
@@ -97,9 +94,9 @@ describe("Controller.pass phases", () => {
     });
     const engine = new FakeEngine({ services: 1, tasksPerService: 2 });
     await buildController({ store: git, engine, logger }).pass();
-    expect((await statusOf("stress.yaml"))?.history?.[0]).toMatchObject({
+    expect((await statusOf("nope.yaml"))?.history?.[0]).toMatchObject({
       result: "Skipped",
-      reason: "FaultUnsupported",
+      reason: "NoTargets",
       source: provenance,
     });
   });

@@ -434,16 +434,11 @@ describe("plan: a run held back for a reason that may pass", () => {
     expect(skips(plan(input({ manifests: [none] })))[0]?.retryUntil).toBeUndefined();
   });
 
-  it("reasons that do not pass are spent at once: a missed run, an unsupported fault, Forbid", () => {
+  it("reasons that do not pass are spent at once: an unsupported fault", () => {
     const p = plan(
       input({
-        manifests: [
-          manifest("x", {
-            selector: { services: ["web"] },
-            fault: { stress: { cpu: { workers: 1 } } },
-            duration: "1m",
-          }),
-        ],
+        manifests: [manifest("x", { selector: { services: ["web"] }, fault: kill })],
+        config: { ...defaultPlanConfig, supportedFaults: new Set(["pause"]) },
       }),
     );
     expect(skips(p)[0]).toMatchObject({ reason: "FaultUnsupported" });
