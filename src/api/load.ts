@@ -5,7 +5,9 @@
 // Per file: size bound → binary check → YAML parse (multi-document). Per document: YAML
 // errors → nesting depth (on the node tree) → alias expansion bound (toJS) → "is it a
 // ChaosSchedule at all" → schema (defaults applied) → semantic rules.
-// Documents that are empty (a stray `---`) are skipped; a file with no documents at all is a
+// Documents that are empty (a stray `---`) are skipped; so is a Docker stack (compose) file
+// when opts.skipStackFiles, with a note (`skipped`): a manifest folder may hold the stack file
+// that deploys chaosctl itself, as this repository's manifests/ does. A file with no documents at all is a
 // problem ("noDocuments") unless opts.allowEmpty, since an empty manifest is almost always a
 // mistake in a GitOps repo. `index` counts every document of the stream, empty ones included,
 // so it addresses the same document in a re-parse of the same text.
@@ -33,6 +35,12 @@ export interface LoadOptions {
   allowEmpty?: boolean;
   /** Where "-" reads from. Default process.stdin. */
   stdin?: AsyncIterable<Uint8Array | string>;
+  /**
+   * A Docker stack (compose) document is skipped with a note instead of being reported as
+   * not a ChaosSchedule. Default false; true for folders of files (loadPaths, the directory
+   * and git stores), where the stack file that deploys chaosctl may sit beside the manifests.
+   */
+  skipStackFiles?: boolean;
 }
 
 export const LOAD_DEFAULTS = { maxBytes: 1024 * 1024, maxAliasCount: 100, maxDepth: 64 } as const;
@@ -57,6 +65,17 @@ export interface LoadResult {
   documents: LoadedDocument[];
   /** File-level: unreadable, too large, binary, no documents, YAML stream errors. */
   problems: Problem[];
+  /** Documents recognised as something else chaosctl knows (a stack file) and left alone. */
+  skipped?: SkippedDocument[];
+}
+
+export interface SkippedDocument {
+  file: string;
+  index: number;
+  /** 1-based line where the document's content starts. */
+  line: number;
+  /** Why it was skipped, for a note to the user. */
+  reason: string;
 }
 
 const filePlace = { line: 0, column: 0, path: "" } as const;
@@ -89,11 +108,13 @@ export function loadText(text: string, file: string, opts: LoadOptions = {}): Lo
     for (const e of info.errors ?? []) problems.push(at(file, positionOf(lc, e.pos[0]), "", e.message, "yamlSyntax"));
   }
   const documents: LoadedDocument[] = [];
+  const skipped: SkippedDocument[] = [];
   stream.forEach((doc, index) => {
     const loaded = loadDocument(doc, index, file, lc, opts);
-    if (loaded) documents.push(loaded);
+    if (loaded && "reason" in loaded) skipped.push(loaded);
+    else if (loaded) documents.push(loaded);
   });
-  if (documents.length === 0 && problems.length === 0 && !opts.allowEmpty) {
+  if (documents.length === 0 && skipped.length === 0 && problems.length === 0 && !opts.allowEmpty) {
     problems.push({
       file,
       ...filePlace,
@@ -101,7 +122,7 @@ export function loadText(text: string, file: string, opts: LoadOptions = {}): Lo
       rule: "noDocuments",
     });
   }
-  return { documents, problems };
+  return skipped.length > 0 ? { documents, problems, skipped } : { documents, problems };
 }
 
 function loadDocument(
@@ -110,7 +131,7 @@ function loadDocument(
   file: string,
   lc: LineCounter,
   opts: LoadOptions,
-): LoadedDocument | undefined {
+): LoadedDocument | SkippedDocument | undefined {
   const contents = (doc.contents as Node | null) ?? undefined;
   const start = contents?.range?.[0] ?? doc.range?.[0] ?? 0;
   const loaded: LoadedDocument = { file, index, line: positionOf(lc, start).line, doc, problems: [] };
@@ -164,6 +185,14 @@ function loadDocument(
     return loaded;
   }
   const m = data as Record<string, unknown>;
+  if (opts.skipStackFiles && isStackFile(m)) {
+    return {
+      file,
+      index,
+      line: loaded.line,
+      reason: "a Docker stack (compose) file, not a ChaosSchedule: skipped",
+    };
+  }
   if (!isOurs(m)) {
     const kindAt = offsetOf(doc, { path: [m.kind !== undefined ? "kind" : "apiVersion"] });
     problem(
@@ -194,6 +223,20 @@ function isOurs(m: Record<string, unknown>): boolean {
   const groupOk =
     m.apiVersion === undefined || (typeof m.apiVersion === "string" && m.apiVersion.startsWith("chaosctl.io/"));
   return kindOk && groupOk;
+}
+
+// The top-level keys of the Compose specification (which `docker stack deploy` reads).
+const COMPOSE_KEYS = new Set(["version", "name", "services", "networks", "volumes", "configs", "secrets", "include"]);
+
+/**
+ * A compose file: a `services` mapping and only Compose's own top-level keys (or `x-`
+ * extensions). A ChaosSchedule, even one missing apiVersion and kind, always has keys
+ * outside that set (metadata, spec), so it is never mistaken for one and is still reported.
+ */
+function isStackFile(m: Record<string, unknown>): boolean {
+  const services = m.services;
+  if (services === null || typeof services !== "object" || Array.isArray(services)) return false;
+  return Object.keys(m).every((k) => COMPOSE_KEYS.has(k) || k.startsWith("x-"));
 }
 
 function isEmptyDocument(doc: Document): boolean {
@@ -314,9 +357,18 @@ export function loadBytes(bytes: Uint8Array, file: string, opts: LoadOptions = {
  * Every path is accounted for: what cannot be read is a problem of that path. A
  * namespace/name defined twice is a problem on the repeat, whose manifest is dropped.
  */
-export async function loadPaths(paths: string[], opts: LoadOptions = {}): Promise<LoadResult & { files: string[] }> {
+export async function loadPaths(
+  paths: string[],
+  opts: LoadOptions = {},
+): Promise<LoadResult & { files: string[]; skipped: SkippedDocument[] }> {
+  opts = { skipStackFiles: true, ...opts };
   const listing = await listFiles(paths);
-  const result: LoadResult & { files: string[] } = { documents: [], problems: [...listing.problems], files: [] };
+  const result: LoadResult & { files: string[]; skipped: SkippedDocument[] } = {
+    documents: [],
+    problems: [...listing.problems],
+    skipped: [],
+    files: [],
+  };
   for (const file of listing.files) {
     const name = file === STDIN ? STDIN_NAME : file;
     result.files.push(name);
@@ -328,6 +380,7 @@ export async function loadPaths(paths: string[], opts: LoadOptions = {}): Promis
     const loaded = loadBytes(read.bytes, name, opts);
     result.documents.push(...loaded.documents);
     result.problems.push(...loaded.problems);
+    result.skipped.push(...(loaded.skipped ?? []));
   }
   result.files.push(...listing.skipped);
   markDuplicates(result.documents);

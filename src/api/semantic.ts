@@ -13,7 +13,7 @@ type Rule = (m: Record<string, unknown>) => Finding[];
 /** Faults that stay injected for spec.duration; the others happen in an instant. */
 export function isDurative(fault: FaultName, nodeAction?: string): boolean {
   if (fault === "node") return nodeAction !== "reboot";
-  return fault === "pause" || fault === "netem" || fault === "network";
+  return fault === "pause" || fault === "netem" || fault === "network" || fault === "stress";
 }
 
 export const LIMITS = {
@@ -311,6 +311,38 @@ export const nodeFaultSelector: Rule = (m) => {
   return out;
 };
 
+export const processMatcher: Rule = (m) => {
+  const p = rec(get(m, "spec", "fault", "process"));
+  if (!p) return [];
+  const hasName = typeof p.name === "string";
+  const hasPattern = typeof p.pattern === "string";
+  if (hasName && hasPattern)
+    return [
+      {
+        path: ["spec", "fault", "process", "pattern"],
+        at: "key",
+        message: "give name or pattern, not both: name matches the process name exactly, pattern its command line",
+      },
+    ];
+  if (!hasName && !hasPattern)
+    return [
+      {
+        path: ["spec", "fault", "process"],
+        message: "process needs name (exact process name) or pattern (command-line regular expression)",
+      },
+    ];
+  if (hasPattern) {
+    try {
+      new RegExp(p.pattern as string);
+    } catch (err) {
+      return [
+        { path: ["spec", "fault", "process", "pattern"], message: `not a regular expression: ${messageOf(err)}` },
+      ];
+    }
+  }
+  return [];
+};
+
 /** Every rule by its stable name (the `rule` of a Problem). */
 export const SEMANTIC_RULES = {
   exactlyOneFault,
@@ -323,6 +355,7 @@ export const SEMANTIC_RULES = {
   maxUnavailable,
   selectorNotEmpty,
   nodeFaultSelector,
+  processMatcher,
 } as const satisfies Record<string, Rule>;
 
 export type SemanticRuleName = keyof typeof SEMANTIC_RULES;

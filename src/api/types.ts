@@ -14,6 +14,11 @@ import type {
   NetemFault,
   NetworkFault,
   NodeFault,
+  StressFault,
+  StressCpu,
+  StressIo,
+  StressDisk,
+  ProcessFault,
 } from "./generated/types.js";
 
 export type {
@@ -56,6 +61,8 @@ export const FAULT_NAMES = [
   "netem",
   "network",
   "node",
+  "stress",
+  "process",
 ] as const satisfies readonly FaultName[];
 
 type WithDefaults<T, K extends keyof T> = T & { [P in K]-?: Exclude<T[P], undefined> };
@@ -71,6 +78,13 @@ export interface DefaultedFault extends Fault {
     bandwidth?: WithDefaults<NetworkBandwidth, "burst" | "latency">;
   };
   node?: WithDefaults<NodeFault, "allowManagers">;
+  stress?: StressFault & {
+    cpu?: WithDefaults<StressCpu, "workers" | "load">;
+    memory?: WithDefaults<NonNullable<StressFault["memory"]>, "workers">;
+    io?: WithDefaults<StressIo, "workers" | "size">;
+    disk?: WithDefaults<StressDisk, "path">;
+  };
+  process?: WithDefaults<ProcessFault, "signal">;
 }
 
 /** spec after loading: every field with a schema default is present. */

@@ -79,6 +79,8 @@ const WHAT: Record<FaultKind, string> = {
   kill: "kill",
   stop: "stop",
   restart: "restart",
+  stress: "stress-ng in the target's cgroup, disk fill file (owned by the guard)",
+  process: "process signal",
 };
 
 export function auditInventory(input: AuditInput): AuditReport {

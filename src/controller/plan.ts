@@ -12,7 +12,7 @@ import { chooseNodes } from "../faults/node/targets.js";
 import type { NodeFault } from "../api/types.js";
 import { MIN_REST_MS, NETWORK_FAULTS, replacementsOf, reresolve, resolveTargets, targetGone } from "./network.js";
 
-export const DURATIVE: ReadonlySet<FaultKind> = new Set<FaultKind>(["pause", "netem", "network", "node"]);
+export const DURATIVE: ReadonlySet<FaultKind> = new Set<FaultKind>(["pause", "netem", "network", "node", "stress"]);
 
 export interface PlanConfig {
   /** For schedules without spec.startingDeadline. */

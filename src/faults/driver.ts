@@ -2,7 +2,7 @@
 // and status are the controller's; a driver only knows how to inject into one target and undo it.
 import type { Engine, ContainerInfo } from "../engine/engine.js";
 
-export type FaultKind = "kill" | "stop" | "restart" | "pause" | "netem" | "network" | "node";
+export type FaultKind = "kill" | "stop" | "restart" | "pause" | "netem" | "network" | "node" | "stress" | "process";
 
 /** Who an injection belongs to. Written onto what it injects as labels (faults/labels.ts). */
 export interface Owner {

@@ -204,6 +204,37 @@ describe("multi-document files", () => {
     expect(only("just text\n")[0]?.rule).toBe("notChaosSchedule");
   });
 
+  it("a Docker stack (compose) file is skipped with a note only where asked (folders), else reported", () => {
+    const stack = 'version: "3.8"\nservices:\n  web: {image: x}\nsecrets:\n  t: {external: true}\nx-common: {a: 1}\n';
+    const skipped = loadText(
+      `${HEAD}metadata: {name: a}\nspec: {selector: {services: [web]}, fault: {kill: {}}}\n---\n${stack}`,
+      "s.yml",
+      {
+        skipStackFiles: true,
+      },
+    );
+    expect(allProblems(skipped)).toEqual([]);
+    expect(skipped.documents.map((d) => d.key)).toEqual(["default/a"]);
+    expect(skipped.skipped).toEqual([
+      { file: "s.yml", index: 1, line: 6, reason: "a Docker stack (compose) file, not a ChaosSchedule: skipped" },
+    ]);
+    // Alone in a file it is not "no documents" either.
+    expect(allProblems(loadText(stack, "s.yml", { skipStackFiles: true }))).toEqual([]);
+    // Without the option (a Swarm config, apply's input) it is still not a ChaosSchedule.
+    expect(only(stack).map((p) => p.rule)).toContain("schema");
+    // A ChaosSchedule that lost apiVersion and kind is never taken for a stack file.
+    const lost = "metadata: {name: a}\nservices: {web: {}}\nspec: {selector: {services: [web]}, fault: {kill: {}}}\n";
+    const r = loadText(lost, "l.yaml", { skipStackFiles: true });
+    expect(r.skipped).toBeUndefined();
+    expect(allProblems(r).map((p) => p.path)).toEqual(expect.arrayContaining(["apiVersion", "kind"]));
+    // Nor is a mapping with a `services` list, or other kinds of resource.
+    expect(loadText("services: [a]\n", "x.yaml", { skipStackFiles: true }).skipped).toBeUndefined();
+    const deploy = loadText("apiVersion: apps/v1\nkind: Deployment\nservices: {a: {}}\n", "d.yaml", {
+      skipStackFiles: true,
+    });
+    expect(allProblems(deploy).map((p) => p.rule)).toEqual(["notChaosSchedule"]);
+  });
+
   it("a wrong version of our own kind is a schema problem on apiVersion", () => {
     const t =
       "apiVersion: chaosctl.io/v1\nkind: ChaosSchedule\nmetadata: {name: a}\nspec: {selector: {services: [web]}, fault: {kill: {}}}\n";

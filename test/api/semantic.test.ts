@@ -241,6 +241,27 @@ const invalid: Array<[string, Doc, string, RegExp]> = [
     "nodeFaultSelector",
     /needs at least one of nodes/,
   ],
+  // processMatcher
+  [
+    "process with name and pattern",
+    withSpec({ fault: { process: { name: "worker", pattern: "work.*" } } }),
+    "processMatcher",
+    /name or pattern, not both/,
+  ],
+  ["process with neither", withSpec({ fault: { process: { signal: "SIGTERM" } } }), "processMatcher", /needs name/],
+  [
+    "process with a broken pattern",
+    withSpec({ fault: { process: { pattern: "work(" } } }),
+    "processMatcher",
+    /not a regular expression/,
+  ],
+  // durationRequired, for stress
+  [
+    "stress without a duration",
+    withSpec({ fault: { stress: { cpu: {} } } }),
+    "durationRequired",
+    /stress stays injected/,
+  ],
 ];
 
 const valid: Array<[string, Doc]> = [
@@ -259,6 +280,26 @@ const valid: Array<[string, Doc]> = [
     withSpec({ fault: { network: { loss: { probability: 0.1 }, bandwidth: { rate: "1mbit" } } }, duration: "2m" }),
   ],
   ["node reboot without duration", withSpec(node("reboot"))],
+  [
+    "stress of every resource",
+    withSpec({
+      fault: {
+        stress: {
+          cpu: { workers: 2, load: 50 },
+          memory: { size: "80%" },
+          io: { workers: 1, size: "16M" },
+          disk: { size: "1GiB", path: "/data" },
+        },
+      },
+      duration: "60s",
+    }),
+  ],
+  [
+    "stress memory in bytes",
+    withSpec({ fault: { stress: { memory: { size: "256MB", workers: 2 } } }, duration: "1m" }),
+  ],
+  ["process by name, instant", withSpec({ fault: { process: { name: "worker", signal: "SIGTERM" } } })],
+  ["process by pattern", withSpec({ fault: { process: { pattern: "^sleep [0-9]+$" } } })],
   [
     "node drain of a manager, allowed",
     withSpec({ ...node("drain", { allowManagers: true }), duration: "10m", selector: { nodeRoles: ["manager"] } }),

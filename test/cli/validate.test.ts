@@ -54,6 +54,16 @@ describe("chaosctl validate", () => {
     expect(r).toEqual({ code: 0, stdout: `ok: ${exampleCount} files, ${exampleCount} valid manifests\n`, stderr: "" });
   });
 
+  it("passes on the project's own manifests/, noting the stack file it skips", async () => {
+    const r = await chaosctl(["validate", "-f", join(root, "manifests")]);
+    const stack = join(root, "manifests", "stack.yml");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${stack}:9: note: a Docker stack (compose) file, not a ChaosSchedule: skipped\n`);
+    expect(r.stdout).toMatch(/^ok: \d+ files, \d+ valid manifests, 1 stack file skipped\n$/m);
+    const json = await chaosctl(["validate", "-f", join(root, "manifests"), "-o", "json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: true, problems: [], skipped: [{ file: stack, line: 9 }] });
+  });
+
   it("prints every problem as file:line:col: path: message [rule] with a summary, and exits 2", async () => {
     const f = join(dir, "bad.yaml");
     await writeFile(f, good("Bad_Name").replace("fault: {kill: {}}", "fault: {kill: {}, pause: {}}\n  duration: -1s"));

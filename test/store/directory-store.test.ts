@@ -51,6 +51,18 @@ describe("list", () => {
     expect(b?.manifest.spec.schedule).toBe("@once"); // defaults applied by the one loader
   });
 
+  it("leaves a Docker stack file beside the manifests alone (not invalid, never written)", async () => {
+    const stack = 'version: "3.8"\nservices:\n  agent: {image: local/chaosctl:dev}\n';
+    await writeFile(join(dir, "stack.yml"), stack);
+    await writeFile(join(dir, "a.yaml"), manifest("a"));
+    const store = new DirectoryStore({ dir });
+    const snap = await store.list();
+    expect(snap.invalid).toEqual([]);
+    expect(snap.manifests.map((m) => m.key)).toEqual(["default/a"]);
+    expect(await store.writeStatus("default/a", 1, status("Active"))).toBe("written");
+    expect(await readFile(join(dir, "stack.yml"), "utf8")).toBe(stack);
+  });
+
   it("reports both definitions of a duplicate namespace/name and takes neither", async () => {
     await writeFile(join(dir, "a.yaml"), manifest("same"));
     await writeFile(join(dir, "b.yaml"), manifest("same", { services: "api" }));

@@ -14,6 +14,7 @@ Examples:
   cat schedule.yaml | chaosctl validate -f -     # from stdin
 
 Each problem is printed as  FILE:LINE:COLUMN: PATH: MESSAGE [RULE]
+A Docker stack (compose) file among the manifests is skipped, with a note (FILE:LINE: note: ...).
 Exit codes: 0 all valid, 2 any problem (including a file that cannot be read).`;
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -36,11 +37,16 @@ export function register(program: Command, ctx: CliContext): void {
         d.manifest && d.key ? [{ key: d.key, file: d.file, line: d.line }] : [],
       );
       const valid = problems.length === 0;
+      const skipped = result.skipped.map((s) => ({ file: s.file, line: s.line, reason: s.reason }));
       if (opts.output === "json") {
-        ctx.io.stdout(toJson({ valid, files: result.files.length, manifests, problems }));
+        // `skipped` appears only when something was skipped, so existing consumers see no change.
+        const json = { valid, files: result.files.length, manifests, problems, ...(skipped.length ? { skipped } : {}) };
+        ctx.io.stdout(toJson(json));
       } else {
+        for (const s of skipped) ctx.io.stdout(`${s.file}:${s.line}: note: ${s.reason}\n`);
         for (const p of problems) ctx.io.stdout(formatProblem(p) + "\n");
-        const checked = `${plural(result.files.length, "file")}, ${plural(manifests.length, "valid manifest")}`;
+        const skips = skipped.length > 0 ? `, ${plural(skipped.length, "stack file")} skipped` : "";
+        const checked = `${plural(result.files.length, "file")}, ${plural(manifests.length, "valid manifest")}${skips}`;
         const bad = new Set(problems.map((p) => p.file)).size;
         ctx.io.stdout(
           valid ? `ok: ${checked}\n` : `${plural(problems.length, "problem")} in ${plural(bad, "file")} (${checked})\n`,

@@ -22,7 +22,17 @@ import {
 } from "../labels.js";
 import { GUARD_ROLE } from "./spec.js";
 
-const FAULTS: readonly FaultKind[] = ["kill", "stop", "restart", "pause", "netem", "network", "node"];
+const FAULTS: readonly FaultKind[] = [
+  "kill",
+  "stop",
+  "restart",
+  "pause",
+  "netem",
+  "network",
+  "node",
+  "stress",
+  "process",
+];
 
 /**
  * Handles for every guard container in `containers` (any state). With `now`, `expired` says

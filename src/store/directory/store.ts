@@ -147,7 +147,7 @@ export class DirectoryStore implements WritableStore {
     this.logger = opts.logger ?? silentLogger;
     this.debounceMs = opts.debounceMs ?? 25;
     this.rootPollMs = opts.rootPollMs ?? 1000;
-    this.loadOpts = opts.load ?? {};
+    this.loadOpts = { skipStackFiles: true, ...opts.load };
     this.hooks = opts.hooks ?? {};
   }
 

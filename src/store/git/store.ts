@@ -158,7 +158,10 @@ export class GitStore implements Store {
 
   private async seed(): Promise<{ seeded: number; skipped: number }> {
     try {
-      return await seedStatus(this.manifestDir, this.records ?? new Map(), this.logger, this.o.load);
+      return await seedStatus(this.manifestDir, this.records ?? new Map(), this.logger, {
+        skipStackFiles: true,
+        ...this.o.load,
+      });
     } catch (e) {
       if (e instanceof DirectoryMissingError) return { seeded: 0, skipped: 0 };
       throw e;
