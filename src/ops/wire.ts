@@ -18,6 +18,8 @@ import { SwarmLeaseStore } from "./lease/swarm.js";
 import type { LeaseStore } from "./lease/store.js";
 import { supervise } from "./supervise.js";
 import { swarmScope } from "../store/open.js";
+import type { StoredManifest } from "../store/store.js";
+import { DashboardData } from "./dashboard/data.js";
 
 export interface OpsFlags {
   metricsAddr: string;
@@ -25,6 +27,8 @@ export interface OpsFlags {
   leaseDuration: string;
   leaseRenew: string;
   stuckAfter: string;
+  /** false with --no-dashboard: the metrics port serves no page and no API. */
+  dashboard: boolean;
 }
 
 /** The operations flags of `chaosctl controller` (docs/operations.md explains the defaults). */
@@ -46,7 +50,8 @@ export function addOpsOptions(cmd: Command): Command {
       "--stuck-after <duration>",
       "/healthz fails when the loop shows no activity (or one pass runs) this long",
       "90s",
-    );
+    )
+    .option("--no-dashboard", "serve no dashboard (/ and /api/v1/) on the --metrics-addr port");
 }
 
 export interface OpsSetup {
@@ -59,6 +64,8 @@ export interface OpsSetup {
   logger: Logger;
   /** Loads the store once (readiness of a standby, which runs no passes). */
   loadStore: () => Promise<void>;
+  /** The stored manifests with their status, for the dashboard (none without it). */
+  manifests?: () => Promise<readonly StoredManifest[]>;
 }
 
 export interface Ops {
@@ -130,6 +137,10 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
     metrics.setLeader(instance, true);
   }
   let server: OpsServer | undefined;
+  const dashboard =
+    flags.metricsAddr && flags.dashboard !== false && s.manifests
+      ? new DashboardData({ manifests: s.manifests })
+      : undefined;
   const marker = process.env.CHAOSCTL_HEALTH_MARKER;
   if (flags.metricsAddr)
     server = await startOpsServer({
@@ -138,6 +149,7 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
       health,
       logger,
       ...(marker ? { markerFile: marker } : {}),
+      ...(dashboard ? { dashboard } : {}),
     });
   // No port, nothing to ask: the image's HEALTHCHECK reads "off" and passes (healthcheck.ts).
   else if (marker) await writeFile(marker, "off\n");
@@ -146,7 +158,7 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
     metrics,
     health,
     ...(e ? { elector: e, mayAct: () => e.mayAct() } : {}),
-    observer: observers(metrics, health),
+    observer: observers(metrics, health, dashboard),
     run: (loop, signal) =>
       supervise(
         {

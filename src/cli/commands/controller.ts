@@ -133,6 +133,7 @@ export function register(program: Command, ctx: CliContext): void {
             ? { kind: "swarm", configs: engine }
             : { kind: "file", dir: opts.dir },
         loadStore: async () => void (await store.list()),
+        manifests: async () => (await store.list()).manifests,
       });
       const controller = new Controller({
         nodes: await nodeDirectory(opts, engine, logger),
