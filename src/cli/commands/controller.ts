@@ -1,4 +1,5 @@
 // chaosctl controller --dir DIR [--once]: the reconcile loop.
+import { access } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { parseDuration } from "../../api/duration.js";
 import { UsageError } from "../../util/errors.js";
@@ -134,6 +135,13 @@ export function register(program: Command, ctx: CliContext): void {
             : { kind: "file", dir: opts.dir },
         loadStore: async () => void (await store.list()),
         manifests: async () => (await store.list()).manifests,
+        killSwitch: async () =>
+          !!opts.killSwitch ||
+          (!!opts.killSwitchFile &&
+            (await access(opts.killSwitchFile).then(
+              () => true,
+              () => false,
+            ))),
       });
       const controller = new Controller({
         nodes: await nodeDirectory(opts, engine, logger),
