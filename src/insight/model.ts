@@ -30,7 +30,7 @@ export interface RunView {
   recoveredAt?: string;
   recoverySeconds?: number;
   verdict?: Verdict;
-  /** The run was cut short by a failing probe (result Aborted). */
+  /** The run was cut short by a failing probe (result Aborted, or reason ProbeFailed). */
   aborted: boolean;
   source?: { commit: string; path: string };
 }
@@ -109,6 +109,11 @@ export function runTime(r: Pick<RunView, "startedAt" | "scheduledAt" | "endedAt"
   return Date.parse(r.startedAt ?? r.scheduledAt ?? r.endedAt ?? "");
 }
 
+/** Cut short by a failing probe: result Aborted, or a run that ended for reason ProbeFailed. */
+export function isAborted(r: Pick<RunRecord, "result" | "reason">): boolean {
+  return (r.result as string | undefined) === "Aborted" || (r.result !== "Running" && r.reason === "ProbeFailed");
+}
+
 export function runView(schedule: string, r: RunRecord): RunView {
   const p = r as RunRecord & ProbeFields;
   const verdict = p.verdict === "Pass" || p.verdict === "Fail" ? p.verdict : undefined;
@@ -129,7 +134,7 @@ export function runView(schedule: string, r: RunRecord): RunView {
     ...(r.recoveredAt ? { recoveredAt: r.recoveredAt } : {}),
     ...(typeof r.recoverySeconds === "number" ? { recoverySeconds: r.recoverySeconds } : {}),
     ...(verdict ? { verdict } : {}),
-    aborted: (result as string) === "Aborted",
+    aborted: isAborted(r),
     ...(r.source ? { source: r.source } : {}),
   };
 }

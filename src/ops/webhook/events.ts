@@ -3,6 +3,7 @@
 import type { ChaosScheduleStatus, RunRecord } from "../../api/types.js";
 import type { Target } from "../../faults/driver.js";
 import type { PassFacts } from "../observer.js";
+import { isAborted } from "../../insight/model.js";
 
 export type ChaosEventType =
   "run.started" | "run.ended" | "run.aborted" | "schedule.halted" | "killswitch.on" | "killswitch.off";
@@ -77,7 +78,7 @@ export function passEvents(facts: PassFacts, at: Date, seen: Set<string>): Chaos
       }
       const wasRunning = before.get(r.run)?.result === "Running" || !!start;
       if (wasRunning && r.result && FINAL.has(r.result)) {
-        const aborted = (r.result as string) === "Aborted";
+        const aborted = isAborted(r);
         const targets = recordTargets(r);
         const healed =
           r.recovery === "Recovered" && r.recoverySeconds !== undefined ? `, healed in ${r.recoverySeconds}s` : "";
