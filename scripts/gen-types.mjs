@@ -59,10 +59,19 @@ const TITLES = {
   "spec.fault.stress.disk": "StressDisk",
   "spec.fault.process": "ProcessFault",
   "spec.safety": "SafetySpec",
+  "spec.probes[]": "Probe",
+  "spec.probes[].http": "HttpProbe",
+  "spec.probes[].http.expect": "HttpExpect",
+  "spec.probes[].cmd": "CmdProbe",
+  "spec.probes[].cmd.expect": "CmdExpect",
+  "spec.probes[].prometheus": "PrometheusProbe",
+  "spec.probes[].service": "ServiceProbe",
+  "spec.abort": "AbortSpec",
   status: "ChaosScheduleStatus",
   "status.conditions[]": "Condition",
   "status.active[]": "ActiveInjection",
   "status.history[]": "RunRecord",
+  "status.history[].probes[]": "ProbeResult",
 };
 
 const DNS1123_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";

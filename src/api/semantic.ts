@@ -4,6 +4,7 @@
 // already reports that).
 import { MS, formatDuration, parseDuration } from "./duration.js";
 import type { Issue, PathSegment } from "./path.js";
+import { PROBE_RULES } from "./probe-rules.js";
 import { checkTimeZone, parseSchedule } from "./schedule.js";
 import { FAULT_NAMES, type FaultName } from "./types.js";
 
@@ -355,6 +356,7 @@ export const SEMANTIC_RULES = {
   maxUnavailable,
   selectorNotEmpty,
   nodeFaultSelector,
+  ...PROBE_RULES,
   processMatcher,
 } as const satisfies Record<string, Rule>;
 

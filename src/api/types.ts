@@ -14,6 +14,10 @@ import type {
   NetemFault,
   NetworkFault,
   NodeFault,
+  Probe,
+  HttpProbe,
+  ServiceProbe,
+  AbortSpec,
   StressFault,
   StressCpu,
   StressIo,
@@ -49,6 +53,15 @@ export type {
   PartitionPeers,
   NetworkBandwidth,
   NodeFault,
+  Probe,
+  HttpProbe,
+  HttpExpect,
+  CmdProbe,
+  CmdExpect,
+  PrometheusProbe,
+  ServiceProbe,
+  AbortSpec,
+  ProbeResult,
 } from "./generated/types.js";
 
 /** The keys of spec.fault; exactly one is set in a valid manifest. */
@@ -87,6 +100,12 @@ export interface DefaultedFault extends Fault {
   process?: WithDefaults<ProcessFault, "signal">;
 }
 
+/** A probe after loading: its schema defaults are filled in. */
+export type DefaultedProbe = WithDefaults<Probe, "interval" | "failureThreshold"> & {
+  http?: WithDefaults<HttpProbe, "method">;
+  service?: WithDefaults<ServiceProbe, "healthy">;
+};
+
 /** spec after loading: every field with a schema default is present. */
 export type DefaultedSpec = WithDefaults<
   ChaosScheduleSpec,
@@ -94,6 +113,9 @@ export type DefaultedSpec = WithDefaults<
 > & {
   selector: WithDefaults<Selector, "mode">;
   fault: DefaultedFault;
+  probes?: DefaultedProbe[];
+  /** Present only when the manifest gives it (then with haltSchedule filled in). */
+  abort?: WithDefaults<AbortSpec, "haltSchedule">;
 };
 
 /**

@@ -32,6 +32,7 @@ function problemsOf(d: Doc) {
 }
 
 const pause = { fault: { pause: {} }, duration: "30s" };
+const web = (mode: string) => ({ name: "web", mode, http: { url: "http://web:8080/" } });
 const node = (action: string, extra: Doc = {}) => ({
   fault: { node: { action, ...extra } },
   selector: { nodes: ["node-2"] },
@@ -241,6 +242,83 @@ const invalid: Array<[string, Doc, string, RegExp]> = [
     "nodeFaultSelector",
     /needs at least one of nodes/,
   ],
+  // probe rules
+  ["probe with no kind", withSpec({ probes: [{ name: "p", mode: "EOT" }] }), "probeKind", /checks nothing/],
+  [
+    "probe with two kinds",
+    withSpec({ probes: [{ name: "p", mode: "EOT", http: { url: "http://a" }, service: { name: "web" } }] }),
+    "probeKind",
+    /2 probe kinds \(http, service\)/,
+  ],
+  [
+    "duplicate probe names",
+    withSpec({ probes: [web("EOT"), web("SOT")] }),
+    "uniqueProbeNames",
+    /"web" is already used by spec.probes\[0\]/,
+  ],
+  [
+    "probe name not DNS-1123",
+    withSpec({ probes: [{ ...web("EOT"), name: "Web_Up" }] }),
+    "uniqueProbeNames",
+    /not a DNS-1123 label/,
+  ],
+  ["probe interval too short", withSpec({ probes: [{ ...web("EOT"), interval: "10ms" }] }), "probeTimings", /shorter/],
+  [
+    "probe interval not a duration",
+    withSpec({ probes: [{ ...web("EOT"), interval: "1 s" }] }),
+    "probeTimings",
+    /invalid/,
+  ],
+  ["probe timeout over 5m", withSpec({ probes: [{ ...web("EOT"), timeout: "6m" }] }), "probeTimings", /limit of 5m/],
+  [
+    "timeout given twice",
+    withSpec({ probes: [{ name: "p", mode: "EOT", timeout: "1s", http: { url: "http://a", timeout: "2s" } }] }),
+    "probeTimings",
+    /given twice/,
+  ],
+  [
+    "service within zero",
+    withSpec({ probes: [{ name: "p", mode: "EOT", service: { name: "web", within: "0s" } }] }),
+    "probeTimings",
+    /positive/,
+  ],
+  [
+    "bad status expectation",
+    withSpec({ probes: [{ name: "p", mode: "EOT", http: { url: "http://a", expect: { status: "2x" } } }] }),
+    "probeExpectations",
+    /not an HTTP status expectation/,
+  ],
+  [
+    "status code out of range",
+    withSpec({ probes: [{ name: "p", mode: "EOT", http: { url: "http://a", expect: { status: 700 } } }] }),
+    "probeExpectations",
+    /"700"/,
+  ],
+  [
+    "bad body regex",
+    withSpec({ probes: [{ name: "p", mode: "EOT", http: { url: "http://a", expect: { body: "(" } } }] }),
+    "probeExpectations",
+    /regular expression/,
+  ],
+  [
+    "GET with a body",
+    withSpec({ probes: [{ name: "p", mode: "EOT", http: { url: "http://a", body: "x" } }] }),
+    "probeExpectations",
+    /GET request carries no body/,
+  ],
+  [
+    "bad stdout regex",
+    withSpec({ probes: [{ name: "p", mode: "EOT", cmd: { command: ["true"], expect: { stdout: "[" } } }] }),
+    "probeExpectations",
+    /regular expression/,
+  ],
+  [
+    "stopOnFailure on an SOT probe",
+    withSpec({ probes: [{ ...web("SOT"), stopOnFailure: true }] }),
+    "stopOnFailureMode",
+    /nothing to stop/,
+  ],
+  ["resumedAt not a time", withSpec({ abort: { resumedAt: "yesterday" } }), "abortResumedAt", /RFC 3339/],
   // processMatcher
   [
     "process with name and pattern",
@@ -265,6 +343,20 @@ const invalid: Array<[string, Doc, string, RegExp]> = [
 ];
 
 const valid: Array<[string, Doc]> = [
+  [
+    "every probe kind and mode",
+    withSpec({
+      probes: [
+        { ...web("Continuous"), interval: "1s", failureThreshold: 2, stopOnFailure: true },
+        { name: "api", mode: "SOT", http: { url: "https://a/x", method: "POST", body: "{}", expect: { status: 204 } } },
+        { name: "list", mode: "Edge", http: { url: "http://a", expect: { status: "200, 3xx", body: "^ok" } } },
+        { name: "cmd", mode: "OnChaos", cmd: { command: ["wget", "-q", "-O-", "http://web"], network: "backend" } },
+        { name: "prom", mode: "EOT", prometheus: { url: "http://p:9090", query: "up", op: ">=", value: 1 } },
+        { name: "svc", mode: "EOT", timeout: "2s", service: { name: "web", healthy: true, within: "60s" } },
+      ],
+      abort: { haltSchedule: false, resumedAt: "2026-12-06T21:00:00Z" },
+    }),
+  ],
   ["kill, all defaults", base()],
   ["pause with a duration", withSpec(pause)],
   [
@@ -339,5 +431,33 @@ describe("semantic rules", () => {
   it("node fault with an empty selector: both selector rules speak", () => {
     const problems = problemsOf(withSpec({ ...node("drain"), duration: "1m", selector: {} }));
     expect(problems.map((p) => p.rule).sort()).toEqual(["nodeFaultSelector", "selectorNotEmpty"]);
+  });
+});
+
+describe("probe problems are located", () => {
+  it("names file, line and field of a duplicate probe name", () => {
+    const text = [
+      "apiVersion: chaosctl.io/v1alpha1",
+      "kind: ChaosSchedule",
+      "metadata: {name: t}",
+      "spec:",
+      "  selector: {services: [web]}",
+      "  fault: {kill: {}}",
+      "  probes:",
+      "    - {name: up, mode: EOT, service: {name: web}}",
+      "    - name: up",
+      "      mode: SOT",
+      "      http: {url: 'http://web/'}",
+      "",
+    ].join("\n");
+    const r = loadText(text, "probes.yaml");
+    const problems = r.documents[0]!.problems;
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({
+      file: "probes.yaml",
+      line: 9,
+      path: "spec.probes[1].name",
+      rule: "uniqueProbeNames",
+    });
   });
 });

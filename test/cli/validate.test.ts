@@ -94,8 +94,7 @@ describe("chaosctl validate", () => {
           line: 16,
           column: 3,
           path: "spec.surprise",
-          message:
-            'unknown field "surprise"; known fields: schedule, timeZone, startingDeadline, duration, suspend, concurrencyPolicy, historyLimit, selector, fault, safety',
+          message: `unknown field "surprise"; known fields: ${Object.keys(chaosScheduleSchema.properties.spec.properties).join(", ")}`,
           rule: "schema",
         },
       ],
