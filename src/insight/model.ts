@@ -8,12 +8,6 @@ import { percentile, trendOf, type Trend } from "./stats.js";
 
 export type Verdict = "Pass" | "Fail";
 
-/** Fields of a run record that probes add (verdict, probes); read without assuming they exist. */
-interface ProbeFields {
-  verdict?: string;
-  probes?: Array<{ name?: string; mode?: string; passed?: number; failed?: number; lastError?: string }>;
-}
-
 export interface RunView {
   schedule: string;
   run: string;
@@ -30,8 +24,10 @@ export interface RunView {
   recoveredAt?: string;
   recoverySeconds?: number;
   verdict?: Verdict;
-  /** The run was cut short by a failing probe (result Aborted, or reason ProbeFailed). */
+  /** The run was cut short by a failing probe (result Aborted). */
   aborted: boolean;
+  /** The run's probe lines as status holds them. */
+  probes?: NonNullable<RunRecord["probes"]>;
   source?: { commit: string; path: string };
 }
 
@@ -51,6 +47,8 @@ export interface ScheduleView {
   lastVerdict?: Verdict;
   /** status.resilienceScore as stored (0-100); undefined when status has none. */
   score?: number;
+  /** status.resilienceRuns: how many runs the score covers. */
+  scoreRuns?: number;
   active: number;
   runs: number;
   /** recoverySeconds of the recorded runs, oldest first. */
@@ -109,14 +107,13 @@ export function runTime(r: Pick<RunView, "startedAt" | "scheduledAt" | "endedAt"
   return Date.parse(r.startedAt ?? r.scheduledAt ?? r.endedAt ?? "");
 }
 
-/** Cut short by a failing probe: result Aborted, or a run that ended for reason ProbeFailed. */
-export function isAborted(r: Pick<RunRecord, "result" | "reason">): boolean {
-  return (r.result as string | undefined) === "Aborted" || (r.result !== "Running" && r.reason === "ProbeFailed");
+/** Cut short by a failing probe (a stopOnFailure probe: result Aborted, reason ProbeFailed). */
+export function isAborted(r: Pick<RunRecord, "result">): boolean {
+  return (r.result as string | undefined) === "Aborted";
 }
 
 export function runView(schedule: string, r: RunRecord): RunView {
-  const p = r as RunRecord & ProbeFields;
-  const verdict = p.verdict === "Pass" || p.verdict === "Fail" ? p.verdict : undefined;
+  const verdict = r.verdict;
   const result = r.result ?? "Unknown";
   return {
     schedule,
@@ -135,6 +132,7 @@ export function runView(schedule: string, r: RunRecord): RunView {
     ...(typeof r.recoverySeconds === "number" ? { recoverySeconds: r.recoverySeconds } : {}),
     ...(verdict ? { verdict } : {}),
     aborted: isAborted(r),
+    ...(r.probes?.length ? { probes: r.probes } : {}),
     ...(r.source ? { source: r.source } : {}),
   };
 }
@@ -149,17 +147,15 @@ export function scheduleRuns(m: StoredManifest, since?: number): RunView[] {
 const isHalted = (st: ChaosScheduleStatus | undefined): boolean =>
   (st?.conditions ?? []).some((c) => c.type === "Halted" && c.status === "True");
 
-const scoreOf = (st: ChaosScheduleStatus | undefined): number | undefined => {
-  const s = (st as (ChaosScheduleStatus & { resilienceScore?: unknown }) | undefined)?.resilienceScore;
-  return typeof s === "number" ? s : undefined;
-};
+const numberOr = (x: unknown): number | undefined => (typeof x === "number" ? x : undefined);
 
 export function scheduleView(m: StoredManifest, runs: RunView[]): ScheduleView {
   const st = m.status;
   const last = runs[runs.length - 1];
   const lastVerdict = [...runs].reverse().find((r) => r.verdict)?.verdict;
   const trendValues = runs.filter((r) => typeof r.recoverySeconds === "number").map((r) => r.recoverySeconds as number);
-  const score = scoreOf(st);
+  const score = numberOr(st?.resilienceScore);
+  const scoreRuns = numberOr(st?.resilienceRuns);
   return {
     key: m.key,
     namespace: m.manifest.metadata.namespace ?? "default",
@@ -174,6 +170,7 @@ export function scheduleView(m: StoredManifest, runs: RunView[]): ScheduleView {
     ...(last ? { lastResult: last.result } : {}),
     ...(lastVerdict ? { lastVerdict } : {}),
     ...(score !== undefined ? { score } : {}),
+    ...(scoreRuns !== undefined ? { scoreRuns } : {}),
     active: st?.active?.length ?? 0,
     runs: runs.length,
     recoveryTrend: trendValues,

@@ -46,6 +46,8 @@ export function runSentence(r: RunView): string {
   else if (r.recovery === "TimedOut") parts.push("did not heal in time");
   if (r.verdict) parts.push(`verdict ${r.verdict}`);
   if (r.aborted) parts.push("aborted");
+  const failed = (r.probes ?? []).filter((p) => p.verdict === "Fail" || (p.failed ?? 0) > 0);
+  for (const p of failed) parts.push(`probe ${p.name} failed ${p.failed}x${p.lastError ? ` (${p.lastError})` : ""}`);
   if (r.services.length) parts.push(`services ${r.services.join(", ")}`);
   return parts.join(" ");
 }

@@ -22,9 +22,9 @@ beforeAll(async () => {
       [
         run(0, { verdict: "Pass", recoverySeconds: 3.1 }, base),
         run(1, { verdict: "Pass", recoverySeconds: 4.7 }, base),
-        run(2, { verdict: "Fail", result: "Failed", reason: "ProbeFailed", recoverySeconds: 9.5 }, base),
+        run(2, { verdict: "Fail", result: "Aborted", reason: "ProbeFailed", recoverySeconds: 9.5 }, base),
       ],
-      { resilienceScore: 67 },
+      { resilienceScore: 67, resilienceRuns: 3 },
     ),
     stored(
       "db-pause",
@@ -71,7 +71,10 @@ describe("chaosctl report", () => {
     }
     const web = rep.services.find((s: { service: string }) => s.service === "web");
     expect(web).toEqual({ service: "web", runs: 3, recovered: 3, timedOut: 0, p50: 4.7, p95: 9.5, max: 9.5 });
-    expect(rep.schedules.find((s: { key: string }) => s.key === "default/web-kill").score).toBe(67);
+    expect(rep.schedules.find((s: { key: string }) => s.key === "default/web-kill")).toMatchObject({
+      score: 67,
+      scoreRuns: 3,
+    });
   });
 
   it("--since leaves older runs out", async () => {
@@ -85,7 +88,7 @@ describe("chaosctl report", () => {
     const r = await chaosctl(["report", "--dir", dir, "-o", "md", "--since", "all"]);
     expect(r.stdout).toContain("## Chaos report");
     expect(r.stdout).toContain("| web | 3 | 3 | 0 | 4.7s | 9.5s | 9.5s |");
-    expect(r.stdout).toMatch(/- default\/web-kill run r2: kill Failed \(ProbeFailed\).* verdict Fail aborted/);
+    expect(r.stdout).toMatch(/- default\/web-kill run r2: kill Aborted \(ProbeFailed\).* verdict Fail aborted/);
   });
 
   it("-o html opens in Chromium: no console error, nothing fetched, a bar per run", async () => {

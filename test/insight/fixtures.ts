@@ -4,11 +4,7 @@ import type { StoredManifest } from "../../src/store/store.js";
 
 export const NOW = new Date("2026-03-01T12:00:00Z");
 
-export function run(
-  i: number,
-  over: Partial<RunRecord> & { verdict?: string; probes?: unknown[] } = {},
-  base = NOW.getTime() - 3_600_000,
-): RunRecord {
+export function run(i: number, over: Partial<RunRecord> = {}, base = NOW.getTime() - 3_600_000): RunRecord {
   const start = base + i * 60_000;
   return {
     run: `r${i}`,
@@ -30,7 +26,7 @@ export function run(
 export function stored(
   name: string,
   history: RunRecord[],
-  extra: Partial<ChaosScheduleStatus> & { resilienceScore?: number } = {},
+  extra: Partial<ChaosScheduleStatus> = {},
   fault: Record<string, unknown> = { kill: {} },
 ): StoredManifest {
   return {

@@ -31,7 +31,7 @@ describe("overview", () => {
     "web-kill",
     [
       run(0, { recoverySeconds: 4, verdict: "Pass" }),
-      run(1, { recoverySeconds: 8, verdict: "Fail", result: "Aborted" as never, reason: "ProbeFailed" }),
+      run(1, { recoverySeconds: 8, verdict: "Fail", result: "Aborted", reason: "ProbeFailed" }),
       run(2, { recovery: "TimedOut", recoverySeconds: undefined, recoveredAt: undefined }),
       run(3, { result: "Running", endedAt: undefined, recovery: "Pending", recoverySeconds: undefined }),
     ],
@@ -102,7 +102,7 @@ describe("overview", () => {
 describe("timelineSvg", () => {
   const runs = [
     runView("default/a", run(0, { verdict: "Pass" })),
-    runView("default/a", run(1, { result: "Aborted" as never, verdict: "Fail" })),
+    runView("default/a", run(1, { result: "Aborted", verdict: "Fail" })),
     runView("default/a", run(2, { result: "Skipped", startedAt: undefined, endedAt: undefined, recovery: undefined })),
   ];
   const win = timelineWindow(runs, NOW.getTime());

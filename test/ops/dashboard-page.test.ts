@@ -65,7 +65,7 @@ describe("dashboard page (Chromium)", () => {
         "web-kill",
         [
           run(0, { verdict: "Pass" }),
-          run(2, { verdict: "Fail", result: "Aborted" as never, reason: "ProbeFailed" }),
+          run(2, { verdict: "Fail", result: "Aborted", reason: "ProbeFailed" }),
           run(4, { recovery: "TimedOut", recoverySeconds: undefined, recoveredAt: undefined }),
         ],
         { resilienceScore: 33, conditions: [{ type: "Halted", status: "True" }] },

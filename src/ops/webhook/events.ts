@@ -61,7 +61,7 @@ export function passEvents(facts: PassFacts, at: Date, seen: Set<string>): Chaos
       if (!r.run) continue;
       const start = starts.get(`${schedule}\n${r.run}`);
       const source = r.source;
-      const verdict = (r as RunRecord & { verdict?: string }).verdict;
+      const verdict = r.verdict;
       if (start && r.result !== "DryRun" && r.result !== "Skipped") {
         const targets = start.targets.map(targetText);
         once(`${schedule}\n${r.run}\nstarted`, {
