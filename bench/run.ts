@@ -1,10 +1,11 @@
 // `npm run bench`: every figure beside its baseline and goal, in one run, printed as a markdown
 // table and written to docs/benchmarks.md with the machine. Only prints: nothing here asserts.
 // Options: --quick (few samples, docs not written), or BENCH_KILL_RUNS, BENCH_PAUSE_RUNS,
-// BENCH_NET_ROUNDS, BENCH_CLI_RUNS to change sample counts.
+// BENCH_NET_ROUNDS, BENCH_CLI_RUNS, BENCH_DASHBOARD_LOADS to change sample counts.
 import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { benchCli, manifestFolder, type ColdStart } from "./cli.js";
+import { benchDashboard } from "./dashboard.js";
 import { docker } from "./docker-cli.js";
 import { EventLog } from "./events.js";
 import { benchService, benchWorkspace, startController, APP_IMAGE, WEB_IMAGE } from "./fixture.js";
@@ -23,6 +24,7 @@ const RUNS = {
   pause: num("BENCH_PAUSE_RUNS", 10, 2),
   net: num("BENCH_NET_ROUNDS", 10, 1),
   cli: num("BENCH_CLI_RUNS", 10, 3),
+  dashboard: num("BENCH_DASHBOARD_LOADS", 10, 3),
 };
 const SCHEDULES = quick ? [10, 100] : [10, 100, 1000];
 const FAKE = { services: 100, tasksPerService: 100 };
@@ -101,7 +103,10 @@ async function main(): Promise<void> {
   log(`network loss/bandwidth: ${RUNS.net} rounds`);
   const net = await benchNetwork(RUNS.net);
 
-  const rows = buildRows(kill, pause, idle, [cliVersion, cliValidate, cliGet], net);
+  log(`dashboard first render in Chromium: ${RUNS.dashboard} loads at 10 and 1,000 schedules`);
+  const dashboard = await benchDashboard(RUNS.dashboard);
+
+  const rows = [...buildRows(kill, pause, idle, [cliVersion, cliValidate, cliGet], net), ...dashboard.rows];
   const seconds = (performance.now() - started) / 1000;
   const sections = [...details(kill, pause, idle, [cliVersion, cliValidate, cliGet], rows), ...(await analysis())];
   console.log(table(rows));

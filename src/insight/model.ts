@@ -112,6 +112,14 @@ export function isAborted(r: Pick<RunRecord, "result">): boolean {
   return (r.result as string | undefined) === "Aborted";
 }
 
+/** Oldest first (a run without a time first); each time parsed once (10,000 runs: a sort's worth of Date.parse). */
+function byTime(runs: readonly RunView[]): RunView[] {
+  return runs
+    .map((r) => ({ r, t: runTime(r) || 0 }))
+    .sort((a, b) => a.t - b.t)
+    .map((x) => x.r);
+}
+
 export function runView(schedule: string, r: RunRecord): RunView {
   const verdict = r.verdict;
   const result = r.result ?? "Unknown";
@@ -141,7 +149,7 @@ export function runView(schedule: string, r: RunRecord): RunView {
 export function scheduleRuns(m: StoredManifest, since?: number): RunView[] {
   const runs = (m.status?.history ?? []).map((r) => runView(m.key, r));
   const kept = since === undefined ? runs : runs.filter((r) => !(runTime(r) < since));
-  return kept.sort((a, b) => (runTime(a) || 0) - (runTime(b) || 0));
+  return byTime(kept);
 }
 
 const isHalted = (st: ChaosScheduleStatus | undefined): boolean =>
@@ -232,7 +240,7 @@ export interface OverviewInput {
 export function overview(i: OverviewInput): { overview: Overview; runs: RunView[] } {
   const sorted = [...i.manifests].sort((a, b) => a.key.localeCompare(b.key));
   const schedules: ScheduleView[] = [];
-  const runs: RunView[] = [];
+  let runs: RunView[] = [];
   const active: ActiveView[] = [];
   for (const m of sorted) {
     const rs = scheduleRuns(m, i.since);
@@ -240,7 +248,7 @@ export function overview(i: OverviewInput): { overview: Overview; runs: RunView[
     schedules.push(scheduleView(m, rs));
     for (const a of m.status?.active ?? []) active.push(activeView(m.key, a));
   }
-  runs.sort((a, b) => (runTime(a) || 0) - (runTime(b) || 0));
+  runs = byTime(runs);
   const results: Record<string, number> = {};
   const verdicts = { Pass: 0, Fail: 0, none: 0 };
   let aborts = 0;

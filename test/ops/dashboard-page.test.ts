@@ -121,4 +121,23 @@ describe("dashboard page (Chromium)", () => {
     expect(await page.locator("tr.schedule-row:not([hidden])").count()).toBe(2);
     expect(browser.errors).toEqual([]);
   });
+
+  it("with many services, each service's timeline opens from its row", async () => {
+    manifests = Array.from({ length: 13 }, (_, i) =>
+      stored(`s${i}`, [run(0, { services: [`svc-${i}`] }), run(1, { services: [`svc-${i}`] })]),
+    );
+    const { page } = browser;
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector("body[data-ready=true]");
+    expect(await page.locator("#service-timelines").isHidden()).toBe(true);
+    expect(await page.locator("tr.service-row").count()).toBe(13);
+    const button = page.locator('tr.service-row[data-service="svc-7"] button.tl-toggle');
+    await button.focus();
+    await page.keyboard.press("Space");
+    await page.waitForSelector("#services-body tr.tl-row:not([hidden]) svg.timeline");
+    expect(await page.locator("#services-body tr.tl-row:not([hidden]) rect.run-bar").count()).toBe(2);
+    await page.keyboard.press("Space");
+    expect(await page.locator("#services-body tr.tl-row:not([hidden])").count()).toBe(0);
+    expect(browser.errors).toEqual([]);
+  });
 });

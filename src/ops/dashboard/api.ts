@@ -3,6 +3,7 @@
 //   GET /api/v1/overview                   totals, active injections, schedules, services (JSON)
 //   GET /api/v1/timelines?by=service       an SVG timeline per service (JSON: items[].svg)
 //   GET /api/v1/timelines?schedule=NS/NAME the SVG timeline of one schedule (JSON)
+//   GET /api/v1/timelines?service=NAME     the SVG timeline of one service (JSON)
 //   GET /api/v1/timelines?by=schedule      every schedule's timeline (JSON; large at scale)
 // Read-only: nothing here changes the store or the cluster.
 import type { RunView } from "../../insight/model.js";
@@ -59,6 +60,12 @@ export async function dashboardReply(
         return json({ error: `no schedule ${schedule}` }, 404);
       return json({ items: [timelineItem(schedule, `schedule ${schedule}`, runs ?? [], now)] });
     }
+    const service = query.get("service");
+    if (service !== null) {
+      const runs = v.byService.get(service);
+      if (!runs) return json({ error: `no run recorded for service ${service}` }, 404);
+      return json({ items: [timelineItem(service, `service ${service}`, runs, now)] });
+    }
     const by = query.get("by");
     if (by === "service")
       return json({
@@ -72,7 +79,7 @@ export async function dashboardReply(
           timelineItem(s.key, `schedule ${s.key}`, v.bySchedule.get(s.key) ?? [], now),
         ),
       });
-    return json({ error: "give ?by=service, ?by=schedule or ?schedule=NAMESPACE/NAME" }, 400);
+    return json({ error: "give ?by=service, ?by=schedule, ?service=NAME or ?schedule=NAMESPACE/NAME" }, 400);
   }
   return undefined;
 }

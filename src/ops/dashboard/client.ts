@@ -9,7 +9,9 @@ export const CLIENT_JS = String.raw`
   var $ = function (id) { return document.getElementById(id); };
   var ENT = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
   var esc = function (s) { return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) { return ENT[c]; }); };
-  var last = { active: "", schedules: "", services: "", runs: -1 };
+  var last = { active: "", schedules: "", services: "", runs: "" };
+  /** Up to this many services, every service's timeline is drawn; beyond, each opens from its row. */
+  var INLINE_SERVICES = 12;
   var open = new Set();
   var polls = 0;
 
@@ -58,41 +60,58 @@ export const CLIENT_JS = String.raw`
     body.innerHTML = o.schedules.map(function (s) {
       var phase = esc(s.phase) + (s.halted ? " " + badge("Halted", "fail") : "") + (s.suspended ? " " + badge("suspended", "muted") : "");
       var verdict = s.lastVerdict ? badge(s.lastVerdict, s.lastVerdict === "Pass" ? "pass" : "fail") : "";
-      var id = "tl-" + encodeURIComponent(s.key).replace(/%/g, "_");
       return '<tr class="schedule-row" data-key="' + esc(s.key) + '"><th scope="row">' + esc(s.key) + "</th><td>" + esc(s.fault) +
         "</td><td>" + phase + "</td><td>" + time(s.nextRun, now) + "</td><td>" + esc(s.lastResult || "") + "</td><td>" + verdict +
         "</td><td>" + (s.score == null ? "" : esc(s.score)) + "</td><td>" + trendText(s) + "</td><td>" + esc(s.runs) +
-        '</td><td><button type="button" class="tl-toggle" aria-expanded="false" aria-controls="' + id + '" data-key="' + esc(s.key) +
-        '">Timeline<span class="sr"> of ' + esc(s.key) + '</span></button></td></tr><tr class="tl-row" id="' + id + '" hidden><td colspan="10"></td></tr>';
+        "</td><td>" + toggleButton("schedule", s.key) + "</td></tr>" + timelineRow("schedule", s.key, 10);
     }).join("");
-    open.forEach(function (key) {
-      var b = body.querySelector('button[data-key="' + CSS.escape(key) + '"]');
+    reopen(body);
+  }
+
+  function reopen(root) {
+    open.forEach(function (id) {
+      var b = root.querySelector('button[aria-controls="' + CSS.escape(id) + '"]');
       if (b) toggle(b, true);
     });
   }
 
   function toggle(button, show) {
-    var row = document.getElementById(button.getAttribute("aria-controls"));
+    var id = button.getAttribute("aria-controls");
+    var row = document.getElementById(id);
     var key = button.getAttribute("data-key");
     button.setAttribute("aria-expanded", String(show));
     row.hidden = !show;
-    if (!show) { open.delete(key); return; }
-    open.add(key);
-    fetch("api/v1/timelines?schedule=" + encodeURIComponent(key), { cache: "no-store" })
+    if (!show) { open.delete(id); return; }
+    open.add(id);
+    fetch("api/v1/timelines?" + button.getAttribute("data-kind") + "=" + encodeURIComponent(key), { cache: "no-store" })
       .then(function (r) { return r.json(); })
-      .then(function (j) { row.firstChild.innerHTML = j.items.length ? j.items[0].svg : "No runs recorded."; })
+      .then(function (j) { row.firstChild.innerHTML = j.items && j.items.length ? j.items[0].svg : "No runs recorded."; })
       .catch(function () { row.firstChild.textContent = "Could not load the timeline."; });
   }
 
+  function toggleButton(kind, key) {
+    var id = "tl-" + kind + "-" + encodeURIComponent(key).replace(/%/g, "_");
+    return '<button type="button" class="tl-toggle" aria-expanded="false" aria-controls="' + id + '" data-kind="' + kind + '" data-key="' +
+      esc(key) + '">Timeline<span class="sr"> of ' + esc(key) + "</span></button>";
+  }
+  function timelineRow(kind, key, span) {
+    return '<tr class="tl-row" id="tl-' + kind + "-" + encodeURIComponent(key).replace(/%/g, "_") + '" hidden><td colspan="' + span + '"></td></tr>';
+  }
+
   function renderServices(o) {
+    var inline = o.services.length <= INLINE_SERVICES;
     $("services-body").innerHTML = o.services.map(function (s) {
       var f = function (x) { return x == null ? "" : esc(x) + "s"; };
-      return '<tr><th scope="row">' + esc(s.service) + "</th><td>" + esc(s.runs) + "</td><td>" + esc(s.recovered) + "</td><td>" +
-        esc(s.timedOut) + "</td><td>" + f(s.p50) + "</td><td>" + f(s.p95) + "</td><td>" + f(s.max) + "</td></tr>";
+      return '<tr class="service-row" data-service="' + esc(s.service) + '"><th scope="row">' + esc(s.service) + "</th><td>" + esc(s.runs) +
+        "</td><td>" + esc(s.recovered) + "</td><td>" + esc(s.timedOut) + "</td><td>" + f(s.p50) + "</td><td>" + f(s.p95) + "</td><td>" +
+        f(s.max) + "</td><td>" + (inline ? "" : toggleButton("service", s.service)) + "</td></tr>" + (inline ? "" : timelineRow("service", s.service, 8));
     }).join("");
+    reopen($("services-body"));
+    $("service-timelines").hidden = !inline;
   }
 
   function renderServiceTimelines() {
+    if ($("service-timelines").hidden) return Promise.resolve();
     return fetch("api/v1/timelines?by=service", { cache: "no-store" })
       .then(function (r) { return r.json(); })
       .then(function (j) {
@@ -117,14 +136,16 @@ export const CLIENT_JS = String.raw`
         if (v !== last.services) { last.services = v; renderServices(o); }
         $("updated").textContent = "Updated " + new Date(now).toISOString().replace("T", " ").slice(0, 19) + " UTC";
         $("conn").textContent = "";
-        var tl = o.totals.runs !== last.runs || polls % 5 === 0 ? renderServiceTimelines() : null;
-        last.runs = o.totals.runs;
-        return tl;
+        // Timelines move when a run starts or ends, and a running bar grows: redrawn then, or every 5th poll.
+        var sig = JSON.stringify(o.totals);
+        var tl = sig !== last.runs || polls % 5 === 0 ? renderServiceTimelines() : null;
+        last.runs = sig;
+        return { timelines: tl };
       })
       .catch(function (e) { $("conn").textContent = "Cannot reach the controller (" + e.message + "); retrying."; });
   }
 
-  $("schedules-body").addEventListener("click", function (e) {
+  document.querySelector("main").addEventListener("click", function (e) {
     var b = e.target.closest("button.tl-toggle");
     if (b) toggle(b, b.getAttribute("aria-expanded") !== "true");
   });
@@ -137,10 +158,15 @@ export const CLIENT_JS = String.raw`
 
   function loop() {
     polls++;
-    refresh().then(function () { setTimeout(loop, POLL_MS); });
+    refresh().then(function (r) { return r && r.timelines; }).then(function () { setTimeout(loop, POLL_MS); }, function () { setTimeout(loop, POLL_MS); });
   }
-  refresh().then(function () {
+  // First render: figures, active injections, services and schedules drawn ("dashboard-rendered");
+  // the service timelines follow ("dashboard-complete").
+  refresh().then(function (r) {
     performance.mark("dashboard-rendered");
+    return (r && r.timelines) || null;
+  }).then(function () {
+    performance.mark("dashboard-complete");
     document.body.setAttribute("data-ready", "true");
     setTimeout(loop, POLL_MS);
   });

@@ -48,7 +48,7 @@ export function dashboardPage(title = "chaosctl"): string {
 <section aria-labelledby="h-services"><h2 id="h-services">Services: recovery and timeline</h2>
 <table><caption class="sr">Time from the end of a fault until the service was back, per service</caption><thead><tr>
 <th scope="col">Service</th><th scope="col">Runs</th><th scope="col">Recovered</th><th scope="col">Timed out</th>
-<th scope="col">p50</th><th scope="col">p95</th><th scope="col">Max</th></tr></thead><tbody id="services-body"></tbody></table>
+<th scope="col">p50</th><th scope="col">p95</th><th scope="col">Max</th><th scope="col"><span class="sr">Timeline</span></th></tr></thead><tbody id="services-body"></tbody></table>
 ${legendHtml()}
 <div id="service-timelines"></div>
 </section>
