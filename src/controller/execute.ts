@@ -4,7 +4,7 @@ import type { DriverContext, FaultDriver, FaultKind, InjectionHandle, Owner, Tar
 import type { Logger } from "../util/log.js";
 import type { ExtendRun, Reapply, Revert, StartRun } from "./plan.js";
 import type { TargetResult } from "./status.js";
-import type { NodeEngines, NodeRoute } from "./nodes.js";
+import type { NodeEngines, NodeRoute } from "../nodes/directory.js";
 
 export interface ExecuteDeps {
   engine: Engine;
@@ -225,7 +225,7 @@ export function routeTo(
 }
 
 async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
+  const out = new Array<R>(items.length);
   let i = 0;
   const worker = async (): Promise<void> => {
     while (i < items.length) {

@@ -15,12 +15,12 @@ import type { Store, StoredManifest, StoreSnapshot } from "../store/store.js";
 import type { ChaosScheduleStatus } from "../api/types.js";
 import type { AuditRecord } from "../audit/log.js";
 import type { Logger } from "../util/log.js";
-import type { PassFacts } from "../ops/observer.js";
+import type { PassFacts } from "./observer.js";
 import { plan, type Plan, type PlanConfig } from "./plan.js";
 import { deriveStatus, type RunEvent } from "./status.js";
 import type { AuditSink } from "./audit-log.js";
 import type { ExecuteDeps } from "./execute.js";
-import type { NodeDirectory } from "./nodes.js";
+import type { NodeDirectory } from "../nodes/directory.js";
 
 /** What stays the same from pass to pass: the controller's parts and settings. */
 export interface PassEnv {

@@ -28,6 +28,7 @@ export function createLogger(
     destination,
   );
   // Child bindings bypass the formatters: redact them on the way in (children inherit this).
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the logger it is invoked on (children inherit it)
   const child = root.child;
   root.child = function (this: Logger, bindings, options) {
     return child.call(this, redact(bindings) as typeof bindings, options);

@@ -92,7 +92,7 @@ async function controller(
   const [cmd, args] = opts.ownPidNamespace
     ? ["unshare", ["--pid", "--fork", "--kill-child", process.execPath, ...argv]]
     : [process.execPath, argv];
-  const child = spawn(cmd as string, args as string[], {
+  const child = spawn(cmd, args, {
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });

@@ -29,7 +29,6 @@ import {
   requireSwarm,
   runningTasks,
   waitFor,
-  type TestService,
 } from "../helpers/docker.js";
 import { startCluster, type Cluster } from "../helpers/cluster.js";
 import { manifest, workspace, type Workspace } from "./harness.js";

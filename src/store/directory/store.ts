@@ -15,7 +15,7 @@
 // writes into it only after 4's final read; its bytes go to a file no longer at the path.
 import { statSync, unlinkSync } from "node:fs";
 import { open, readFile, stat, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import { Document, stringify } from "yaml";
 import type { ChaosSchedule, ChaosScheduleStatus, LoadedChaosSchedule } from "../../api/types.js";
 import {

@@ -220,7 +220,7 @@ export class SwarmConfigStore implements WritableStore {
       if (k.invalid.statusProblem) return "invalid"; // never overwrite a status we cannot read
       const next = invalidStatus(k.invalid.status, message, now);
       if (!next.ok) return "invalid";
-      const encoded = encodeStatus(next.status as ChaosScheduleStatus, this.statusLimit);
+      const encoded = encodeStatus(next.status, this.statusLimit);
       if (!encoded.ok) return "invalid";
       if (c.labels[STATUS_LABEL] === encoded.value) return "unchanged";
       if (await this.casLabels(c, { ...c.labels, [STATUS_LABEL]: encoded.value })) return "written";
