@@ -12,7 +12,7 @@ import { passEvents, webhookBody, type ChaosEvent } from "../../src/ops/webhook/
 import { webhookMetrics } from "../../src/ops/webhook/metrics.js";
 import { Registry } from "../../src/ops/metrics/registry.js";
 import { webhookUrl } from "../../src/ops/wire.js";
-import type { PassFacts } from "../../src/ops/observer.js";
+import type { PassFacts } from "../../src/controller/observer.js";
 import type { ChaosScheduleStatus } from "../../src/api/types.js";
 import { silentLogger } from "../../src/util/log.js";
 import { parseExposition } from "./prom.js";

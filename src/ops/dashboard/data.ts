@@ -2,7 +2,7 @@
 // most once a second, and again after each reconcile pass (which may have written status).
 import type { StoredManifest } from "../../store/store.js";
 import { overview, type Overview, type RunView } from "../../insight/model.js";
-import type { PassObserver } from "../observer.js";
+import type { PassObserver } from "../../controller/observer.js";
 
 export interface DashboardView {
   overview: Overview;

@@ -2,7 +2,7 @@
 // halted; kill switch on/off), each with a sentence a person reads in a chat channel at 3 am.
 import type { ChaosScheduleStatus, RunRecord } from "../../api/types.js";
 import type { Target } from "../../faults/driver.js";
-import type { PassFacts } from "../observer.js";
+import type { PassFacts } from "../../controller/observer.js";
 import { isAborted } from "../../insight/model.js";
 
 export type ChaosEventType =

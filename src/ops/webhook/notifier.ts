@@ -1,7 +1,7 @@
 // The pass observer that turns passes into webhook events (events.ts) and hands them to the
 // sender (sender.ts). Its passEnded only computes and enqueues: the loop never waits on a receiver.
 import type { Logger } from "../../util/log.js";
-import type { PassObserver, PassOutcome } from "../observer.js";
+import type { PassObserver, PassOutcome } from "../../controller/observer.js";
 import { killSwitchEvent, passEvents, webhookBody, type ChaosEvent } from "./events.js";
 import type { WebhookSender } from "./sender.js";
 
