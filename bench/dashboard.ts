@@ -90,7 +90,7 @@ export function fleet(schedules: number, runs: number, services: number, now = D
         spec: { schedule: "@every 5m", duration: "30s", selector: { services: [service] }, fault: { pause: {} } },
       },
       status,
-    } as StoredManifest;
+    };
   });
 }
 
@@ -141,8 +141,8 @@ async function measure(manifests: StoredManifest[], loads: number): Promise<Dash
       await page.close();
       // The first load warms the browser process.
       if (i > 0) {
-        render.push(r as number);
-        complete.push(c as number);
+        render.push(r);
+        complete.push(c);
       }
     }
     for (let i = 0; i < loads; i++) {

@@ -20,7 +20,7 @@ export function run(i: number, over: Partial<RunRecord> = {}, base = NOW.getTime
     recoveredAt: new Date(start + 1_000 + 5_000).toISOString(),
     recoverySeconds: 5,
     ...over,
-  } as RunRecord;
+  };
 }
 
 export function stored(
@@ -37,7 +37,7 @@ export function stored(
       kind: "ChaosSchedule",
       metadata: { name, namespace: "default", generation: 1 },
       spec: { schedule: "@every 1m", selector: { services: ["web"] }, fault },
-    } as StoredManifest["manifest"],
-    status: { phase: "Scheduled", history, ...extra } as ChaosScheduleStatus,
+    },
+    status: { phase: "Scheduled", history, ...extra },
   };
 }
