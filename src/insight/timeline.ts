@@ -1,5 +1,5 @@
 // The SVG timeline of runs, shared by the dashboard (served as is) and the HTML report (inline):
-// one bar per run over its fault window, a thinner bar after it for the time to heal, colour and
+// a lane per schedule (when several, up to MAX_LANES), one bar per run over its fault window, a thinner bar after it for the time to heal, colour and
 // a letter for the verdict, a cross for an abort. Every bar carries a <title> (tooltip, screen
 // readers) and data-* attributes (tests, scripts).
 import { esc } from "./escape.js";
@@ -52,11 +52,20 @@ export function runSentence(r: RunView): string {
   return parts.join(" ");
 }
 
+/** Runs of several schedules get a lane each (labelled), up to this many; beyond, one shared lane. */
+export const MAX_LANES = 16;
+const LANE = 30;
+
 export function timelineSvg(runs: readonly RunView[], o: TimelineOptions): string {
   const width = o.width ?? 720;
-  const left = 6;
+  const keys = [...new Set(runs.map((r) => r.schedule))].sort();
+  const laned = keys.length > 1 && keys.length <= MAX_LANES;
+  const laneOf = new Map(laned ? keys.map((k, i) => [k, i]) : []);
+  const lanes = laned ? keys.length : 1;
+  const left = laned ? 136 : 6;
   const right = 6;
-  const height = 64;
+  const axis = 6 + lanes * LANE;
+  const height = axis + 22;
   const span = Math.max(1, o.to - o.from);
   const x = (t: number): number =>
     left + ((Math.min(Math.max(t, o.from), o.to) - o.from) / span) * (width - left - right);
@@ -65,6 +74,7 @@ export function timelineSvg(runs: readonly RunView[], o: TimelineOptions): strin
   for (const r of runs) {
     const start = runTime(r);
     if (!Number.isFinite(start)) continue;
+    const top = 4 + (laneOf.get(r.schedule) ?? 0) * LANE;
     const end = r.result === "Running" ? o.now : Date.parse(r.endedAt ?? "") || start;
     const x0 = x(start);
     const w = Math.max(3, x(end) - x0);
@@ -72,32 +82,39 @@ export function timelineSvg(runs: readonly RunView[], o: TimelineOptions): strin
     const letter = r.verdict ? r.verdict[0] : r.aborted ? "A" : "";
     let g = `<g class="run" data-run="${esc(r.run)}" data-schedule="${esc(r.schedule)}" data-result="${esc(r.result)}"${r.verdict ? ` data-verdict="${r.verdict}"` : ""}${r.aborted ? ' data-aborted="true"' : ""}>`;
     g += `<title>${esc(runSentence(r))}</title>`;
-    g += `<rect class="run-bar" x="${px(x0)}" y="8" width="${px(w)}" height="18" rx="2" fill="${colour}"/>`;
+    g += `<rect class="run-bar" x="${px(x0)}" y="${top + 6}" width="${px(w)}" height="15" rx="2" fill="${colour}"/>`;
     if (r.recovery === "Recovered" && r.recoveredAt) {
       const h0 = x(end);
       const hw = Math.max(1, x(Date.parse(r.recoveredAt)) - h0);
-      g += `<rect class="heal-bar" x="${px(h0)}" y="28" width="${px(hw)}" height="6" fill="${TIMELINE_COLOURS.heal}"/>`;
+      g += `<rect class="heal-bar" x="${px(h0)}" y="${top + 23}" width="${px(hw)}" height="5" fill="${TIMELINE_COLOURS.heal}"/>`;
     }
     if (letter && w >= 10)
-      g += `<text x="${px(x0 + w / 2)}" y="21" text-anchor="middle" font-size="11" fill="#fff" aria-hidden="true">${letter}</text>`;
+      g += `<text x="${px(x0 + w / 2)}" y="${top + 17.5}" text-anchor="middle" font-size="10" fill="#fff" aria-hidden="true">${letter}</text>`;
     if (r.aborted)
-      g += `<path class="abort" d="M${px(x0 + w - 4)} 2 l8 8 m0 -8 l-8 8" stroke="${TIMELINE_COLOURS.Fail}" stroke-width="2"/>`;
+      g += `<path class="abort" d="M${px(x0 + w - 4)} ${top} l7 7 m0 -7 l-7 7" stroke="${TIMELINE_COLOURS.Fail}" stroke-width="2"/>`;
     bars.push(g + "</g>");
   }
+  const labels = laned
+    ? keys.map((k, i) => {
+        const text = k.length > 22 ? `${k.slice(0, 21)}…` : k;
+        return `<text class="lane" x="4" y="${4 + i * LANE + 17}" font-size="11" fill="#1f2328">${esc(text)}</text>`;
+      })
+    : [];
   const ticks: string[] = [];
   for (let i = 0; i <= 4; i++) {
     const t = o.from + (span * i) / 4;
     const tx = x(t);
     const anchor = i === 0 ? "start" : i === 4 ? "end" : "middle";
     ticks.push(
-      `<line x1="${px(tx)}" y1="38" x2="${px(tx)}" y2="42" stroke="#57606a"/><text x="${px(tx)}" y="56" text-anchor="${anchor}" font-size="11" fill="#3b434b">${fmtTime(t)}</text>`,
+      `<line x1="${px(tx)}" y1="${axis}" x2="${px(tx)}" y2="${axis + 4}" stroke="#57606a"/><text x="${px(tx)}" y="${axis + 17}" text-anchor="${anchor}" font-size="11" fill="#3b434b">${fmtTime(t)}</text>`,
     );
   }
   const summary = `${o.label}: ${runs.length} run${runs.length === 1 ? "" : "s"} from ${fmtTime(o.from)} to ${fmtTime(o.to)} UTC`;
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" aria-label="${esc(summary)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" style="max-width:100%;height:auto" font-family="system-ui,sans-serif">` +
     `<title>${esc(summary)}</title>` +
-    `<line x1="${left}" y1="38" x2="${width - right}" y2="38" stroke="#57606a"/>` +
+    labels.join("") +
+    `<line x1="${left}" y1="${axis}" x2="${width - right}" y2="${axis}" stroke="#57606a"/>` +
     ticks.join("") +
     bars.join("") +
     "</svg>"

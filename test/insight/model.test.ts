@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { overview, serviceStats, runView } from "../../src/insight/model.js";
 import { percentile, trendOf } from "../../src/insight/stats.js";
-import { timelineSvg, timelineWindow } from "../../src/insight/timeline.js";
+import { MAX_LANES, timelineSvg, timelineWindow } from "../../src/insight/timeline.js";
 import { NOW, run, stored } from "./fixtures.js";
 
 describe("percentile (nearest rank)", () => {
@@ -122,5 +122,23 @@ describe("timelineSvg", () => {
     expect(svg).not.toContain("<script>");
     expect(svg).not.toContain("<b>");
     expect(svg).toContain("&lt;script&gt;&quot;x");
+  });
+
+  it("a lane per schedule when several share a timeline, one lane beyond MAX_LANES", () => {
+    const two = [runView("default/a", run(0)), runView("default/b", run(1)), runView("default/a", run(2))];
+    const svg = timelineSvg(two, { ...win, now: NOW.getTime(), label: "service web" });
+    expect(svg.match(/class="lane"/g)).toHaveLength(2);
+    const ys = [
+      ...svg.matchAll(/data-schedule="([^"]+)"[^>]*><title>[^<]*<\/title><rect class="run-bar" x="[\d.]+" y="(\d+)"/g),
+    ].map((m) => [m[1], m[2]]);
+    expect(ys).toEqual([
+      ["default/a", "10"],
+      ["default/b", "40"],
+      ["default/a", "10"],
+    ]);
+    const many = Array.from({ length: MAX_LANES + 1 }, (_, i) => runView(`default/s${i}`, run(i)));
+    const flat = timelineSvg(many, { ...win, now: NOW.getTime(), label: "all" });
+    expect(flat).not.toContain('class="lane"');
+    expect(flat.match(/class="run-bar"/g)).toHaveLength(MAX_LANES + 1);
   });
 });
