@@ -1,5 +1,6 @@
 // plan(desired, observed, now) → actions. Pure: no I/O, no clock, randomness injected.
-// `chaosctl diff`, dry-run and the table tests all call this one function (style.md §2).
+// `chaosctl diff`, dry-run and the table tests all call this one function, so what they show is
+// what the controller does.
 import { createHash } from "node:crypto";
 import type { ClusterSnapshot } from "../engine/engine.js";
 import { DURATIVE, isActive, type FaultKind, type InjectionHandle, type Target } from "../faults/driver.js";
@@ -10,6 +11,8 @@ import { candidates, countForMode, pick, type SelectorSpec } from "./select.js";
 import { maxUnavailableFor, desiredTasks, runningTasks, UnavailabilityLedger } from "./safety.js";
 import { chooseNodes } from "./node-targets.js";
 import type { NodeFault } from "../api/types.js";
+import { checkStressPlan } from "../faults/stress/plan-note.js";
+import type { StressSpec } from "../faults/stress/spec.js";
 import { MIN_REST_MS, NETWORK_FAULTS, replacementsOf, reresolve, resolveTargets, targetGone } from "./network.js";
 
 export interface PlanConfig {
@@ -39,7 +42,7 @@ export const defaultPlanConfig: PlanConfig = {
   killSwitch: false,
   dryRun: false,
   guardGraceMs: 5_000,
-  supportedFaults: new Set<FaultKind>(["kill", "stop", "restart", "pause", "netem", "network"]),
+  supportedFaults: new Set<FaultKind>(["kill", "stop", "restart", "pause", "netem", "network", "stress", "process"]),
 };
 
 export interface PlanInput {
@@ -271,6 +274,18 @@ export function plan(input: PlanInput): Plan {
       targetSpecs = r.specs;
       note = [note, r.note].filter(Boolean).join("; ") || undefined;
     }
+    if (fault === "stress") {
+      const ids = new Set(chosen.targets.map((t) => t.serviceId));
+      const c = checkStressPlan(
+        (spec.fault as { stress?: StressSpec }).stress ?? {},
+        snapshot.services.filter((s) => ids.has(s.id)),
+      );
+      if ("error" in c) {
+        skip("InvalidSpec", c.error);
+        continue;
+      }
+      note = [note, c.note].filter(Boolean).join("; ") || undefined;
+    }
     ledger.commit(chosen.targets, fault);
     for (const t of chosen.targets) if (t.kind === "node") nodesOut.add(t.nodeId);
     const durationMs =
@@ -297,7 +312,7 @@ export function plan(input: PlanInput): Plan {
 }
 
 /**
- * What an active run needs besides its reverts (issue 4 §7):
+ * What an active run needs besides its reverts (docs/network-faults.md, "Targets that go away"):
  * - a target whose task is over is reverted as TargetGone (nothing to undo, recorded once) and,
  *   in the other modes, not replaced;
  * - mode all, network faults: the task Swarm starts in the same slot (node, for global services)

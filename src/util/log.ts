@@ -1,4 +1,4 @@
-// pino JSON lines to stderr for the controller and agent (design.md: Logs).
+// pino JSON lines to stderr for the controller and agent (docs/controller.md, "Logs").
 import { pino, type DestinationStream, type Logger } from "pino";
 import { redact, redactString } from "./redact.js";
 

@@ -1,4 +1,4 @@
-// Hostile input (issue 7): property-based fuzzing of the manifest loader (>= 10,000 generated
+// Hostile input: property-based fuzzing of the manifest loader (>= 10,000 generated
 // cases: mutations of valid manifests and random YAML), alias bombs, huge and deeply nested
 // files, names with path traversal, and shell metacharacters in every string that reaches tc
 // or iptables. Pure; bounded in time (fast-check seeds are printed on failure to replay).

@@ -7,7 +7,9 @@
 //    run is recorded in status before it is injected; the durable write makes that record
 //    survive the next reset, so no run is ever repeated because a sync wiped its record.
 //  - nothing is ever committed or pushed: status in the working copy stays local.
-import { relative } from "node:path";
+import { lstat, realpath } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import type { Problem } from "../../api/problems.js";
 import type { ChaosScheduleStatus } from "../../api/types.js";
 import type { LoadOptions } from "../../api/load.js";
 import { silentLogger, type Logger } from "../../util/log.js";
@@ -59,23 +61,25 @@ export class GitStore implements Store {
   private timer?: NodeJS.Timeout;
   private readonly listeners = new Set<() => void>();
   private failures = 0;
+  /** Why the synced commit's --path was refused (it leaves the checkout), if it was. */
+  private refused?: Problem;
 
-  constructor(private readonly o: GitStoreOptions) {
-    this.logger = o.logger ?? silentLogger;
-    this.path = normalizePath(o.path ?? ".");
+  constructor(private readonly opts: GitStoreOptions) {
+    this.logger = opts.logger ?? silentLogger;
+    this.path = normalizePath(opts.path ?? ".");
     this.copy = new WorkingCopy({
-      url: o.url,
-      dir: o.checkoutDir,
-      auth: o.auth,
-      ...(o.branch ? { branch: o.branch } : {}),
-      ...(o.gitTimeoutMs ? { timeoutMs: o.gitTimeoutMs } : {}),
+      url: opts.url,
+      dir: opts.checkoutDir,
+      auth: opts.auth,
+      ...(opts.branch ? { branch: opts.branch } : {}),
+      ...(opts.gitTimeoutMs ? { timeoutMs: opts.gitTimeoutMs } : {}),
     });
-    this.manifestDir = this.path === "." ? o.checkoutDir : `${o.checkoutDir}/${this.path}`;
+    this.manifestDir = this.path === "." ? opts.checkoutDir : `${opts.checkoutDir}/${this.path}`;
     this.inner = new DirectoryStore({
       dir: this.manifestDir,
       logger: this.logger,
-      ...(o.debounceMs !== undefined ? { debounceMs: o.debounceMs } : {}),
-      ...(o.load ? { load: o.load } : {}),
+      ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
+      ...(opts.load ? { load: opts.load } : {}),
     });
   }
 
@@ -133,7 +137,7 @@ export class GitStore implements Store {
     return this.locked(async () => {
       const out = await this.copy.checkout(fetched);
       if (out.changed || !this.records) {
-        this.records = await this.o.records.load();
+        this.records = await this.opts.records.load();
         const seeded = await this.seed();
         this.commit = out.commit;
         const snap = await this.relist();
@@ -157,10 +161,11 @@ export class GitStore implements Store {
   }
 
   private async seed(): Promise<{ seeded: number; skipped: number }> {
+    if (await this.pathRefused()) return { seeded: 0, skipped: 0 };
     try {
       return await seedStatus(this.manifestDir, this.records ?? new Map(), this.logger, {
         skipStackFiles: true,
-        ...this.o.load,
+        ...this.opts.load,
       });
     } catch (e) {
       if (e instanceof DirectoryMissingError) return { seeded: 0, skipped: 0 };
@@ -170,7 +175,36 @@ export class GitStore implements Store {
 
   async list(): Promise<StoreSnapshot> {
     if (!this.commit) await this.sync();
-    return this.locked(async () => (await this.relist()) ?? { manifests: [], invalid: [] });
+    return this.locked(async () => {
+      const snap = await this.relist();
+      if (snap) return snap;
+      const invalid = this.refused
+        ? [{ source: { store: "dir" as const, file: this.manifestDir, index: 0, line: 0 }, problems: [this.refused] }]
+        : [];
+      return { manifests: [], invalid };
+    });
+  }
+
+  /**
+   * Under the lock, before anything in the manifests' folder is read or written: the commit
+   * decides what --path resolves to, and a symlink anywhere on the way (the folder itself or a
+   * parent) could point it outside the checkout, where status would then be written. Refused
+   * whatever the link points at; logged once per commit.
+   */
+  private async pathRefused(): Promise<boolean> {
+    const why = await pathLeavesCheckout(this.opts.checkoutDir, this.path);
+    if (!why) {
+      this.refused = undefined;
+      return false;
+    }
+    if (this.refused?.message !== why)
+      this.logger.error(
+        { event: "sync", commit: this.commit, path: this.path, err: why },
+        "--path refused: no manifests",
+      );
+    this.refused = { file: this.manifestDir, line: 0, column: 0, path: "", message: why, rule: "pathOutside" };
+    this.known = new Map();
+    return true;
   }
 
   /**
@@ -187,7 +221,7 @@ export class GitStore implements Store {
     for (const key of [...(this.records?.keys() ?? [])]) {
       if (present.has(key)) continue;
       try {
-        await this.o.records.remove(key);
+        await this.opts.records.remove(key);
         this.records?.delete(key);
         this.logger.info(
           { event: "record", schedule: key, commit: this.commit },
@@ -207,6 +241,7 @@ export class GitStore implements Store {
    * (undefined is returned to the sync, which then keeps the records).
    */
   private async relist(): Promise<StoreSnapshot | undefined> {
+    if (await this.pathRefused()) return undefined;
     let snap: StoreSnapshot;
     try {
       snap = await this.inner.list();
@@ -222,7 +257,7 @@ export class GitStore implements Store {
     const known = new Map<string, Known>();
     const commit = this.commit ?? "";
     for (const m of snap.manifests) {
-      const path = m.source.store === "dir" ? relative(this.o.checkoutDir, m.source.file) : "";
+      const path = m.source.store === "dir" ? relative(this.opts.checkoutDir, m.source.file) : "";
       known.set(m.key, { generation: m.manifest.metadata.generation ?? 1, specHash: specHash(m.manifest.spec), path });
       m.provenance = { commit, path };
     }
@@ -244,7 +279,7 @@ export class GitStore implements Store {
   /** The fetch timer: every interval, backing off (to 5 min) while the remote fails. */
   private schedule(): void {
     if (this.timer) clearTimeout(this.timer);
-    const base = this.o.intervalMs ?? 30_000;
+    const base = this.opts.intervalMs ?? 30_000;
     const wait = Math.min(base * 2 ** Math.min(this.failures, 4), Math.max(base, 300_000));
     this.timer = setTimeout(() => {
       this.sync()
@@ -274,7 +309,7 @@ export class GitStore implements Store {
         prev.specHash !== k.specHash ||
         !sameJson(prev.status, record.status)
       ) {
-        const put = await this.o.records.put(key, record);
+        const put = await this.opts.records.put(key, record);
         if (put === "conflict") {
           this.logger.warn(
             { event: "record", schedule: key, result: "conflict" },
@@ -326,6 +361,27 @@ export function normalizePath(p: string): string {
   if (p.startsWith("/") || parts.includes(".."))
     throw new Error(`--path must be a folder inside the repository, got ${JSON.stringify(p)}`);
   return parts.length ? parts.join("/") : ".";
+}
+
+/**
+ * Why `path` (normalized, relative) does not stay inside `checkoutDir`, or undefined when it
+ * does or does not exist (a missing folder is "no manifests", handled by the directory store).
+ * Every component is checked with lstat, so a symlink is refused wherever it is on the way.
+ */
+export async function pathLeavesCheckout(checkoutDir: string, path: string): Promise<string | undefined> {
+  if (path === ".") return undefined;
+  let cur = checkoutDir;
+  for (const part of path.split("/")) {
+    cur = join(cur, part);
+    const st = await lstat(cur).catch(() => undefined);
+    if (!st) return undefined;
+    if (st.isSymbolicLink())
+      return `--path ${path}: ${relative(checkoutDir, cur)} is a symlink in the repository; --path must not go through symlinks`;
+    if (!st.isDirectory()) return undefined;
+  }
+  const [root, real] = await Promise.all([realpath(checkoutDir), realpath(cur)]);
+  if (real !== root && !real.startsWith(root + sep)) return `--path ${path} resolves to ${real}, outside the checkout`;
+  return undefined;
 }
 
 function readOnly(what: string): Error {
