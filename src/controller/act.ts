@@ -7,6 +7,20 @@ import type { RunEvent } from "./status.js";
 import { appliedRecords, revertRecord, skipRecord } from "./audit-log.js";
 import { executeExtend, executeReapply, executeRevert, executeStart } from "./execute.js";
 import { pushEvent, statusFor, type PassState } from "./pass.js";
+import { killSwitchRaised } from "./kill-switch.js";
+
+/**
+ * The kill switch went on after this pass observed it off: drop the rest of its starts (the pass
+ * that follows, woken by the file's watch, reverts what is injected and records the runs).
+ */
+function switchedOff(s: PassState, what: { key: string; run: string }): boolean {
+  if (s.obs.killSwitch || !killSwitchRaised(s.env.killSwitchFile)) return false;
+  s.env.logger.warn(
+    { event: "skip", schedule: what.key, run: what.run, reason: "KillSwitch" },
+    "kill switch raised during the pass: not started",
+  );
+  return true;
+}
 
 /** One step of the act phase. */
 export type ActStep = (s: PassState) => Promise<void>;
@@ -62,15 +76,26 @@ export const reapplyStep: ActStep = async (s) => {
   }
 };
 
-/** Runs the plan skipped (late, unsafe, no target...): recorded as Skipped. */
+/**
+ * Runs the plan skipped (late, unsafe, no target...): recorded as Skipped. A run held back for a
+ * reason that may pass (retryUntil) is not spent: status shows it as waiting, the audit log and
+ * the info log get it once, when it is first held.
+ */
 export const skipStep: ActStep = async (s) => {
   const { env } = s;
   for (const a of actionsOf(s, "skip")) {
-    s.audit.push(skipRecord(a, env.clock(), env.instance));
-    env.logger.info(
-      { event: "skip", schedule: a.key, run: a.run, fault: a.fault, reason: a.reason, message: a.message },
-      "run skipped",
-    );
+    const log = { event: a.retryUntil ? "hold" : "skip", schedule: a.key, run: a.run, fault: a.fault };
+    if (a.retryUntil) {
+      const first = s.statusOf.get(a.key)?.waiting?.run !== a.run;
+      env.logger[first ? "info" : "debug"](
+        { ...log, reason: a.reason, message: a.message, retryUntil: a.retryUntil.toISOString() },
+        "run held back: tried again until the starting deadline",
+      );
+    } else {
+      s.audit.push(skipRecord(a, env.clock(), env.instance));
+      env.logger.info({ ...log, reason: a.reason, message: a.message }, "run skipped");
+    }
+    const source = s.byKey.get(a.key)?.provenance;
     pushEvent(s, a.key, {
       type: "skipped",
       run: a.run,
@@ -79,6 +104,8 @@ export const skipStep: ActStep = async (s) => {
       scheduledAt: a.scheduledAt,
       reason: a.reason,
       message: a.message,
+      ...(a.retryUntil ? { retryUntil: a.retryUntil } : {}),
+      ...(source ? { source } : {}),
     });
   }
 };
@@ -91,7 +118,7 @@ export const startStep: ActStep = async (s) => {
   const { env, deps } = s;
   for (const a of actionsOf(s, "start")) {
     const m = s.byKey.get(a.key);
-    if (!m) continue;
+    if (!m || switchedOff(s, a)) continue;
     const run = {
       run: a.run,
       generation: a.generation,
@@ -136,6 +163,7 @@ export const extendStep: ActStep = async (s) => {
   const { env, deps } = s;
   if (env.config.dryRun) return;
   for (const a of actionsOf(s, "extend")) {
+    if (switchedOff(s, a)) continue;
     env.gate();
     // A replacement carries its run's provenance (the commit that started the run).
     const source = s.statusOf.get(a.key)?.history?.find((r) => r.run === a.run)?.source;

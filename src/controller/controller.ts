@@ -14,6 +14,7 @@ import { begin, decide, type PassEnv, type PassMemory, type PassResult } from ".
 import { observe } from "./observe.js";
 import { ACT_STEPS } from "./act.js";
 import { record } from "./record.js";
+import { watchKillSwitch } from "./kill-switch.js";
 
 export type { PassResult } from "./pass.js";
 
@@ -113,6 +114,9 @@ export class Controller {
       wake();
     };
     const stopWatch = await store.watch(trigger);
+    const stopKillSwitch = this.env.killSwitchFile
+      ? watchKillSwitch(this.env.killSwitchFile, trigger, logger)
+      : () => undefined;
     const relevant = (e: DockerEvent): boolean =>
       e.type === "service" ||
       e.type === "node" ||
@@ -172,13 +176,16 @@ export class Controller {
             resolve();
           };
           const t = setTimeout(done, Math.max(0, wakeAt - Date.now()));
-          wake = () => setTimeout(done, 10); // let a burst of events settle into one pass
+          // At once: the store coalesces its own bursts, and what arrives while a pass runs is
+          // folded into the one pass that follows it (pending).
+          wake = () => setImmediate(done);
           signal.addEventListener("abort", done, { once: true });
         });
         wake = () => {};
       }
     } finally {
       eventsCtl?.abort();
+      stopKillSwitch();
       await stopWatch();
     }
   }
