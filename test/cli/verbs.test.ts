@@ -379,3 +379,34 @@ describe("help", () => {
     }
   });
 });
+
+describe("resume of a halted schedule", () => {
+  it("records abort.resumedAt (keeping the user's abort fields and comments), which lifts the halt", async () => {
+    const file = join(store, "halted.yaml");
+    await writeFile(
+      file,
+      schedule(
+        "web-probe",
+        "selector: {services: [web]}\nfault: {kill: {}}\nabort:\n  haltSchedule: true # stop after an abort",
+      ) +
+        [
+          "status:",
+          "  conditions:",
+          '    - {type: Halted, status: "True", reason: ProbeFailed, message: probe web-up failed, lastTransitionTime: "2026-01-01T00:00:00.000Z"}',
+          "",
+        ].join("\n"),
+    );
+    const r = await chaosctl(["resume", "web-probe", "--dir", store]);
+    expect(r).toEqual({ code: 0, stdout: "chaosschedule/web-probe resumed (halt lifted)\n", stderr: "" });
+    const text = await readFile(file, "utf8");
+    expect(text).toContain("haltSchedule: true # stop after an abort");
+    const doc = parse(text);
+    expect(Date.parse(doc.spec.abort.resumedAt)).toBeGreaterThan(Date.parse("2026-01-01T00:00:00.000Z"));
+    const { haltInForce } = await import("../../src/probes/halt.js");
+    expect(haltInForce(doc.spec, doc.status)).toBeUndefined();
+    // Not halted any more: a second resume changes nothing.
+    expect((await chaosctl(["resume", "web-probe", "--dir", store])).stdout).toBe(
+      "chaosschedule/web-probe unchanged (already running)\n",
+    );
+  });
+});
