@@ -109,7 +109,17 @@ describe("get", () => {
     const table = await chaosctl(["get", "--dir", store]);
     expect(table.code).toBe(0);
     const rows = tableRows(table.stdout);
-    expect(rows[0]).toEqual(["NAMESPACE", "NAME", "SCHEDULE", "FAULT", "SUSPEND", "PHASE", "ACTIVE", "LAST SCHEDULE"]);
+    expect(rows[0]).toEqual([
+      "NAMESPACE",
+      "NAME",
+      "SCHEDULE",
+      "FAULT",
+      "SUSPEND",
+      "PHASE",
+      "ACTIVE",
+      "SCORE",
+      "LAST SCHEDULE",
+    ]);
     const json = JSON.parse((await chaosctl(["get", "schedules", "--dir", store, "-o", "json"])).stdout);
     expect(json.kind).toBe("ChaosScheduleList");
     const fromJson = json.items.map(
@@ -126,6 +136,7 @@ describe("get", () => {
         i.status?.phase ?? "Pending",
         String(i.status?.active?.length ?? 0),
         "<none>",
+        "<none>",
       ],
     );
     expect(rows.slice(1)).toEqual(fromJson);
@@ -137,10 +148,10 @@ describe("get", () => {
     await writeFile(
       join(store, "s.yaml"),
       schedule("s", "duration: 1m\nselector: {services: [web]}\nfault: {pause: {}}") +
-        `status:\n  phase: Active\n  lastScheduleTime: "${now}"\n  active:\n    - {run: r1, fault: pause, service: web, node: n1}\n`,
+        `status:\n  phase: Active\n  resilienceScore: 80\n  resilienceRuns: 5\n  lastScheduleTime: "${now}"\n  active:\n    - {run: r1, fault: pause, service: web, node: n1}\n`,
     );
     const row = tableRows((await chaosctl(["get", "--dir", store])).stdout)[1];
-    expect(row).toEqual(["default", "s", "@once", "pause", "false", "Active", "1", "90s"]);
+    expect(row).toEqual(["default", "s", "@once", "pause", "false", "Active", "1", "80% (5)", "90s"]);
   });
 
   it("-o wide adds columns, -o yaml / -o name, NAME alone prints the bare object", async () => {
@@ -266,6 +277,34 @@ describe("describe", () => {
       code: 1,
       stderr: 'chaosctl: chaosschedule "default/nope" not found\n',
     });
+  });
+});
+
+describe("describe with probes", () => {
+  it("shows the probes, the resilience score, each run's verdict and the last judged run's probe lines", async () => {
+    await writeFile(
+      join(store, "p.yaml"),
+      schedule(
+        "p",
+        "duration: 1m\nselector: {services: [web]}\nfault: {pause: {}}\nprobes:\n  - {name: web-up, mode: Continuous, http: {url: 'http://127.0.0.1:18080/'}}",
+      ) +
+        [
+          "status:",
+          "  resilienceScore: 50",
+          "  resilienceRuns: 2",
+          "  history:",
+          "    - {run: r1, result: Succeeded, verdict: Pass, probes: [{name: web-up, mode: Continuous, verdict: Pass, passed: 30, failed: 0}]}",
+          "    - {run: r2, result: Aborted, reason: ProbeFailed, verdict: Fail, probes: [{name: web-up, mode: Continuous, verdict: Fail, passed: 3, failed: 2, lastError: 'GET http://127.0.0.1:18080/: no answer within 800 ms'}]}",
+          "",
+        ].join("\n"),
+    );
+    const out = (await chaosctl(["describe", "p", "--dir", store, "--no-cluster"])).stdout;
+    expect(out).toMatch(/^Probes: +web-up \(Continuous, http\)$/m);
+    expect(out).toMatch(/^Resilience: +50% of the last 2 judged run\(s\) passed$/m);
+    expect(out).toMatch(/Aborted .* Fail .*ProbeFailed/);
+    expect(out).toMatch(
+      /^Probes \(run r2\):\n.*PROBE.*\n +web-up +Continuous +Fail +3 +2 +GET http:\/\/127.0.0.1:18080\/: no answer within 800 ms$/m,
+    );
   });
 });
 
