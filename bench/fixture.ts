@@ -4,11 +4,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Controller } from "../src/controller/controller.js";
+import { buildController } from "../src/controller/build.js";
+import type { Controller } from "../src/controller/controller.js";
 import { DockerEngine } from "../src/engine/docker.js";
 import { DirectoryStore } from "../src/store/directory/store.js";
-import { faultDrivers } from "../src/faults/registry.js";
-import { observeGuards } from "../src/faults/guard/observe.js";
 import { createLogger } from "../src/util/log.js";
 import { docker, lines, waitUntil } from "./docker-cli.js";
 
@@ -133,11 +132,9 @@ export function startController(ws: BenchWorkspace): RunningController {
   const logger = createLogger(process.env.CHAOSCTL_BENCH_LOG ?? "silent");
   const store = new DirectoryStore({ dir: ws.dir, logger });
   const engine = new DockerEngine();
-  const controller = new Controller({
+  const controller = buildController({
     store,
     engine,
-    drivers: faultDrivers,
-    observeInjections: observeGuards,
     image: APP_IMAGE,
     logger,
     instance: ws.instance,

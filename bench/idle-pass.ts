@@ -2,12 +2,10 @@
 // alone): builds the controller on a manifest folder, runs warm-up passes (the first writes
 // every schedule's next run time), then times idle passes and prints one JSON line.
 // Usage: node dist/bench/idle-pass.js '{"dir":...,"instance":...,"passes":10,"warmup":3,"fake":{...}}'
-import { Controller } from "../src/controller/controller.js";
+import { buildController } from "../src/controller/build.js";
 import { DockerEngine } from "../src/engine/docker.js";
 import type { Engine } from "../src/engine/engine.js";
 import { DirectoryStore } from "../src/store/directory/store.js";
-import { faultDrivers } from "../src/faults/registry.js";
-import { observeGuards } from "../src/faults/guard/observe.js";
 import { createLogger } from "../src/util/log.js";
 import { FakeEngine, type FakeClusterSize } from "./fake-engine.js";
 import { APP_IMAGE } from "./fixture.js";
@@ -60,11 +58,9 @@ async function main(input: IdleInput): Promise<IdleOutput> {
   const logger = createLogger("silent");
   const engine: Engine = input.fake ? new FakeEngine(input.fake) : new DockerEngine();
   const store = new DirectoryStore({ dir: input.dir, logger });
-  const controller = new Controller({
+  const controller = buildController({
     store,
     engine,
-    drivers: faultDrivers,
-    observeInjections: observeGuards,
     image: APP_IMAGE,
     logger,
     instance: input.instance,

@@ -11,10 +11,8 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../src/audit/log.js";
-import { Controller } from "../../src/controller/controller.js";
+import { buildController } from "../../src/controller/build.js";
 import { DockerEngine } from "../../src/engine/docker.js";
-import { observeGuards } from "../../src/faults/guard/observe.js";
-import { faultDrivers } from "../../src/faults/registry.js";
 import { DirectoryStore } from "../../src/store/directory/store.js";
 import { STORE_LABEL } from "../../src/store/swarm/labels.js";
 import { createLogger } from "../../src/util/log.js";
@@ -85,11 +83,8 @@ function controllerProcess(w: Workspace, auditLog: string): { stop(): Promise<vo
 function controller(w: Workspace): { stop(): Promise<void> } {
   const logger = createLogger(process.env.CHAOSCTL_TEST_LOG ?? "silent");
   const store = new DirectoryStore({ dir: w.dir, logger });
-  const c = new Controller({
+  const c = buildController({
     store,
-    engine: new DockerEngine(),
-    drivers: faultDrivers,
-    observeInjections: observeGuards,
     image: APP_IMAGE,
     logger,
     instance: w.instance,

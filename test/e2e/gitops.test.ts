@@ -8,10 +8,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Controller } from "../../src/controller/controller.js";
+import { buildController } from "../../src/controller/build.js";
 import { DockerEngine } from "../../src/engine/docker.js";
-import { faultDrivers } from "../../src/faults/registry.js";
-import { observeGuards } from "../../src/faults/guard/observe.js";
 import { GitStore } from "../../src/store/git/store.js";
 import { SwarmRecords } from "../../src/store/git/records.js";
 import { createLogger } from "../../src/util/log.js";
@@ -68,11 +66,9 @@ function start(remote: TestRemote, instance: string, workdir: string, audit: Aud
     logger,
     intervalMs: 1_000,
   });
-  const controller = new Controller({
+  const controller = buildController({
     store,
     engine,
-    drivers: faultDrivers,
-    observeInjections: observeGuards,
     image: APP_IMAGE,
     logger,
     instance,

@@ -7,11 +7,9 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { Controller } from "../../src/controller/controller.js";
-import { DockerEngine } from "../../src/engine/docker.js";
+import { buildController } from "../../src/controller/build.js";
+import type { Controller } from "../../src/controller/controller.js";
 import { DirectoryStore } from "../../src/store/directory/store.js";
-import { faultDrivers } from "../../src/faults/registry.js";
-import { observeGuards } from "../../src/faults/guard/observe.js";
 import { createLogger } from "../../src/util/log.js";
 import type { ChaosScheduleStatus, RunRecord } from "../../src/api/types.js";
 import { APP_IMAGE, docker } from "../helpers/docker.js";
@@ -69,11 +67,8 @@ export function runController(
 ): { stop(): Promise<void>; controller: Controller } {
   const logger = createLogger(process.env.CHAOSCTL_TEST_LOG ?? "silent");
   const store = new DirectoryStore({ dir: ws.dir, logger });
-  const controller = new Controller({
+  const controller = buildController({
     store,
-    engine: new DockerEngine(),
-    drivers: faultDrivers,
-    observeInjections: observeGuards,
     image: APP_IMAGE,
     logger,
     instance: ws.instance,

@@ -17,11 +17,8 @@ import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ChaosScheduleStatus } from "../../src/api/types.js";
-import { Controller } from "../../src/controller/controller.js";
-import { DockerEngine } from "../../src/engine/docker.js";
+import { buildController } from "../../src/controller/build.js";
 import { DirectoryStore } from "../../src/store/directory/store.js";
-import { faultDrivers } from "../../src/faults/registry.js";
-import { observeGuards } from "../../src/faults/guard/observe.js";
 import { createLogger } from "../../src/util/log.js";
 import {
   APP_IMAGE,
@@ -348,11 +345,8 @@ function dryController(dir: string, instance: string): InProcess {
     write: (s: string) => void log.push(JSON.parse(s) as Record<string, unknown>),
   });
   const store = new DirectoryStore({ dir, logger, rootPollMs: 200 });
-  const controller = new Controller({
+  const controller = buildController({
     store,
-    engine: new DockerEngine(),
-    drivers: faultDrivers,
-    observeInjections: observeGuards,
     image: APP_IMAGE,
     logger,
     instance,

@@ -2,12 +2,11 @@
 // services (controller, agents) and --dry-run. Each test runs single controller passes with its
 // own instance; services are the test's own, removed by id.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Controller } from "../../src/controller/controller.js";
+import { buildController } from "../../src/controller/build.js";
+import type { Controller } from "../../src/controller/controller.js";
 import type { PlanConfig } from "../../src/controller/plan.js";
 import { DockerEngine } from "../../src/engine/docker.js";
 import { DirectoryStore } from "../../src/store/directory/store.js";
-import { faultDrivers } from "../../src/faults/registry.js";
-import { observeGuards } from "../../src/faults/guard/observe.js";
 import { createLogger } from "../../src/util/log.js";
 import {
   APP_IMAGE,
@@ -71,11 +70,9 @@ function controllerOn(w: Workspace, config: Partial<PlanConfig>): { controller: 
   const store = new DirectoryStore({ dir: w.dir, logger });
   cleanups.push(() => store.close());
   const engine = new DockerEngine();
-  const controller = new Controller({
+  const controller = buildController({
     store,
     engine,
-    drivers: faultDrivers,
-    observeInjections: observeGuards,
     image: APP_IMAGE,
     logger,
     instance: w.instance,

@@ -17,13 +17,11 @@ import { join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { startCluster, type Cluster } from "../helpers/cluster.js";
 import { APP_IMAGE, WEB_IMAGE, waitFor } from "../helpers/docker.js";
-import { Controller } from "../../src/controller/controller.js";
+import { buildController } from "../../src/controller/build.js";
 import { NodeDirectory } from "../../src/controller/nodes.js";
 import { DockerEngine } from "../../src/engine/docker.js";
 import { AgentEngine } from "../../src/engine/agent.js";
 import { DirectoryStore } from "../../src/store/directory/store.js";
-import { faultDrivers } from "../../src/faults/registry.js";
-import { observeGuards } from "../../src/faults/guard/observe.js";
 import { signRequest } from "../../src/agent/auth.js";
 import { createLogger } from "../../src/util/log.js";
 import type { ChaosScheduleStatus, RunRecord } from "../../src/api/types.js";
@@ -164,12 +162,10 @@ function controller(w: Ws): { stop(): Promise<void>; nodes: NodeDirectory } {
   const engine = new DockerEngine({ socketPath: sock(1) });
   const store = new DirectoryStore({ dir: w.dir, logger });
   const nodes = new NodeDirectory({ local: engine, key, port: PORT, logger });
-  const c = new Controller({
+  const c = buildController({
     store,
     engine,
     nodes,
-    drivers: faultDrivers,
-    observeInjections: observeGuards,
     image: APP_IMAGE,
     logger,
     instance: w.instance,

@@ -1,11 +1,9 @@
 // The mayAct gate on the real engine: a controller that loses its lease during a pass stops at
 // its next action. Nothing is killed and no run is recorded; the pass ends with LeadershipLost.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Controller } from "../../src/controller/controller.js";
+import { buildController } from "../../src/controller/build.js";
 import { DockerEngine } from "../../src/engine/docker.js";
 import { DirectoryStore } from "../../src/store/directory/store.js";
-import { faultDrivers } from "../../src/faults/registry.js";
-import { observeGuards } from "../../src/faults/guard/observe.js";
 import { LeadershipLost } from "../../src/ops/observer.js";
 import { silentLogger } from "../../src/util/log.js";
 import {
@@ -41,11 +39,9 @@ describe("Controller mayAct", () => {
     const store = new DirectoryStore({ dir: w!.dir, logger: silentLogger });
     let checks = 0;
     let leading = false;
-    const controller = new Controller({
+    const controller = buildController({
       store,
       engine,
-      drivers: faultDrivers,
-      observeInjections: observeGuards,
       image: APP_IMAGE,
       logger: silentLogger,
       instance: w!.instance,

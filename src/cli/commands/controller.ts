@@ -3,13 +3,12 @@ import { Command, Option } from "commander";
 import { parseDuration } from "../../api/duration.js";
 import { UsageError } from "../../util/errors.js";
 import { createLogger } from "../../util/log.js";
-import { Controller } from "../../controller/controller.js";
+import { buildController, DEFAULT_IMAGE } from "../../controller/build.js";
 import { DockerEngine } from "../../engine/docker.js";
 import { DirectoryStore } from "../../store/directory/store.js";
 import { openStore } from "../../store/open.js";
 import { faultDrivers } from "../../faults/registry.js";
 import { rebootHookOptions, withNodeDriver, type RebootHookFlags } from "../../faults/node/cli-options.js";
-import { observeGuards } from "../../faults/guard/observe.js";
 import type { FaultDriver, FaultKind } from "../../faults/driver.js";
 import type { CliContext } from "../output.js";
 import { AuditLog } from "../../audit/log.js";
@@ -22,8 +21,6 @@ import {
   type AgentFlags,
 } from "../../agent/controller-options.js";
 import { addOpsOptions, startOps, type OpsFlags } from "../../ops/wire.js";
-
-export const DEFAULT_IMAGE = process.env.CHAOSCTL_IMAGE ?? "local/chaosctl:dev";
 
 const EXAMPLES = `
 Examples:
@@ -134,7 +131,7 @@ export function register(program: Command, ctx: CliContext): void {
             : { kind: "file", dir: opts.dir },
         loadStore: async () => void (await store.list()),
       });
-      const controller = new Controller({
+      const controller = buildController({
         nodes: await nodeDirectory(opts, engine, logger),
         observer: ops.observer,
         ...(ops.mayAct ? { mayAct: ops.mayAct } : {}),
@@ -143,7 +140,6 @@ export function register(program: Command, ctx: CliContext): void {
         drivers: await withNodeDriver(faultDrivers as ReadonlyMap<FaultKind, FaultDriver>, opts, logger),
         instance: opts.instance,
         guardApplyTimeoutMs: durations.guardTimeout,
-        observeInjections: observeGuards,
         image: opts.image,
         logger,
         config: {

@@ -1,0 +1,100 @@
+// The reconcile pass, phase by phase, on a directory store and the in-memory engine of the
+// bench (no Docker): what each phase must keep true whatever shape the pass takes.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { buildController } from "../../src/controller/build.js";
+import { LeadershipLost } from "../../src/ops/observer.js";
+import { DirectoryStore } from "../../src/store/directory/store.js";
+import type { ChaosScheduleStatus } from "../../src/api/types.js";
+import { createLogger } from "../../src/util/log.js";
+import { FakeEngine, fakeServiceName } from "../../bench/fake-engine.js";
+
+const logger = createLogger("silent");
+const READS = new Set(["info", "nodes.list", "services.list", "tasks.list", "containers.list"]);
+const mutating = (calls: Readonly<Record<string, number>>): string[] =>
+  Object.keys(calls).filter((op) => !READS.has(op));
+
+const manifest = (name: string, spec: string): string =>
+  `apiVersion: chaosctl.io/v1alpha1\nkind: ChaosSchedule\nmetadata:\n  name: ${name}\nspec:\n${spec.replace(/^/gm, "  ")}\n`;
+const killOnce = (svc: string): string => `selector: {services: [${svc}]}\nfault: {kill: {signal: SIGKILL}}`;
+
+let dir: string;
+let store: DirectoryStore;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "chaosctl-pass-"));
+  store = new DirectoryStore({ dir, logger });
+});
+afterEach(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function statusOf(file: string): Promise<ChaosScheduleStatus | undefined> {
+  const doc = parseAllDocuments(await readFile(join(dir, file), "utf8"))[0];
+  return doc && !Array.isArray(doc) ? (doc.toJS() as { status?: ChaosScheduleStatus }).status : undefined;
+}
+
+describe("Controller.pass phases", () => {
+  it("an idle schedule: the first pass records its next run, later passes write nothing and call no mutating API", async () => {
+    await writeFile(join(dir, "idle.yaml"), manifest("idle", `schedule: "0 0 1 1 *"\n${killOnce(fakeServiceName(0))}`));
+    const engine = new FakeEngine({ services: 2, tasksPerService: 2 });
+    const controller = buildController({ store, engine, logger });
+    const first = await controller.pass();
+    expect(first.writes.get("default/idle")).toBe("written");
+    expect((await statusOf("idle.yaml"))?.nextScheduleTime).toBeTruthy();
+    for (let i = 0; i < 3; i++) {
+      const r = await controller.pass();
+      expect(r.plan.actions).toEqual([]);
+      expect(r.writes.get("default/idle")).toBe("unchanged");
+    }
+    expect(mutating(engine.calls)).toEqual([]);
+  });
+
+  it("a due run is recorded before it is injected: the kill happens once, and a pass after it starts nothing", async () => {
+    await writeFile(join(dir, "kill.yaml"), manifest("kill", killOnce(fakeServiceName(0))));
+    const engine = new FakeEngine({ services: 1, tasksPerService: 2 });
+    const controller = buildController({ store, engine, logger });
+    const r = await controller.pass();
+    expect(r.plan.actions.map((a) => a.type)).toEqual(["start"]);
+    expect(engine.calls["containers.kill"]).toBe(1);
+    expect((await statusOf("kill.yaml"))?.history?.[0]).toMatchObject({ fault: "kill" });
+    await controller.pass();
+    expect(engine.calls["containers.kill"]).toBe(1);
+  });
+
+  it("a run whose record cannot be written first is not started", async () => {
+    await writeFile(join(dir, "kill.yaml"), manifest("kill", killOnce(fakeServiceName(0))));
+    const engine = new FakeEngine({ services: 1, tasksPerService: 2 });
+    const refusing = Object.assign(Object.create(store) as DirectoryStore, {
+      writeStatus: async () => "conflict" as const,
+    });
+    const r = await buildController({ store: refusing, engine, logger }).pass();
+    expect(r.writes.get("default/kill")).toBe("conflict");
+    expect(mutating(engine.calls)).toEqual([]);
+    expect(await statusOf("kill.yaml")).toBeUndefined();
+  });
+
+  it("--dry-run records the run as DryRun with its targets and calls no mutating API", async () => {
+    await writeFile(join(dir, "kill.yaml"), manifest("kill", killOnce(fakeServiceName(0))));
+    const engine = new FakeEngine({ services: 1, tasksPerService: 2 });
+    await buildController({ store, engine, logger, config: { dryRun: true } }).pass();
+    const run = (await statusOf("kill.yaml"))?.history?.[0];
+    expect(run).toMatchObject({ fault: "kill", result: "DryRun" });
+    expect(run?.tasks?.length).toBe(1);
+    expect(mutating(engine.calls)).toEqual([]);
+  });
+
+  it("a lease lost after observing ends the pass before any effect or record (LeadershipLost)", async () => {
+    await writeFile(join(dir, "kill.yaml"), manifest("kill", killOnce(fakeServiceName(0))));
+    const engine = new FakeEngine({ services: 1, tasksPerService: 2 });
+    let checks = 0;
+    const controller = buildController({ store, engine, logger, mayAct: () => ++checks === 1 });
+    await expect(controller.pass()).rejects.toBeInstanceOf(LeadershipLost);
+    expect(engine.calls["tasks.list"]).toBe(1);
+    expect(mutating(engine.calls)).toEqual([]);
+    expect(await statusOf("kill.yaml")).toBeUndefined();
+  });
+});
