@@ -14,6 +14,9 @@ import { begin, decide, type PassEnv, type PassMemory, type PassResult } from ".
 import { observe } from "./observe.js";
 import { ACT_STEPS } from "./act.js";
 import { record } from "./record.js";
+import type { DefaultedProbe } from "../api/types.js";
+import { ProbeMonitor } from "../probes/monitor.js";
+import { StopConditionWatch } from "../probes/stop-condition.js";
 
 export type { PassResult } from "./pass.js";
 
@@ -49,6 +52,12 @@ export interface ControllerOptions {
   observer?: PassObserver;
   /** Checked before anything is injected, reverted or recorded: false ends the pass (leader lease lost). */
   mayAct?: () => boolean;
+  /** A probe that, while it fails, acts as the kill switch (--stop-condition; src/probes/stop-condition.ts). */
+  stopCondition?: DefaultedProbe;
+  /** Every probe check (metrics); the stop condition's with mode "StopCondition". */
+  onProbeCheck?: (c: { schedule: string; probe: string; mode: string; ok: boolean }) => void;
+  /** The stop condition started (a reason) or stopped (undefined) failing (metrics). */
+  onStopCondition?: (failing: string | undefined) => void;
 }
 
 const cryptoRandom = (): number => randomInt(0, 2 ** 32) / 2 ** 32;
@@ -80,11 +89,39 @@ export class Controller {
       ...(o.nodes ? { nodes: o.nodes } : {}),
       ...(o.auditLog ? { auditLog: o.auditLog } : {}),
       ...(o.killSwitchFile ? { killSwitchFile: o.killSwitchFile } : {}),
+      probes: new ProbeMonitor({
+        engine: o.engine,
+        image: o.image,
+        logger: o.logger,
+        ...(o.clock ? { clock: o.clock } : {}),
+        ...(o.onProbeCheck ? { onCheck: o.onProbeCheck } : {}),
+      }),
       gate: () => {
         if (o.mayAct && !o.mayAct()) throw new LeadershipLost();
       },
     };
+    const stop = o.stopCondition;
+    if (stop && this.env.probes) {
+      this.env.stopCondition = new StopConditionWatch(
+        stop,
+        this.env.probes,
+        o.logger,
+        (failing) => {
+          o.onStopCondition?.(failing);
+          this.wake();
+        },
+        (ok) => o.onProbeCheck?.({ schedule: "", probe: stop.name, mode: "StopCondition", ok }),
+      );
+    }
   }
+
+  /** Stops what runs between passes (probe checks): for a controller used pass by pass (--once). */
+  close(): void {
+    this.env.probes?.stop();
+  }
+
+  /** Wakes the loop (set while run() runs): a probe decided something the controller must act on now. */
+  private wake: () => void = () => {};
 
   /** One reconcile pass: observe → decide → act → record (pass.ts). */
   async pass(): Promise<PassResult> {
@@ -113,6 +150,12 @@ export class Controller {
       wake();
     };
     const stopWatch = await store.watch(trigger);
+    // A probe's abort, a verdict or the stop condition flipping wakes the loop at once.
+    this.wake = trigger;
+    if (this.env.probes) this.env.probes.onChange = trigger;
+    const probeLoops = new AbortController();
+    signal.addEventListener("abort", () => probeLoops.abort(), { once: true });
+    const stopLoop = this.env.stopCondition?.run(probeLoops.signal);
     const relevant = (e: DockerEvent): boolean =>
       e.type === "service" ||
       e.type === "node" ||
@@ -179,6 +222,10 @@ export class Controller {
       }
     } finally {
       eventsCtl?.abort();
+      probeLoops.abort();
+      this.env.probes?.stop();
+      this.wake = () => {};
+      await stopLoop;
       await stopWatch();
     }
   }

@@ -6,6 +6,7 @@ import { formatProblem } from "../api/problems.js";
 import { invalidMessage } from "../store/store.js";
 import { orphanNodeHandles } from "../faults/node/observe.js";
 import type { Observation, PassEnv, PassMemory } from "./pass.js";
+import { observeProbes } from "./probes.js";
 
 export async function observe(env: PassEnv, memory: PassMemory): Promise<Observation> {
   const { store, engine } = env;
@@ -27,7 +28,8 @@ export async function observe(env: PassEnv, memory: PassMemory): Promise<Observa
     .filter((h) => (h.owner.instance ?? "default") === env.instance);
   const now = env.clock();
   const killSwitch = env.config.killSwitch || (await killSwitchOn(env.killSwitchFile));
-  return { now, snapshot, stored, injections, killSwitch };
+  const probes = await observeProbes(env, stored.manifests);
+  return { now, snapshot, stored, injections, killSwitch, probes };
 }
 
 /** Kill switch as a file: on while it exists. */

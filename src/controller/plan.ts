@@ -53,6 +53,12 @@ export interface PlanInput {
   injections: readonly InjectionHandle[];
   config: PlanConfig;
   random: () => number;
+  /** Runs a stopOnFailure probe aborted: every injection of them is reverted now. */
+  aborted?: ReadonlySet<string>;
+  /** Schedules halted after an abort: they start nothing until resumed. */
+  halted?: ReadonlySet<string>;
+  /** Why the controller's stop condition fails, while it does: as the kill switch, with its own reason. */
+  stopCondition?: string;
 }
 
 /** TargetGone: the target task is over; its namespace or container went with it, nothing to undo. */
@@ -65,7 +71,9 @@ export type RevertReason =
   | "KillSwitch"
   | "GuardFailed"
   | "TargetGone"
-  | "DestinationsChanged";
+  | "DestinationsChanged"
+  | "ProbeFailed"
+  | "StopCondition";
 
 export interface StartRun {
   type: "start";
@@ -185,6 +193,8 @@ export function plan(input: PlanInput): Plan {
   for (const h of active) {
     const m = byKey.get(h.owner.schedule);
     if (config.killSwitch) revert(h, "KillSwitch");
+    else if (input.stopCondition !== undefined) revert(h, "StopCondition");
+    else if (input.aborted?.has(h.owner.run)) revert(h, "ProbeFailed");
     else if (!m) {
       // An invalid manifest keeps what it injected until expiry; a deleted one loses it now.
       if (!input.invalidKeys.has(h.owner.schedule)) revert(h, "Deleted");
@@ -212,7 +222,7 @@ export function plan(input: PlanInput): Plan {
   for (const m of [...input.manifests].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
     const spec = m.manifest.spec;
     const generation = m.manifest.metadata.generation ?? 1;
-    if (spec.suspend || config.killSwitch) {
+    if (spec.suspend || config.killSwitch || input.stopCondition !== undefined || input.halted?.has(m.key)) {
       schedules.set(m.key, {});
       continue;
     }

@@ -8,6 +8,7 @@ import type { StoredManifest } from "../store/store.js";
 import { routeTo } from "./execute.js";
 import type { NodeDirectory } from "./nodes.js";
 import { statusFor, type PassMemory, type PassResult, type PassState } from "./pass.js";
+import { followRuns, stopConditionChanged } from "./probes.js";
 
 const { compare } = fastJsonPatch;
 
@@ -38,7 +39,13 @@ export async function record(s: PassState, memory: PassMemory): Promise<PassResu
       blindUntil = after.getTime() + BLIND_RETRY_MS;
       continue;
     }
-    await recordSchedule(s, memory, m, after, statuses, !s.events.get(m.key)?.length && !injected.has(m.key));
+    // A schedule whose probes are being checked, or whose StopCondition must flip, is never idle.
+    const idle =
+      !s.events.get(m.key)?.length &&
+      !injected.has(m.key) &&
+      !env.probes?.watching(m.key) &&
+      !stopConditionChanged(s.statusOf.get(m.key), obs.probes.stopCondition);
+    await recordSchedule(s, memory, m, after, statuses, idle);
   }
   // Exited guards whose schedule is gone: nothing more to record.
   await collect(s, (h) => !s.byKey.has(h.owner.schedule));
@@ -93,6 +100,7 @@ async function recordSchedule(
       ? "unchanged"
       : await env.store.writeStatus(m.key, m.manifest.metadata.generation ?? 1, st);
   s.writes.set(m.key, w);
+  followRuns(env, m, st, w === "written" || w === "unchanged");
   if (w === "unchanged" && idle && prev && isSettled(prev)) memory.settled.set(m, { status: prev, next: nextAt });
   if (w === "written" || w === "unchanged") await collect(s, (h) => h.owner.schedule === m.key);
 }

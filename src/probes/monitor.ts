@@ -44,6 +44,8 @@ export interface ProbeMonitorDeps {
 }
 
 export interface Abort {
+  /** The schedule key of the aborted run. */
+  schedule: string;
   probe: string;
   message: string;
   /** When the deciding check failed. */
@@ -68,7 +70,6 @@ export class ProbeMonitor {
   private readonly watches = new Map<string, RunWatch>();
   private readonly clock: () => Date;
   private readonly runners: Readonly<Record<ProbeKind, ProbeRunner>>;
-  private readonly stopped = new AbortController();
   /** Set by the controller's loop once it runs (it owns the wake-up). */
   onChange: () => void;
 
@@ -119,7 +120,6 @@ export class ProbeMonitor {
     let w = this.watches.get(run);
     if (!w) {
       const ctl = new AbortController();
-      this.stopped.signal.addEventListener("abort", () => ctl.abort(), { once: true });
       w = {
         key,
         run,
@@ -136,6 +136,24 @@ export class ProbeMonitor {
 
   has(run: string): boolean {
     return this.watches.has(run);
+  }
+
+  /** Some run of this schedule is being watched (its status may change without any other event). */
+  watching(key: string): boolean {
+    for (const w of this.watches.values()) if (w.key === key) return true;
+    return false;
+  }
+
+  /**
+   * A run found in flight with no watch (the controller restarted): it did start, so its SOT
+   * phases count as passed, and its During probes check from now on.
+   */
+  adopt(key: string, run: string, probes: readonly DefaultedProbe[]): void {
+    if (this.watches.has(run)) return;
+    const w = this.watch(key, run, probes);
+    for (const p of w.probes)
+      if (phasesOf(p.mode).includes("SOT")) w.tracks.set(p.name, closePhase(w.tracks.get(p.name)!, "SOT"));
+    this.startDuring(key, run, probes, "injected");
   }
 
   /**
@@ -235,8 +253,10 @@ export class ProbeMonitor {
     return [...this.watches.keys()];
   }
 
+  /** Stops every check and forgets every run (the controller is stopping). */
   stop(): void {
-    this.stopped.abort();
+    for (const w of this.watches.values()) w.ctl.abort();
+    this.watches.clear();
   }
 
   private labels(w: RunWatch): Record<string, string> {
@@ -255,7 +275,7 @@ export class ProbeMonitor {
         `probe ${p.name} failed`,
       );
       if (stopsOnFailure(p) && !w.abort && !w.eotStarted) {
-        w.abort = { probe: p.name, message: r.message, at: new Date(nowMs) };
+        w.abort = { schedule: w.key, probe: p.name, message: r.message, at: new Date(nowMs) };
         this.onChange();
       }
     }

@@ -13,6 +13,7 @@ import type { Problem } from "../api/problems.js";
 import type { DefaultedProbe } from "../api/types.js";
 import type { Logger } from "../util/log.js";
 import type { ProbeMonitor } from "./monitor.js";
+import type { CheckResult } from "./types.js";
 import { intervalMs } from "./evaluate.js";
 
 const HEADER = [
@@ -114,32 +115,19 @@ export class StopConditionWatch {
     return this.first;
   }
 
+  /** One check now, its result taken (a controller that makes a single pass has no loop running). */
+  async refresh(signal?: AbortSignal): Promise<void> {
+    const r = await this.monitor.checkOnce(this.probe, { "chaosctl.io/stop-condition": this.probe.name }, signal);
+    if (!signal?.aborted) this.take(r);
+  }
+
   async run(signal: AbortSignal): Promise<void> {
+    this.running = true;
     const every = intervalMs(this.probe);
     while (!signal.aborted) {
       const began = Date.now();
-      const r = await this.monitor.checkOnce(this.probe, { "chaosctl.io/stop-condition": this.probe.name }, signal);
+      await this.refresh(signal);
       if (signal.aborted) break;
-      this.onCheck?.(r.ok);
-      this.consecutive = r.ok ? 0 : this.consecutive + 1;
-      const was = this.failing;
-      if (r.ok) this.failing = undefined;
-      else if (this.consecutive >= this.probe.failureThreshold)
-        this.failing = `stop condition ${this.probe.name} fails: ${r.message}`;
-      if (was === undefined && this.failing !== undefined) {
-        this.logger.warn(
-          { event: "stop-condition", probe: this.probe.name, err: r.message },
-          "stop condition fails: reverting everything, starting nothing",
-        );
-        this.onFlip(this.failing);
-      } else if (was !== undefined && this.failing === undefined) {
-        this.logger.info(
-          { event: "stop-condition", probe: this.probe.name },
-          "stop condition holds again: runs may start",
-        );
-        this.onFlip(undefined);
-      } else if (was !== undefined && this.failing !== undefined) this.failing = was; // keep the first reason
-      this.markFirst();
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, Math.max(0, every - (Date.now() - began)));
         function done(): void {
@@ -150,6 +138,33 @@ export class StopConditionWatch {
         signal.addEventListener("abort", done, { once: true });
       });
     }
+    this.running = false;
+    this.markFirst();
+  }
+
+  /** Whether run() is checking on its own. */
+  running = false;
+
+  private take(r: CheckResult): void {
+    this.onCheck?.(r.ok);
+    this.consecutive = r.ok ? 0 : this.consecutive + 1;
+    const was = this.failing;
+    if (r.ok) this.failing = undefined;
+    else if (this.consecutive >= this.probe.failureThreshold)
+      this.failing = `stop condition ${this.probe.name} fails: ${r.message}`;
+    if (was === undefined && this.failing !== undefined) {
+      this.logger.warn(
+        { event: "stop-condition", probe: this.probe.name, err: r.message },
+        "stop condition fails: reverting everything, starting nothing",
+      );
+      this.onFlip(this.failing);
+    } else if (was !== undefined && this.failing === undefined) {
+      this.logger.info(
+        { event: "stop-condition", probe: this.probe.name },
+        "stop condition holds again: runs may start",
+      );
+      this.onFlip(undefined);
+    } else if (was !== undefined && this.failing !== undefined) this.failing = was; // keep the first reason
     this.markFirst();
   }
 }

@@ -33,7 +33,15 @@ describe("probeStatus", () => {
     const st = probeStatus({
       spec: {},
       status: derived(run("r1", { result: "Succeeded", endedAt: now.toISOString() })),
-      views: views([["r1", { lines: [line("Fail")], abort: { probe: "web-up", message: "status 503", at: abortAt } }]]),
+      views: views([
+        [
+          "r1",
+          {
+            lines: [line("Fail")],
+            abort: { schedule: "default/web", probe: "web-up", message: "status 503", at: abortAt },
+          },
+        ],
+      ]),
       now,
     });
     expect(st.history?.[0]).toMatchObject({
@@ -55,7 +63,12 @@ describe("probeStatus", () => {
     const st = probeStatus({
       spec: { abort: { haltSchedule: false } },
       status: derived(run("r1")),
-      views: views([["r1", { lines: [line("Fail")], abort: { probe: "web-up", message: "x", at: abortAt } }]]),
+      views: views([
+        [
+          "r1",
+          { lines: [line("Fail")], abort: { schedule: "default/web", probe: "web-up", message: "x", at: abortAt } },
+        ],
+      ]),
       now,
     });
     expect(st.history?.[0]?.result).toBe("Aborted");
@@ -66,7 +79,12 @@ describe("probeStatus", () => {
     const halted = probeStatus({
       spec: {},
       status: derived(run("r1")),
-      views: views([["r1", { lines: [line("Fail")], abort: { probe: "web-up", message: "x", at: abortAt } }]]),
+      views: views([
+        [
+          "r1",
+          { lines: [line("Fail")], abort: { schedule: "default/web", probe: "web-up", message: "x", at: abortAt } },
+        ],
+      ]),
       now,
     });
     // Next pass: the monitor forgot the run; the derived status has only Ready.
@@ -96,7 +114,12 @@ describe("probeStatus", () => {
     const st = probeStatus({
       spec: { abort: { resumedAt: "2026-12-06T12:00:06.000Z" } },
       status: derived(run("r1", { result: "Aborted" })),
-      views: views([["r1", { lines: [line("Fail")], abort: { probe: "web-up", message: "x", at: abortAt } }]]),
+      views: views([
+        [
+          "r1",
+          { lines: [line("Fail")], abort: { schedule: "default/web", probe: "web-up", message: "x", at: abortAt } },
+        ],
+      ]),
       now,
     });
     expect(st.conditions?.find((c) => c.type === "Halted")?.status).not.toBe("True");
@@ -106,7 +129,12 @@ describe("probeStatus", () => {
     const st = probeStatus({
       spec: {},
       status: derived(run("r1", { result: "Succeeded", endedAt: "2026-12-06T12:00:01.000Z" })),
-      views: views([["r1", { lines: [line("Fail")], abort: { probe: "web-up", message: "x", at: abortAt } }]]),
+      views: views([
+        [
+          "r1",
+          { lines: [line("Fail")], abort: { schedule: "default/web", probe: "web-up", message: "x", at: abortAt } },
+        ],
+      ]),
       now,
     });
     expect(st.history?.[0]).toMatchObject({ result: "Succeeded", verdict: "Fail" });

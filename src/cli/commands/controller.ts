@@ -2,6 +2,8 @@
 import { Command, Option } from "commander";
 import { parseDuration } from "../../api/duration.js";
 import { UsageError } from "../../util/errors.js";
+import type { DefaultedProbe } from "../../api/types.js";
+import { loadStopCondition, StopConditionInvalid } from "../../probes/stop-condition.js";
 import { createLogger } from "../../util/log.js";
 import { buildController, DEFAULT_IMAGE } from "../../controller/build.js";
 import { DockerEngine } from "../../engine/docker.js";
@@ -41,6 +43,7 @@ interface Opts extends OpsFlags {
   once?: boolean;
   image: string;
   killSwitchFile?: string;
+  stopCondition?: string;
   killSwitch?: boolean;
   dryRun?: boolean;
   auditLog?: string;
@@ -63,6 +66,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--once", "run a single reconcile pass and exit")
     .option("--image <image>", "the chaosctl image used for guard and helper containers (never pulled)", DEFAULT_IMAGE)
     .option("--kill-switch-file <path>", "while this file exists, revert everything and start nothing")
+    .option(
+      "--stop-condition <file>",
+      "a probe (docs/probes.md) checked all the time: while it fails, revert everything and start nothing",
+    )
     .option("--kill-switch", "revert everything this instance injected and start nothing, for as long as it runs")
     .option(
       "--dry-run",
@@ -131,7 +138,17 @@ export function register(program: Command, ctx: CliContext): void {
             : { kind: "file", dir: opts.dir },
         loadStore: async () => void (await store.list()),
       });
+      // A bad stop condition is a usage error before anything runs, with every problem located.
+      const stopCondition = opts.stopCondition ? await readStopCondition(opts.stopCondition) : undefined;
       const controller = buildController({
+        ...(stopCondition
+          ? {
+              stopCondition,
+              onStopCondition: (failing: string | undefined) =>
+                ops.metrics.stopCondition.set({ probe: stopCondition.name }, failing === undefined ? 0 : 1),
+            }
+          : {}),
+        onProbeCheck: (c) => ops.metrics.probeChecked(c),
         nodes: await nodeDirectory(opts, engine, logger),
         observer: ops.observer,
         ...(ops.mayAct ? { mayAct: ops.mayAct } : {}),
@@ -152,6 +169,7 @@ export function register(program: Command, ctx: CliContext): void {
         ...(opts.killSwitchFile ? { killSwitchFile: opts.killSwitchFile } : {}),
         ...(opts.auditLog ? { auditLog: new AuditLog(opts.auditLog) } : {}),
       });
+      if (stopCondition) ops.metrics.stopCondition.set({ probe: stopCondition.name }, 0);
       logger.info({ event: "start", dir: opts.dir, image: opts.image, once: !!opts.once }, "controller starting");
       try {
         if (opts.once) {
@@ -159,6 +177,7 @@ export function register(program: Command, ctx: CliContext): void {
             const r = await controller.pass();
             logger.info({ event: "pass", actions: r.plan.actions.length }, "single pass done");
           });
+          controller.close();
           return;
         }
         const ctl = new AbortController();
@@ -179,6 +198,15 @@ export function register(program: Command, ctx: CliContext): void {
     });
   const controller = program.commands.find((c) => c.name() === "controller");
   if (controller) addGitOptions(controller);
+}
+
+async function readStopCondition(file: string): Promise<DefaultedProbe> {
+  try {
+    return await loadStopCondition(file);
+  } catch (e) {
+    if (e instanceof StopConditionInvalid) throw new UsageError(`--stop-condition: ${e.message}`);
+    throw new UsageError(`--stop-condition ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 function parseDurationOption(flag: string, text: string): number {
