@@ -4,6 +4,7 @@
 // BENCH_NET_ROUNDS, BENCH_CLI_RUNS to change sample counts.
 import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { benchAbort, CHAOS_MESH_DEFAULT_MS, type AbortSamples } from "./abort.js";
 import { benchCli, manifestFolder, type ColdStart } from "./cli.js";
 import { docker } from "./docker-cli.js";
 import { EventLog } from "./events.js";
@@ -23,6 +24,7 @@ const RUNS = {
   pause: num("BENCH_PAUSE_RUNS", 10, 2),
   net: num("BENCH_NET_ROUNDS", 10, 1),
   cli: num("BENCH_CLI_RUNS", 10, 3),
+  abort: num("BENCH_ABORT_RUNS", 10, 2),
 };
 const SCHEDULES = quick ? [10, 100] : [10, 100, 1000];
 const FAKE = { services: 100, tasksPerService: 100 };
@@ -86,6 +88,8 @@ async function main(): Promise<void> {
   log(`pause apply→inject and revert lateness: ${RUNS.pause} runs each way`);
   const pause = await benchPause(svc, ws, events, ctl.passStarts, RUNS.pause);
   await cleanups.pop()!(); // the controller stops before the idle children run
+  log(`abort latency (probe failure → revert): ${RUNS.abort} runs`);
+  const abort = await benchAbort(RUNS.abort, events);
   await cleanups.pop()!(); // events
   await cleanups.pop()!(); // workspace
 
@@ -101,7 +105,7 @@ async function main(): Promise<void> {
   log(`network loss/bandwidth: ${RUNS.net} rounds`);
   const net = await benchNetwork(RUNS.net);
 
-  const rows = buildRows(kill, pause, idle, [cliVersion, cliValidate, cliGet], net);
+  const rows = buildRows(kill, pause, idle, [cliVersion, cliValidate, cliGet], net, abort);
   const seconds = (performance.now() - started) / 1000;
   const sections = [...details(kill, pause, idle, [cliVersion, cliValidate, cliGet], rows), ...(await analysis())];
   console.log(table(rows));
@@ -115,8 +119,23 @@ async function main(): Promise<void> {
 
 type NetRows = Awaited<ReturnType<typeof benchNetwork>>;
 
-function buildRows(kill: KillSamples, pause: PauseSamples, idle: IdleResult[], cli: ColdStart[], net: NetRows): Row[] {
+function buildRows(
+  kill: KillSamples,
+  pause: PauseSamples,
+  idle: IdleResult[],
+  cli: ColdStart[],
+  net: NetRows,
+  abort: AbortSamples,
+): Row[] {
   const rows: Row[] = [];
+  const abortP95 = abort.latencyMs.length ? percentile(abort.latencyMs, 95) : NaN;
+  rows.push({
+    measure: "abort: deciding probe failure → fault reverted (`unpause` event), p50 / p95",
+    chaosctl: `${p50p95(abort.latencyMs)}${abort.failures.length ? ` (${abort.failures.length} run(s) without a sample)` : ""}`,
+    baseline: `Chaos Mesh StatusCheck at its defaults: about ${CHAOS_MESH_DEFAULT_MS} ms (as documented, not run here); p95 ratio ${Number.isNaN(abortP95) ? "–" : (abortP95 / CHAOS_MESH_DEFAULT_MS).toFixed(2)}`,
+    goal: "p95 < 1 s",
+    met: abort.latencyMs.length > 0 && abortP95 < 1_000,
+  });
   rows.push({
     measure: "apply→inject, kill (file written / pipeline start → `die` event), p50 / p95",
     chaosctl: p50p95(kill.chaosctl),

@@ -56,6 +56,8 @@ export interface ControllerOptions {
   stopCondition?: DefaultedProbe;
   /** Every probe check (metrics); the stop condition's with mode "StopCondition". */
   onProbeCheck?: (c: { schedule: string; probe: string; mode: string; ok: boolean }) => void;
+  /** A probe decided to abort a run (benchmarks time the revert from here). */
+  onProbeAbort?: (a: { schedule: string; run: string; probe: string; message: string; at: Date }) => void;
   /** The stop condition started (a reason) or stopped (undefined) failing (metrics). */
   onStopCondition?: (failing: string | undefined) => void;
 }
@@ -95,6 +97,7 @@ export class Controller {
         logger: o.logger,
         ...(o.clock ? { clock: o.clock } : {}),
         ...(o.onProbeCheck ? { onCheck: o.onProbeCheck } : {}),
+        ...(o.onProbeAbort ? { onAbort: o.onProbeAbort } : {}),
       }),
       gate: () => {
         if (o.mayAct && !o.mayAct()) throw new LeadershipLost();

@@ -41,6 +41,8 @@ export interface ProbeMonitorDeps {
   onChange?: () => void;
   /** Every finished check (metrics). */
   onCheck?: (c: { schedule: string; probe: string; mode: string; ok: boolean }) => void;
+  /** An abort was decided (benchmarks time the revert from here). */
+  onAbort?: (a: Abort & { run: string }) => void;
 }
 
 export interface Abort {
@@ -276,6 +278,11 @@ export class ProbeMonitor {
       );
       if (stopsOnFailure(p) && !w.abort && !w.eotStarted) {
         w.abort = { schedule: w.key, probe: p.name, message: r.message, at: new Date(nowMs) };
+        this.d.logger.warn(
+          { event: "abort", schedule: w.key, run: w.run, probe: p.name, err: r.message },
+          "aborting the run: reverting every injection of it now",
+        );
+        this.d.onAbort?.({ ...w.abort, run: w.run });
         this.onChange();
       }
     }
