@@ -14,6 +14,9 @@ APP_IMAGE=local/chaosctl:dev
 # Label carrying a hash of an image's inputs: rebuild only when it differs.
 INPUTS_LABEL=org.chaosctl.inputs
 BUILT_BY_LABEL=org.chaosctl.built-by
+# On local/chaosctl:dev: the hash of the sources its dist/ was compiled from (dist/.inputs-hash),
+# which the Docker tests compare with the checkout's (test/helpers/fresh.ts).
+SOURCES_LABEL=org.chaosctl.sources
 
 log() { printf '%s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -151,28 +151,18 @@ ensure_base_image() {
 # the production node_modules staged in .cache/prod (the base has node but no npm).
 PROD_DIR=.cache/prod
 
-# Build dist/ when it is missing or older than its sources. `npm ci` already
-# builds (the prepare script), so in CI this is usually a no-op.
+# Build dist/ unless it was built, successfully, from exactly the checkout's sources: npm run
+# build records their hash in dist/.inputs-hash (scripts/build-stamp.mjs) only when tsc
+# succeeded. `npm ci` already builds (the prepare script), so in CI this is usually a no-op.
+# A failed build stops here: an image of what tsc emitted would test other code than this.
 ensure_dist() {
   [ -d node_modules ] || { log "    node_modules missing: npm ci"; npm ci --no-audit --no-fund; }
-  # tsc rewrites every output, so dist's newest file marks the last build.
-  local stamp newer=""
-  stamp=$(find dist -type f -printf '%T@ %p\n' 2>/dev/null | sort -n | tail -n 1 | cut -d' ' -f2-)
-  if [ -n "$stamp" ]; then
-    newer=$(find src bench crds scripts/gen-types.mjs package.json package-lock.json tsconfig.json \
-      -newer "$stamp" -type f -print -quit 2>/dev/null || true)
-  fi
-  if [ -z "$stamp" ] || [ -n "$newer" ]; then
-    log "    dist/ missing or stale${newer:+ ($newer changed)}: npm run build"
-    if ! npm run build --silent >&2; then
-      # tsc still emits on type errors. CI must stop here; a developer sharing the
-      # machine with half-finished work elsewhere still gets an image.
-      [ "${CI:-}" != true ] && [ -d dist/src ] || die "npm run build failed"
-      log "    warning: npm run build reported errors (above); imaging what tsc emitted"
-    fi
-  else
+  if node scripts/build-stamp.mjs --check 2>/dev/null; then
     log "    dist/ is up to date"
+    return
   fi
+  log "    dist/ missing or built from other sources: npm run build"
+  npm run build --silent >&2 || die "npm run build failed"
 }
 
 # Production dependencies, installed from the lockfile into $PROD_DIR. Offline
@@ -216,6 +206,7 @@ ensure_app_image() {
   out=$(DOCKER_BUILDKIT=0 docker build \
     --build-arg BASE="$BASE_IMAGE" --build-arg VERSION="$version" \
     --label "$INPUTS_LABEL=$hash" --label "$BUILT_BY_LABEL=swarm-up" \
+    --label "$SOURCES_LABEL=$(cat dist/.inputs-hash)" \
     -t "$APP_IMAGE" . 2>&1) || { printf '%s\n' "$out" >&2; die "docker build of $APP_IMAGE failed"; }
   log "    built $APP_IMAGE ($version)"
 }

@@ -1,5 +1,5 @@
 // Network faults in a real container's namespace on this machine's kernel: loss, bandwidth,
-// partition, netem (KernelUnsupported), composition, foreign qdiscs. Drives the converge code
+// partition, netem (KernelUnsupported on a kernel without sch_netem), composition, foreign qdiscs. Drives the converge code
 // directly with a helper sharing the target's namespace (what the guard does from inside it).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { applyInjection, observe, revertInjection, sweep, type NetnsExec } from "../../src/faults/netns/converge.js";
@@ -8,6 +8,7 @@ import { ownedNames, type InjectionKey } from "../../src/faults/netns/ids.js";
 import { netemInjection } from "../../src/faults/netem/injection.js";
 import { networkInjection } from "../../src/faults/network/injection.js";
 import { dockerOk, requireSwarm, WEB_IMAGE } from "../helpers/docker.js";
+import { kernelHasNetem } from "../helpers/kernel.js";
 import { BASE_IMAGE, CLEAN, fetchSeconds, NetnsLab, owned, ping } from "./netns-fixture.js";
 
 const lab = new NetnsLab();
@@ -103,26 +104,39 @@ describe("network faults on a real namespace", () => {
     await revertInjection(exec, inj.key);
   });
 
-  it("netem on this kernel: KernelUnsupported naming sch_netem, nothing left (root and class rolled back)", async () => {
+  it("netem on this kernel: without sch_netem KernelUnsupported, nothing left (root and class rolled back); with it, applied and reverted clean", async () => {
     const inj = netemInjection(key("delay", "netem"), {
       delay: { time: "100ms", jitter: "10ms", distribution: "normal" },
       rate: "1mbit",
     });
-    const err = await applyInjection(exec, inj).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(KernelUnsupported);
-    expect((err as KernelUnsupported).missing).toBe("sch_netem");
-    expect((err as KernelUnsupported).reason).toBe("KernelUnsupported");
+    const err = await applyInjection(exec, inj).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (!(await kernelHasNetem())) {
+      expect(err).toBeInstanceOf(KernelUnsupported);
+      expect((err as KernelUnsupported).missing).toBe("sch_netem");
+      expect((err as KernelUnsupported).reason).toBe("KernelUnsupported");
+    } else {
+      expect(err).toBeUndefined();
+      expect(await owned(exec)).not.toEqual(CLEAN);
+      await revertInjection(exec, inj.key);
+    }
     expect(await owned(exec)).toEqual(CLEAN);
   });
 
-  it("netem failing beside a bandwidth fault of another owner: the bandwidth stays, netem leaves nothing", async () => {
+  it("netem beside a bandwidth fault of another owner: the bandwidth stays whether netem fails (no sch_netem, leaving nothing) or applies (its own class beside)", async () => {
     const bw = networkInjection(key("bw2"), { bandwidth: { rate: "1mbit" } });
     await applyInjection(exec, bw);
     const netem = netemInjection(key("delay2", "netem"), {
       delay: { time: "10ms" },
       to: { cidrs: [prober.ip], ports: [] },
     });
-    await expect(applyInjection(exec, netem)).rejects.toThrow(/sch_netem/);
+    if (await kernelHasNetem()) {
+      await applyInjection(exec, netem);
+      expect((await observe(exec)).classMinors.eth0).toContain(ownedNames(bw.key).minor);
+      await revertInjection(exec, netem.key);
+    } else await expect(applyInjection(exec, netem)).rejects.toThrow(/sch_netem/);
     const obs = await observe(exec);
     expect(obs.classMinors.eth0).toEqual([ownedNames(bw.key).minor]);
     expect(obs.filterPrefs.eth0).toEqual([]); // a bandwidth fault has no filter: the shared cap shapes everything

@@ -2,7 +2,7 @@
 // engine (the host's own namespace is shared and never touched): Swarm's ports are cut in both
 // directions, other ports and loopback are not, a second apply does not stack, revert leaves nothing.
 // The Swarm-level effect (Down, rescheduling, healing) is proven on the three-node cluster
-// (test/multinode/node-faults.test.ts).
+// (test/multinode/node-faults.docker.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DockerEngine } from "../../src/engine/docker.js";
 import { helperExec } from "../../src/faults/netns/exec-helper.js";

@@ -2,13 +2,12 @@
 // the Swarm config store, the kill switch (suspend --all) reverting a running controller's
 // chaos within one pass, and audit reporting (then no longer reporting) an orphan left by a
 // SIGKILLed controller. Own store scope, own controller instances; everything removed by id.
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../src/audit/log.js";
 import { buildController } from "../../src/controller/build.js";
@@ -39,10 +38,10 @@ const engine = new DockerEngine();
 beforeAll(async () => {
   await requireSwarm([WEB_IMAGE, APP_IMAGE]);
   process.env.CHAOSCTL_SWARM_SCOPE = scope;
-  // The controller runs as its own process (as in production, and so it can be SIGKILLed).
-  await promisify(execFile)("npm", ["run", "--silent", "build"], { timeout: 280_000 }).catch(() => undefined); // tsc emits despite others' in-progress type errors
+  // The controller runs as its own process (as in production, and so it can be SIGKILLed): the
+  // compiled bin, checked fresh by the docker group's global set-up (test/helpers/fresh.ts).
   expect(existsSync(BIN)).toBe(true);
-}, 300_000);
+});
 afterAll(async () => {
   for (const c of await engine.listConfigs([`${STORE_LABEL}=${scope}`]))
     await engine.removeConfig(c.id).catch(() => undefined);

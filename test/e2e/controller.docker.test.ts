@@ -1,10 +1,8 @@
 // The practice as manifests, on the real one-node Swarm (issue 3): the controller kills,
 // pauses and reverts real tasks, Swarm heals, and status records it.
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   APP_IMAGE,
   WEB_IMAGE,
@@ -314,10 +312,6 @@ describe("controller on a real Swarm", () => {
 });
 
 describe("controller crash", () => {
-  beforeAll(async () => {
-    await promisify(execFile)("npm", ["run", "--silent", "build"], { timeout: 120_000 });
-  }, 130_000);
-
   it("SIGKILLed while a task is paused: the guard unpauses on time; the restarted controller records it and never kills twice", async () => {
     const svc = await service(3);
     const w = await ws();
