@@ -91,7 +91,7 @@ async function pausedOf(svc: TestService): Promise<string[]> {
   return out.split("\n").filter(Boolean);
 }
 
-describe("probes on the real Swarm", () => {
+describe("probes on the real Swarm", { timeout: 150_000 }, () => {
   it("a Continuous HTTP probe aborts a pause of every task: thawed early, Aborted, Halted; resume starts the next run", async () => {
     const port = freePort();
     const svc = await web(1, port);
