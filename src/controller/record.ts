@@ -9,6 +9,7 @@ import { routeTo } from "./execute.js";
 import type { NodeDirectory } from "./nodes.js";
 import { statusFor, type PassMemory, type PassResult, type PassState } from "./pass.js";
 import { followRuns, stopConditionChanged } from "./probes.js";
+import { verdictRecords } from "./audit-log.js";
 
 const { compare } = fastJsonPatch;
 
@@ -47,6 +48,14 @@ export async function record(s: PassState, memory: PassMemory): Promise<PassResu
       !stopConditionChanged(s.statusOf.get(m.key), obs.probes.stopCondition);
     await recordSchedule(s, memory, m, after, statuses, idle);
   }
+  // Verdicts settled in this pass, into the audit log (after the statuses that carry them).
+  const verdicts = [...statuses].flatMap(([key, { prev, next }]) =>
+    verdictRecords(key, prev, next, after, env.instance),
+  );
+  if (verdicts.length)
+    await env.auditLog
+      ?.append(verdicts)
+      .catch((e: unknown) => env.logger.warn({ err: String(e) }, "could not append to the audit log"));
   // Exited guards whose schedule is gone: nothing more to record.
   await collect(s, (h) => !s.byKey.has(h.owner.schedule));
   env.logger.debug(
