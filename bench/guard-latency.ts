@@ -7,7 +7,7 @@
 import { DockerEngine } from "../src/engine/docker.js";
 import type { DockerEvent } from "../src/engine/engine.js";
 import { faultDrivers } from "../src/faults/registry.js";
-import { L_RUN } from "../src/faults/labels.js";
+import { L_RUN } from "../src/api/labels.js";
 import { docker, lines, sleep, waitUntil } from "./docker-cli.js";
 import { APP_IMAGE, WEB_IMAGE } from "./fixture.js";
 import { percentile } from "./stats.js";

@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { readFile, unlink } from "node:fs/promises";
 import { parse } from "yaml";
 import { join } from "node:path";
-import { L_EXPIRES, L_INSTANCE, L_ROLE } from "../src/faults/labels.js";
+import { L_EXPIRES, L_INSTANCE, L_ROLE } from "../src/api/labels.js";
 import { docker, lines, sleep } from "./docker-cli.js";
 import type { EventLog } from "./events.js";
 import { manifest, type BenchService, type BenchWorkspace } from "./fixture.js";

@@ -1,27 +1,16 @@
 // The agent's operations over its node's engine, one per RPC op, each checked by policy.ts.
 // Transport-free, so they are tested with a real engine and no HTTP.
-import type { ContainerInfo, Engine } from "../engine/engine.js";
+import type { Engine } from "../engine/engine.js";
 import { observeGuards } from "../faults/guard/observe.js";
 import { GUARD_ROLE } from "../faults/guard/spec.js";
-import { L_ROLE } from "../faults/labels.js";
+import { L_ROLE } from "../api/labels.js";
 import * as a from "./args.js";
 import { admitExec, admitFault, admitHelper, admitOwn, type AgentPolicy } from "./policy.js";
-import type { Op, WhoAmI } from "./protocol.js";
+import type { InjectionReport, Op, WhoAmI } from "../nodes/protocol.js";
 
 export interface AgentIdentity {
   nodeId: string;
   hostname: string;
-}
-
-/** What is injected on this node: every guard (running or exited, with its exit code). */
-export interface InjectionReport {
-  nodeId: string;
-  hostname: string;
-  at: string;
-  /** The guard containers themselves: the controller parses them as it parses its own. */
-  containers: ContainerInfo[];
-  /** The same guards parsed (faults/guard/observe.ts), for people and `audit`. */
-  handles: ReturnType<typeof observeGuards>;
 }
 
 export interface HandlerDeps {

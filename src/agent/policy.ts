@@ -4,7 +4,7 @@
 // the agent's own image, only the guard verb or the network tools, only the node's socket bound,
 // faults only on Swarm task containers and only chaosctl's own helpers removed. Pure.
 import type { ContainerInfo, HelperSpec } from "../engine/engine.js";
-import { L_PROTECTED, L_ROLE } from "../faults/labels.js";
+import { L_PROTECTED, L_ROLE } from "../api/labels.js";
 
 export const DOCKER_SOCKET_IN_CONTAINER = "/var/run/docker.sock";
 /** argv[0] the network drivers run inside a target's namespace (faults/netns). */

@@ -6,8 +6,8 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { DockerEngine } from "../engine/docker.js";
 import type { Logger } from "../util/log.js";
-import { L_FAULT, L_ROLE, L_RUN, L_SCHEDULE } from "../faults/labels.js";
-import { keyFromToken, RequestVerifier } from "./auth.js";
+import { L_FAULT, L_ROLE, L_RUN, L_SCHEDULE } from "../api/labels.js";
+import { keyFromToken, RequestVerifier } from "../nodes/auth.js";
 import { agentHandlers, type AgentIdentity } from "./handlers.js";
 import { agentServer } from "./server.js";
 

@@ -4,9 +4,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "../util/log.js";
 import { BadRequest } from "./args.js";
-import { responseSignature, H_SIGNATURE, type RequestVerifier } from "./auth.js";
+import { responseSignature, H_SIGNATURE, type RequestVerifier } from "../nodes/auth.js";
 import type { Handlers } from "./handlers.js";
-import { httpStatusOf, MAX_BODY_BYTES, OPS, RPC_PREFIX, type Op } from "./protocol.js";
+import { httpStatusOf, MAX_BODY_BYTES, OPS, RPC_PREFIX, type Op } from "../nodes/protocol.js";
 
 export interface AgentServerDeps {
   handlers: Handlers;

@@ -2,11 +2,11 @@
 // each reachable agent reports for its node. Nodes whose agent did not answer stay unobserved
 // (audit says so) rather than looking clean.
 import type { ContainerInfo } from "../engine/engine.js";
-import type { AgentLocation } from "../controller/nodes.js";
-import { L_GUARD_NODE, L_NODE } from "../faults/labels.js";
+import type { AgentLocation } from "../nodes/directory.js";
+import { L_GUARD_NODE, L_NODE } from "../api/labels.js";
 import type { ContainersPerNode, NodeContainers } from "./sources.js";
 
-/** The subset of NodeDirectory audit needs (controller/nodes.ts). */
+/** The subset of NodeDirectory audit needs (nodes/directory.ts). */
 export interface AgentDirectory {
   refresh(snapshot: Parameters<ContainersPerNode>[0]): Promise<ContainerInfo[]>;
   status(): Array<AgentLocation & { down?: string }>;

@@ -3,7 +3,7 @@
 import type { ContainerInfo, NodeInfo } from "../engine/engine.js";
 import type { FaultKind, InjectionHandle } from "../faults/driver.js";
 import { guardCondition, observeGuards } from "../faults/guard/observe.js";
-import { L_EXPIRES, L_NODE_ORIGINAL_AVAILABILITY, L_RUN, L_SCHEDULE } from "../faults/labels.js";
+import { L_EXPIRES, L_NODE_ORIGINAL_AVAILABILITY, L_RUN, L_SCHEDULE } from "../api/labels.js";
 import type { NodeContainers } from "./sources.js";
 
 /** Where a schedule came from: the file (and git commit) of a directory store, and apply's record. */

@@ -1,7 +1,7 @@
 // --agent-port / --agent-token-file for the verbs that read other nodes through their agents
 // (audit, get active), as the controller has them.
 import type { Command } from "commander";
-import { DEFAULT_AGENT_PORT, DEFAULT_TOKEN_FILE } from "../agent/protocol.js";
+import { DEFAULT_AGENT_PORT, DEFAULT_TOKEN_FILE } from "../nodes/protocol.js";
 
 export interface AgentOpts {
   agentPort: string;

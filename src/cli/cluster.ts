@@ -24,7 +24,7 @@ export async function observe(engine?: Engine, agents?: AgentOpts): Promise<Clus
   const e = engine ?? (await openEngine());
   if (!agents) return observeCluster(e, containersPerNode);
   const [{ nodeDirectory }, { agentContainers }, { silentLogger }] = await Promise.all([
-    import("../agent/controller-options.js"),
+    import("../nodes/options.js"),
     import("../audit/agents.js"),
     import("../util/log.js"),
   ]);

@@ -4,7 +4,7 @@ import type { DriverContext, FaultDriver, FaultKind, InjectionHandle, Owner, Tar
 import type { Logger } from "../util/log.js";
 import type { ExtendRun, Reapply, Revert, StartRun } from "./plan.js";
 import type { TargetResult } from "./status.js";
-import type { NodeEngines, NodeRoute } from "./nodes.js";
+import type { NodeEngines, NodeRoute } from "../nodes/directory.js";
 
 export interface ExecuteDeps {
   engine: Engine;

@@ -2,17 +2,15 @@
 // `chaosctl diff`, dry-run and the table tests all call this one function (style.md §2).
 import { createHash } from "node:crypto";
 import type { ClusterSnapshot } from "../engine/engine.js";
-import type { FaultKind, InjectionHandle, Target } from "../faults/driver.js";
+import { DURATIVE, isActive, type FaultKind, type InjectionHandle, type Target } from "../faults/driver.js";
 import type { StoredManifest } from "../store/store.js";
 import { parseDuration } from "../api/duration.js";
 import { dueRun } from "./schedule.js";
 import { candidates, countForMode, pick, type SelectorSpec } from "./select.js";
 import { maxUnavailableFor, desiredTasks, runningTasks, UnavailabilityLedger } from "./safety.js";
-import { chooseNodes } from "../faults/node/targets.js";
+import { chooseNodes } from "./node-targets.js";
 import type { NodeFault } from "../api/types.js";
 import { MIN_REST_MS, NETWORK_FAULTS, replacementsOf, reresolve, resolveTargets, targetGone } from "./network.js";
-
-export const DURATIVE: ReadonlySet<FaultKind> = new Set<FaultKind>(["pause", "netem", "network", "node", "stress"]);
 
 export interface PlanConfig {
   /** For schedules without spec.startingDeadline. */
@@ -157,10 +155,6 @@ export function runId(key: string, generation: number, scheduledAt: Date): strin
   const h = createHash("sha256").update(key).digest("hex").slice(0, 8);
   return `${h}-g${generation}-${Math.floor(scheduledAt.getTime() / 1000).toString(36)}`;
 }
-
-/** A guard still in charge of its injection (or an injection without a guard). */
-export const isActive = (h: InjectionHandle): boolean =>
-  h.guardState === undefined || ["running", "created", "restarting", "paused"].includes(h.guardState);
 
 export function plan(input: PlanInput): Plan {
   const { now, snapshot, config } = input;

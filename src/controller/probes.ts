@@ -14,8 +14,8 @@ import { probeStatus, STOP_CONDITION, type RunProbeView } from "../probes/status
 import type { StopConditionWatch } from "../probes/stop-condition.js";
 import { phasesOf } from "../probes/evaluate.js";
 import { skipRecord } from "./audit-log.js";
-import { DURATIVE, type SkipRun, type StartRun } from "./plan.js";
-import type { FaultKind } from "../faults/driver.js";
+import type { SkipRun, StartRun } from "./plan.js";
+import { DURATIVE, type FaultKind } from "../faults/driver.js";
 import type { ActStep } from "./act.js";
 import type { PassEnv, PassState } from "./pass.js";
 

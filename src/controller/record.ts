@@ -6,7 +6,7 @@ import type { InjectionHandle } from "../faults/driver.js";
 import type { ChaosScheduleStatus } from "../api/types.js";
 import type { StoredManifest } from "../store/store.js";
 import { routeTo } from "./execute.js";
-import type { NodeDirectory } from "./nodes.js";
+import type { NodeDirectory } from "../nodes/directory.js";
 import { statusFor, type PassMemory, type PassResult, type PassState } from "./pass.js";
 import { followRuns, stopConditionChanged } from "./probes.js";
 import { verdictRecords } from "./audit-log.js";

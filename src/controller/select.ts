@@ -5,7 +5,7 @@
 // services are never candidates. Modes then choose among the candidates.
 import type { ClusterSnapshot, NodeInfo, ServiceInfo, TaskInfo } from "../engine/engine.js";
 import type { Target } from "../faults/driver.js";
-import { L_PROTECTED, L_ROLE } from "../faults/labels.js";
+import { L_PROTECTED, L_ROLE } from "../api/labels.js";
 
 export interface SelectorSpec {
   stack?: string;

@@ -3,7 +3,7 @@
 import type { ChaosSchedule, ChaosScheduleStatus, RunRecord, ActiveInjection, Condition } from "../api/types.js";
 import type { ClusterSnapshot } from "../engine/engine.js";
 import type { FaultKind, InjectionHandle, Target } from "../faults/driver.js";
-import { DURATIVE, isActive } from "./plan.js";
+import { DURATIVE, isActive } from "../faults/driver.js";
 import { isRunningTask } from "./select.js";
 import { desiredTasks } from "./safety.js";
 

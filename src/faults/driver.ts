@@ -4,7 +4,10 @@ import type { Engine, ContainerInfo } from "../engine/engine.js";
 
 export type FaultKind = "kill" | "stop" | "restart" | "pause" | "netem" | "network" | "node" | "stress" | "process";
 
-/** Who an injection belongs to. Written onto what it injects as labels (faults/labels.ts). */
+/** Faults that last (a duration, a guard that reverts them); the others happen once. */
+export const DURATIVE: ReadonlySet<FaultKind> = new Set<FaultKind>(["pause", "netem", "network", "node", "stress"]);
+
+/** Who an injection belongs to. Written onto what it injects as labels (api/labels.ts). */
 export interface Owner {
   /** "<namespace>/<name>" of the ChaosSchedule. */
   schedule: string;
@@ -97,3 +100,7 @@ export interface FaultDriver<Spec = unknown> {
 
 /** Guard containers of one node, parsed back into handles (see faults/guard/observe.ts). */
 export type ObserveInjections = (containers: ContainerInfo[], now?: Date) => InjectionHandle[];
+
+/** A guard still in charge of its injection (or an injection without a guard). */
+export const isActive = (h: InjectionHandle): boolean =>
+  h.guardState === undefined || ["running", "created", "restarting", "paused"].includes(h.guardState);

@@ -1,7 +1,7 @@
 // /healthz and /readyz. Liveness: the process answers and its loop is not stuck (it beat within
 // stuckAfterMs and no pass has run longer than that). Readiness: the engine answers, the store
 // has been loaded, and the body says whether this controller leads or stands by.
-import type { PassObserver, PassOutcome } from "./observer.js";
+import type { PassObserver, PassOutcome } from "../controller/observer.js";
 
 export interface LivenessInput {
   now: number;

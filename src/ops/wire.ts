@@ -8,7 +8,7 @@ import type { Logger } from "../util/log.js";
 import { UsageError } from "../util/errors.js";
 import { Health } from "./health.js";
 import { ControllerMetrics } from "./metrics/controller-metrics.js";
-import { observers, type PassObserver } from "./observer.js";
+import { observers, type PassObserver } from "../controller/observer.js";
 import { startOpsServer, type OpsServer } from "./server.js";
 import { LeaderElector } from "./lease/elector.js";
 import { checkTiming } from "./lease/machine.js";

@@ -10,7 +10,7 @@
 import type { ClusterSnapshot, Engine } from "../engine/engine.js";
 import type { DefaultedProbe, ProbeResult } from "../api/types.js";
 import type { Logger } from "../util/log.js";
-import { L_ROLE, L_RUN, L_SCHEDULE } from "../faults/labels.js";
+import { L_ROLE, L_RUN, L_SCHEDULE } from "../api/labels.js";
 import { RUNNERS } from "./registry.js";
 import type { CheckResult, ProbeKind, ProbeRunner } from "./types.js";
 import { errorText, kindOf } from "./types.js";

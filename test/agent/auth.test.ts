@@ -8,7 +8,7 @@ import {
   RequestVerifier,
   responseSignature,
   signRequest,
-} from "../../src/agent/auth.js";
+} from "../../src/nodes/auth.js";
 
 const key = Buffer.from("0123456789abcdef0123456789abcdef");
 const other = Buffer.from("fedcba9876543210fedcba9876543210");

@@ -1,10 +1,10 @@
 // The controller's node directory, pure (agents faked at the client): where agents are found,
 // which engine a node gets, and the AgentUnavailable reasons.
 import { describe, expect, it } from "vitest";
-import { locateAgents, NodeDirectory, type AgentLocation } from "../../src/controller/nodes.js";
+import { locateAgents, NodeDirectory, type AgentLocation } from "../../src/nodes/directory.js";
 import { routeTo } from "../../src/controller/execute.js";
-import { AgentEngine } from "../../src/engine/agent.js";
-import type { InjectionReport } from "../../src/agent/handlers.js";
+import { AgentEngine } from "../../src/nodes/agent-engine.js";
+import type { InjectionReport } from "../../src/nodes/protocol.js";
 import type { ContainerInfo, Engine } from "../../src/engine/engine.js";
 import { silentLogger } from "../../src/util/log.js";
 import { node, service, snapshot, task } from "../support/builders.js";

@@ -6,7 +6,7 @@ import { originsOf } from "../../src/audit/origin.js";
 import type { ContainerInfo } from "../../src/engine/engine.js";
 import type { FaultKind, Owner, Target } from "../../src/faults/driver.js";
 import { guardLabels } from "../../src/faults/guard/spec.js";
-import { L_NODE_ORIGINAL_AVAILABILITY } from "../../src/faults/labels.js";
+import { L_NODE_ORIGINAL_AVAILABILITY } from "../../src/api/labels.js";
 import { manifest, node, T0 } from "../support/builders.js";
 
 const at = (s: number): Date => new Date(T0.getTime() + s * 1000);

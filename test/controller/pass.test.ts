@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildController } from "../../src/controller/build.js";
-import { LeadershipLost } from "../../src/ops/observer.js";
+import { LeadershipLost } from "../../src/controller/observer.js";
 import { DirectoryStore } from "../../src/store/directory/store.js";
 import type { ChaosScheduleStatus } from "../../src/api/types.js";
 import { createLogger } from "../../src/util/log.js";

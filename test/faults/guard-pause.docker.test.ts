@@ -6,7 +6,7 @@ import type { DriverContext, Owner, Target } from "../../src/faults/driver.js";
 import { faultDrivers } from "../../src/faults/registry.js";
 import { guardCondition, observeGuards } from "../../src/faults/guard/observe.js";
 import { guardHelperSpec } from "../../src/faults/guard/spec.js";
-import { L_RUN } from "../../src/faults/labels.js";
+import { L_RUN } from "../../src/api/labels.js";
 import { docker, dockerOk, requireSwarm, runningTasks, waitFor, APP_IMAGE, WEB_IMAGE } from "../helpers/docker.js";
 import { createOverlayService, type OverlayService } from "../engine/fixtures.js";
 

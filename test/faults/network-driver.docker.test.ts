@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DockerEngine } from "../../src/engine/docker.js";
 import type { DriverContext, InjectionHandle, Owner, Target } from "../../src/faults/driver.js";
-import { L_ROLE, L_SCHEDULE } from "../../src/faults/labels.js";
+import { L_ROLE, L_SCHEDULE } from "../../src/api/labels.js";
 import { netemDriver } from "../../src/faults/netem/driver.js";
 import { networkDriver } from "../../src/faults/network/driver.js";
 import type { NetnsExec } from "../../src/faults/netns/converge.js";

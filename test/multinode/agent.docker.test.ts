@@ -18,11 +18,11 @@ import { parseAllDocuments } from "yaml";
 import { startCluster, type Cluster } from "../helpers/cluster.js";
 import { APP_IMAGE, WEB_IMAGE, waitFor } from "../helpers/docker.js";
 import { buildController } from "../../src/controller/build.js";
-import { NodeDirectory } from "../../src/controller/nodes.js";
+import { NodeDirectory } from "../../src/nodes/directory.js";
 import { DockerEngine } from "../../src/engine/docker.js";
-import { AgentEngine } from "../../src/engine/agent.js";
+import { AgentEngine } from "../../src/nodes/agent-engine.js";
 import { DirectoryStore } from "../../src/store/directory/store.js";
-import { signRequest } from "../../src/agent/auth.js";
+import { signRequest } from "../../src/nodes/auth.js";
 import { createLogger } from "../../src/util/log.js";
 import type { ChaosScheduleStatus, RunRecord } from "../../src/api/types.js";
 

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCluster, type Cluster } from "../helpers/cluster.js";
 import { WEB_IMAGE, waitFor } from "../helpers/docker.js";
-import { AgentEngine } from "../../src/engine/agent.js";
+import { AgentEngine } from "../../src/nodes/agent-engine.js";
 import type { ChaosSchedule } from "../../src/api/types.js";
 
 const STACK = resolve("manifests/stack.yml");

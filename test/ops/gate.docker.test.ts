@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildController } from "../../src/controller/build.js";
 import { DockerEngine } from "../../src/engine/docker.js";
 import { DirectoryStore } from "../../src/store/directory/store.js";
-import { LeadershipLost } from "../../src/ops/observer.js";
+import { LeadershipLost } from "../../src/controller/observer.js";
 import { silentLogger } from "../../src/util/log.js";
 import {
   APP_IMAGE,

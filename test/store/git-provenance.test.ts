@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { guardLabels } from "../../src/faults/guard/spec.js";
 import { guardHandle } from "../../src/faults/guard/observe.js";
 import { deriveStatus } from "../../src/controller/status.js";
-import { L_COMMIT, L_SOURCE_PATH } from "../../src/faults/labels.js";
+import { L_COMMIT, L_SOURCE_PATH } from "../../src/api/labels.js";
 import type { Owner, Target } from "../../src/faults/driver.js";
 import { T0, guard, manifest, service, snapshot } from "../support/builders.js";
 

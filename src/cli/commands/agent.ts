@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { DockerEngine } from "../../engine/docker.js";
 import { startAgent } from "../../agent/run.js";
-import { DEFAULT_AGENT_PORT, DEFAULT_TOKEN_FILE } from "../../agent/protocol.js";
+import { DEFAULT_AGENT_PORT, DEFAULT_TOKEN_FILE } from "../../nodes/protocol.js";
 import { DEFAULT_DOCKER_SOCKET } from "../../faults/guard/spec.js";
 import { UsageError } from "../../util/errors.js";
 import { createLogger } from "../../util/log.js";

@@ -21,7 +21,7 @@ import {
   DEFAULT_AGENT_PORT,
   nodeDirectory,
   type AgentFlags,
-} from "../../agent/controller-options.js";
+} from "../../nodes/options.js";
 import { addOpsOptions, startOps, type OpsFlags } from "../../ops/wire.js";
 
 const EXAMPLES = `

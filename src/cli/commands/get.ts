@@ -1,6 +1,6 @@
 // chaosctl get [schedules|active] [NAME] [-o wide|yaml|json|name] [-w]
 import { Command } from "commander";
-import { L_ROLE } from "../../faults/labels.js";
+import { L_ROLE } from "../../api/labels.js";
 import { UsageError } from "../../util/errors.js";
 import type { Engine } from "../../engine/engine.js";
 import { addAgentOptions, type AgentOpts } from "../agent-options.js";

@@ -19,7 +19,7 @@ import {
   L_TASK,
   L_COMMIT,
   L_SOURCE_PATH,
-} from "../labels.js";
+} from "../../api/labels.js";
 import { GUARD_ROLE } from "./spec.js";
 
 const FAULTS: readonly FaultKind[] = [

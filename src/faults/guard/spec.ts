@@ -18,7 +18,7 @@ import {
   L_TASK,
   L_COMMIT,
   L_SOURCE_PATH,
-} from "../labels.js";
+} from "../../api/labels.js";
 import { guardArgv } from "./args.js";
 
 export const GUARD_ROLE = "guard";

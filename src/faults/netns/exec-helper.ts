@@ -4,7 +4,7 @@
 //   (NetworkMode container:<id>, NET_ADMIN), when no guard runs (~0.3 s per command).
 import type { Engine } from "../../engine/engine.js";
 import { ContainerNotFound, ContainerStateConflict } from "../../engine/errors.js";
-import { L_ROLE, L_TARGET } from "../labels.js";
+import { L_ROLE, L_TARGET } from "../../api/labels.js";
 import type { NetnsExec } from "./converge.js";
 
 export function helperExec(engine: Engine, image: string, targetId: string, timeoutMs = 15_000): NetnsExec {

@@ -19,7 +19,7 @@ import {
   L_NODE_ORIGINAL_AVAILABILITY,
   L_RUN,
   L_SCHEDULE,
-} from "../labels.js";
+} from "../../api/labels.js";
 import type { NodeGuardOwner } from "./spec.js";
 
 export type AvailabilityAction = "drain" | "pause";

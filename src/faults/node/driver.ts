@@ -5,7 +5,7 @@
 // - partition: a guard on the TARGET node (its engine or agent; NetworkMode host, NET_ADMIN) cuts
 //   the node's Swarm traffic with an owned iptables chain and heals it at expiry on its own.
 // - reboot: the controller's configured hook (reboot.ts); nothing to revert.
-// Manager safety is the planner's (quorum.ts), before any driver runs.
+// Manager safety is the planner's (controller/quorum.ts), before any driver runs.
 import type { NodeFault } from "../../api/types.js";
 import type { Engine } from "../../engine/engine.js";
 import { ContainerNotFound } from "../../engine/errors.js";
@@ -21,7 +21,7 @@ import type {
   Target,
 } from "../driver.js";
 import { failedFrom } from "../instant.js";
-import { L_GUARD_NODE } from "../labels.js";
+import { L_GUARD_NODE } from "../../api/labels.js";
 import { TargetGone } from "../guard/effect.js";
 import { labelledBy, planRestore } from "./availability.js";
 import { converge, readNode } from "./availability-effect.js";

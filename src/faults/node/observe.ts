@@ -12,7 +12,7 @@ import {
   L_NODE_ORIGINAL_AVAILABILITY,
   L_RUN,
   L_SCHEDULE,
-} from "../labels.js";
+} from "../../api/labels.js";
 import type { NodeGuardSpec } from "./spec.js";
 
 /** `managerNodeId`: where a direct restore runs (the controller's own engine). */

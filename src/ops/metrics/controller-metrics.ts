@@ -1,8 +1,8 @@
 // The metrics chaosctl exports (docs/operations.md lists them). Fed by the reconcile loop's pass
 // observer, the leader elector and, at scrape time, the engine's own call counts.
 import type { Engine } from "../../engine/engine.js";
-import { isActive } from "../../controller/plan.js";
-import type { PassObserver, PassOutcome } from "../observer.js";
+import { isActive } from "../../faults/driver.js";
+import type { PassObserver, PassOutcome } from "../../controller/observer.js";
 import { Counter, Gauge, Histogram, Registry } from "./registry.js";
 import { newVerdicts, runChanges } from "./runs.js";
 

@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import type { ChaosScheduleStatus } from "../../api/types.js";
 import type { SwarmConfigs } from "../../engine/engine.js";
 import { ConfigNameConflict, ConfigNotFound, VersionConflict } from "../../engine/errors.js";
-import { L_INSTANCE, L_ROLE, L_SCHEDULE } from "../../faults/labels.js";
+import { L_INSTANCE, L_ROLE, L_SCHEDULE } from "../../api/labels.js";
 
 export interface ScheduleRecord {
   /** The generation `status` was written for, and the hash of that generation's spec. */

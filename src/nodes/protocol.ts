@@ -11,6 +11,19 @@ import {
   NodeUnreachable,
   VersionConflict,
 } from "../engine/errors.js";
+import type { ContainerInfo } from "../engine/engine.js";
+import type { InjectionHandle } from "../faults/driver.js";
+
+/** What is injected on a node: every guard (running or exited, with its exit code). */
+export interface InjectionReport {
+  nodeId: string;
+  hostname: string;
+  at: string;
+  /** The guard containers themselves: the controller parses them as it parses its own. */
+  containers: ContainerInfo[];
+  /** The same guards parsed (faults/guard/observe.ts), for people and `audit`. */
+  handles: InjectionHandle[];
+}
 
 export const RPC_PREFIX = "/v1/";
 export const MAX_BODY_BYTES = 1 << 20;

@@ -1,7 +1,7 @@
 // The controller's side of the agents: its two flags and the node directory they configure.
 import { access, readFile } from "node:fs/promises";
 import type { Engine } from "../engine/engine.js";
-import { NodeDirectory } from "../controller/nodes.js";
+import { NodeDirectory } from "./directory.js";
 import { UsageError } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { keyFromToken } from "./auth.js";

@@ -5,8 +5,8 @@
 // needed). Each pass asks every agent once for its node's guards; an agent that does not answer
 // makes its node unavailable for that pass, with the reason kept for the status message.
 import type { ClusterSnapshot, ContainerInfo, Engine } from "../engine/engine.js";
-import { AgentEngine } from "../engine/agent.js";
-import { L_GUARD_NODE, L_NODE, L_ROLE } from "../faults/labels.js";
+import { AgentEngine } from "./agent-engine.js";
+import { L_GUARD_NODE, L_NODE, L_ROLE } from "../api/labels.js";
 import type { Logger } from "../util/log.js";
 
 export type NodeRoute = { engine: Engine } | { unavailable: string };

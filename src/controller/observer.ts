@@ -2,7 +2,7 @@
 // controller without the controller knowing about them.
 import type { ChaosScheduleStatus } from "../api/types.js";
 import type { InjectionHandle } from "../faults/driver.js";
-import type { Plan } from "../controller/plan.js";
+import type { Plan } from "./plan.js";
 
 /** What one successful pass saw and did (the extra fields of Controller's PassResult). */
 export interface PassFacts {

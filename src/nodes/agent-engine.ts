@@ -11,18 +11,11 @@ import type {
   HelperSpec,
   NodeSpecUpdate,
   ClusterSnapshot,
-} from "./engine.js";
-import { EngineError, EngineTimeout, NodeUnreachable } from "./errors.js";
-import { H_SIGNATURE, responseSignature, sameHex, signRequest } from "../agent/auth.js";
-import {
-  AgentUnauthorized,
-  errorFromWire,
-  RPC_PREFIX,
-  type ErrorBody,
-  type Op,
-  type WhoAmI,
-} from "../agent/protocol.js";
-import type { InjectionReport } from "../agent/handlers.js";
+} from "../engine/engine.js";
+import { EngineError, EngineTimeout, NodeUnreachable } from "../engine/errors.js";
+import { H_SIGNATURE, responseSignature, sameHex, signRequest } from "./auth.js";
+import { AgentUnauthorized, errorFromWire, RPC_PREFIX, type ErrorBody, type Op, type WhoAmI } from "./protocol.js";
+import type { InjectionReport } from "./protocol.js";
 
 export interface AgentEndpoint {
   host: string;

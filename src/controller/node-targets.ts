@@ -1,11 +1,11 @@
 // Which nodes a node-fault run takes, and whether it may (pure; called by controller/plan.ts).
 // Nodes already faulted (active node injections, or chosen earlier in the same pass) are not
 // candidates; managers only with fault.node.allowManagers; then the quorum rules (quorum.ts).
-import type { ClusterSnapshot } from "../../engine/engine.js";
-import type { Target } from "../driver.js";
-import { L_ROLE } from "../labels.js";
+import type { ClusterSnapshot } from "../engine/engine.js";
+import type { Target } from "../faults/driver.js";
+import { L_ROLE } from "../api/labels.js";
 import { checkNodeSafety } from "./quorum.js";
-import type { NodeAction } from "./spec.js";
+import type { NodeAction } from "../faults/node/spec.js";
 
 export interface NodeChoiceInput {
   /** Nodes matching the selector (controller/select.ts candidates().nodes). */
