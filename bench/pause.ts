@@ -25,7 +25,9 @@ const SERVICE_ID = "com.docker.swarm.service.id";
 
 function sh(script: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) =>
-    execFile("sh", ["-c", script, "sh", ...args], { timeout: 60_000 }, (err) => (err ? reject(err) : resolve())),
+    execFile("sh", ["-c", script, "sh", ...args], { timeout: 60_000 }, (err) =>
+      err ? reject(new Error(err.message, { cause: err })) : resolve(),
+    ),
   );
 }
 

@@ -30,7 +30,7 @@ const SCHEDULES = quick ? [10, 100] : [10, 100, 1000];
 const FAKE = { services: 100, tasksPerService: 100 };
 const DOC = resolve(import.meta.dirname, "../../docs/benchmarks.md");
 /**
- * Figures of the last full run before the idle-pass work of issue 7 (commit 12cbe10, docs run of
+ * Figures of the last full run before the idle-pass work (commit 12cbe10, docs run of
  * 2026-11-25 11:06 UTC, same machine): shown beside today's as the "before". Not re-measured.
  */
 const BEFORE_IDLE: Record<string, string> = {

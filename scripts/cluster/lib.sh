@@ -2,7 +2,7 @@
 # A test cluster is N dockerd engines on this machine, each in its own network
 # namespace (no default route: nothing leaves the machine), UTS namespace (own
 # hostname) and mount namespace (its own socket bind-mounted at /run/docker.sock),
-# joined by a host bridge. See /work/shared/environment.md "Several nodes on one machine".
+# joined by a host bridge (docs/multinode.md, "How it is built (and why)").
 # Every name below is derived from the cluster NAME, so clusters of different
 # NAMEs run side by side and down.sh finds everything even without state files.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"

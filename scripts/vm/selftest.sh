@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The real-kernel lane under bad conditions (issue 8, "Bad input"): a VM that does not boot in
+# The real-kernel lane under bad conditions: a VM that does not boot in
 # time, a suite that hangs, a disk that fills. Each case must end within its bound, with a clear
 # message and the exit code run.sh documents, and leave no QEMU process and no temp dir behind.
 #

@@ -31,7 +31,7 @@ export function strArr(o: Json, k: string, optional = false): string[] | undefin
   if (v === undefined && optional) return undefined;
   if (!Array.isArray(v) || v.length > 256 || !v.every((x) => typeof x === "string"))
     throw new BadRequest(`${k} must be an array of strings`);
-  return v as string[];
+  return v;
 }
 
 function strRecord(o: Json, k: string): Record<string, string> {

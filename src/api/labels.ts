@@ -1,4 +1,4 @@
-// Ownership labels carried by everything chaosctl injects (design.md: "Ownership").
+// Ownership labels carried by everything chaosctl injects (docs/controller.md, "Ownership").
 export const LABEL_PREFIX = "chaosctl.io/";
 export const L_SCHEDULE = "chaosctl.io/schedule"; // "<namespace>/<name>"
 /** The controller instance that owns an injection (default "default"); others leave it alone. */

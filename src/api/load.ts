@@ -132,7 +132,7 @@ function loadDocument(
   lc: LineCounter,
   opts: LoadOptions,
 ): LoadedDocument | SkippedDocument | undefined {
-  const contents = (doc.contents as Node | null) ?? undefined;
+  const contents = doc.contents ?? undefined;
   const start = contents?.range?.[0] ?? doc.range?.[0] ?? 0;
   const loaded: LoadedDocument = { file, index, line: positionOf(lc, start).line, doc, problems: [] };
   const problem = (offset: number, message: string, rule: string, path = ""): void => {
@@ -240,7 +240,7 @@ function isStackFile(m: Record<string, unknown>): boolean {
 }
 
 function isEmptyDocument(doc: Document): boolean {
-  const c = doc.contents as Node | null;
+  const c = doc.contents;
   if (c === null) return true;
   // `---` followed by nothing parses as a null scalar with no source text.
   return (

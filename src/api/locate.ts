@@ -19,11 +19,11 @@ interface Found {
 }
 
 function walk(doc: Document, path: readonly PathSegment[]): Found {
-  let value: Node | undefined = (doc.contents as Node | null) ?? undefined;
+  let value: Node | undefined = doc.contents ?? undefined;
   let key: Node | undefined;
   let depth = 0;
   for (const seg of path) {
-    if (value && isAlias(value)) value = (value.resolve(doc) as Node | undefined) ?? value;
+    if (value && isAlias(value)) value = value.resolve(doc) ?? value;
     let next: { key?: Node; value?: Node } | undefined;
     if (value && isMap(value)) {
       const pair = value.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
@@ -50,7 +50,7 @@ function isEmptyValue(node: Node | undefined): boolean {
 
 /** The offset an issue points at, following Issue.at. */
 export function offsetOf(doc: Document, issue: Pick<Issue, "path" | "at">): number {
-  const docStart = startOf((doc.contents as Node | null) ?? undefined) ?? doc.range?.[0] ?? 0;
+  const docStart = startOf(doc.contents ?? undefined) ?? doc.range?.[0] ?? 0;
   const at = issue.at ?? "value";
   const path = at === "parent" ? issue.path.slice(0, -1) : issue.path;
   const found = walk(doc, path);

@@ -130,7 +130,7 @@ export async function readBounded(
     const chunks: Buffer[] = [];
     let total = 0;
     try {
-      for await (const chunk of stdin ?? process.stdin) {
+      for await (const chunk of (stdin ?? process.stdin) as AsyncIterable<Uint8Array | string>) {
         const buf = Buffer.from(chunk);
         chunks.push(buf);
         total += buf.length;

@@ -10,11 +10,8 @@ export async function openEngine(): Promise<Engine> {
   return new DockerEngine();
 }
 
-/** Where audit and `get active` read other nodes' containers from (agents plug in here). */
-export let containersPerNode: ContainersPerNode = localContainers;
-export function setContainersPerNode(source: ContainersPerNode): void {
-  containersPerNode = source;
-}
+/** Where audit and `get active` read containers from without agents: the local engine's. */
+const containersPerNode: ContainersPerNode = localContainers;
 
 /**
  * The cluster as audit sees it. With an agent token (--agent-token-file, or the default token

@@ -18,7 +18,10 @@ function ops(a: string[], b: string[]): Op[] {
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) (out.push({ kind: " ", line: a[i++] as string }), j++);
+    if (i < n && j < m && a[i] === b[j]) {
+      out.push({ kind: " ", line: a[i++] as string });
+      j++;
+    }
     // Deletions before insertions, as diff -u prints a changed line.
     else if (i < n && (j === m || (lcs[i + 1]?.[j] ?? 0) >= (lcs[i]?.[j + 1] ?? 0)))
       out.push({ kind: "-", line: a[i++] as string });

@@ -1,4 +1,5 @@
-// execute: the thin, effectful side of a pass. One driver call per target (style.md §1).
+// execute: the thin, effectful side of a pass. One driver call per target: a driver knows one
+// target and how to undo it; everything else (selection, timing, status) is decided before.
 import type { Engine } from "../engine/engine.js";
 import type { DriverContext, FaultDriver, FaultKind, InjectionHandle, Owner, Target } from "../faults/driver.js";
 import type { Logger } from "../util/log.js";
@@ -11,7 +12,7 @@ export interface ExecuteDeps {
   drivers: ReadonlyMap<FaultKind, FaultDriver>;
   image: string;
   logger: Logger;
-  /** The node whose engine `engine` is; other nodes need an agent (issue 5). */
+  /** The node whose engine `engine` is; other nodes need an agent (docs/agent.md). */
   selfNodeId: string;
   /** Engines of the other nodes (their agents); without it, only the own node is reachable. */
   nodes?: NodeEngines;
@@ -225,7 +226,7 @@ export function routeTo(
 }
 
 async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
+  const out = new Array<R>(items.length);
   let i = 0;
   const worker = async (): Promise<void> => {
     while (i < items.length) {

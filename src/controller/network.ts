@@ -1,5 +1,5 @@
 // Network faults in the planner (pure): per-target destinations, re-resolution when tasks move,
-// and which task replaces which (issue 4 §1, §7). The drivers take resolved specs only: the
+// and which task replaces which (docs/network-faults.md). The drivers take resolved specs only: the
 // controller turns `to.services` / `partition.from.services` into task addresses on the
 // networks each target shares with them (faults/network/resolve.ts).
 import type { ClusterSnapshot, TaskInfo } from "../engine/engine.js";

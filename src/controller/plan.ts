@@ -1,5 +1,6 @@
 // plan(desired, observed, now) → actions. Pure: no I/O, no clock, randomness injected.
-// `chaosctl diff`, dry-run and the table tests all call this one function (style.md §2).
+// `chaosctl diff`, dry-run and the table tests all call this one function, so what they show is
+// what the controller does.
 import { createHash } from "node:crypto";
 import type { ClusterSnapshot } from "../engine/engine.js";
 import { DURATIVE, isActive, type FaultKind, type InjectionHandle, type Target } from "../faults/driver.js";
@@ -307,7 +308,7 @@ export function plan(input: PlanInput): Plan {
 }
 
 /**
- * What an active run needs besides its reverts (issue 4 §7):
+ * What an active run needs besides its reverts (docs/network-faults.md, "Targets that go away"):
  * - a target whose task is over is reverted as TargetGone (nothing to undo, recorded once) and,
  *   in the other modes, not replaced;
  * - mode all, network faults: the task Swarm starts in the same slot (node, for global services)
@@ -410,7 +411,7 @@ function chooseTargets(
       snapshot: input.snapshot,
       action: node?.action ?? "drain",
       allowManagers: !!node?.allowManagers,
-      allowManagerLoss: !!(spec.safety as { allowManagerLoss?: boolean } | undefined)?.allowManagerLoss,
+      allowManagerLoss: !!spec.safety?.allowManagerLoss,
       busy: nodesOut,
       count: (n) => countForMode(sel.mode, sel.value, n, input.random),
       pick: (pool, k) => pick(pool, k, input.random),

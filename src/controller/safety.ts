@@ -1,4 +1,4 @@
-// Safety budgets across all schedules (issue 3 §3). Pure.
+// Safety budgets across all schedules (docs/controller.md, "Selection and safety"). Pure.
 //
 // A service's "unavailable" count is what it lacks of its desired running tasks plus the
 // running tasks that are faulted right now (a paused container is "running" to Swarm).

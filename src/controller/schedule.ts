@@ -1,6 +1,6 @@
 // When is a schedule due? Pure: every answer is a function of (spec, status, now).
 //
-// Rules (issue 3 §2):
+// Rules (docs/controller.md, "Schedules"):
 // - "@once" fires once per spec generation: due when no run was made for this generation.
 // - "@every D" fires immediately the first time, then every D after the last scheduled time.
 // - cron fires at its next occurrence; the first time it is seen, it only computes that time.

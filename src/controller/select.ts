@@ -5,7 +5,7 @@
 // services are never candidates. Modes then choose among the candidates.
 import type { ClusterSnapshot, NodeInfo, ServiceInfo, TaskInfo } from "../engine/engine.js";
 import type { Target } from "../faults/driver.js";
-import { L_PROTECTED, L_ROLE } from "../api/labels.js";
+import { L_ENABLED, L_PROTECTED, L_ROLE } from "../api/labels.js";
 
 export interface SelectorSpec {
   stack?: string;
@@ -52,7 +52,7 @@ export function serviceMatches(sel: SelectorSpec, svc: ServiceInfo): boolean {
 function eligible(labels: Record<string, string>, opts: SelectOptions): boolean {
   if (isTrue(labels[L_PROTECTED])) return false;
   if (labels[L_ROLE] === "controller" || labels[L_ROLE] === "agent") return false;
-  if (opts.requireOptIn && !isTrue(labels["chaosctl.io/enabled"])) return false;
+  if (opts.requireOptIn && !isTrue(labels[L_ENABLED])) return false;
   return true;
 }
 

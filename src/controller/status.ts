@@ -1,4 +1,4 @@
-// Status is derived (style.md §4): from the previous status, what the cluster shows, and what
+// Status is derived, never stored as a working state of its own: from the previous status, what the cluster shows, and what
 // this pass did. Pure; the caller compares before writing.
 import type { ChaosSchedule, ChaosScheduleStatus, RunRecord, ActiveInjection, Condition } from "../api/types.js";
 import type { ClusterSnapshot } from "../engine/engine.js";

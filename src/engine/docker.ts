@@ -120,7 +120,7 @@ export class DockerEngine implements Engine, SwarmConfigs {
   private listRaw(labelFilters: string[]): Promise<RawContainerSummary[]> {
     const opts: Docker.ContainerListOptions = { all: true };
     if (labelFilters.length > 0) opts.filters = JSON.stringify({ label: labelFilters });
-    return this.docker.listContainers(opts) as Promise<RawContainerSummary[]>;
+    return this.docker.listContainers(opts);
   }
 
   async listContainers(labelFilters: string[] = []): Promise<ContainerInfo[]> {

@@ -146,8 +146,8 @@ export interface ConfigInfo {
 }
 
 /**
- * Swarm configs as durable, versioned cluster state (environment.md: "Swarm configs as a
- * store"): the config store, the controller lease and the controller's own records use it.
+ * Swarm configs as durable, versioned cluster state (docs/stores.md, "Swarm config store"):
+ * the config store, the controller lease and the controller's own records use it.
  * Only a manager's engine offers it.
  */
 export interface SwarmConfigs {

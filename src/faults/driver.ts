@@ -1,4 +1,4 @@
-// One driver per fault kind, one target per call (style.md §1). Selection, schedule, duration
+// One driver per fault kind, one target per call. Selection, schedule, duration
 // and status are the controller's; a driver only knows how to inject into one target and undo it.
 import type { Engine, ContainerInfo } from "../engine/engine.js";
 

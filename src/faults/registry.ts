@@ -1,4 +1,4 @@
-// Fault drivers by kind (style.md §1): adding a fault = adding its folder and one line here.
+// Fault drivers by kind (one driver per kind, one target per call): adding a fault = adding its folder and one line here.
 // Each driver is typed with its own spec; the controller hands it spec.fault[kind].
 import type { FaultDriver, FaultKind } from "./driver.js";
 import { killDriver } from "./kill/driver.js";

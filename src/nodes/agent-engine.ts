@@ -33,8 +33,8 @@ export class AgentEngine implements Engine {
   private readonly counts: Record<string, number> = {};
   readonly label: string;
 
-  constructor(private readonly o: AgentEngineOptions) {
-    this.label = `${o.host}:${o.port}`;
+  constructor(private readonly opts: AgentEngineOptions) {
+    this.label = `${opts.host}:${opts.port}`;
   }
 
   get calls(): Readonly<Record<string, number>> {
@@ -103,17 +103,17 @@ export class AgentEngine implements Engine {
   }
 
   /** One signed request; the answer must be signed for this request's nonce, or it is not believed. */
-  private call<T>(op: Op, args: object, timeoutMs = this.o.timeoutMs ?? 15_000): Promise<T> {
+  private call<T>(op: Op, args: object, timeoutMs = this.opts.timeoutMs ?? 15_000): Promise<T> {
     this.counts[op] = (this.counts[op] ?? 0) + 1;
     const path = `${RPC_PREFIX}${op}`;
     const body = Buffer.from(JSON.stringify(args));
     const nonce = randomBytes(16).toString("hex");
-    const headers = signRequest(this.o.key, "POST", path, body, (this.o.clock ?? (() => new Date()))(), nonce);
+    const headers = signRequest(this.opts.key, "POST", path, body, (this.opts.clock ?? (() => new Date()))(), nonce);
     return new Promise<T>((resolve, reject) => {
       const req = request(
         {
-          host: this.o.host,
-          port: this.o.port,
+          host: this.opts.host,
+          port: this.opts.port,
           method: "POST",
           path,
           headers: { ...headers, "content-type": "application/json", "content-length": body.length },
@@ -138,7 +138,7 @@ export class AgentEngine implements Engine {
                 ),
               );
             const sig = res.headers[H_SIGNATURE];
-            if (typeof sig !== "string" || !sameHex(sig, responseSignature(this.o.key, nonce, status, text))) {
+            if (typeof sig !== "string" || !sameHex(sig, responseSignature(this.opts.key, nonce, status, text))) {
               return reject(
                 new AgentUnauthorized(`agent ${this.label}: answer to ${op} is not signed with our key`, status),
               );

@@ -60,7 +60,7 @@ export class NodeDirectory implements NodeEngines {
   private agents = new Map<string, AgentState>();
   private selfNodeId = "";
 
-  constructor(private readonly o: NodeDirectoryOptions) {}
+  constructor(private readonly opts: NodeDirectoryOptions) {}
 
   /**
    * Find the agents of this snapshot and ask each, in parallel, for its node's guards (one call
@@ -68,10 +68,10 @@ export class NodeDirectory implements NodeEngines {
    */
   async refresh(s: ClusterSnapshot): Promise<ContainerInfo[]> {
     this.selfNodeId = s.selfNodeId;
-    const key = this.o.key;
+    const key = this.opts.key;
     if (!key) return [];
     const next = new Map<string, AgentState>();
-    for (const loc of locateAgents(s, this.o.port)) {
+    for (const loc of locateAgents(s, this.opts.port)) {
       const prev = this.agents.get(loc.nodeId);
       const same = prev && prev.loc.host === loc.host && prev.loc.port === loc.port;
       next.set(loc.nodeId, same ? prev : { loc, engine: this.connect(loc, key) });
@@ -86,7 +86,10 @@ export class NodeDirectory implements NodeEngines {
           if (r.nodeId !== a.loc.nodeId) throw new Error(`answers for node ${r.nodeId}, not ${a.loc.nodeId}`);
           a.down = undefined;
           if (before)
-            this.o.logger.info({ event: "agent", node: a.loc.hostname, addr: a.engine.label }, "agent reachable again");
+            this.opts.logger.info(
+              { event: "agent", node: a.loc.hostname, addr: a.engine.label },
+              "agent reachable again",
+            );
           // Only guards that say they run on the agent's node: each is reverted and collected there.
           return r.containers.filter(
             (c) => (c.labels[L_GUARD_NODE] ?? c.labels[L_NODE] ?? a.loc.nodeId) === a.loc.nodeId,
@@ -94,7 +97,7 @@ export class NodeDirectory implements NodeEngines {
         } catch (e) {
           a.down = `agent at ${a.engine.label}: ${e instanceof Error ? e.message : String(e)}`;
           if (a.down !== before)
-            this.o.logger.warn(
+            this.opts.logger.warn(
               { event: "agent", node: a.loc.hostname, addr: a.engine.label, err: a.down },
               "agent unavailable",
             );
@@ -106,9 +109,9 @@ export class NodeDirectory implements NodeEngines {
   }
 
   route(nodeId: string, hostname?: string): NodeRoute {
-    if (nodeId === this.selfNodeId) return { engine: this.o.local };
+    if (nodeId === this.selfNodeId) return { engine: this.opts.local };
     const name = hostname ?? nodeId;
-    if (!this.o.key)
+    if (!this.opts.key)
       return {
         unavailable: `task runs on node ${name}; this controller has no agent token (--agent-token-file), so it reaches its own node only`,
       };
@@ -135,7 +138,7 @@ export class NodeDirectory implements NodeEngines {
   }
 
   private connect(loc: AgentLocation, key: Buffer): AgentEngine {
-    if (this.o.connect) return this.o.connect(loc, key);
-    return new AgentEngine({ host: loc.host, port: loc.port, key, timeoutMs: this.o.timeoutMs ?? 10_000 });
+    if (this.opts.connect) return this.opts.connect(loc, key);
+    return new AgentEngine({ host: loc.host, port: loc.port, key, timeoutMs: this.opts.timeoutMs ?? 10_000 });
   }
 }

@@ -39,8 +39,8 @@ export class Health implements PassObserver {
   private lastError: string | undefined;
   private readonly clock: () => number;
 
-  constructor(private readonly o: HealthOptions) {
-    this.clock = o.clock ?? Date.now;
+  constructor(private readonly opts: HealthOptions) {
+    this.clock = opts.clock ?? Date.now;
     this.lastBeat = this.clock();
   }
 
@@ -61,7 +61,14 @@ export class Health implements PassObserver {
     this.passStartedAt = undefined;
     this.beat();
     if (o.result) this.storeLoaded = true;
-    this.lastError = o.error === undefined ? undefined : o.error instanceof Error ? o.error.message : String(o.error);
+    this.lastError =
+      o.error === undefined
+        ? undefined
+        : o.error instanceof Error
+          ? o.error.message
+          : typeof o.error === "string"
+            ? o.error
+            : JSON.stringify(o.error);
   }
 
   live(): Probe {
@@ -69,7 +76,7 @@ export class Health implements PassObserver {
     const l = liveness({
       now,
       lastBeat: this.lastBeat,
-      stuckAfterMs: this.o.stuckAfterMs,
+      stuckAfterMs: this.opts.stuckAfterMs,
       ...(this.passStartedAt !== undefined ? { passStartedAt: this.passStartedAt } : {}),
     });
     return {
@@ -79,7 +86,7 @@ export class Health implements PassObserver {
   }
 
   async ready(timeoutMs = 2_000): Promise<Probe> {
-    const engine = await bounded(this.o.pingEngine(), timeoutMs).then(
+    const engine = await bounded(this.opts.pingEngine(), timeoutMs).then(
       () => "ok",
       (e: unknown) => `unreachable: ${e instanceof Error ? e.message : String(e)}`,
     );
@@ -88,7 +95,7 @@ export class Health implements PassObserver {
       ok,
       body: {
         status: ok ? "ready" : "not ready",
-        role: this.o.role(),
+        role: this.opts.role(),
         engine,
         store: this.storeLoaded ? "loaded" : "not loaded",
         ...(this.lastError ? { lastPassError: this.lastError } : {}),

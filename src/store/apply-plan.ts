@@ -85,7 +85,7 @@ export interface ApplyPlan {
  * The outcome of applying `incoming` on top of `current` (undefined: not stored yet). On an
  * equal spec hash the stored spec is kept as it is (the incoming one may spell out defaults).
  */
-export function planApply(
+export function planManifestApply(
   current: CurrentManifest | undefined,
   incoming: CheckedManifest,
   origin: Origin,

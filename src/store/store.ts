@@ -1,4 +1,4 @@
-// Where manifests live (design.md: Stores). The controller sees only this interface.
+// Where manifests live (docs/stores.md). The controller sees only this interface.
 import type { ChaosSchedule, ChaosScheduleStatus } from "../api/types.js";
 import type { Problem } from "../api/problems.js";
 

@@ -1,4 +1,4 @@
-// pino JSON lines to stderr for the controller and agent (design.md: Logs).
+// pino JSON lines to stderr for the controller and agent (docs/controller.md, "Logs").
 import { pino, type DestinationStream, type Logger } from "pino";
 import { redact, redactString } from "./redact.js";
 
@@ -28,6 +28,7 @@ export function createLogger(
     destination,
   );
   // Child bindings bypass the formatters: redact them on the way in (children inherit this).
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the logger it is invoked on (children inherit it)
   const child = root.child;
   root.child = function (this: Logger, bindings, options) {
     return child.call(this, redact(bindings) as typeof bindings, options);

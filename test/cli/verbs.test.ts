@@ -270,9 +270,9 @@ describe("describe", () => {
     expect(r.stdout).toMatch(/^Fault:\s+kill \{"signal":"SIGTERM"\}$/m);
     expect(r.stdout).toMatch(/^Generation:\s+1 \(observed 1\)$/m);
     expect(r.stdout).toMatch(/Ready\s+True\s+Reconciled/);
-    expect(r.stdout).toMatch(/Active Injections: \(from status\)\n  <none>/);
+    expect(r.stdout).toMatch(/Active Injections: \(from status\)\n {2}<none>/);
     expect(r.stdout).toMatch(/2026-01-01T10:00:00Z\s+Succeeded\s+1\s+1s\s+7.4s/);
-    expect(r.stdout).toMatch(/Events:\n  2026-01-01T10:00:00Z  controller apply ok run r1 web\/abc\n(?!.*other)/);
+    expect(r.stdout).toMatch(/Events:\n {2}2026-01-01T10:00:00Z {2}controller apply ok run r1 web\/abc\n(?!.*other)/);
     expect(await chaosctl(["describe", "nope", "--dir", store, "--no-cluster"])).toMatchObject({
       code: 1,
       stderr: 'chaosctl: chaosschedule "default/nope" not found\n',

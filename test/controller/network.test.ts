@@ -1,5 +1,5 @@
 // Network faults in the pure planner: per-target resolution at start, re-resolution when
-// destination tasks move, targets that are gone, and replacements in mode all (issue 4 §1, §7).
+// destination tasks move, targets that are gone, and replacements in mode all.
 import { describe, expect, it } from "vitest";
 import { plan, defaultPlanConfig, type Action, type PlanInput, type StartRun } from "../../src/controller/plan.js";
 import { deriveStatus, type RunEvent } from "../../src/controller/status.js";

@@ -238,7 +238,7 @@ describe("the kill switch", () => {
       items.map((i) => [i.schedule, i.fault, i.service, i.node]),
     );
     const described = await chaosctl(["describe", "long-pause", "--dir", w.dir]);
-    expect(described.stdout).toMatch(/Active Injections: \(from the cluster\)\n.*\n  pause\s+\S+/);
+    expect(described.stdout).toMatch(/Active Injections: \(from the cluster\)\n.*\n {2}pause\s+\S+/);
 
     const t0 = Date.now();
     expect((await chaosctl(["suspend", "--all", "--dir", w.dir, "--audit-log", log])).stdout).toBe(

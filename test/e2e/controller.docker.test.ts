@@ -1,4 +1,4 @@
-// The practice as manifests, on the real one-node Swarm (issue 3): the controller kills,
+// The practice as manifests, on the real one-node Swarm: the controller kills,
 // pauses and reverts real tasks, Swarm heals, and status records it.
 import { readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";

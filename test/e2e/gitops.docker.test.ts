@@ -1,4 +1,4 @@
-// GitOps on the real one-node Swarm (issue 9): the controller syncs a local bare repository
+// GitOps on the real one-node Swarm: the controller syncs a local bare repository
 // (the remote) itself, injects what is committed, writes status into its working copy, follows
 // new commits, force-pushes and deletes, reports invalid commits, and records provenance (commit
 // and path) in status and on the guards' labels. Durable records are real Swarm configs.

@@ -1,4 +1,4 @@
-// Operations on the real Swarm (issue 10): /metrics moves during runs, /readyz follows the engine
+// Operations on the real Swarm: /metrics moves during runs, /readyz follows the engine
 // (through a unix-socket proxy this test cuts, never the shared dockerd), two controllers on one
 // store kill exactly once per run, a SIGKILLed leader is replaced within the lease bound, and the
 // image's HEALTHCHECK turns unhealthy when the controller hangs. Needs `npm run build` (and the
@@ -92,7 +92,7 @@ async function controller(
   const [cmd, args] = opts.ownPidNamespace
     ? ["unshare", ["--pid", "--fork", "--kill-child", process.execPath, ...argv]]
     : [process.execPath, argv];
-  const child = spawn(cmd as string, args as string[], {
+  const child = spawn(cmd, args, {
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });

@@ -1,4 +1,4 @@
-// netem argv, exact, for every option (pure). Their effect is proven in the VM lane (issue 8):
+// netem argv, exact, for every option (pure). Their effect is proven in the VM lane (docs/vm-lane.md):
 // this kernel has no sch_netem.
 import { describe, expect, it } from "vitest";
 import { netemArgs } from "../../src/faults/netem/args.js";

@@ -1,7 +1,7 @@
 // Availability bookkeeping on the node (pure): what drain/pause write, what restore puts back,
 // and what neither touches (someone else's drain, another run's fault, an operator's change).
 import { describe, expect, it } from "vitest";
-import { planApply, planRestore, NODE_OWNER_LABELS } from "../../src/faults/node/availability.js";
+import { planAvailability, planRestore, NODE_OWNER_LABELS } from "../../src/faults/node/availability.js";
 import { unwrapNodeSpec, wrapNodeSpec } from "../../src/faults/node/spec.js";
 import type { NodeInfo } from "../../src/engine/engine.js";
 import { orphanNodeHandles } from "../../src/faults/node/observe.js";
@@ -17,14 +17,14 @@ const owner = {
 };
 const w = (over: Partial<NodeInfo> = {}): NodeInfo => node("w1", { role: "worker", labels: { zone: "a" }, ...over });
 const applied = (action: "drain" | "pause"): NodeInfo => {
-  const p = planApply(w(), action, owner);
+  const p = planAvailability(w(), action, owner);
   if (p.kind !== "update") throw new Error(`expected update, got ${p.kind}`);
   return w({ availability: p.availability, labels: p.labels, version: 2 });
 };
 
-describe("planApply", () => {
+describe("planAvailability", () => {
   it("records the original availability and the owner, keeps other labels", () => {
-    expect(planApply(w(), "drain", owner)).toEqual({
+    expect(planAvailability(w(), "drain", owner)).toEqual({
       kind: "update",
       availability: "drain",
       labels: {
@@ -42,22 +42,22 @@ describe("planApply", () => {
   });
 
   it("is idempotent for the same run (a restarted guard)", () => {
-    expect(planApply(applied("pause"), "pause", owner)).toEqual({ kind: "none" });
+    expect(planAvailability(applied("pause"), "pause", owner)).toEqual({ kind: "none" });
   });
 
   it("refuses a node someone else made unavailable (never to be 'restored' by us)", () => {
-    expect(planApply(w({ availability: "drain" }), "drain", owner)).toMatchObject({
+    expect(planAvailability(w({ availability: "drain" }), "drain", owner)).toMatchObject({
       kind: "refused",
       reason: "NodeNotActive",
     });
-    expect(planApply(w({ availability: "pause" }), "drain", owner)).toMatchObject({
+    expect(planAvailability(w({ availability: "pause" }), "drain", owner)).toMatchObject({
       kind: "refused",
       reason: "NodeNotActive",
     });
   });
 
   it("refuses a node another run holds", () => {
-    expect(planApply(applied("drain"), "pause", { ...owner, run: "r2" })).toMatchObject({
+    expect(planAvailability(applied("drain"), "pause", { ...owner, run: "r2" })).toMatchObject({
       kind: "refused",
       reason: "NodeFaultedByOther",
     });

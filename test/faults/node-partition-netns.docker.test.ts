@@ -108,7 +108,7 @@ describe("node partition rules in a real namespace", () => {
     await effect.revert();
     expect(await owned()).toEqual([]);
     expect(await reaches(7946)).toBe(true);
-    expect(await answers(clientIp, 7946, containers[0]!)).toBe(true);
+    expect(await answers(clientIp, 7946, containers[0])).toBe(true);
     await effect.revert(); // already gone: fine
     expect(await owned()).toEqual([]);
   });

@@ -55,7 +55,7 @@ describe("registry and text format", () => {
 });
 
 const run = (over: Record<string, unknown>) => ({ run: "r1", fault: "kill", services: ["web"], ...over });
-const status = (history: object[]): ChaosScheduleStatus => ({ history }) as ChaosScheduleStatus;
+const status = (history: object[]): ChaosScheduleStatus => ({ history });
 
 describe("runChanges (pure)", () => {
   it.each([

@@ -40,7 +40,7 @@ function credentialFill(env: Record<string, string>): Promise<string> {
           ...env,
         },
       },
-      (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      (err, stdout) => (err ? reject(new Error(err.message, { cause: err })) : resolve(stdout)),
     );
     child.stdin?.end("protocol=https\nhost=git.example.invalid\npath=team/chaos.git\n\n");
   });

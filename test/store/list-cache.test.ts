@@ -1,4 +1,4 @@
-// DirectoryStore.list() keeps parsed files and re-reads only what changed (issue 7, idle pass):
+// DirectoryStore.list() keeps parsed files and re-reads only what changed (the idle pass):
 // a change must always be seen, whatever its timing, and an unchanged folder is not read.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { rename, utimes, writeFile } from "node:fs/promises";

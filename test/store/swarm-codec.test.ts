@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { parse } from "yaml";
 import type { ChaosSchedule, ChaosScheduleStatus, RunRecord } from "../../src/api/types.js";
 import type { ConfigInfo } from "../../src/engine/engine.js";
-import { checkManifest, planApply, userPart, withoutDefaults } from "../../src/store/apply-plan.js";
+import { checkManifest, planManifestApply, userPart, withoutDefaults } from "../../src/store/apply-plan.js";
 import { decodeConfig, resolveConfigs } from "../../src/store/swarm/decode.js";
 import {
   configName,
@@ -177,7 +177,7 @@ describe("decodeConfig / resolveConfigs", () => {
   });
 });
 
-describe("planApply", () => {
+describe("planManifestApply", () => {
   const origin = { appliedBy: "u@h" };
   const now = new Date("2026-01-01T00:00:00Z");
   const current = (text: string, generation: number) => {
@@ -187,7 +187,7 @@ describe("planApply", () => {
 
   it("created / unchanged / configured (metadata only: same generation; spec: next generation)", () => {
     const m = checkManifest(obj(manifest("a")));
-    expect(planApply(undefined, m, origin, now)).toMatchObject({
+    expect(planManifestApply(undefined, m, origin, now)).toMatchObject({
       result: "created",
       generation: 1,
       next: {
@@ -197,15 +197,18 @@ describe("planApply", () => {
         },
       },
     });
-    expect(planApply(current(manifest("a"), 4), m, origin, now)).toEqual({ result: "unchanged", generation: 4 });
+    expect(planManifestApply(current(manifest("a"), 4), m, origin, now)).toEqual({
+      result: "unchanged",
+      generation: 4,
+    });
     const labelled = obj(manifest("a"));
     labelled.metadata.labels = { x: "y" };
-    expect(planApply(current(manifest("a"), 4), checkManifest(labelled), origin, now)).toMatchObject({
+    expect(planManifestApply(current(manifest("a"), 4), checkManifest(labelled), origin, now)).toMatchObject({
       result: "configured",
       generation: 4,
     });
     expect(
-      planApply(current(manifest("a"), 4), checkManifest(obj(manifest("a", { services: "api" }))), origin, now),
+      planManifestApply(current(manifest("a"), 4), checkManifest(obj(manifest("a", { services: "api" }))), origin, now),
     ).toMatchObject({ result: "configured", generation: 5 });
   });
 
@@ -213,7 +216,7 @@ describe("planApply", () => {
     const explicit = obj(manifest("a"));
     explicit.spec.schedule = "@once";
     explicit.metadata.labels = { x: "y" };
-    const plan = planApply(current(manifest("a"), 1), checkManifest(explicit), origin, now);
+    const plan = planManifestApply(current(manifest("a"), 1), checkManifest(explicit), origin, now);
     expect(plan).toMatchObject({ result: "configured", generation: 1 });
     expect(plan.next?.spec).toEqual({ selector: { services: ["web"] }, fault: { kill: {} } });
   });
@@ -226,7 +229,9 @@ describe("planApply", () => {
     const c = checkManifest(m);
     expect(c.data.status).toBeUndefined();
     expect(c.data.metadata).toEqual({ name: "a", annotations: { keep: "me" } });
-    expect(planApply(undefined, c, origin, now).next?.metadata.annotations?.["chaosctl.io/applied-by"]).toBe("u@h");
+    expect(planManifestApply(undefined, c, origin, now).next?.metadata.annotations?.["chaosctl.io/applied-by"]).toBe(
+      "u@h",
+    );
     const bad = obj(manifest("a"));
     (bad.spec as unknown as Record<string, unknown>).schedule = "@every banana";
     expect(() => checkManifest(bad)).toThrow(ManifestRejected);
@@ -249,7 +254,7 @@ describe("semanticMerge: a changed spec keeps the stored form where the meaning 
     // What a CLI passes: the loader's defaulted manifest, with one real change.
     const incoming = checkManifest(obj(manifest("a", { services: "api" })));
     const defaulted = checkManifest(incoming.loaded);
-    const plan = planApply(current, defaulted, origin, now);
+    const plan = planManifestApply(current, defaulted, origin, now);
     expect(plan).toMatchObject({ result: "configured", generation: 2 });
     expect(plan.next?.spec).toEqual({ suspend: false, selector: { services: ["api"] }, fault: { kill: {} } });
   });
@@ -266,7 +271,7 @@ describe("semanticMerge: a changed spec keeps the stored form where the meaning 
     next.spec.fault = { pause: {} };
     next.spec.duration = "30s";
     next.spec.historyLimit = 3;
-    const plan = planApply(current, checkManifest(checkManifest(next).loaded), origin, now);
+    const plan = planManifestApply(current, checkManifest(checkManifest(next).loaded), origin, now);
     expect(plan.next?.spec).toEqual({
       selector: { services: ["web"] },
       fault: { pause: {} },

@@ -5,8 +5,8 @@ import { DirectoryStore } from "../../src/store/directory/store.js";
 export interface RacingStore {
   store: DirectoryStore;
   /** Run `edit` once, just before the store's next rename. */
-  arm(edit: () => Promise<void>): void;
-  disarm(): void;
+  arm: (edit: () => Promise<void>) => void;
+  disarm: () => void;
 }
 
 export function racingStore(dir: string): RacingStore {

@@ -53,7 +53,6 @@ describe("the controller on a stock kernel: netem schedules on a real Swarm task
     const doc = parseAllDocuments(await readFile(join(ws.dir, file), "utf8"))[0];
     return doc && !Array.isArray(doc) ? (doc.toJS() as { status?: ChaosScheduleStatus }).status : undefined;
   };
-  const lastRun = async (file: string): Promise<RunRecord | undefined> => (await status(file))?.history?.at(-1);
   const guards = async (): Promise<string[]> =>
     (
       await dockerOk([

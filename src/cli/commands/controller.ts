@@ -11,7 +11,6 @@ import { DirectoryStore } from "../../store/directory/store.js";
 import { openStore } from "../../store/open.js";
 import { faultDrivers } from "../../faults/registry.js";
 import { rebootHookOptions, withNodeDriver, type RebootHookFlags } from "../../faults/node/cli-options.js";
-import type { FaultDriver, FaultKind } from "../../faults/driver.js";
 import type { CliContext } from "../output.js";
 import { AuditLog } from "../../audit/log.js";
 import { addGitOptions, openGitStore, type GitFlags } from "../../store/git/cli.js";
@@ -36,8 +35,7 @@ The controller talks to the Docker engine in DOCKER_HOST (default /var/run/docke
 must be a Swarm manager. Durative faults (pause, network) are enforced by guard containers from
 --image: they revert at expiry even if the controller is gone. Logs: pino JSON on stderr.`;
 
-interface Opts extends RebootHookFlags {}
-interface Opts extends OpsFlags {
+interface Opts extends RebootHookFlags, OpsFlags {
   dir?: string;
   store: string;
   once?: boolean;
@@ -154,7 +152,7 @@ export function register(program: Command, ctx: CliContext): void {
         ...(ops.mayAct ? { mayAct: ops.mayAct } : {}),
         store,
         engine,
-        drivers: await withNodeDriver(faultDrivers as ReadonlyMap<FaultKind, FaultDriver>, opts, logger),
+        drivers: await withNodeDriver(faultDrivers, opts, logger),
         instance: opts.instance,
         guardApplyTimeoutMs: durations.guardTimeout,
         image: opts.image,

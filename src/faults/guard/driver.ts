@@ -28,7 +28,7 @@ export interface GuardedFault<Spec> {
    * Revert without a working guard (it failed, or is gone). Idempotent. Default: run a guard with
    * an expiry in the past, which only reverts.
    */
-  revertDirect?(ctx: DriverContext, target: Target, spec: Spec): Promise<void>;
+  revertDirect?: (ctx: DriverContext, target: Target, spec: Spec) => Promise<void>;
 }
 
 export interface GuardedDriverOptions {

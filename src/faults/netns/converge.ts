@@ -58,7 +58,7 @@ export async function applyInjection(
   let steps = planApply(inj, await observe(exec), mode); // ForeignQdisc: thrown before any change
   try {
     for (let round = 1; ; round++) {
-      let failed: unknown;
+      let failed: CommandFailed | undefined;
       await runSteps(exec, steps).catch((err: unknown) => {
         if (!(err instanceof CommandFailed)) throw err;
         failed = err;

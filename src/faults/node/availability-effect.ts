@@ -4,7 +4,7 @@
 import type { Engine, NodeInfo } from "../../engine/engine.js";
 import { VersionConflict } from "../../engine/errors.js";
 import { EffectRefused, TargetGone, type GuardEffect } from "../guard/effect.js";
-import { planApply, planRestore, type AvailabilityAction, type NodeUpdatePlan } from "./availability.js";
+import { planAvailability, planRestore, type AvailabilityAction, type NodeUpdatePlan } from "./availability.js";
 import type { NodeGuardOwner } from "./spec.js";
 
 const ATTEMPTS = 5;
@@ -42,7 +42,7 @@ export function availabilityEffect(
 ): GuardEffect {
   return {
     async apply() {
-      const plan = await converge(engine, nodeId, (n) => planApply(n, action, owner));
+      const plan = await converge(engine, nodeId, (n) => planAvailability(n, action, owner));
       if (plan.kind === "refused") throw new EffectRefused(plan.reason, plan.message);
     },
     async revert() {

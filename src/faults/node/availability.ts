@@ -1,6 +1,6 @@
 // drain / pause bookkeeping on the node object itself (pure). The node carries what a revert
 // needs: the availability before the fault and who set it, so a restarted controller, the guard,
-// or `chaosctl audit` can restore it from the cluster alone (design.md: "Ownership").
+// or `chaosctl audit` can restore it from the cluster alone (docs/controller.md, "Ownership").
 //
 // Rules:
 // - apply records the original availability and the owner, then sets the action's availability;
@@ -65,7 +65,7 @@ export function labelledBy(node: NodeInfo, o: { schedule: string; run: string })
   return l[L_NODE_ORIGINAL_AVAILABILITY] !== undefined && l[L_SCHEDULE] === o.schedule && l[L_RUN] === o.run;
 }
 
-export function planApply(node: NodeInfo, action: AvailabilityAction, o: NodeGuardOwner): NodeUpdatePlan {
+export function planAvailability(node: NodeInfo, action: AvailabilityAction, o: NodeGuardOwner): NodeUpdatePlan {
   const l = node.labels;
   if (l[L_NODE_ORIGINAL_AVAILABILITY] !== undefined) {
     if (!labelledBy(node, o)) {

@@ -79,5 +79,5 @@ export async function withNodeDriver(
     ...(Number.isInteger(port) && port > 0 ? { keepTcpPorts: [port] } : {}),
     logger,
   });
-  return new Map<FaultKind, FaultDriver>([...drivers, ["node", node as FaultDriver]]);
+  return new Map<FaultKind, FaultDriver>([...drivers, ["node", node]]);
 }

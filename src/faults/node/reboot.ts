@@ -45,7 +45,7 @@ export function checkArgv(v: unknown, where: string): string[] {
   if (!Array.isArray(v) || v.length === 0 || !v.every((a) => typeof a === "string") || (v[0] as string).length === 0) {
     throw new InvalidRebootHook(`${where}: expected a non-empty JSON array of strings, the first one the program`);
   }
-  return v as string[];
+  return v;
 }
 
 export function hookEnv(node: RebootNode, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {

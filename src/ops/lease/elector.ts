@@ -27,8 +27,8 @@ export class LeaderElector {
   private readonly clock: () => number;
   private readonly listeners = new Set<(r: Role) => void>();
 
-  constructor(private readonly o: ElectorOptions) {
-    this.clock = o.clock ?? Date.now;
+  constructor(private readonly opts: ElectorOptions) {
+    this.clock = opts.clock ?? Date.now;
   }
 
   mayAct(): boolean {
@@ -51,12 +51,12 @@ export class LeaderElector {
   }
 
   get identity(): string {
-    return this.o.identity;
+    return this.opts.identity;
   }
 
   /** One read + (create | renew | takeover | wait). Errors count as a failed attempt. */
   async attempt(): Promise<Role> {
-    const { store, identity, timing, logger } = this.o;
+    const { store, identity, timing, logger } = this.opts;
     let ok = false;
     try {
       const now = this.clock();
@@ -92,7 +92,7 @@ export class LeaderElector {
         "lease attempt failed",
       );
     }
-    this.o.onAttempt?.(ok);
+    this.opts.onAttempt?.(ok);
     this.check();
     return this.role();
   }
@@ -102,19 +102,19 @@ export class LeaderElector {
     const r = this.role();
     if (r === this.current) return;
     this.current = r;
-    this.o.logger.info(
-      { event: "lease", role: r, lease: this.o.store.where, holder: this.o.identity },
+    this.opts.logger.info(
+      { event: "lease", role: r, lease: this.opts.store.where, holder: this.opts.identity },
       r === "leader"
         ? "leading: this controller acts"
         : "standby: not acting (the lease is held elsewhere, lapsed or released)",
     );
-    this.o.onRole?.(r);
+    this.opts.onRole?.(r);
     for (const fn of this.listeners) fn(r);
   }
 
   /** Attempts every renew interval until the signal aborts, then releases a held lease. */
   async run(signal: AbortSignal): Promise<void> {
-    const { timing } = this.o;
+    const { timing } = this.opts;
     // The lapse watch: a hung attempt must not keep the role "leader" past the bound.
     this.timer = setInterval(() => this.check(), Math.min(250, timing.renewMs / 4));
     this.timer.unref();
@@ -138,11 +138,11 @@ export class LeaderElector {
     this.check();
     if (!wasLeader) return;
     try {
-      const seen = await this.o.store.read();
-      if (seen && seen.record.holder === this.o.identity)
-        await this.o.store.update(seen.version, released(seen.record));
+      const seen = await this.opts.store.read();
+      if (seen && seen.record.holder === this.opts.identity)
+        await this.opts.store.update(seen.version, released(seen.record));
     } catch (e) {
-      this.o.logger.warn(
+      this.opts.logger.warn(
         { event: "lease", err: e instanceof Error ? e.message : String(e) },
         "could not release the lease; a standby takes over at expiry",
       );

@@ -10,7 +10,7 @@ export function invalidStatus(current: unknown, message: string, now: Date): Inv
   if (!isRecord(base)) return { ok: false, reason: "status is not a mapping" };
   // Kept "as is" means as data: a value JSON cannot hold (.inf, a timestamp tag) would change.
   if (!isPlainData(base)) return { ok: false, reason: "status holds a value that is not plain JSON data" };
-  const conditions = base.conditions ?? [];
+  const conditions: unknown = base.conditions ?? [];
   if (!Array.isArray(conditions)) return { ok: false, reason: "status.conditions is not a list" };
   const at = conditions.findIndex((c) => isRecord(c) && c.type === "Ready");
   const prev: unknown = at >= 0 ? conditions[at] : undefined;
@@ -26,7 +26,7 @@ export function invalidStatus(current: unknown, message: string, now: Date): Inv
     message: boundInvalidMessage(message),
     lastTransitionTime: since,
   };
-  const next = [...conditions];
+  const next: unknown[] = [...(conditions as unknown[])];
   if (at >= 0) next[at] = ready;
   else next.push(ready);
   return { ok: true, status: { ...base, conditions: next } };

@@ -247,8 +247,7 @@ function mergeMap(ctx: Ctx, map: YAMLMap, next: Record<string, unknown>, removeM
       isMap(sub) &&
       isPlainObject(value) &&
       sub.items.some((p) => isScalar(p.key) && typeof p.key.value === "string" && p.key.value in value);
-    if (shared && isMap(sub) && !sub.flow && !map.flow)
-      edits.push(...mergeMap(ctx, sub, value as Record<string, unknown>, true));
+    if (shared && isMap(sub) && !sub.flow && !map.flow) edits.push(...mergeMap(ctx, sub, value, true));
     else if (isFlowCollection(sub) && value !== null && typeof value === "object") {
       // A flow collection stays one: only its own characters change (a trailing comment stays).
       const [start, end] = rangeOf(sub);

@@ -1,4 +1,4 @@
-// The directory store (design.md "Stores" §1): a GitOps folder of ChaosSchedule YAML files.
+// The directory store (docs/stores.md, "Directory store"): a GitOps folder of ChaosSchedule YAML files.
 // Write protocol of writeStatus, per file and one write at a time per file:
 //  1. read the file now; if its bytes differ from what we last read, re-parse them (the user's
 //     edit is the base: a comment edit keeps the write going, a spec edit means "conflict");
@@ -15,7 +15,7 @@
 // writes into it only after 4's final read; its bytes go to a file no longer at the path.
 import { statSync, unlinkSync } from "node:fs";
 import { open, readFile, stat, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import { Document, stringify } from "yaml";
 import type { ChaosSchedule, ChaosScheduleStatus, LoadedChaosSchedule } from "../../api/types.js";
 import {
@@ -47,7 +47,7 @@ import {
 import {
   checkManifest,
   patchedManifest,
-  planApply,
+  planManifestApply,
   userPart,
   type CheckedManifest,
   type CurrentManifest,
@@ -109,9 +109,9 @@ interface FileState {
 /** Stands in for the syntax tree of a slim state's documents (never spliced into). */
 const NO_TREE = new Document();
 
-type Plan = { result: Exclude<WriteResult, "written"> } | { bytes: Buffer; state: FileState };
+type WritePlan = { result: Exclude<WriteResult, "written"> } | { bytes: Buffer; state: FileState };
 /** Plans a write on top of the file's current bytes. */
-type Planner = (bytes: Buffer) => Plan;
+type Planner = (bytes: Buffer) => WritePlan;
 
 export class DirectoryStore implements WritableStore {
   readonly kind = "dir" as const;
@@ -311,13 +311,13 @@ export class DirectoryStore implements WritableStore {
     if (path === undefined || !state) {
       const checked = incoming(undefined);
       if (!checked) return "notfound";
-      const plan = planApply(undefined, checked, origin, now);
+      const plan = planManifestApply(undefined, checked, origin, now);
       if (!opts.dryRun && plan.next) await this.createFile(key, plan.next);
       return { result: plan.result, key, generation: plan.generation };
     }
     let outcome: ApplyOutcome | "notfound" | undefined;
     let failure: string | undefined;
-    const planner = (bytes: Buffer): Plan => {
+    const planner = (bytes: Buffer): WritePlan => {
       outcome = undefined;
       const found = this.target(path, state.real, bytes, key);
       if ("result" in found) return found;
@@ -330,7 +330,7 @@ export class DirectoryStore implements WritableStore {
         outcome = "notfound";
         return { result: "unchanged" };
       }
-      const plan = planApply(current, checked, origin, now);
+      const plan = planManifestApply(current, checked, origin, now);
       outcome = { result: plan.result, key, generation: plan.generation };
       if (!plan.next || opts.dryRun) return { result: "unchanged" };
       const next = toPlainJson(plan.next);
@@ -467,7 +467,7 @@ export class DirectoryStore implements WritableStore {
   }
 
   /** What to write on top of `bytes` (the file as it is now), or why nothing. */
-  private plan(path: string, real: string, bytes: Buffer, key: string, generation: number, status: unknown): Plan {
+  private plan(path: string, real: string, bytes: Buffer, key: string, generation: number, status: unknown): WritePlan {
     const found = this.target(path, real, bytes, key);
     if ("result" in found) return found;
     const { state, text, doc } = found;
@@ -502,7 +502,7 @@ export class DirectoryStore implements WritableStore {
   }
 
   /** reportInvalid's plan on top of `bytes`: the InvalidSpec condition, or why nothing. */
-  private planInvalid(path: string, real: string, bytes: Buffer, key: string, message: string, now: Date): Plan {
+  private planInvalid(path: string, real: string, bytes: Buffer, key: string, message: string, now: Date): WritePlan {
     const found = this.target(path, real, bytes, key);
     if ("result" in found) return found;
     const { state, text, doc } = found;

@@ -60,22 +60,22 @@ export class GitStore implements Store {
   private readonly listeners = new Set<() => void>();
   private failures = 0;
 
-  constructor(private readonly o: GitStoreOptions) {
-    this.logger = o.logger ?? silentLogger;
-    this.path = normalizePath(o.path ?? ".");
+  constructor(private readonly opts: GitStoreOptions) {
+    this.logger = opts.logger ?? silentLogger;
+    this.path = normalizePath(opts.path ?? ".");
     this.copy = new WorkingCopy({
-      url: o.url,
-      dir: o.checkoutDir,
-      auth: o.auth,
-      ...(o.branch ? { branch: o.branch } : {}),
-      ...(o.gitTimeoutMs ? { timeoutMs: o.gitTimeoutMs } : {}),
+      url: opts.url,
+      dir: opts.checkoutDir,
+      auth: opts.auth,
+      ...(opts.branch ? { branch: opts.branch } : {}),
+      ...(opts.gitTimeoutMs ? { timeoutMs: opts.gitTimeoutMs } : {}),
     });
-    this.manifestDir = this.path === "." ? o.checkoutDir : `${o.checkoutDir}/${this.path}`;
+    this.manifestDir = this.path === "." ? opts.checkoutDir : `${opts.checkoutDir}/${this.path}`;
     this.inner = new DirectoryStore({
       dir: this.manifestDir,
       logger: this.logger,
-      ...(o.debounceMs !== undefined ? { debounceMs: o.debounceMs } : {}),
-      ...(o.load ? { load: o.load } : {}),
+      ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
+      ...(opts.load ? { load: opts.load } : {}),
     });
   }
 
@@ -133,7 +133,7 @@ export class GitStore implements Store {
     return this.locked(async () => {
       const out = await this.copy.checkout(fetched);
       if (out.changed || !this.records) {
-        this.records = await this.o.records.load();
+        this.records = await this.opts.records.load();
         const seeded = await this.seed();
         this.commit = out.commit;
         const snap = await this.relist();
@@ -160,7 +160,7 @@ export class GitStore implements Store {
     try {
       return await seedStatus(this.manifestDir, this.records ?? new Map(), this.logger, {
         skipStackFiles: true,
-        ...this.o.load,
+        ...this.opts.load,
       });
     } catch (e) {
       if (e instanceof DirectoryMissingError) return { seeded: 0, skipped: 0 };
@@ -187,7 +187,7 @@ export class GitStore implements Store {
     for (const key of [...(this.records?.keys() ?? [])]) {
       if (present.has(key)) continue;
       try {
-        await this.o.records.remove(key);
+        await this.opts.records.remove(key);
         this.records?.delete(key);
         this.logger.info(
           { event: "record", schedule: key, commit: this.commit },
@@ -222,7 +222,7 @@ export class GitStore implements Store {
     const known = new Map<string, Known>();
     const commit = this.commit ?? "";
     for (const m of snap.manifests) {
-      const path = m.source.store === "dir" ? relative(this.o.checkoutDir, m.source.file) : "";
+      const path = m.source.store === "dir" ? relative(this.opts.checkoutDir, m.source.file) : "";
       known.set(m.key, { generation: m.manifest.metadata.generation ?? 1, specHash: specHash(m.manifest.spec), path });
       m.provenance = { commit, path };
     }
@@ -244,7 +244,7 @@ export class GitStore implements Store {
   /** The fetch timer: every interval, backing off (to 5 min) while the remote fails. */
   private schedule(): void {
     if (this.timer) clearTimeout(this.timer);
-    const base = this.o.intervalMs ?? 30_000;
+    const base = this.opts.intervalMs ?? 30_000;
     const wait = Math.min(base * 2 ** Math.min(this.failures, 4), Math.max(base, 300_000));
     this.timer = setTimeout(() => {
       this.sync()
@@ -274,7 +274,7 @@ export class GitStore implements Store {
         prev.specHash !== k.specHash ||
         !sameJson(prev.status, record.status)
       ) {
-        const put = await this.o.records.put(key, record);
+        const put = await this.opts.records.put(key, record);
         if (put === "conflict") {
           this.logger.warn(
             { event: "record", schedule: key, result: "conflict" },

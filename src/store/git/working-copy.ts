@@ -30,16 +30,16 @@ export interface SyncOutcome {
 const FETCHED = "refs/chaosctl/fetched";
 
 export class WorkingCopy {
-  constructor(private readonly o: WorkingCopyOptions) {}
+  constructor(private readonly opts: WorkingCopyOptions) {}
 
   get dir(): string {
-    return this.o.dir;
+    return this.opts.dir;
   }
 
   /** Fetch the branch; returns the fetched commit. Touches no file of the working tree. */
   async fetch(): Promise<string> {
     await this.init();
-    const src = this.o.branch ? `refs/heads/${this.o.branch}` : "HEAD";
+    const src = this.opts.branch ? `refs/heads/${this.opts.branch}` : "HEAD";
     // Shallow: only the newest commit is needed; "+" accepts rewritten history (force-push).
     await this.run([
       "fetch",
@@ -76,18 +76,18 @@ export class WorkingCopy {
 
   private async init(): Promise<void> {
     if (
-      await stat(join(this.o.dir, ".git")).then(
+      await stat(join(this.opts.dir, ".git")).then(
         () => true,
         () => false,
       )
     ) {
       // The URL may have changed between runs (a new --git): follow the one given now.
-      await this.run(["remote", "set-url", "origin", this.o.url]);
+      await this.run(["remote", "set-url", "origin", this.opts.url]);
       return;
     }
-    await mkdir(this.o.dir, { recursive: true, mode: 0o700 });
+    await mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
     await this.run(["init", "--quiet"]);
-    await this.run(["remote", "add", "origin", this.o.url]);
+    await this.run(["remote", "add", "origin", this.opts.url]);
     // No background maintenance in a folder the controller owns; shallow fetches stay small.
     await this.run(["config", "gc.autoDetach", "false"]);
   }
@@ -104,10 +104,10 @@ export class WorkingCopy {
 
   private run(args: string[]): Promise<string> {
     return git(args, {
-      cwd: this.o.dir,
-      env: this.o.auth.env,
-      secrets: this.o.auth.secrets,
-      ...(this.o.timeoutMs ? { timeoutMs: this.o.timeoutMs } : {}),
+      cwd: this.opts.dir,
+      env: this.opts.auth.env,
+      secrets: this.opts.auth.secrets,
+      ...(this.opts.timeoutMs ? { timeoutMs: this.opts.timeoutMs } : {}),
     });
   }
 }

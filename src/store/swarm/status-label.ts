@@ -50,7 +50,7 @@ export function decodeStatus(value: string): { ok: true; status: ChaosScheduleSt
     const status: unknown = JSON.parse(json);
     if (status === null || typeof status !== "object" || Array.isArray(status))
       return { ok: false, reason: "status label is not a JSON object" };
-    return { ok: true, status: status as ChaosScheduleStatus };
+    return { ok: true, status: status };
   } catch (err) {
     return { ok: false, reason: `status label does not decode: ${err instanceof Error ? err.message : String(err)}` };
   }

@@ -1,4 +1,4 @@
-// The Swarm config store (design.md "Stores" §2): manifests kept as Docker Swarm configs,
+// The Swarm config store (docs/stores.md, "Swarm config store"): manifests kept as Docker Swarm configs,
 // raft-replicated on the managers. One config per manifest generation (labels.ts): its data is
 // the manifest as applied (immutable), its labels hold status and the metadata changed since.
 //
@@ -23,7 +23,7 @@ import { silentLogger, type Logger } from "../../util/log.js";
 import {
   checkManifest,
   patchedManifest,
-  planApply,
+  planManifestApply,
   type CheckedManifest,
   type CurrentManifest,
 } from "../apply-plan.js";
@@ -220,7 +220,7 @@ export class SwarmConfigStore implements WritableStore {
       if (k.invalid.statusProblem) return "invalid"; // never overwrite a status we cannot read
       const next = invalidStatus(k.invalid.status, message, now);
       if (!next.ok) return "invalid";
-      const encoded = encodeStatus(next.status as ChaosScheduleStatus, this.statusLimit);
+      const encoded = encodeStatus(next.status, this.statusLimit);
       if (!encoded.ok) return "invalid";
       if (c.labels[STATUS_LABEL] === encoded.value) return "unchanged";
       if (await this.casLabels(c, { ...c.labels, [STATUS_LABEL]: encoded.value })) return "written";
@@ -337,7 +337,7 @@ export class SwarmConfigStore implements WritableStore {
           : top
             ? { data: checked.data, specHash: "invalid", generation: top.generation } // replacing what is not valid: a new generation
             : undefined;
-      const plan = planApply(current, checked, origin, now);
+      const plan = planManifestApply(current, checked, origin, now);
       const outcome: ApplyOutcome = { result: plan.result, key, generation: plan.generation };
       if (!plan.next || opts.dryRun) return outcome;
       const next = toPlainJson(plan.next);
