@@ -76,7 +76,7 @@ export function judgeAnswer(answer: unknown, op: Op, value: number): CheckResult
   }
   return {
     ok: false,
-    message: `a ${String(type ?? "missing")} result: the comparison needs a scalar or an instant vector`,
+    message: `a ${typeof type === "string" ? type : JSON.stringify(type ?? "missing")} result: the comparison needs a scalar or an instant vector`,
   };
 }
 

@@ -58,7 +58,7 @@ export function parseStopCondition(text: string, file: string): DefaultedProbe {
   if (mode !== undefined && mode !== "Continuous")
     throw new StopConditionInvalid([
       problem(
-        `a stop condition is checked all the time: leave mode out (or Continuous), not ${String(mode)}`,
+        `a stop condition is checked all the time: leave mode out (or Continuous), not ${JSON.stringify(mode)}`,
         "stopConditionMode",
       ),
     ]);

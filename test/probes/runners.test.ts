@@ -39,7 +39,7 @@ beforeAll(async () => {
     if (req.url === "/echo" && req.method === "POST") {
       let body = "";
       req.on("data", (c: Buffer) => (body += c.toString()));
-      return void req.on("end", () => res.end(`${req.headers["x-probe"] ?? ""}:${body}`));
+      return void req.on("end", () => res.end(`${String(req.headers["x-probe"] ?? "")}:${body}`));
     }
     res.writeHead(404).end();
   });
