@@ -168,8 +168,9 @@ describe("probes on the real Swarm", { timeout: 150_000 }, () => {
   });
 
   it("SOT against an endpoint that is down: the run is Skipped (SteadyStateNotMet) and nothing is injected", async () => {
-    const svc = await web(1);
-    const before = (await runningTasks(svc.id)).map((t) => t.id);
+    // Two replicas: a run may fault one (never all) without safety.allowAll.
+    const svc = await web(2);
+    const before = (await runningTasks(svc.id)).map((t) => t.id).sort();
     const w = await ws();
     const closed = freePort();
     await w.write(
@@ -193,7 +194,7 @@ describe("probes on the real Swarm", { timeout: 150_000 }, () => {
       verdict: "Fail",
       probes: [expect.objectContaining({ name: "api-up", mode: "SOT", verdict: "Fail", failed: 2, passed: 0 })],
     });
-    expect((await runningTasks(svc.id)).map((t) => t.id)).toEqual(before);
+    expect((await runningTasks(svc.id)).map((t) => t.id).sort()).toEqual(before);
     const killed = await docker([
       "ps",
       "-aq",
@@ -206,8 +207,8 @@ describe("probes on the real Swarm", { timeout: 150_000 }, () => {
   });
 
   it("a kill that Swarm heals: the EOT service probe passes; scaled to zero meanwhile: it fails", async () => {
-    const healed = await web(1);
-    const doomed = await web(1);
+    const healed = await web(2);
+    const doomed = await web(2);
     const w = await ws();
     const spec = (svc: TestService, within: string) =>
       [
@@ -298,7 +299,8 @@ describe("probes on the real Swarm", { timeout: 150_000 }, () => {
       },
       { timeoutMs: 30_000, what: "Prometheus to scrape chaosctl's exposition" },
     );
-    const svc = await web(1);
+    // Three schedules plan a kill each in one pass; four replicas leave one untouched.
+    const svc = await web(4);
     const w = await ws();
     const probe = (query: string, op: string, value: number) =>
       `  - {name: prom, mode: SOT, prometheus: {url: "${promUrl}", query: '${query}', op: "${op}", value: ${value}}, failureThreshold: 1}`;
@@ -352,7 +354,7 @@ describe("probes on the real Swarm", { timeout: 150_000 }, () => {
       `name: no-alerts\nhttp: {url: "http://127.0.0.1:${(gate.address() as AddressInfo).port}/"}\ninterval: 300ms\n`,
       "stop.yaml",
     );
-    const svc = await web(1);
+    const svc = await web(2);
     const w = await ws();
     await w.write(
       "s.yaml",
