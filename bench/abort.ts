@@ -88,7 +88,7 @@ export async function benchAbort(runs: number, events: EventLog): Promise<AbortS
       } else {
         const thawed = await events.next(
           (e) => e.action === "unpause" && e.attributes["com.docker.swarm.service.id"] === id,
-          decided - 1_000,
+          decided,
           15_000,
         );
         if (thawed) out.latencyMs.push(thawed.time.getTime() - decided);
