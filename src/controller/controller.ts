@@ -17,6 +17,7 @@ import { record } from "./record.js";
 import type { DefaultedProbe } from "../api/types.js";
 import { ProbeMonitor } from "../probes/monitor.js";
 import { StopConditionWatch } from "../probes/stop-condition.js";
+import { watchKillSwitch } from "./kill-switch.js";
 
 export type { PassResult } from "./pass.js";
 
@@ -159,6 +160,9 @@ export class Controller {
     const probeLoops = new AbortController();
     signal.addEventListener("abort", () => probeLoops.abort(), { once: true });
     const stopLoop = this.env.stopCondition?.run(probeLoops.signal);
+    const stopKillSwitch = this.env.killSwitchFile
+      ? watchKillSwitch(this.env.killSwitchFile, trigger, logger)
+      : () => undefined;
     const relevant = (e: DockerEvent): boolean =>
       e.type === "service" ||
       e.type === "node" ||
@@ -218,7 +222,9 @@ export class Controller {
             resolve();
           };
           const t = setTimeout(done, Math.max(0, wakeAt - Date.now()));
-          wake = () => setTimeout(done, 10); // let a burst of events settle into one pass
+          // At once: the store coalesces its own bursts, and what arrives while a pass runs is
+          // folded into the one pass that follows it (pending).
+          wake = () => setImmediate(done);
           signal.addEventListener("abort", done, { once: true });
         });
         wake = () => {};
@@ -229,6 +235,7 @@ export class Controller {
       this.env.probes?.stop();
       this.wake = () => {};
       await stopLoop;
+      stopKillSwitch();
       await stopWatch();
     }
   }

@@ -32,6 +32,8 @@ export interface ServiceInfo {
   replicas?: number;
   hasHealthcheck: boolean;
   version: number;
+  /** --limit-memory of its tasks, in bytes, when set. */
+  memoryLimitBytes?: number;
 }
 
 export interface TaskNetwork {
@@ -74,6 +76,19 @@ export interface ContainerInfo {
   taskId?: string;
   serviceId?: string;
   nodeId?: string;
+  /** From inspect only: the container's resource limits and cgroup (resource faults). */
+  resources?: ContainerResources;
+  /** From inspect only: the kernel's OOM killer ended it (State.OOMKilled). */
+  oomKilled?: boolean;
+}
+
+export interface ContainerResources {
+  /** Memory limit in bytes; 0 when unlimited. */
+  memoryBytes: number;
+  /** CPU limit in units of 1e-9 CPUs (--cpus / --limit-cpu); 0 when unlimited. */
+  nanoCpus: number;
+  /** HostConfig.CgroupParent as created ("" means the engine's default). */
+  cgroupParent: string;
 }
 
 /** One observation of the cluster: one list call per kind, shared by every schedule. */
@@ -111,6 +126,19 @@ export interface HelperSpec {
   maxRestarts?: number;
   /** Overrides the image's entrypoint (argv). */
   entrypoint?: string[];
+  /**
+   * Run the engine's init (tini) as PID 1: a SIGTERM that arrives before the program has installed
+   * its own handler ends it instead of being ignored (the kernel ignores it for a handler-less PID 1).
+   */
+  init?: boolean;
+  /** Parent cgroup of the helper's own (cgroupfs driver: a path such as /docker/<target id>). */
+  cgroupParent?: string;
+  /** "container:<id>" to share a target's PID namespace. */
+  pidMode?: string;
+  /** oom_score_adj of the helper's processes (-1000..1000). */
+  oomScoreAdj?: number;
+  /** The engine removes the container when it exits. */
+  autoRemove?: boolean;
 }
 
 export interface ExecResult {
@@ -183,6 +211,14 @@ export interface Engine {
 
   /** Create and start a helper container; returns its id. */
   startHelper(spec: HelperSpec): Promise<string>;
+  /**
+   * Create a helper and hand its start to the engine without waiting for it: resolves once the
+   * start request has left this process (past that point the engine starts the container even if
+   * this process dies), with `started` settling when the engine answers; a failed start leaves the
+   * created container for the caller to remove. Optional: an engine that
+   * cannot tell when a request has left (an agent) does not offer it and callers use startHelper.
+   */
+  launchHelper?(spec: HelperSpec): Promise<{ id: string; started: Promise<void> }>;
   /** Run a helper to completion (bounded by timeoutMs), collect output, remove it. */
   runHelper(spec: HelperSpec, timeoutMs: number): Promise<ExecResult>;
   /** The last `tail` lines a container wrote (stdout and stderr, demultiplexed). */

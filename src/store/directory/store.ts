@@ -632,9 +632,13 @@ export class DirectoryStore implements WritableStore {
   }
 
   private async isEcho(path: string): Promise<boolean> {
-    const ours = this.echoes.get(path);
     const real = this.files.get(path)?.real;
-    if (!ours || !real) return false;
+    if (!real) return false;
+    // A write of ours to this file still in flight (the watcher reports its first event at once):
+    // judge the file once it is done.
+    await this.locks.get(real);
+    const ours = this.echoes.get(path);
+    if (!ours) return false;
     return ours.equals(await readFile(real));
   }
 
