@@ -14,7 +14,8 @@ import { createLogger } from "../src/util/log.js";
 import { docker, lines, sleep, waitUntil } from "./docker-cli.js";
 import { EventLog } from "./events.js";
 import { APP_IMAGE, benchWorkspace, manifest, WEB_IMAGE } from "./fixture.js";
-import { p50p95 } from "./stats.js";
+import type { Row } from "./report.js";
+import { p50p95, percentile } from "./stats.js";
 
 export interface AbortSamples {
   /** Deciding probe failure → `unpause` event, ms. */
@@ -120,6 +121,18 @@ export async function benchAbort(runs: number, events: EventLog): Promise<AbortS
     await docker(["service", "rm", id]).catch(() => undefined);
   }
   return out;
+}
+
+/** The bench table's row: beside Chaos Mesh's default, with the p95 ratio. */
+export function abortRow(abort: AbortSamples): Row {
+  const p95 = abort.latencyMs.length ? percentile(abort.latencyMs, 95) : NaN;
+  return {
+    measure: "abort: deciding probe failure → fault reverted (`unpause` event), p50 / p95",
+    chaosctl: `${p50p95(abort.latencyMs)}${abort.failures.length ? ` (${abort.failures.length} run(s) without a sample)` : ""}`,
+    baseline: `Chaos Mesh StatusCheck at its defaults: about ${CHAOS_MESH_DEFAULT_MS} ms (documented, not run here); p95 ratio ${Number.isNaN(p95) ? "–" : `${(p95 / CHAOS_MESH_DEFAULT_MS).toFixed(2)}x`}`,
+    goal: "p95 < 1 s",
+    met: abort.latencyMs.length > 0 && p95 < 1_000,
+  };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
