@@ -126,7 +126,7 @@ describe("network faults through the controller", () => {
       "loss.yaml",
       manifest(
         "loss",
-        `duration: 20s\nselector: {services: [${svc.name}]}\nfault: {network: {loss: {probability: 0.5}}}`,
+        `duration: 14s\nselector: {services: [${svc.name}]}\nfault: {network: {loss: {probability: 0.5}}}`,
       ),
     );
     const t0 = Date.now();
@@ -241,7 +241,7 @@ describe("network faults through the controller", () => {
       "part.yaml",
       manifest(
         "part",
-        `duration: 40s\nselector: {services: [${a.name}]}\nsafety: {allowAll: true}\nfault: {network: {partition: {from: {services: [${b.name}]}, direction: both}}}`,
+        `duration: 30s\nselector: {services: [${a.name}]}\nsafety: {allowAll: true}\nfault: {network: {partition: {from: {services: [${b.name}]}, direction: both}}}`,
       ),
     );
     const [aC] = await containersOf(a);
@@ -298,7 +298,7 @@ describe("network faults through the controller", () => {
       "all.yaml",
       manifest(
         "all",
-        `duration: 40s\nselector: {services: [${svc.name}], mode: all}\nsafety: {allowAll: true}\nfault: {network: {loss: {probability: 0.3}}}`,
+        `duration: 30s\nselector: {services: [${svc.name}], mode: all}\nsafety: {allowAll: true}\nfault: {network: {loss: {probability: 0.3}}}`,
       ),
     );
     controller(w);

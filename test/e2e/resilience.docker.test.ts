@@ -1,8 +1,8 @@
 // The controller under faults, on real engines:
 // - SIGKILL of the compiled controller at random moments over 50+ injection cycles: no orphan,
 //   no run applied twice (host Swarm, own instance and service);
-// - the Docker engine restarted mid-injection (a private one-node engine+Swarm in its own network
-//   namespace, test/helpers/cluster.ts: the host's engine is shared and never restarted);
+// - the Docker engine restarted mid-injection (the manager of the run's shared test cluster, an
+//   engine in its own network namespace, test/helpers/cluster.ts: the host's is never restarted);
 // - the manifest folder deleted and renamed, the disk read-only at a status write (a tmpfs of
 //   our own, remounted);
 // - 1,000 user edits interleaved with status writes: none lost.
@@ -30,7 +30,7 @@ import {
   runningTasks,
   waitFor,
 } from "../helpers/docker.js";
-import { startCluster, type Cluster } from "../helpers/cluster.js";
+import { sharedCluster, type Cluster } from "../helpers/cluster.js";
 import { manifest, workspace, type Workspace } from "./harness.js";
 
 const run = promisify(execFile);
@@ -152,7 +152,11 @@ describe("the controller under SIGKILL", () => {
       }
       // A last controller, left to finish: reverts what is due and removes exited guards.
       const last = spawnBin(w);
-      await sleep(1000);
+      await waitFor(() => last.log.some((l) => l.includes("controller starting")), {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+        what: "the last controller started",
+      });
       await w.write(
         "pause.yaml",
         manifest(
@@ -187,16 +191,20 @@ describe("the controller under SIGKILL", () => {
   );
 });
 
-describe("the Docker engine restarted mid-injection (private one-node engine)", () => {
+// On the manager of the run's shared test cluster: an engine of our own to restart and to label
+// (the host's is shared by everything). The services are pinned to that node, where the
+// controller (DOCKER_HOST = its socket, no agents) reaches their containers.
+describe("the Docker engine restarted mid-injection (the shared test cluster's manager)", () => {
   let cluster: Cluster | undefined;
   let socket = "";
+  let pin: string[] = [];
   const onNode = (args: string[], opts?: { timeoutMs?: number }) => docker(["-H", `unix://${socket}`, ...args], opts);
 
   beforeAll(async () => {
-    cluster = await startCluster({ nodes: 1 });
+    cluster = await sharedCluster();
     socket = cluster.nodes[0]?.socket ?? "";
+    pin = ["--constraint", `node.hostname==${cluster.nodes[0]?.hostname}`];
   }, 300_000);
-  afterAll(async () => cluster?.stop(), 150_000);
 
   it(
     "a node labelled chaosctl.io/protected=true shields its tasks (own engine: the host's node is shared)",
@@ -205,7 +213,20 @@ describe("the Docker engine restarted mid-injection (private one-node engine)", 
       const node = (await onNode(["info", "-f", "{{.Swarm.NodeID}}"])).stdout.trim();
       const name = `chaosctl-res-${randomBytes(3).toString("hex")}`;
       expect(
-        (await onNode(["service", "create", "--detach", "--quiet", "--name", name, "--replicas", "2", WEB_IMAGE])).code,
+        (
+          await onNode([
+            "service",
+            "create",
+            "--detach",
+            "--quiet",
+            "--name",
+            name,
+            "--replicas",
+            "2",
+            ...pin,
+            WEB_IMAGE,
+          ])
+        ).code,
       ).toBe(0);
       cleanups.push(() => onNode(["service", "rm", name]));
       const tasks = async (): Promise<string> =>
@@ -229,10 +250,31 @@ describe("the Docker engine restarted mid-injection (private one-node engine)", 
           `selector: {services: [${name}], mode: all}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`,
         ),
       );
+      const since = Math.floor(Date.now() / 1000) - 1;
       const once = spawnBin(w, { DOCKER_HOST: `unix://${socket}` }, ["--once"]);
       expect(await once.exited).toBe(0);
       expect((await w.history("kill.yaml"))[0]).toMatchObject({ result: "Skipped", targets: 0 });
-      await sleep(1000);
+      // The engine's own record, not a wait: no kill or die of the service's containers since
+      // the controller started (`--until` makes `docker events` replay the past and return).
+      const killed = await onNode([
+        "events",
+        "--since",
+        String(since),
+        "--until",
+        String(Math.ceil(Date.now() / 1000) + 1),
+        "--filter",
+        "type=container",
+        "--filter",
+        `label=com.docker.swarm.service.name=${name}`,
+        "--filter",
+        "event=kill",
+        "--filter",
+        "event=die",
+        "--format",
+        "{{.Action}} {{.Actor.ID}}",
+      ]);
+      expect(killed.code).toBe(0);
+      expect(killed.stdout.trim()).toBe("");
       expect(await tasks()).toBe(before);
       // Without the label the same schedule does target them (the test can fail).
       expect((await onNode(["node", "update", "--label-rm", "chaosctl.io/protected", node])).code).toBe(0);
@@ -263,6 +305,7 @@ describe("the Docker engine restarted mid-injection (private one-node engine)", 
         name,
         "--replicas",
         "1",
+        ...pin,
         WEB_IMAGE,
       ]);
       expect(r.code).toBe(0);
@@ -294,8 +337,14 @@ describe("the Docker engine restarted mid-injection (private one-node engine)", 
         ).stdout.trim() !== "";
       await waitFor(paused, { timeoutMs: 60_000, what: "the first pause on the private node" });
       // Restart the engine while the pause is in effect.
+      const outage = (): number => c.log.filter((l) => /reconnecting|reconcile pass failed/.test(l)).length;
+      const seen = outage();
       await cluster?.node(0, "stop");
-      await sleep(2000);
+      // Started again once the controller has seen it gone.
+      await waitFor(() => outage() > seen, {
+        timeoutMs: 30_000,
+        what: "the controller noticing the engine down",
+      });
       await cluster?.node(0, "start");
       await waitFor(
         async () => (await onNode(["info", "-f", "{{.Swarm.LocalNodeState}}"])).stdout.trim() === "active",
@@ -400,7 +449,7 @@ describe("the manifest folder under faults", () => {
       });
       const failures = (): number => c.log.filter((l) => l.msg === "reconcile pass failed").length;
       const f0 = failures();
-      await sleep(1500);
+      await waitFor(() => failures() > f0, { timeoutMs: 10_000, what: "a retried pass" });
       expect(failures()).toBeGreaterThan(f0); // retried, and still running
       await mkdir(dir);
       await writeFile(join(dir, "a.yaml"), dryManifest("a"));
@@ -409,8 +458,10 @@ describe("the manifest folder under faults", () => {
         what: "status written again after the folder came back",
       });
 
+      const f1 = failures();
       await rename(dir, join(base, "away"));
-      await sleep(1500);
+      // Two passes that found the folder gone: any write by the old path would have happened.
+      await waitFor(() => failures() >= f1 + 2, { timeoutMs: 10_000, what: "two passes with the folder away" });
       // While away, nothing is written into the renamed folder's file by path or otherwise broken.
       expect(parsed(await readFile(join(base, "away", "a.yaml"), "utf8"))[0]?.metadata?.name).toBe("a");
       await rename(join(base, "away"), dir);
@@ -440,7 +491,10 @@ describe("the manifest folder under faults", () => {
       await run("mount", ["-o", "remount,ro", mnt]);
       const frozen = await readFile(join(mnt, "a.yaml"), "utf8");
       const errorsBefore = c.log.filter((l) => Number(l.level) >= 40).length;
-      await sleep(3000);
+      await waitFor(() => c.log.filter((l) => Number(l.level) >= 40).length > errorsBefore + 1, {
+        timeoutMs: 15_000,
+        what: "the failed write logged twice",
+      });
       expect(c.log.filter((l) => Number(l.level) >= 40).length).toBeGreaterThan(errorsBefore + 1); // logged, and retried
       expect(c.log.some((l) => /EROFS|read-only/i.test(JSON.stringify(l)))).toBe(true);
       expect(await readFile(join(mnt, "a.yaml"), "utf8")).toBe(frozen);
@@ -491,7 +545,17 @@ describe("the manifest folder under faults", () => {
         );
       await sleep(randomInt(0, 12));
     }
-    await sleep(1500);
+    // A status write after the last edit (dry-run @every 1s moves lastScheduleTime): one more
+    // chance to lose an edit, as the fixed wait this replaces gave.
+    const lastScheduled = async (): Promise<string> =>
+      parsed(await readFile(file, "utf8"))
+        .map((d) => d.status?.lastScheduleTime ?? "")
+        .join(",");
+    const afterEdits = await lastScheduled();
+    await waitFor(async () => (await lastScheduled()) !== afterEdits, {
+      timeoutMs: 15_000,
+      what: "a status write after the last edit",
+    });
     await c.stop();
     const final = await readFile(file, "utf8");
     const kept = new Set([...final.matchAll(/^# user edit (\d+)$/gm)].map((m) => Number(m[1])));

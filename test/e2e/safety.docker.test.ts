@@ -18,6 +18,7 @@ import {
   waitFor,
   type TestService,
 } from "../helpers/docker.js";
+import { eventClock, serviceContainerEvents } from "../helpers/events.js";
 import { manifest, workspace, type Workspace } from "./harness.js";
 
 /** Docker API operations that change nothing (every other counted operation mutates). */
@@ -65,7 +66,11 @@ async function ws(): Promise<Workspace> {
   return w;
 }
 
-function controllerOn(w: Workspace, config: Partial<PlanConfig>): { controller: Controller; engine: DockerEngine } {
+function controllerOn(
+  w: Workspace,
+  config: Partial<PlanConfig>,
+  clock?: () => Date,
+): { controller: Controller; engine: DockerEngine } {
   const logger = createLogger(process.env.CHAOSCTL_TEST_LOG ?? "silent");
   const store = new DirectoryStore({ dir: w.dir, logger });
   cleanups.push(() => store.close());
@@ -77,6 +82,7 @@ function controllerOn(w: Workspace, config: Partial<PlanConfig>): { controller: 
     logger,
     instance: w.instance,
     config,
+    ...(clock ? { clock } : {}),
   });
   return { controller, engine };
 }
@@ -104,10 +110,13 @@ describe("safety guards on a real Swarm", () => {
         `schedule: "@every 1s"\nduration: 5s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`,
       ),
     );
-    const { controller, engine } = controllerOn(w, { dryRun: true });
+    // Time is the controller's parameter: three passes 1.1 s apart on its clock (dry-run
+    // injects nothing, so no guard's real timer is involved), instead of sleeping through them.
+    let now = Date.now();
+    const { controller, engine } = controllerOn(w, { dryRun: true }, () => new Date(now));
     for (let i = 0; i < 3; i++) {
       await controller.pass();
-      await new Promise((r) => setTimeout(r, 1100));
+      now += 1100;
     }
     expect(mutating(engine.calls)).toEqual({});
     expect(Object.keys(engine.calls).length).toBeGreaterThan(0); // it did look at the cluster
@@ -174,10 +183,13 @@ describe("safety guards on a real Swarm", () => {
       ),
     );
     const { controller } = controllerOn(w, { requireOptIn: true });
+    const since = eventClock();
     await controller.pass();
     expect((await w.history("both.yaml"))[0]).toMatchObject({ result: "Succeeded", targets: 1, services: [on.name] });
     expect((await w.history("off.yaml"))[0]).toMatchObject({ result: "Skipped", targets: 0 });
-    await new Promise((r) => setTimeout(r, 2000));
+    // The engine's record, not a wait: the killed task was `on`'s, and `off`'s saw no kill.
+    expect(await serviceContainerEvents(on.name, since, ["kill"])).not.toEqual([]);
+    expect(await serviceContainerEvents(off.name, since, ["kill", "die"])).toEqual([]);
     expect(await taskIds(off)).toEqual(offBefore);
   });
 

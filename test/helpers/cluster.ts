@@ -1,16 +1,22 @@
 // A real multi-node Swarm for tests: scripts/cluster/up.sh starts one dockerd per
 // network namespace (own hostname, own docker.sock), down.sh removes all of it.
-// Use one cluster per test file: start it in beforeAll (give the hook ~180 s), stop
-// it in afterAll. Node 0 (hostname NAME-1) is the manager that initialised the swarm.
+// sharedCluster(): the one three-node, one-manager cluster of a test run, started by the
+// first file that asks and reset before every later one (every engine up, every node Ready
+// and active, no service, container, secret or config left); the docker group's global
+// teardown removes it. startCluster(): a cluster of one's own, only for a topology the shared
+// one does not have (say why in the test); stop it in afterAll.
+// Node 0 (hostname NAME-1) is the manager that initialised the swarm.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { inject } from "vitest";
+import { CLUSTER_RUN_ROOT, downCluster, sharedClusterName } from "./shared-cluster.js";
 import { DockerEngine } from "../../src/engine/docker.js";
 import type { DockerResult } from "./docker.js";
 
 const SCRIPTS = fileURLToPath(new URL("../../scripts/cluster/", import.meta.url));
-const RUN_ROOT = "/run/chaosctl-cluster"; // scripts/cluster/lib.sh CLUSTER_RUN_ROOT
+const RUN_ROOT = CLUSTER_RUN_ROOT;
 
 export interface ClusterNode {
   /** Position in `nodes` (0-based); the hostname and netns end in index + 1. */
@@ -51,6 +57,18 @@ export interface StartClusterOptions {
   nodes?: number;
   /** How many of them are managers (default 1; 3 for quorum tests). */
   managers?: number;
+  /** The process whose death makes the cluster an orphan (default: this one). */
+  ownerPid?: number;
+}
+
+async function waitFor<T>(cond: () => Promise<T | false>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await cond().catch(() => false as const);
+    if (v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 function run(file: string, args: string[], timeoutMs: number, env?: Record<string, string>): Promise<DockerResult> {
@@ -106,16 +124,113 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   await reapOrphanClusters();
   const name = opts.name ?? `t${randomBytes(3).toString("hex")}`;
   const args = [`${SCRIPTS}up.sh`, name, String(opts.nodes ?? 3), "--managers", String(opts.managers ?? 1)];
-  const up = await run("bash", args, 240_000, { CLUSTER_OWNER_PID: String(process.pid) });
-  const down = async (): Promise<void> => {
-    const r = await run("bash", [`${SCRIPTS}down.sh`, name], 120_000);
-    if (r.code !== 0) throw new Error(`down.sh ${name} exited ${r.code}: ${r.stderr.trim()}`);
-  };
+  const up = await run("bash", args, 240_000, { CLUSTER_OWNER_PID: String(opts.ownerPid ?? process.pid) });
   if (up.code !== 0) {
-    await down(); // up.sh cleans up after itself; this covers a timeout kill
+    await downCluster(name); // up.sh cleans up after itself; this covers a timeout kill
     throw new Error(`up.sh ${name} exited ${up.code}:\n${up.stderr.trim().split("\n").slice(-15).join("\n")}`);
   }
-  const env = parseClusterEnv(up.stdout);
+  return clusterFromEnv(name, up.stdout);
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** The vitest main process of this run (test/helpers/docker-setup.ts). */
+    testRunPid: number;
+  }
+}
+
+/**
+ * The run's shared three-node cluster (one manager), reset to a clean state. Its stop() does
+ * nothing: later files use it, and the docker group's global teardown removes it.
+ */
+export async function sharedCluster(): Promise<Cluster> {
+  const runPid = inject("testRunPid");
+  const name = sharedClusterName(runPid);
+  const envText = await readFile(`${RUN_ROOT}/${name}/env`, "utf8").catch(() => undefined);
+  const cluster = envText
+    ? clusterFromEnv(name, envText)
+    : await startCluster({ name, nodes: 3, managers: 1, ownerPid: runPid });
+  await resetCluster(cluster);
+  return { ...cluster, stop: async () => undefined };
+}
+
+/**
+ * What a fresh cluster has and a previous file may have changed: every engine answers, every
+ * node is Ready and active with no labels, and no service, secret, config, custom network or
+ * container is left. Leftovers are removed by id and reported (a file that leaves them is a
+ * bug there, not here).
+ */
+export async function resetCluster(c: Cluster): Promise<void> {
+  const lines = (s: string): string[] =>
+    s
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
+  const left: string[] = [];
+  for (const n of c.nodes)
+    if ((await c.docker(n.index, ["info", "-f", "{{.ID}}"])).code !== 0) await c.node(n.index, "start");
+  // A restarted manager answers before its Swarm API does.
+  await waitFor(async () => (await c.docker(0, ["node", "ls", "-q"])).code === 0, 120_000, "the manager's Swarm API");
+  const services = lines(await c.dockerOk(0, ["service", "ls", "-q"]));
+  if (services.length) {
+    left.push(`services ${services.join(" ")}`);
+    await c.dockerOk(0, ["service", "rm", ...services]);
+  }
+  for (const kind of ["secret", "config"]) {
+    const ids = lines(await c.dockerOk(0, [kind, "ls", "-q"]));
+    if (ids.length) {
+      left.push(`${kind}s ${ids.join(" ")}`);
+      await c.dockerOk(0, [kind, "rm", ...ids]);
+    }
+  }
+  for (const n of c.nodes) {
+    const ids = lines(await c.dockerOk(n.index, ["ps", "-aq"]));
+    if (ids.length) {
+      left.push(`containers on ${n.hostname}: ${ids.join(" ")}`);
+      await c.docker(n.index, ["rm", "-f", ...ids]);
+    }
+  }
+  const networks = lines(
+    await c.dockerOk(0, ["network", "ls", "-q", "--filter", "type=custom", "--filter", "scope=swarm"]),
+  );
+  for (const id of networks) {
+    const name = await c.dockerOk(0, ["network", "inspect", "-f", "{{.Name}}", id]);
+    if (name === "ingress") continue;
+    left.push(`network ${name}`);
+    await c.docker(0, ["network", "rm", id]);
+  }
+  await waitFor(
+    async () => {
+      const nodes = JSON.parse(await c.dockerOk(0, ["node", "inspect", ...c.nodes.map((n) => n.id)])) as Array<{
+        ID: string;
+        Status: { State: string };
+        Spec: { Availability: string; Labels?: Record<string, string> };
+      }>;
+      for (const n of nodes) {
+        const labels = Object.keys(n.Spec.Labels ?? {});
+        if (n.Spec.Availability !== "active" || labels.length) {
+          left.push(`node ${n.ID}: ${n.Spec.Availability} ${labels.join(",")}`);
+          await c.dockerOk(0, [
+            "node",
+            "update",
+            "--availability",
+            "active",
+            ...labels.flatMap((l) => ["--label-rm", l]),
+            n.ID,
+          ]);
+        }
+      }
+      return nodes.every((n) => n.Status.State === "ready");
+    },
+    180_000,
+    "every node of the shared cluster Ready",
+  );
+  if (left.length)
+    console.warn(`shared cluster ${c.name}: reset removed what a previous file left: ${left.join("; ")}`);
+}
+
+function clusterFromEnv(name: string, envText: string): Cluster {
+  const env = parseClusterEnv(envText);
   const get = (key: string): string => {
     const v = env.get(key);
     if (v === undefined || v === "") throw new Error(`up.sh ${name}: no ${key} in its env output`);
@@ -162,7 +277,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     },
     async stop() {
       if (stopped) return;
-      await down();
+      await downCluster(name);
       stopped = true;
     },
   };

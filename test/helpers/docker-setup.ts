@@ -1,8 +1,19 @@
-// Global set-up of the "docker" test group (vitest.config.ts): once, before any real-engine
-// test file runs, check that the compiled code those tests run is the checkout's own.
+// Global set-up of the "docker" test group (vitest.config.ts), in vitest's main process:
+// - before any real-engine file runs, the compiled code those tests run must be the
+//   checkout's own (test/helpers/fresh.ts);
+// - the run's shared three-node cluster (test/helpers/cluster.ts, started by the first file
+//   that needs it) is owned by this process and removed at the end of the run.
+import { existsSync } from "node:fs";
+import type { TestProject } from "vitest/node";
+import { CLUSTER_RUN_ROOT, downCluster, sharedClusterName } from "./shared-cluster.js";
 import { APP_IMAGE } from "./docker.js";
 import { requireFreshBuild } from "./fresh.js";
 
-export default async function setup(): Promise<void> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   await requireFreshBuild(APP_IMAGE);
+  project.provide("testRunPid", process.pid);
+  return async () => {
+    const name = sharedClusterName(process.pid);
+    if (existsSync(`${CLUSTER_RUN_ROOT}/${name}`)) await downCluster(name);
+  };
 }

@@ -15,7 +15,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { startCluster, type Cluster } from "../helpers/cluster.js";
+import { sharedCluster, type Cluster } from "../helpers/cluster.js";
 import { APP_IMAGE, WEB_IMAGE, waitFor } from "../helpers/docker.js";
 import { buildController } from "../../src/controller/build.js";
 import { NodeDirectory } from "../../src/nodes/directory.js";
@@ -253,7 +253,7 @@ let agentService = "";
 let secret = "";
 
 beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3 });
+  cluster = await sharedCluster();
   dir = await mkdtemp(join(tmpdir(), "chaosctl-mn-agent-token-"));
   tokenFile = join(dir, "token");
   await writeFile(tokenFile, token, { mode: 0o600 });
@@ -324,7 +324,6 @@ afterAll(async () => {
     if (agentService) await dk(1, ["service", "rm", agentService]);
     if (network) await dk(1, ["network", "rm", network]);
     if (secret) await dk(1, ["secret", "rm", secret]);
-    await cluster.stop();
   }
   if (dir) await rm(dir, { recursive: true, force: true });
   console.log("multinode agent figures:", JSON.stringify(figures));

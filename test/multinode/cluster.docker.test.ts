@@ -6,7 +6,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startCluster, type Cluster } from "../helpers/cluster.js";
+import { sharedCluster, startCluster, type Cluster } from "../helpers/cluster.js";
 import { APP_IMAGE, WEB_IMAGE, waitFor } from "../helpers/docker.js";
 
 const exec = promisify(execFile);
@@ -45,12 +45,8 @@ const running = (tasks: RawTask[]): RawTask[] =>
   tasks.filter((t) => t.Status.State === "running" && t.DesiredState === "running");
 
 beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3 });
+  cluster = await sharedCluster();
 }, 240_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-}, 120_000);
 
 describe("three-node test cluster", () => {
   it("has 3 Ready nodes with distinct hostnames, the manager first, each node at its own address", async () => {
@@ -261,11 +257,35 @@ describe("three-node test cluster", () => {
     expect(task.NodeID).toBe(node3.id);
     await onManager(["service", "rm", svc]);
   }, 120_000);
+});
+
+// Its own cluster: the shared one has one manager. down.sh is proven on it too, so the shared
+// cluster (removed by the global teardown) stays up for the other files.
+describe("test cluster with three managers", () => {
+  let managers: Cluster | undefined;
+  afterAll(async () => {
+    await managers?.stop();
+  }, 120_000);
+
+  it("joins nodes 2 and 3 as managers: one leader, two reachable, raft quorum of 3", async () => {
+    managers = await startCluster({ nodes: 3, managers: 3 });
+    const ids = (await managers.dockerOk(0, ["node", "ls", "-q"])).split("\n").filter(Boolean);
+    const nodes = JSON.parse(await managers.dockerOk(0, ["node", "inspect", ...ids])) as Array<
+      RawNode & { ManagerStatus?: { Leader?: boolean; Reachability: string } }
+    >;
+    expect(nodes.map((n) => n.Spec.Role)).toEqual(["manager", "manager", "manager"]);
+    expect(nodes.filter((n) => n.ManagerStatus?.Leader)).toHaveLength(1);
+    expect(nodes.every((n) => n.ManagerStatus?.Reachability === "reachable")).toBe(true);
+    expect(managers.nodes.map((n) => n.role)).toEqual(["manager", "manager", "manager"]);
+    // Every node answers Swarm API calls (it is a manager), not only node 1.
+    expect(await managers.dockerOk(2, ["node", "ls", "-q"])).not.toBe("");
+  }, 240_000);
 
   it("down.sh leaves no netns, bridge, iptables rule, engine, mount or directory of the cluster behind", async () => {
-    const name = cluster.name;
-    const pids = cluster.nodes.map((n) => n.socket);
-    await cluster.stop();
+    if (!managers) throw new Error("the three-manager cluster did not start (test above)");
+    const name = managers.name;
+    const pids = managers.nodes.map((n) => n.socket);
+    await managers.stop();
     const { stdout: netns } = await exec("ip", ["netns", "list"]);
     expect(netns.split("\n").filter((l) => l.startsWith(`ccl-${name}-`))).toEqual([]);
     expect(existsSync(`/sys/class/net/cc-${name}`)).toBe(false);
@@ -286,25 +306,4 @@ describe("three-node test cluster", () => {
     for (const socket of pids) expect(existsSync(socket)).toBe(false);
     expect(existsSync("/sys/class/net/docker0")).toBe(true);
   }, 120_000);
-});
-
-describe("test cluster with three managers", () => {
-  let managers: Cluster | undefined;
-  afterAll(async () => {
-    await managers?.stop();
-  }, 120_000);
-
-  it("joins nodes 2 and 3 as managers: one leader, two reachable, raft quorum of 3", async () => {
-    managers = await startCluster({ nodes: 3, managers: 3 });
-    const ids = (await managers.dockerOk(0, ["node", "ls", "-q"])).split("\n").filter(Boolean);
-    const nodes = JSON.parse(await managers.dockerOk(0, ["node", "inspect", ...ids])) as Array<
-      RawNode & { ManagerStatus?: { Leader?: boolean; Reachability: string } }
-    >;
-    expect(nodes.map((n) => n.Spec.Role)).toEqual(["manager", "manager", "manager"]);
-    expect(nodes.filter((n) => n.ManagerStatus?.Leader)).toHaveLength(1);
-    expect(nodes.every((n) => n.ManagerStatus?.Reachability === "reachable")).toBe(true);
-    expect(managers.nodes.map((n) => n.role)).toEqual(["manager", "manager", "manager"]);
-    // Every node answers Swarm API calls (it is a manager), not only node 1.
-    expect(await managers.dockerOk(2, ["node", "ls", "-q"])).not.toBe("");
-  }, 240_000);
 });

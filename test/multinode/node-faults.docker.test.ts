@@ -28,7 +28,7 @@ import { LABEL_PREFIX, L_RUN } from "../../src/api/labels.js";
 import { hostExec } from "../../src/faults/node/host-exec.js";
 import { ownedLines, saveArgv } from "../../src/faults/node/partition-rules.js";
 import { faultDrivers } from "../../src/faults/registry.js";
-import { startCluster, type Cluster } from "../helpers/cluster.js";
+import { sharedCluster, type Cluster } from "../helpers/cluster.js";
 import { APP_IMAGE, WEB_IMAGE, waitFor } from "../helpers/docker.js";
 
 const PORT = 8947;
@@ -148,7 +148,7 @@ async function stopController(c: ChildProcess): Promise<void> {
 
 // ---- setup --------------------------------------------------------------------------------------
 beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3 });
+  cluster = await sharedCluster();
   dir = await mkdtemp(join(tmpdir(), "chaosctl-mn-node-"));
   tokenFile = join(dir, "token");
   await writeFile(tokenFile, token, { mode: 0o600 });
@@ -225,7 +225,6 @@ afterAll(async () => {
     if (web) await cluster.docker(0, ["service", "rm", web]);
     if (agentService) await cluster.docker(0, ["service", "rm", agentService]);
     if (secret) await cluster.docker(0, ["secret", "rm", secret]);
-    await cluster.stop();
   }
   if (dir) await rm(dir, { recursive: true, force: true });
   console.log("multinode node-fault figures:", JSON.stringify(figures));

@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startCluster, type Cluster } from "../helpers/cluster.js";
+import { sharedCluster, type Cluster } from "../helpers/cluster.js";
 import { WEB_IMAGE, waitFor } from "../helpers/docker.js";
 import { AgentEngine } from "../../src/nodes/agent-engine.js";
 import type { ChaosSchedule } from "../../src/api/types.js";
@@ -77,7 +77,7 @@ function unsignedPost(host: string, path: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3 });
+  cluster = await sharedCluster();
   dir = await mkdtemp(join(tmpdir(), "chaosctl-stack-"));
   await writeFile(join(dir, "token"), token, { mode: 0o600 });
   await onManager(["secret", "create", "chaosctl-agent-token", join(dir, "token")]);
@@ -85,7 +85,16 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await cluster?.stop(); // the stack, its secret and every task go with the cluster
+  // The stack (its services, network and the configs its controller made) and its secret; the
+  // shared cluster stays for the next file.
+  if (cluster) {
+    await cluster.docker(0, ["stack", "rm", "chaosctl"]);
+    await cluster.docker(0, ["secret", "rm", "chaosctl-agent-token"]);
+    const configs = (await cluster.dockerOk(0, ["config", "ls", "-q", "--filter", "label=chaosctl.io/store=default"]))
+      .split("\n")
+      .filter(Boolean);
+    if (configs.length) await cluster.docker(0, ["config", "rm", ...configs]);
+  }
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 120_000);
 
