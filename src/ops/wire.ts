@@ -84,6 +84,7 @@ function duration(flag: string, text: string): number {
   }
 }
 
+// size: the operations wiring in start order (lease, health, metrics, server, supervision).
 export async function startOps(s: OpsSetup): Promise<Ops> {
   const { flags, logger, instance } = s;
   const timing = {

@@ -51,7 +51,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port must be a TCP port, not ${opts.port}`);
       const logger = createLogger(opts.logLevel).child({ role: "agent" });
-      const { packageVersion } = await import("../main.js"); // loaded already: it runs this verb
+      const { packageVersion } = await import("../version.js");
       const agent = await startAgent({
         engine: new DockerEngine(),
         tokenFile: opts.tokenFile,

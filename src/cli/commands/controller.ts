@@ -52,6 +52,7 @@ interface Opts extends RebootHookFlags, OpsFlags {
   logLevel: string;
 }
 
+// size: the controller command's option list (about 60 lines of flags) and their wiring.
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program.command("controller");
   addOpsOptions(cmd)

@@ -103,6 +103,7 @@ const indent = (text: string, n = 2): string =>
     .join("\n");
 
 /** The describe page (pure). */
+// size: the describe page, section after section as printed; each section a few lines.
 export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {}): string {
   const { manifest } = m;
   const st: ChaosScheduleStatus = m.status ?? {};

@@ -41,6 +41,7 @@ export interface GuardedDriverOptions {
 
 type Failed = Extract<ApplyResult, { phase: "Failed" }>;
 
+// size: a factory; its length is the driver's methods (apply, revert, recover, observe), each short.
 export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOptions = {}): FaultDriver<Spec> {
   const applyTimeoutMs = opts.applyTimeoutMs ?? 10_000;
   const pollMs = opts.pollMs ?? 50;

@@ -40,6 +40,7 @@ export interface NodeDriverOptions {
 
 type Failed = Extract<ApplyResult, { phase: "Failed" }>;
 
+// size: a factory; its length is the driver's methods (apply, revert, recover, observe), each short.
 export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault> {
   const log = opts.logger ?? silentLogger;
   const pollMs = opts.pollMs ?? 200;
