@@ -38,7 +38,9 @@ COPY dist ./dist
 # that URL, so a hung controller (no answer within the timeout) or a stuck loop (503) turns the
 # container unhealthy and Swarm replaces it. Only a container whose main process is
 # `chaosctl controller` is checked; guards, network helpers and the agent pass at once.
-ENV CHAOSCTL_METRICS_ADDR=:9464 \
+# Loopback by default: the check runs inside the container, and nothing else needs the port
+# until someone scrapes it (then set CHAOSCTL_METRICS_ADDR=:9464, docs/operations.md).
+ENV CHAOSCTL_METRICS_ADDR=127.0.0.1:9464 \
     CHAOSCTL_HEALTH_MARKER=/tmp/chaosctl-health-url
 EXPOSE 9464
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \

@@ -1,7 +1,7 @@
 // `npm run bench`: every figure beside its baseline and goal, in one run, printed as a markdown
 // table and written to docs/benchmarks.md with the machine. Only prints: nothing here asserts.
 // Options: --quick (few samples, docs not written), or BENCH_KILL_RUNS, BENCH_PAUSE_RUNS,
-// BENCH_NET_ROUNDS, BENCH_CLI_RUNS to change sample counts.
+// BENCH_NET_ROUNDS, BENCH_CLI_RUNS, BENCH_STRESS_RUNS to change sample counts.
 import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { benchCli, manifestFolder, type ColdStart } from "./cli.js";
@@ -13,6 +13,9 @@ import { benchKill, type KillSamples } from "./kill.js";
 import { machine } from "./machine.js";
 import { benchNetwork } from "./network.js";
 import { benchPause, PAUSE_SECONDS, type PauseSamples } from "./pause.js";
+import { runStressBench, stressRows } from "./stress.js";
+import { DEFAULT_STRESS_IMAGE } from "../src/faults/stress/spec.js";
+import { benchYaml, yamlSection } from "./yaml.js";
 import { document, table, type Row } from "./report.js";
 import { median, p50p95, percentile } from "./stats.js";
 
@@ -23,6 +26,7 @@ const RUNS = {
   pause: num("BENCH_PAUSE_RUNS", 10, 2),
   net: num("BENCH_NET_ROUNDS", 10, 1),
   cli: num("BENCH_CLI_RUNS", 10, 3),
+  stress: num("BENCH_STRESS_RUNS", 5, 2),
 };
 const SCHEDULES = quick ? [10, 100] : [10, 100, 1000];
 const FAKE = { services: 100, tasksPerService: 100 };
@@ -53,7 +57,7 @@ async function preflight(): Promise<void> {
   const state = await docker(["info", "-f", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"]);
   if (state !== "active true")
     throw new Error(`this engine is not a Swarm manager (${state}): run scripts/swarm-up.sh`);
-  for (const img of [WEB_IMAGE, APP_IMAGE, "local/node-base:20"])
+  for (const img of [WEB_IMAGE, APP_IMAGE, "local/node-base:20", DEFAULT_STRESS_IMAGE])
     await docker(["image", "inspect", "-f", "{{.Id}}", img]).catch(() =>
       Promise.reject(new Error(`image ${img} missing: run scripts/swarm-up.sh`)),
     );
@@ -101,9 +105,20 @@ async function main(): Promise<void> {
   log(`network loss/bandwidth: ${RUNS.net} rounds`);
   const net = await benchNetwork(RUNS.net);
 
-  const rows = buildRows(kill, pause, idle, [cliVersion, cliValidate, cliGet], net);
+  log(`stress apply→effective and revert→clean: ${RUNS.stress} runs each way`);
+  const stress = await runStressBench(RUNS.stress);
+  if (stress.failures.length) log(`stress failures: ${stress.failures.join("; ")}`);
+
+  log("manifest loading on hostile input (child processes, no Docker)");
+  const yamlRows = await benchYaml(log);
+
+  const rows = [...buildRows(kill, pause, idle, [cliVersion, cliValidate, cliGet], net), ...stressRows(stress)];
   const seconds = (performance.now() - started) / 1000;
-  const sections = [...details(kill, pause, idle, [cliVersion, cliValidate, cliGet], rows), ...(await analysis())];
+  const sections = [
+    ...details(kill, pause, idle, [cliVersion, cliValidate, cliGet], rows),
+    yamlSection(yamlRows, m.loadAtStart),
+    ...(await analysis()),
+  ];
   console.log(table(rows));
   for (const s of sections) console.log(s);
   log(`done in ${Math.round(seconds)} s`);

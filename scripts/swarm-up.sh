@@ -108,6 +108,7 @@ step "swarm" init_swarm
 step "image $WEB_IMAGE" ensure_web_image
 step "image $BASE_IMAGE" ensure_base_image
 step "image $APP_IMAGE" ensure_app_image
+step "image $STRESS_IMAGE" ensure_stress_image
 
 short_id() { docker image inspect -f '{{.Id}}' "$1" | cut -c8-19; }
 log "swarm-up: ok in $(secs_since "$T0"): engine $(docker version -f '{{.Server.Version}}') (API $(docker version -f '{{.Server.APIVersion}}')), swarm node $(docker info -f '{{.Swarm.NodeID}}'), images $WEB_IMAGE=$(short_id "$WEB_IMAGE") $BASE_IMAGE=$(short_id "$BASE_IMAGE") $APP_IMAGE=$(short_id "$APP_IMAGE")"

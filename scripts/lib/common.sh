@@ -11,6 +11,7 @@
 WEB_IMAGE=local/web:1
 BASE_IMAGE=local/node-base:20
 APP_IMAGE=local/chaosctl:dev
+STRESS_IMAGE=local/chaosctl-stress:1
 # Label carrying a hash of an image's inputs: rebuild only when it differs.
 INPUTS_LABEL=org.chaosctl.inputs
 BUILT_BY_LABEL=org.chaosctl.built-by

@@ -146,6 +146,55 @@ ensure_base_image() {
   log "    built $BASE_IMAGE (node $(node --version))"
 }
 
+# --- local/chaosctl-stress:1 ---------------------------------------------------
+# stress-ng from Debian (plus util-linux's fallocate for disk fills, coreutils' rm),
+# for resource faults (docs/resource-faults.md). Its own image and its own rootfs
+# cache, so the base image (and every colleague's local/chaosctl:dev) stays as it is.
+# No node here: whatever runs in this image runs inside the TARGET's cgroup and is
+# charged to it, so it carries the stressor and nothing else.
+STRESS_INCLUDE=stress-ng
+
+stress_rootfs_tar() { # -> path of the cached rootfs tarball (built if missing)
+  local suite mirror key tar tmp
+  suite=$(host_suite); mirror=$(debian_mirror "$suite")
+  key=$(sha256_str "$suite $mirror $STRESS_INCLUDE $(recipe_of debootstrap_stress_rootfs)" | cut -c1-16)
+  tar="$CHAOSCTL_CACHE_DIR/stress-rootfs-$suite-$key.tar"
+  if [ -s "$tar" ]; then log "    cached rootfs $tar"; echo "$tar"; return; fi
+  as_root mkdir -p "$CHAOSCTL_CACHE_DIR"
+  tmp=$(as_root mktemp -d "$CHAOSCTL_CACHE_DIR/stress-rootfs.XXXXXX")
+  log "    debootstrap $suite + $STRESS_INCLUDE from $mirror (first run only; about 30-60 s)"
+  if ! debootstrap_stress_rootfs "$suite" "$tmp/root" "$mirror" >"$tmp/debootstrap.log" 2>&1; then
+    tail -n 30 "$tmp/debootstrap.log" >&2
+    as_root rm -rf "$tmp"
+    die "debootstrap of the stress rootfs failed"
+  fi
+  as_root tar -C "$tmp/root" -cf "$tmp/rootfs.tar" .
+  as_root mv "$tmp/rootfs.tar" "$tar"
+  as_root rm -rf "$tmp"
+  echo "$tar"
+}
+
+debootstrap_stress_rootfs() { # suite dir mirror
+  command -v debootstrap >/dev/null || die "debootstrap missing (apt package debootstrap)"
+  as_root debootstrap --variant=minbase --include="$STRESS_INCLUDE" "$1" "$2" "$3"
+  as_root rm -rf "$2"/var/cache/apt/archives/*.deb "$2"/var/lib/apt/lists/* "$2"/var/log/*.log \
+    "$2"/usr/share/man "$2"/usr/share/locale "$2"/usr/share/info
+}
+
+ensure_stress_image() {
+  local tar hash
+  tar=$(stress_rootfs_tar)
+  hash=$(sha256_str "$(basename "$tar")")
+  if image_current "$STRESS_IMAGE" "$hash"; then log "    $STRESS_IMAGE is current"; return; fi
+  as_root cat "$tar" | docker import \
+    -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    -c 'ENTRYPOINT ["/usr/bin/stress-ng"]' \
+    -c "LABEL $INPUTS_LABEL=$hash" -c "LABEL $BUILT_BY_LABEL=swarm-up" \
+    -m "Debian minbase + stress-ng (chaosctl resource faults)" - "$STRESS_IMAGE" >/dev/null
+  docker run --rm "$STRESS_IMAGE" --version >/dev/null || die "$STRESS_IMAGE: stress-ng does not run inside the image"
+  log "    built $STRESS_IMAGE ($(docker run --rm "$STRESS_IMAGE" --version 2>&1 | head -n 1))"
+}
+
 # --- local/chaosctl:dev -------------------------------------------------------
 # The project's Dockerfile on top of $BASE_IMAGE. Needs dist/ (npm run build) and
 # the production node_modules staged in .cache/prod (the base has node but no npm).

@@ -28,7 +28,7 @@ source scripts/lib/common.sh
 : "${CHAOSCTL_VM_CPUS:=2}"
 # tcg (software emulation) by default: a KVM guest hung at boot on this kind of machine.
 : "${CHAOSCTL_VM_ACCEL:=tcg}"
-IMAGES=(local/web:1 local/node-base:20 local/chaosctl:dev)
+IMAGES=(local/web:1 local/node-base:20 local/chaosctl:dev local/chaosctl-stress:1)
 VM_CACHE="$CHAOSCTL_CACHE_DIR/vm"
 T_ALL=$(now_ms)
 

@@ -1,11 +1,12 @@
 // The agent's operations over its node's engine, one per RPC op, each checked by policy.ts.
 // Transport-free, so they are tested with a real engine and no HTTP.
-import type { Engine } from "../engine/engine.js";
+import type { Engine, HelperSpec } from "../engine/engine.js";
 import { observeGuards } from "../faults/guard/observe.js";
 import { GUARD_ROLE } from "../faults/guard/spec.js";
 import { L_ROLE } from "../api/labels.js";
 import * as a from "./args.js";
-import { admitExec, admitFault, admitHelper, admitOwn, type AgentPolicy } from "./policy.js";
+import { admitHelperOnNode, admitTarget, nodeView, type AdmissionRules } from "./admission.js";
+import { admitExec, admitHelper, admitOwn, type AgentPolicy } from "./policy.js";
 import type { InjectionReport, Op, WhoAmI } from "../nodes/protocol.js";
 
 export interface AgentIdentity {
@@ -16,6 +17,7 @@ export interface AgentIdentity {
 export interface HandlerDeps {
   engine: Engine;
   policy: AgentPolicy;
+  rules: AdmissionRules;
   identity: () => Promise<AgentIdentity>;
   version: string;
   now: () => Date;
@@ -28,10 +30,19 @@ export type Handlers = Record<Op, (args: a.Json) => Promise<unknown>>;
 
 export function agentHandlers(d: HandlerDeps): Handlers {
   const { engine } = d;
+  /** kill and stop also end chaosctl's own guards and helpers (a revert); nothing else touches them. */
   const target = async (args: a.Json, op: string): Promise<string> => {
     const c = await engine.inspectContainer(a.str(args, "id"));
-    admitFault(c, op);
+    const role = c.labels[L_ROLE];
+    if ((op === "kill" || op === "stop") && (role === GUARD_ROLE || role === "helper")) return c.id;
+    admitTarget(c, await nodeView(engine, (await d.identity()).nodeId), d.rules, op);
     return c.id;
+  };
+  const helper = async (raw: unknown): Promise<HelperSpec> => {
+    const spec = admitHelper(a.helperSpec(raw), d.policy);
+    const view = await nodeView(engine, (await d.identity()).nodeId);
+    await admitHelperOnNode(spec, view, d.rules, d.now(), (id) => engine.inspectContainer(id));
+    return spec;
   };
   return {
     whoami: async (): Promise<WhoAmI> => ({ ...(await d.identity()), image: d.policy.image, version: d.version }),
@@ -74,9 +85,11 @@ export function agentHandlers(d: HandlerDeps): Handlers {
       await engine.removeContainer(c.id, { force: args.force === true });
       return {};
     },
-    startHelper: async (args) => ({ id: await engine.startHelper(admitHelper(a.helperSpec(args.spec), d.policy)) }),
-    runHelper: async (args) =>
-      engine.runHelper(admitHelper(a.helperSpec(args.spec), d.policy), a.num(args, "timeoutMs", 1, MAX_HELPER_MS)),
+    startHelper: async (args) => ({ id: await engine.startHelper(await helper(args.spec)) }),
+    runHelper: async (args) => {
+      const timeoutMs = a.num(args, "timeoutMs", 1, MAX_HELPER_MS);
+      return engine.runHelper(await helper(args.spec), timeoutMs);
+    },
     containerLogs: async (args) => {
       const c = await engine.inspectContainer(a.str(args, "id"));
       admitOwn(c, "logs"); // a guard's own account of a refusal

@@ -1,10 +1,11 @@
-// What the agent lets a signed request do on its node. The token is a strong credential, but the
-// agent still does only the node-local work the drivers need, so a leaked token (or a bug in a
-// controller) cannot turn the agent into a general root shell on the node: helpers only from
-// the agent's own image, only the guard verb or the network tools, only the node's socket bound,
-// faults only on Swarm task containers and only chaosctl's own helpers removed. Pure.
+// What the agent lets a signed request do on its node, judged from the request alone (pure). The
+// token is a strong credential, but the agent still does only the node-local work the drivers
+// need, so a leaked token (or a bug in a controller) cannot turn the agent into a general root
+// shell on the node: helpers only from the agent's own image, only the guard verb or the
+// network tools, only the node's socket bound, and only chaosctl's own helpers removed. What
+// needs the node's view (targets, deadlines, quorum) is admission.ts.
 import type { ContainerInfo, HelperSpec } from "../engine/engine.js";
-import { L_PROTECTED, L_ROLE } from "../api/labels.js";
+import { L_ROLE } from "../api/labels.js";
 
 export const DOCKER_SOCKET_IN_CONTAINER = "/var/run/docker.sock";
 /** argv[0] the network drivers run inside a target's namespace (faults/netns). */
@@ -81,16 +82,6 @@ export function admitHelper(spec: HelperSpec, p: AgentPolicy): HelperSpec {
     return [p.dockerSocket, dst, ...(mode ? [mode] : [])].join(":");
   });
   return { ...spec, binds };
-}
-
-/** Kill, stop, restart, pause, unpause: Swarm task containers and chaosctl's own helpers only. */
-export function admitFault(c: ContainerInfo, op: string): void {
-  const role = c.labels[L_ROLE];
-  if (role && HELPER_ROLES.has(role)) return;
-  if (role) throw new PolicyRefusal(`${op}: container ${c.id.slice(0, 12)} is chaosctl's ${role}`);
-  if (c.labels[L_PROTECTED] === "true")
-    throw new PolicyRefusal(`${op}: container ${c.id.slice(0, 12)} is protected (${L_PROTECTED}=true)`);
-  if (!c.taskId) throw new PolicyRefusal(`${op}: container ${c.id.slice(0, 12)} is not a Swarm task`);
 }
 
 /** Remove, logs: chaosctl's own guards and helpers only (Swarm removes its tasks itself). */

@@ -7,9 +7,12 @@ import type { Server } from "node:http";
 import type { DockerEngine } from "../engine/docker.js";
 import type { Logger } from "../util/log.js";
 import { L_FAULT, L_ROLE, L_RUN, L_SCHEDULE } from "../api/labels.js";
-import { keyFromToken, RequestVerifier } from "../nodes/auth.js";
+import { DEFAULT_WINDOW_MS, keyFromToken, RequestVerifier } from "../nodes/auth.js";
 import { agentHandlers, type AgentIdentity } from "./handlers.js";
-import { agentServer } from "./server.js";
+import { agentServer, type AgentServerDeps } from "./server.js";
+
+/** The controller's default --max-duration. */
+export const DEFAULT_MAX_DURATION_MS = 24 * 3600_000;
 
 export interface AgentOptions {
   engine: Pick<DockerEngine, "selfNode"> & Parameters<typeof agentHandlers>[0]["engine"];
@@ -21,6 +24,11 @@ export interface AgentOptions {
   port: number;
   version: string;
   logger: Logger;
+  /** The longest fault it admits, from now (the controller's --max-duration). Default 24 h. */
+  maxDurationMs?: number;
+  /** Opt-in mode, as the controller's --require-opt-in. Default false. */
+  requireOptIn?: boolean;
+  limits?: AgentServerDeps["limits"];
 }
 
 export interface RunningAgent {
@@ -37,11 +45,25 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const handlers = agentHandlers({
     engine: o.engine,
     policy: { image: o.image, dockerSocket: o.dockerSocket },
+    rules: {
+      maxDurationMs: o.maxDurationMs ?? DEFAULT_MAX_DURATION_MS,
+      requireOptIn: o.requireOptIn ?? false,
+      clockSkewMs: DEFAULT_WINDOW_MS,
+    },
     identity: whoami,
     version: o.version,
     now,
   });
-  const server = agentServer({ handlers, verifier: new RequestVerifier(key), key, logger: o.logger, now });
+  const server = agentServer({
+    handlers,
+    verifier: new RequestVerifier(key),
+    key,
+    logger: o.logger,
+    now,
+    // Until the engine has told the agent its node ID, requests bound to a node are refused.
+    nodeId: () => identity?.nodeId || undefined,
+    ...(o.limits ? { limits: o.limits } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.port, o.listen, () => resolve());

@@ -2,16 +2,20 @@
 // The one way in for manifests (validate, the stores, apply): the rest of the code only sees
 // validated, defaulted objects. Never throws for bad input.
 //
-// Per file: size bound → binary check → YAML parse (multi-document). Per document: YAML
-// errors → nesting depth (on the node tree) → alias expansion bound (toJS) → "is it a
-// ChaosSchedule at all" → schema (defaults applied) → semantic rules.
+// Per file: size bound → binary check → bounded YAML parse (tokens, documents and parser depth
+// capped before they cost memory; see bounded-parse.ts). Per document: YAML errors (duplicate
+// keys included) → nesting depth (on the node tree) → alias expansion bound (toJS) → "is it a
+// ChaosSchedule at all" → schema (defaults applied) → semantic rules, at most maxProblems
+// problems located and reported. Every step is linear in the size of the text, so a hostile
+// file costs at most about what a valid one of the same size costs.
 // Documents that are empty (a stray `---`) are skipped; so is a Docker stack (compose) file
 // when opts.skipStackFiles, with a note (`skipped`): a manifest folder may hold the stack file
 // that deploys chaosctl itself, as this repository's manifests/ does. A file with no documents at all is a
 // problem ("noDocuments") unless opts.allowEmpty, since an empty manifest is almost always a
 // mistake in a GitOps repo. `index` counts every document of the stream, empty ones included,
 // so it addresses the same document in a re-parse of the same text.
-import { isAlias, isCollection, isPair, LineCounter, parseAllDocuments, visit, type Document, type Node } from "yaml";
+import { isAlias, isCollection, isPair, LineCounter, visit, type Document, type Node } from "yaml";
+import { boundedParse } from "./bounded-parse.js";
 import { offsetOf, positionOf, type Position } from "./locate.js";
 import { formatPath, type Issue } from "./path.js";
 import type { Problem } from "./problems.js";
@@ -31,6 +35,12 @@ export interface LoadOptions {
   maxAliasCount?: number;
   /** Collection nesting allowed. Default 64 (a ChaosSchedule needs about 7). */
   maxDepth?: number;
+  /** Lexical tokens per file (a `key: value` line is about 5). Default 100,000. */
+  maxTokens?: number;
+  /** Documents per file. Default 1,000. */
+  maxDocuments?: number;
+  /** Problems reported per document; the rest are counted in one last problem. Default 50. */
+  maxProblems?: number;
   /** A file with no documents is fine (e.g. a store watching files being created). Default false. */
   allowEmpty?: boolean;
   /** Where "-" reads from. Default process.stdin. */
@@ -43,7 +53,14 @@ export interface LoadOptions {
   skipStackFiles?: boolean;
 }
 
-export const LOAD_DEFAULTS = { maxBytes: 1024 * 1024, maxAliasCount: 100, maxDepth: 64 } as const;
+export const LOAD_DEFAULTS = {
+  maxBytes: 1024 * 1024,
+  maxAliasCount: 100,
+  maxDepth: 64,
+  maxTokens: 100_000,
+  maxDocuments: 1_000,
+  maxProblems: 50,
+} as const;
 
 export interface LoadedDocument {
   file: string;
@@ -99,14 +116,23 @@ export function loadText(text: string, file: string, opts: LoadOptions = {}): Lo
   }
 
   const lc = new LineCounter();
-  // merge: `<<: *anchor` works as with kubectl (YAML 1.1 habit); expansions still count
-  // against maxAliasCount.
-  const stream = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true });
-  const problems: Problem[] = [];
-  if (!Array.isArray(stream) || stream.length === 0) {
-    const info = stream as { errors?: Array<{ message: string; pos: [number, number] }> };
-    for (const e of info.errors ?? []) problems.push(at(file, positionOf(lc, e.pos[0]), "", e.message, "yamlSyntax"));
+  const maxDepth = opts.maxDepth ?? LOAD_DEFAULTS.maxDepth;
+  const maxTokens = opts.maxTokens ?? LOAD_DEFAULTS.maxTokens;
+  const maxDocuments = opts.maxDocuments ?? LOAD_DEFAULTS.maxDocuments;
+  // The parser keeps two to three stack entries per collection level; the node-tree check below
+  // gives the exact depth and message for anything between maxDepth and this bound.
+  const parsed = boundedParse(text, lc, { maxTokens, maxDocuments, maxStack: 4 * maxDepth + 8 });
+  if (!parsed.ok) {
+    const message = {
+      tokenLimit: `too many YAML tokens (more than ${maxTokens.toLocaleString("en-US")} in one file): a manifest file holds schedules, not data; not parsed further`,
+      documentLimit: `too many documents (more than ${maxDocuments.toLocaleString("en-US")} in one file): split it into several files; not parsed further`,
+      depthLimit: `nesting too deep to parse (the limit is ${maxDepth} levels)`,
+    }[parsed.rule];
+    return { documents: [], problems: [at(file, positionOf(lc, parsed.offset), "", message, parsed.rule)] };
   }
+  const stream = parsed.docs;
+  const problems: Problem[] = [];
+  for (const e of parsed.streamErrors) problems.push(at(file, positionOf(lc, e.pos[0]), "", e.message, "yamlSyntax"));
   const documents: LoadedDocument[] = [];
   const skipped: SkippedDocument[] = [];
   stream.forEach((doc, index) => {
@@ -141,6 +167,7 @@ function loadDocument(
     loaded.problems.push(at(file, positionOf(lc, offset), path, message, rule));
   };
 
+  const maxProblems = opts.maxProblems ?? LOAD_DEFAULTS.maxProblems;
   if (doc.errors.length > 0) {
     // The parser gives up on deep nesting once per level it unwinds: report it once.
     const exhausted = doc.errors.find((e) => e.code === "RESOURCE_EXHAUSTION");
@@ -153,6 +180,7 @@ function loadDocument(
         );
       else if (e.code !== "RESOURCE_EXHAUSTION") problem(e.pos[0], e.message, "yamlSyntax");
     }
+    capProblems(loaded, maxProblems, start, lc);
     return loaded;
   }
   if (isEmptyDocument(doc)) return undefined;
@@ -212,11 +240,33 @@ function loadDocument(
   }
 
   // Schema first: it fills in defaults, which the semantic rules then see.
+  // Locating an issue walks the node tree, so only the ones reported are located (one more tells
+  // capProblems that some were left out).
   const issues: Issue[] = [...schemaIssues(m), ...semanticIssues(m)];
-  for (const issue of issues) problem(offsetOf(doc, issue), issue.message, issue.rule, formatPath(issue.path));
+  for (const issue of issues.slice(0, maxProblems + 1))
+    problem(offsetOf(doc, issue), issue.message, issue.rule, formatPath(issue.path));
   loaded.problems.sort(byPlace);
+  capProblems(loaded, maxProblems, start, lc, issues.length);
   if (loaded.problems.length === 0) loaded.manifest = m as unknown as LoadedChaosSchedule;
   return loaded;
+}
+
+/** Keeps the first `max` problems and says how many more there were (`total`: all found). */
+function capProblems(loaded: LoadedDocument, max: number, start: number, lc: LineCounter, total?: number): void {
+  const count = total ?? loaded.problems.length;
+  if (loaded.problems.length <= max) return;
+  loaded.problems.length = max;
+  // Placed with the last problem shown, so that it sorts right after it.
+  const last = loaded.problems[max - 1];
+  loaded.problems.push(
+    at(
+      loaded.file,
+      last ? { line: last.line, column: last.column } : positionOf(lc, start),
+      "",
+      `${count - max} more problems in this document not shown (at most ${max} are reported per document)`,
+      "problemLimit",
+    ),
+  );
 }
 
 /** apiVersion/kind say "some other resource". Missing ones are left to the schema to report. */

@@ -26,6 +26,8 @@ import type {
 } from "./generated/types.js";
 
 export type {
+  StressFault,
+  ProcessFault,
   ChaosSchedule,
   ChaosScheduleSpec,
   ChaosScheduleStatus,

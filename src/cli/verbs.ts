@@ -91,6 +91,12 @@ export const VERBS: readonly Verb[] = [
     hidden: true,
     load: () => import("./commands/guard.js"),
   },
+  {
+    name: "signal-processes",
+    description: "signal processes of this PID namespace by name or pattern (process-fault helper)",
+    hidden: true,
+    load: () => import("./commands/signal-processes.js"),
+  },
 ];
 
 /** How the full help names a verb, as commander would for the registered command. */

@@ -12,6 +12,8 @@ import { candidates, countForMode, pick, type SelectorSpec } from "./select.js";
 import { maxUnavailableFor, desiredTasks, runningTasks, UnavailabilityLedger } from "./safety.js";
 import { chooseNodes } from "./node-targets.js";
 import type { NodeFault } from "../api/types.js";
+import { checkStressPlan } from "../faults/stress/plan-note.js";
+import type { StressSpec } from "../faults/stress/spec.js";
 import { MIN_REST_MS, NETWORK_FAULTS, replacementsOf, reresolve, resolveTargets, targetGone } from "./network.js";
 
 export interface PlanConfig {
@@ -41,7 +43,7 @@ export const defaultPlanConfig: PlanConfig = {
   killSwitch: false,
   dryRun: false,
   guardGraceMs: 5_000,
-  supportedFaults: new Set<FaultKind>(["kill", "stop", "restart", "pause", "netem", "network"]),
+  supportedFaults: new Set<FaultKind>(["kill", "stop", "restart", "pause", "netem", "network", "stress", "process"]),
 };
 
 export interface PlanInput {
@@ -274,6 +276,18 @@ export function plan(input: PlanInput): Plan {
       }
       targetSpecs = r.specs;
       note = [note, r.note].filter(Boolean).join("; ") || undefined;
+    }
+    if (fault === "stress") {
+      const ids = new Set(chosen.targets.map((t) => t.serviceId));
+      const c = checkStressPlan(
+        (spec.fault as { stress?: StressSpec }).stress ?? {},
+        snapshot.services.filter((s) => ids.has(s.id)),
+      );
+      if ("error" in c) {
+        skip("InvalidSpec", c.error);
+        continue;
+      }
+      note = [note, c.note].filter(Boolean).join("; ") || undefined;
     }
     ledger.commit(chosen.targets, fault);
     for (const t of chosen.targets) if (t.kind === "node") nodesOut.add(t.nodeId);

@@ -5,7 +5,7 @@
 // services are never candidates. Modes then choose among the candidates.
 import type { ClusterSnapshot, NodeInfo, ServiceInfo, TaskInfo } from "../engine/engine.js";
 import type { Target } from "../faults/driver.js";
-import { L_ENABLED, L_PROTECTED, L_ROLE } from "../api/labels.js";
+import { eligible } from "../faults/eligible.js";
 
 export interface SelectorSpec {
   stack?: string;
@@ -29,8 +29,6 @@ export interface SelectOptions {
   requireOptIn?: boolean;
 }
 
-const isTrue = (v: string | undefined): boolean => v === "true";
-
 function labelsMatch(want: Record<string, string> | undefined, have: Record<string, string>): boolean {
   if (!want) return true;
   return Object.entries(want).every(([k, v]) => have[k] === v);
@@ -46,14 +44,6 @@ export function serviceMatches(sel: SelectorSpec, svc: ServiceInfo): boolean {
   if (sel.stack && svc.stack !== sel.stack) return false;
   if (sel.services?.length && !sel.services.includes(svc.name) && !sel.services.includes(svc.id)) return false;
   return labelsMatch(sel.serviceLabels, svc.labels);
-}
-
-/** chaosctl never faults itself, nor what is protected; with opt-in, only what is enabled. */
-function eligible(labels: Record<string, string>, opts: SelectOptions): boolean {
-  if (isTrue(labels[L_PROTECTED])) return false;
-  if (labels[L_ROLE] === "controller" || labels[L_ROLE] === "agent") return false;
-  if (opts.requireOptIn && !isTrue(labels[L_ENABLED])) return false;
-  return true;
 }
 
 /** A task counts as running when Swarm wants it running, it runs, and it has a container. */

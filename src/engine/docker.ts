@@ -194,6 +194,10 @@ export class DockerEngine implements Engine, SwarmConfigs {
     if (spec.networkMode) hostConfig.NetworkMode = spec.networkMode;
     if (spec.capAdd) hostConfig.CapAdd = spec.capAdd;
     if (spec.binds) hostConfig.Binds = spec.binds;
+    if (spec.cgroupParent) hostConfig.CgroupParent = spec.cgroupParent;
+    if (spec.pidMode) hostConfig.PidMode = spec.pidMode;
+    if (spec.oomScoreAdj !== undefined) hostConfig.OomScoreAdj = spec.oomScoreAdj;
+    if (spec.autoRemove) hostConfig.AutoRemove = true;
     if (spec.restartOnFailure)
       hostConfig.RestartPolicy = { Name: "on-failure", MaximumRetryCount: spec.maxRestarts ?? 3 };
     const opts: Docker.ContainerCreateOptions = {

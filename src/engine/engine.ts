@@ -32,6 +32,8 @@ export interface ServiceInfo {
   replicas?: number;
   hasHealthcheck: boolean;
   version: number;
+  /** --limit-memory of its tasks, in bytes, when set. */
+  memoryLimitBytes?: number;
 }
 
 export interface TaskNetwork {
@@ -74,6 +76,19 @@ export interface ContainerInfo {
   taskId?: string;
   serviceId?: string;
   nodeId?: string;
+  /** From inspect only: the container's resource limits and cgroup (resource faults). */
+  resources?: ContainerResources;
+  /** From inspect only: the kernel's OOM killer ended it (State.OOMKilled). */
+  oomKilled?: boolean;
+}
+
+export interface ContainerResources {
+  /** Memory limit in bytes; 0 when unlimited. */
+  memoryBytes: number;
+  /** CPU limit in units of 1e-9 CPUs (--cpus / --limit-cpu); 0 when unlimited. */
+  nanoCpus: number;
+  /** HostConfig.CgroupParent as created ("" means the engine's default). */
+  cgroupParent: string;
 }
 
 /** One observation of the cluster: one list call per kind, shared by every schedule. */
@@ -111,6 +126,14 @@ export interface HelperSpec {
   maxRestarts?: number;
   /** Overrides the image's entrypoint (argv). */
   entrypoint?: string[];
+  /** Parent cgroup of the helper's own (cgroupfs driver: a path such as /docker/<target id>). */
+  cgroupParent?: string;
+  /** "container:<id>" to share a target's PID namespace. */
+  pidMode?: string;
+  /** oom_score_adj of the helper's processes (-1000..1000). */
+  oomScoreAdj?: number;
+  /** The engine removes the container when it exits. */
+  autoRemove?: boolean;
 }
 
 export interface ExecResult {

@@ -77,6 +77,8 @@ export function mapService(s: RawService): ServiceInfo {
   const stack = labels[LABEL_STACK];
   if (stack) svc.stack = stack;
   if (mode?.Replicated) svc.replicas = mode.Replicated.Replicas ?? 1;
+  const mem = s.Spec?.TaskTemplate?.Resources?.Limits?.MemoryBytes;
+  if (mem) svc.memoryLimitBytes = mem;
   return svc;
 }
 
@@ -159,6 +161,17 @@ export function mapContainerInspect(c: RawContainerInspect): ContainerInfo {
   const h = c.State?.Health?.Status;
   if (h === "starting" || h === "healthy" || h === "unhealthy") info.health = h;
   if (info.state === "exited" || info.state === "dead") info.exitCode = c.State?.ExitCode ?? 0;
+  if (c.State?.OOMKilled) info.oomKilled = true;
+  const hc = c.HostConfig;
+  if (hc) {
+    // --cpus sets NanoCpus; --cpu-quota/--cpu-period say the same in another unit.
+    const quota = hc.CpuQuota && hc.CpuQuota > 0 ? Math.round((hc.CpuQuota / (hc.CpuPeriod || 100_000)) * 1e9) : 0;
+    info.resources = {
+      memoryBytes: hc.Memory ?? 0,
+      nanoCpus: hc.NanoCpus || quota,
+      cgroupParent: hc.CgroupParent ?? "",
+    };
+  }
   return withSwarmIds(info);
 }
 

@@ -25,7 +25,10 @@ export interface RawService {
   Spec?: {
     Name?: string;
     Labels?: Record<string, string> | null;
-    TaskTemplate?: { ContainerSpec?: { Image?: string; Healthcheck?: RawHealthcheck | null } };
+    TaskTemplate?: {
+      ContainerSpec?: { Image?: string; Healthcheck?: RawHealthcheck | null };
+      Resources?: { Limits?: { MemoryBytes?: number; NanoCPUs?: number } | null } | null;
+    };
     Mode?: { Replicated?: { Replicas?: number }; Global?: object; ReplicatedJob?: object; GlobalJob?: object };
   };
 }
@@ -67,7 +70,8 @@ export interface RawContainerInspect {
   Name?: string;
   Created?: string;
   Config?: { Image?: string; Labels?: Record<string, string> | null };
-  State?: { Status?: string; ExitCode?: number; Health?: { Status?: string } | null };
+  State?: { Status?: string; ExitCode?: number; OOMKilled?: boolean; Health?: { Status?: string } | null };
+  HostConfig?: { Memory?: number; NanoCpus?: number; CpuQuota?: number; CpuPeriod?: number; CgroupParent?: string };
 }
 
 export interface RawEvent {

@@ -8,6 +8,8 @@ import { pauseDriver } from "./pause/driver.js";
 import { netemDriver } from "./netem/driver.js";
 import { networkDriver } from "./network/driver.js";
 import { nodeDriver } from "./node/driver.js";
+import { stressDriver } from "./stress/driver.js";
+import { processDriver } from "./process/driver.js";
 
 export const faultDrivers: ReadonlyMap<FaultKind, FaultDriver<unknown>> = new Map<FaultKind, FaultDriver<unknown>>([
   ["kill", killDriver],
@@ -18,4 +20,6 @@ export const faultDrivers: ReadonlyMap<FaultKind, FaultDriver<unknown>> = new Ma
   ["network", networkDriver],
   // No reboot hook here: the controller CLI replaces this entry with one built from its own flags.
   ["node", nodeDriver()],
+  ["stress", stressDriver()],
+  ["process", processDriver],
 ]);

@@ -24,6 +24,11 @@ export interface AgentEndpoint {
 
 export interface AgentEngineOptions extends AgentEndpoint {
   key: Buffer;
+  /**
+   * The node ID the agent must be on: every request is signed for it, and an agent on another
+   * node refuses it. Without one (before discovery), only read-only operations are accepted.
+   */
+  nodeId?: string;
   /** Default bound of one call, when the operation has no longer bound of its own. */
   timeoutMs?: number;
   clock?: () => Date;
@@ -108,7 +113,8 @@ export class AgentEngine implements Engine {
     const path = `${RPC_PREFIX}${op}`;
     const body = Buffer.from(JSON.stringify(args));
     const nonce = randomBytes(16).toString("hex");
-    const headers = signRequest(this.opts.key, "POST", path, body, (this.opts.clock ?? (() => new Date()))(), nonce);
+    const now = (this.opts.clock ?? (() => new Date()))();
+    const headers = signRequest(this.opts.key, "POST", path, body, now, nonce, this.opts.nodeId);
     return new Promise<T>((resolve, reject) => {
       const req = request(
         {

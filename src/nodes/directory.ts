@@ -139,6 +139,12 @@ export class NodeDirectory implements NodeEngines {
 
   private connect(loc: AgentLocation, key: Buffer): AgentEngine {
     if (this.opts.connect) return this.opts.connect(loc, key);
-    return new AgentEngine({ host: loc.host, port: loc.port, key, timeoutMs: this.opts.timeoutMs ?? 10_000 });
+    return new AgentEngine({
+      host: loc.host,
+      port: loc.port,
+      key,
+      nodeId: loc.nodeId,
+      timeoutMs: this.opts.timeoutMs ?? 10_000,
+    });
   }
 }

@@ -26,7 +26,8 @@ export interface InjectionReport {
 }
 
 export const RPC_PREFIX = "/v1/";
-export const MAX_BODY_BYTES = 1 << 20;
+/** The largest request body (a helper spec is a few KiB); a larger one is closed unread. */
+export const MAX_BODY_BYTES = 64 * 1024;
 /** Host-mode port of the agent (no routing mesh on kernels without IPVS); clear of Swarm's 2377, 7946, 4789. */
 export const DEFAULT_AGENT_PORT = 8946;
 export const DEFAULT_TOKEN_FILE = "/run/secrets/chaosctl-agent-token";
@@ -49,6 +50,20 @@ export const OPS = [
   "exec",
 ] as const;
 export type Op = (typeof OPS)[number];
+
+/**
+ * Operations that change nothing: the only ones a request signed for ANY_NODE may call (a
+ * client that does not know the node yet asks whoami). Every other operation must be signed
+ * for the agent's own node ID, so a captured request is worthless on every other node.
+ */
+export const READ_ONLY_OPS: ReadonlySet<Op> = new Set<Op>([
+  "whoami",
+  "ping",
+  "injections",
+  "listContainers",
+  "inspectContainer",
+  "containerLogs",
+]);
 
 export interface WhoAmI {
   nodeId: string;
@@ -100,6 +115,8 @@ export function httpStatusOf(code: string): number {
       return 409;
     case "PolicyRefused":
       return 403;
+    case "TooLarge":
+      return 413;
     case "BadRequest":
       return 400;
     case "NodeUnreachable":

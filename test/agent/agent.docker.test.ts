@@ -92,7 +92,10 @@ beforeAll(async () => {
     version: "test",
     logger: silentLogger,
   });
-  client = new AgentEngine({ host: "127.0.0.1", port: agent.port, key });
+  // Requests that change anything are signed for the agent's node: learn it first, as the
+  // controller's node directory knows it from the Swarm.
+  const { nodeId } = await new AgentEngine({ host: "127.0.0.1", port: agent.port, key }).whoami();
+  client = new AgentEngine({ host: "127.0.0.1", port: agent.port, key, nodeId });
 });
 
 afterAll(async () => {

@@ -299,7 +299,13 @@ describe("bad input: each a problem with file and line, never a throw", () => {
       rule: "yamlSyntax",
     });
     expect(only("a: 1\na: 2\n")).toEqual([
-      { line: 2, column: 1, path: "", rule: "yamlSyntax", message: "Map keys must be unique" },
+      {
+        line: 2,
+        column: 1,
+        path: "",
+        rule: "yamlSyntax",
+        message: 'Map keys must be unique: "a" is already at line 1',
+      },
     ]);
     expect(only("\ta: 1\n")[0]?.rule).toBe("yamlSyntax");
   });

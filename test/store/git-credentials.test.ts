@@ -26,7 +26,12 @@ afterEach(async () => {
   await rm(secrets, { recursive: true, force: true });
 });
 
-function credentialFill(env: Record<string, string>): Promise<string> {
+const URL_ = "https://git.example.invalid/team/chaos.git";
+
+function credentialFill(
+  env: Record<string, string>,
+  ask = "protocol=https\nhost=git.example.invalid\npath=team/chaos.git\n\n",
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       "git",
@@ -42,7 +47,7 @@ function credentialFill(env: Record<string, string>): Promise<string> {
       },
       (err, stdout) => (err ? reject(new Error(err.message, { cause: err })) : resolve(stdout)),
     );
-    child.stdin?.end("protocol=https\nhost=git.example.invalid\npath=team/chaos.git\n\n");
+    child.stdin?.end(ask);
   });
 }
 
@@ -50,7 +55,7 @@ describe("git credentials", () => {
   it("a token file feeds git's credential helper; the token is in no environment value or argv", async () => {
     const file = join(secrets, "token");
     await writeFile(file, TOKEN + "\n", { mode: 0o444 });
-    const auth = await gitAuth({ tokenFile: file }, secrets);
+    const auth = await gitAuth({ url: URL_, tokenFile: file }, secrets);
     expect(Object.values(auth.env).join("\n")).not.toContain(TOKEN);
     expect(auth.secrets).toEqual([TOKEN]);
     const filled = await credentialFill(auth.env);
@@ -58,10 +63,42 @@ describe("git credentials", () => {
     expect(filled).toContain("username=x-access-token\n");
   });
 
+  it("the helper answers only for the repository's host over https: not after a redirect elsewhere, not over http", async () => {
+    const file = join(secrets, "token");
+    await writeFile(file, TOKEN);
+    const auth = await gitAuth({ url: URL_, tokenFile: file }, secrets);
+    // Host names compare without case, as DNS does.
+    expect(await credentialFill(auth.env, "protocol=https\nhost=GIT.Example.invalid\n\n")).toContain(TOKEN);
+    for (const ask of [
+      "protocol=https\nhost=evil.example.invalid\npath=team/chaos.git\n\n",
+      "protocol=http\nhost=git.example.invalid\npath=team/chaos.git\n\n",
+      "protocol=https\nhost=git.example.invalid:8443\n\n",
+      "protocol=https\nhost=git.example.invalid.evil.example\n\n",
+    ]) {
+      // With no answer from the helper and no terminal, git gives up: the token never shows.
+      const out = await credentialFill(auth.env, ask).catch((e: Error & { stdout?: string }) => e.stdout ?? "");
+      expect(out).not.toContain(TOKEN);
+    }
+    // An http:// URL is refused outright; a URL that is not https (file://, ssh) offers the token to nobody.
+    await expect(
+      gitAuth({ url: "http://git.example.invalid/team/chaos.git", tokenFile: file }, secrets),
+    ).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining("https only"),
+    });
+    for (const url of [remote.url, "git@git.example.invalid:team/chaos.git"]) {
+      const other = await gitAuth({ url, tokenFile: file }, secrets);
+      expect(other.secrets).toEqual([TOKEN]);
+      const out = await credentialFill(other.env).catch((e: Error & { stdout?: string }) => e.stdout ?? "");
+      expect(out).not.toContain(TOKEN);
+    }
+  });
+
   it("a sync with a token never logs it, never puts it in status, never passes it as an argument", async () => {
     const file = join(secrets, "token");
     await writeFile(file, TOKEN);
-    const auth = await gitAuth({ tokenFile: file }, secrets);
+    // The remote here is a file:// path; the token is configured for an https host as in use.
+    const auth = await gitAuth({ url: URL_, tokenFile: file }, secrets);
     await remote.commit({ "web.yaml": schedule("web", { duration: "30s" }) });
     const lines: string[] = [];
     const logger = pino({ level: "trace" }, { write: (s: string) => void lines.push(s) });
@@ -128,6 +165,8 @@ describe("git credentials", () => {
     await expect(git(["ls-remote", join(secrets, "nope")], { secrets: [TOKEN] })).rejects.toThrow(
       /git ls-remote failed/,
     );
-    await expect(gitAuth({ tokenFile: join(secrets, "missing") }, secrets)).rejects.toMatchObject({ exitCode: 2 });
+    await expect(gitAuth({ url: URL_, tokenFile: join(secrets, "missing") }, secrets)).rejects.toMatchObject({
+      exitCode: 2,
+    });
   });
 });

@@ -1,7 +1,7 @@
 // The git store against a local bare repository (the remote), with in-memory durable records:
 // sync, status in the files, new commits win, force-push, deletes, invalid commits, and a
 // status record that survives every reset. Real git, temp folders; no Docker.
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pino } from "pino";
@@ -242,6 +242,46 @@ describe("GitStore", () => {
     expect(await store.list()).toEqual({ manifests: [], invalid: [] });
     // A path missing altogether (a typo?) never wipes the records.
     expect([...records.records.keys()]).toEqual(["default/api"]);
+  });
+
+  it("refuses a --path that goes through a symlink of the commit, as the folder or as a parent; writes nothing there", async () => {
+    // Manifests outside the checkout that a symlinked --path would reach.
+    const outside = join(remote.root, "outside");
+    await mkdir(join(outside, "b"), { recursive: true });
+    const text = schedule("stolen");
+    await writeFile(join(outside, "stolen.yaml"), text);
+    await writeFile(join(outside, "b", "stolen.yaml"), text);
+    await remote.commit({ "real/web.yaml": schedule("web") });
+    await symlink(outside, join(remote.clone, "chaos"));
+    await symlink("real", join(remote.clone, "inside"));
+    gitSync(remote.clone, ["add", "--all", "."]);
+    await remote.commit({}, "symlinks");
+    await records.put("default/web", { generation: 1, specHash: "h", status: { phase: "Idle" } });
+    for (const [path, link] of [
+      ["chaos", "chaos"],
+      ["chaos/b", "chaos"],
+      ["inside", "inside"], // even one that stays inside: the commit decides where links point
+    ] as const) {
+      store = open({ path });
+      const snap = await store.list();
+      expect(snap.manifests).toEqual([]);
+      expect(snap.invalid.map((i) => i.problems)).toEqual([
+        [
+          expect.objectContaining({
+            rule: "pathOutside",
+            message: `--path ${path}: ${link} is a symlink in the repository; --path must not go through symlinks`,
+          }),
+        ],
+      ]);
+      expect(logs.some((l) => l.includes("--path refused"))).toBe(true);
+      await store.close();
+    }
+    expect(await readFile(join(outside, "stolen.yaml"), "utf8")).toBe(text);
+    expect(await readFile(join(outside, "b", "stolen.yaml"), "utf8")).toBe(text);
+    // The refusal never wipes records, and the real folder still works.
+    expect([...records.records.keys()]).toEqual(["default/web"]);
+    store = open({ path: "real" });
+    expect((await store.list()).manifests.map((m) => m.key)).toEqual(["default/web"]);
   });
 
   it("refuses apply, delete and suspend: the repository is the source of truth", async () => {

@@ -5,6 +5,7 @@ import { DockerEngine } from "../../engine/docker.js";
 import { startAgent } from "../../agent/run.js";
 import { DEFAULT_AGENT_PORT, DEFAULT_TOKEN_FILE } from "../../nodes/protocol.js";
 import { DEFAULT_DOCKER_SOCKET } from "../../faults/guard/spec.js";
+import { parseDuration } from "../../api/duration.js";
 import { UsageError } from "../../util/errors.js";
 import { createLogger } from "../../util/log.js";
 import type { CliContext } from "../output.js";
@@ -15,8 +16,9 @@ Examples:
   chaosctl agent --port 8946 --token-file /run/secrets/chaosctl-agent-token
 
 The token is read from --token-file only (a Docker secret), never from argv or the environment,
-and never logged. Every request must carry an HMAC-SHA256 of it over method, path, timestamp,
-nonce and body; others get 401. Helpers run only from --image with only the node's docker.sock.`;
+and never logged. Every request must carry an HMAC-SHA256 of it over this node's ID, method,
+path, timestamp, nonce and body; others get 401. Helpers run only from --image with only the
+node's docker.sock, and only what the controller's rules admit (docs/agent.md).`;
 
 interface Opts {
   port: string;
@@ -24,6 +26,8 @@ interface Opts {
   tokenFile: string;
   image: string;
   dockerSocketPath: string;
+  maxDuration: string;
+  requireOptIn?: boolean;
   logLevel: string;
 }
 
@@ -44,12 +48,24 @@ export function register(program: Command, ctx: CliContext): void {
       "this node's engine socket as its engine resolves bind mounts (bound into guards)",
       DEFAULT_DOCKER_SOCKET,
     )
+    .option(
+      "--max-duration <duration>",
+      "the longest fault admitted (set it as the controller's --max-duration)",
+      "24h",
+    )
+    .option("--require-opt-in", "admit only services/nodes labelled chaosctl.io/enabled=true (as the controller's)")
     .option("--log-level <level>", "log level", process.env.CHAOSCTL_LOG_LEVEL ?? "info")
     .addHelpText("after", EXAMPLES)
     .action(async (opts: Opts) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port must be a TCP port, not ${opts.port}`);
+      let maxDurationMs: number;
+      try {
+        maxDurationMs = parseDuration(opts.maxDuration);
+      } catch (e) {
+        throw new UsageError(`--max-duration: ${e instanceof Error ? e.message : String(e)}`);
+      }
       const logger = createLogger(opts.logLevel).child({ role: "agent" });
       const { packageVersion } = await import("../version.js");
       const agent = await startAgent({
@@ -61,6 +77,8 @@ export function register(program: Command, ctx: CliContext): void {
         port,
         version: packageVersion(),
         logger,
+        maxDurationMs,
+        requireOptIn: opts.requireOptIn === true,
       });
       await new Promise<void>((resolve) => {
         const stop = (sig: string): void => {

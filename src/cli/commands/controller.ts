@@ -9,6 +9,8 @@ import { DirectoryStore } from "../../store/directory/store.js";
 import { openStore } from "../../store/open.js";
 import { faultDrivers } from "../../faults/registry.js";
 import { rebootHookOptions, withNodeDriver, type RebootHookFlags } from "../../faults/node/cli-options.js";
+import { stressDriver } from "../../faults/stress/driver.js";
+import { DEFAULT_STRESS_IMAGE } from "../../faults/stress/spec.js";
 import type { CliContext } from "../output.js";
 import { AuditLog } from "../../audit/log.js";
 import { addGitOptions, openGitStore, type GitFlags } from "../../store/git/cli.js";
@@ -50,6 +52,7 @@ interface Opts extends RebootHookFlags, OpsFlags {
   agentTokenFile?: string;
   guardTimeout: string;
   logLevel: string;
+  stressImage: string;
 }
 
 // size: the controller command's option list (about 60 lines of flags) and their wiring.
@@ -61,6 +64,11 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(new Option("--store <kind>", "where manifests live").choices(["dir", "swarm"]).default("dir"))
     .option("--once", "run a single reconcile pass and exit")
     .option("--image <image>", "the chaosctl image used for guard and helper containers (never pulled)", DEFAULT_IMAGE)
+    .option(
+      "--stress-image <image>",
+      "the image with stress-ng for resource faults, present on every node (never pulled)",
+      DEFAULT_STRESS_IMAGE,
+    )
     .option("--kill-switch-file <path>", "while this file exists, revert everything and start nothing")
     .option("--kill-switch", "revert everything this instance injected and start nothing, for as long as it runs")
     .option(
@@ -136,7 +144,10 @@ export function register(program: Command, ctx: CliContext): void {
         ...(ops.mayAct ? { mayAct: ops.mayAct } : {}),
         store,
         engine,
-        drivers: await withNodeDriver(faultDrivers, opts, logger),
+        drivers: new Map([
+          ...(await withNodeDriver(faultDrivers, opts, logger)),
+          ["stress", stressDriver(opts.stressImage)],
+        ]),
         instance: opts.instance,
         guardApplyTimeoutMs: durations.guardTimeout,
         image: opts.image,

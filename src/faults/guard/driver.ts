@@ -25,6 +25,11 @@ export interface GuardedFault<Spec> {
   /** Is the fault observable on the target now? Throws ContainerNotFound when the target is gone. */
   inEffect(engine: Engine, target: Target, spec: Spec): Promise<boolean>;
   /**
+   * Does any part of the fault remain (after a revert)? Default: inEffect. Differs for a fault of
+   * several parts, which is in effect only when all are there and reverted only when none is.
+   */
+  leftover?(engine: Engine, target: Target, spec: Spec): Promise<boolean>;
+  /**
    * Revert without a working guard (it failed, or is gone). Idempotent. Default: run a guard with
    * an expiry in the past, which only reverts.
    */
@@ -148,8 +153,10 @@ export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOp
       let result: RecoverResult = { phase: "Recovered" };
       try {
         // A guard that ran reverted on SIGTERM; one that crashed or vanished did not: revert directly.
-        if (await f.inEffect(engine, handle.target, spec)) await revertDirect(ctx, handle.target, spec);
-        if (await f.inEffect(engine, handle.target, spec)) {
+        const remains = (e: Engine, t: Target, sp: Spec): Promise<boolean> =>
+          f.leftover ? f.leftover(e, t, sp) : f.inEffect(e, t, sp);
+        if (await remains(engine, handle.target, spec)) await revertDirect(ctx, handle.target, spec);
+        if (await remains(engine, handle.target, spec)) {
           result = {
             phase: "Failed",
             reason: "RevertFailed",

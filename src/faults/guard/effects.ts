@@ -4,6 +4,7 @@ import { pauseEffect } from "../pause/effect.js";
 import { netemEffect } from "../netem/effect.js";
 import { networkEffect } from "../network/effect.js";
 import { nodeEffect } from "../node/effect.js";
+import { stressEffect } from "../stress/effect.js";
 import type { GuardEffectFactory } from "./effect.js";
 
 export const guardEffects: Partial<Record<FaultKind, GuardEffectFactory>> = {
@@ -11,4 +12,5 @@ export const guardEffects: Partial<Record<FaultKind, GuardEffectFactory>> = {
   netem: netemEffect,
   network: networkEffect,
   node: nodeEffect,
+  stress: stressEffect,
 };

@@ -20,7 +20,8 @@ export function splitKey(key: string): [string, string] {
  * document's content) stays. Undefined when the stream has no such document.
  */
 export function cutDocument(text: string, index: number): string | undefined {
-  const docs = parseAllDocuments(text);
+  // Only ranges are needed: no quadratic duplicate-key check on a file loadText already checked.
+  const docs = parseAllDocuments(text, { uniqueKeys: false });
   if (!Array.isArray(docs)) return undefined;
   const doc = docs[index];
   if (!doc?.range) return undefined;

@@ -1,6 +1,6 @@
 // The controller's git flags (chaosctl controller --git URL ...) and the store they build.
 import { createHash } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { chmod, lstat, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
@@ -54,6 +54,37 @@ copy to each new commit and writes status there (never pushed).
       --git-token-file /run/secrets/git-token --instance prod
   kill -HUP <pid>                                    # fetch now (e.g. from CI after a push)`;
 
+/**
+ * The default working folder sits in a shared temp dir under a predictable name: created here
+ * with mode 0700, or taken as it is only when it is a real folder (no symlink) of this user with
+ * mode 0700. Anything else may be someone else's trap (a folder they can write, or a link into
+ * theirs): refused, never repaired.
+ */
+export async function privateDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { mode: 0o700 });
+    await chmod(dir, 0o700); // mkdir's mode passes through the umask
+    return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
+  const st = await lstat(dir);
+  const uid = process.getuid?.();
+  const why = st.isSymbolicLink()
+    ? "is a symlink"
+    : !st.isDirectory()
+      ? "is not a folder"
+      : uid !== undefined && st.uid !== uid
+        ? `belongs to uid ${st.uid}, not to this user (uid ${uid})`
+        : (st.mode & 0o777) !== 0o700
+          ? `has mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}, not 0700`
+          : undefined;
+  if (why)
+    throw new UsageError(
+      `the git working folder ${dir} already exists and ${why}: remove it, or give --workdir a folder of your own`,
+    );
+}
+
 export interface OpenedGitStore {
   store: GitStore;
   /** The manifests' folder inside the working copy. */
@@ -81,9 +112,11 @@ export async function openGitStore(flags: GitFlags & { instance: string }, logge
     .digest("hex")
     .slice(0, 16);
   const workdir = resolve(flags.workdir ?? join(tmpdir(), `chaosctl-git-${id}`));
-  await mkdir(workdir, { recursive: true, mode: 0o700 });
+  if (flags.workdir) await mkdir(workdir, { recursive: true, mode: 0o700 });
+  else await privateDir(workdir);
   const auth = await gitAuth(
     {
+      url,
       ...(flags.gitTokenFile ? { tokenFile: flags.gitTokenFile } : {}),
       ...(flags.gitUsername ? { username: flags.gitUsername } : {}),
       ...(flags.gitSshKeyFile ? { sshKeyFile: flags.gitSshKeyFile } : {}),

@@ -7,7 +7,9 @@
 //    run is recorded in status before it is injected; the durable write makes that record
 //    survive the next reset, so no run is ever repeated because a sync wiped its record.
 //  - nothing is ever committed or pushed: status in the working copy stays local.
-import { relative } from "node:path";
+import { lstat, realpath } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import type { Problem } from "../../api/problems.js";
 import type { ChaosScheduleStatus } from "../../api/types.js";
 import type { LoadOptions } from "../../api/load.js";
 import { silentLogger, type Logger } from "../../util/log.js";
@@ -59,6 +61,8 @@ export class GitStore implements Store {
   private timer?: NodeJS.Timeout;
   private readonly listeners = new Set<() => void>();
   private failures = 0;
+  /** Why the synced commit's --path was refused (it leaves the checkout), if it was. */
+  private refused?: Problem;
 
   constructor(private readonly opts: GitStoreOptions) {
     this.logger = opts.logger ?? silentLogger;
@@ -157,6 +161,7 @@ export class GitStore implements Store {
   }
 
   private async seed(): Promise<{ seeded: number; skipped: number }> {
+    if (await this.pathRefused()) return { seeded: 0, skipped: 0 };
     try {
       return await seedStatus(this.manifestDir, this.records ?? new Map(), this.logger, {
         skipStackFiles: true,
@@ -170,7 +175,36 @@ export class GitStore implements Store {
 
   async list(): Promise<StoreSnapshot> {
     if (!this.commit) await this.sync();
-    return this.locked(async () => (await this.relist()) ?? { manifests: [], invalid: [] });
+    return this.locked(async () => {
+      const snap = await this.relist();
+      if (snap) return snap;
+      const invalid = this.refused
+        ? [{ source: { store: "dir" as const, file: this.manifestDir, index: 0, line: 0 }, problems: [this.refused] }]
+        : [];
+      return { manifests: [], invalid };
+    });
+  }
+
+  /**
+   * Under the lock, before anything in the manifests' folder is read or written: the commit
+   * decides what --path resolves to, and a symlink anywhere on the way (the folder itself or a
+   * parent) could point it outside the checkout, where status would then be written. Refused
+   * whatever the link points at; logged once per commit.
+   */
+  private async pathRefused(): Promise<boolean> {
+    const why = await pathLeavesCheckout(this.opts.checkoutDir, this.path);
+    if (!why) {
+      this.refused = undefined;
+      return false;
+    }
+    if (this.refused?.message !== why)
+      this.logger.error(
+        { event: "sync", commit: this.commit, path: this.path, err: why },
+        "--path refused: no manifests",
+      );
+    this.refused = { file: this.manifestDir, line: 0, column: 0, path: "", message: why, rule: "pathOutside" };
+    this.known = new Map();
+    return true;
   }
 
   /**
@@ -207,6 +241,7 @@ export class GitStore implements Store {
    * (undefined is returned to the sync, which then keeps the records).
    */
   private async relist(): Promise<StoreSnapshot | undefined> {
+    if (await this.pathRefused()) return undefined;
     let snap: StoreSnapshot;
     try {
       snap = await this.inner.list();
@@ -326,6 +361,27 @@ export function normalizePath(p: string): string {
   if (p.startsWith("/") || parts.includes(".."))
     throw new Error(`--path must be a folder inside the repository, got ${JSON.stringify(p)}`);
   return parts.length ? parts.join("/") : ".";
+}
+
+/**
+ * Why `path` (normalized, relative) does not stay inside `checkoutDir`, or undefined when it
+ * does or does not exist (a missing folder is "no manifests", handled by the directory store).
+ * Every component is checked with lstat, so a symlink is refused wherever it is on the way.
+ */
+export async function pathLeavesCheckout(checkoutDir: string, path: string): Promise<string | undefined> {
+  if (path === ".") return undefined;
+  let cur = checkoutDir;
+  for (const part of path.split("/")) {
+    cur = join(cur, part);
+    const st = await lstat(cur).catch(() => undefined);
+    if (!st) return undefined;
+    if (st.isSymbolicLink())
+      return `--path ${path}: ${relative(checkoutDir, cur)} is a symlink in the repository; --path must not go through symlinks`;
+    if (!st.isDirectory()) return undefined;
+  }
+  const [root, real] = await Promise.all([realpath(checkoutDir), realpath(cur)]);
+  if (real !== root && !real.startsWith(root + sep)) return `--path ${path} resolves to ${real}, outside the checkout`;
+  return undefined;
 }
 
 function readOnly(what: string): Error {

@@ -1,0 +1,196 @@
+// stress inside a guard: stress-ng in a helper container whose cgroup is a child of the
+// target's (HostConfig.CgroupParent), sharing the target's PID namespace; a disk fill is a file
+// allocated in the target's filesystem through /proc/1/root. Why this way: docs/resource-faults.md.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Engine, HelperSpec } from "../../engine/engine.js";
+import type { Logger } from "../../util/log.js";
+import { ContainerNotFound, ContainerStateConflict } from "../../engine/errors.js";
+import { EffectRefused, TargetGone, type GuardEffect, type GuardEffectContext } from "../guard/effect.js";
+import { L_ROLE } from "../../api/labels.js";
+import {
+  StressSpecError,
+  diskBytes,
+  fillPath,
+  hasStressor,
+  helperName,
+  memoryBytes,
+  stressArgv,
+  targetCgroup,
+  unwrap,
+  type StressGuardSpec,
+} from "./spec.js";
+
+/**
+ * oom_score_adj of a memory stressor in a target that has a memory limit: the stressor keeps what
+ * it holds and the kernel's OOM killer, confined to the target's cgroup, reclaims from the
+ * target's own processes, as it would if the application itself had grown. (-1000 would make it
+ * unkillable, which runc refuses without CAP_SYS_RESOURCE in some engines; -999 is as good here.)
+ */
+export const STRESSOR_OOM_SCORE_ADJ = -999;
+
+const HELPER_TIMEOUT_MS = 30_000;
+
+export function stressEffect({ engine, targetId, spec, log }: GuardEffectContext): GuardEffect {
+  return {
+    async apply() {
+      const g = refuseBadSpec(() => unwrap(spec));
+      const target = await inspectTarget(engine, targetId);
+      if (target.state !== "running")
+        throw new EffectRefused("TargetNotRunning", `cannot stress ${targetId}: it is ${target.state}`);
+      const res = target.resources ?? { memoryBytes: 0, nanoCpus: 0, cgroupParent: "" };
+      if (g.spec.disk) await fill(engine, g, target.id);
+      if (hasStressor(g.spec)) {
+        const mem = g.spec.memory ? refuseBadSpec(() => memoryBytes(g.spec.memory!.size, res.memoryBytes)) : undefined;
+        await startStressor(log, engine, g, target.id, res.cgroupParent, res.memoryBytes > 0 ? mem : undefined, mem);
+      }
+      log.info({ cgroup: targetCgroup(target.id, res.cgroupParent) }, "stress started in the target's cgroup");
+    },
+    async revert() {
+      const g = unwrap(spec);
+      await removeStressor(engine, g);
+      const target = await engine.inspectContainer(targetId).catch((err: unknown) => {
+        if (err instanceof ContainerNotFound) throw new TargetGone(err.message, { cause: err });
+        throw err;
+      });
+      // A stopped target's file goes with its writable layer when Swarm removes the container;
+      // nothing can enter a stopped container's filesystem.
+      if (g.spec.disk && target.state === "running") {
+        const r = await engine.runHelper(
+          toolHelper(g, target.id, "rm", ["-f", fillPath(g.spec.disk.path ?? "/tmp", g.id)]),
+          HELPER_TIMEOUT_MS,
+        );
+        if (r.exitCode !== 0) throw new Error(`removing the disk fill failed: ${r.stderr.trim()}`);
+      }
+    },
+  };
+}
+
+/** A one-shot coreutils/util-linux tool in the target's PID namespace (target files via /proc/1/root). */
+export function toolHelper(g: StressGuardSpec, targetId: string, tool: string, args: string[]): HelperSpec {
+  return {
+    image: g.image,
+    entrypoint: [tool],
+    cmd: args,
+    labels: { ...g.labels, [L_ROLE]: "helper" },
+    networkMode: "none",
+    pidMode: `container:${targetId}`,
+  };
+}
+
+export function stressorSpec(
+  g: StressGuardSpec,
+  targetId: string,
+  cgroupParent: string,
+  protectedMemBytes: number | undefined,
+  memBytes: number | undefined,
+): HelperSpec {
+  const seconds = (new Date(g.until).getTime() - Date.now()) / 1000;
+  const argv = stressArgv(g.spec, memBytes, seconds);
+  const hs: HelperSpec = {
+    image: g.image,
+    name: helperName(g.id),
+    cmd: protectedMemBytes !== undefined ? [...argv, "--no-oom-adjust"] : argv,
+    labels: { ...g.labels, [L_ROLE]: "helper" },
+    networkMode: "none",
+    pidMode: `container:${targetId}`,
+    cgroupParent: targetCgroup(targetId, cgroupParent),
+    // Nothing of it stays once stress-ng has ended (at its --timeout, or stopped).
+    autoRemove: true,
+  };
+  if (protectedMemBytes !== undefined) hs.oomScoreAdj = STRESSOR_OOM_SCORE_ADJ;
+  return hs;
+}
+
+async function startStressor(
+  log: Logger,
+  engine: Engine,
+  g: StressGuardSpec,
+  targetId: string,
+  cgroupParent: string,
+  protectedMemBytes: number | undefined,
+  memBytes: number | undefined,
+): Promise<void> {
+  const name = helperName(g.id);
+  const existing = await engine.inspectContainer(name).catch((err: unknown) => {
+    if (err instanceof ContainerNotFound) return undefined;
+    throw err;
+  });
+  if (existing?.state === "running") return; // a restarted guard: it is already there
+  if (existing) await engine.removeContainer(existing.id, { force: true }).catch(ignoreGone);
+  try {
+    await engine.startHelper(stressorSpec(g, targetId, cgroupParent, protectedMemBytes, memBytes));
+  } catch (err) {
+    if (protectedMemBytes === undefined) throw err;
+    // Lowering oom_score_adj needs CAP_SYS_RESOURCE, which some engines lack (runc then fails to
+    // start the container). Stress anyway, with stress-ng's own setting: at the limit the kernel
+    // then kills (and stress-ng respawns) the stressor instead of the target's processes.
+    log.warn({ err, event: "oom-protect-refused" }, "engine cannot lower oom_score_adj: the stressor stays killable");
+    await engine.startHelper(stressorSpec(g, targetId, cgroupParent, undefined, memBytes));
+  }
+}
+
+async function removeStressor(engine: Engine, g: StressGuardSpec): Promise<void> {
+  const name = helperName(g.id);
+  // SIGTERM: stress-ng stops its workers and exits; auto-removal then takes the container.
+  await engine.stopContainer(name, 5).catch(ignoreGone);
+  await engine.removeContainer(name, { force: true }).catch(ignoreGone);
+  // Reverted means gone: wait out an auto-removal in progress (bounded).
+  for (let i = 0; i < 100; i++) {
+    const there = await engine.inspectContainer(name).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof ContainerNotFound) return false;
+        throw err;
+      },
+    );
+    if (!there) return;
+    await sleep(100);
+  }
+  throw new Error(`stress helper ${name} is still there`);
+}
+
+async function fill(engine: Engine, g: StressGuardSpec, targetId: string): Promise<void> {
+  const disk = g.spec.disk!;
+  const dir = disk.path ?? "/tmp";
+  const path = refuseBadSpec(() => fillPath(dir, g.id));
+  // A restarted guard starts over: its earlier file would count against the free space.
+  await engine.runHelper(toolHelper(g, targetId, "rm", ["-f", path]), HELPER_TIMEOUT_MS);
+  const st = await engine.runHelper(
+    toolHelper(g, targetId, "stat", ["-f", "-c", "%a %S", `/proc/1/root${dir}`]),
+    HELPER_TIMEOUT_MS,
+  );
+  if (st.exitCode !== 0) throw new EffectRefused("NoSuchPath", `disk fill path ${dir}: ${st.stderr.trim()}`);
+  const [avail, bsize] = st.stdout.trim().split(/\s+/).map(Number);
+  const bytes = refuseBadSpec(() => diskBytes(disk.size, (avail ?? 0) * (bsize ?? 0)));
+  const r = await engine.runHelper(
+    toolHelper(g, targetId, "fallocate", ["-l", String(bytes), path]),
+    HELPER_TIMEOUT_MS,
+  );
+  if (r.exitCode !== 0) {
+    await engine.runHelper(toolHelper(g, targetId, "rm", ["-f", path]), HELPER_TIMEOUT_MS).catch(() => undefined);
+    throw new EffectRefused("FillFailed", `fallocate ${bytes} bytes at ${dir}: ${r.stderr.trim()}`);
+  }
+}
+
+async function inspectTarget(engine: Engine, id: string) {
+  try {
+    return await engine.inspectContainer(id);
+  } catch (err) {
+    if (err instanceof ContainerNotFound) throw new TargetGone(err.message, { cause: err });
+    throw err;
+  }
+}
+
+function refuseBadSpec<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof StressSpecError) throw new EffectRefused(err.reason, err.message, { cause: err });
+    throw err;
+  }
+}
+
+function ignoreGone(err: unknown): void {
+  if (err instanceof ContainerNotFound || err instanceof ContainerStateConflict) return;
+  throw err;
+}

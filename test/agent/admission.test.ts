@@ -1,0 +1,219 @@
+// The agent's admission with the node's own view, pure (the node's engine is a lookup table): the
+// helpers and faults the drivers really build pass; what the controller's rules would refuse is
+// refused here too, with the reason.
+import { describe, expect, it } from "vitest";
+import { admitHelperOnNode, admitTarget, guardArgsOf, type NodeView } from "../../src/agent/admission.js";
+import { PolicyRefusal } from "../../src/agent/policy.js";
+import type { ClusterSnapshot, ContainerInfo, HelperSpec, NodeInfo } from "../../src/engine/engine.js";
+import { guardArgv } from "../../src/faults/guard/args.js";
+import { guardHelperSpec } from "../../src/faults/guard/spec.js";
+import { wrapNodeSpec } from "../../src/faults/node/spec.js";
+
+const NOW = new Date("2026-12-06T12:00:00Z");
+const rules = { maxDurationMs: 3600_000, requireOptIn: false, clockSkewMs: 30_000 };
+const ME = "node1";
+const owner = { schedule: "default/s", generation: 1, run: "r1" };
+
+const node = (id: string, over: Partial<NodeInfo> = {}): NodeInfo => ({
+  id,
+  hostname: `host-${id}`,
+  role: "worker",
+  availability: "active",
+  state: "ready",
+  addr: "10.0.0.1",
+  labels: {},
+  version: 1,
+  leader: false,
+  ...over,
+});
+const manager = (id: string, over: Partial<NodeInfo> = {}): NodeInfo =>
+  node(id, { role: "manager", managerReachability: "reachable", ...over });
+
+function task(id: string, service: string, over: Partial<ContainerInfo> = {}): ContainerInfo {
+  return {
+    id: id.padEnd(64, "0"),
+    names: [],
+    image: "web",
+    labels: {},
+    state: "running",
+    created: 0,
+    taskId: `t-${id}`,
+    serviceId: service,
+    nodeId: ME,
+    ...over,
+  };
+}
+
+const containers = new Map<string, ContainerInfo>(
+  [
+    task("web1", "svc-web"),
+    task("web2", "svc-web"),
+    task("db1", "svc-db"),
+    task("optin1", "svc-optin"),
+    task("ctl", "svc-ctl", { labels: { "chaosctl.io/role": "controller" } }),
+    task("plain", "", { taskId: undefined, serviceId: undefined }),
+  ].map((c) => [c.id.replace(/0+$/, ""), c]),
+);
+const inspect = async (ref: string): Promise<ContainerInfo> => {
+  const c = containers.get(ref) ?? [...containers.values()].find((x) => x.id === ref);
+  if (!c) throw new Error("no such container");
+  return c;
+};
+
+function view(nodes: NodeInfo[] = [manager(ME), manager("m2"), manager("m3"), node("w1")]): NodeView {
+  const cluster: ClusterSnapshot = {
+    at: NOW,
+    selfNodeId: ME,
+    nodes,
+    services: [
+      { id: "svc-web", name: "web", labels: {}, mode: "replicated", hasHealthcheck: false, version: 1 },
+      {
+        id: "svc-db",
+        name: "db",
+        labels: { "chaosctl.io/protected": "true" },
+        mode: "replicated",
+        hasHealthcheck: false,
+        version: 1,
+      },
+      {
+        id: "svc-optin",
+        name: "optin",
+        labels: { "chaosctl.io/enabled": "true" },
+        mode: "replicated",
+        hasHealthcheck: false,
+        version: 1,
+      },
+    ],
+    tasks: [],
+    containers: [],
+  };
+  return { nodeId: ME, cluster };
+}
+const worker: NodeView = { nodeId: ME };
+
+const guardFor = (fault: "pause" | "network", target: string, until = new Date(NOW.getTime() + 60_000)): HelperSpec =>
+  guardHelperSpec({
+    image: "img",
+    fault,
+    owner,
+    target: { kind: "container", nodeId: ME, containerId: target },
+    until,
+    spec: {},
+    ...(fault === "network" ? { networkMode: `container:${target}`, capAdd: ["NET_ADMIN"] } : {}),
+  });
+const nodeGuard = (action: "drain" | "pause" | "partition", target: string): HelperSpec => {
+  const until = new Date(NOW.getTime() + 60_000);
+  return {
+    ...guardHelperSpec({
+      image: "img",
+      fault: "node",
+      owner,
+      target: { kind: "node", nodeId: target },
+      until,
+      spec: {},
+      ...(action === "partition" ? { networkMode: "host", capAdd: ["NET_ADMIN"] } : {}),
+    }),
+    cmd: guardArgv({ fault: "node", target, until, spec: wrapNodeSpec(action, owner, until) }),
+  };
+};
+const admit = (spec: HelperSpec, v = view(), r = rules): Promise<void> => admitHelperOnNode(spec, v, r, NOW, inspect);
+const refused = async (p: Promise<unknown>, why: RegExp): Promise<void> => {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(PolicyRefusal);
+  expect((err as Error).message).toMatch(why);
+};
+
+describe("guards as the drivers build them pass", () => {
+  it("a pause guard, a network guard in its own target's namespace, node guards on a healthy Swarm", async () => {
+    await admit(guardFor("pause", "web1"));
+    await admit(guardFor("network", "web1"));
+    await admit(nodeGuard("partition", ME), view([manager(ME), manager("m2"), manager("m3")]));
+    await admit(nodeGuard("drain", "w1"));
+    await admit(nodeGuard("partition", ME), worker); // a worker has no quorum to protect
+  });
+});
+
+describe("guards the controller's rules refuse are refused", () => {
+  it("argv: not the guard's exact shape, an unknown fault, a malformed deadline", async () => {
+    expect(() => guardArgsOf(["guard", "--fault", "pause"])).toThrow(PolicyRefusal);
+    expect(() => guardArgsOf([...guardFor("pause", "web1").cmd, "--extra"])).toThrow(/guard argv must be/);
+    const cmd = [...guardFor("pause", "web1").cmd];
+    cmd[2] = "shell";
+    expect(() => guardArgsOf(cmd)).toThrow(/--fault must be one of/);
+    cmd[2] = "pause";
+    cmd[6] = "2099";
+    expect(() => guardArgsOf(cmd)).toThrow(/--until must be an RFC 3339 time/);
+  });
+
+  it("a deadline past --max-duration (plus the clock window) is refused; one just inside passes", async () => {
+    await refused(admit(guardFor("pause", "web1", new Date("2099-01-01T00:00:00Z"))), /max-duration/);
+    await refused(admit(guardFor("pause", "web1", new Date(NOW.getTime() + 3600_000 + 30_001))), /max-duration/);
+    await admit(guardFor("pause", "web1", new Date(NOW.getTime() + 3600_000 + 30_000)));
+  });
+
+  it("targets: chaosctl's own, protected services, not a task, not on this node, not opted in", async () => {
+    await refused(admit(guardFor("pause", "ctl")), /chaosctl's controller/);
+    await refused(admit(guardFor("pause", "db1")), /service db is protected/);
+    await refused(admit(guardFor("pause", "plain")), /not a Swarm task/);
+    await refused(admit(guardFor("pause", "elsewhere")), /not on this node/);
+    await refused(admit(guardFor("pause", "web1"), view(), { ...rules, requireOptIn: true }), /not opted in/);
+    await admit(guardFor("pause", "optin1"), view(), { ...rules, requireOptIn: true });
+    const protectedNode = view([manager(ME, { labels: { "chaosctl.io/protected": "true" } }), manager("m2")]);
+    await refused(admit(guardFor("pause", "web1"), protectedNode), /this node .* is protected/);
+  });
+
+  it("a guard's namespace is only its own target's", async () => {
+    await refused(admit({ ...guardFor("network", "web1"), networkMode: "container:web2" }), /own target's namespace/);
+    await refused(admit({ ...guardFor("network", "web1"), networkMode: "container:ctl" }), /own target's namespace/);
+    await refused(admit({ ...guardFor("pause", "web1"), networkMode: "bridge" }), /not allowed/);
+  });
+
+  it("network tools only in an admitted target's namespace", async () => {
+    const tool = (net?: string): HelperSpec => ({
+      image: "img",
+      entrypoint: ["iptables"],
+      cmd: ["-F"],
+      labels: { "chaosctl.io/role": "helper" },
+      ...(net ? { networkMode: net } : {}),
+    });
+    await admit(tool("container:web1"));
+    await refused(admit(tool("container:ctl")), /chaosctl's controller/);
+    await refused(admit(tool("container:db1")), /protected/);
+    await refused(admit(tool()), /only in a target's namespace/);
+  });
+
+  it("node faults: a partition only of this node, nodes of the Swarm, protected nodes, quorum and the last manager", async () => {
+    await refused(admit(nodeGuard("partition", "m2")), /this agent is node node1/);
+    await refused(admit(nodeGuard("drain", "ghost")), /no node ghost/);
+    await refused(admit(nodeGuard("drain", "w1"), worker), /runs only on a manager/);
+    const guardedW1 = view([manager(ME), node("w1", { labels: { "chaosctl.io/protected": "true" } })]);
+    await refused(admit(nodeGuard("drain", "w1"), guardedW1), /node host-w1 is protected/);
+    // 3 managers, one already unreachable: partitioning this one leaves 1 of 3 (quorum needs 2).
+    const weak = view([manager(ME), manager("m2", { managerReachability: "unreachable" }), manager("m3")]);
+    await refused(admit(nodeGuard("partition", ME), weak), /QuorumLoss/);
+    await refused(admit(nodeGuard("drain", ME), view([manager(ME), node("w1")])), /LastActiveManager/);
+    await refused(
+      admit({ ...nodeGuard("drain", "w1"), networkMode: "host" }),
+      /network mode host is not allowed for a node drain guard/,
+    );
+  });
+});
+
+describe("fault operations on containers", () => {
+  it("admitTarget applies the same rules to kill, stop, restart and pause", async () => {
+    expect(() => admitTarget(task("x", "svc-web"), view(), rules, "kill")).not.toThrow();
+    expect(() => admitTarget(task("x", "svc-db"), view(), rules, "kill")).toThrow(/service db is protected/);
+    expect(() => admitTarget(task("x", "svc-web", { nodeId: "n9" }), view(), rules, "kill")).toThrow(/task of node n9/);
+    expect(() =>
+      admitTarget(task("x", "svc-web", { labels: { "chaosctl.io/role": "guard" } }), view(), rules, "pause"),
+    ).toThrow(/chaosctl's guard/);
+    // On a worker, only the container's own labels are visible.
+    expect(() => admitTarget(task("x", "svc-db"), worker, rules, "kill")).not.toThrow();
+    expect(() =>
+      admitTarget(task("x", "svc-db", { labels: { "chaosctl.io/protected": "true" } }), worker, rules, "kill"),
+    ).toThrow(/protected/);
+  });
+});
