@@ -128,7 +128,7 @@ export interface RunningController {
 }
 
 /** The controller's loop in this process, exactly as `chaosctl controller` wires it. */
-export function startController(ws: BenchWorkspace): RunningController {
+export function startController(ws: BenchWorkspace, opts: { killSwitchFile?: string } = {}): RunningController {
   const logger = createLogger(process.env.CHAOSCTL_BENCH_LOG ?? "silent");
   const store = new DirectoryStore({ dir: ws.dir, logger });
   const engine = new DockerEngine();
@@ -138,6 +138,7 @@ export function startController(ws: BenchWorkspace): RunningController {
     image: APP_IMAGE,
     logger,
     instance: ws.instance,
+    ...(opts.killSwitchFile ? { killSwitchFile: opts.killSwitchFile } : {}),
   });
   const passStarts: number[] = [];
   const pass = controller.pass.bind(controller);

@@ -1,8 +1,11 @@
 // apply→inject for kill: from the moment the manifest file is written (chaosctl) or the shell
-// pipeline starts (the practice) to the target's `die` event as Docker reports it.
+// pipeline starts (the practice) to the target's `die` event as Docker reports it; and the
+// engine's own kill call alone (the container known beforehand, one API call → `die`), the
+// physical limit any way of killing a task has to pay.
 import { randomInt } from "node:crypto";
 import { unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { DockerEngine } from "../src/engine/docker.js";
 import { docker, lines, sleep } from "./docker-cli.js";
 import type { EventLog } from "./events.js";
 import { manifest, type BenchService, type BenchWorkspace } from "./fixture.js";
@@ -10,6 +13,8 @@ import { manifest, type BenchService, type BenchWorkspace } from "./fixture.js";
 export interface KillSamples {
   chaosctl: number[];
   shell: number[];
+  /** The engine's kill API call alone, container known: call → `die`. */
+  bare: number[];
   /** chaosctl samples split: file written → first pass start, and that pass start → die. */
   waitMs: number[];
   workMs: number[];
@@ -34,14 +39,28 @@ export async function benchKill(
   passStarts: readonly number[],
   runs: number,
 ): Promise<KillSamples> {
-  const out: KillSamples = { chaosctl: [], shell: [], waitMs: [], workMs: [], failures: [] };
-  // Alternate which way goes first, so a slow phase of the machine hits both alike.
-  for (let i = 0; i < runs * 2; i++) {
-    const ours = i % 4 === 0 || i % 4 === 3;
+  const out: KillSamples = { chaosctl: [], shell: [], bare: [], waitMs: [], workMs: [], failures: [] };
+  const engine = new DockerEngine();
+  // Rotate which way goes first, so a slow phase of the machine hits each alike.
+  const order = ["chaosctl", "bare", "shell", "bare", "chaosctl", "shell", "shell", "chaosctl", "bare"];
+  for (let i = 0; i < runs * 3; i++) {
+    const way = order[i % order.length];
     await svc.healthy();
     await sleep(400); // let the controller's pass for the replacement's start events settle
+    if (way === "bare") {
+      const tasks = lines(await docker(["service", "ps", svc.name, "--filter", "desired-state=running", "-q"]));
+      const task = tasks[randomInt(0, tasks.length)] ?? "";
+      const cid = await docker(["inspect", "-f", "{{.Status.ContainerStatus.ContainerID}}", task]);
+      const t1 = Date.now();
+      await engine.killContainer(cid, "SIGKILL").catch((e: Error) => out.failures.push(`bare run ${i}: ${e.message}`));
+      const die = await events.next((e) => e.action === "die" && e.id === cid, t1, 5_000);
+      if (die) out.bare.push(die.time.getTime() - t1);
+      else out.failures.push(`bare run ${i}: no die event within 5 s`);
+      events.forget(t1);
+      continue;
+    }
     const t0 = Date.now();
-    if (ours) {
+    if (way === "chaosctl") {
       const file = `kill-${i}.yaml`;
       await ws.write(
         file,

@@ -1,6 +1,8 @@
-// pause through the controller: apply→inject (file written → `pause` event) and revert
-// lateness (`unpause` event − the expiry the guard was given, label chaosctl.io/expires),
-// beside the practice: the same pipeline, then `docker pause C && sleep D && docker unpause C`.
+// pause through the controller: apply→inject (file written → `pause` event), revert lateness
+// (`unpause` event − the expiry the guard was given, label chaosctl.io/expires) and the window
+// held (`pause` → `unpause` events, as a share of the duration), beside two baselines taken in
+// turn with it: the direct way (`docker pause C`, the container already known) and the practice's
+// pipeline (`docker service ps` → pick → `docker inspect` → `docker pause C && sleep D && docker unpause C`).
 import { randomInt } from "node:crypto";
 import { execFile } from "node:child_process";
 import { readFile, unlink } from "node:fs/promises";
@@ -14,6 +16,12 @@ import { manifest, type BenchService, type BenchWorkspace } from "./fixture.js";
 export interface PauseSamples {
   applyChaosctl: number[];
   applyShell: number[];
+  /** `docker pause C` alone, C known beforehand: the direct way. */
+  applyDirect: number[];
+  /** chaosctl: (`unpause` − `pause` event) / duration, in %. */
+  heldChaosctl: number[];
+  /** Runs whose record says ExpiredBeforeApplied. */
+  expiredBeforeApplied: number;
   lateChaosctl: number[];
   lateShell: number[];
   /** chaosctl: the pass that started the run → the `pause` event (the guard's start-up is most of it). */
@@ -54,18 +62,45 @@ export async function benchPause(
   const out: PauseSamples = {
     applyChaosctl: [],
     applyShell: [],
+    applyDirect: [],
+    heldChaosctl: [],
+    expiredBeforeApplied: 0,
     lateChaosctl: [],
     lateShell: [],
     passToPauseMs: [],
     failures: [],
   };
   const waitS = 20_000 + durationS * 1000;
-  for (let i = 0; i < runs * 2; i++) {
-    const ours = i % 4 === 0 || i % 4 === 3;
+  // Three ways in turn, the order rotating, so a slow phase of the machine hits each alike.
+  const order = ["chaosctl", "direct", "shell", "direct", "chaosctl", "shell", "shell", "chaosctl", "direct"];
+  for (let i = 0; i < runs * 3; i++) {
+    const way = order[i % order.length];
     await svc.healthy();
     await sleep(400);
+    if (way === "direct") {
+      const tasks = lines(await docker(["service", "ps", svc.name, "--filter", "desired-state=running", "-q"]));
+      const cid = await docker([
+        "inspect",
+        "-f",
+        "{{.Status.ContainerStatus.ContainerID}}",
+        tasks[randomInt(0, tasks.length)] ?? "",
+      ]);
+      const t1 = Date.now();
+      try {
+        await docker(["pause", cid]);
+        const paused = await events.next((e) => e.action === "pause" && e.id === cid, t1, 2_000);
+        if (!paused) throw new Error("no pause event");
+        out.applyDirect.push(paused.time.getTime() - t1);
+      } catch (e) {
+        out.failures.push(`direct run ${i}: ${(e as Error).message}`);
+      } finally {
+        await docker(["unpause", cid]).catch(() => undefined);
+      }
+      events.forget(t1);
+      continue;
+    }
     const t0 = Date.now();
-    if (ours) {
+    if (way === "chaosctl") {
       const file = `pause-${i}.yaml`;
       await ws.write(
         file,
@@ -79,17 +114,20 @@ export async function benchPause(
       const guard = await events.next(
         (e) => e.action === "start" && e.attributes[L_INSTANCE] === ws.instance && e.attributes[L_ROLE] === "guard",
         t0,
-        1_000,
+        5_000,
       );
       const until = Date.parse(guard?.attributes[L_EXPIRES] ?? "");
       const unpaused = paused && (await events.next((e) => e.action === "unpause" && e.id === paused.id, t0, waitS));
-      if (!paused || !unpaused || !Number.isFinite(until))
+      if (!paused || !unpaused || !Number.isFinite(until)) {
+        const record = await lastRun(join(ws.dir, file));
+        if (record.includes("ExpiredBeforeApplied")) out.expiredBeforeApplied++;
         out.failures.push(
-          `chaosctl run ${i}: pause event ${!!paused}, guard expiry ${Number.isFinite(until)}, unpause event ${!!unpaused}; its record: ${await lastRun(join(ws.dir, file))}`,
+          `chaosctl run ${i}: pause event ${!!paused}, guard expiry ${Number.isFinite(until)}, unpause event ${!!unpaused}; its record: ${record}`,
         );
-      else {
+      } else {
         out.applyChaosctl.push(paused.time.getTime() - t0);
         out.lateChaosctl.push(unpaused.time.getTime() - until);
+        out.heldChaosctl.push((100 * (unpaused.time.getTime() - paused.time.getTime())) / (durationS * 1000));
         const passAt = passStarts.find((t) => t >= t0);
         if (passAt !== undefined && passAt <= paused.time.getTime())
           out.passToPauseMs.push(paused.time.getTime() - passAt);

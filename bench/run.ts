@@ -1,15 +1,19 @@
 // `npm run bench`: every figure beside its baseline and goal, in one run, printed as a markdown
 // table and written to docs/benchmarks.md with the machine. Only prints: nothing here asserts.
-// Options: --quick (few samples, docs not written), or BENCH_KILL_RUNS, BENCH_PAUSE_RUNS,
-// BENCH_NET_ROUNDS, BENCH_CLI_RUNS, BENCH_STRESS_RUNS to change sample counts.
-import { readFile, writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
+// Options: --quick (few samples, docs not written), --only=a,b (only those parts: cli, kill,
+// pause, killswitch, idle, net, stress, yaml; docs not written), or BENCH_KILL_RUNS,
+// BENCH_PAUSE_RUNS, BENCH_NET_ROUNDS, BENCH_CLI_RUNS, BENCH_KILLSWITCH_RUNS, BENCH_STRESS_RUNS
+// to change sample counts.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { benchCli, manifestFolder, type ColdStart } from "./cli.js";
 import { docker } from "./docker-cli.js";
 import { EventLog } from "./events.js";
 import { benchService, benchWorkspace, startController, APP_IMAGE, WEB_IMAGE } from "./fixture.js";
 import { benchIdle, fakeServiceOf, FAR_SCHEDULE, type IdleResult } from "./idle.js";
 import { benchKill, type KillSamples } from "./kill.js";
+import { benchKillSwitch, type KillSwitchSamples } from "./kill-switch.js";
 import { machine } from "./machine.js";
 import { benchNetwork } from "./network.js";
 import { benchPause, PAUSE_SECONDS, type PauseSamples } from "./pause.js";
@@ -20,12 +24,18 @@ import { document, table, type Row } from "./report.js";
 import { median, p50p95, percentile } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
+const PARTS = ["cli", "kill", "pause", "killswitch", "idle", "net", "stress", "yaml"] as const;
+const onlyArg = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+const only = onlyArg ? new Set(onlyArg.split(",")) : undefined;
+for (const p of only ?? []) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only: unknown part ${p}`);
+const want = (part: (typeof PARTS)[number]): boolean => !only || only.has(part);
 const num = (name: string, full: number, small: number): number => Number(process.env[name] ?? (quick ? small : full));
 const RUNS = {
   kill: num("BENCH_KILL_RUNS", 20, 3),
   pause: num("BENCH_PAUSE_RUNS", 10, 2),
   net: num("BENCH_NET_ROUNDS", 10, 1),
   cli: num("BENCH_CLI_RUNS", 10, 3),
+  killSwitch: num("BENCH_KILLSWITCH_RUNS", 10, 2),
   stress: num("BENCH_STRESS_RUNS", 5, 2),
 };
 const SCHEDULES = quick ? [10, 100] : [10, 100, 1000];
@@ -68,61 +78,93 @@ async function main(): Promise<void> {
   const m = await machine();
   await preflight();
 
-  log(`CLI cold start (${RUNS.cli} runs each)`);
-  const cliVersion = await benchCli(["--version"], RUNS.cli);
-  const cliValidate = await benchCli(["validate", "-f", resolve(import.meta.dirname, "../../manifests")], RUNS.cli);
-  const folder = await manifestFolder(100);
-  const cliGet = await benchCli(["get", "--dir", folder.dir], RUNS.cli).finally(() => folder.remove());
-  cliGet.args = ["get", "--dir", "<100 manifests>"];
-
-  log("Swarm service (4 replicas) and the controller on a temp folder");
-  const svc = await benchService(4);
-  cleanups.push(() => svc.remove());
-  const ws = await benchWorkspace();
-  cleanups.push(() => ws.cleanup());
-  const events = new EventLog();
-  cleanups.push(async () => events.close());
-  const ctl = startController(ws);
-  cleanups.push(() => ctl.stop());
-
-  log(`kill apply→inject: ${RUNS.kill} runs each way`);
-  const kill = await benchKill(svc, ws, events, ctl.passStarts, RUNS.kill);
-  log(`pause apply→inject and revert lateness: ${RUNS.pause} runs each way`);
-  const pause = await benchPause(svc, ws, events, ctl.passStarts, RUNS.pause);
-  await cleanups.pop()!(); // the controller stops before the idle children run
-  await cleanups.pop()!(); // events
-  await cleanups.pop()!(); // workspace
-
-  const idle: IdleResult[] = [];
-  for (const n of SCHEDULES) {
-    log(`idle pass, ${n} schedules, real Swarm`);
-    idle.push(await benchIdle({ schedules: n, serviceOf: () => svc.name }));
+  let cli: ColdStart[] = [];
+  if (want("cli")) {
+    log(`CLI cold start (${RUNS.cli} runs each)`);
+    const cliVersion = await benchCli(["--version"], RUNS.cli);
+    const cliValidate = await benchCli(["validate", "-f", resolve(import.meta.dirname, "../../manifests")], RUNS.cli);
+    const folder = await manifestFolder(100);
+    const cliGet = await benchCli(["get", "--dir", folder.dir], RUNS.cli).finally(() => folder.remove());
+    cliGet.args = ["get", "--dir", "<100 manifests>"];
+    cli = [cliVersion, cliValidate, cliGet];
   }
-  log(`idle pass, 1000 schedules, fake engine with ${FAKE.services * FAKE.tasksPerService} tasks`);
-  idle.push(await benchIdle({ schedules: 1000, serviceOf: fakeServiceOf(FAKE.services), fake: FAKE }));
-  await cleanup();
 
-  log(`network loss/bandwidth: ${RUNS.net} rounds`);
-  const net = await benchNetwork(RUNS.net);
+  let kill: KillSamples | undefined;
+  let pause: PauseSamples | undefined;
+  let killSwitch: KillSwitchSamples | undefined;
+  const idle: IdleResult[] = [];
+  if (want("kill") || want("pause") || want("killswitch") || want("idle")) {
+    log("Swarm service (4 replicas) and the controller on a temp folder");
+    const svc = await benchService(4);
+    cleanups.push(() => svc.remove());
+    if (want("kill") || want("pause") || want("killswitch")) {
+      const ws = await benchWorkspace();
+      cleanups.push(() => ws.cleanup());
+      const switchDir = await mkdtemp(join(tmpdir(), "chaosctl-bench-switch-"));
+      cleanups.push(() => rm(switchDir, { recursive: true, force: true }));
+      const events = new EventLog();
+      cleanups.push(async () => events.close());
+      const killSwitchFile = join(switchDir, "stop");
+      const ctl = startController(ws, { killSwitchFile });
+      cleanups.push(() => ctl.stop());
+      if (want("kill")) {
+        log(`kill apply→inject: ${RUNS.kill} runs each way`);
+        kill = await benchKill(svc, ws, events, ctl.passStarts, RUNS.kill);
+      }
+      if (want("pause")) {
+        log(`pause apply→inject, window held and revert lateness: ${RUNS.pause} runs each way`);
+        pause = await benchPause(svc, ws, events, ctl.passStarts, RUNS.pause);
+      }
+      if (want("killswitch")) {
+        log(`kill switch file → last injection reverted: ${RUNS.killSwitch} runs`);
+        killSwitch = await benchKillSwitch(svc, ws, events, killSwitchFile, RUNS.killSwitch);
+      }
+      await cleanups.pop()!(); // the controller stops before the idle children run
+      await cleanups.pop()!(); // events
+      await cleanups.pop()!(); // the kill switch's folder
+      await cleanups.pop()!(); // workspace
+    }
+    if (want("idle")) {
+      for (const n of SCHEDULES) {
+        log(`idle pass, ${n} schedules, real Swarm`);
+        idle.push(await benchIdle({ schedules: n, serviceOf: () => svc.name }));
+      }
+      log(`idle pass, 1000 schedules, fake engine with ${FAKE.services * FAKE.tasksPerService} tasks`);
+      idle.push(await benchIdle({ schedules: 1000, serviceOf: fakeServiceOf(FAKE.services), fake: FAKE }));
+    }
+    await cleanup();
+  }
 
-  log(`stress apply→effective and revert→clean: ${RUNS.stress} runs each way`);
-  const stress = await runStressBench(RUNS.stress);
-  if (stress.failures.length) log(`stress failures: ${stress.failures.join("; ")}`);
+  let net: NetRows = [];
+  if (want("net")) {
+    log(`network loss/bandwidth: ${RUNS.net} rounds`);
+    net = await benchNetwork(RUNS.net);
+  }
 
-  log("manifest loading on hostile input (child processes, no Docker)");
-  const yamlRows = await benchYaml(log);
+  let stress: Awaited<ReturnType<typeof runStressBench>> | undefined;
+  if (want("stress")) {
+    log(`stress apply→effective and revert→clean: ${RUNS.stress} runs each way`);
+    stress = await runStressBench(RUNS.stress);
+    if (stress.failures.length) log(`stress failures: ${stress.failures.join("; ")}`);
+  }
 
-  const rows = [...buildRows(kill, pause, idle, [cliVersion, cliValidate, cliGet], net), ...stressRows(stress)];
+  let yamlRows: Row[] = [];
+  if (want("yaml")) {
+    log("manifest loading on hostile input (child processes, no Docker)");
+    yamlRows = await benchYaml(log);
+  }
+
+  const rows = [...buildRows(kill, pause, killSwitch, idle, cli, net), ...(stress ? stressRows(stress) : [])];
   const seconds = (performance.now() - started) / 1000;
   const sections = [
-    ...details(kill, pause, idle, [cliVersion, cliValidate, cliGet], rows),
-    yamlSection(yamlRows, m.loadAtStart),
-    ...(await analysis()),
+    ...details(kill, pause, killSwitch, idle, cli, rows),
+    ...(want("yaml") ? [yamlSection(yamlRows, m.loadAtStart)] : []),
+    ...(only ? [] : await analysis()),
   ];
   console.log(table(rows));
   for (const s of sections) console.log(s);
   log(`done in ${Math.round(seconds)} s`);
-  if (!quick) {
+  if (!quick && !only) {
     await writeFile(DOC, document(m, rows, sections, seconds));
     log(`written ${DOC}`);
   }
@@ -130,28 +172,92 @@ async function main(): Promise<void> {
 
 type NetRows = Awaited<ReturnType<typeof benchNetwork>>;
 
-function buildRows(kill: KillSamples, pause: PauseSamples, idle: IdleResult[], cli: ColdStart[], net: NetRows): Row[] {
+/** "1.07x" (p50 of ours over p50 of theirs), or "–" without samples. */
+function ratio(ours: readonly number[], theirs: readonly number[], p = 50): string {
+  if (ours.length === 0 || theirs.length === 0) return "–";
+  return `${(percentile(ours, p) / percentile(theirs, p)).toFixed(2)}x`;
+}
+
+function within(ours: readonly number[], theirs: readonly number[], p: number, limit: number): boolean {
+  return ours.length > 0 && theirs.length > 0 && percentile(ours, p) <= limit * percentile(theirs, p);
+}
+
+function buildRows(
+  kill: KillSamples | undefined,
+  pause: PauseSamples | undefined,
+  killSwitch: KillSwitchSamples | undefined,
+  idle: IdleResult[],
+  cli: ColdStart[],
+  net: NetRows,
+): Row[] {
   const rows: Row[] = [];
-  rows.push({
-    measure: "apply→inject, kill (file written / pipeline start → `die` event), p50 / p95",
-    chaosctl: p50p95(kill.chaosctl),
-    baseline: `${p50p95(kill.shell)}: \`docker service ps\` → pick → \`docker inspect\` → \`docker kill\``,
-    goal: "p50 under the shell pipeline's",
-    met: kill.chaosctl.length > 0 && kill.shell.length > 0 ? median(kill.chaosctl) < median(kill.shell) : false,
-  });
-  rows.push({
-    measure: "apply→inject, pause (→ `pause` event), p50 / p95",
-    chaosctl: p50p95(pause.applyChaosctl),
-    baseline: `${p50p95(pause.applyShell)}: same pipeline → \`docker pause\``,
-    goal: "(no goal set)",
-  });
-  rows.push({
-    measure: `revert lateness, pause ${PAUSE_SECONDS} s (\`unpause\` event − scheduled expiry), p50 / p95`,
-    chaosctl: p50p95(pause.lateChaosctl),
-    baseline: `${p50p95(pause.lateShell)}: \`docker pause; sleep ${PAUSE_SECONDS}; docker unpause\``,
-    goal: "p95 < 250 ms",
-    met: pause.lateChaosctl.length > 0 && percentile(pause.lateChaosctl, 95) < 250,
-  });
+  if (kill) {
+    rows.push({
+      measure: "apply→inject, kill (file written / pipeline start → `die` event), p50 / p95",
+      chaosctl: p50p95(kill.chaosctl),
+      baseline: `${p50p95(kill.shell)}: \`docker service ps\` → pick → \`docker inspect\` → \`docker kill\``,
+      goal: "p50 under the shell pipeline's",
+      met: kill.chaosctl.length > 0 && kill.shell.length > 0 ? median(kill.chaosctl) < median(kill.shell) : false,
+    });
+    rows.push({
+      measure:
+        "kill: file written → `die` event, beside the engine's kill call alone (container known, call → `die`), p50 / p95; ratio p50",
+      chaosctl: p50p95(kill.chaosctl),
+      baseline: `${p50p95(kill.bare)}; ratio ${ratio(kill.chaosctl, kill.bare)}`,
+      goal: "p50 within 1.05x",
+      met: within(kill.chaosctl, kill.bare, 50, 1.05),
+    });
+    rows.push({
+      measure: "kill: file written → reconcile pass start, p50 / p95",
+      chaosctl: p50p95(kill.waitMs),
+      baseline: "–",
+      goal: "p50 < 10 ms",
+      met: kill.waitMs.length > 0 && median(kill.waitMs) < 10,
+    });
+  }
+  if (pause) {
+    rows.push({
+      measure: "apply→inject, pause (file written / command start → `pause` event), p50 / p95; ratio p50, p95",
+      chaosctl: p50p95(pause.applyChaosctl),
+      baseline: `${p50p95(pause.applyDirect)} \`docker pause C\` (C known); ratio ${ratio(pause.applyChaosctl, pause.applyDirect)}, ${ratio(pause.applyChaosctl, pause.applyDirect, 95)}`,
+      goal: "within 1.15x p50, 1.5x p95",
+      met:
+        within(pause.applyChaosctl, pause.applyDirect, 50, 1.15) &&
+        within(pause.applyChaosctl, pause.applyDirect, 95, 1.5),
+    });
+    rows.push({
+      measure: "apply→inject, pause, beside the practice's pipeline, p50 / p95; ratio p50",
+      chaosctl: p50p95(pause.applyChaosctl),
+      baseline: `${p50p95(pause.applyShell)}: \`docker service ps\` → pick → \`docker inspect\` → \`docker pause\`; ratio ${ratio(pause.applyChaosctl, pause.applyShell)}`,
+      goal: "(no goal set)",
+    });
+    rows.push({
+      measure: `window held, pause ${PAUSE_SECONDS} s (\`pause\` → \`unpause\` events / duration), min / p50; ExpiredBeforeApplied`,
+      chaosctl:
+        pause.heldChaosctl.length > 0
+          ? `${Math.min(...pause.heldChaosctl).toFixed(1)}% / ${median(pause.heldChaosctl).toFixed(1)}% (n=${pause.heldChaosctl.length}); ${pause.expiredBeforeApplied} ExpiredBeforeApplied`
+          : "no samples",
+      baseline: "–",
+      goal: "≥ 98% every run; no ExpiredBeforeApplied",
+      met: pause.heldChaosctl.length > 0 && Math.min(...pause.heldChaosctl) >= 98 && pause.expiredBeforeApplied === 0,
+    });
+    rows.push({
+      measure: `revert lateness, pause ${PAUSE_SECONDS} s (\`unpause\` event − scheduled expiry), p50 / p95`,
+      chaosctl: p50p95(pause.lateChaosctl),
+      baseline: `${p50p95(pause.lateShell)}: \`docker pause; sleep ${PAUSE_SECONDS}; docker unpause\``,
+      goal: "p95 < 100 ms",
+      met: pause.lateChaosctl.length > 0 && percentile(pause.lateChaosctl, 95) < 100,
+    });
+  }
+  if (killSwitch) {
+    rows.push({
+      measure: "kill switch: file created → last injection reverted (`unpause` event), p50 / p95",
+      chaosctl: p50p95(killSwitch.ms),
+      baseline: "–",
+      goal: "p95 < 1 s",
+      met: killSwitch.ms.length > 0 && percentile(killSwitch.ms, 95) < 1000,
+    });
+  }
   const real = idle.filter((r) => r.engine === "real");
   const readsConstant = new Set(real.map((r) => Math.max(...r.samples.map((s) => s.reads)))).size === 1;
   for (const r of idle) {
@@ -205,8 +311,9 @@ function buildRows(kill: KillSamples, pause: PauseSamples, idle: IdleResult[], c
     rows.push({
       measure: `network ${fault}: apply→effective, p50 / p95`,
       chaosctl: `${p50p95(ours.applyMs)} (guard, verified by read-back)`,
-      baseline: `${p50p95(hand.applyMs)}: \`docker run --network container:… tc/iptables\``,
-      goal: "(no goal set)",
+      baseline: `${p50p95(hand.applyMs)}: \`docker run --network container:… tc/iptables\`; ratio ${ratio(ours.applyMs, hand.applyMs)}, ${ratio(ours.applyMs, hand.applyMs, 95)}`,
+      goal: "within 1.15x p50, 1.5x p95",
+      met: within(ours.applyMs, hand.applyMs, 50, 1.15) && within(ours.applyMs, hand.applyMs, 95, 1.5),
     });
     rows.push({
       measure: `network ${fault}: revert→clean, p50 / p95`,
@@ -218,7 +325,14 @@ function buildRows(kill: KillSamples, pause: PauseSamples, idle: IdleResult[], c
   return rows;
 }
 
-function details(kill: KillSamples, pause: PauseSamples, idle: IdleResult[], cli: ColdStart[], rows: Row[]): string[] {
+function details(
+  kill: KillSamples | undefined,
+  pause: PauseSamples | undefined,
+  killSwitch: KillSwitchSamples | undefined,
+  idle: IdleResult[],
+  cli: ColdStart[],
+  rows: Row[],
+): string[] {
   const out: string[] = [];
   const missed = rows.filter((r) => r.met === false);
   out.push("## Goals missed", "");
@@ -229,13 +343,15 @@ function details(kill: KillSamples, pause: PauseSamples, idle: IdleResult[], cli
     "",
   );
   out.push("## Where the time goes", "");
-  out.push(
-    `- kill through chaosctl, split at the start of the first reconcile pass after the write: file written → pass start ${p50p95(kill.waitMs)}; pass start → \`die\` ${p50p95(kill.workMs)}.`,
-  );
-  out.push(
-    `- pause through chaosctl: pass start → \`pause\` event ${p50p95(pause.passToPauseMs)} (a guard container is created and started, and it pauses the target itself).`,
-    "",
-  );
+  if (kill)
+    out.push(
+      `- kill through chaosctl, split at the start of the first reconcile pass after the write: file written → pass start ${p50p95(kill.waitMs)}; pass start → \`die\` ${p50p95(kill.workMs)}.`,
+    );
+  if (pause)
+    out.push(
+      `- pause through chaosctl: pass start → \`pause\` event ${p50p95(pause.passToPauseMs)} (the guard is created and its start handed to the engine, then the controller pauses the target itself).`,
+    );
+  out.push("");
   out.push("## Idle pass detail", "");
   out.push(`Schedules are cron \`${FAR_SCHEDULE}\` (next run: New Year), each selecting a service; 3 warm-up passes`);
   out.push("(the first writes every schedule's next run time into its status), then the passes measured,");
@@ -260,21 +376,32 @@ function details(kill: KillSamples, pause: PauseSamples, idle: IdleResult[], cli
   out.push("");
   out.push("## Raw samples (ms)", "");
   const list = (xs: number[]): string => xs.map((x) => Math.round(x)).join(", ");
-  out.push(`- kill, chaosctl: ${list(kill.chaosctl)}`, `- kill, shell pipeline: ${list(kill.shell)}`);
-  out.push(`- pause apply, chaosctl: ${list(pause.applyChaosctl)}`, `- pause apply, shell: ${list(pause.applyShell)}`);
-  out.push(
-    `- revert lateness, chaosctl: ${list(pause.lateChaosctl)}`,
-    `- revert lateness, shell: ${list(pause.lateShell)}`,
-  );
+  if (kill)
+    out.push(
+      `- kill, chaosctl: ${list(kill.chaosctl)}`,
+      `- kill, shell pipeline: ${list(kill.shell)}`,
+      `- kill, engine call alone: ${list(kill.bare)}`,
+    );
+  if (pause)
+    out.push(
+      `- pause apply, chaosctl: ${list(pause.applyChaosctl)}`,
+      `- pause apply, \`docker pause\`: ${list(pause.applyDirect)}`,
+      `- pause apply, shell pipeline: ${list(pause.applyShell)}`,
+      `- window held %, chaosctl: ${pause.heldChaosctl.map((x) => x.toFixed(1)).join(", ")}`,
+      `- revert lateness, chaosctl: ${list(pause.lateChaosctl)}`,
+      `- revert lateness, shell: ${list(pause.lateShell)}`,
+    );
+  if (killSwitch) out.push(`- kill switch → last revert: ${list(killSwitch.ms)}`);
   for (const c of cli)
     out.push(
       `- CLI \`${c.args.join(" ").replace(/\S*\/manifests$/, "manifests/")}\` (exit codes ${[...new Set(c.exitCodes)].join(",")}): ${list(c.ms)}`,
     );
-  out.push(
-    `- kill wait (write → pass start): ${list(kill.waitMs)}`,
-    `- kill work (pass start → die): ${list(kill.workMs)}`,
-  );
-  const failures = [...kill.failures, ...pause.failures];
+  if (kill)
+    out.push(
+      `- kill wait (write → pass start): ${list(kill.waitMs)}`,
+      `- kill work (pass start → die): ${list(kill.workMs)}`,
+    );
+  const failures = [...(kill?.failures ?? []), ...(pause?.failures ?? []), ...(killSwitch?.failures ?? [])];
   if (failures.length) out.push("", "## Failed samples", "", ...failures.map((f) => `- ${f}`));
   out.push("");
   return out;

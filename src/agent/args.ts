@@ -59,5 +59,9 @@ export function helperSpec(v: unknown): HelperSpec {
     spec.restartOnFailure = o.restartOnFailure;
   }
   if (o.maxRestarts !== undefined) spec.maxRestarts = num(o, "maxRestarts", 0, 10);
+  if (o.init !== undefined) {
+    if (typeof o.init !== "boolean") throw new BadRequest("init must be a boolean");
+    spec.init = o.init;
+  }
   return spec;
 }

@@ -7,6 +7,20 @@ import type { RunEvent } from "./status.js";
 import { appliedRecords, revertRecord, skipRecord } from "./audit-log.js";
 import { executeExtend, executeReapply, executeRevert, executeStart } from "./execute.js";
 import { pushEvent, statusFor, type PassState } from "./pass.js";
+import { killSwitchRaised } from "./kill-switch.js";
+
+/**
+ * The kill switch went on after this pass observed it off: drop the rest of its starts (the pass
+ * that follows, woken by the file's watch, reverts what is injected and records the runs).
+ */
+function switchedOff(s: PassState, what: { key: string; run: string }): boolean {
+  if (s.obs.killSwitch || !killSwitchRaised(s.env.killSwitchFile)) return false;
+  s.env.logger.warn(
+    { event: "skip", schedule: what.key, run: what.run, reason: "KillSwitch" },
+    "kill switch raised during the pass: not started",
+  );
+  return true;
+}
 
 /** One step of the act phase. */
 export type ActStep = (s: PassState) => Promise<void>;
@@ -91,7 +105,7 @@ export const startStep: ActStep = async (s) => {
   const { env, deps } = s;
   for (const a of actionsOf(s, "start")) {
     const m = s.byKey.get(a.key);
-    if (!m) continue;
+    if (!m || switchedOff(s, a)) continue;
     const run = {
       run: a.run,
       generation: a.generation,
@@ -136,6 +150,7 @@ export const extendStep: ActStep = async (s) => {
   const { env, deps } = s;
   if (env.config.dryRun) return;
   for (const a of actionsOf(s, "extend")) {
+    if (switchedOff(s, a)) continue;
     env.gate();
     // A replacement carries its run's provenance (the commit that started the run).
     const source = s.statusOf.get(a.key)?.history?.find((r) => r.run === a.run)?.source;

@@ -14,6 +14,7 @@ import { begin, decide, type PassEnv, type PassMemory, type PassResult } from ".
 import { observe } from "./observe.js";
 import { ACT_STEPS } from "./act.js";
 import { record } from "./record.js";
+import { watchKillSwitch } from "./kill-switch.js";
 
 export type { PassResult } from "./pass.js";
 
@@ -103,16 +104,9 @@ export class Controller {
     if (healthyAt.size > 10_000) healthyAt.delete(healthyAt.keys().next().value as string);
   }
 
-  /** Run until the signal aborts. */
-  async run(signal: AbortSignal): Promise<void> {
-    const { store, engine, logger } = this.env;
-    let wake: () => void = () => {};
-    let pending = false;
-    const trigger = (): void => {
-      pending = true;
-      wake();
-    };
-    const stopWatch = await store.watch(trigger);
+  /** Docker events that may change what the pass would do wake the loop; the stream reconnects with backoff. */
+  private followEvents(signal: AbortSignal, trigger: () => void): () => void {
+    const { engine, logger } = this.env;
     const relevant = (e: DockerEvent): boolean =>
       e.type === "service" ||
       e.type === "node" ||
@@ -143,6 +137,23 @@ export class Controller {
       );
     };
     subscribe();
+    return () => eventsCtl?.abort();
+  }
+
+  /** Run until the signal aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { store, logger } = this.env;
+    let wake: () => void = () => {};
+    let pending = false;
+    const trigger = (): void => {
+      pending = true;
+      wake();
+    };
+    const stopWatch = await store.watch(trigger);
+    const stopKillSwitch = this.env.killSwitchFile
+      ? watchKillSwitch(this.env.killSwitchFile, trigger, logger)
+      : () => undefined;
+    const stopEvents = this.followEvents(signal, trigger);
     let backoff = 250;
     try {
       while (!signal.aborted) {
@@ -172,13 +183,16 @@ export class Controller {
             resolve();
           };
           const t = setTimeout(done, Math.max(0, wakeAt - Date.now()));
-          wake = () => setTimeout(done, 10); // let a burst of events settle into one pass
+          // At once: the store coalesces its own bursts, and what arrives while a pass runs is
+          // folded into the one pass that follows it (pending).
+          wake = () => setImmediate(done);
           signal.addEventListener("abort", done, { once: true });
         });
         wake = () => {};
       }
     } finally {
-      eventsCtl?.abort();
+      stopEvents();
+      stopKillSwitch();
       await stopWatch();
     }
   }

@@ -1,11 +1,11 @@
 // The observe phase: the store, the cluster snapshot, the guards of other nodes and the kill
 // switch, read once per pass into one Observation. Its only writes are the Ready=False status
 // of invalid manifests (which says so in their own file).
-import { access } from "node:fs/promises";
 import { formatProblem } from "../api/problems.js";
 import { invalidMessage } from "../store/store.js";
 import { orphanNodeHandles } from "../faults/node/observe.js";
 import type { Observation, PassEnv, PassMemory } from "./pass.js";
+import { killSwitchRaised } from "./kill-switch.js";
 
 export async function observe(env: PassEnv, memory: PassMemory): Promise<Observation> {
   const { store, engine } = env;
@@ -26,17 +26,8 @@ export async function observe(env: PassEnv, memory: PassMemory): Promise<Observa
     .concat(orphanNodeHandles(snapshot.nodes, guards, snapshot.selfNodeId))
     .filter((h) => (h.owner.instance ?? "default") === env.instance);
   const now = env.clock();
-  const killSwitch = env.config.killSwitch || (await killSwitchOn(env.killSwitchFile));
+  const killSwitch = env.config.killSwitch || killSwitchRaised(env.killSwitchFile);
   return { now, snapshot, stored, injections, killSwitch };
-}
-
-/** Kill switch as a file: on while it exists. */
-async function killSwitchOn(file: string | undefined): Promise<boolean> {
-  if (!file) return false;
-  return access(file).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** Logs each invalid manifest's problems once while they stand. */

@@ -3,6 +3,7 @@
 // engine error (map-error.ts) carrying the original as `cause`.
 // size: the whole Docker boundary in one class, one short method per engine call.
 import Docker from "dockerode";
+import { request } from "node:http";
 import { PassThrough } from "node:stream";
 import type {
   ClusterSnapshot,
@@ -61,9 +62,11 @@ export class DockerEngine implements Engine, SwarmConfigs {
   private readonly counts: Record<string, number> = {};
   private readonly errorCounts: Record<string, number> = {};
   private selfNodeId?: Promise<string>;
+  private readonly connection: Docker.DockerOptions;
 
   constructor(opts: DockerEngineOptions = {}) {
-    this.docker = new Docker(connectionOptions(opts));
+    this.connection = connectionOptions(opts);
+    this.docker = new Docker(this.connection);
   }
 
   get calls(): Readonly<Record<string, number>> {
@@ -177,6 +180,66 @@ export class DockerEngine implements Engine, SwarmConfigs {
 
   async startHelper(spec: HelperSpec): Promise<string> {
     const id = await this.createHelper(spec);
+    await this.startCreated(id);
+    return id;
+  }
+
+  /** See Engine.launchHelper. A start that fails leaves the created container (the caller removes it). */
+  async launchHelper(spec: HelperSpec): Promise<{ id: string; started: Promise<void> }> {
+    const id = await this.createHelper(spec);
+    const c = this.connection;
+    if (c.protocol === "https") {
+      // TLS options are dockerode's: no raw request here, so the start is awaited (the safe order).
+      await this.startCreated(id);
+      return { id, started: Promise.resolve() };
+    }
+    let sent!: () => void;
+    const handedOver = new Promise<void>((resolve) => (sent = resolve));
+    this.counts["containers.start"] = (this.counts["containers.start"] ?? 0) + 1;
+    const started = new Promise<void>((resolve, reject) => {
+      const req = request(
+        {
+          method: "POST",
+          path: `/containers/${id}/start`,
+          ...(c.socketPath ? { socketPath: c.socketPath } : { host: c.host, port: c.port }),
+        },
+        (res) => {
+          const body: Buffer[] = [];
+          res.on("data", (b: Buffer) => body.push(b));
+          res.on("end", () => {
+            const status = res.statusCode ?? 0;
+            if (status === 204 || status === 304) return resolve();
+            const text = Buffer.concat(body).toString("utf8");
+            let json: unknown = text;
+            try {
+              json = JSON.parse(text);
+            } catch {
+              // plain text
+            }
+            reject(Object.assign(new Error(`HTTP ${status}`), { statusCode: status, json }));
+          });
+        },
+      );
+      // 'finish': the whole request is with the operating system. The engine reads it even if this
+      // process dies now, and it completes a start whose caller went away (verified on 20.10).
+      req.on("finish", () => sent());
+      req.on("error", (err) => {
+        sent();
+        reject(err);
+      });
+      req.end();
+    }).catch((err: unknown) => {
+      // The container is left for the caller to remove: it may have applied something meanwhile,
+      // and until it has reverted that, the created container is the cluster's record of it.
+      this.errorCounts["containers.start"] = (this.errorCounts["containers.start"] ?? 0) + 1;
+      throw mapDockerError(err, "container", `start helper ${id}`);
+    });
+    started.catch(() => undefined); // observed by the caller through `started`
+    await handedOver;
+    return { id, started };
+  }
+
+  private async startCreated(id: string): Promise<void> {
     try {
       await this.call("containers.start", "container", `start helper ${id}`, () =>
         this.docker.getContainer(id).start(),
@@ -185,7 +248,6 @@ export class DockerEngine implements Engine, SwarmConfigs {
       await this.removeContainer(id, { force: true }).catch(() => undefined);
       throw err;
     }
-    return id;
   }
 
   /** Creates (never pulls: a missing image is ImageMissing) the helper container. */
@@ -194,6 +256,7 @@ export class DockerEngine implements Engine, SwarmConfigs {
     if (spec.networkMode) hostConfig.NetworkMode = spec.networkMode;
     if (spec.capAdd) hostConfig.CapAdd = spec.capAdd;
     if (spec.binds) hostConfig.Binds = spec.binds;
+    if (spec.init) hostConfig.Init = true;
     if (spec.cgroupParent) hostConfig.CgroupParent = spec.cgroupParent;
     if (spec.pidMode) hostConfig.PidMode = spec.pidMode;
     if (spec.oomScoreAdj !== undefined) hostConfig.OomScoreAdj = spec.oomScoreAdj;

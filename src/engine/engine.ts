@@ -126,6 +126,11 @@ export interface HelperSpec {
   maxRestarts?: number;
   /** Overrides the image's entrypoint (argv). */
   entrypoint?: string[];
+  /**
+   * Run the engine's init (tini) as PID 1: a SIGTERM that arrives before the program has installed
+   * its own handler ends it instead of being ignored (the kernel ignores it for a handler-less PID 1).
+   */
+  init?: boolean;
   /** Parent cgroup of the helper's own (cgroupfs driver: a path such as /docker/<target id>). */
   cgroupParent?: string;
   /** "container:<id>" to share a target's PID namespace. */
@@ -206,6 +211,14 @@ export interface Engine {
 
   /** Create and start a helper container; returns its id. */
   startHelper(spec: HelperSpec): Promise<string>;
+  /**
+   * Create a helper and hand its start to the engine without waiting for it: resolves once the
+   * start request has left this process (past that point the engine starts the container even if
+   * this process dies), with `started` settling when the engine answers; a failed start leaves the
+   * created container for the caller to remove. Optional: an engine that
+   * cannot tell when a request has left (an agent) does not offer it and callers use startHelper.
+   */
+  launchHelper?(spec: HelperSpec): Promise<{ id: string; started: Promise<void> }>;
   /** Run a helper to completion (bounded by timeoutMs), collect output, remove it. */
   runHelper(spec: HelperSpec, timeoutMs: number): Promise<ExecResult>;
   /** The last `tail` lines a container wrote (stdout and stderr, demultiplexed). */

@@ -1,5 +1,6 @@
 // The reconcile pass, phase by phase, on a directory store and the in-memory engine of the
 // bench (no Docker): what each phase must keep true whatever shape the pass takes.
+import { writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -97,4 +98,53 @@ describe("Controller.pass phases", () => {
     expect(mutating(engine.calls)).toEqual([]);
     expect(await statusOf("kill.yaml")).toBeUndefined();
   });
+
+  it("the kill switch file raised while a pass is already planning: that pass drops its starts", async () => {
+    await writeFile(join(dir, "kill.yaml"), manifest("kill", killOnce(fakeServiceName(0))));
+    const killSwitchFile = join(dir, ".stop");
+    const fake = new FakeEngine({ services: 1, tasksPerService: 2 });
+    // The switch goes on while the pass plans (it picks the run's target), after it observed it off.
+    const random = (): number => (writeFileSync(killSwitchFile, ""), 0.5);
+    const controller = buildController({ store, engine: fake, logger, killSwitchFile, random });
+    const r = await controller.pass();
+    expect(r.plan.actions.map((a) => a.type)).toEqual(["start"]);
+    expect(mutating(fake.calls)).toEqual([]);
+    expect((await statusOf("kill.yaml"))?.history ?? []).toEqual([]);
+    // The next pass sees the switch on from the start: still nothing injected.
+    await controller.pass();
+    expect(mutating(fake.calls)).toEqual([]);
+  });
+
+  it("creating the kill switch file wakes the loop (it does not wait for the resync)", async () => {
+    const killSwitchFile = join(dir, ".stop");
+    const starts: number[] = [];
+    const controller = buildController({
+      store,
+      engine: new FakeEngine({ services: 1, tasksPerService: 1 }),
+      logger,
+      killSwitchFile,
+      resyncMs: 600_000,
+      observer: { passStarted: () => void starts.push(Date.now()), passEnded: () => undefined },
+    });
+    const stop = new AbortController();
+    const running = controller.run(stop.signal);
+    try {
+      await waitUntil(() => starts.length >= 1);
+      await new Promise((r) => setTimeout(r, 200)); // the first pass's own echoes settle
+      const before = starts.length;
+      await writeFile(killSwitchFile, "");
+      await waitUntil(() => starts.length > before);
+    } finally {
+      stop.abort();
+      await running;
+    }
+  });
 });
+
+async function waitUntil(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,12 +1,11 @@
-// A durative fault enforced by a guard container (see runtime.ts). Crash-safety order:
-// the guard is started FIRST and applies the fault itself, so from the first instant the fault
-// exists, its revert at expiry is owned by a process on the target's node that does not depend
-// on the controller. The controller only starts, observes and (early) stops guards.
-import { setTimeout as sleep } from "node:timers/promises";
+// A durative fault enforced by a guard container (see runtime.ts). Crash-safety order: the
+// guard's start is handed to the engine FIRST, so from the first instant the fault exists, its
+// revert at expiry is owned by a process on the target's node that does not depend on the
+// controller. A fault with `applyDirect` is then applied by the controller at once (the guard
+// adopts it when it boots); without it, the guard applies it. docs/guards.md has the crash windows.
 import type { Engine } from "../../engine/engine.js";
-import { ContainerNameConflict, ContainerNotFound, ContainerStateConflict } from "../../engine/errors.js";
+import { ContainerNotFound } from "../../engine/errors.js";
 import type {
-  ApplyResult,
   DriverContext,
   FaultDriver,
   FaultKind,
@@ -16,6 +15,7 @@ import type {
   Target,
 } from "../driver.js";
 import { failedFrom, requireContainer } from "../instant.js";
+import { ignoreGone, settle, startOrAdopt, waitApplied, type GuardStart } from "./client.js";
 import { guardHelperSpec, type GuardSpecInput } from "./spec.js";
 
 export interface GuardedFault<Spec> {
@@ -24,6 +24,12 @@ export interface GuardedFault<Spec> {
   guardContainer?(target: Target): Pick<GuardSpecInput, "networkMode" | "capAdd">;
   /** Is the fault observable on the target now? Throws ContainerNotFound when the target is gone. */
   inEffect(engine: Engine, target: Target, spec: Spec): Promise<boolean>;
+  /**
+   * Apply the fault from the controller, once the guard's start is with the engine (the fast
+   * path: the fault lands at the speed of the direct call, the guard adopts it when it boots).
+   * Must be idempotent with the guard's own apply. Absent: the guard alone applies.
+   */
+  applyDirect?(ctx: DriverContext, target: Target, spec: Spec): Promise<void>;
   /**
    * Does any part of the fault remain (after a revert)? Default: inEffect. Differs for a fault of
    * several parts, which is in effect only when all are there and reverted only when none is.
@@ -43,8 +49,6 @@ export interface GuardedDriverOptions {
   /** SIGTERM → SIGKILL grace when stopping a guard (it reverts on SIGTERM). */
   stopTimeoutSeconds?: number;
 }
-
-type Failed = Extract<ApplyResult, { phase: "Failed" }>;
 
 // size: a factory; its length is the driver's methods (apply, revert, recover, observe), each short.
 export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOptions = {}): FaultDriver<Spec> {
@@ -75,12 +79,6 @@ export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOp
       if (r.exitCode !== 0) throw new Error(`revert helper exited ${r.exitCode}: ${lastLine(r.stderr)}`);
     });
 
-  /** Stop (SIGTERM: the guard reverts) and remove a guard; a guard already gone is fine. */
-  const dispose = async (engine: Engine, guardId: string): Promise<void> => {
-    await engine.stopContainer(guardId, stopTimeout).catch(ignoreGoneOrStopped);
-    await engine.removeContainer(guardId, { force: true }).catch(ignoreGoneOrStopped);
-  };
-
   return {
     kind: f.kind,
     durative: true,
@@ -90,66 +88,53 @@ export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOp
       const { engine } = ctx;
       const until = owner.expires;
       if (!until) return { phase: "Failed", reason: "NoExpiry", message: `a ${f.kind} fault needs owner.expires` };
-      let guardId: string;
+      let guard: GuardStart;
       try {
         requireContainer(target);
-        guardId = await engine.startHelper(guardHelperSpec(specInput(ctx, target, spec, owner, until)));
+        guard = await startOrAdopt(engine, guardHelperSpec(specInput(ctx, target, spec, owner, until)), {
+          early: !!f.applyDirect,
+        });
       } catch (err) {
-        if (!(err instanceof ContainerNameConflict)) return failedFrom(err);
-        // The same run was already applied to this target (its guard exists): adopt, don't repeat.
-        const name = guardHelperSpec(specInput(ctx, target, spec, owner, until)).name ?? "";
-        const existing = await settle(engine.inspectContainer(name));
-        if (existing instanceof Error) return failedFrom(existing);
-        guardId = existing.id;
+        return failedFrom(err);
       }
       const handle: InjectionHandle = {
         fault: f.kind,
         owner: { ...owner, expires: until },
         target,
-        guardId,
+        guardId: guard.id,
         guardState: "running",
         since: ctx.now,
         spec,
       };
-      const bound = ctx.guardApplyTimeoutMs ?? applyTimeoutMs;
-      const deadline = Date.now() + bound;
-      for (;;) {
-        const [guard, effect] = await Promise.all([
-          settle(engine.inspectContainer(guardId)),
-          settle(f.inEffect(engine, target, spec)),
-        ]);
-        if (effect === true) return { phase: "Injected", handle };
-        if (effect instanceof ContainerNotFound) {
-          await dispose(engine, guardId);
-          return { phase: "Failed", reason: "TargetGone", message: effect.message };
-        }
-        if (guard instanceof ContainerNotFound)
-          return { phase: "Failed", reason: "GuardGone", message: `guard ${guardId} was removed` };
-        if (guard instanceof Error) return failedFrom(guard);
-        if (guard.state === "exited" || guard.state === "dead") {
-          const failed = await guardFailure(engine, guardId, guard.exitCode ?? -1);
-          await engine.removeContainer(guardId, { force: true }).catch(ignoreGoneOrStopped);
-          // Exit 0 without a refusal: the whole window passed before we looked (a very short fault).
-          return failed ?? { phase: "Done" };
-        }
-        if (Date.now() >= deadline) {
-          const failed = await guardFailure(engine, guardId, 1);
-          await dispose(engine, guardId);
-          const why = failed ? `; guard said: ${failed.reason}: ${failed.message}` : "";
-          return {
-            phase: "Failed",
-            reason: "ApplyTimeout",
-            message: `${f.kind} not observable on ${target.containerId} within ${bound} ms${why}`,
-          };
-        }
-        await sleep(pollMs);
+      // The direct way: the guard's start is with the engine, so its revert at expiry no longer
+      // depends on this process; apply now instead of waiting for the guard to boot. The guard
+      // applies again when it boots (idempotent: it adopts the fault) and reverts at expiry. A
+      // direct apply that fails is not the verdict: the guard tries too and says why it cannot.
+      const direct = f.applyDirect && !guard.adopted ? await settle(f.applyDirect(ctx, target, spec)) : undefined;
+      const started = await settle(guard.started);
+      if (started instanceof Error) {
+        // No guard will run: take back what the direct apply did, here and now. The created guard
+        // stays until then: if we die first, it is the record a restarted controller reverts from.
+        const undone = direct === undefined ? undefined : await settle(revertDirect(ctx, target, spec));
+        const failed = failedFrom(started);
+        if (undone instanceof Error)
+          return { ...failed, message: `${failed.message}; and the direct revert failed: ${undone.message}` };
+        await engine.removeContainer(guard.id, { force: true }).catch(ignoreGone);
+        return failed;
       }
+      if (direct !== undefined && !(direct instanceof Error)) return { phase: "Injected", handle };
+      const r = await waitApplied(engine, guard.id, () => f.inEffect(engine, target, spec), {
+        timeoutMs: ctx.guardApplyTimeoutMs ?? applyTimeoutMs,
+        pollMs,
+        what: `${f.kind} on ${target.containerId}`,
+      });
+      return r.phase === "Injected" ? { phase: "Injected", handle } : r;
     },
 
     async recover(ctx, handle) {
       const { engine } = ctx;
       const spec = (handle.spec ?? {}) as Spec;
-      if (handle.guardId) await engine.stopContainer(handle.guardId, stopTimeout).catch(ignoreGoneOrStopped);
+      if (handle.guardId) await engine.stopContainer(handle.guardId, stopTimeout).catch(ignoreGone);
       let result: RecoverResult = { phase: "Recovered" };
       try {
         // A guard that ran reverted on SIGTERM; one that crashed or vanished did not: revert directly.
@@ -171,49 +156,12 @@ export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOp
       }
       // Keep a guard whose revert failed: it is the cluster's record that something is injected.
       if (handle.guardId && result.phase !== "Failed")
-        await engine.removeContainer(handle.guardId, { force: true }).catch(ignoreGoneOrStopped);
+        await engine.removeContainer(handle.guardId, { force: true }).catch(ignoreGone);
       return result;
     },
   };
 }
 
-/** The value, or the error it failed with (so parallel checks can be inspected together). */
-function settle<T>(p: Promise<T>): Promise<T | Error> {
-  return p.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
-}
-
-function ignoreGoneOrStopped(err: unknown): void {
-  if (err instanceof ContainerNotFound || err instanceof ContainerStateConflict) return;
-  throw err;
-}
-
 function lastLine(text: string): string {
   return text.trim().split("\n").at(-1) ?? "";
-}
-
-/** The guard's own account of why it failed or refused (its last pino line with a reason). */
-async function guardFailure(engine: Engine, guardId: string, exitCode: number): Promise<Failed | undefined> {
-  const logs = await engine.containerLogs(guardId, 50).catch(() => ({ stdout: "", stderr: "" }));
-  const lines = `${logs.stdout}\n${logs.stderr}`.split("\n").filter((l) => l.trim().startsWith("{"));
-  for (const line of lines.reverse()) {
-    try {
-      const rec = JSON.parse(line) as { result?: string; reason?: string; msg?: string; err?: { message?: string } };
-      if (rec.result === "refused" || rec.result === "failed" || (rec.reason && exitCode !== 0)) {
-        return {
-          phase: "Failed",
-          reason: rec.reason ?? "GuardFailed",
-          message: [rec.msg, rec.err?.message].filter(Boolean).join(": "),
-        };
-      }
-    } catch {
-      // not a log record
-    }
-  }
-  if (exitCode !== 0)
-    return {
-      phase: "Failed",
-      reason: "GuardFailed",
-      message: `guard exited ${exitCode}: ${lastLine(logs.stderr || logs.stdout)}`,
-    };
-  return undefined;
 }

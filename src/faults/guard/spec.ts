@@ -105,6 +105,9 @@ export function guardHelperSpec(i: GuardSpecInput): HelperSpec {
     binds: [`${i.dockerSocket ?? DEFAULT_DOCKER_SOCKET}:/var/run/docker.sock`],
     restartOnFailure: true,
     maxRestarts: GUARD_MAX_RESTARTS,
+    // The controller may stop a guard that is still booting (an early revert right after a direct
+    // apply): under an init, that SIGTERM ends it at once instead of waiting out the stop timeout.
+    init: true,
   };
   if (i.capAdd) spec.capAdd = i.capAdd;
   if (i.entrypoint) spec.entrypoint = i.entrypoint;

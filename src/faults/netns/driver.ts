@@ -7,8 +7,9 @@
 //   any leftover of this injection directly (a guard killed mid-apply); a target that is not
 //   running has no namespace any more: Gone, once, no error loop.
 import type { Engine } from "../../engine/engine.js";
-import { ContainerNotFound, ContainerStateConflict } from "../../engine/errors.js";
+import { ContainerNotFound } from "../../engine/errors.js";
 import type { FaultDriver, RecoverResult, Target } from "../driver.js";
+import { ignoreGone } from "../guard/client.js";
 import { guardedDriver, type GuardedDriverOptions, type GuardedFault } from "../guard/driver.js";
 import { guardName } from "../guard/spec.js";
 import { requireContainer } from "../instant.js";
@@ -135,9 +136,4 @@ async function present(
     (inj.egress.length === 0 || jumpTo(n.chainOut)) &&
     (inj.ingress.length === 0 || jumpTo(n.chainIn))
   );
-}
-
-function ignoreGone(err: unknown): void {
-  if (err instanceof ContainerNotFound || err instanceof ContainerStateConflict) return;
-  throw err;
 }

@@ -25,7 +25,8 @@ import { L_GUARD_NODE } from "../../api/labels.js";
 import { TargetGone } from "../guard/effect.js";
 import { labelledBy, planRestore } from "./availability.js";
 import { converge, readNode } from "./availability-effect.js";
-import { dispose, guardLogged, nodeGuardSpec, startOrAdopt, waitApplied } from "./guard.js";
+import { dispose, guardLogged, ignoreGone, startOrAdopt, waitApplied } from "../guard/client.js";
+import { nodeGuardSpec } from "./guard.js";
 import { describeHook, runRebootHook, type RebootHook } from "./reboot.js";
 import { unwrapNodeSpec, wrapNodeSpec, type NodeGuardSpec } from "./spec.js";
 
@@ -107,14 +108,18 @@ export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault>
     // drain/pause: the guard runs on the manager, not on its target; its label says where.
     const guardNodeId = partition ? undefined : (await engine.snapshot()).selfNodeId;
     if (guardNodeId) hs.labels[L_GUARD_NODE] = guardNodeId;
-    const guardId = await startOrAdopt(engine, hs);
+    const guardId = (await startOrAdopt(engine, hs)).id;
     const inEffect = partition
       ? () => guardLogged(engine, guardId, "applied")
       : async () => {
           const n = await readNode(engine, target.nodeId);
           return !!n && labelledBy(n, owner) && n.availability === action;
         };
-    const r = await waitApplied(engine, guardId, inEffect, { timeoutMs: ctx.guardApplyTimeoutMs ?? 15_000, pollMs });
+    const r = await waitApplied(engine, guardId, inEffect, {
+      timeoutMs: ctx.guardApplyTimeoutMs ?? 15_000,
+      pollMs,
+      what: `node ${action} of ${target.nodeHostname ?? target.nodeId}`,
+    });
     if (r.phase !== "Injected") return r;
     const handle: InjectionHandle = {
       fault: "node",
@@ -194,12 +199,12 @@ export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault>
       };
     const { engine } = ctx;
     if (handle.guardId) {
-      await engine.stopContainer(handle.guardId, 15).catch(ignoreMissing);
+      await engine.stopContainer(handle.guardId, 15).catch(ignoreGone);
       const g = await engine
         .inspectContainer(handle.guardId)
         .catch((e: unknown) => (e instanceof ContainerNotFound ? undefined : Promise.reject(e)));
       if (g && g.exitCode === 0 && (await guardLogged(engine, handle.guardId, "reverted"))) {
-        await engine.removeContainer(handle.guardId, { force: true }).catch(ignoreMissing);
+        await engine.removeContainer(handle.guardId, { force: true }).catch(ignoreGone);
         return { phase: "Recovered" };
       }
     }
@@ -213,13 +218,7 @@ export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault>
         reason: "RevertFailed",
         message: `partition revert on ${target.nodeHostname ?? target.nodeId} exited ${r.exitCode}: ${(r.stderr || r.stdout).trim().split("\n").pop() ?? ""}`,
       };
-    if (handle.guardId) await engine.removeContainer(handle.guardId, { force: true }).catch(ignoreMissing);
+    if (handle.guardId) await engine.removeContainer(handle.guardId, { force: true }).catch(ignoreGone);
     return { phase: "Recovered" };
   }
-}
-
-function ignoreMissing(err: unknown): void {
-  if (err instanceof ContainerNotFound) return;
-  if (err instanceof Error && "code" in err && err.code === "ContainerStateConflict") return;
-  throw err;
 }

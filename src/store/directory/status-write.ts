@@ -84,9 +84,13 @@ export class Writer {
 
   /** The file holds exactly what we last wrote on top of list()'s view (the watcher's event is ours). */
   async isEcho(path: string): Promise<boolean> {
-    const ours = this.echoes.get(path);
     const real = this.cache.get(path)?.real;
-    if (!ours || !real) return false;
+    if (!real) return false;
+    // A write of ours to this file still in flight (the watcher reports its first event at once):
+    // judge the file once it is done.
+    await this.locks.get(real);
+    const ours = this.echoes.get(path);
+    if (!ours) return false;
     return ours.equals(await readFile(real));
   }
 }

@@ -1,4 +1,7 @@
-// Watches the manifest folder with chokidar and calls onChange, debounced. A supervisor polls
+// Watches the manifest folder with chokidar and calls onChange. The first event after a quiet
+// spell is reported at once (leading edge: a single save reaches the controller in a few ms);
+// the events that follow within debounceMs are coalesced into one more call once they stop
+// (trailing edge, and at least every maxWaitMs), so a burst costs two calls. A supervisor polls
 // the folder itself: when it is deleted or renamed away the watcher is closed (chokidar cannot
 // follow a folder that is replaced), and when a folder appears again under the same path a new
 // watcher starts. Neither case throws; both are logged and reported through onChange.
@@ -30,7 +33,11 @@ export class DirWatcher {
   private broken = false;
   private pending: Pending = new Map();
   private timer: NodeJS.Timeout | undefined;
+  /** The pending timer is a leading-edge flush (delay 0). */
+  private leading = false;
   private firstPendingAt = 0;
+  /** When the last flush started (0: never); within debounceMs of it, events wait for the trailing edge. */
+  private lastFlushAt = 0;
   private poll: NodeJS.Timeout | undefined;
   private checking = false;
   private stopped = false;
@@ -111,20 +118,28 @@ export class DirWatcher {
     const now = Date.now();
     if (this.pending.size === 0) this.firstPendingAt = now;
     this.pending.set(path, event);
+    if (this.timer && this.leading) return; // the leading flush is about to run and takes this event along
     if (this.timer) clearTimeout(this.timer);
-    const wait = Math.max(0, Math.min(this.opts.debounceMs, this.firstPendingAt + this.opts.maxWaitMs - now));
+    this.leading = now - this.lastFlushAt >= this.opts.debounceMs;
+    const wait = this.leading
+      ? 0
+      : Math.max(0, Math.min(this.opts.debounceMs, this.firstPendingAt + this.opts.maxWaitMs - now));
     this.timer = setTimeout(() => void this.flush(), wait);
   }
 
   private async flush(): Promise<void> {
     this.timer = undefined;
+    this.leading = false;
+    this.lastFlushAt = Date.now();
     const batch = this.pending;
     this.pending = new Map();
     if (this.stopped || batch.size === 0) return;
-    // Skip the echo of our own status writes: every event is a file that holds what we wrote.
+    // Skip the echo of our own status writes: every file named now holds what we wrote. Judged by
+    // the file, not the event: a status write takes the file aside and links its own in (one
+    // synchronous stretch), which chokidar may report as unlink, add or change, in any split.
     let echo = true;
     for (const [path, event] of batch) {
-      if ((event !== "change" && event !== "add") || !(await this.opts.isKnownContent(path).catch(() => false))) {
+      if (event === "addDir" || event === "unlinkDir" || !(await this.opts.isKnownContent(path).catch(() => false))) {
         echo = false;
         break;
       }
