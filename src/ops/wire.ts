@@ -1,7 +1,8 @@
 // Wires operations into a controller process: the metrics/health port, the leader lease and the
 // hooks the reconcile loop calls. The controller command stays a few lines longer, no more.
 import { writeFile } from "node:fs/promises";
-import type { Command } from "commander";
+import { readFile } from "node:fs/promises";
+import { Option, type Command } from "commander";
 import { parseDuration } from "../api/duration.js";
 import type { Engine, SwarmConfigs } from "../engine/engine.js";
 import type { Logger } from "../util/log.js";
@@ -18,6 +19,11 @@ import { SwarmLeaseStore } from "./lease/swarm.js";
 import type { LeaseStore } from "./lease/store.js";
 import { supervise } from "./supervise.js";
 import { swarmScope } from "../store/open.js";
+import type { StoredManifest } from "../store/store.js";
+import { DashboardData } from "./dashboard/data.js";
+import { WebhookSender } from "./webhook/sender.js";
+import { WebhookNotifier } from "./webhook/notifier.js";
+import { webhookMetrics } from "./webhook/metrics.js";
 
 export interface OpsFlags {
   metricsAddr: string;
@@ -25,6 +31,10 @@ export interface OpsFlags {
   leaseDuration: string;
   leaseRenew: string;
   stuckAfter: string;
+  /** false with --no-dashboard: the metrics port serves no page and no API. */
+  dashboard: boolean;
+  webhookUrlFile?: string;
+  webhookFormat: "json" | "slack";
 }
 
 /** The operations flags of `chaosctl controller` (docs/operations.md explains the defaults). */
@@ -46,6 +56,16 @@ export function addOpsOptions(cmd: Command): Command {
       "--stuck-after <duration>",
       "/healthz fails when the loop shows no activity (or one pass runs) this long",
       "90s",
+    )
+    .option("--no-dashboard", "serve no dashboard (/ and /api/v1/) on the --metrics-addr port")
+    .option(
+      "--webhook-url-file <path>",
+      "post an event to the URL in this file (a secret) when a run starts, ends or aborts, a schedule halts, the kill switch flips",
+    )
+    .addOption(
+      new Option("--webhook-format <format>", "json (the event) or slack (an incoming webhook's {text})")
+        .choices(["json", "slack"])
+        .default("json"),
     );
 }
 
@@ -59,6 +79,10 @@ export interface OpsSetup {
   logger: Logger;
   /** Loads the store once (readiness of a standby, which runs no passes). */
   loadStore: () => Promise<void>;
+  /** The stored manifests with their status, for the dashboard (none without it). */
+  manifests?: () => Promise<readonly StoredManifest[]>;
+  /** Whether the kill switch is on now (for the webhook's kill switch events). */
+  killSwitch?: () => Promise<boolean>;
 }
 
 export interface Ops {
@@ -82,6 +106,25 @@ function duration(flag: string, text: string): number {
   } catch (e) {
     throw new UsageError(`${flag}: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/** The webhook URL, read from its file (a Docker secret, typically): http(s) only, never logged. */
+export async function webhookUrl(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = (await readFile(file, "utf8")).trim();
+  } catch (e) {
+    throw new UsageError(`--webhook-url-file ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--webhook-url-file ${file}: the file does not hold a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new UsageError(`--webhook-url-file ${file}: only http and https URLs are posted to (got ${url.protocol})`);
+  return url.toString();
 }
 
 // size: the operations wiring in start order (lease, health, metrics, server, supervision).
@@ -131,6 +174,25 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
     metrics.setLeader(instance, true);
   }
   let server: OpsServer | undefined;
+  const dashboard =
+    flags.metricsAddr && flags.dashboard !== false && s.manifests
+      ? new DashboardData({ manifests: s.manifests })
+      : undefined;
+  const webhook = flags.webhookUrlFile
+    ? new WebhookSender({
+        url: await webhookUrl(flags.webhookUrlFile),
+        logger,
+        stats: webhookMetrics(metrics.registry),
+      })
+    : undefined;
+  const notifier = webhook
+    ? new WebhookNotifier({
+        sender: webhook,
+        format: flags.webhookFormat ?? "json",
+        logger,
+        ...(s.killSwitch ? { killSwitch: s.killSwitch } : {}),
+      })
+    : undefined;
   const marker = process.env.CHAOSCTL_HEALTH_MARKER;
   if (flags.metricsAddr)
     server = await startOpsServer({
@@ -139,6 +201,7 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
       health,
       logger,
       ...(marker ? { markerFile: marker } : {}),
+      ...(dashboard ? { dashboard } : {}),
     });
   // No port, nothing to ask: the image's HEALTHCHECK reads "off" and passes (healthcheck.ts).
   else if (marker) await writeFile(marker, "off\n");
@@ -147,7 +210,7 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
     metrics,
     health,
     ...(e ? { elector: e, mayAct: () => e.mayAct() } : {}),
-    observer: observers(metrics, health),
+    observer: observers(metrics, health, dashboard, notifier),
     run: (loop, signal) =>
       supervise(
         {
@@ -174,6 +237,9 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
       return true;
     },
     async close() {
+      // Events of the last passes get a few seconds to reach the receiver.
+      if (webhook) await Promise.race([webhook.drained(), new Promise((r) => setTimeout(r, 5_000).unref())]);
+      webhook?.close();
       await server?.close();
     },
   };

@@ -12,7 +12,7 @@ import type { Controller } from "../../src/controller/controller.js";
 import { DirectoryStore } from "../../src/store/directory/store.js";
 import { createLogger } from "../../src/util/log.js";
 import type { ChaosScheduleStatus, RunRecord } from "../../src/api/types.js";
-import { APP_IMAGE, docker } from "../helpers/docker.js";
+import { APP_IMAGE, docker, waitFor } from "../helpers/docker.js";
 
 export interface Workspace {
   dir: string;
@@ -60,24 +60,40 @@ ${spec.replace(/^/gm, "  ")}
 `;
 }
 
-/** The controller in this process; stop() aborts its loop and waits for it. */
+/**
+ * The controller in this process; stop() aborts its loop and waits for it. It resyncs every
+ * 500 ms (production: 30 s), and afterPasses(n) waits for n more completed reconcile passes:
+ * "nothing more happens" is then proven by passes that could have done it, not by a clock.
+ * CHAOSCTL_TEST_LOG (any level) shows its log on stderr, at debug.
+ */
 export function runController(
   ws: Workspace,
   opts: { resyncMs?: number } = {},
-): { stop(): Promise<void>; controller: Controller } {
-  const logger = createLogger(process.env.CHAOSCTL_TEST_LOG ?? "silent");
+): { stop(): Promise<void>; controller: Controller; afterPasses(n: number): Promise<void> } {
+  let passes = 0;
+  const show = (process.env.CHAOSCTL_TEST_LOG ?? "silent") !== "silent";
+  const logger = createLogger("debug", {
+    write: (line: string) => {
+      if (line.includes('"event":"pass"')) passes++;
+      if (show) process.stderr.write(line);
+    },
+  });
   const store = new DirectoryStore({ dir: ws.dir, logger });
   const controller = buildController({
     store,
     image: APP_IMAGE,
     logger,
     instance: ws.instance,
-    resyncMs: opts.resyncMs ?? 2_000,
+    resyncMs: opts.resyncMs ?? 500,
   });
   const ctl = new AbortController();
   const done = controller.run(ctl.signal);
   return {
     controller,
+    async afterPasses(n) {
+      const target = passes + n;
+      await waitFor(() => passes >= target, { timeoutMs: 30_000, intervalMs: 50, what: `${n} more reconcile passes` });
+    },
     async stop() {
       ctl.abort();
       await done;

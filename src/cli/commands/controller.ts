@@ -1,4 +1,5 @@
 // chaosctl controller --dir DIR [--once]: the reconcile loop.
+import { access } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { parseDuration } from "../../api/duration.js";
 import { UsageError } from "../../util/errors.js";
@@ -138,6 +139,14 @@ export function register(program: Command, ctx: CliContext): void {
             ? { kind: "swarm", configs: engine }
             : { kind: "file", dir: opts.dir },
         loadStore: async () => void (await store.list()),
+        manifests: async () => (await store.list()).manifests,
+        killSwitch: async () =>
+          !!opts.killSwitch ||
+          (!!opts.killSwitchFile &&
+            (await access(opts.killSwitchFile).then(
+              () => true,
+              () => false,
+            ))),
       });
       const controller = buildController({
         nodes: await nodeDirectory(opts, engine, logger),

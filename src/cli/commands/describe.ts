@@ -1,7 +1,8 @@
 // chaosctl describe NAME: one schedule in words: spec summary, conditions, the injections the
 // cluster holds for it now, run history with recovery times, recent audit-log records and the
 // last lines of its guards.
-import { Command } from "commander";
+import { Command, Option } from "commander";
+import { stringify } from "yaml";
 import { readAuditLog } from "../../audit/log.js";
 import type { ChaosScheduleStatus } from "../../api/types.js";
 import type { Engine } from "../../engine/engine.js";
@@ -10,9 +11,11 @@ import { activeInjections, type ActiveInjectionView } from "../active.js";
 import { observe, openEngine } from "../cluster.js";
 import { addAgentOptions, type AgentOpts } from "../agent-options.js";
 import type { CliContext } from "../output.js";
-import { faultName, keyOf, selectorText, sourceText } from "../schedules.js";
+import { faultName, keyOf, scheduleObject, selectorText, sourceText } from "../schedules.js";
 import { addStoreOptions, withStore, type StoreOpts } from "../store-option.js";
 import { age, renderTable, until } from "../table.js";
+import { toJson } from "../output.js";
+import { scheduleRuns, scheduleView, serviceStats } from "../../insight/model.js";
 
 const EXAMPLES = `
 Examples:
@@ -29,6 +32,7 @@ interface Opts extends StoreOpts, AgentOpts {
   auditLog?: string;
   cluster: boolean;
   events: string;
+  output?: "json" | "yaml";
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -39,7 +43,13 @@ export function register(program: Command, ctx: CliContext): void {
     .option("-n, --namespace <ns>", "namespace of NAME", "default")
     .option("--audit-log <file>", "show this schedule's recent records from this audit log (env CHAOSCTL_AUDIT_LOG)")
     .option("--events <n>", "how many recent events to show", "10")
-    .option("--no-cluster", "do not ask the engine for active injections and guard logs");
+    .option("--no-cluster", "do not ask the engine for active injections and guard logs")
+    .addOption(
+      new Option(
+        "-o, --output <format>",
+        "json or yaml: the schedule as stored, its active injections and its figures",
+      ).choices(["json", "yaml"]),
+    );
   addAgentOptions(addStoreOptions(cmd))
     .addHelpText("after", EXAMPLES)
     .action(async (name: string, opts: Opts) => {
@@ -61,6 +71,11 @@ export function register(program: Command, ctx: CliContext): void {
         } catch (e) {
           clusterNote = `(cluster unreachable: ${e instanceof Error ? e.message : String(e)}; showing status.active)`;
         }
+      }
+      if (opts.output) {
+        const d = describeObject(m, active);
+        ctx.io.stdout(opts.output === "json" ? toJson(d) : stringify(d));
+        return;
       }
       const logPath = opts.auditLog ?? process.env.CHAOSCTL_AUDIT_LOG;
       const events = logPath
@@ -86,6 +101,23 @@ export function register(program: Command, ctx: CliContext): void {
         }),
       );
     });
+}
+
+/**
+ * `describe -o json`: the schedule as stored, what is injected for it (from the cluster, else
+ * from status) and its figures, computed by the code that makes `chaosctl report` and the
+ * dashboard (so their figures are these).
+ */
+export function describeObject(m: StoredManifest, active: ActiveInjectionView[] | undefined) {
+  const runs = scheduleRuns(m);
+  return {
+    kind: "ChaosScheduleDescription",
+    schedule: scheduleObject(m),
+    active: active ?? m.status?.active ?? [],
+    activeFrom: active ? "cluster" : "status",
+    summary: scheduleView(m, runs),
+    services: serviceStats(runs),
+  };
 }
 
 export interface DescribeExtras {
