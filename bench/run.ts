@@ -1,13 +1,14 @@
 // `npm run bench`: every figure beside its baseline and goal, in one run, printed as a markdown
 // table and written to docs/benchmarks.md with the machine. Only prints: nothing here asserts.
 // Options: --quick (few samples, docs not written), --only=a,b (only those parts: cli, kill,
-// pause, killswitch, idle, net, stress, yaml; docs not written), or BENCH_KILL_RUNS,
-// BENCH_PAUSE_RUNS, BENCH_NET_ROUNDS, BENCH_CLI_RUNS, BENCH_KILLSWITCH_RUNS, BENCH_STRESS_RUNS
-// to change sample counts.
+// pause, killswitch, idle, net, stress, yaml, dashboard; docs not written), or BENCH_KILL_RUNS,
+// BENCH_PAUSE_RUNS, BENCH_NET_ROUNDS, BENCH_CLI_RUNS, BENCH_KILLSWITCH_RUNS, BENCH_STRESS_RUNS,
+// BENCH_DASHBOARD_LOADS to change sample counts.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { benchCli, manifestFolder, type ColdStart } from "./cli.js";
+import { benchDashboard } from "./dashboard.js";
 import { docker } from "./docker-cli.js";
 import { EventLog } from "./events.js";
 import { benchService, benchWorkspace, startController, APP_IMAGE, WEB_IMAGE } from "./fixture.js";
@@ -24,7 +25,7 @@ import { document, table, type Row } from "./report.js";
 import { median, p50p95, percentile } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
-const PARTS = ["cli", "kill", "pause", "killswitch", "idle", "net", "stress", "yaml"] as const;
+const PARTS = ["cli", "kill", "pause", "killswitch", "idle", "net", "stress", "yaml", "dashboard"] as const;
 const onlyArg = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
 const only = onlyArg ? new Set(onlyArg.split(",")) : undefined;
 for (const p of only ?? []) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only: unknown part ${p}`);
@@ -37,6 +38,7 @@ const RUNS = {
   cli: num("BENCH_CLI_RUNS", 10, 3),
   killSwitch: num("BENCH_KILLSWITCH_RUNS", 10, 2),
   stress: num("BENCH_STRESS_RUNS", 5, 2),
+  dashboard: num("BENCH_DASHBOARD_LOADS", 10, 3),
 };
 const SCHEDULES = quick ? [10, 100] : [10, 100, 1000];
 const FAKE = { services: 100, tasksPerService: 100 };
@@ -154,7 +156,17 @@ async function main(): Promise<void> {
     yamlRows = await benchYaml(log);
   }
 
-  const rows = [...buildRows(kill, pause, killSwitch, idle, cli, net), ...(stress ? stressRows(stress) : [])];
+  let dashboardRows: Row[] = [];
+  if (want("dashboard")) {
+    log(`dashboard first render in Chromium: ${RUNS.dashboard} loads at 10 and 1,000 schedules`);
+    dashboardRows = (await benchDashboard(RUNS.dashboard)).rows;
+  }
+
+  const rows = [
+    ...buildRows(kill, pause, killSwitch, idle, cli, net),
+    ...(stress ? stressRows(stress) : []),
+    ...dashboardRows,
+  ];
   const seconds = (performance.now() - started) / 1000;
   const sections = [
     ...details(kill, pause, killSwitch, idle, cli, rows),

@@ -4,13 +4,15 @@
 # Swarm healing, a pause reverted, and status with recovery times written into the manifests.
 #   bash scripts/demo.sh               (as root, or with sudo available)
 # Env: DEMO_SECONDS (60) how long the controller runs; CHAOSCTL_DEMO_DIR (/tmp/chaosctl-demo)
-# where the manifests are copied (status is written there, the repository stays clean).
+# where the manifests are copied (status is written there, the repository stays clean);
+# DEMO_DASHBOARD_ADDR (127.0.0.1:9464) where the controller serves its dashboard while the demo runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
 
 : "${DEMO_SECONDS:=60}"
 : "${CHAOSCTL_DEMO_DIR:=/tmp/chaosctl-demo}"
+: "${DEMO_DASHBOARD_ADDR:=127.0.0.1:9464}"
 SERVICE=chaosctl-demo-web
 CLI=(node dist/src/cli/main.js)
 
@@ -47,8 +49,13 @@ log "    $(healthy)/3 tasks running and healthy"
 rm -rf "$CHAOSCTL_DEMO_DIR"; mkdir -p "$CHAOSCTL_DEMO_DIR"
 cp manifests/demo/*.yaml "$CHAOSCTL_DEMO_DIR/"
 log "==> the controller on $CHAOSCTL_DEMO_DIR for ${DEMO_SECONDS}s (log: $CHAOSCTL_DEMO_DIR/controller.log)"
-"${CLI[@]}" controller --dir "$CHAOSCTL_DEMO_DIR" 2>"$CHAOSCTL_DEMO_DIR/controller.log" &
+"${CLI[@]}" controller --dir "$CHAOSCTL_DEMO_DIR" --metrics-addr "$DEMO_DASHBOARD_ADDR" 2>"$CHAOSCTL_DEMO_DIR/controller.log" &
 ctl_pid=$!
+dashboard="http://$DEMO_DASHBOARD_ADDR/"
+# (node, not curl: a fresh Debian machine has node here, not necessarily curl)
+answers() { node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$1"; }
+for _ in $(seq 1 50); do answers "${dashboard}api/v1/overview" && break; sleep 0.2; done
+log "==> dashboard: $dashboard (live while the demo runs; ssh -L ${DEMO_DASHBOARD_ADDR##*:}:$DEMO_DASHBOARD_ADDR this-host from a laptop)"
 tail -n +1 -F "$CHAOSCTL_DEMO_DIR/controller.log" 2>/dev/null | node scripts/lib/pretty-log.mjs &
 tail_pid=$!
 end=$(( $(date +%s) + DEMO_SECONDS ))
@@ -57,6 +64,8 @@ while [ "$(date +%s)" -lt "$end" ]; do
   paused=$(docker ps -q --filter "label=com.docker.swarm.service.id=$svc_id" --filter status=paused | wc -l)
   log "  [swarm] $SERVICE: $(running)/3 running, $(healthy) healthy, $paused paused"
 done
+dashboard_up=0
+answers "${dashboard}api/v1/overview" && dashboard_up=1
 kill "$ctl_pid"; wait "$ctl_pid" || true; ctl_pid=""
 sleep 0.5; kill "$tail_pid" 2>/dev/null || true
 
@@ -75,5 +84,8 @@ DESC="a kill run recorded its recoverySeconds" check grep -q 'recoverySeconds:' 
 DESC="the pause run succeeded (reverted at expiry)" check grep -q 'result: Succeeded' "$CHAOSCTL_DEMO_DIR/pause-web.yaml"
 DESC="no task is left paused" check test "$(docker ps -q --filter "label=com.docker.swarm.service.id=$svc_id" --filter status=paused | wc -l)" -eq 0
 DESC="no guard container is left running" check test -z "$(docker ps -q --filter label=chaosctl.io/role=guard)"
+DESC="the dashboard answered while the controller ran" check test "$dashboard_up" = 1
+"${CLI[@]}" report --dir "$CHAOSCTL_DEMO_DIR" --since 1h -o html --file "$CHAOSCTL_DEMO_DIR/report.html"
+DESC="chaosctl report wrote $CHAOSCTL_DEMO_DIR/report.html" check grep -q 'class="run-bar"' "$CHAOSCTL_DEMO_DIR/report.html"
 [ "$ok" = 1 ] || die "the demo did not show what it should; see $CHAOSCTL_DEMO_DIR/controller.log"
 log "demo done: Swarm healed every kill; the manifests in $CHAOSCTL_DEMO_DIR carry the status."

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real one-node Docker Swarm on this machine, ready for chaosctl's tests and demo.
 # Idempotent: each step is skipped when already done, so re-runs take seconds.
-#   1. installs missing Debian packages (docker.io, busybox-static, iptables, debootstrap, iproute2, git)
+#   1. installs missing Debian packages (docker.io, busybox-static, iptables, debootstrap, iproute2, git,
+#      chromium for the dashboard's browser tests)
 #   2. starts a Docker engine unless one answers (DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1)
 #   3. docker swarm init --advertise-addr 127.0.0.1 unless already in a swarm
 #   4. builds the images offline (scripts/images.sh; needs npm ci / builds dist if stale)
@@ -28,6 +29,8 @@ install_packages() {
   done
   # git: the controller's git store (--git) and its tests run the git CLI.
   command -v git >/dev/null || missing+=(git)
+  # chromium: the dashboard and the HTML report are tested in a real browser (playwright-core).
+  pkg_installed chromium || missing+=(chromium)
   if [ ${#missing[@]} -eq 0 ]; then log "    all present"; return; fi
   log "    installing: ${missing[*]}"
   # No init system runs services here: a policy-rc.d that says "no" keeps the

@@ -66,6 +66,11 @@ export const VERBS: readonly Verb[] = [
     load: () => import("./commands/audit.js"),
   },
   {
+    name: "report",
+    description: "a report of recent runs: timeline, recovery per service, verdicts, aborts, scores",
+    load: () => import("./commands/report.js"),
+  },
+  {
     name: "validate",
     description: "check ChaosSchedule manifests offline: schema, semantic rules, duplicates",
     load: () => import("./commands/validate.js"),

@@ -1,4 +1,5 @@
-// The operations port (node:http): GET /metrics, /healthz, /readyz. Nothing else is served.
+// The operations port (node:http): GET /metrics, /healthz, /readyz and, when given, the read-only
+// dashboard (dashboard/api.ts: / and /api/v1/*). Nothing else is served.
 import { createServer, type Server } from "node:http";
 import { unlink, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
@@ -6,6 +7,8 @@ import type { Logger } from "../util/log.js";
 import type { Health } from "./health.js";
 import { CONTENT_TYPE, type Registry } from "./metrics/registry.js";
 import { UsageError } from "../util/errors.js";
+import type { DashboardData } from "./dashboard/data.js";
+import { dashboardReply } from "./dashboard/api.js";
 
 export interface OpsServer {
   port: number;
@@ -30,14 +33,19 @@ export interface OpsServerOptions {
   logger: Logger;
   /** When set, the /healthz URL is written here for the image's HEALTHCHECK (healthcheck.ts). */
   markerFile?: string;
+  /** Serves the dashboard at / and its API under /api/v1/. */
+  dashboard?: DashboardData;
 }
+
+const NOT_FOUND = "not found: try /metrics, /healthz, /readyz (and / for the dashboard when it is on)\n";
 
 export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
   const { host, port } = parseListenAddr(o.addr);
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    const send = (code: number, type: string, body: string): void => {
-      res.writeHead(code, { "content-type": type, "cache-control": "no-store" });
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname;
+    const send = (code: number, type: string, body: string, headers: Record<string, string> = {}): void => {
+      res.writeHead(code, { "content-type": type, "cache-control": "no-store", ...headers });
       res.end(req.method === "HEAD" ? undefined : body);
     };
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, "text/plain", "method not allowed\n");
@@ -50,7 +58,21 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
       void o.health.ready().then((p) => send(p.ok ? 200 : 503, "application/json", JSON.stringify(p.body) + "\n"));
       return;
     }
-    send(404, "text/plain", "not found: try /metrics, /healthz, /readyz\n");
+    const d = o.dashboard;
+    if (d) {
+      dashboardReply(d, path, url.searchParams).then(
+        (r) => (r ? send(r.code, r.type, r.body, r.headers) : send(404, "text/plain", NOT_FOUND)),
+        (e: unknown) => {
+          o.logger.warn(
+            { event: "dashboard", err: e instanceof Error ? e.message : String(e) },
+            "dashboard read failed",
+          );
+          send(503, "application/json", JSON.stringify({ error: "the store could not be read" }) + "\n");
+        },
+      );
+      return;
+    }
+    send(404, "text/plain", NOT_FOUND);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -61,7 +83,7 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
   const url = `http://${local.includes(":") ? `[${local}]` : local}:${actual}`;
   if (o.markerFile) await writeFile(o.markerFile, `${url}/healthz\n`);
   o.logger.info(
-    { event: "ops", url, endpoints: ["/metrics", "/healthz", "/readyz"] },
+    { event: "ops", url, endpoints: ["/metrics", "/healthz", "/readyz", ...(o.dashboard ? ["/", "/api/v1/"] : [])] },
     "operations endpoints listening",
   );
   return {

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { defaultLeaseFile } from "../../src/ops/lease/file.js";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -12,7 +13,7 @@ import type { Controller } from "../../src/controller/controller.js";
 import { DirectoryStore } from "../../src/store/directory/store.js";
 import { createLogger } from "../../src/util/log.js";
 import type { ChaosScheduleStatus, RunRecord } from "../../src/api/types.js";
-import { APP_IMAGE, docker } from "../helpers/docker.js";
+import { APP_IMAGE, docker, waitFor } from "../helpers/docker.js";
 
 export interface Workspace {
   dir: string;
@@ -45,6 +46,9 @@ export async function workspace(): Promise<Workspace> {
         .split("\n")
         .filter(Boolean);
       if (ids.length) await docker(["rm", "-f", ...ids]);
+      // The lease of a compiled controller on this folder (kept outside it) and its mutex.
+      const lease = await defaultLeaseFile(dir, instance).catch(() => undefined);
+      if (lease) for (const f of [lease, `${lease}.mutex`]) await rm(f, { force: true });
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -60,24 +64,40 @@ ${spec.replace(/^/gm, "  ")}
 `;
 }
 
-/** The controller in this process; stop() aborts its loop and waits for it. */
+/**
+ * The controller in this process; stop() aborts its loop and waits for it. It resyncs every
+ * 500 ms (production: 30 s), and afterPasses(n) waits for n more completed reconcile passes:
+ * "nothing more happens" is then proven by passes that could have done it, not by a clock.
+ * CHAOSCTL_TEST_LOG (any level) shows its log on stderr, at debug.
+ */
 export function runController(
   ws: Workspace,
   opts: { resyncMs?: number } = {},
-): { stop(): Promise<void>; controller: Controller } {
-  const logger = createLogger(process.env.CHAOSCTL_TEST_LOG ?? "silent");
+): { stop(): Promise<void>; controller: Controller; afterPasses(n: number): Promise<void> } {
+  let passes = 0;
+  const show = (process.env.CHAOSCTL_TEST_LOG ?? "silent") !== "silent";
+  const logger = createLogger("debug", {
+    write: (line: string) => {
+      if (line.includes('"event":"pass"')) passes++;
+      if (show) process.stderr.write(line);
+    },
+  });
   const store = new DirectoryStore({ dir: ws.dir, logger });
   const controller = buildController({
     store,
     image: APP_IMAGE,
     logger,
     instance: ws.instance,
-    resyncMs: opts.resyncMs ?? 2_000,
+    resyncMs: opts.resyncMs ?? 500,
   });
   const ctl = new AbortController();
   const done = controller.run(ctl.signal);
   return {
     controller,
+    async afterPasses(n) {
+      const target = passes + n;
+      await waitFor(() => passes >= target, { timeoutMs: 30_000, intervalMs: 50, what: `${n} more reconcile passes` });
+    },
     async stop() {
       ctl.abort();
       await done;

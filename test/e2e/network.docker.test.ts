@@ -369,7 +369,7 @@ describe("network faults through the controller", () => {
         `duration: 40s\nselector: {services: [${svc.name}]}\nfault: {network: {loss: {probability: 0.3}}}`,
       ),
     );
-    controller(w);
+    const c = controller(w);
     const active = await waitFor(async () => (await w.status("one.yaml"))?.active?.[0], {
       timeoutMs: 20_000,
       what: "injected",
@@ -387,7 +387,7 @@ describe("network faults through the controller", () => {
     });
     expect(run.message).toBe(`target task ${active.task} gone: nothing to revert`);
     expect(run).toMatchObject({ targets: 1, tasks: [active.task] });
-    await sleep(3_000); // passes that could have injected it
+    await c.afterPasses(3); // passes that could have injected it
     expect(await owned(await nsExec(replacement))).toEqual(CLEAN);
     expect((await w.status("one.yaml"))?.active).toEqual([]);
     await expectNothingLeft(w, [svc]);
@@ -403,7 +403,7 @@ describe("network faults through the controller", () => {
         `duration: 3s\nselector: {services: [${svc.name}]}\nfault: {netem: {delay: {time: 100ms, jitter: 10ms, distribution: normal}, rate: 1mbit}}`,
       ),
     );
-    controller(w);
+    const c = controller(w);
     const run = await waitFor(
       async () => (await w.history("netem.yaml")).find((r) => r.result === "Failed" || r.result === "Succeeded"),
       { timeoutMs: 30_000, what: "the run ended" },
@@ -418,7 +418,7 @@ describe("network faults through the controller", () => {
     expect(run.message).toMatch(/sch_netem/);
     expect((await w.status("netem.yaml"))?.phase).toBe("Failed");
     await expectNothingLeft(w, [svc]);
-    await sleep(3_000);
+    await c.afterPasses(3); // passes that could have retried it
     expect(await w.history("netem.yaml")).toHaveLength(1);
     expect(await guardsOf(w)).toEqual([]);
   }, 90_000);
