@@ -14,10 +14,10 @@ import { begin, decide, type PassEnv, type PassMemory, type PassResult } from ".
 import { observe } from "./observe.js";
 import { ACT_STEPS } from "./act.js";
 import { record } from "./record.js";
+import { watchKillSwitch } from "./kill-switch.js";
 import type { DefaultedProbe } from "../api/types.js";
 import { ProbeMonitor } from "../probes/monitor.js";
 import { StopConditionWatch } from "../probes/stop-condition.js";
-import { watchKillSwitch } from "./kill-switch.js";
 
 export type { PassResult } from "./pass.js";
 
@@ -119,14 +119,6 @@ export class Controller {
     }
   }
 
-  /** Stops what runs between passes (probe checks): for a controller used pass by pass (--once). */
-  close(): void {
-    this.env.probes?.stop();
-  }
-
-  /** Wakes the loop (set while run() runs): a probe decided something the controller must act on now. */
-  private wake: () => void = () => {};
-
   /** One reconcile pass: observe → decide → act → record (pass.ts). */
   async pass(): Promise<PassResult> {
     const { env, memory } = this;
@@ -137,6 +129,14 @@ export class Controller {
     return record(s, memory);
   }
 
+  /** Stops what runs between passes (probe checks): for a controller used pass by pass (--once). */
+  close(): void {
+    this.env.probes?.stop();
+  }
+
+  /** Wakes the loop (set while run() runs): a probe decided something the controller must act on now. */
+  private wake: () => void = () => {};
+
   private noteHealthy(id: string, at: Date): void {
     const { healthyAt } = this.memory;
     healthyAt.delete(id);
@@ -144,25 +144,9 @@ export class Controller {
     if (healthyAt.size > 10_000) healthyAt.delete(healthyAt.keys().next().value as string);
   }
 
-  /** Run until the signal aborts. */
-  async run(signal: AbortSignal): Promise<void> {
-    const { store, engine, logger } = this.env;
-    let wake: () => void = () => {};
-    let pending = false;
-    const trigger = (): void => {
-      pending = true;
-      wake();
-    };
-    const stopWatch = await store.watch(trigger);
-    // A probe's abort, a verdict or the stop condition flipping wakes the loop at once.
-    this.wake = trigger;
-    if (this.env.probes) this.env.probes.onChange = trigger;
-    const probeLoops = new AbortController();
-    signal.addEventListener("abort", () => probeLoops.abort(), { once: true });
-    const stopLoop = this.env.stopCondition?.run(probeLoops.signal);
-    const stopKillSwitch = this.env.killSwitchFile
-      ? watchKillSwitch(this.env.killSwitchFile, trigger, logger)
-      : () => undefined;
+  /** Docker events that may change what the pass would do wake the loop; the stream reconnects with backoff. */
+  private followEvents(signal: AbortSignal, trigger: () => void): () => void {
+    const { engine, logger } = this.env;
     const relevant = (e: DockerEvent): boolean =>
       e.type === "service" ||
       e.type === "node" ||
@@ -193,6 +177,29 @@ export class Controller {
       );
     };
     subscribe();
+    return () => eventsCtl?.abort();
+  }
+
+  /** Run until the signal aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { store, logger } = this.env;
+    let wake: () => void = () => {};
+    let pending = false;
+    const trigger = (): void => {
+      pending = true;
+      wake();
+    };
+    const stopWatch = await store.watch(trigger);
+    // A probe's abort, a verdict or the stop condition flipping wakes the loop at once.
+    this.wake = trigger;
+    if (this.env.probes) this.env.probes.onChange = trigger;
+    const probeLoops = new AbortController();
+    signal.addEventListener("abort", () => probeLoops.abort(), { once: true });
+    const stopLoop = this.env.stopCondition?.run(probeLoops.signal);
+    const stopKillSwitch = this.env.killSwitchFile
+      ? watchKillSwitch(this.env.killSwitchFile, trigger, logger)
+      : () => undefined;
+    const stopEvents = this.followEvents(signal, trigger);
     let backoff = 250;
     try {
       while (!signal.aborted) {
@@ -230,7 +237,7 @@ export class Controller {
         wake = () => {};
       }
     } finally {
-      eventsCtl?.abort();
+      stopEvents();
       probeLoops.abort();
       this.env.probes?.stop();
       this.wake = () => {};

@@ -10,11 +10,19 @@ import type { NodeDirectory } from "../nodes/directory.js";
 import { statusFor, type PassMemory, type PassResult, type PassState } from "./pass.js";
 import { followRuns, stopConditionChanged } from "./probes.js";
 import { verdictRecords } from "./audit-log.js";
+import { selectorInputs } from "./targets.js";
 
 const { compare } = fastJsonPatch;
 
 /** How soon a pass looks again at a node it could not see while a run there awaits it. */
 const BLIND_RETRY_MS = 2_000;
+
+/**
+ * How soon a pass looks again while a recovery is pending. The replacement task's container
+ * start wakes a pass, but Swarm marks the task running a moment later; nothing else wakes the
+ * loop until the resync (30 s), so recoverySeconds stayed Pending that long.
+ */
+export const RECOVERY_POLL_MS = 1_000;
 
 /** Nothing in flight: no active injection, no running run, no recovery being measured. */
 const isSettled = (st: ChaosScheduleStatus): boolean =>
@@ -31,6 +39,7 @@ export async function record(s: PassState, memory: PassMemory): Promise<PassResu
   const injected = new Set(s.current.map((h) => h.owner.schedule));
   const statuses: NonNullable<PassResult["statuses"]> = new Map();
   let blindUntil: number | undefined;
+  let recoveryAt: number | undefined;
   for (const m of obs.stored.manifests) {
     if (s.writes.has(m.key)) continue;
     // Its running run has targets on a node whose agent did not answer: what is injected there is
@@ -47,6 +56,8 @@ export async function record(s: PassState, memory: PassMemory): Promise<PassResu
       !env.probes?.watching(m.key) &&
       !stopConditionChanged(s.statusOf.get(m.key), obs.probes.stopCondition);
     await recordSchedule(s, memory, m, after, statuses, idle);
+    if (statuses.get(m.key)?.next.history?.some((r) => r.recovery === "Pending"))
+      recoveryAt = after.getTime() + RECOVERY_POLL_MS;
   }
   // Verdicts settled in this pass, into the audit log (after the statuses that carry them).
   const verdicts = [...statuses].flatMap(([key, { prev, next }]) =>
@@ -67,7 +78,8 @@ export async function record(s: PassState, memory: PassMemory): Promise<PassResu
     },
     "reconcile pass",
   );
-  const wakeAt = blindUntil !== undefined ? new Date(Math.min(blindUntil, p.wakeAt?.getTime() ?? Infinity)) : p.wakeAt;
+  const soonest = Math.min(blindUntil ?? Infinity, recoveryAt ?? Infinity, p.wakeAt?.getTime() ?? Infinity);
+  const wakeAt = Number.isFinite(soonest) ? new Date(soonest) : undefined;
   return {
     plan: p,
     writes: s.writes,
@@ -95,7 +107,9 @@ async function recordSchedule(
   const nextAt = s.plan.schedules.get(m.key)?.next?.getTime();
   const prev = s.statusOf.get(m.key);
   const known = memory.settled.get(m);
-  if (idle && prev && known?.status === prev && known.next === nextAt) {
+  // TargetsFound reads the cluster's names: a settled status holds only while they stay the same.
+  const cluster = selectorInputs(s.obs.snapshot);
+  if (idle && prev && known?.status === prev && known.next === nextAt && known.cluster === cluster) {
     statuses.set(m.key, { prev, next: prev });
     s.writes.set(m.key, "unchanged");
     return;
@@ -110,7 +124,8 @@ async function recordSchedule(
       : await env.store.writeStatus(m.key, m.manifest.metadata.generation ?? 1, st);
   s.writes.set(m.key, w);
   followRuns(env, m, st, w === "written" || w === "unchanged");
-  if (w === "unchanged" && idle && prev && isSettled(prev)) memory.settled.set(m, { status: prev, next: nextAt });
+  if (w === "unchanged" && idle && prev && isSettled(prev))
+    memory.settled.set(m, { status: prev, next: nextAt, cluster });
   if (w === "written" || w === "unchanged") await collect(s, (h) => h.owner.schedule === m.key);
 }
 
