@@ -23,7 +23,7 @@ import type { ExecuteDeps } from "./execute.js";
 import type { NodeDirectory } from "../nodes/directory.js";
 import type { ProbeMonitor } from "../probes/monitor.js";
 import type { StopConditionWatch } from "../probes/stop-condition.js";
-import { withProbes, type ProbeObservation } from "./probes.js";
+import { withProbes, type ProbeObservation } from "./probe-status.js";
 
 /** What stays the same from pass to pass: the controller's parts and settings. */
 export interface PassEnv {
@@ -170,5 +170,5 @@ export function statusFor(
     snapshot: s.obs.snapshot,
     recoveryTimeoutMs: s.env.recoveryTimeoutMs,
   });
-  return withProbes(s.env, s.obs.probes, m, derived, prev, now);
+  return withProbes(s.env.probes, s.obs.probes, m, derived, prev, now);
 }

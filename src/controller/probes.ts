@@ -6,28 +6,19 @@
 //  - record: each status gets its probe lines, verdicts, Aborted runs, Halted and StopCondition
 //    (withProbes), and the monitor follows the runs as recorded (followRuns): a run whose fault
 //    is over starts its EOT checks, a run settled and stored is forgotten.
-import type { ChaosScheduleStatus, DefaultedProbe } from "../api/types.js";
+import type { DefaultedProbe } from "../api/types.js";
 import type { StoredManifest } from "../store/store.js";
 import { haltInForce } from "../probes/halt.js";
 import type { Abort, ProbeMonitor } from "../probes/monitor.js";
-import { probeStatus, STOP_CONDITION, type RunProbeView } from "../probes/status.js";
 import type { StopConditionWatch } from "../probes/stop-condition.js";
 import { phasesOf } from "../probes/evaluate.js";
 import { skipRecord } from "./audit-log.js";
 import type { SkipRun, StartRun } from "./plan.js";
-import { DURATIVE, type FaultKind } from "../faults/driver.js";
-import type { ActStep } from "./act.js";
 import type { PassEnv, PassState } from "./pass.js";
+import { manifestProbes, type ProbeObservation } from "./probe-status.js";
 
-/** What the observe phase reads about probes. */
-export interface ProbeObservation {
-  /** Runs a stopOnFailure probe aborted (revert every injection of them). */
-  aborted: ReadonlyMap<string, Abort>;
-  /** Schedules that start nothing: halted by an earlier abort, or by one decided now. */
-  halted: ReadonlySet<string>;
-  /** Why the stop condition fails, while it does. */
-  stopCondition?: string;
-}
+/** An act step (the type act.ts's ACT_STEPS hold), written out here to keep act.ts out of our imports. */
+type ActStep = (s: PassState) => Promise<void>;
 
 export async function observeProbes(env: PassEnv, manifests: readonly StoredManifest[]): Promise<ProbeObservation> {
   const stop = env.stopCondition;
@@ -55,10 +46,6 @@ function resumedSince(m: StoredManifest, aborted: ReadonlyMap<string, Abort>): b
   return [...aborted.values()].filter((a) => a.schedule === m.key).every((a) => a.at.getTime() <= at);
 }
 
-/** A stored manifest's probes, with their defaults: a store hands out manifests the loader validated and defaulted. */
-function manifestProbes(m: StoredManifest | undefined): DefaultedProbe[] {
-  return (m?.manifest.spec.probes ?? []) as DefaultedProbe[];
-}
 const probesOf = (s: PassState, key: string): DefaultedProbe[] => manifestProbes(s.byKey.get(key));
 
 /** SOT checks before the starts; a failed one turns its start into a Skipped run. Continuous probes begin. */
@@ -125,65 +112,6 @@ export const probeStartedStep: ActStep = async (s) => {
     else if (!s.statusOf.get(a.key)?.history?.some((r) => r.run === a.run)) monitor.forget(a.run);
   }
 };
-
-/** The probe part of a schedule's status (pure given the monitor's views). */
-export function withProbes(
-  env: PassEnv,
-  obs: { stopCondition?: string },
-  m: StoredManifest,
-  derived: ChaosScheduleStatus,
-  prev: ChaosScheduleStatus | undefined,
-  now: Date,
-): ChaosScheduleStatus {
-  const monitor = env.probes;
-  const views = new Map<string, RunProbeView>();
-  if (monitor)
-    for (const r of derived.history ?? []) {
-      const lines = r.run ? monitor.lines(r.run) : undefined;
-      if (!lines) continue;
-      const abort = monitor.abortOf(r.run ?? "");
-      views.set(r.run ?? "", { lines, ...(abort ? { abort } : {}) });
-    }
-  return probeStatus({
-    spec: m.manifest.spec,
-    status: derived,
-    ...(prev ? { prev } : {}),
-    views,
-    ...(obs.stopCondition !== undefined ? { stopCondition: obs.stopCondition } : {}),
-    now,
-  });
-}
-
-/** The stored StopCondition condition disagrees with the stop condition now: the status must change. */
-export function stopConditionChanged(prev: ChaosScheduleStatus | undefined, failing: string | undefined): boolean {
-  const c = prev?.conditions?.find((x) => x.type === STOP_CONDITION);
-  return failing !== undefined ? c?.status !== "True" : c?.status === "True";
-}
-
-/** The monitor follows the runs as this status records them (`stored`: the status is in the store). */
-export function followRuns(env: PassEnv, m: StoredManifest, st: ChaosScheduleStatus, stored: boolean): void {
-  const monitor = env.probes;
-  const probes = manifestProbes(m);
-  if (!monitor || probes.length === 0 || env.config.dryRun) return;
-  for (const r of st.history ?? []) {
-    if (!r.run) continue;
-    if (r.result === "Running") {
-      monitor.adopt(m.key, r.run, probes);
-      continue;
-    }
-    if (!monitor.has(r.run)) continue;
-    if (r.result !== "Succeeded" && r.result !== "Aborted" && r.result !== "Failed") {
-      // Skipped (an SOT failure, recorded with its lines), interrupted, dry run: nothing more to check.
-      if (stored) monitor.forget(r.run);
-      continue;
-    }
-    // For an instant fault the chaos window is the recovery window: until the service is back.
-    const instant =
-      !DURATIVE.has(r.fault as FaultKind) || (r.fault === "node" && m.manifest.spec.fault.node?.action === "reboot");
-    if (!instant || r.recovery !== "Pending") monitor.endDuring(m.key, r.run, probes);
-    if (stored && r.verdict && monitor.settled(r.run)) monitor.forget(r.run);
-  }
-}
 
 /** The monitor and the stop condition a controller runs with (ControllerOptions). */
 export interface ProbeParts {

@@ -8,7 +8,7 @@ import type { StoredManifest } from "../store/store.js";
 import { routeTo } from "./execute.js";
 import type { NodeDirectory } from "../nodes/directory.js";
 import { statusFor, type PassMemory, type PassResult, type PassState } from "./pass.js";
-import { followRuns, stopConditionChanged } from "./probes.js";
+import { followRuns, stopConditionChanged } from "./probe-status.js";
 import { verdictRecords } from "./audit-log.js";
 import { selectorInputs } from "./targets.js";
 
@@ -123,7 +123,7 @@ async function recordSchedule(
       ? "unchanged"
       : await env.store.writeStatus(m.key, m.manifest.metadata.generation ?? 1, st);
   s.writes.set(m.key, w);
-  followRuns(env, m, st, w === "written" || w === "unchanged");
+  followRuns(env.probes, env.config.dryRun, m, st, w === "written" || w === "unchanged");
   if (w === "unchanged" && idle && prev && isSettled(prev))
     memory.settled.set(m, { status: prev, next: nextAt, cluster });
   if (w === "written" || w === "unchanged") await collect(s, (h) => h.owner.schedule === m.key);

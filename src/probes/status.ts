@@ -27,6 +27,7 @@ export interface ProbeStatusInput {
   now: Date;
 }
 
+// size: one pass over the runs, then the two conditions with their transitions, then the score.
 export function probeStatus(input: ProbeStatusInput): ChaosScheduleStatus {
   const { spec, views, now } = input;
   let haltedBy: { run: string; abort: Abort } | undefined;

@@ -140,6 +140,7 @@ describe("get", () => {
         String(i.status?.active?.length ?? 0),
         "<none>",
         "<none>",
+        "<none>",
       ],
     );
     expect(rows.slice(1)).toEqual(fromJson);

@@ -113,92 +113,97 @@ export function register(program: Command, ctx: CliContext): void {
         .default(process.env.CHAOSCTL_LOG_LEVEL ?? "info"),
     )
     .addHelpText("after", EXAMPLES)
-    .action(async (opts: Opts & GitFlags) => {
-      if (opts.store === "swarm" && opts.dir)
-        throw new UsageError("--dir and --store swarm name two different stores: give one");
-      if (opts.git && (opts.dir || opts.store === "swarm"))
-        throw new UsageError("--git keeps its own working copy (see --workdir): no --dir or --store swarm with it");
-      // The git store (docs/gitops.md): a directory store over a working copy synced from --git.
-      const git = opts.git ? await openGitStore(opts, createLogger(opts.logLevel)) : undefined;
-      if (git) opts.dir = git.dir;
-      if (!opts.dir && opts.store !== "swarm")
-        throw new UsageError("controller needs --dir DIR, --store swarm or --git URL (see chaosctl controller --help)");
-      const durations = {
-        guardTimeout: parseDurationOption("--guard-timeout", opts.guardTimeout),
-        maxDuration: parseDurationOption("--max-duration", opts.maxDuration),
-        startingDeadline: parseDurationOption("--starting-deadline", opts.startingDeadline),
-      };
-      const logger = createLogger(opts.logLevel);
-      const engine = new DockerEngine();
-      // --store swarm: Swarm configs of this engine (scope: CHAOSCTL_SWARM_SCOPE, default "default").
-      const store =
-        git?.store ??
-        (opts.dir
-          ? new DirectoryStore({ dir: opts.dir, logger })
-          : await openStore({ kind: "swarm" }, { logger, engine }));
-      const ops = await startOps({
-        flags: opts,
-        engine,
-        instance: opts.instance,
-        logger,
-        lease:
-          opts.store === "swarm" || opts.git || !opts.dir
-            ? { kind: "swarm", configs: engine }
-            : { kind: "file", dir: opts.dir },
-        loadStore: async () => void (await store.list()),
-        manifests: async () => (await store.list()).manifests,
-        killSwitch: async () =>
-          !!opts.killSwitch ||
-          (!!opts.killSwitchFile &&
-            (await access(opts.killSwitchFile).then(
-              () => true,
-              () => false,
-            ))),
-      });
-      // A bad stop condition is a usage error before anything runs, with every problem located.
-      const stopCondition = opts.stopCondition ? await readStopCondition(opts.stopCondition) : undefined;
-      const controller = buildController({
-        ...(stopCondition
-          ? {
-              stopCondition,
-              onStopCondition: (failing: string | undefined) =>
-                ops.metrics.stopCondition.set({ probe: stopCondition.name }, failing === undefined ? 0 : 1),
-            }
-          : {}),
-        onProbeCheck: (c) => ops.metrics.probeChecked(c),
-        nodes: await nodeDirectory(opts, engine, logger),
-        observer: ops.observer,
-        ...(ops.mayAct ? { mayAct: ops.mayAct } : {}),
-        store,
-        engine,
-        drivers: new Map([
-          ...(await withNodeDriver(faultDrivers, opts, logger)),
-          ["stress", stressDriver(opts.stressImage)],
-        ]),
-        instance: opts.instance,
-        guardApplyTimeoutMs: durations.guardTimeout,
-        image: opts.image,
-        logger,
-        config: {
-          maxDurationMs: durations.maxDuration,
-          startingDeadlineMs: durations.startingDeadline,
-          requireOptIn: !!opts.requireOptIn,
-          killSwitch: !!opts.killSwitch,
-          dryRun: !!opts.dryRun,
-        },
-        ...(opts.killSwitchFile ? { killSwitchFile: opts.killSwitchFile } : {}),
-        ...(opts.auditLog ? { auditLog: new AuditLog(opts.auditLog) } : {}),
-      });
-      if (stopCondition) ops.metrics.stopCondition.set({ probe: stopCondition.name }, 0);
-      logger.info({ event: "start", dir: opts.dir, image: opts.image, once: !!opts.once }, "controller starting");
-      try {
-        await runUntilStopped(controller, ops, !!opts.once, logger, git);
-      } finally {
-        await ops.close();
-        await store.close();
-      }
-      if (!opts.once) ctx.exitCode = 0; // --once leaves the exit code to the pass (ops.once)
-    });
+    .action(
+      // size: the controller's assembly in order (store, ops, stop condition, controller, loop).
+      async (opts: Opts & GitFlags) => {
+        if (opts.store === "swarm" && opts.dir)
+          throw new UsageError("--dir and --store swarm name two different stores: give one");
+        if (opts.git && (opts.dir || opts.store === "swarm"))
+          throw new UsageError("--git keeps its own working copy (see --workdir): no --dir or --store swarm with it");
+        // The git store (docs/gitops.md): a directory store over a working copy synced from --git.
+        const git = opts.git ? await openGitStore(opts, createLogger(opts.logLevel)) : undefined;
+        if (git) opts.dir = git.dir;
+        if (!opts.dir && opts.store !== "swarm")
+          throw new UsageError(
+            "controller needs --dir DIR, --store swarm or --git URL (see chaosctl controller --help)",
+          );
+        const durations = {
+          guardTimeout: parseDurationOption("--guard-timeout", opts.guardTimeout),
+          maxDuration: parseDurationOption("--max-duration", opts.maxDuration),
+          startingDeadline: parseDurationOption("--starting-deadline", opts.startingDeadline),
+        };
+        const logger = createLogger(opts.logLevel);
+        const engine = new DockerEngine();
+        // --store swarm: Swarm configs of this engine (scope: CHAOSCTL_SWARM_SCOPE, default "default").
+        const store =
+          git?.store ??
+          (opts.dir
+            ? new DirectoryStore({ dir: opts.dir, logger })
+            : await openStore({ kind: "swarm" }, { logger, engine }));
+        const ops = await startOps({
+          flags: opts,
+          engine,
+          instance: opts.instance,
+          logger,
+          lease:
+            opts.store === "swarm" || opts.git || !opts.dir
+              ? { kind: "swarm", configs: engine }
+              : { kind: "file", dir: opts.dir },
+          loadStore: async () => void (await store.list()),
+          manifests: async () => (await store.list()).manifests,
+          killSwitch: async () =>
+            !!opts.killSwitch ||
+            (!!opts.killSwitchFile &&
+              (await access(opts.killSwitchFile).then(
+                () => true,
+                () => false,
+              ))),
+        });
+        // A bad stop condition is a usage error before anything runs, with every problem located.
+        const stopCondition = opts.stopCondition ? await readStopCondition(opts.stopCondition) : undefined;
+        const controller = buildController({
+          ...(stopCondition
+            ? {
+                stopCondition,
+                onStopCondition: (failing: string | undefined) =>
+                  ops.metrics.stopCondition.set({ probe: stopCondition.name }, failing === undefined ? 0 : 1),
+              }
+            : {}),
+          onProbeCheck: (c) => ops.metrics.probeChecked(c),
+          nodes: await nodeDirectory(opts, engine, logger),
+          observer: ops.observer,
+          ...(ops.mayAct ? { mayAct: ops.mayAct } : {}),
+          store,
+          engine,
+          drivers: new Map([
+            ...(await withNodeDriver(faultDrivers, opts, logger)),
+            ["stress", stressDriver(opts.stressImage)],
+          ]),
+          instance: opts.instance,
+          guardApplyTimeoutMs: durations.guardTimeout,
+          image: opts.image,
+          logger,
+          config: {
+            maxDurationMs: durations.maxDuration,
+            startingDeadlineMs: durations.startingDeadline,
+            requireOptIn: !!opts.requireOptIn,
+            killSwitch: !!opts.killSwitch,
+            dryRun: !!opts.dryRun,
+          },
+          ...(opts.killSwitchFile ? { killSwitchFile: opts.killSwitchFile } : {}),
+          ...(opts.auditLog ? { auditLog: new AuditLog(opts.auditLog) } : {}),
+        });
+        if (stopCondition) ops.metrics.stopCondition.set({ probe: stopCondition.name }, 0);
+        logger.info({ event: "start", dir: opts.dir, image: opts.image, once: !!opts.once }, "controller starting");
+        try {
+          await runUntilStopped(controller, ops, !!opts.once, logger, git);
+        } finally {
+          await ops.close();
+          await store.close();
+        }
+        if (!opts.once) ctx.exitCode = 0; // --once leaves the exit code to the pass (ops.once)
+      },
+    );
   const controller = program.commands.find((c) => c.name() === "controller");
   if (controller) addGitOptions(controller);
 }
