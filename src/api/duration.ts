@@ -12,6 +12,9 @@ export const MS = { second: 1_000, minute: 60_000, hour: 3_600_000 } as const;
 /** Milliseconds for a Go-style duration; throws an Error with a plain message otherwise. */
 export function parseDuration(text: string): number {
   if (!GO_DURATION.test(text)) {
+    if (new RegExp(`^${NUMBER}$`).test(text.trim())) {
+      throw new Error(`invalid duration "${text}": a duration needs a unit: "${text.trim()}s" (or ns, us, ms, m, h)`);
+    }
     throw new Error(
       `invalid duration "${text}": use a number and a unit (ns, us, ms, s, m, h), e.g. 100ms, 30s, 5m, 1h30m`,
     );

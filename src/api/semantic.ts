@@ -2,10 +2,13 @@
 // document even when the schema failed, so every problem shows at once; each rule therefore
 // reads fields defensively and stays silent about anything of the wrong type (the schema
 // already reports that).
+// size: just over 400 lines of rules, each a short named function; they read best as one list.
 import { MS, formatDuration, parseDuration } from "./duration.js";
 import type { Issue, PathSegment } from "./path.js";
 import { PROBE_RULES } from "./probe-rules.js";
 import { checkTimeZone, parseSchedule } from "./schedule.js";
+import { LINUX_SIGNALS, MAX_SIGNAL_NUMBER, isKnownSignal } from "./signals.js";
+import { closest } from "../util/suggest.js";
 import { FAULT_NAMES, type FaultName } from "./types.js";
 
 type Finding = Omit<Issue, "rule">;
@@ -151,18 +154,23 @@ export const validSchedule: Rule = (m) => {
   return out;
 };
 
+/** Every field holding a Go-style duration, with its upper bound. */
+const DURATIONS: ReadonlyArray<{ path: string[]; maxMs: number }> = [
+  { path: ["spec", "duration"], maxMs: LIMITS.maxDurationMs },
+  { path: ["spec", "startingDeadline"], maxMs: LIMITS.maxDurationMs },
+  { path: ["spec", "fault", "stop", "timeout"], maxMs: LIMITS.maxTimeoutMs },
+  { path: ["spec", "fault", "restart", "timeout"], maxMs: LIMITS.maxTimeoutMs },
+  { path: ["spec", "fault", "netem", "delay", "time"], maxMs: LIMITS.maxTimeoutMs },
+  { path: ["spec", "fault", "netem", "delay", "jitter"], maxMs: LIMITS.maxTimeoutMs },
+  { path: ["spec", "fault", "network", "bandwidth", "latency"], maxMs: LIMITS.maxTimeoutMs },
+];
+
+/** The duration fields as field paths ("spec.duration"), for messages about their type. */
+export const DURATION_FIELDS: ReadonlySet<string> = new Set(DURATIONS.map((d) => d.path.join(".")));
+
 export const durationsPositiveAndCapped: Rule = (m) => {
-  const fields: Array<{ path: string[]; maxMs: number }> = [
-    { path: ["spec", "duration"], maxMs: LIMITS.maxDurationMs },
-    { path: ["spec", "startingDeadline"], maxMs: LIMITS.maxDurationMs },
-    { path: ["spec", "fault", "stop", "timeout"], maxMs: LIMITS.maxTimeoutMs },
-    { path: ["spec", "fault", "restart", "timeout"], maxMs: LIMITS.maxTimeoutMs },
-    { path: ["spec", "fault", "netem", "delay", "time"], maxMs: LIMITS.maxTimeoutMs },
-    { path: ["spec", "fault", "netem", "delay", "jitter"], maxMs: LIMITS.maxTimeoutMs },
-    { path: ["spec", "fault", "network", "bandwidth", "latency"], maxMs: LIMITS.maxTimeoutMs },
-  ];
   const out: Finding[] = [];
-  for (const { path, maxMs } of fields) {
+  for (const { path, maxMs } of DURATIONS) {
     const text = str(get(m, ...path));
     if (text === undefined) continue;
     let ms: number;
@@ -344,6 +352,24 @@ export const processMatcher: Rule = (m) => {
   return [];
 };
 
+export const knownSignal: Rule = (m) =>
+  (["kill", "process"] as const).flatMap((fault): Finding[] => {
+    const signal = str(get(m, "spec", "fault", fault, "signal"));
+    // The schema reports a value of the wrong shape; here only well-shaped unknowns.
+    if (signal === undefined || !/^(SIG[A-Z0-9]+|[0-9]{1,2})$/.test(signal) || isKnownSignal(signal)) return [];
+    const path = ["spec", "fault", fault, "signal"];
+    if (/^[0-9]+$/.test(signal)) {
+      return [{ path, message: `signal ${signal} does not exist: Linux numbers signals 1 to ${MAX_SIGNAL_NUMBER}` }];
+    }
+    const guess = closest(signal, LINUX_SIGNALS, 1);
+    return [
+      {
+        path,
+        message: `unknown signal "${signal}"${guess ? `; did you mean "${guess}"?` : ""} (e.g. SIGKILL, SIGTERM, SIGINT, SIGHUP)`,
+      },
+    ];
+  });
+
 /** Every rule by its stable name (the `rule` of a Problem). */
 export const SEMANTIC_RULES = {
   exactlyOneFault,
@@ -358,6 +384,7 @@ export const SEMANTIC_RULES = {
   nodeFaultSelector,
   ...PROBE_RULES,
   processMatcher,
+  knownSignal,
 } as const satisfies Record<string, Rule>;
 
 export type SemanticRuleName = keyof typeof SEMANTIC_RULES;

@@ -3,7 +3,9 @@
 // Applies schema defaults in place and turns ajv errors into plain, located-later Issues.
 import type { ErrorObject, ValidateFunction } from "ajv";
 import generatedValidator from "./generated/validator.js";
+import { closest } from "../util/suggest.js";
 import { formatPath, fromJsonPointer, type Issue, type PathSegment } from "./path.js";
+import { DURATION_FIELDS } from "./semantic.js";
 
 // Compiled with scripts/gen-types.mjs AJV_OPTIONS: allErrors, useDefaults, verbose (parentSchema
 // on errors lets "unknown field" suggest the field meant), strict, allowUnionTypes.
@@ -61,9 +63,11 @@ function toIssue(e: ErrorObject, path: PathSegment[]): Issue {
     case "type": {
       const want = String(p.type);
       const hint =
-        want === "string" && (typeof e.data === "number" || typeof e.data === "boolean")
-          ? `; quote it: "${String(e.data)}"`
-          : "";
+        want !== "string" || (typeof e.data !== "number" && typeof e.data !== "boolean")
+          ? ""
+          : typeof e.data === "number" && DURATION_FIELDS.has(formatPath(path))
+            ? `; a duration needs a unit: "${e.data}s" (or ms, m, h)`
+            : `; quote it: "${String(e.data)}"`;
       return { path, message: `must be ${article(want)}, not ${describe(e.data)}${hint}`, rule: "schema" };
     }
     case "enum": {
@@ -120,32 +124,4 @@ export function describe(v: unknown): string {
   if (typeof v === "object") return "a mapping";
   if (typeof v === "string") return JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v);
   return typeof v === "number" || typeof v === "boolean" || typeof v === "bigint" ? String(v) : typeof v;
-}
-
-/** The known field closest to a misspelt one (edit distance <= 2), if any. */
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDist = 3;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDist) [best, bestDist] = [c, d];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2) return 3;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (cur[j - 1] ?? 0) + 1,
-        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
 }

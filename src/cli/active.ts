@@ -94,3 +94,15 @@ export function activeView(items: readonly ActiveInjectionView[], now: Date): Li
     names: items.map((i) => `injection/${i.guard}`),
   };
 }
+
+/** Hostnames of nodes (not down) whose containers no source reported: their guards are unseen. */
+export function unobservedNodes(obs: ClusterObservation): string[] {
+  const seen = new Set(obs.perNode.map((n) => n.nodeId));
+  return obs.snapshot.nodes.filter((n) => !seen.has(n.id) && n.state !== "down").map((n) => n.hostname);
+}
+
+/** What could not be seen, and how to see it; "" when every node was asked. */
+export function unobservedNote(nodes: readonly string[]): string {
+  if (nodes.length === 0) return "";
+  return `not observed on ${nodes.join(", ")} (no agent reports them): injections there are not listed; give the agents' token (--agent-token-file FILE) to read them, or run this on those nodes`;
+}

@@ -48,10 +48,22 @@ function list(view: ListView): unknown {
   return { apiVersion: "chaosctl.io/v1alpha1", kind: view.listKind, items: view.objects };
 }
 
-/** Just the rows, for -w: one table line per changed object, without the header. */
-export function renderRows(view: ListView, format: OutputFormat, header: boolean): string {
-  const cols = format === "wide" ? [...view.columns, ...view.wide] : view.columns;
-  const table = renderTable(cols, view.rows);
+/** The columns a table format shows. */
+export function tableColumns(view: ListView, format: OutputFormat): readonly Column[] {
+  return format === "wide" ? [...view.columns, ...view.wide] : view.columns;
+}
+
+/**
+ * Just the rows, for -w: one table line per changed object, without the header. `minWidths`
+ * (from the first table) keeps later lines in the first table's columns.
+ */
+export function renderRows(
+  view: ListView,
+  format: OutputFormat,
+  header: boolean,
+  minWidths?: readonly number[],
+): string {
+  const table = renderTable(tableColumns(view, format), view.rows, minWidths ? { minWidths } : {});
   return header ? table : table.split("\n").slice(1).join("\n");
 }
 

@@ -13,6 +13,7 @@ export const SCHEDULE_COLUMNS: readonly Column[] = [
   { header: "SUSPEND", key: "suspend" },
   { header: "PHASE", key: "phase" },
   { header: "ACTIVE", key: "active" },
+  { header: "LAST RESULT", key: "lastResult" },
   { header: "LAST SCHEDULE", key: "lastSchedule" },
 ];
 
@@ -56,6 +57,7 @@ export function scheduleRow(m: StoredManifest, now: Date): Row {
     suspend: String(!!m.manifest.spec.suspend),
     phase: st?.phase ?? "Pending",
     active: String(st?.active?.length ?? 0),
+    lastResult: lastResult(st),
     lastSchedule: age(st?.lastScheduleTime, now),
     generation: String(m.manifest.metadata.generation ?? 1),
     observed: st?.observedGeneration !== undefined ? String(st.observedGeneration) : "",
@@ -64,6 +66,15 @@ export function scheduleRow(m: StoredManifest, now: Date): Row {
     next: st?.nextScheduleTime ?? "",
     source: sourceText(m.source),
   };
+}
+
+/**
+ * The last run's result: Succeeded, Skipped, Failed, Interrupted, Running, DryRun, or Waiting
+ * while a due run is held back (status.waiting). Empty before the first run.
+ */
+export function lastResult(st: ChaosScheduleStatus | undefined): string {
+  if (st?.waiting) return "Waiting";
+  return st?.history?.at(-1)?.result ?? "";
 }
 
 /** The object as stored: the manifest with its status (what -o json/yaml print). */

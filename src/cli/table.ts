@@ -9,16 +9,32 @@ export interface Column {
   key: string;
 }
 
-export function renderTable(columns: readonly Column[], rows: readonly Row[]): string {
-  const cell = (r: Row, c: Column): string =>
-    r[c.key] === undefined || r[c.key] === "" ? "<none>" : (r[c.key] as string);
-  const widths = columns.map((c) => Math.max(c.header.length, ...rows.map((r) => cell(r, c).length)));
+export interface TableOptions {
+  /** What an empty cell shows (default "<none>"); padding counts this text, not a placeholder. */
+  empty?: string;
+  /** Each column at least this wide: `get -w` keeps the first table's widths for later rows. */
+  minWidths?: readonly number[];
+}
+
+/** The width of each column: the widest of its header, its cells and `minWidths`. */
+export function columnWidths(columns: readonly Column[], rows: readonly Row[], o: TableOptions = {}): number[] {
+  return columns.map((c, i) =>
+    Math.max(c.header.length, o.minWidths?.[i] ?? 0, ...rows.map((r) => cellText(r, c, o).length)),
+  );
+}
+
+function cellText(r: Row, c: Column, o: TableOptions): string {
+  return r[c.key] === undefined || r[c.key] === "" ? (o.empty ?? "<none>") : (r[c.key] as string);
+}
+
+export function renderTable(columns: readonly Column[], rows: readonly Row[], o: TableOptions = {}): string {
+  const widths = columnWidths(columns, rows, o);
   const line = (cells: string[]): string =>
     cells
       .map((s, i) => (i === cells.length - 1 ? s : s.padEnd((widths[i] ?? 0) + 3)))
       .join("")
       .trimEnd() + "\n";
-  return line(columns.map((c) => c.header)) + rows.map((r) => line(columns.map((c) => cell(r, c)))).join("");
+  return line(columns.map((c) => c.header)) + rows.map((r) => line(columns.map((c) => cellText(r, c, o)))).join("");
 }
 
 /** kubectl's age: 45s, 12m, 3h, 5d (the largest whole unit). Empty for no time. */

@@ -2,7 +2,8 @@
 // deleted) each time the source says something may have changed. Re-lists on every change
 // (list + watch + relist), so a missed notification is caught by the next one.
 import type { CliIO } from "./output.js";
-import { renderRows, type ListView, type OutputFormat } from "./format.js";
+import { renderRows, tableColumns, type ListView, type OutputFormat } from "./format.js";
+import { columnWidths } from "./table.js";
 
 export type Subscribe = (onChange: () => void) => Promise<() => Promise<void>>;
 
@@ -18,6 +19,9 @@ type Entry = { json: string; view: ListView; index: number };
 
 export async function watchView(o: WatchOptions): Promise<void> {
   let last = new Map<string, Entry>();
+  // The first list's column widths; later rows are padded to them (as kubectl does), not to
+  // their own cells.
+  let widths: number[] | undefined;
   const emit = (view: ListView, index: number, type: "ADDED" | "MODIFIED" | "DELETED", header: boolean): void => {
     if (o.format === "json") o.io.stdout(JSON.stringify({ type, object: view.objects[index] }) + "\n");
     else if (o.format === "name") o.io.stdout(`${view.names[index]}${type === "DELETED" ? " deleted" : ""}\n`);
@@ -28,7 +32,7 @@ export async function watchView(o: WatchOptions): Promise<void> {
         objects: [view.objects[index]],
         names: [view.names[index] ?? ""],
       };
-      const text = renderRows(one, o.format, header);
+      const text = renderRows(one, o.format, header, widths);
       o.io.stdout(type === "DELETED" ? text.replace(/\n$/, "   (deleted)\n") : text);
     }
   };
@@ -38,6 +42,7 @@ export async function watchView(o: WatchOptions): Promise<void> {
     const next = new Map<string, Entry>();
     ids.forEach((id, index) => next.set(id, { json: JSON.stringify(view.objects[index]), view, index }));
     let header = first && o.format !== "json" && o.format !== "name";
+    if (first) widths = columnWidths(tableColumns(view, o.format), view.rows);
     if (first && next.size === 0 && header) o.io.stdout(renderRows({ ...view, rows: [] }, o.format, true));
     for (const [id, e] of next) {
       const before = last.get(id);

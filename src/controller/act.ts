@@ -76,15 +76,26 @@ export const reapplyStep: ActStep = async (s) => {
   }
 };
 
-/** Runs the plan skipped (late, unsafe, no target...): recorded as Skipped. */
+/**
+ * Runs the plan skipped (late, unsafe, no target...): recorded as Skipped. A run held back for a
+ * reason that may pass (retryUntil) is not spent: status shows it as waiting, the audit log and
+ * the info log get it once, when it is first held.
+ */
 export const skipStep: ActStep = async (s) => {
   const { env } = s;
   for (const a of actionsOf(s, "skip")) {
-    s.audit.push(skipRecord(a, env.clock(), env.instance));
-    env.logger.info(
-      { event: "skip", schedule: a.key, run: a.run, fault: a.fault, reason: a.reason, message: a.message },
-      "run skipped",
-    );
+    const log = { event: a.retryUntil ? "hold" : "skip", schedule: a.key, run: a.run, fault: a.fault };
+    if (a.retryUntil) {
+      const first = s.statusOf.get(a.key)?.waiting?.run !== a.run;
+      env.logger[first ? "info" : "debug"](
+        { ...log, reason: a.reason, message: a.message, retryUntil: a.retryUntil.toISOString() },
+        "run held back: tried again until the starting deadline",
+      );
+    } else {
+      s.audit.push(skipRecord(a, env.clock(), env.instance));
+      env.logger.info({ ...log, reason: a.reason, message: a.message }, "run skipped");
+    }
+    const source = s.byKey.get(a.key)?.provenance;
     pushEvent(s, a.key, {
       type: "skipped",
       run: a.run,
@@ -93,6 +104,8 @@ export const skipStep: ActStep = async (s) => {
       scheduledAt: a.scheduledAt,
       reason: a.reason,
       message: a.message,
+      ...(a.retryUntil ? { retryUntil: a.retryUntil } : {}),
+      ...(source ? { source } : {}),
     });
   }
 };

@@ -104,19 +104,9 @@ export class Controller {
     if (healthyAt.size > 10_000) healthyAt.delete(healthyAt.keys().next().value as string);
   }
 
-  /** Run until the signal aborts. */
-  async run(signal: AbortSignal): Promise<void> {
-    const { store, engine, logger } = this.env;
-    let wake: () => void = () => {};
-    let pending = false;
-    const trigger = (): void => {
-      pending = true;
-      wake();
-    };
-    const stopWatch = await store.watch(trigger);
-    const stopKillSwitch = this.env.killSwitchFile
-      ? watchKillSwitch(this.env.killSwitchFile, trigger, logger)
-      : () => undefined;
+  /** Docker events that may change what the pass would do wake the loop; the stream reconnects with backoff. */
+  private followEvents(signal: AbortSignal, trigger: () => void): () => void {
+    const { engine, logger } = this.env;
     const relevant = (e: DockerEvent): boolean =>
       e.type === "service" ||
       e.type === "node" ||
@@ -147,6 +137,23 @@ export class Controller {
       );
     };
     subscribe();
+    return () => eventsCtl?.abort();
+  }
+
+  /** Run until the signal aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { store, logger } = this.env;
+    let wake: () => void = () => {};
+    let pending = false;
+    const trigger = (): void => {
+      pending = true;
+      wake();
+    };
+    const stopWatch = await store.watch(trigger);
+    const stopKillSwitch = this.env.killSwitchFile
+      ? watchKillSwitch(this.env.killSwitchFile, trigger, logger)
+      : () => undefined;
+    const stopEvents = this.followEvents(signal, trigger);
     let backoff = 250;
     try {
       while (!signal.aborted) {
@@ -184,7 +191,7 @@ export class Controller {
         wake = () => {};
       }
     } finally {
-      eventsCtl?.abort();
+      stopEvents();
       stopKillSwitch();
       await stopWatch();
     }

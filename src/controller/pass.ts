@@ -54,7 +54,7 @@ export interface PassMemory {
    * same stored status and next run time, deriveStatus would say the same again (it reads the
    * clock and the cluster only for runs in flight and pending recoveries, which isSettled excludes).
    */
-  settled: WeakMap<StoredManifest, { status: ChaosScheduleStatus; next: number | undefined }>;
+  settled: WeakMap<StoredManifest, { status: ChaosScheduleStatus; next: number | undefined; cluster: string }>;
   /** Container id → when Docker last reported it healthy (fed by the event stream). */
   healthyAt: Map<string, string>;
 }

@@ -1,13 +1,22 @@
 // plan(desired, observed, now) → actions. Pure: no I/O, no clock, randomness injected.
 // `chaosctl diff`, dry-run and the table tests all call this one function, so what they show is
 // what the controller does.
+// size: over 400 lines with plan() itself; see the note on plan().
 import { createHash } from "node:crypto";
-import type { ClusterSnapshot } from "../engine/engine.js";
+import type { ClusterSnapshot, ServiceInfo } from "../engine/engine.js";
 import { DURATIVE, isActive, type FaultKind, type InjectionHandle, type Target } from "../faults/driver.js";
 import type { StoredManifest } from "../store/store.js";
 import { parseDuration } from "../api/duration.js";
 import { dueRun } from "./schedule.js";
-import { candidates, countForMode, pick, type SelectorSpec } from "./select.js";
+import {
+  candidates,
+  candidatesAllowed,
+  countForMode,
+  isRunningTask,
+  pick,
+  serviceMatches,
+  type SelectorSpec,
+} from "./select.js";
 import { maxUnavailableFor, desiredTasks, runningTasks, UnavailabilityLedger } from "./safety.js";
 import { chooseNodes } from "./node-targets.js";
 import type { NodeFault } from "../api/types.js";
@@ -94,7 +103,16 @@ export interface SkipRun {
   fault: FaultKind;
   reason: string;
   message: string;
+  /**
+   * Held back, not spent: the reason may pass (a safety budget, tasks still recovering or held by
+   * other schedules), so the run is tried again on later passes until this time (its nominal time
+   * plus the starting deadline), and only then recorded as Skipped.
+   */
+  retryUntil?: Date;
 }
+
+/** How soon a held-back run is tried again (task changes wake the loop sooner). */
+export const HOLD_RETRY_MS = 2_000;
 
 export interface Revert {
   type: "revert";
@@ -151,6 +169,8 @@ export function runId(key: string, generation: number, scheduledAt: Date): strin
   return `${h}-g${generation}-${Math.floor(scheduledAt.getTime() / 1000).toString(36)}`;
 }
 
+// size: the planner's main loop over schedules; to be cut into steps (as the pass was) once the
+// probe and status-truth work now landing on it is in, so that work is not rebased onto a rewrite.
 export function plan(input: PlanInput): Plan {
   const { now, snapshot, config } = input;
   const actions: Action[] = [];
@@ -214,6 +234,7 @@ export function plan(input: PlanInput): Plan {
       continue;
     }
     const st = m.status;
+    const deadlineMs = spec.startingDeadline ? parseDuration(spec.startingDeadline) : config.startingDeadlineMs;
     const due = dueRun({
       schedule: spec.schedule ?? "@once",
       ...(spec.timeZone ? { timeZone: spec.timeZone } : {}),
@@ -224,24 +245,43 @@ export function plan(input: PlanInput): Plan {
         ...(st?.nextScheduleTime ? { nextScheduleTime: new Date(st.nextScheduleTime) } : {}),
       },
       now,
-      startingDeadlineMs: spec.startingDeadline ? parseDuration(spec.startingDeadline) : config.startingDeadlineMs,
+      startingDeadlineMs: deadlineMs,
     });
     schedules.set(m.key, due.next ? { next: due.next } : {});
     wake(due.next);
     if (due.kind === "wait") continue;
 
     const fault = faultKindOf(spec.fault);
-    const run = runId(m.key, generation, due.scheduledAt);
+    // A run held back on an earlier pass keeps its nominal time (and so its run id); an @once
+    // run would otherwise be "due now" at every pass.
+    const held = st?.waiting?.generation === generation ? st.waiting : undefined;
+    const once = (spec.schedule ?? "@once") === "@once";
+    const scheduledAt = once && held?.scheduledAt ? new Date(held.scheduledAt) : due.scheduledAt;
+    const run = runId(m.key, generation, scheduledAt);
     const skip = (reason: string, message: string): void => {
-      actions.push({ type: "skip", key: m.key, generation, run, scheduledAt: due.scheduledAt, fault, reason, message });
+      actions.push({ type: "skip", key: m.key, generation, run, scheduledAt, fault, reason, message });
     };
+    const wasHeld = held?.run === run;
     if (due.kind === "missed") {
-      skip(
-        "MissedStartingDeadline",
-        `run due at ${due.scheduledAt.toISOString()} was missed by more than the starting deadline`,
-      );
+      if (wasHeld && held?.reason)
+        skip(held.reason, `${held.message ?? ""}; held back until the starting deadline passed`);
+      else
+        skip(
+          "MissedStartingDeadline",
+          `run due at ${scheduledAt.toISOString()} was missed by more than the starting deadline`,
+        );
       continue;
     }
+    // A reason that may pass: try again on later passes until the starting deadline, then spend the run.
+    const retryUntil = new Date(scheduledAt.getTime() + deadlineMs);
+    const holdOrSkip = (reason: string, message: string): void => {
+      if (now.getTime() < retryUntil.getTime()) {
+        actions.push({ type: "skip", key: m.key, generation, run, scheduledAt, fault, reason, message, retryUntil });
+        // Tried again at the same nominal time: status keeps it as the next run.
+        schedules.set(m.key, { next: scheduledAt });
+        wake(Math.min(now.getTime() + HOLD_RETRY_MS, retryUntil.getTime()));
+      } else skip(reason, wasHeld ? `${message}; held back until the starting deadline passed` : message);
+    };
     if (!config.supportedFaults.has(fault)) {
       skip("FaultUnsupported", `fault "${fault}" is not supported by this controller`);
       continue;
@@ -260,7 +300,8 @@ export function plan(input: PlanInput): Plan {
     }
     const chosen = chooseTargets(m, fault, input, ledger, nodesOut);
     if ("reason" in chosen) {
-      skip(chosen.reason, chosen.message);
+      if (chosen.transient) holdOrSkip(chosen.reason, chosen.message);
+      else skip(chosen.reason, chosen.message);
       continue;
     }
     let targetSpecs: unknown[] | undefined;
@@ -290,12 +331,13 @@ export function plan(input: PlanInput): Plan {
     for (const t of chosen.targets) if (t.kind === "node") nodesOut.add(t.nodeId);
     const durationMs =
       DURATIVE.has(fault) && spec.duration ? Math.min(parseDuration(spec.duration), config.maxDurationMs) : undefined;
+    ledger.hold(chosen.targets, m.key);
     actions.push({
       type: "start",
       key: m.key,
       generation,
       run,
-      scheduledAt: due.scheduledAt,
+      scheduledAt,
       fault,
       faultSpec: (spec.fault as Record<string, unknown>)[fault] ?? {},
       targets: chosen.targets,
@@ -395,8 +437,15 @@ function convergeActive(
   }
 }
 
-type Chosen = { targets: Target[]; note?: string; services?: string[] } | { reason: string; message: string };
+/**
+ * `transient`: the reason may pass within the starting deadline (tasks held by other schedules or
+ * still recovering, a safety budget in use), so the run is held back rather than spent. Reasons
+ * of configuration (protected, opt-in, manager safety, a selector that matches no service) are not.
+ */
+type Chosen =
+  { targets: Target[]; note?: string; services?: string[] } | { reason: string; message: string; transient?: boolean };
 
+// size: target choice per selector mode and fault kind, one branch each.
 function chooseTargets(
   m: StoredManifest,
   fault: FaultKind,
@@ -422,13 +471,39 @@ function chooseTargets(
     });
   }
   const matching = [...cands.byService.values()].flat();
-  if (matching.length === 0) return { reason: "NoTargets", message: "no running task matches the selector" };
+  if (matching.length === 0) {
+    // Matching services that want tasks but run none right now are recovering: that passes.
+    const recovering = input.snapshot.services.filter(
+      (svc) =>
+        serviceMatches(sel, svc) &&
+        desiredTasks(svc, input.snapshot) > runningTasks(svc.id, input.snapshot) &&
+        candidatesAllowed(svc, input),
+    );
+    if (recovering.length)
+      return {
+        reason: "NoTargets",
+        transient: true,
+        message: `no running task matches the selector yet: ${recovering.map((svc) => serviceTasksInWords(svc, input.snapshot, ledger)).join("; ")}`,
+      };
+    return { reason: "NoTargets", message: "no running task matches the selector" };
+  }
   // A task that is already faulted (another schedule, or earlier in this pass) is not a candidate,
   // unless this network fault composes with the network faults it carries (no budget: it already counts).
   const stacked = (t: Target): boolean => ledger.isFaulted(t.serviceId, t.taskId) && ledger.canStack(t.taskId, fault);
   const pool = matching.filter((t) => !ledger.isFaulted(t.serviceId, t.taskId) || stacked(t));
+  const servicesById = new Map(input.snapshot.services.map((s) => [s.id, s]));
+  const inWords = (ids: Iterable<string>): string =>
+    [...new Set(ids)]
+      .map((id) => servicesById.get(id))
+      .filter((svc): svc is NonNullable<typeof svc> => !!svc)
+      .map((svc) => serviceTasksInWords(svc, input.snapshot, ledger))
+      .join("; ");
   if (pool.length === 0)
-    return { reason: "NoTargets", message: `all ${matching.length} matching task(s) are already faulted` };
+    return {
+      reason: "NoTargets",
+      transient: true,
+      message: `all ${matching.length} matching task(s) are already faulted: ${inWords(matching.map((t) => t.serviceId ?? ""))}`,
+    };
   let targets = pick(pool, countForMode(sel.mode, sel.value, pool.length, input.random), input.random);
   if (targets.length === 0)
     return { reason: "NoTargets", message: `mode ${sel.mode ?? "one"} selects no task of ${pool.length}` };
@@ -453,13 +528,18 @@ function chooseTargets(
         perService.set(sid, used + 1);
       }
     }
-    if (kept.length < targets.length)
+    const dropped = targets.filter((t) => !kept.includes(t));
+    if (kept.length === 0)
+      return {
+        reason: "WouldFaultAllTasks",
+        transient: true,
+        message: `faulting any more would leave no running task untouched (safety.allowAll is false): ${inWords(dropped.map((t) => t.serviceId ?? ""))}`,
+      };
+    if (dropped.length)
       notes.push(
-        `${targets.length - kept.length} target(s) left untouched so no service loses all its running tasks (safety.allowAll is false)`,
+        `${dropped.length} of ${targets.length} chosen target(s) left untouched so no service loses all its running tasks (safety.allowAll is false): ${inWords(dropped.map((t) => t.serviceId ?? ""))}`,
       );
     targets = kept;
-    if (targets.length === 0)
-      return { reason: "WouldFaultAllTasks", message: notes[0] ?? "every running task would be faulted" };
   }
   // safety.maxUnavailable holds across all schedules: skip the whole run, and say why.
   const perService = new Map<string, number>();
@@ -474,9 +554,34 @@ function chooseTargets(
     if (now + n > max) {
       return {
         reason: "MaxUnavailable",
-        message: `service ${svc.name}: ${now} task(s) unavailable + ${n} more would exceed maxUnavailable ${String(safety.maxUnavailable)}`,
+        transient: true,
+        message: `service ${svc.name}: ${now} task(s) unavailable + ${n} more would exceed maxUnavailable ${String(safety.maxUnavailable)} (${serviceTasksInWords(svc, input.snapshot, ledger)})`,
       };
     }
   }
   return notes.length ? { targets, note: notes.join("; ") } : { targets };
+}
+
+/**
+ * A service's tasks as a skip explains them: desired and running counts, which running tasks are
+ * held and by which schedule, which are still recovering (desired but not running yet).
+ * E.g. "service web: 3 desired, 2 running; held: 1a2b3c4d5e6f by default/web-kill; 1 still
+ * recovering (7f8e9d0c1b2a starting)".
+ */
+export function serviceTasksInWords(svc: ServiceInfo, snap: ClusterSnapshot, ledger: UnavailabilityLedger): string {
+  const short = (id: string): string => id.slice(0, 12);
+  const mine = snap.tasks.filter((t) => t.serviceId === svc.id && t.desiredState === "running");
+  const running = mine.filter(isRunningTask);
+  const desired = desiredTasks(svc, snap);
+  const held = running
+    .filter((t) => ledger.isFaulted(svc.id, t.id))
+    .map((t) => `${short(t.id)} by ${ledger.holderOf(t.id) ?? "another schedule"}`);
+  const parts = [`${desired} desired, ${running.length} running`];
+  if (held.length) parts.push(`held: ${held.join(", ")}`);
+  const missing = Math.max(0, desired - running.length);
+  if (missing > 0) {
+    const starting = mine.filter((t) => !isRunningTask(t)).map((t) => `${short(t.id)} ${t.state}`);
+    parts.push(`${missing} still recovering${starting.length ? ` (${starting.join(", ")})` : ""}`);
+  }
+  return `service ${svc.name}: ${parts.join("; ")}`;
 }

@@ -8,11 +8,19 @@ import type { StoredManifest } from "../store/store.js";
 import { routeTo } from "./execute.js";
 import type { NodeDirectory } from "../nodes/directory.js";
 import { statusFor, type PassMemory, type PassResult, type PassState } from "./pass.js";
+import { selectorInputs } from "./targets.js";
 
 const { compare } = fastJsonPatch;
 
 /** How soon a pass looks again at a node it could not see while a run there awaits it. */
 const BLIND_RETRY_MS = 2_000;
+
+/**
+ * How soon a pass looks again while a recovery is pending. The replacement task's container
+ * start wakes a pass, but Swarm marks the task running a moment later; nothing else wakes the
+ * loop until the resync (30 s), so recoverySeconds stayed Pending that long.
+ */
+export const RECOVERY_POLL_MS = 1_000;
 
 /** Nothing in flight: no active injection, no running run, no recovery being measured. */
 const isSettled = (st: ChaosScheduleStatus): boolean =>
@@ -29,6 +37,7 @@ export async function record(s: PassState, memory: PassMemory): Promise<PassResu
   const injected = new Set(s.current.map((h) => h.owner.schedule));
   const statuses: NonNullable<PassResult["statuses"]> = new Map();
   let blindUntil: number | undefined;
+  let recoveryAt: number | undefined;
   for (const m of obs.stored.manifests) {
     if (s.writes.has(m.key)) continue;
     // Its running run has targets on a node whose agent did not answer: what is injected there is
@@ -39,6 +48,8 @@ export async function record(s: PassState, memory: PassMemory): Promise<PassResu
       continue;
     }
     await recordSchedule(s, memory, m, after, statuses, !s.events.get(m.key)?.length && !injected.has(m.key));
+    if (statuses.get(m.key)?.next.history?.some((r) => r.recovery === "Pending"))
+      recoveryAt = after.getTime() + RECOVERY_POLL_MS;
   }
   // Exited guards whose schedule is gone: nothing more to record.
   await collect(s, (h) => !s.byKey.has(h.owner.schedule));
@@ -51,7 +62,8 @@ export async function record(s: PassState, memory: PassMemory): Promise<PassResu
     },
     "reconcile pass",
   );
-  const wakeAt = blindUntil !== undefined ? new Date(Math.min(blindUntil, p.wakeAt?.getTime() ?? Infinity)) : p.wakeAt;
+  const soonest = Math.min(blindUntil ?? Infinity, recoveryAt ?? Infinity, p.wakeAt?.getTime() ?? Infinity);
+  const wakeAt = Number.isFinite(soonest) ? new Date(soonest) : undefined;
   return {
     plan: p,
     writes: s.writes,
@@ -79,7 +91,9 @@ async function recordSchedule(
   const nextAt = s.plan.schedules.get(m.key)?.next?.getTime();
   const prev = s.statusOf.get(m.key);
   const known = memory.settled.get(m);
-  if (idle && prev && known?.status === prev && known.next === nextAt) {
+  // TargetsFound reads the cluster's names: a settled status holds only while they stay the same.
+  const cluster = selectorInputs(s.obs.snapshot);
+  if (idle && prev && known?.status === prev && known.next === nextAt && known.cluster === cluster) {
     statuses.set(m.key, { prev, next: prev });
     s.writes.set(m.key, "unchanged");
     return;
@@ -93,7 +107,8 @@ async function recordSchedule(
       ? "unchanged"
       : await env.store.writeStatus(m.key, m.manifest.metadata.generation ?? 1, st);
   s.writes.set(m.key, w);
-  if (w === "unchanged" && idle && prev && isSettled(prev)) memory.settled.set(m, { status: prev, next: nextAt });
+  if (w === "unchanged" && idle && prev && isSettled(prev))
+    memory.settled.set(m, { status: prev, next: nextAt, cluster });
   if (w === "written" || w === "unchanged") await collect(s, (h) => h.owner.schedule === m.key);
 }
 

@@ -41,7 +41,10 @@ export class UnavailabilityLedger {
     const running = new Set(snap.tasks.filter(isRunningTask).map((t) => t.id));
     for (const h of injections) {
       const { serviceId, taskId } = h.target;
-      if (serviceId && taskId && running.has(taskId)) this.add(serviceId, taskId, h.fault);
+      if (serviceId && taskId && running.has(taskId)) {
+        this.add(serviceId, taskId, h.fault);
+        this.holders.set(taskId, h.owner.schedule);
+      }
     }
   }
 
@@ -77,6 +80,19 @@ export class UnavailabilityLedger {
   /** Faulted running tasks of a service (to keep one task untouched by default). */
   faultedRunning(serviceId: string): number {
     return this.faulted.get(serviceId)?.size ?? 0;
+  }
+
+  /** Which schedule holds each faulted task (injections, and runs planned in this pass). */
+  private readonly holders = new Map<string, string>();
+
+  /** Records `schedule` as the holder of these targets (for messages that say who holds what). */
+  hold(targets: readonly Target[], schedule: string): void {
+    for (const t of targets) if (t.taskId) this.holders.set(t.taskId, schedule);
+  }
+
+  /** The schedule holding this task, when known. */
+  holderOf(taskId: string): string | undefined {
+    return this.holders.get(taskId);
   }
 
   /** Count targets planned in this pass, so later schedules see them. */

@@ -46,6 +46,11 @@ export function serviceMatches(sel: SelectorSpec, svc: ServiceInfo): boolean {
   return labelsMatch(sel.serviceLabels, svc.labels);
 }
 
+/** May this service's tasks be candidates at all (not protected, not chaosctl's own, opted in)? */
+export function candidatesAllowed(svc: ServiceInfo, input: { config: { requireOptIn: boolean } }): boolean {
+  return eligible(svc.labels, { requireOptIn: input.config.requireOptIn });
+}
+
 /** A task counts as running when Swarm wants it running, it runs, and it has a container. */
 export function isRunningTask(t: TaskInfo): boolean {
   return t.desiredState === "running" && t.state === "running" && !!t.containerId;

@@ -56,6 +56,7 @@ export function legendHtml(): string {
   );
 }
 
+// size: the HTML page as it reads, top to bottom: timeline, recovery by service, schedules, runs, active.
 export function reportHtml(r: Report, now: Date): string {
   const o = r.overview;
   const t = o.totals;

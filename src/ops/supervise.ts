@@ -30,7 +30,7 @@ export async function supervise(o: SuperviseOptions, signal: AbortSignal): Promi
             () => true,
             () => false,
           );
-        await Promise.race([changed(), abortOf(signal), delay(1_000)]);
+        await standbyWait(changed(), signal, 1_000);
         continue;
       }
       const term = new AbortController();
@@ -51,12 +51,22 @@ export async function supervise(o: SuperviseOptions, signal: AbortSignal): Promi
   }
 }
 
-function abortOf(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) =>
-    signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true }),
-  );
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+/**
+ * Until a role change, the abort or the poll interval. Every listener and timer it adds is
+ * removed when it settles: a standby loops here once a second for as long as it waits, and a
+ * listener left per turn piled up on the process signal (MaxListenersExceededWarning after 11).
+ */
+function standbyWait(changed: Promise<void>, signal: AbortSignal, ms: number): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal.addEventListener("abort", done, { once: true });
+    void changed.then(done);
+  });
 }

@@ -14,7 +14,7 @@ import { startOpsServer, type OpsServer } from "./server.js";
 import { LeaderElector } from "./lease/elector.js";
 import { checkTiming } from "./lease/machine.js";
 import { holderIdentity } from "./lease/identity.js";
-import { FileLeaseStore, leaseFilePath } from "./lease/file.js";
+import { defaultLeaseFile, FileLeaseStore } from "./lease/file.js";
 import { SwarmLeaseStore } from "./lease/swarm.js";
 import type { LeaseStore } from "./lease/store.js";
 import { supervise } from "./supervise.js";
@@ -31,6 +31,7 @@ export interface OpsFlags {
   leaseDuration: string;
   leaseRenew: string;
   stuckAfter: string;
+  leaseFile?: string;
   /** false with --no-dashboard: the metrics port serves no page and no API. */
   dashboard: boolean;
   webhookUrlFile?: string;
@@ -53,6 +54,10 @@ export function addOpsOptions(cmd: Command): Command {
       "5s",
     )
     .option(
+      "--lease-file <path>",
+      "with --dir: the lease's lock file (default: outside the folder, in $XDG_RUNTIME_DIR/chaosctl or the temp dir)",
+    )
+    .option(
       "--stuck-after <duration>",
       "/healthz fails when the loop shows no activity (or one pass runs) this long",
       "90s",
@@ -72,7 +77,7 @@ export function addOpsOptions(cmd: Command): Command {
 export interface OpsSetup {
   flags: OpsFlags;
   engine: Engine;
-  /** The lease's home: a Swarm config (store swarm) or a lock file in the manifest folder. */
+  /** The lease's home: a Swarm config (store swarm) or a lock file (--lease-file, else defaultLeaseFile). */
   /** scope: the Swarm store's scope (default CHAOSCTL_SWARM_SCOPE, else "default"). */
   lease: { kind: "swarm"; configs: SwarmConfigs; scope?: string } | { kind: "file"; dir: string };
   instance: string;
@@ -98,6 +103,10 @@ export interface Ops {
   /** One pass if this controller can lead now (for --once); the lease is released after. */
   once(pass: () => Promise<void>): Promise<boolean>;
   close(): Promise<void>;
+}
+
+function leaseFileError(e: unknown): never {
+  throw new UsageError(`leader lease: ${e instanceof Error ? e.message : String(e)}`);
 }
 
 function duration(flag: string, text: string): number {
@@ -127,6 +136,7 @@ export async function webhookUrl(file: string): Promise<string> {
   return url.toString();
 }
 
+// size: the operations wiring in start order (lease, health, metrics, server, supervision).
 export async function startOps(s: OpsSetup): Promise<Ops> {
   const { flags, logger, instance } = s;
   const timing = {
@@ -134,12 +144,20 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
     renewMs: duration("--lease-renew", flags.leaseRenew),
   };
   const stuckAfterMs = duration("--stuck-after", flags.stuckAfter);
+  if (flags.leaseFile !== undefined && s.lease.kind === "swarm")
+    throw new UsageError("--lease-file is for --dir: with --store swarm or --git the lease is a Swarm config");
   const bad = checkTiming(timing);
   if (bad) throw new UsageError(`--lease-duration/--lease-renew: ${bad}`);
   const metrics = new ControllerMetrics();
   metrics.watchEngine(s.engine);
   metrics.agentConnected.set({ node: "local" }, 0);
   let elector: LeaderElector | undefined;
+  // The end of the last pass that completed: readers of the lease (get, describe) tell a stuck
+  // leader from a reconciling one by it.
+  let lastPass: number | undefined;
+  const passTimes: PassObserver = {
+    passEnded: (o) => void (o.error === undefined && (lastPass = o.endedAt.getTime())),
+  };
   const health = new Health({
     stuckAfterMs,
     pingEngine: () => s.engine.ping(),
@@ -149,10 +167,14 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
     const store: LeaseStore =
       s.lease.kind === "swarm"
         ? new SwarmLeaseStore(s.lease.configs, instance, s.lease.scope ?? swarmScope())
-        : new FileLeaseStore(leaseFilePath(s.lease.dir, instance), timing.durationMs);
+        : new FileLeaseStore(
+            flags.leaseFile ?? (await defaultLeaseFile(s.lease.dir, instance).catch(leaseFileError)),
+            timing.durationMs,
+          );
     elector = new LeaderElector({
       store,
       identity: holderIdentity(),
+      lastPass: () => lastPass,
       timing,
       logger,
       onRole: (r) => metrics.setLeader(instance, r === "leader"),
@@ -163,7 +185,7 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
       {
         event: "lease",
         lease: store.where,
-        holder: elector.identity,
+        self: elector.identity,
         durationMs: timing.durationMs,
         renewMs: timing.renewMs,
       },
@@ -209,7 +231,7 @@ export async function startOps(s: OpsSetup): Promise<Ops> {
     metrics,
     health,
     ...(e ? { elector: e, mayAct: () => e.mayAct() } : {}),
-    observer: observers(metrics, health, dashboard, notifier),
+    observer: observers(metrics, health, dashboard, notifier, passTimes),
     run: (loop, signal) =>
       supervise(
         {

@@ -23,12 +23,21 @@ describe("parseDuration (Go-style, strict)", () => {
     expect(parseDuration(text)).toBeCloseTo(ms, 9);
   });
 
-  it.each(["", "5", "10 s", "5 minutes", "1d", "1w", "1y", "s", "1h 30m", "ms", "1.s5", "--5s", "5s ", "1e3s", "abc"])(
+  it.each(["", "10 s", "5 minutes", "1d", "1w", "1y", "s", "1h 30m", "ms", "1.s5", "--5s", "5s ", "1e3s", "abc"])(
     "rejects %j with a plain message",
     (text) => {
       expect(() => parseDuration(text)).toThrow(/^invalid duration ".*": use a number and a unit/);
     },
   );
+});
+
+describe("parseDuration of a bare number", () => {
+  it.each([
+    ["20", '"20s"'],
+    ["1.5", '"1.5s"'],
+  ])("%j suggests the number with a unit (%s) at once", (text, suggestion) => {
+    expect(() => parseDuration(text)).toThrow(`invalid duration "${text}": a duration needs a unit: ${suggestion}`);
+  });
 });
 
 describe("formatDuration", () => {

@@ -89,6 +89,29 @@ describe("locations", () => {
     ]);
   });
 
+  it("a bare number as a duration suggests the unit at once, unquoted or quoted", () => {
+    const body = (d: string) =>
+      HEAD + `metadata: {name: p}\nspec:\n  duration: ${d}\n  selector: {services: [web]}\n  fault: {pause: {}}\n`;
+    expect(only(body("20"))).toEqual([
+      {
+        line: 5,
+        column: 13,
+        path: "spec.duration",
+        rule: "schema",
+        message: 'must be a string, not 20; a duration needs a unit: "20s" (or ms, m, h)',
+      },
+    ]);
+    expect(only(body('"20"'))).toEqual([
+      {
+        line: 5,
+        column: 13,
+        path: "spec.duration",
+        rule: "durationsPositiveAndCapped",
+        message: 'invalid duration "20": a duration needs a unit: "20s" (or ns, us, ms, m, h)',
+      },
+    ]);
+  });
+
   it("names keys that are not identifiers with brackets", () => {
     const t =
       HEAD +

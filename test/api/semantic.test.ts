@@ -340,9 +340,35 @@ const invalid: Array<[string, Doc, string, RegExp]> = [
     "durationRequired",
     /stress stays injected/,
   ],
+  // knownSignal
+  [
+    "kill with a misspelt signal",
+    withSpec({ fault: { kill: { signal: "SIGKIL" } } }),
+    "knownSignal",
+    /^unknown signal "SIGKIL"; did you mean "SIGKILL"\?/,
+  ],
+  ["kill with SIGTREM", withSpec({ fault: { kill: { signal: "SIGTREM" } } }), "knownSignal", /did you mean "SIGTERM"/],
+  [
+    "kill with a made-up signal",
+    withSpec({ fault: { kill: { signal: "SIGFOO" } } }),
+    "knownSignal",
+    /^unknown signal "SIGFOO" \(e.g. SIGKILL/,
+  ],
+  [
+    "process with a misspelt signal",
+    withSpec({ fault: { process: { name: "nginx", signal: "SIGHPU" } } }),
+    "knownSignal",
+    /^unknown signal "SIGHPU"; did you mean "SIGHUP"\?/,
+  ],
+  ["kill with signal 0", withSpec({ fault: { kill: { signal: "0" } } }), "knownSignal", /signals 1 to 64/],
+  ["kill with signal 65", withSpec({ fault: { kill: { signal: "65" } } }), "knownSignal", /signal 65 does not exist/],
 ];
 
 const valid: Array<[string, Doc]> = [
+  ["kill SIGTERM", withSpec({ fault: { kill: { signal: "SIGTERM" } } })],
+  ["kill SIGUSR1", withSpec({ fault: { kill: { signal: "SIGUSR1" } } })],
+  ["kill signal 9", withSpec({ fault: { kill: { signal: "9" } } })],
+  ["kill signal 64", withSpec({ fault: { kill: { signal: "64" } } })],
   [
     "every probe kind and mode",
     withSpec({

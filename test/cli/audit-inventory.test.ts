@@ -1,7 +1,8 @@
 // auditInventory (pure): guards, paused containers and drained nodes, with owners, origins and
 // orphans, from containers labelled by the real guard label writer.
 import { describe, expect, it } from "vitest";
-import { auditInventory } from "../../src/audit/inventory.js";
+import { auditInventory, type AuditEntry } from "../../src/audit/inventory.js";
+import { renderReport } from "../../src/cli/commands/audit.js";
 import { originsOf } from "../../src/audit/origin.js";
 import type { ContainerInfo } from "../../src/engine/engine.js";
 import type { FaultKind, Owner, Target } from "../../src/faults/driver.js";
@@ -266,5 +267,46 @@ describe("groupByNode (containers per node through agents)", () => {
     });
     expect(r.unobservedNodes).toEqual(["host-n4"]); // its agent did not answer: not "clean"
     expect(r.entries.find((e) => e.guard?.id === "g2")?.node).toBe("host-n2");
+  });
+});
+
+describe("renderReport", () => {
+  it("-o wide: a row whose ORIGIN and others are '-' stays in the header's columns", () => {
+    const entry = (over: Partial<AuditEntry>): AuditEntry => ({
+      kind: "guard",
+      fault: "pause",
+      node: "node-1",
+      what: "container paused",
+      target: { service: "web", container: "c1" },
+      orphan: false,
+      reasons: [],
+      ...over,
+    });
+    const text = renderReport(
+      {
+        at: T0.toISOString(),
+        entries: [
+          entry({
+            owner: { schedule: "default/web-pause", run: "r1", generation: 1, expires: T0.toISOString() },
+            origin: { file: "manifests/web.yaml" },
+            guard: { id: "g1", state: "running" },
+          }),
+          entry({ node: "n2", unowned: true }),
+        ],
+        orphans: 0,
+        unobservedNodes: [],
+        storeChecked: true,
+      },
+      true,
+    );
+    const [header = "", ...rows] = text.split("\n");
+    for (const col of ["ORIGIN", "ORPHAN", "RUN", "GUARD", "INSTANCE", "WHAT"]) {
+      const at = header.indexOf(col);
+      expect(at, col).toBeGreaterThan(0);
+      // Every row's cell starts where its header does: after padding, then a non-blank.
+      for (const row of rows.slice(0, 2)) {
+        expect(row.slice(at - 1, at + 1), `${col} in ${JSON.stringify(row)}`).toMatch(/^ \S/);
+      }
+    }
   });
 });

@@ -1,6 +1,6 @@
 // chaosctl report from a directory store: -o json figures equal describe -o json's, -o md reads
 // as a PR comment, -o html opens in a real Chromium with no console error and a bar per run.
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -113,6 +113,20 @@ describe("chaosctl report", () => {
       expect(requests).toEqual([pathToFileURL(file).href]);
     } finally {
       await b.close();
+    }
+  });
+
+  it("--workdir reads a git store's working copy (repo/<path> inside it)", async () => {
+    const work = await mkdtemp(join(tmpdir(), "chaosctl-report-git-"));
+    try {
+      await mkdir(join(work, "repo", "chaos"), { recursive: true });
+      await writeFile(join(work, "repo", "chaos", "web.yaml"), await readFile(join(dir, "web-kill.yaml"), "utf8"));
+      const r = await chaosctl(["report", "--workdir", work, "--path", "chaos", "-o", "json", "--since", "all"]);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).totals).toMatchObject({ schedules: 1, runs: 3 });
+      expect((await chaosctl(["report", "--workdir", work, "--dir", dir])).code).toBe(2);
+    } finally {
+      await rm(work, { recursive: true, force: true });
     }
   });
 });

@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { VERBS } from "../../src/cli/verbs.js";
 import { chaosctl, schedule, tableRows } from "./harness.js";
+import { defaultLeaseFile, FileLeaseStore } from "../../src/ops/lease/file.js";
+import type { LeaseRecord } from "../../src/ops/lease/machine.js";
 
 // Each test runs several verbs in a row; the machine is shared, so allow for a slow first import.
 vi.setConfig({ testTimeout: 30_000 });
@@ -109,7 +111,17 @@ describe("get", () => {
     const table = await chaosctl(["get", "--dir", store]);
     expect(table.code).toBe(0);
     const rows = tableRows(table.stdout);
-    expect(rows[0]).toEqual(["NAMESPACE", "NAME", "SCHEDULE", "FAULT", "SUSPEND", "PHASE", "ACTIVE", "LAST SCHEDULE"]);
+    expect(rows[0]).toEqual([
+      "NAMESPACE",
+      "NAME",
+      "SCHEDULE",
+      "FAULT",
+      "SUSPEND",
+      "PHASE",
+      "ACTIVE",
+      "LAST RESULT",
+      "LAST SCHEDULE",
+    ]);
     const json = JSON.parse((await chaosctl(["get", "schedules", "--dir", store, "-o", "json"])).stdout);
     expect(json.kind).toBe("ChaosScheduleList");
     const fromJson = json.items.map(
@@ -126,6 +138,7 @@ describe("get", () => {
         i.status?.phase ?? "Pending",
         String(i.status?.active?.length ?? 0),
         "<none>",
+        "<none>",
       ],
     );
     expect(rows.slice(1)).toEqual(fromJson);
@@ -140,7 +153,52 @@ describe("get", () => {
         `status:\n  phase: Active\n  lastScheduleTime: "${now}"\n  active:\n    - {run: r1, fault: pause, service: web, node: n1}\n`,
     );
     const row = tableRows((await chaosctl(["get", "--dir", store])).stdout)[1];
-    expect(row).toEqual(["default", "s", "@once", "pause", "false", "Active", "1", "90s"]);
+    expect(row).toEqual(["default", "s", "@once", "pause", "false", "Active", "1", "<none>", "90s"]);
+  });
+
+  it("-A / --all-namespaces lists every namespace, as get does; with a NAME it is a usage error", async () => {
+    await applied();
+    await writeFile(join(store, "other.yaml"), schedule("db-kill", undefined, "namespace: team-a"));
+    const plain = await chaosctl(["get", "--dir", store]);
+    expect(tableRows(plain.stdout).map((r) => r[0])).toEqual(["NAMESPACE", "default", "default", "team-a"]);
+    expect(await chaosctl(["get", "-A", "--dir", store])).toEqual(plain);
+    expect(await chaosctl(["get", "schedules", "--all-namespaces", "--dir", store])).toEqual(plain);
+    const named = await chaosctl(["get", "-A", "web-kill", "--dir", store]);
+    expect(named.code).toBe(2);
+    expect(named.stderr).toMatch(/-A lists every namespace/);
+  });
+
+  it("LAST RESULT: the last run's result, Skipped as Skipped (not success), Waiting while a run is held back", async () => {
+    const st = (extra: string) =>
+      schedule("s", "duration: 1m\nselector: {services: [web]}\nfault: {pause: {}}") +
+      `status:\n  phase: Completed\n  lastScheduleGeneration: 1\n  history:\n` +
+      `    - {run: r1, result: Succeeded, scheduledAt: "2026-01-01T09:00:00Z"}\n` +
+      `    - {run: r2, result: Skipped, reason: WouldFaultAllTasks, scheduledAt: "2026-01-01T10:00:00Z"}\n${extra}`;
+    await writeFile(join(store, "s.yaml"), st(""));
+    const col = async () => {
+      const rows = tableRows((await chaosctl(["get", "--dir", store])).stdout);
+      return rows[1]?.[rows[0]?.indexOf("LAST RESULT") ?? -1];
+    };
+    expect(await col()).toBe("Skipped");
+    await writeFile(
+      join(store, "s.yaml"),
+      st(`  waiting: {run: r3, reason: MaxUnavailable, scheduledAt: "2026-01-01T11:00:00Z"}\n`),
+    );
+    expect(await col()).toBe("Waiting");
+  });
+
+  it("a selector that matches nothing (TargetsFound=False) is named on stderr, with the controller's suggestion", async () => {
+    await writeFile(
+      join(store, "t.yaml"),
+      schedule("typo", "selector: {services: [nc-wbe]}\nfault: {kill: {}}") +
+        `status:\n  phase: Scheduled\n  conditions:\n` +
+        `    - {type: TargetsFound, status: "False", reason: NoMatch, message: "service nc-wbe does not exist; did you mean nc-web?"}\n`,
+    );
+    const r = await chaosctl(["get", "--dir", store]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      "warning: default/typo: TargetsFound=False: service nc-wbe does not exist; did you mean nc-web?\n",
+    );
   });
 
   it("-o wide adds columns, -o yaml / -o name, NAME alone prints the bare object", async () => {
@@ -198,6 +256,12 @@ describe("get", () => {
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines).toHaveLength(6); // header, 2 rows, suspended, added, deleted
     expect(lines.filter((l) => /web-kill/.test(l))).toHaveLength(2);
+    // Every line in the first table's columns, "new-one" (shorter than "web-pause") too.
+    const header = lines[0] ?? "";
+    for (const col of ["SCHEDULE", "FAULT", "SUSPEND", "PHASE"]) {
+      const at = header.indexOf(col);
+      for (const l of lines.slice(1)) expect(l.slice(at - 1, at + 1), `${col} in ${JSON.stringify(l)}`).toMatch(/^ \S/);
+    }
   });
 
   it("-w -o json prints one event object per line", async () => {
@@ -261,11 +325,95 @@ describe("describe", () => {
     expect(r.stdout).toMatch(/Ready\s+True\s+Reconciled/);
     expect(r.stdout).toMatch(/Active Injections: \(from status\)\n {2}<none>/);
     expect(r.stdout).toMatch(/2026-01-01T10:00:00Z\s+Succeeded\s+1\s+1s\s+7.4s/);
-    expect(r.stdout).toMatch(/Events:\n {2}2026-01-01T10:00:00Z {2}controller apply ok run r1 web\/abc\n(?!.*other)/);
+    // The runs' events from status and the audit log's records, merged by time.
+    expect(r.stdout).toContain(
+      `Events: (from status and audit log ${log})\n` +
+        "  2026-01-01T10:00:00Z  status run r1 started: 1 target(s)\n" +
+        "  2026-01-01T10:00:00Z  controller apply ok run r1 web/abc\n" +
+        "  2026-01-01T10:00:01Z  status run r1 succeeded\n",
+    );
+    expect(r.stdout).not.toMatch(/default\/other/);
     expect(await chaosctl(["describe", "nope", "--dir", store, "--no-cluster"])).toMatchObject({
       code: 1,
       stderr: 'chaosctl: chaosschedule "default/nope" not found\n',
     });
+  });
+});
+
+describe("whether a controller reconciles (the leader lease)", () => {
+  const env = process.env.XDG_RUNTIME_DIR;
+  beforeEach(() => void (process.env.XDG_RUNTIME_DIR = join(root, "run")));
+  afterEach(() => {
+    if (env === undefined) delete process.env.XDG_RUNTIME_DIR;
+    else process.env.XDG_RUNTIME_DIR = env;
+  });
+  const pauseWithStatus = () =>
+    schedule("p", "duration: 1m\nselector: {services: [web]}\nfault: {pause: {}}") +
+    `status:
+  observedGeneration: 1
+  phase: Active
+  active: [{run: r1, fault: pause, service: web, node: n1, since: "2026-01-01T10:00:00Z", until: "2026-01-01T10:01:00Z"}]
+  history:
+    - {run: r1, generation: 1, fault: pause, scheduledAt: "2026-01-01T09:59:59Z", startedAt: "2026-01-01T10:00:00Z", targets: 1, services: [web], result: Running}
+    - {run: r0, generation: 1, fault: pause, scheduledAt: "2026-01-01T09:00:00Z", result: Skipped, reason: MaxUnavailable, message: "web: 1 of 1 unavailable"}
+`;
+  async function lease(record: Partial<LeaseRecord>): Promise<void> {
+    const s = new FileLeaseStore(await defaultLeaseFile(store, "default"));
+    const now = Date.now();
+    await s.create({
+      holder: "h/1/2/abc",
+      renewTime: now,
+      leaseDurationMs: 15_000,
+      acquireTime: now,
+      transitions: 0,
+      ...record,
+    });
+  }
+
+  it("no lease: get warns that status is as last written; describe says so at Phase and Controller", async () => {
+    await writeFile(join(store, "p.yaml"), pauseWithStatus());
+    const got = await chaosctl(["get", "--dir", store]);
+    expect(got.code).toBe(0);
+    expect(tableRows(got.stdout)[1]).toEqual(expect.arrayContaining(["Active", "1"]));
+    expect(got.stderr).toMatch(
+      /^warning: no controller of instance "default" has held this store's leader lease .*as last written/,
+    );
+    const d = await chaosctl(["describe", "p", "--dir", store, "--no-cluster"]);
+    expect(d.stdout).toMatch(/^Phase:\s+Active \(as last written\)$/m);
+    expect(d.stdout).toMatch(/^Controller:\s+none: no controller of instance "default"/m);
+    // Without --audit-log, the runs' events still show, from status.
+    expect(d.stdout).toContain(
+      "Events: (from status)\n" +
+        "  2026-01-01T09:00:00Z  status run r0 skipped MaxUnavailable: web: 1 of 1 unavailable\n" +
+        "  2026-01-01T10:00:00Z  status run r1 started: 1 target(s) of web\n",
+    );
+  });
+
+  it("a released or expired lease, or a leader without a recent pass: the same warning, saying which", async () => {
+    await writeFile(join(store, "p.yaml"), pauseWithStatus());
+    await lease({ holder: "", renewTime: 0, lastPassTime: Date.now() - 300_000 });
+    expect((await chaosctl(["get", "--dir", store])).stderr).toMatch(
+      /^warning: no controller is reconciling: the leader lease of instance "default" was released \(last pass 5m ago\)/,
+    );
+    await rm(join(root, "run"), { recursive: true });
+    await lease({ renewTime: Date.now() - 60_000, lastPassTime: Date.now() - 60_000 });
+    expect((await chaosctl(["get", "--dir", store])).stderr).toMatch(
+      /lease .* was expired 45s ago \(last pass 60s ago\)/,
+    );
+    await rm(join(root, "run"), { recursive: true });
+    await lease({ lastPassTime: Date.now() - 600_000 });
+    expect((await chaosctl(["get", "--dir", store])).stderr).toMatch(
+      /^warning: the controller holding the lease \(h\/1\/2\/abc\) has not finished a pass \(last pass 10m ago\)/,
+    );
+  });
+
+  it("a lease held and a recent pass: no warning; describe names the controller", async () => {
+    await writeFile(join(store, "p.yaml"), pauseWithStatus());
+    await lease({ lastPassTime: Date.now() - 2_000 });
+    expect(await chaosctl(["get", "--dir", store])).toMatchObject({ code: 0, stderr: "" });
+    const d = await chaosctl(["describe", "p", "--dir", store, "--no-cluster"]);
+    expect(d.stdout).toMatch(/^Phase:\s+Active$/m);
+    expect(d.stdout).toMatch(/^Controller:\s+h\/1\/2\/abc, last pass \d+s ago \(lease renewed \d+s ago\)$/m);
   });
 });
 
@@ -298,7 +446,7 @@ describe("delete", () => {
     await applied();
     expect(await chaosctl(["delete", "web-kill", "--dir", store])).toEqual({
       code: 0,
-      stdout: "chaosschedule/web-kill deleted\n",
+      stdout: `chaosschedule/web-kill deleted: removed file ${join(store, "web-kill.yaml")} (its only document)\n`,
       stderr: "",
     });
     expect(await chaosctl(["delete", "web-kill", "--dir", store])).toEqual({
@@ -308,13 +456,32 @@ describe("delete", () => {
     });
     expect((await chaosctl(["delete", "web-kill", "--ignore-not-found", "--dir", store])).code).toBe(0);
     expect((await chaosctl(["delete", "-f", src, "--dir", store, "--dry-run"])).stdout).toBe(
-      "chaosschedule/web-pause deleted (dry run)\n",
+      `chaosschedule/web-pause deleted (dry run): would remove file ${join(store, "web-pause.yaml")} (its only document)\n`,
     );
     expect(await readdir(store)).toEqual(["web-pause.yaml"]);
     const r = await chaosctl(["delete", "-f", src, "--dir", store, "--ignore-not-found"]);
-    expect(r).toEqual({ code: 0, stdout: "chaosschedule/web-pause deleted\n", stderr: "" });
+    expect(r).toEqual({
+      code: 0,
+      stdout: `chaosschedule/web-pause deleted: removed file ${join(store, "web-pause.yaml")} (its only document)\n`,
+      stderr: "",
+    });
     expect(await readdir(store)).toEqual([]);
     expect((await chaosctl(["delete", "--dir", store])).code).toBe(2);
+  });
+
+  it("a document of a multi-document file: says which one went, keeps the others and their comments", async () => {
+    const text =
+      "# team web\n" + schedule("a") + "---\n# b: the nightly one\n" + schedule("b") + "---\n" + schedule("c");
+    await writeFile(join(store, "three.yaml"), text);
+    const r = await chaosctl(["delete", "c", "--dir", store]);
+    expect(r).toEqual({
+      code: 0,
+      stdout: `chaosschedule/c deleted: cut document 3 of 3 from ${join(store, "three.yaml")} (line 19); the others and their comments kept\n`,
+      stderr: "",
+    });
+    expect(await readFile(join(store, "three.yaml"), "utf8")).toBe(
+      "# team web\n" + schedule("a") + "---\n# b: the nightly one\n" + schedule("b"),
+    );
   });
 });
 

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildController } from "../../src/controller/build.js";
+import { RECOVERY_POLL_MS } from "../../src/controller/record.js";
 import { LeadershipLost } from "../../src/controller/observer.js";
 import { DirectoryStore } from "../../src/store/directory/store.js";
 import type { ChaosScheduleStatus } from "../../src/api/types.js";
@@ -64,6 +65,40 @@ describe("Controller.pass phases", () => {
     expect((await statusOf("kill.yaml"))?.history?.[0]).toMatchObject({ fault: "kill" });
     await controller.pass();
     expect(engine.calls["containers.kill"]).toBe(1);
+  });
+
+  it("while a recovery is pending the pass asks to look again soon, not at the resync", async () => {
+    await writeFile(join(dir, "kill.yaml"), manifest("kill", killOnce(fakeServiceName(0))));
+    // The fake engine's tasks never change: the killed service's recovery stays Pending.
+    const engine = new FakeEngine({ services: 1, tasksPerService: 2 });
+    const controller = buildController({ store, engine, logger });
+    await controller.pass();
+    const r = await controller.pass();
+    expect((await statusOf("kill.yaml"))?.history?.[0]).toMatchObject({ result: "Succeeded", recovery: "Pending" });
+    // An @once schedule has no next run: only the pending recovery makes it wake.
+    expect(r.wakeAt).toBeDefined();
+    expect((r.wakeAt?.getTime() ?? Infinity) - Date.now()).toBeLessThanOrEqual(RECOVERY_POLL_MS);
+  });
+
+  it("a skipped run carries the manifest's source (git store), as applied runs do", async () => {
+    await writeFile(
+      join(dir, "nope.yaml"),
+      manifest("nope", "selector: {services: [no-such-service]}\nfault: {kill: {}}"),
+    );
+    const provenance = { commit: "0123456789abcdef0123456789abcdef01234567", path: "chaos/nope.yaml" };
+    const git = Object.assign(Object.create(store) as DirectoryStore, {
+      list: async () => {
+        const snap = await store.list();
+        return { ...snap, manifests: snap.manifests.map((m) => ({ ...m, provenance })) };
+      },
+    });
+    const engine = new FakeEngine({ services: 1, tasksPerService: 2 });
+    await buildController({ store: git, engine, logger }).pass();
+    expect((await statusOf("nope.yaml"))?.history?.[0]).toMatchObject({
+      result: "Skipped",
+      reason: "NoTargets",
+      source: provenance,
+    });
   });
 
   it("a run whose record cannot be written first is not started", async () => {

@@ -6,6 +6,7 @@ import {
   type PlanInput,
   type StartRun,
   type SkipRun,
+  HOLD_RETRY_MS,
 } from "../../src/controller/plan.js";
 import { T0, guard, manifest, node, seeded, service, snapshot, task } from "../support/builders.js";
 
@@ -341,5 +342,106 @@ describe("plan: schedules, concurrency and reverts", () => {
       { status: { lastScheduleTime: new Date(T0.getTime() - 20_000).toISOString() } },
     );
     expect(plan(input({ manifests: [m] })).wakeAt).toEqual(new Date(T0.getTime() + 40_000));
+  });
+});
+
+describe("plan: a run held back for a reason that may pass", () => {
+  const at = (s: number): Date => new Date(T0.getTime() + s * 1000);
+  // Two of web's three tasks held by other schedules: a third would leave none untouched.
+  const busy = [guard("default/web-kill", "k1", "web.1"), guard("default/web-loss", "l1", "web.2")];
+  const pause = manifest("p", { selector: { services: ["web"] }, fault: { pause: {} }, duration: "30s" });
+  const withStatus = (status: object) =>
+    manifest("p", { selector: { services: ["web"] }, fault: { pause: {} }, duration: "30s" }, { status });
+
+  it("is not spent: held until the starting deadline, kept as the next run, retried soon; the message names the tasks and their holders", () => {
+    const p = plan(input({ manifests: [pause], injections: busy }));
+    expect(starts(p)).toEqual([]);
+    const held = skips(p)[0];
+    expect(held).toMatchObject({ key: "default/p", reason: "WouldFaultAllTasks", scheduledAt: T0, retryUntil: at(60) });
+    expect(held?.message).toBe(
+      "faulting any more would leave no running task untouched (safety.allowAll is false): " +
+        "service web: 3 desired, 3 running; held: web.1 by default/web-kill, web.2 by default/web-loss",
+    );
+    expect(p.schedules.get("default/p")?.next).toEqual(T0);
+    expect(p.wakeAt).toEqual(at(HOLD_RETRY_MS / 1000));
+  });
+
+  it("keeps its nominal time and run id across passes, starts once the tasks are free, within the deadline", () => {
+    const run = runId("default/p", 1, T0);
+    const waiting = { run, generation: 1, scheduledAt: T0.toISOString(), reason: "WouldFaultAllTasks", message: "m" };
+    const again = skips(plan(input({ now: at(30), manifests: [withStatus({ waiting })], injections: busy })))[0];
+    expect(again).toMatchObject({ run, scheduledAt: T0, retryUntil: at(60) });
+    const freed = starts(plan(input({ now: at(40), manifests: [withStatus({ waiting })], injections: busy.slice(1) })));
+    expect(freed[0]).toMatchObject({ run, scheduledAt: T0 });
+  });
+
+  it("is spent at the starting deadline: Skipped with the reason it was held for", () => {
+    const run = runId("default/p", 1, T0);
+    const waiting = { run, generation: 1, scheduledAt: T0.toISOString(), reason: "WouldFaultAllTasks", message: "m" };
+    const p = plan(input({ now: at(61), manifests: [withStatus({ waiting })], injections: busy }));
+    const spent = skips(p)[0];
+    expect(spent?.retryUntil).toBeUndefined();
+    expect(spent).toMatchObject({ run, reason: "WouldFaultAllTasks" });
+    expect(spent?.message).toMatch(/; held back until the starting deadline passed$/);
+  });
+
+  it("@every: a held run keeps its nominal time; past the deadline it is skipped for the reason it was held", () => {
+    const every = (status: object) =>
+      manifest(
+        "e",
+        { schedule: "@every 10m", selector: { services: ["web"] }, fault: { pause: {} }, duration: "30s" },
+        { status },
+      );
+    const first = plan(input({ manifests: [every({})], injections: busy }));
+    expect(skips(first)[0]).toMatchObject({ retryUntil: at(60) });
+    expect(first.schedules.get("default/e")?.next).toEqual(T0);
+    const run = runId("default/e", 1, T0);
+    const waiting = { run, generation: 1, scheduledAt: T0.toISOString(), reason: "MaxUnavailable", message: "m" };
+    const late = plan(
+      input({ now: at(90), manifests: [every({ waiting, nextScheduleTime: T0.toISOString() })], injections: busy }),
+    );
+    expect(skips(late)[0]).toMatchObject({
+      run,
+      reason: "MaxUnavailable",
+      message: "m; held back until the starting deadline passed",
+    });
+    expect(skips(late)[0]?.retryUntil).toBeUndefined();
+  });
+
+  it("a service still recovering is said so: desired, running, and the task on its way", () => {
+    const snap = snapshot([web]);
+    const t3 = snap.tasks.find((t) => t.id === "web.3");
+    if (t3) Object.assign(t3, { state: "starting", containerId: undefined });
+    const p = plan(input({ snapshot: snap, manifests: [pause], injections: busy.slice(0, 1) }));
+    expect(skips(p)[0]?.message).toBe(
+      "faulting any more would leave no running task untouched (safety.allowAll is false): " +
+        "service web: 3 desired, 2 running; held: web.1 by default/web-kill; 1 still recovering (web.3 starting)",
+    );
+  });
+
+  it("no running task because the service is recovering: held; because of opt-in or a selector matching no service: spent", () => {
+    const snap = snapshot([web]);
+    for (const t of snap.tasks) Object.assign(t, { state: "starting" });
+    const recovering = skips(plan(input({ snapshot: snap, manifests: [pause] })))[0];
+    expect(recovering).toMatchObject({ reason: "NoTargets", retryUntil: at(60) });
+    expect(recovering?.message).toBe(
+      "no running task matches the selector yet: service web: 3 desired, 0 running; 3 still recovering (web.1 starting, web.2 starting, web.3 starting)",
+    );
+    const optIn = plan(input({ manifests: [pause], config: { ...defaultPlanConfig, requireOptIn: true } }));
+    expect(skips(optIn)[0]).toMatchObject({ reason: "NoTargets" });
+    expect(skips(optIn)[0]?.retryUntil).toBeUndefined();
+    const none = manifest("n", { selector: { services: ["nope"] }, fault: kill });
+    expect(skips(plan(input({ manifests: [none] })))[0]?.retryUntil).toBeUndefined();
+  });
+
+  it("reasons that do not pass are spent at once: an unsupported fault", () => {
+    const p = plan(
+      input({
+        manifests: [manifest("x", { selector: { services: ["web"] }, fault: kill })],
+        config: { ...defaultPlanConfig, supportedFaults: new Set(["pause"]) },
+      }),
+    );
+    expect(skips(p)[0]).toMatchObject({ reason: "FaultUnsupported" });
+    expect(skips(p)[0]?.retryUntil).toBeUndefined();
   });
 });

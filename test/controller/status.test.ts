@@ -240,3 +240,39 @@ describe("deriveStatus", () => {
     expect(st?.conditions?.[0]?.lastTransitionTime).toBe(T0.toISOString());
   });
 });
+
+describe("deriveStatus: held-back and skipped runs", () => {
+  const skipped = (over: Partial<Extract<RunEvent, { type: "skipped" }>> = {}): RunEvent => ({
+    type: "skipped",
+    run: "r1",
+    generation: 1,
+    fault: "pause",
+    scheduledAt: T0,
+    reason: "WouldFaultAllTasks",
+    message: "service web: 2 desired, 2 running; held: web.1 by default/other",
+    ...over,
+  });
+
+  it("a held run is not spent: status.waiting says why and until when; no history, no lastSchedule, not Completed", () => {
+    const st = deriveStatus(input({ manifest: pause.manifest, next: T0, events: [skipped({ retryUntil: at(60) })] }));
+    expect(st.waiting).toEqual({
+      run: "r1",
+      generation: 1,
+      scheduledAt: T0.toISOString(),
+      retryUntil: at(60).toISOString(),
+      reason: "WouldFaultAllTasks",
+      message: "service web: 2 desired, 2 running; held: web.1 by default/other",
+    });
+    expect(st.history).toEqual([]);
+    expect(st.lastScheduleGeneration).toBeUndefined();
+    expect(st.phase).toBe("Scheduled");
+    // The next pass that does not hold it (started, spent, or not due) drops it.
+    expect(deriveStatus(input({ manifest: pause.manifest, prev: st })).waiting).toBeUndefined();
+  });
+
+  it("a spent skip under GitOps carries the manifest's commit and path, as applied runs do", () => {
+    const source = { commit: "0123456789abcdef0123456789abcdef01234567", path: "chaos/p.yaml" };
+    const st = deriveStatus(input({ manifest: pause.manifest, events: [skipped({ source })] }));
+    expect(st.history?.[0]).toMatchObject({ result: "Skipped", reason: "WouldFaultAllTasks", source });
+  });
+});

@@ -15,6 +15,7 @@ import {
   type TestService,
 } from "../helpers/docker.js";
 import { containerState, manifest, runController, spawnController, workspace, type Workspace } from "./harness.js";
+import { chaosctl } from "../cli/harness.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cleanups: Array<() => Promise<void>> = [];
@@ -64,8 +65,8 @@ async function ws(): Promise<Workspace> {
   return w;
 }
 
-function controller(w: Workspace) {
-  const c = runController(w);
+function controller(w: Workspace, opts: { resyncMs?: number } = {}) {
+  const c = runController(w, opts);
   cleanups.push(() => c.stop());
   return c;
 }
@@ -118,6 +119,43 @@ describe("controller on a real Swarm", () => {
     // @once: it never fires again for this generation, over passes that could have fired it.
     await c.afterPasses(3);
     expect((await w.history("kill.yaml")).filter((r) => r.result !== "Skipped")).toHaveLength(1);
+  });
+
+  it("with no resync, a kill's recoverySeconds is still written: the loop keeps looking while a recovery is pending", async () => {
+    const svc = await service(2);
+    const w = await ws();
+    await w.write(
+      "kill.yaml",
+      manifest("kill", `selector: {services: [${svc.name}]}\nfault: {kill: {signal: SIGKILL}}`),
+    );
+    // An hour between resyncs: only events and the controller's own timers wake it.
+    controller(w, { resyncMs: 3_600_000 });
+    const run = await waitFor(async () => (await w.history("kill.yaml")).find((r) => r.recovery === "Recovered"), {
+      timeoutMs: 45_000,
+      what: "a recovered kill run without a resync",
+    });
+    expect(run.recoverySeconds).toBeGreaterThan(0);
+  });
+
+  it("a selector naming a service that does not exist: TargetsFound=False with the cluster's name suggested; get warns", async () => {
+    const svc = await service(1);
+    const typo = `${svc.name.slice(0, -1)}${svc.name.endsWith("x") ? "y" : "x"}`; // one letter off
+    const w = await ws();
+    await w.write("typo.yaml", manifest("typo", `selector: {services: [${typo}]}\nfault: {kill: {}}`));
+    controller(w);
+    const cond = await waitFor(
+      async () => (await w.status("typo.yaml"))?.conditions?.find((c) => c.type === "TargetsFound"),
+      { timeoutMs: 20_000, what: "the TargetsFound condition" },
+    );
+    expect(cond).toMatchObject({
+      status: "False",
+      reason: "NoMatch",
+      message: `service ${typo} does not exist; did you mean ${svc.name}?`,
+    });
+    const got = await chaosctl(["get", "--dir", w.dir]);
+    expect(got.stderr).toContain(
+      `warning: default/typo: TargetsFound=False: service ${typo} does not exist; did you mean ${svc.name}?`,
+    );
   });
 
   it("pauses a task for 6 s and unpauses it on time", async () => {
@@ -272,16 +310,28 @@ describe("controller on a real Swarm", () => {
         ),
       );
     controller(w);
-    await waitFor(async () => (await w.history("a.yaml")).length > 0 && (await w.history("b.yaml")).length > 0, {
-      timeoutMs: 20_000,
-      what: "both schedules ran",
-    });
-    const runs = [...(await w.history("a.yaml")), ...(await w.history("b.yaml"))];
-    expect(runs.filter((r) => r.result === "Running" || r.result === "Succeeded")).toHaveLength(1);
-    const skipped = runs.find((r) => r.result === "Skipped");
-    expect(skipped?.reason).toBe("MaxUnavailable");
-    expect(skipped?.message).toContain(`service ${svc.name}`);
+    // One runs; the other is held back (not spent) while the budget is used, saying by whom.
+    const waiting = await waitFor(
+      async () => {
+        const [a, b] = [await w.status("a.yaml"), await w.status("b.yaml")];
+        return a?.history?.length && b?.waiting ? b.waiting : b?.history?.length && a?.waiting ? a.waiting : undefined;
+      },
+      { timeoutMs: 20_000, what: "one run, one held back" },
+    );
+    expect(waiting.reason).toBe("MaxUnavailable");
+    expect(waiting.message).toMatch(new RegExp(`service ${svc.name}: .*held: \\w+ by default/mu-[ab]`));
     expect((await pausedContainers(svc)).length).toBe(1);
+    // Once the first pause ends, the held run starts, within its starting deadline: both ran, never together.
+    await waitFor(
+      async () =>
+        (await w.history("a.yaml")).some((r) => r.result === "Succeeded") &&
+        (await w.history("b.yaml")).some((r) => r.result === "Succeeded"),
+      { timeoutMs: 45_000, what: "both runs succeeded, one after the other" },
+    );
+    const runs = [...(await w.history("a.yaml")), ...(await w.history("b.yaml"))];
+    expect(runs.filter((r) => r.result === "Skipped")).toEqual([]);
+    const [first, second] = runs.sort((x, y) => (x.startedAt ?? "").localeCompare(y.startedAt ?? ""));
+    expect(Date.parse(second?.startedAt ?? "")).toBeGreaterThanOrEqual(Date.parse(first?.endedAt ?? ""));
   });
 
   it("a task made unhealthy (SIGSTOP) is replaced by Swarm and the run records its healing", async () => {

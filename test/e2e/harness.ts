@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { defaultLeaseFile } from "../../src/ops/lease/file.js";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -45,6 +46,9 @@ export async function workspace(): Promise<Workspace> {
         .split("\n")
         .filter(Boolean);
       if (ids.length) await docker(["rm", "-f", ...ids]);
+      // The lease of a compiled controller on this folder (kept outside it) and its mutex.
+      const lease = await defaultLeaseFile(dir, instance).catch(() => undefined);
+      if (lease) for (const f of [lease, `${lease}.mutex`]) await rm(f, { force: true });
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -5,7 +5,7 @@
 // image rebuilt with `bash scripts/images.sh app` for the HEALTHCHECK test).
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { rm, writeFile } from "node:fs/promises";
+import { readdir, rm, writeFile } from "node:fs/promises";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -121,6 +121,16 @@ async function controller(
     what: `controller on :${port} to answer /healthz`,
   });
   return p;
+}
+
+/** The first JSON log line that `match` accepts. */
+function logLine(log: string, match: (l: Record<string, unknown>) => boolean): Record<string, unknown> | undefined {
+  for (const text of log.split("\n")) {
+    if (!text.startsWith("{")) continue;
+    const l = JSON.parse(text) as Record<string, unknown>;
+    if (l.event === "lease" && match(l)) return l;
+  }
+  return undefined;
 }
 
 const leader = async (p: Proc, instance: string): Promise<number | undefined> =>
@@ -247,6 +257,17 @@ describe("operations on a real Swarm", () => {
       what: "a leads, b stands by",
     });
     expect((await b.get("/readyz")).body).toMatchObject({ role: "standby", store: "loaded" });
+    // The standby's log names the leader as the holder (it named itself), and the lease file
+    // is kept out of the manifest folder.
+    const leading = logLine(a.log(), (l) => l.role === "leader");
+    await waitFor(async () => logLine(b.log(), (l) => l.role === "standby") !== undefined, {
+      timeoutMs: 5_000,
+      what: "b's standby log line",
+    });
+    const standing = logLine(b.log(), (l) => l.role === "standby");
+    expect(standing?.holder).toBe(leading?.self);
+    expect(standing?.self).not.toBe(leading?.self);
+    expect((await readdir(w.dir)).filter((f) => f.includes("lease"))).toEqual([]);
     const t0 = Math.floor(Date.now() / 1000);
     await w.write(
       "kill.yaml",
@@ -310,6 +331,8 @@ describe("operations on a real Swarm", () => {
     expect(mb.get("chaosctl_docker_api_calls_total", { operation: "containers.kill" })).toBeUndefined();
     expect(mb.get("chaosctl_reconcile_pass_duration_seconds_count", { result: "ok" })).toBeUndefined();
     expect(mb.get("chaosctl_leader", { instance: w.instance })).toBe(0);
+    // Over 20 s of standby: no abort listener piled up (it warned after about 10 s).
+    expect(b.log()).not.toMatch(/MaxListenersExceededWarning/);
     console.log(
       `two controllers: ${runs.length} kill runs, ${sigkills} SIGKILLs seen by Docker, ${killCalls} kill calls by the leader, 0 by the standby`,
     );
@@ -365,6 +388,19 @@ describe("operations on a real Swarm", () => {
     expect(
       (await b.metrics()).get("chaosctl_docker_api_calls_total", { operation: "containers.kill" }),
     ).toBeUndefined();
+    // `get` reads the lease: a controller reconciles (its last pass is in the lease), no warning.
+    const get = () =>
+      new Promise<string>((r) => {
+        let err = "";
+        const p = spawn(process.execPath, [BIN, "get", "--store", "swarm", "--instance", w.instance], {
+          env: { ...process.env, CHAOSCTL_SWARM_SCOPE: scope },
+          stdio: ["ignore", "ignore", "pipe"],
+        });
+        p.stderr?.on("data", (b: Buffer) => (err += b.toString()));
+        p.on("exit", () => r(err));
+      });
+    expect((await labels())["chaosctl.io/lease-last-pass"]).toBeDefined();
+    expect(await get()).toBe("");
     // The leader renews the config in place: the same object, a newer renewTime.
     expect((await labels())["chaosctl.io/lease-holder"]).toBe(first["chaosctl.io/lease-holder"]);
     a.child.kill("SIGTERM");
@@ -383,6 +419,12 @@ describe("operations on a real Swarm", () => {
       async () =>
         (await b.metrics()).sum("chaosctl_runs_total", { schedule: "default/ops-swarm", result: "succeeded" }) >= 1,
       { timeoutMs: 30_000, intervalMs: 1_000, what: "b kills on schedule" },
+    );
+    // With no controller left, `get` says the status is no longer kept, not "Active" as current.
+    b.child.kill("SIGTERM");
+    await new Promise((r) => b.child.once("exit", r));
+    expect(await get()).toMatch(
+      /^warning: no controller is reconciling: the leader lease .* was released \(last pass \d+s ago\)/,
     );
     console.log(`swarm lease: graceful hand-over in ${handoverMs} ms`);
   }, 120_000);

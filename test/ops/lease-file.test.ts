@@ -1,11 +1,11 @@
 // The lock-file lease store (temp dirs): exclusive create, compare-and-swap by content under a
 // short mutex, and same-host takeover when the holder's process is gone.
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, utimes, writeFile, readdir } from "node:fs/promises";
+import { mkdtemp, readFile, rm, symlink, utimes, writeFile, readdir } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FileLeaseStore, leaseFilePath } from "../../src/ops/lease/file.js";
+import { defaultLeaseFile, FileLeaseStore, leaseFilePath } from "../../src/ops/lease/file.js";
 import { holderIdentity, holderProcessGone } from "../../src/ops/lease/identity.js";
 import { LeaderElector } from "../../src/ops/lease/elector.js";
 import type { LeaseRecord } from "../../src/ops/lease/machine.js";
@@ -28,6 +28,39 @@ async function tempDir(): Promise<string> {
   dirs.push(d);
   return d;
 }
+
+describe("defaultLeaseFile", () => {
+  it("is outside the manifest folder, one per folder (by real path) and instance, in XDG_RUNTIME_DIR", async () => {
+    const runtime = await tempDir();
+    const env = { XDG_RUNTIME_DIR: runtime };
+    const folder = await tempDir();
+    const link = join(await tempDir(), "manifests");
+    await symlink(folder, link);
+    const path = await defaultLeaseFile(folder, "default", env);
+    expect(dirname(path)).toBe(join(runtime, "chaosctl"));
+    expect(path.startsWith(folder)).toBe(false);
+    expect(await defaultLeaseFile(link, "default", env)).toBe(path);
+    expect(await defaultLeaseFile(folder, "blue", env)).not.toBe(path);
+    expect(await defaultLeaseFile(await tempDir(), "default", env)).not.toBe(path);
+    // Used as a lease, nothing lands in the folder.
+    const s = new FileLeaseStore(path);
+    expect(await s.create(rec("a", 1))).toBe(true);
+    expect(await readdir(folder)).toEqual([]);
+  });
+
+  it("refuses a state folder that is a link (a shared temp dir could hold or move the lock)", async () => {
+    const runtime = await tempDir();
+    await symlink(await tempDir(), join(runtime, "chaosctl"));
+    await expect(defaultLeaseFile(await tempDir(), "default", { XDG_RUNTIME_DIR: runtime })).rejects.toThrow(
+      /not a directory of this user .*--lease-file/,
+    );
+  });
+
+  it("without XDG_RUNTIME_DIR: a per-user folder in the temp dir", async () => {
+    const path = await defaultLeaseFile(await tempDir(), "default", {});
+    expect(dirname(path)).toBe(join(tmpdir(), `chaosctl-${process.getuid?.() ?? 0}`));
+  });
+});
 
 describe("FileLeaseStore", () => {
   it("create is exclusive; update only at the content read; a reader never sees a torn file", async () => {
@@ -56,6 +89,12 @@ describe("FileLeaseStore", () => {
     const old = new Date(Date.now() - 5_000);
     await utimes(`${path}.mutex`, old, old);
     expect(await s.update(seen?.version, rec("b", 2))).toBe(true);
+  });
+
+  it("keeps the holder's last pass time", async () => {
+    const s = new FileLeaseStore(leaseFilePath(await tempDir(), "t"));
+    await s.create({ ...rec("a", 1), lastPassTime: 42 });
+    expect((await s.read())?.record.lastPassTime).toBe(42);
   });
 
   it("garbage content reads as released, so it can be taken over", async () => {

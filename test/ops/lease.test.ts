@@ -5,6 +5,7 @@ import { actUntil, checkTiming, decide, expiresAt, released, type LeaseRecord } 
 import { LeaderElector } from "../../src/ops/lease/elector.js";
 import type { LeaseStore, ObservedLease } from "../../src/ops/lease/store.js";
 import { parseHolder } from "../../src/ops/lease/identity.js";
+import { labelsToRecord, recordToLabels } from "../../src/ops/lease/swarm.js";
 import { silentLogger } from "../../src/util/log.js";
 
 const T = { durationMs: 15_000, renewMs: 5_000 };
@@ -188,6 +189,36 @@ describe("two electors on one store (fake clock)", () => {
     a.check();
     expect(a.mayAct()).toBe(false);
     expect(roles).toEqual(["leader", "standby"]);
+  });
+
+  it("each write carries the holder's last finished pass; release keeps it", async () => {
+    let now = 1_000;
+    let lastPass: number | undefined;
+    const store = new MemStore();
+    const a = new LeaderElector({
+      store,
+      identity: "a",
+      timing: T,
+      logger: silentLogger,
+      clock: () => now,
+      lastPass: () => lastPass,
+    });
+    await a.attempt();
+    expect(store.record?.lastPassTime).toBeUndefined();
+    lastPass = 1_500;
+    now = 6_000;
+    await a.attempt();
+    expect(store.record).toMatchObject({ holder: "a", renewTime: 6_000, lastPassTime: 1_500 });
+    lastPass = 7_000; // a pass finished after the last renewal: the release still records it
+    await a.release();
+    expect(store.record).toMatchObject({ holder: "", lastPassTime: 7_000 });
+  });
+
+  it("the Swarm config labels carry the last pass time both ways (absent stays absent)", () => {
+    const r = rec("a", 2_000, { lastPassTime: 1_500 });
+    expect(recordToLabels("default", "web", r)["chaosctl.io/lease-last-pass"]).toBe(new Date(1_500).toISOString());
+    expect(labelsToRecord(recordToLabels("default", "web", r))).toEqual(r);
+    expect(labelsToRecord(recordToLabels("default", "web", rec("a", 2_000)))).toEqual(rec("a", 2_000));
   });
 
   it("release hands over at once", async () => {

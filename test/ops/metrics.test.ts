@@ -152,6 +152,25 @@ describe("ControllerMetrics", () => {
     expect(e.get("chaosctl_last_reconcile_timestamp_seconds")).toBe(at(2).getTime() / 1000);
   });
 
+  it("chaosctl_schedule_targets_found follows each schedule's TargetsFound condition", () => {
+    const m = new ControllerMetrics();
+    const withFound = (found: "True" | "False") => ({
+      conditions: [{ type: "TargetsFound", status: found, reason: found === "True" ? "Matched" : "NoMatch" }],
+    });
+    const result = {
+      plan: { actions: [], schedules: new Map() },
+      writes: new Map(),
+      statuses: new Map([
+        ["ns/typo", { next: withFound("False") }],
+        ["ns/ok", { next: withFound("True") }],
+      ]),
+    } as unknown as PassResult;
+    m.passEnded({ startedAt: at(0), endedAt: at(1), result });
+    const e = parseExposition(m.registry.expose());
+    expect(e.get("chaosctl_schedule_targets_found", { schedule: "ns/typo" })).toBe(0);
+    expect(e.get("chaosctl_schedule_targets_found", { schedule: "ns/ok" })).toBe(1);
+  });
+
   it("names follow the conventions: chaosctl_ prefix, counters end in _total, durations in _seconds", () => {
     const m = new ControllerMetrics();
     m.setLeader("x", true);

@@ -2,6 +2,7 @@
 // All input is loaded and validated before anything is written: one bad document rejects the
 // whole apply (exit 2) with every problem located.
 import { Command } from "commander";
+import { warnUnmatchedSelectors } from "../targets-warning.js";
 import { scheduleKey } from "../../api/types.js";
 import { addAuditLogOption, CliAudit, type AuditLogOpts } from "../audit-option.js";
 import { collect, loadFiles, rejectIfInvalid } from "../files.js";
@@ -43,6 +44,11 @@ export function register(program: Command, ctx: CliContext): void {
       const audit = CliAudit.from(opts, !!opts.dryRun);
       const suffix = opts.dryRun ? " (dry run)" : "";
       try {
+        await warnUnmatchedSelectors(
+          ctx,
+          opts,
+          loaded.manifests.map((m) => m.manifest),
+        );
         await withStore(opts, async (store) => {
           for (const { manifest, file } of loaded.manifests) {
             const out = await store.apply(manifest, { dryRun: !!opts.dryRun });

@@ -17,6 +17,7 @@ import { outputOption } from "../format.js";
 import { toJson, type CliContext } from "../output.js";
 import { addStoreOptions, storeChoice, withStore, type StoreOpts } from "../store-option.js";
 import { renderTable } from "../table.js";
+import { unobservedNote } from "../active.js";
 import type { StoredManifest } from "../../store/store.js";
 
 const EXAMPLES = `
@@ -146,15 +147,14 @@ export function renderReport(r: AuditReport, wide: boolean): string {
         ]
       : []),
   ];
-  let out = r.entries.length ? renderTable(cols, rows).replace(/<none>/g, "-") : "no injected chaos found\n";
+  let out = r.entries.length ? renderTable(cols, rows, { empty: "-" }) : "no injected chaos found\n";
   for (const e of r.entries) {
     if (!e.orphan && !e.unowned) continue;
     out += `${e.orphan ? "orphan" : "unowned"}: ${e.kind} ${target(e)} on ${e.node}${e.owner ? ` (${e.owner.schedule} run ${e.owner.run ?? "?"})` : ""}: ${e.reasons.join("; ")}\n`;
   }
   if (!r.storeChecked)
     out += "note: no store given (--dir or --store swarm): an owner schedule that no longer exists is not detected\n";
-  if (r.unobservedNodes.length)
-    out += `note: containers not observed on ${r.unobservedNodes.join(", ")} (no agent reports them): guards there are not listed\n`;
+  if (r.unobservedNodes.length) out += `note: containers ${unobservedNote(r.unobservedNodes)}\n`;
   out += `${r.entries.length} injection(s), ${r.orphans} orphan(s)\n`;
   return out;
 }

@@ -3,8 +3,9 @@ import { access } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { parseDuration } from "../../api/duration.js";
 import { UsageError } from "../../util/errors.js";
-import { createLogger } from "../../util/log.js";
+import { createLogger, type Logger } from "../../util/log.js";
 import { buildController, DEFAULT_IMAGE } from "../../controller/build.js";
+import type { Controller } from "../../controller/controller.js";
 import { DockerEngine } from "../../engine/docker.js";
 import { DirectoryStore } from "../../store/directory/store.js";
 import { openStore } from "../../store/open.js";
@@ -22,7 +23,7 @@ import {
   nodeDirectory,
   type AgentFlags,
 } from "../../nodes/options.js";
-import { addOpsOptions, startOps, type OpsFlags } from "../../ops/wire.js";
+import { addOpsOptions, startOps, type Ops, type OpsFlags } from "../../ops/wire.js";
 
 const EXAMPLES = `
 Examples:
@@ -56,6 +57,7 @@ interface Opts extends RebootHookFlags, OpsFlags {
   stressImage: string;
 }
 
+// size: the controller command's option list (about 60 lines of flags) and their wiring.
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program.command("controller");
   addOpsOptions(cmd)
@@ -172,31 +174,42 @@ export function register(program: Command, ctx: CliContext): void {
       });
       logger.info({ event: "start", dir: opts.dir, image: opts.image, once: !!opts.once }, "controller starting");
       try {
-        if (opts.once) {
-          await ops.once(async () => {
-            const r = await controller.pass();
-            logger.info({ event: "pass", actions: r.plan.actions.length }, "single pass done");
-          });
-          return;
-        }
-        const ctl = new AbortController();
-        const stop = (sig: string): void => {
-          logger.info({ event: "stop", signal: sig }, "stopping; active faults stay guarded until their expiry");
-          ctl.abort();
-        };
-        process.once("SIGTERM", () => stop("SIGTERM"));
-        process.once("SIGINT", () => stop("SIGINT"));
-        // SIGHUP: fetch now (e.g. from a CI job or webhook after a push).
-        if (git) process.on("SIGHUP", () => git.store.requestSync());
-        await ops.run((signal) => controller.run(signal), ctl.signal);
+        await runUntilStopped(controller, ops, !!opts.once, logger, git);
       } finally {
         await ops.close();
         await store.close();
       }
-      ctx.exitCode = 0;
+      if (!opts.once) ctx.exitCode = 0; // --once leaves the exit code to the pass (ops.once)
     });
   const controller = program.commands.find((c) => c.name() === "controller");
   if (controller) addGitOptions(controller);
+}
+
+/** --once: one pass; else the loop until SIGTERM or SIGINT (SIGHUP: fetch the git store now). */
+async function runUntilStopped(
+  controller: Controller,
+  ops: Ops,
+  once: boolean,
+  logger: Logger,
+  git?: { store: { requestSync(): void } },
+): Promise<void> {
+  if (once) {
+    await ops.once(async () => {
+      const r = await controller.pass();
+      logger.info({ event: "pass", actions: r.plan.actions.length }, "single pass done");
+    });
+    return;
+  }
+  const ctl = new AbortController();
+  const stop = (sig: string): void => {
+    logger.info({ event: "stop", signal: sig }, "stopping; active faults stay guarded until their expiry");
+    ctl.abort();
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+  // SIGHUP: fetch now (e.g. from a CI job or webhook after a push).
+  if (git) process.on("SIGHUP", () => git.store.requestSync());
+  await ops.run((signal) => controller.run(signal), ctl.signal);
 }
 
 function parseDurationOption(flag: string, text: string): number {

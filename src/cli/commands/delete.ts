@@ -8,6 +8,7 @@ import type { CliContext } from "../output.js";
 import { keyOf } from "../schedules.js";
 import { addStoreOptions, withStore, type StoreOpts } from "../store-option.js";
 import { formatProblem } from "../../api/problems.js";
+import type { StoreSnapshot } from "../../store/store.js";
 
 const EXAMPLES = `
 Examples:
@@ -58,11 +59,15 @@ export function register(program: Command, ctx: CliContext): void {
       const audit = CliAudit.from(opts, !!opts.dryRun);
       try {
         await withStore(opts, async (store) => {
+          const before = await store.list();
           for (const key of keys) {
+            const where = whereText(before, key, !!opts.dryRun);
             const result = await store.delete(key, { dryRun: !!opts.dryRun });
             const name = key.startsWith("default/") ? key.slice("default/".length) : key;
             if (result === "deleted")
-              ctx.io.stdout(`chaosschedule/${name} deleted${opts.dryRun ? " (dry run)" : ""}\n`);
+              ctx.io.stdout(
+                `chaosschedule/${name} deleted${opts.dryRun ? " (dry run)" : ""}${where ? `: ${where}` : ""}\n`,
+              );
             else if (!opts.ignoreNotFound) {
               ctx.io.stderr(`chaosctl: chaosschedule "${key}" not found\n`);
               ctx.exitCode = 1;
@@ -74,4 +79,18 @@ export function register(program: Command, ctx: CliContext): void {
         await audit.flush();
       }
     });
+}
+
+/**
+ * What a delete removes from a folder store, in words: the file when the document was alone in
+ * it (its comments go with it), else the one document cut out of it. "" for the Swarm store,
+ * where the schedule is its own config.
+ */
+function whereText(snap: StoreSnapshot, key: string, dryRun: boolean): string {
+  const all = [...snap.manifests, ...snap.invalid];
+  const source = all.find((m) => m.key === key)?.source;
+  if (source?.store !== "dir") return "";
+  const inFile = all.filter((m) => m.source.store === "dir" && m.source.file === source.file).length;
+  if (inFile <= 1) return `${dryRun ? "would remove" : "removed"} file ${source.file} (its only document)`;
+  return `${dryRun ? "would cut" : "cut"} document ${source.index + 1} of ${inFile} from ${source.file} (line ${source.line}); the others and their comments kept`;
 }

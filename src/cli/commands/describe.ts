@@ -7,7 +7,8 @@ import { readAuditLog } from "../../audit/log.js";
 import type { ChaosScheduleStatus } from "../../api/types.js";
 import type { Engine } from "../../engine/engine.js";
 import type { StoredManifest } from "../../store/store.js";
-import { activeInjections, type ActiveInjectionView } from "../active.js";
+import { activeInjections, unobservedNodes, unobservedNote, type ActiveInjectionView } from "../active.js";
+import { freshness, readControllerLease, type Freshness } from "../freshness.js";
 import { observe, openEngine } from "../cluster.js";
 import { addAgentOptions, type AgentOpts } from "../agent-options.js";
 import type { CliContext } from "../output.js";
@@ -32,6 +33,7 @@ interface Opts extends StoreOpts, AgentOpts {
   auditLog?: string;
   cluster: boolean;
   events: string;
+  instance: string;
   output?: "json" | "yaml";
 }
 
@@ -44,6 +46,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option("--audit-log <file>", "show this schedule's recent records from this audit log (env CHAOSCTL_AUDIT_LOG)")
     .option("--events <n>", "how many recent events to show", "10")
     .option("--no-cluster", "do not ask the engine for active injections and guard logs")
+    .option("--instance <name>", "the controller instance whose leader lease says whether it reconciles", "default")
     .addOption(
       new Option(
         "-o, --output <format>",
@@ -64,10 +67,13 @@ export function register(program: Command, ctx: CliContext): void {
       let active: ActiveInjectionView[] | undefined;
       let engine: Engine | undefined;
       let clusterNote = "";
+      let unseen: string[] = [];
       if (opts.cluster) {
         try {
           engine = await openEngine();
-          active = activeInjections(await observe(engine, opts), now).filter((a) => a.schedule === key);
+          const obs = await observe(engine, opts);
+          unseen = unobservedNodes(obs);
+          active = activeInjections(obs, now).filter((a) => a.schedule === key);
         } catch (e) {
           clusterNote = `(cluster unreachable: ${e instanceof Error ? e.message : String(e)}; showing status.active)`;
         }
@@ -78,11 +84,8 @@ export function register(program: Command, ctx: CliContext): void {
         return;
       }
       const logPath = opts.auditLog ?? process.env.CHAOSCTL_AUDIT_LOG;
-      const events = logPath
-        ? (await readAuditLog(logPath).catch(() => []))
-            .filter((r) => r.schedule === key)
-            .slice(-Number(opts.events || 10))
-        : [];
+      const logged = logPath ? (await readAuditLog(logPath).catch(() => [])).filter((r) => r.schedule === key) : [];
+      const lease = await readControllerLease(opts, opts.instance);
       const guardLogs: string[] = [];
       for (const a of (active ?? []).slice(0, 3)) {
         const logs = await engine?.containerLogs(a.guard, 5).catch(() => undefined);
@@ -93,10 +96,18 @@ export function register(program: Command, ctx: CliContext): void {
         describeText(m, now, {
           ...(active ? { active } : {}),
           clusterNote,
-          events: events.map((r) => ({
-            time: r.time,
-            text: `${r.actor} ${r.action} ${r.result}${r.run ? ` run ${r.run}` : ""}${r.target ? ` ${r.target}` : ""}${r.reason ? ` (${r.reason})` : ""}${r.origin ? ` by ${r.origin}` : ""}`,
-          })),
+          unobserved: unseen,
+          controller: freshness(lease, now),
+          events: [
+            ...statusEvents(m.status ?? {}),
+            ...logged.map((r) => ({
+              time: r.time,
+              text: `${r.actor} ${r.action} ${r.result}${r.run ? ` run ${r.run}` : ""}${r.target ? ` ${r.target}` : ""}${r.reason ? ` (${r.reason})` : ""}${r.origin ? ` by ${r.origin}` : ""}`,
+            })),
+          ]
+            .sort((a, b) => a.time.localeCompare(b.time))
+            .slice(-Number(opts.events || 10)),
+          eventSources: logPath ? ["status", `audit log ${logPath}`] : ["status"],
           guardLogs,
         }),
       );
@@ -124,8 +135,38 @@ export interface DescribeExtras {
   /** Live injections from the cluster; status.active when undefined. */
   active?: ActiveInjectionView[];
   clusterNote?: string;
+  /** Nodes whose containers no source reported (their injections are not in `active`). */
+  unobserved?: readonly string[];
+  /** Whether a controller reconciles (from the lease); unknown when undefined. */
+  controller?: Freshness;
   events?: Array<{ time: string; text: string }>;
+  /** Where the events come from, for the heading ("status", "audit log FILE"). */
+  eventSources?: readonly string[];
   guardLogs?: string[];
+}
+
+/** The runs' events as status records them: started, skipped, ended, recovered (oldest first). */
+export function statusEvents(st: ChaosScheduleStatus): Array<{ time: string; text: string }> {
+  const out: Array<{ time: string; text: string }> = [];
+  for (const r of st.history ?? []) {
+    const run = `run ${r.run ?? "?"}`;
+    const why = `${r.reason ? ` ${r.reason}` : ""}${r.message ? `: ${r.message}` : ""}`;
+    if (r.result === "Skipped") {
+      out.push({ time: r.scheduledAt ?? r.endedAt ?? "", text: `status ${run} skipped${why}` });
+      continue;
+    }
+    if (r.startedAt)
+      out.push({
+        time: r.startedAt,
+        text: `status ${run} started: ${r.targets ?? 0} target(s)${r.services?.length ? ` of ${r.services.join(", ")}` : ""}`,
+      });
+    if (r.endedAt && r.result && r.result !== "Running")
+      out.push({ time: r.endedAt, text: `status ${run} ${r.result.toLowerCase()}${why}` });
+    if (r.recoveredAt && r.recovery === "Recovered")
+      out.push({ time: r.recoveredAt, text: `status ${run} recovered in ${r.recoverySeconds ?? "?"}s` });
+    else if (r.recovery === "TimedOut") out.push({ time: r.endedAt ?? "", text: `status ${run} recovery timed out` });
+  }
+  return out.filter((e) => e.time !== "").sort((a, b) => a.time.localeCompare(b.time));
 }
 
 const indent = (text: string, n = 2): string =>
@@ -135,6 +176,7 @@ const indent = (text: string, n = 2): string =>
     .join("\n");
 
 /** The describe page (pure). */
+// size: the describe page, section after section as printed; each section a few lines.
 export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {}): string {
   const { manifest } = m;
   const st: ChaosScheduleStatus = m.status ?? {};
@@ -160,12 +202,25 @@ export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {
   out += kv("Concurrency", spec.concurrencyPolicy ?? "Forbid");
   out += kv("Selector", selectorText(manifest));
   out += kv("Safety", spec.safety ? JSON.stringify(spec.safety) : "");
-  out += kv("Phase", st.phase ?? "Pending (not reconciled yet)");
+  out += kv(
+    "Phase",
+    st.phase === undefined
+      ? "Pending (no controller has written status for it yet)"
+      : x.controller && !x.controller.current
+        ? `${st.phase} (as last written)`
+        : st.phase,
+  );
+  if (x.controller) out += kv("Controller", x.controller.current ? x.controller.text : `none: ${x.controller.text}`);
   out += kv(
     "Last Schedule",
     st.lastScheduleTime ? `${st.lastScheduleTime} (${age(st.lastScheduleTime, now)} ago)` : "",
   );
   out += kv("Next Schedule", st.nextScheduleTime ? `${st.nextScheduleTime} (${until(st.nextScheduleTime, now)})` : "");
+  if (st.waiting)
+    out += kv(
+      "Waiting",
+      `run ${st.waiting.run ?? "?"} held back: ${st.waiting.reason ?? "?"}${st.waiting.message ? `: ${st.waiting.message}` : ""}; tried again until ${st.waiting.retryUntil ?? "?"} (its starting deadline), then skipped`,
+    );
 
   out += "Conditions:\n";
   const conds = st.conditions ?? [];
@@ -190,7 +245,8 @@ export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {
       )
     : "  <none>\n";
 
-  out += `Active Injections:${x.active ? " (from the cluster)" : ` (from status)${x.clusterNote ? " " + x.clusterNote : ""}`}\n`;
+  const unseen = x.active && x.unobserved?.length ? ` (${unobservedNote(x.unobserved)})` : "";
+  out += `Active Injections:${x.active ? ` (from the cluster)${unseen}` : ` (from status)${x.clusterNote ? " " + x.clusterNote : ""}`}\n`;
   const rows = x.active
     ? x.active.map((a) => ({
         fault: a.fault,
@@ -228,7 +284,9 @@ export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {
           rows,
         ),
       )
-    : "  <none>\n";
+    : x.active && x.unobserved?.length
+      ? "  <none on the nodes observed>\n"
+      : "  <none>\n";
 
   out += "History:\n";
   const hist = [...(st.history ?? [])].reverse();
@@ -262,7 +320,7 @@ export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {
       )
     : "  <none>\n";
 
-  out += "Events:\n";
+  out += `Events:${x.eventSources?.length ? ` (from ${x.eventSources.join(" and ")})` : ""}\n`;
   out += x.events?.length ? x.events.map((e) => `  ${e.time}  ${e.text}\n`).join("") : "  <none>\n";
   if (x.guardLogs?.length) out += "Guard Logs:\n" + x.guardLogs.join("\n") + "\n";
   return out;

@@ -2,6 +2,7 @@
 // and the applied one (store-managed fields left out). Exit 0 no differences, 1 differences
 // (like kubectl diff and diff(1)), 2 invalid input or usage.
 import { Command } from "commander";
+import { warnUnmatchedSelectors } from "../targets-warning.js";
 import { stringify } from "yaml";
 import type { ChaosSchedule } from "../../api/types.js";
 import { scheduleKey } from "../../api/types.js";
@@ -60,6 +61,11 @@ export function register(program: Command, ctx: CliContext): void {
       rejectIfInvalid(ctx, loaded, "compared");
       if (loaded.manifests.length === 0) throw new InvalidInputError("no objects passed to diff");
       let differs = false;
+      await warnUnmatchedSelectors(
+        ctx,
+        opts,
+        loaded.manifests.map((m) => m.manifest),
+      );
       await withStore(opts, async (store) => {
         const stored = new Map((await store.list()).manifests.map((m) => [m.key, m.manifest]));
         for (const { manifest } of loaded.manifests) {

@@ -15,6 +15,8 @@ export interface ElectorOptions {
   clock?: () => number;
   /** Called on every change of role (also the first time one is known). */
   onRole?: (role: Role) => void;
+  /** When this controller last finished a pass (unix ms), written into the lease with each renewal. */
+  lastPass?: () => number | undefined;
   /** Called after every attempt, successful or not (health: the elector is alive). */
   onAttempt?: (ok: boolean) => void;
 }
@@ -73,7 +75,9 @@ export class LeaderElector {
         this.until = -Infinity;
         ok = true;
       } else {
-        ok = d.kind === "create" ? await store.create(d.record) : await store.update(seen?.version, d.record);
+        const lastPassTime = this.opts.lastPass?.();
+        const record = lastPassTime !== undefined ? { ...d.record, lastPassTime } : d.record;
+        ok = d.kind === "create" ? await store.create(record) : await store.update(seen?.version, record);
         if (ok) {
           this.holderSeen = identity;
           this.until = actUntil(d.record.renewTime, timing);
@@ -102,8 +106,16 @@ export class LeaderElector {
     const r = this.role();
     if (r === this.current) return;
     this.current = r;
+    // `holder` is who holds the lease: this controller when leading, else the one it last saw
+    // ("" when the lease lapsed or was released); `self` is this controller.
     this.opts.logger.info(
-      { event: "lease", role: r, lease: this.opts.store.where, holder: this.opts.identity },
+      {
+        event: "lease",
+        role: r,
+        lease: this.opts.store.where,
+        holder: r === "leader" ? this.opts.identity : this.holderSeen === this.opts.identity ? "" : this.holderSeen,
+        self: this.opts.identity,
+      },
       r === "leader"
         ? "leading: this controller acts"
         : "standby: not acting (the lease is held elsewhere, lapsed or released)",
@@ -139,8 +151,12 @@ export class LeaderElector {
     if (!wasLeader) return;
     try {
       const seen = await this.opts.store.read();
-      if (seen && seen.record.holder === this.opts.identity)
-        await this.opts.store.update(seen.version, released(seen.record));
+      if (seen && seen.record.holder === this.opts.identity) {
+        // Readers still learn when this controller last reconciled.
+        const lastPassTime = this.opts.lastPass?.();
+        const record = lastPassTime !== undefined ? { ...seen.record, lastPassTime } : seen.record;
+        await this.opts.store.update(seen.version, released(record));
+      }
     } catch (e) {
       this.opts.logger.warn(
         { event: "lease", err: e instanceof Error ? e.message : String(e) },

@@ -13,6 +13,11 @@ export interface LeaseRecord {
   acquireTime: number;
   /** How many times the lease changed hands. */
   transitions: number;
+  /**
+   * Unix ms when the holder last finished a reconcile pass (written with each renewal), so a
+   * reader can tell a leader whose loop is stuck from one that reconciles.
+   */
+  lastPassTime?: number;
 }
 
 export interface LeaseTiming {

@@ -15,6 +15,7 @@ export const LEASE_LABELS = {
   duration: "chaosctl.io/lease-duration-ms",
   acquireTime: "chaosctl.io/lease-acquire-time",
   transitions: "chaosctl.io/lease-transitions",
+  lastPass: "chaosctl.io/lease-last-pass",
 } as const;
 
 /**
@@ -37,6 +38,7 @@ export function recordToLabels(scope: string, instance: string, r: LeaseRecord):
     [LEASE_LABELS.duration]: String(r.leaseDurationMs),
     [LEASE_LABELS.acquireTime]: new Date(r.acquireTime).toISOString(),
     [LEASE_LABELS.transitions]: String(r.transitions),
+    ...(r.lastPassTime ? { [LEASE_LABELS.lastPass]: new Date(r.lastPassTime).toISOString() } : {}),
   };
 }
 
@@ -56,6 +58,7 @@ export function labelsToRecord(labels: Record<string, string>): LeaseRecord {
     leaseDurationMs: num(LEASE_LABELS.duration),
     acquireTime: time(LEASE_LABELS.acquireTime),
     transitions: num(LEASE_LABELS.transitions),
+    ...(time(LEASE_LABELS.lastPass) > 0 ? { lastPassTime: time(LEASE_LABELS.lastPass) } : {}),
   };
 }
 

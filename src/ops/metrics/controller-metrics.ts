@@ -54,6 +54,13 @@ export class ControllerMetrics implements PassObserver {
   readonly manifests = this.registry.register(
     new Gauge("chaosctl_manifests", "Manifests in the store, by validity (valid, invalid).", ["validity"]),
   );
+  readonly targetsFound = this.registry.register(
+    new Gauge(
+      "chaosctl_schedule_targets_found",
+      "1 when the schedule's selector matches something in the cluster (condition TargetsFound), else 0.",
+      ["schedule"],
+    ),
+  );
   readonly agentConnected = this.registry.register(
     new Gauge(
       "chaosctl_agent_connected",
@@ -108,7 +115,10 @@ export class ControllerMetrics implements PassObserver {
         this.activeInjections.set(labels, this.activeInjections.value(labels) + 1);
       }
     }
+    if (r.statuses) this.targetsFound.reset();
     for (const [schedule, { prev, next }] of r.statuses ?? []) {
+      const found = next.conditions?.find((c) => c.type === "TargetsFound");
+      if (found) this.targetsFound.set({ schedule }, found.status === "True" ? 1 : 0);
       const { ended, recovered } = runChanges(prev, next);
       for (const e of ended) this.runs.inc({ schedule, fault: e.fault, result: e.result, reason: e.reason });
       for (const x of recovered) this.recovery.observe({ service: x.service }, x.seconds);
