@@ -249,13 +249,14 @@ describe("the kill switch", () => {
     expect((await chaosctl(["suspend", "--all", "--dir", w.dir, "--audit-log", log])).stdout).toBe(
       "chaosschedule/long-pause suspended\n",
     );
+    // Well before the 60 s expiry (the audit log below says the revert's reason: Suspended). The
+    // bound is wide because a pass on a loaded 2-core machine can take seconds; on a quiet one the
+    // whole test takes about 5 s.
     await waitFor(async () => (await pausedOf(svc)).length === 0 && (await guardsOf(w.instance)).length === 0, {
-      timeoutMs: 15_000,
+      timeoutMs: 40_000,
       what: "the pause reverted",
     });
-    const took = Date.now() - t0;
-    // One pass (the store's 25 ms debounce, then the revert itself), far from the 60 s expiry.
-    expect(took).toBeLessThan(10_000);
+    expect(Date.now() - t0).toBeLessThan(40_000);
     await c.stop();
     const recs = await records(log);
     expect(recs.map((x) => `${x.actor} ${x.action} ${x.result}${x.reason ? " " + x.reason : ""}`)).toEqual([
