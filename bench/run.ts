@@ -1,12 +1,13 @@
 // `npm run bench`: every figure beside its baseline and goal, in one run, printed as a markdown
 // table and written to docs/benchmarks.md with the machine. Only prints: nothing here asserts.
 // Options: --quick (few samples, docs not written), --only=a,b (only those parts: cli, kill,
-// pause, killswitch, idle, net, stress, yaml, dashboard; docs not written), or BENCH_KILL_RUNS,
+// pause, killswitch, idle, net, stress, yaml, dashboard, abort; docs not written), or BENCH_KILL_RUNS,
 // BENCH_PAUSE_RUNS, BENCH_NET_ROUNDS, BENCH_CLI_RUNS, BENCH_KILLSWITCH_RUNS, BENCH_STRESS_RUNS,
-// BENCH_DASHBOARD_LOADS to change sample counts.
+// BENCH_DASHBOARD_LOADS, BENCH_ABORT_RUNS to change sample counts.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { abortRow, benchAbort, type AbortSamples } from "./abort.js";
 import { benchCli, manifestFolder, type ColdStart } from "./cli.js";
 import { benchDashboard } from "./dashboard.js";
 import { docker } from "./docker-cli.js";
@@ -25,7 +26,7 @@ import { document, table, type Row } from "./report.js";
 import { median, p50p95, percentile } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
-const PARTS = ["cli", "kill", "pause", "killswitch", "idle", "net", "stress", "yaml", "dashboard"] as const;
+const PARTS = ["cli", "kill", "pause", "killswitch", "idle", "net", "stress", "yaml", "dashboard", "abort"] as const;
 const onlyArg = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
 const only = onlyArg ? new Set(onlyArg.split(",")) : undefined;
 for (const p of only ?? []) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only: unknown part ${p}`);
@@ -39,6 +40,7 @@ const RUNS = {
   killSwitch: num("BENCH_KILLSWITCH_RUNS", 10, 2),
   stress: num("BENCH_STRESS_RUNS", 5, 2),
   dashboard: num("BENCH_DASHBOARD_LOADS", 10, 3),
+  abort: num("BENCH_ABORT_RUNS", 10, 2),
 };
 const SCHEDULES = quick ? [10, 100] : [10, 100, 1000];
 const FAKE = { services: 100, tasksPerService: 100 };
@@ -162,10 +164,19 @@ async function main(): Promise<void> {
     dashboardRows = (await benchDashboard(RUNS.dashboard)).rows;
   }
 
+  let abort: AbortSamples | undefined;
+  if (want("abort")) {
+    log(`abort: deciding probe failure → fault reverted: ${RUNS.abort} runs`);
+    const events = new EventLog();
+    abort = await benchAbort(RUNS.abort, events).finally(() => events.close());
+    if (abort.failures.length) log(`abort failures: ${abort.failures.join("; ")}`);
+  }
+
   const rows = [
     ...buildRows(kill, pause, killSwitch, idle, cli, net),
     ...(stress ? stressRows(stress) : []),
     ...dashboardRows,
+    ...(abort ? [abortRow(abort)] : []),
   ];
   const seconds = (performance.now() - started) / 1000;
   const sections = [

@@ -2,6 +2,8 @@
 # The main job, end to end: a local one-node Swarm, a sample replicated service with a
 # healthcheck, the controller on the demo schedules (manifests/demo). You watch a task killed,
 # Swarm healing, a pause reverted, and status with recovery times written into the manifests.
+# Then a probe at work (manifests/demo-probe): every task of a service paused, the service down,
+# and the run aborted by its HTTP probe within seconds (Aborted, the schedule Halted).
 #   bash scripts/demo.sh               (as root, or with sudo available)
 # Env: DEMO_SECONDS (60) how long the controller runs; CHAOSCTL_DEMO_DIR (/tmp/chaosctl-demo)
 # where the manifests are copied (status is written there, the repository stays clean);
@@ -22,14 +24,18 @@ step "build chaosctl" npm run --silent build
 step "a local Swarm and the images" bash scripts/swarm-up.sh
 
 svc_id=""
+front_id=""
 ctl_pid=""
 cleanup() {
   [ -z "$ctl_pid" ] || kill "$ctl_pid" 2>/dev/null || true
   [ -z "$ctl_pid" ] || wait "$ctl_pid" 2>/dev/null || true
   [ -z "$svc_id" ] || docker service rm "$svc_id" >/dev/null 2>&1 || true
+  [ -z "$front_id" ] || docker service rm "$front_id" >/dev/null 2>&1 || true
   # Guard containers the demo's schedules left (normally none: they exit and are collected).
   local g
   g=$(docker ps -aq --filter label=chaosctl.io/schedule=default/demo-kill --filter label=chaosctl.io/schedule=default/demo-pause)
+  [ -z "$g" ] || docker rm -f $g >/dev/null 2>&1 || true
+  g=$(docker ps -aq --filter label=chaosctl.io/schedule=default/demo-freeze-front)
   [ -z "$g" ] || docker rm -f $g >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -88,4 +94,32 @@ DESC="the dashboard answered while the controller ran" check test "$dashboard_up
 "${CLI[@]}" report --dir "$CHAOSCTL_DEMO_DIR" --since 1h -o html --file "$CHAOSCTL_DEMO_DIR/report.html"
 DESC="chaosctl report wrote $CHAOSCTL_DEMO_DIR/report.html" check grep -q 'class="run-bar"' "$CHAOSCTL_DEMO_DIR/report.html"
 [ "$ok" = 1 ] || die "the demo did not show what it should; see $CHAOSCTL_DEMO_DIR/controller.log"
-log "demo done: Swarm healed every kill; the manifests in $CHAOSCTL_DEMO_DIR carry the status."
+
+log ""
+log "==> a probe aborts a fault that takes the service down (manifests/demo-probe)"
+FRONT=chaosctl-demo-front
+PROBE_DIR="$CHAOSCTL_DEMO_DIR/probe"
+if old=$(docker service inspect -f '{{.ID}}' "$FRONT" 2>/dev/null); then docker service rm "$old" >/dev/null; sleep 2; fi
+# Host-mode publishing: this kernel has no IPVS for the routing mesh.
+front_id=$(docker service create --detach --quiet --name "$FRONT" --replicas 1 \
+  --publish mode=host,target=80,published=18081 local/web:1 2>/dev/null)
+for _ in $(seq 1 60); do curl_ok=$(node -e 'fetch("http://127.0.0.1:18081/").then(r=>console.log(r.status)).catch(()=>console.log(0))'); [ "$curl_ok" = 200 ] && break; sleep 1; done
+log "    $FRONT answers on 127.0.0.1:18081 ($curl_ok)"
+mkdir -p "$PROBE_DIR"; cp manifests/demo-probe/*.yaml "$PROBE_DIR/"
+log "    every task paused for 60s; the Continuous HTTP probe should abort it within seconds"
+"${CLI[@]}" controller --dir "$PROBE_DIR" 2>"$PROBE_DIR/controller.log" &
+ctl_pid=$!
+t0=$(date +%s)
+for _ in $(seq 1 40); do
+  sleep 1
+  grep -q 'result: Aborted' "$PROBE_DIR/freeze-front.yaml" && break
+done
+aborted_after=$(( $(date +%s) - t0 ))
+sleep 2
+kill "$ctl_pid"; wait "$ctl_pid" || true; ctl_pid=""
+sed -n '/^status:/,$p' "$PROBE_DIR/freeze-front.yaml" >&2
+DESC="the probe aborted the run (after ${aborted_after}s of a 60s fault)" check grep -q 'reason: ProbeFailed' "$PROBE_DIR/freeze-front.yaml"
+DESC="the schedule is Halted until resumed" check grep -q 'type: Halted' "$PROBE_DIR/freeze-front.yaml"
+DESC="no task of $FRONT is left paused" check test "$(docker ps -q --filter "label=com.docker.swarm.service.id=$front_id" --filter status=paused | wc -l)" -eq 0
+[ "$ok" = 1 ] || die "the probe step did not show what it should; see $PROBE_DIR/controller.log"
+log "demo done: Swarm healed every kill, a probe stopped a fault that took a service down; the manifests in $CHAOSCTL_DEMO_DIR carry the status."

@@ -2,7 +2,8 @@
 # A real one-node Docker Swarm on this machine, ready for chaosctl's tests and demo.
 # Idempotent: each step is skipped when already done, so re-runs take seconds.
 #   1. installs missing Debian packages (docker.io, busybox-static, iptables, debootstrap, iproute2, git,
-#      chromium for the dashboard's browser tests)
+#      prometheus for the prometheus probe's tests (started by them on loopback), chromium for the
+#      dashboard's browser tests)
 #   2. starts a Docker engine unless one answers (DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1)
 #   3. docker swarm init --advertise-addr 127.0.0.1 unless already in a swarm
 #   4. builds the images offline (scripts/images.sh; needs npm ci / builds dist if stale)
@@ -24,7 +25,7 @@ install_packages() {
   local missing=() p
   # docker.io only when no engine binary exists at all (docker-ce would conflict).
   if ! command -v dockerd >/dev/null && ! engine_answers; then missing+=(docker.io); fi
-  for p in busybox-static iptables debootstrap iproute2; do
+  for p in busybox-static iptables debootstrap iproute2 prometheus; do
     pkg_installed "$p" || missing+=("$p")
   done
   # git: the controller's git store (--git) and its tests run the git CLI.

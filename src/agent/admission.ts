@@ -18,7 +18,7 @@ import type { ClusterSnapshot, ContainerInfo, Engine, HelperSpec } from "../engi
 import { ineligibleBecause } from "../faults/eligible.js";
 import { parseGuardArgs, type GuardArgs } from "../faults/guard/args.js";
 import { L_ROLE } from "../api/labels.js";
-import { checkNodeSafety } from "../controller/quorum.js";
+import { checkNodeSafety } from "../faults/node/quorum.js";
 import { unwrapNodeSpec } from "../faults/node/spec.js";
 import { PolicyRefusal } from "./policy.js";
 

@@ -151,6 +151,8 @@ export function loadText(text: string, file: string, opts: LoadOptions = {}): Lo
   return skipped.length > 0 ? { documents, problems, skipped } : { documents, problems };
 }
 
+// size: one document through the loader's steps in order (parse, shape, schema, semantic rules,
+// defaults), each a few lines; read top to bottom it is the pipeline.
 function loadDocument(
   doc: Document,
   index: number,

@@ -2,6 +2,7 @@
 // document even when the schema failed, so every problem shows at once; each rule therefore
 // reads fields defensively and stays silent about anything of the wrong type (the schema
 // already reports that).
+// size: just over 400 lines of rules, each a short named function; they read best as one list.
 import { MS, formatDuration, parseDuration } from "./duration.js";
 import type { Issue, PathSegment } from "./path.js";
 import { PROBE_RULES } from "./probe-rules.js";

@@ -83,6 +83,7 @@ const WHAT: Record<FaultKind, string> = {
   process: "process signal",
 };
 
+// size: one table built in one pass over nodes, guards and helpers; the row kinds share its state.
 export function auditInventory(input: AuditInput): AuditReport {
   const { now, schedules, origins } = input;
   const graceMs = input.graceMs ?? DEFAULT_GRACE_MS;

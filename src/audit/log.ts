@@ -4,7 +4,18 @@
 import { appendFile, readFile } from "node:fs/promises";
 
 export type AuditAction =
-  "apply" | "revert" | "skip" | "reapply" | "extend" | "create" | "configure" | "delete" | "suspend" | "resume";
+  | "apply"
+  | "revert"
+  | "skip"
+  | "reapply"
+  | "extend"
+  | "create"
+  | "configure"
+  | "delete"
+  | "suspend"
+  | "resume"
+  /** A run's probes settled its verdict (result Pass or Fail). */
+  | "verdict";
 
 export interface AuditRecord {
   time: string;

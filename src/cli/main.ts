@@ -2,13 +2,13 @@
 // The chaosctl bin. One file per verb under commands/, listed in verbs.ts and imported only
 // when that verb runs (cold start); one catch maps every error to an exit code (0 ok,
 // 1 failure, 2 usage or invalid input), never a stack trace unless CHAOSCTL_DEBUG=1.
-import { readFileSync, realpathSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
 import { exitCodeOf } from "../util/errors.js";
 import { processIO, type CliContext, type CliIO } from "./output.js";
 import { VERBS, verbOf, verbTerm } from "./verbs.js";
+import { packageVersion } from "./version.js";
 
 function verbTermOf(cmd: Command): string {
   const v = VERBS.find((x) => x.name === cmd.name());
@@ -32,22 +32,6 @@ Examples:
   chaosctl <command> --help                # examples for each command
 
 Exit codes: 0 ok, 1 failure, 2 usage error or invalid input.`;
-
-/** The version of the package this file belongs to (works from src/ and from dist/src/). */
-export function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: unknown; version?: unknown };
-      if (pkg.name === "chaosctl" && typeof pkg.version === "string") return pkg.version;
-    } catch {
-      // not here: look one level up
-    }
-    const up = dirname(dir);
-    if (up === dir) return "unknown";
-    dir = up;
-  }
-}
 
 /**
  * The program for `argv`: the verb it names is fully registered (its module imported); every

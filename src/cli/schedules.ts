@@ -13,6 +13,7 @@ export const SCHEDULE_COLUMNS: readonly Column[] = [
   { header: "SUSPEND", key: "suspend" },
   { header: "PHASE", key: "phase" },
   { header: "ACTIVE", key: "active" },
+  { header: "SCORE", key: "score" },
   { header: "LAST RESULT", key: "lastResult" },
   { header: "LAST SCHEDULE", key: "lastSchedule" },
 ];
@@ -43,6 +44,12 @@ export function selectorText(m: ChaosSchedule): string {
   return parts.join(" ");
 }
 
+/** "80% (5)": status.resilienceScore over its resilienceRuns judged runs; empty before any verdict. */
+export function scoreText(st: ChaosScheduleStatus | undefined): string {
+  if (st?.resilienceScore === undefined) return "";
+  return `${st.resilienceScore}% (${st.resilienceRuns ?? "?"})`;
+}
+
 export function sourceText(s: Source): string {
   return s.store === "dir" ? `${s.file}:${s.line}` : `config/${s.configName}`;
 }
@@ -57,6 +64,7 @@ export function scheduleRow(m: StoredManifest, now: Date): Row {
     suspend: String(!!m.manifest.spec.suspend),
     phase: st?.phase ?? "Pending",
     active: String(st?.active?.length ?? 0),
+    score: scoreText(st),
     lastResult: lastResult(st),
     lastSchedule: age(st?.lastScheduleTime, now),
     generation: String(m.manifest.metadata.generation ?? 1),

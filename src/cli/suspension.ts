@@ -2,6 +2,7 @@
 // in its next pass: suspended schedules start nothing and revert what they have active).
 // `--all` is the kill switch: every schedule in the store at once.
 import { Command } from "commander";
+import { haltInForce } from "../probes/halt.js";
 import { UsageError } from "../util/errors.js";
 import { addAuditLogOption, CliAudit, type AuditLogOpts } from "./audit-option.js";
 import type { CliContext } from "./output.js";
@@ -48,15 +49,25 @@ export function registerSuspension(
                 );
             }
           }
+          // A halted schedule (a probe aborted a run) needs more than suspend: false: resume records
+          // when it was resumed, which lifts the halt.
+          const halted = new Set<string>();
+          if (!suspend) {
+            const snap = await store.list();
+            for (const m of snap.manifests) if (haltInForce(m.manifest.spec, m.status)) halted.add(m.key);
+          }
           for (const key of keys) {
-            const r = await store.patchSpec(key, { suspend });
+            const r = await store.patchSpec(
+              key,
+              halted.has(key) ? { suspend, abort: { resumedAt: new Date().toISOString() } } : { suspend },
+            );
             const name = key.startsWith("default/") ? key.slice("default/".length) : key;
             if (r === "notfound") {
               ctx.io.stderr(`chaosctl: chaosschedule "${key}" not found\n`);
               ctx.exitCode = 1;
             } else {
               ctx.io.stdout(
-                `chaosschedule/${name} ${r === "unchanged" ? `unchanged (already ${suspend ? "suspended" : "running"})` : suspend ? "suspended" : "resumed"}\n`,
+                `chaosschedule/${name} ${r === "unchanged" ? `unchanged (already ${suspend ? "suspended" : "running"})` : suspend ? "suspended" : halted.has(key) ? "resumed (halt lifted)" : "resumed"}\n`,
               );
             }
             audit.add(verb, key, r === "configured" ? (suspend ? "suspended" : "resumed") : r);

@@ -7,6 +7,7 @@ import type { RunEvent } from "./status.js";
 import { appliedRecords, revertRecord, skipRecord } from "./audit-log.js";
 import { executeExtend, executeReapply, executeRevert, executeStart } from "./execute.js";
 import { pushEvent, statusFor, type PassState } from "./pass.js";
+import { probeGateStep, probeStartedStep } from "./probes.js";
 import { killSwitchRaised } from "./kill-switch.js";
 
 /**
@@ -176,4 +177,12 @@ export const extendStep: ActStep = async (s) => {
 };
 
 /** The act phase, in order. Reverts come before starts so that a start sees the budget they freed. */
-export const ACT_STEPS: readonly ActStep[] = [revertStep, reapplyStep, skipStep, startStep, extendStep];
+export const ACT_STEPS: readonly ActStep[] = [
+  revertStep,
+  reapplyStep,
+  skipStep,
+  probeGateStep,
+  startStep,
+  probeStartedStep,
+  extendStep,
+];

@@ -2,6 +2,7 @@
 // skipped run, built from the pass's own actions and outcomes. Pure; the pass appends them once
 // at its end, and a failing log never fails the pass.
 import type { AuditRecord } from "../audit/log.js";
+import type { ChaosScheduleStatus } from "../api/types.js";
 import type { InjectionHandle, Target } from "../faults/driver.js";
 import type { ExtendRun, Reapply, Revert, SkipRun, StartRun } from "./plan.js";
 import type { TargetResult } from "./status.js";
@@ -70,6 +71,35 @@ export function revertRecord(
     ...(message ? { message } : {}),
     ...(h.owner.source ? { source: h.owner.source } : {}),
   };
+}
+
+/** One record per run whose verdict appeared between two statuses of a schedule. */
+export function verdictRecords(
+  key: string,
+  prev: ChaosScheduleStatus | undefined,
+  next: ChaosScheduleStatus,
+  now: Date,
+  instance: string,
+): AuditRecord[] {
+  const before = new Map((prev?.history ?? []).map((r) => [r.run, r]));
+  return (next.history ?? [])
+    .filter((r) => r.verdict && !before.get(r.run)?.verdict)
+    .map((r) => ({
+      ...base(now, instance),
+      action: "verdict" as const,
+      schedule: key,
+      ...(r.generation !== undefined ? { generation: r.generation } : {}),
+      ...(r.run ? { run: r.run } : {}),
+      ...(r.fault ? { fault: r.fault } : {}),
+      result: r.verdict ?? "",
+      ...(r.result === "Aborted" || r.result === "Skipped" ? { reason: r.reason ?? r.result } : {}),
+      message: (r.probes ?? [])
+        .map(
+          (p) =>
+            `${p.name} (${p.mode}) ${p.verdict ?? "?"}: ${p.passed} passed, ${p.failed} failed${p.lastError ? `; last error: ${p.lastError}` : ""}`,
+        )
+        .join("; "),
+    }));
 }
 
 export function skipRecord(a: SkipRun, now: Date, instance: string): AuditRecord {

@@ -15,6 +15,9 @@ import { observe } from "./observe.js";
 import { ACT_STEPS } from "./act.js";
 import { record } from "./record.js";
 import { watchKillSwitch } from "./kill-switch.js";
+import type { DefaultedProbe } from "../api/types.js";
+import { ProbeMonitor } from "../probes/monitor.js";
+import { StopConditionWatch } from "../probes/stop-condition.js";
 
 export type { PassResult } from "./pass.js";
 
@@ -50,6 +53,14 @@ export interface ControllerOptions {
   observer?: PassObserver;
   /** Checked before anything is injected, reverted or recorded: false ends the pass (leader lease lost). */
   mayAct?: () => boolean;
+  /** A probe that, while it fails, acts as the kill switch (--stop-condition; src/probes/stop-condition.ts). */
+  stopCondition?: DefaultedProbe;
+  /** Every probe check (metrics); the stop condition's with mode "StopCondition". */
+  onProbeCheck?: (c: { schedule: string; probe: string; mode: string; ok: boolean }) => void;
+  /** A probe decided to abort a run (benchmarks time the revert from here). */
+  onProbeAbort?: (a: { schedule: string; run: string; probe: string; message: string; at: Date }) => void;
+  /** The stop condition started (a reason) or stopped (undefined) failing (metrics). */
+  onStopCondition?: (failing: string | undefined) => void;
 }
 
 const cryptoRandom = (): number => randomInt(0, 2 ** 32) / 2 ** 32;
@@ -81,10 +92,31 @@ export class Controller {
       ...(o.nodes ? { nodes: o.nodes } : {}),
       ...(o.auditLog ? { auditLog: o.auditLog } : {}),
       ...(o.killSwitchFile ? { killSwitchFile: o.killSwitchFile } : {}),
+      probes: new ProbeMonitor({
+        engine: o.engine,
+        image: o.image,
+        logger: o.logger,
+        ...(o.clock ? { clock: o.clock } : {}),
+        ...(o.onProbeCheck ? { onCheck: o.onProbeCheck } : {}),
+        ...(o.onProbeAbort ? { onAbort: o.onProbeAbort } : {}),
+      }),
       gate: () => {
         if (o.mayAct && !o.mayAct()) throw new LeadershipLost();
       },
     };
+    const stop = o.stopCondition;
+    if (stop && this.env.probes) {
+      this.env.stopCondition = new StopConditionWatch(
+        stop,
+        this.env.probes,
+        o.logger,
+        (failing) => {
+          o.onStopCondition?.(failing);
+          this.wake();
+        },
+        (ok) => o.onProbeCheck?.({ schedule: "", probe: stop.name, mode: "StopCondition", ok }),
+      );
+    }
   }
 
   /** One reconcile pass: observe → decide → act → record (pass.ts). */
@@ -97,6 +129,14 @@ export class Controller {
     return record(s, memory);
   }
 
+  /** Stops what runs between passes (probe checks): for a controller used pass by pass (--once). */
+  close(): void {
+    this.env.probes?.stop();
+  }
+
+  /** Wakes the loop (set while run() runs): a probe decided something the controller must act on now. */
+  private wake: () => void = () => {};
+
   private noteHealthy(id: string, at: Date): void {
     const { healthyAt } = this.memory;
     healthyAt.delete(id);
@@ -104,19 +144,9 @@ export class Controller {
     if (healthyAt.size > 10_000) healthyAt.delete(healthyAt.keys().next().value as string);
   }
 
-  /** Run until the signal aborts. */
-  async run(signal: AbortSignal): Promise<void> {
-    const { store, engine, logger } = this.env;
-    let wake: () => void = () => {};
-    let pending = false;
-    const trigger = (): void => {
-      pending = true;
-      wake();
-    };
-    const stopWatch = await store.watch(trigger);
-    const stopKillSwitch = this.env.killSwitchFile
-      ? watchKillSwitch(this.env.killSwitchFile, trigger, logger)
-      : () => undefined;
+  /** Docker events that may change what the pass would do wake the loop; the stream reconnects with backoff. */
+  private followEvents(signal: AbortSignal, trigger: () => void): () => void {
+    const { engine, logger } = this.env;
     const relevant = (e: DockerEvent): boolean =>
       e.type === "service" ||
       e.type === "node" ||
@@ -147,6 +177,29 @@ export class Controller {
       );
     };
     subscribe();
+    return () => eventsCtl?.abort();
+  }
+
+  /** Run until the signal aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { store, logger } = this.env;
+    let wake: () => void = () => {};
+    let pending = false;
+    const trigger = (): void => {
+      pending = true;
+      wake();
+    };
+    const stopWatch = await store.watch(trigger);
+    // A probe's abort, a verdict or the stop condition flipping wakes the loop at once.
+    this.wake = trigger;
+    if (this.env.probes) this.env.probes.onChange = trigger;
+    const probeLoops = new AbortController();
+    signal.addEventListener("abort", () => probeLoops.abort(), { once: true });
+    const stopLoop = this.env.stopCondition?.run(probeLoops.signal);
+    const stopKillSwitch = this.env.killSwitchFile
+      ? watchKillSwitch(this.env.killSwitchFile, trigger, logger)
+      : () => undefined;
+    const stopEvents = this.followEvents(signal, trigger);
     let backoff = 250;
     try {
       while (!signal.aborted) {
@@ -184,7 +237,11 @@ export class Controller {
         wake = () => {};
       }
     } finally {
-      eventsCtl?.abort();
+      stopEvents();
+      probeLoops.abort();
+      this.env.probes?.stop();
+      this.wake = () => {};
+      await stopLoop;
       stopKillSwitch();
       await stopWatch();
     }

@@ -1,10 +1,10 @@
 // Which nodes a node-fault run takes, and whether it may (pure; called by controller/plan.ts).
 // Nodes already faulted (active node injections, or chosen earlier in the same pass) are not
-// candidates; managers only with fault.node.allowManagers; then the quorum rules (quorum.ts).
+// candidates; managers only with fault.node.allowManagers; then the quorum rules (faults/node/quorum.ts).
 import type { ClusterSnapshot } from "../engine/engine.js";
 import type { Target } from "../faults/driver.js";
 import { L_ROLE } from "../api/labels.js";
-import { checkNodeSafety } from "./quorum.js";
+import { checkNodeSafety } from "../faults/node/quorum.js";
 import type { NodeAction } from "../faults/node/spec.js";
 
 export interface NodeChoiceInput {

@@ -5,6 +5,7 @@ import { formatProblem } from "../api/problems.js";
 import { invalidMessage } from "../store/store.js";
 import { orphanNodeHandles } from "../faults/node/observe.js";
 import type { Observation, PassEnv, PassMemory } from "./pass.js";
+import { observeProbes } from "./probes.js";
 import { killSwitchRaised } from "./kill-switch.js";
 
 export async function observe(env: PassEnv, memory: PassMemory): Promise<Observation> {
@@ -27,7 +28,8 @@ export async function observe(env: PassEnv, memory: PassMemory): Promise<Observa
     .filter((h) => (h.owner.instance ?? "default") === env.instance);
   const now = env.clock();
   const killSwitch = env.config.killSwitch || killSwitchRaised(env.killSwitchFile);
-  return { now, snapshot, stored, injections, killSwitch };
+  const probes = await observeProbes(env, stored.manifests);
+  return { now, snapshot, stored, injections, killSwitch, probes };
 }
 
 /** Logs each invalid manifest's problems once while they stand. */

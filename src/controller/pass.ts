@@ -21,6 +21,9 @@ import { deriveStatus, type RunEvent } from "./status.js";
 import type { AuditSink } from "./audit-log.js";
 import type { ExecuteDeps } from "./execute.js";
 import type { NodeDirectory } from "../nodes/directory.js";
+import type { ProbeMonitor } from "../probes/monitor.js";
+import type { StopConditionWatch } from "../probes/stop-condition.js";
+import { withProbes, type ProbeObservation } from "./probe-status.js";
 
 /** What stays the same from pass to pass: the controller's parts and settings. */
 export interface PassEnv {
@@ -40,6 +43,10 @@ export interface PassEnv {
   nodes?: NodeDirectory;
   auditLog?: AuditSink;
   killSwitchFile?: string;
+  /** Runs the probes of every run (src/probes); absent: probes are not checked. */
+  probes?: ProbeMonitor;
+  /** The controller-wide stop condition (--stop-condition). */
+  stopCondition?: StopConditionWatch;
   /** Throws LeadershipLost when this controller may no longer act; called before every effect. */
   gate(): void;
 }
@@ -68,6 +75,7 @@ export interface Observation {
   /** This instance's injections: local and remote guards, plus node faults adopted from node labels. */
   injections: InjectionHandle[];
   killSwitch: boolean;
+  probes: ProbeObservation;
 }
 
 /** One pass in progress, handed from phase to phase. */
@@ -106,6 +114,9 @@ export function decide(env: PassEnv, obs: Observation): Plan {
     injections: obs.injections,
     config: { ...env.config, killSwitch: obs.killSwitch },
     random: env.random,
+    aborted: new Set(obs.probes.aborted.keys()),
+    halted: obs.probes.halted,
+    ...(obs.probes.stopCondition !== undefined ? { stopCondition: obs.probes.stopCondition } : {}),
   });
 }
 
@@ -149,7 +160,7 @@ export function statusFor(
   now = s.env.clock(),
 ): ChaosScheduleStatus {
   const next = s.plan.schedules.get(m.key)?.next;
-  return deriveStatus({
+  const derived = deriveStatus({
     now,
     manifest: m.manifest,
     ...(prev ? { prev } : {}),
@@ -159,4 +170,5 @@ export function statusFor(
     snapshot: s.obs.snapshot,
     recoveryTimeoutMs: s.env.recoveryTimeoutMs,
   });
+  return withProbes(s.env.probes, s.obs.probes, m, derived, prev, now);
 }

@@ -8,6 +8,8 @@ import type { StoredManifest } from "../store/store.js";
 import { routeTo } from "./execute.js";
 import type { NodeDirectory } from "../nodes/directory.js";
 import { statusFor, type PassMemory, type PassResult, type PassState } from "./pass.js";
+import { followRuns, stopConditionChanged } from "./probe-status.js";
+import { verdictRecords } from "./audit-log.js";
 import { selectorInputs } from "./targets.js";
 
 const { compare } = fastJsonPatch;
@@ -47,10 +49,24 @@ export async function record(s: PassState, memory: PassMemory): Promise<PassResu
       blindUntil = after.getTime() + BLIND_RETRY_MS;
       continue;
     }
-    await recordSchedule(s, memory, m, after, statuses, !s.events.get(m.key)?.length && !injected.has(m.key));
+    // A schedule whose probes are being checked, or whose StopCondition must flip, is never idle.
+    const idle =
+      !s.events.get(m.key)?.length &&
+      !injected.has(m.key) &&
+      !env.probes?.watching(m.key) &&
+      !stopConditionChanged(s.statusOf.get(m.key), obs.probes.stopCondition);
+    await recordSchedule(s, memory, m, after, statuses, idle);
     if (statuses.get(m.key)?.next.history?.some((r) => r.recovery === "Pending"))
       recoveryAt = after.getTime() + RECOVERY_POLL_MS;
   }
+  // Verdicts settled in this pass, into the audit log (after the statuses that carry them).
+  const verdicts = [...statuses].flatMap(([key, { prev, next }]) =>
+    verdictRecords(key, prev, next, after, env.instance),
+  );
+  if (verdicts.length)
+    await env.auditLog
+      ?.append(verdicts)
+      .catch((e: unknown) => env.logger.warn({ err: String(e) }, "could not append to the audit log"));
   // Exited guards whose schedule is gone: nothing more to record.
   await collect(s, (h) => !s.byKey.has(h.owner.schedule));
   env.logger.debug(
@@ -107,6 +123,7 @@ async function recordSchedule(
       ? "unchanged"
       : await env.store.writeStatus(m.key, m.manifest.metadata.generation ?? 1, st);
   s.writes.set(m.key, w);
+  followRuns(env.probes, env.config.dryRun, m, st, w === "written" || w === "unchanged");
   if (w === "unchanged" && idle && prev && isSettled(prev))
     memory.settled.set(m, { status: prev, next: nextAt, cluster });
   if (w === "written" || w === "unchanged") await collect(s, (h) => h.owner.schedule === m.key);

@@ -1,6 +1,7 @@
 // The one implementation of `Engine` on the Docker Engine API, and the only file that imports
 // dockerode. Every call is counted by operation (`calls`) and every failure becomes a typed
 // engine error (map-error.ts) carrying the original as `cause`.
+// size: the whole Docker boundary in one class, one short method per engine call.
 import Docker from "dockerode";
 import { request } from "node:http";
 import { PassThrough } from "node:stream";

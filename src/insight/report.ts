@@ -15,6 +15,18 @@ const recoveryText = (r: RunView): string =>
   r.recovery === "Recovered" ? secs(r.recoverySeconds) : r.recovery === "NotApplicable" ? "" : (r.recovery ?? "");
 
 /** What `report -o json` prints: the overview and every run of the window. */
+/** The per-service recovery table, the same columns in the HTML and the Markdown report. */
+const SERVICE_HEADERS = ["service", "runs", "recovered", "timed out", "p50", "p95", "max"];
+const serviceRow = (s: ServiceStats): string[] => [
+  s.service,
+  String(s.runs),
+  String(s.recovered),
+  String(s.timedOut),
+  secs(s.p50),
+  secs(s.p95),
+  secs(s.max),
+];
+
 export function reportJson(r: Report): unknown {
   return { kind: "ChaosReport", ...r.overview, runs: r.runs };
 }
@@ -56,6 +68,7 @@ export function legendHtml(): string {
   );
 }
 
+// size: the HTML page as it reads, top to bottom: timeline, recovery by service, schedules, runs, active.
 export function reportHtml(r: Report, now: Date): string {
   const o = r.overview;
   const t = o.totals;
@@ -74,16 +87,8 @@ export function reportHtml(r: Report, now: Date): string {
   body += `<h2>Recovery by service</h2>`;
   body += table(
     "Time from the end of a fault until the service was back to its desired tasks (nearest-rank percentiles)",
-    ["service", "runs", "recovered", "timed out", "p50", "p95", "max"],
-    o.services.map((s: ServiceStats) => [
-      s.service,
-      String(s.runs),
-      String(s.recovered),
-      String(s.timedOut),
-      secs(s.p50),
-      secs(s.p95),
-      secs(s.max),
-    ]),
+    SERVICE_HEADERS,
+    o.services.map(serviceRow),
   );
   for (const s of o.services) {
     body += `<h3>Service ${esc(s.service)}</h3>${svg(
@@ -159,18 +164,7 @@ export function reportMarkdown(r: Report): string {
   let out = `## Chaos report\n\nGenerated ${o.generatedAt}; runs ${o.since ? `since ${o.since}` : "of every recorded history"}.\n\n`;
   out += `**${t.runs}** runs: **${t.verdicts.Pass}** Pass, **${t.verdicts.Fail}** Fail, ${t.verdicts.none} without verdict; **${t.aborts}** aborted; ${t.active} active injections; ${t.halted} halted schedules.\n\n`;
   out += `### Recovery by service\n\n`;
-  out += mdTable(
-    ["service", "runs", "recovered", "timed out", "p50", "p95", "max"],
-    o.services.map((s) => [
-      s.service,
-      String(s.runs),
-      String(s.recovered),
-      String(s.timedOut),
-      secs(s.p50),
-      secs(s.p95),
-      secs(s.max),
-    ]),
-  );
+  out += mdTable(SERVICE_HEADERS, o.services.map(serviceRow));
   out += `\n### Schedules\n\n`;
   out += mdTable(
     ["schedule", "fault", "phase", "runs", "last verdict", "score", "recovery trend"],

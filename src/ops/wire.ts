@@ -136,6 +136,7 @@ export async function webhookUrl(file: string): Promise<string> {
   return url.toString();
 }
 
+// size: the operations wiring in start order (lease, health, metrics, server, supervision).
 export async function startOps(s: OpsSetup): Promise<Ops> {
   const { flags, logger, instance } = s;
   const timing = {

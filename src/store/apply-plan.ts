@@ -184,7 +184,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 /** `patch` applied to the spec of a stored manifest (as stored, not defaulted). */
 export function patchedManifest(current: ChaosSchedule, patch: SpecPatch): ChaosSchedule {
   const data = userPart(toPlainJson(current));
-  return { ...data, spec: { ...data.spec, ...patch } };
+  const { abort, ...rest } = patch;
+  const spec = { ...data.spec, ...rest };
+  if (abort) spec.abort = { ...data.spec.abort, ...abort };
+  return { ...data, spec };
 }
 
 function metaOf(m: ChaosSchedule): unknown {

@@ -134,6 +134,8 @@ export interface DeleteOptions {
 /** Spec fields patchSpec may change. */
 export interface SpecPatch {
   suspend?: boolean;
+  /** Merged into spec.abort (its other fields stay). */
+  abort?: { resumedAt: string };
 }
 
 /** Who applied the manifest last (store-managed). */

@@ -65,6 +65,7 @@ describe("manifests/examples", () => {
       "node-partition.yaml",
       "node-reboot.yaml",
       "pause.yaml",
+      "web-probed-kill.yaml",
     ]);
     const r = await loadPaths([dir]);
     expect(allProblems(r)).toEqual([]);
@@ -79,6 +80,10 @@ describe("manifests/examples", () => {
     expect(byFile["node-partition.yaml"]?.spec.fault.node?.action).toBe("partition");
     expect(byFile["node-reboot.yaml"]?.spec.fault.node?.action).toBe("reboot");
     expect(byFile["pause.yaml"]?.spec.fault.pause).toEqual({});
+    expect(byFile["web-probed-kill.yaml"]?.spec.probes?.map((p) => [p.name, p.mode])).toEqual([
+      ["web-answers", "Continuous"],
+      ["web-steady", "EOT"],
+    ]);
   });
 });
 

@@ -119,10 +119,11 @@ describe("the generated standalone validator", () => {
           for (const [pick, key, value, del] of edits) {
             const paths = containers(doc);
             const target = at(doc, paths[pick % paths.length] as (string | number)[]) as Record<string, Json> | Json[];
-            if (Array.isArray(target)) target[pick % (target.length + 1)] = value;
+            // A fresh copy each time: the same [] or {} put in twice could end up inside itself.
+            if (Array.isArray(target)) target[pick % (target.length + 1)] = structuredClone(value);
             else if (del && Object.keys(target).length)
               delete target[Object.keys(target)[pick % Object.keys(target).length] as string];
-            else target[key] = value;
+            else target[key] = structuredClone(value);
           }
           const r = both(doc);
           if (!(r.runtime as { ok: boolean }).ok) invalid++;

@@ -119,6 +119,7 @@ describe("get", () => {
       "SUSPEND",
       "PHASE",
       "ACTIVE",
+      "SCORE",
       "LAST RESULT",
       "LAST SCHEDULE",
     ]);
@@ -139,6 +140,7 @@ describe("get", () => {
         String(i.status?.active?.length ?? 0),
         "<none>",
         "<none>",
+        "<none>",
       ],
     );
     expect(rows.slice(1)).toEqual(fromJson);
@@ -150,10 +152,10 @@ describe("get", () => {
     await writeFile(
       join(store, "s.yaml"),
       schedule("s", "duration: 1m\nselector: {services: [web]}\nfault: {pause: {}}") +
-        `status:\n  phase: Active\n  lastScheduleTime: "${now}"\n  active:\n    - {run: r1, fault: pause, service: web, node: n1}\n`,
+        `status:\n  phase: Active\n  resilienceScore: 80\n  resilienceRuns: 5\n  lastScheduleTime: "${now}"\n  active:\n    - {run: r1, fault: pause, service: web, node: n1}\n`,
     );
     const row = tableRows((await chaosctl(["get", "--dir", store])).stdout)[1];
-    expect(row).toEqual(["default", "s", "@once", "pause", "false", "Active", "1", "<none>", "90s"]);
+    expect(row).toEqual(["default", "s", "@once", "pause", "false", "Active", "1", "80% (5)", "<none>", "90s"]);
   });
 
   it("-A / --all-namespaces lists every namespace, as get does; with a NAME it is a usage error", async () => {
@@ -337,6 +339,34 @@ describe("describe", () => {
       code: 1,
       stderr: 'chaosctl: chaosschedule "default/nope" not found\n',
     });
+  });
+});
+
+describe("describe with probes", () => {
+  it("shows the probes, the resilience score, each run's verdict and the last judged run's probe lines", async () => {
+    await writeFile(
+      join(store, "p.yaml"),
+      schedule(
+        "p",
+        "duration: 1m\nselector: {services: [web]}\nfault: {pause: {}}\nprobes:\n  - {name: web-up, mode: Continuous, http: {url: 'http://127.0.0.1:18080/'}}",
+      ) +
+        [
+          "status:",
+          "  resilienceScore: 50",
+          "  resilienceRuns: 2",
+          "  history:",
+          "    - {run: r1, result: Succeeded, verdict: Pass, probes: [{name: web-up, mode: Continuous, verdict: Pass, passed: 30, failed: 0}]}",
+          "    - {run: r2, result: Aborted, reason: ProbeFailed, verdict: Fail, probes: [{name: web-up, mode: Continuous, verdict: Fail, passed: 3, failed: 2, lastError: 'GET http://127.0.0.1:18080/: no answer within 800 ms'}]}",
+          "",
+        ].join("\n"),
+    );
+    const out = (await chaosctl(["describe", "p", "--dir", store, "--no-cluster"])).stdout;
+    expect(out).toMatch(/^Probes: +web-up \(Continuous, http\)$/m);
+    expect(out).toMatch(/^Resilience: +50% of the last 2 judged run\(s\) passed$/m);
+    expect(out).toMatch(/Aborted .* Fail .*ProbeFailed/);
+    expect(out).toMatch(
+      /^Probes \(run r2\):\n.*PROBE.*\n +web-up +Continuous +Fail +3 +2 +GET http:\/\/127.0.0.1:18080\/: no answer within 800 ms$/m,
+    );
   });
 });
 
@@ -544,5 +574,36 @@ describe("help", () => {
       expect(r.stdout, v.name).toContain("Examples:");
       expect(r.stdout, v.name).toContain(`chaosctl ${v.name}`);
     }
+  });
+});
+
+describe("resume of a halted schedule", () => {
+  it("records abort.resumedAt (keeping the user's abort fields and comments), which lifts the halt", async () => {
+    const file = join(store, "halted.yaml");
+    await writeFile(
+      file,
+      schedule(
+        "web-probe",
+        "selector: {services: [web]}\nfault: {kill: {}}\nabort:\n  haltSchedule: true # stop after an abort",
+      ) +
+        [
+          "status:",
+          "  conditions:",
+          '    - {type: Halted, status: "True", reason: ProbeFailed, message: probe web-up failed, lastTransitionTime: "2026-01-01T00:00:00.000Z"}',
+          "",
+        ].join("\n"),
+    );
+    const r = await chaosctl(["resume", "web-probe", "--dir", store]);
+    expect(r).toEqual({ code: 0, stdout: "chaosschedule/web-probe resumed (halt lifted)\n", stderr: "" });
+    const text = await readFile(file, "utf8");
+    expect(text).toContain("haltSchedule: true # stop after an abort");
+    const doc = parse(text);
+    expect(Date.parse(doc.spec.abort.resumedAt)).toBeGreaterThan(Date.parse("2026-01-01T00:00:00.000Z"));
+    const { haltInForce } = await import("../../src/probes/halt.js");
+    expect(haltInForce(doc.spec, doc.status)).toBeUndefined();
+    // Not halted any more: a second resume changes nothing.
+    expect((await chaosctl(["resume", "web-probe", "--dir", store])).stdout).toBe(
+      "chaosschedule/web-probe unchanged (already running)\n",
+    );
   });
 });

@@ -1,7 +1,7 @@
 // Manager safety for node faults (pure): quorum, the last active manager, allowManagers and
 // allowManagerLoss, and the planner's use of it (a refused run is skipped with a named reason).
 import { describe, expect, it } from "vitest";
-import { checkNodeSafety, quorumOf } from "../../src/controller/quorum.js";
+import { checkNodeSafety, quorumOf } from "../../src/faults/node/quorum.js";
 import { plan, defaultPlanConfig, type PlanInput, type SkipRun, type StartRun } from "../../src/controller/plan.js";
 import type { NodeInfo } from "../../src/engine/engine.js";
 import { T0, guard, manifest, node, seeded, service, snapshot, task } from "../support/builders.js";

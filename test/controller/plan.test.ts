@@ -345,6 +345,52 @@ describe("plan: schedules, concurrency and reverts", () => {
   });
 });
 
+describe("plan: probes", () => {
+  const pauseSpec = { schedule: "@every 1m", selector: { services: ["web"] }, fault: { pause: {} }, duration: "5m" };
+  const due = {
+    status: { lastScheduleTime: new Date(T0.getTime() - 60_000).toISOString(), lastScheduleGeneration: 1 },
+  };
+
+  it("an aborted run: every injection of it reverted (ProbeFailed), other runs untouched", () => {
+    const a1 = guard("default/p", "r1", "web.1", { expires: new Date(T0.getTime() + 60_000) });
+    const a2 = guard("default/p", "r1", "web.2", { expires: new Date(T0.getTime() + 60_000) });
+    const other = guard("default/q", "r9", "web.3", { expires: new Date(T0.getTime() + 60_000) });
+    const ms = [
+      manifest(
+        "p",
+        { ...pauseSpec, schedule: "@every 1h", concurrencyPolicy: "Allow" },
+        { status: { lastScheduleTime: T0.toISOString(), lastScheduleGeneration: 1 } },
+      ),
+      manifest(
+        "q",
+        { ...pauseSpec, schedule: "@every 1h" },
+        { status: { lastScheduleTime: T0.toISOString(), lastScheduleGeneration: 1 } },
+      ),
+    ];
+    const p = plan(input({ manifests: ms, injections: [a1, a2, other], aborted: new Set(["r1"]) }));
+    expect(p.actions).toEqual([
+      { type: "revert", handle: a1, reason: "ProbeFailed" },
+      { type: "revert", handle: a2, reason: "ProbeFailed" },
+    ]);
+  });
+
+  it("a halted schedule starts nothing although its run is due; others start", () => {
+    const ms = [manifest("p", pauseSpec, due), manifest("q", pauseSpec, due)];
+    expect(starts(plan(input({ manifests: ms }))).map((a) => a.key)).toEqual(["default/p", "default/q"]);
+    const p = plan(input({ manifests: ms, halted: new Set(["default/p"]) }));
+    expect(starts(p).map((a) => a.key)).toEqual(["default/q"]);
+    expect(skips(p)).toEqual([]);
+  });
+
+  it("the stop condition reverts everything (StopCondition) and starts nothing", () => {
+    const h = guard("default/p", "r1", "web.1", { expires: new Date(T0.getTime() + 60_000) });
+    const p = plan(
+      input({ manifests: [manifest("p", pauseSpec, due)], injections: [h], stopCondition: "alerts firing" }),
+    );
+    expect(p.actions).toEqual([{ type: "revert", handle: h, reason: "StopCondition" }]);
+  });
+});
+
 describe("plan: a run held back for a reason that may pass", () => {
   const at = (s: number): Date => new Date(T0.getTime() + s * 1000);
   // Two of web's three tasks held by other schedules: a third would leave none untouched.

@@ -386,9 +386,17 @@ describe("controller crash", () => {
       timeoutMs: 20_000,
       what: "the kill recorded",
     });
+    // The pause's status (its expiry) is written at the end of the pass that started it, which
+    // may come after the kill's: read it before the crash, while the task is still paused.
+    const until = await waitFor(
+      async () => {
+        const t = Date.parse((await w.status("pause.yaml"))?.active?.[0]?.until ?? "");
+        return Number.isFinite(t) ? t : undefined;
+      },
+      { timeoutMs: 10_000, what: "the pause's expiry in status" },
+    );
+    expect(await containerState(paused)).toBe("paused");
     first.kill("SIGKILL");
-    const until = Date.parse((await w.status("pause.yaml"))?.active?.[0]?.until ?? "");
-    expect(Number.isFinite(until)).toBe(true);
     // Nobody runs the controller now: the guard alone must unpause at expiry.
     await waitFor(async () => (await containerState(paused)) === "running", {
       timeoutMs: 20_000,

@@ -188,3 +188,39 @@ describe("ControllerMetrics", () => {
     expect(e2.get("chaosctl_leader_transitions_total", { instance: "x", to: "leader" })).toBe(1);
   });
 });
+
+describe("probe metrics", () => {
+  it("verdicts count once when they appear; the score follows status; checks count by result", () => {
+    const m = new ControllerMetrics();
+    const facts = (prev: ChaosScheduleStatus | undefined, next: ChaosScheduleStatus) =>
+      ({
+        plan: { actions: [], schedules: new Map() },
+        statuses: new Map([["default/web", { ...(prev ? { prev } : {}), next }]]),
+      }) as unknown as PassResult;
+    const before = status([run({ result: "Running" })]);
+    const after = {
+      ...status([run({ result: "Aborted", reason: "ProbeFailed", verdict: "Fail" })]),
+      resilienceScore: 0,
+      resilienceRuns: 1,
+    };
+    m.passEnded({ startedAt: at(0), endedAt: at(1), result: facts(before, after) });
+    m.passEnded({ startedAt: at(1), endedAt: at(2), result: facts(after, after) });
+    m.probeChecked({ schedule: "default/web", probe: "web-up", mode: "Continuous", ok: false });
+    m.probeChecked({ schedule: "default/web", probe: "web-up", mode: "Continuous", ok: true });
+    m.probeChecked({ schedule: "default/web", probe: "web-up", mode: "Continuous", ok: false });
+    const e = parseExposition(m.registry.expose());
+    expect(e.get("chaosctl_run_verdicts_total", { schedule: "default/web", verdict: "Fail" })).toBe(1);
+    expect(e.get("chaosctl_resilience_score", { schedule: "default/web" })).toBe(0);
+    expect(
+      e.get("chaosctl_runs_total", {
+        schedule: "default/web",
+        fault: "kill",
+        result: "aborted",
+        reason: "ProbeFailed",
+      }),
+    ).toBe(1);
+    const check = { schedule: "default/web", probe: "web-up", mode: "Continuous" };
+    expect(e.get("chaosctl_probe_results_total", { ...check, result: "fail" })).toBe(2);
+    expect(e.get("chaosctl_probe_results_total", { ...check, result: "pass" })).toBe(1);
+  });
+});

@@ -69,7 +69,9 @@ describe("DirectoryStore.list() cache", () => {
     const store = new DirectoryStore({ dir });
     await sleep(120);
     const first = await store.list();
-    const reads = vi.spyOn(store as unknown as { readState: (p: string, r: string) => Promise<unknown> }, "readState");
+    // The store's read cache (files.ts) reads a file through readState.
+    const cache = (store as unknown as { cache: { readState: (p: string, r: string) => Promise<unknown> } }).cache;
+    const reads = vi.spyOn(cache, "readState");
     const again = await store.list();
     expect(again.manifests.map((m) => m.key)).toEqual(first.manifests.map((m) => m.key));
     expect(reads).not.toHaveBeenCalled();

@@ -67,7 +67,7 @@ export function register(program: Command, ctx: CliContext): void {
         throw new UsageError(`--max-duration: ${e instanceof Error ? e.message : String(e)}`);
       }
       const logger = createLogger(opts.logLevel).child({ role: "agent" });
-      const { packageVersion } = await import("../main.js"); // loaded already: it runs this verb
+      const { packageVersion } = await import("../version.js");
       const agent = await startAgent({
         engine: new DockerEngine(),
         tokenFile: opts.tokenFile,

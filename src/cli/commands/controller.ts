@@ -3,8 +3,11 @@ import { access } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { parseDuration } from "../../api/duration.js";
 import { UsageError } from "../../util/errors.js";
-import { createLogger } from "../../util/log.js";
+import type { DefaultedProbe } from "../../api/types.js";
+import { loadStopCondition, StopConditionInvalid } from "../../probes/stop-condition.js";
+import { createLogger, type Logger } from "../../util/log.js";
 import { buildController, DEFAULT_IMAGE } from "../../controller/build.js";
+import type { Controller } from "../../controller/controller.js";
 import { DockerEngine } from "../../engine/docker.js";
 import { DirectoryStore } from "../../store/directory/store.js";
 import { openStore } from "../../store/open.js";
@@ -22,7 +25,7 @@ import {
   nodeDirectory,
   type AgentFlags,
 } from "../../nodes/options.js";
-import { addOpsOptions, startOps, type OpsFlags } from "../../ops/wire.js";
+import { addOpsOptions, startOps, type Ops, type OpsFlags } from "../../ops/wire.js";
 
 const EXAMPLES = `
 Examples:
@@ -42,6 +45,7 @@ interface Opts extends RebootHookFlags, OpsFlags {
   once?: boolean;
   image: string;
   killSwitchFile?: string;
+  stopCondition?: string;
   killSwitch?: boolean;
   dryRun?: boolean;
   auditLog?: string;
@@ -56,6 +60,7 @@ interface Opts extends RebootHookFlags, OpsFlags {
   stressImage: string;
 }
 
+// size: the controller command's option list (about 60 lines of flags) and their wiring.
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program.command("controller");
   addOpsOptions(cmd)
@@ -70,6 +75,10 @@ export function register(program: Command, ctx: CliContext): void {
       DEFAULT_STRESS_IMAGE,
     )
     .option("--kill-switch-file <path>", "while this file exists, revert everything and start nothing")
+    .option(
+      "--stop-condition <file>",
+      "a probe (docs/probes.md) checked all the time: while it fails, revert everything and start nothing",
+    )
     .option("--kill-switch", "revert everything this instance injected and start nothing, for as long as it runs")
     .option(
       "--dry-run",
@@ -104,99 +113,136 @@ export function register(program: Command, ctx: CliContext): void {
         .default(process.env.CHAOSCTL_LOG_LEVEL ?? "info"),
     )
     .addHelpText("after", EXAMPLES)
-    .action(async (opts: Opts & GitFlags) => {
-      if (opts.store === "swarm" && opts.dir)
-        throw new UsageError("--dir and --store swarm name two different stores: give one");
-      if (opts.git && (opts.dir || opts.store === "swarm"))
-        throw new UsageError("--git keeps its own working copy (see --workdir): no --dir or --store swarm with it");
-      // The git store (docs/gitops.md): a directory store over a working copy synced from --git.
-      const git = opts.git ? await openGitStore(opts, createLogger(opts.logLevel)) : undefined;
-      if (git) opts.dir = git.dir;
-      if (!opts.dir && opts.store !== "swarm")
-        throw new UsageError("controller needs --dir DIR, --store swarm or --git URL (see chaosctl controller --help)");
-      const durations = {
-        guardTimeout: parseDurationOption("--guard-timeout", opts.guardTimeout),
-        maxDuration: parseDurationOption("--max-duration", opts.maxDuration),
-        startingDeadline: parseDurationOption("--starting-deadline", opts.startingDeadline),
-      };
-      const logger = createLogger(opts.logLevel);
-      const engine = new DockerEngine();
-      // --store swarm: Swarm configs of this engine (scope: CHAOSCTL_SWARM_SCOPE, default "default").
-      const store =
-        git?.store ??
-        (opts.dir
-          ? new DirectoryStore({ dir: opts.dir, logger })
-          : await openStore({ kind: "swarm" }, { logger, engine }));
-      const ops = await startOps({
-        flags: opts,
-        engine,
-        instance: opts.instance,
-        logger,
-        lease:
-          opts.store === "swarm" || opts.git || !opts.dir
-            ? { kind: "swarm", configs: engine }
-            : { kind: "file", dir: opts.dir },
-        loadStore: async () => void (await store.list()),
-        manifests: async () => (await store.list()).manifests,
-        killSwitch: async () =>
-          !!opts.killSwitch ||
-          (!!opts.killSwitchFile &&
-            (await access(opts.killSwitchFile).then(
-              () => true,
-              () => false,
-            ))),
-      });
-      const controller = buildController({
-        nodes: await nodeDirectory(opts, engine, logger),
-        observer: ops.observer,
-        ...(ops.mayAct ? { mayAct: ops.mayAct } : {}),
-        store,
-        engine,
-        drivers: new Map([
-          ...(await withNodeDriver(faultDrivers, opts, logger)),
-          ["stress", stressDriver(opts.stressImage)],
-        ]),
-        instance: opts.instance,
-        guardApplyTimeoutMs: durations.guardTimeout,
-        image: opts.image,
-        logger,
-        config: {
-          maxDurationMs: durations.maxDuration,
-          startingDeadlineMs: durations.startingDeadline,
-          requireOptIn: !!opts.requireOptIn,
-          killSwitch: !!opts.killSwitch,
-          dryRun: !!opts.dryRun,
-        },
-        ...(opts.killSwitchFile ? { killSwitchFile: opts.killSwitchFile } : {}),
-        ...(opts.auditLog ? { auditLog: new AuditLog(opts.auditLog) } : {}),
-      });
-      logger.info({ event: "start", dir: opts.dir, image: opts.image, once: !!opts.once }, "controller starting");
-      try {
-        if (opts.once) {
-          await ops.once(async () => {
-            const r = await controller.pass();
-            logger.info({ event: "pass", actions: r.plan.actions.length }, "single pass done");
-          });
-          return;
-        }
-        const ctl = new AbortController();
-        const stop = (sig: string): void => {
-          logger.info({ event: "stop", signal: sig }, "stopping; active faults stay guarded until their expiry");
-          ctl.abort();
+    .action(
+      // size: the controller's assembly in order (store, ops, stop condition, controller, loop).
+      async (opts: Opts & GitFlags) => {
+        if (opts.store === "swarm" && opts.dir)
+          throw new UsageError("--dir and --store swarm name two different stores: give one");
+        if (opts.git && (opts.dir || opts.store === "swarm"))
+          throw new UsageError("--git keeps its own working copy (see --workdir): no --dir or --store swarm with it");
+        // The git store (docs/gitops.md): a directory store over a working copy synced from --git.
+        const git = opts.git ? await openGitStore(opts, createLogger(opts.logLevel)) : undefined;
+        if (git) opts.dir = git.dir;
+        if (!opts.dir && opts.store !== "swarm")
+          throw new UsageError(
+            "controller needs --dir DIR, --store swarm or --git URL (see chaosctl controller --help)",
+          );
+        const durations = {
+          guardTimeout: parseDurationOption("--guard-timeout", opts.guardTimeout),
+          maxDuration: parseDurationOption("--max-duration", opts.maxDuration),
+          startingDeadline: parseDurationOption("--starting-deadline", opts.startingDeadline),
         };
-        process.once("SIGTERM", () => stop("SIGTERM"));
-        process.once("SIGINT", () => stop("SIGINT"));
-        // SIGHUP: fetch now (e.g. from a CI job or webhook after a push).
-        if (git) process.on("SIGHUP", () => git.store.requestSync());
-        await ops.run((signal) => controller.run(signal), ctl.signal);
-      } finally {
-        await ops.close();
-        await store.close();
-      }
-      ctx.exitCode = 0;
-    });
+        const logger = createLogger(opts.logLevel);
+        const engine = new DockerEngine();
+        // --store swarm: Swarm configs of this engine (scope: CHAOSCTL_SWARM_SCOPE, default "default").
+        const store =
+          git?.store ??
+          (opts.dir
+            ? new DirectoryStore({ dir: opts.dir, logger })
+            : await openStore({ kind: "swarm" }, { logger, engine }));
+        const ops = await startOps({
+          flags: opts,
+          engine,
+          instance: opts.instance,
+          logger,
+          lease:
+            opts.store === "swarm" || opts.git || !opts.dir
+              ? { kind: "swarm", configs: engine }
+              : { kind: "file", dir: opts.dir },
+          loadStore: async () => void (await store.list()),
+          manifests: async () => (await store.list()).manifests,
+          killSwitch: async () =>
+            !!opts.killSwitch ||
+            (!!opts.killSwitchFile &&
+              (await access(opts.killSwitchFile).then(
+                () => true,
+                () => false,
+              ))),
+        });
+        // A bad stop condition is a usage error before anything runs, with every problem located.
+        const stopCondition = opts.stopCondition ? await readStopCondition(opts.stopCondition) : undefined;
+        const controller = buildController({
+          ...(stopCondition
+            ? {
+                stopCondition,
+                onStopCondition: (failing: string | undefined) =>
+                  ops.metrics.stopCondition.set({ probe: stopCondition.name }, failing === undefined ? 0 : 1),
+              }
+            : {}),
+          onProbeCheck: (c) => ops.metrics.probeChecked(c),
+          nodes: await nodeDirectory(opts, engine, logger),
+          observer: ops.observer,
+          ...(ops.mayAct ? { mayAct: ops.mayAct } : {}),
+          store,
+          engine,
+          drivers: new Map([
+            ...(await withNodeDriver(faultDrivers, opts, logger)),
+            ["stress", stressDriver(opts.stressImage)],
+          ]),
+          instance: opts.instance,
+          guardApplyTimeoutMs: durations.guardTimeout,
+          image: opts.image,
+          logger,
+          config: {
+            maxDurationMs: durations.maxDuration,
+            startingDeadlineMs: durations.startingDeadline,
+            requireOptIn: !!opts.requireOptIn,
+            killSwitch: !!opts.killSwitch,
+            dryRun: !!opts.dryRun,
+          },
+          ...(opts.killSwitchFile ? { killSwitchFile: opts.killSwitchFile } : {}),
+          ...(opts.auditLog ? { auditLog: new AuditLog(opts.auditLog) } : {}),
+        });
+        if (stopCondition) ops.metrics.stopCondition.set({ probe: stopCondition.name }, 0);
+        logger.info({ event: "start", dir: opts.dir, image: opts.image, once: !!opts.once }, "controller starting");
+        try {
+          await runUntilStopped(controller, ops, !!opts.once, logger, git);
+        } finally {
+          await ops.close();
+          await store.close();
+        }
+        if (!opts.once) ctx.exitCode = 0; // --once leaves the exit code to the pass (ops.once)
+      },
+    );
   const controller = program.commands.find((c) => c.name() === "controller");
   if (controller) addGitOptions(controller);
+}
+
+async function readStopCondition(file: string): Promise<DefaultedProbe> {
+  try {
+    return await loadStopCondition(file);
+  } catch (e) {
+    if (e instanceof StopConditionInvalid) throw new UsageError(`--stop-condition: ${e.message}`);
+    throw new UsageError(`--stop-condition ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** --once: one pass; else the loop until SIGTERM or SIGINT (SIGHUP: fetch the git store now). */
+async function runUntilStopped(
+  controller: Controller,
+  ops: Ops,
+  once: boolean,
+  logger: Logger,
+  git?: { store: { requestSync(): void } },
+): Promise<void> {
+  if (once) {
+    await ops.once(async () => {
+      const r = await controller.pass();
+      logger.info({ event: "pass", actions: r.plan.actions.length }, "single pass done");
+    });
+    controller.close();
+    return;
+  }
+  const ctl = new AbortController();
+  const stop = (sig: string): void => {
+    logger.info({ event: "stop", signal: sig }, "stopping; active faults stay guarded until their expiry");
+    ctl.abort();
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+  // SIGHUP: fetch now (e.g. from a CI job or webhook after a push).
+  if (git) process.on("SIGHUP", () => git.store.requestSync());
+  await ops.run((signal) => controller.run(signal), ctl.signal);
 }
 
 function parseDurationOption(flag: string, text: string): number {

@@ -1,6 +1,7 @@
 // chaosctl describe NAME: one schedule in words: spec summary, conditions, the injections the
 // cluster holds for it now, run history with recovery times, recent audit-log records and the
 // last lines of its guards.
+import { PROBE_KINDS } from "../../api/probe-rules.js";
 import { Command, Option } from "commander";
 import { stringify } from "yaml";
 import { readAuditLog } from "../../audit/log.js";
@@ -176,6 +177,7 @@ const indent = (text: string, n = 2): string =>
     .join("\n");
 
 /** The describe page (pure). */
+// size: the describe page, section after section as printed; each section a few lines.
 export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {}): string {
   const { manifest } = m;
   const st: ChaosScheduleStatus = m.status ?? {};
@@ -201,6 +203,19 @@ export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {
   out += kv("Concurrency", spec.concurrencyPolicy ?? "Forbid");
   out += kv("Selector", selectorText(manifest));
   out += kv("Safety", spec.safety ? JSON.stringify(spec.safety) : "");
+  out += kv(
+    "Probes",
+    (spec.probes ?? [])
+      .map((p) => `${p.name} (${p.mode}, ${Object.keys(p).find((k) => PROBE_KINDS.includes(k as never)) ?? "?"})`)
+      .join(", "),
+  );
+  if (spec.probes?.length)
+    out += kv(
+      "Resilience",
+      st.resilienceScore !== undefined
+        ? `${st.resilienceScore}% of the last ${st.resilienceRuns ?? "?"} judged run(s) passed`
+        : "no judged run yet",
+    );
   out += kv(
     "Phase",
     st.phase === undefined
@@ -298,6 +313,7 @@ export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {
             { header: "TARGETS", key: "targets" },
             { header: "DURATION", key: "took" },
             { header: "RECOVERY", key: "recovery" },
+            { header: "VERDICT", key: "verdict" },
             { header: "GEN", key: "gen" },
             { header: "REASON", key: "reason" },
             { header: "MESSAGE", key: "message" },
@@ -311,6 +327,7 @@ export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {
                 ? `${Math.round((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 100) / 10}s`
                 : "",
             recovery: r.recovery === "Recovered" ? `${r.recoverySeconds ?? "?"}s` : (r.recovery ?? ""),
+            verdict: r.verdict ?? "",
             gen: String(r.generation ?? ""),
             reason: r.reason ?? "",
             message: r.message ?? "",
@@ -319,6 +336,32 @@ export function describeText(m: StoredManifest, now: Date, x: DescribeExtras = {
       )
     : "  <none>\n";
 
+  const judged = hist.find((r) => r.probes?.length);
+  if (judged) {
+    out += `Probes (run ${judged.run ?? "?"}):\n`;
+    out += indent(
+      renderTable(
+        [
+          { header: "PROBE", key: "name" },
+          { header: "MODE", key: "mode" },
+          { header: "VERDICT", key: "verdict" },
+          { header: "PASSED", key: "passed" },
+          { header: "FAILED", key: "failed" },
+          { header: "LAST ERROR", key: "lastError" },
+        ],
+        (judged.probes ?? []).map((p) => ({
+          name: p.name,
+          mode: p.mode,
+          verdict: p.verdict ?? "pending",
+          passed: String(p.passed),
+          failed: String(p.failed),
+          lastError: p.lastError ?? "",
+        })),
+      ),
+    );
+  }
+
+  out += "Events:\n";
   out += `Events:${x.eventSources?.length ? ` (from ${x.eventSources.join(" and ")})` : ""}\n`;
   out += x.events?.length ? x.events.map((e) => `  ${e.time}  ${e.text}\n`).join("") : "  <none>\n";
   if (x.guardLogs?.length) out += "Guard Logs:\n" + x.guardLogs.join("\n") + "\n";

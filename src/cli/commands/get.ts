@@ -37,6 +37,7 @@ interface Opts extends StoreOpts, AgentOpts {
   instance?: string;
 }
 
+// size: the get command's options and their wiring, as --help lists them.
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command("get")

@@ -50,6 +50,7 @@ export interface GuardedDriverOptions {
   stopTimeoutSeconds?: number;
 }
 
+// size: a factory; its length is the driver's methods (apply, revert, recover, observe), each short.
 export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOptions = {}): FaultDriver<Spec> {
   const applyTimeoutMs = opts.applyTimeoutMs ?? 10_000;
   const pollMs = opts.pollMs ?? 50;

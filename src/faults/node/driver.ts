@@ -5,7 +5,7 @@
 // - partition: a guard on the TARGET node (its engine or agent; NetworkMode host, NET_ADMIN) cuts
 //   the node's Swarm traffic with an owned iptables chain and heals it at expiry on its own.
 // - reboot: the controller's configured hook (reboot.ts); nothing to revert.
-// Manager safety is the planner's (controller/quorum.ts), before any driver runs.
+// Manager safety (quorum.ts) is checked by the planner before any driver runs, and again by the agent.
 import type { NodeFault } from "../../api/types.js";
 import type { Engine } from "../../engine/engine.js";
 import { ContainerNotFound } from "../../engine/errors.js";
@@ -41,6 +41,7 @@ export interface NodeDriverOptions {
 
 type Failed = Extract<ApplyResult, { phase: "Failed" }>;
 
+// size: a factory; its length is the driver's methods (apply, revert, recover, observe), each short.
 export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault> {
   const log = opts.logger ?? silentLogger;
   const pollMs = opts.pollMs ?? 200;

@@ -4,7 +4,7 @@ import type { Engine } from "../../engine/engine.js";
 import { isActive } from "../../faults/driver.js";
 import type { PassObserver, PassOutcome } from "../../controller/observer.js";
 import { Counter, Gauge, Histogram, Registry } from "./registry.js";
-import { runChanges } from "./runs.js";
+import { newVerdicts, runChanges } from "./runs.js";
 
 const PASS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const RECOVERY_BUCKETS = [0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
@@ -80,6 +80,39 @@ export class ControllerMetrics implements PassObserver {
     ]),
   );
 
+  readonly probeResults = this.registry.register(
+    new Counter(
+      "chaosctl_probe_results_total",
+      "Probe checks, by schedule, probe, mode and result (pass, fail); the stop condition's as mode StopCondition.",
+      ["schedule", "probe", "mode", "result"],
+    ),
+  );
+  readonly runVerdicts = this.registry.register(
+    new Counter("chaosctl_run_verdicts_total", "Runs judged by their probes, by schedule and verdict (Pass, Fail).", [
+      "schedule",
+      "verdict",
+    ]),
+  );
+  readonly resilienceScore = this.registry.register(
+    new Gauge(
+      "chaosctl_resilience_score",
+      "Share (0-100) of a schedule's recent judged runs whose verdict was Pass (status.resilienceScore).",
+      ["schedule"],
+    ),
+  );
+  readonly stopCondition = this.registry.register(
+    new Gauge(
+      "chaosctl_stop_condition_failing",
+      "1 while the controller's --stop-condition probe fails (everything reverted, nothing started), else 0.",
+      ["probe"],
+    ),
+  );
+
+  /** One probe check finished (fed by the probe monitor). */
+  probeChecked(c: { schedule: string; probe: string; mode: string; ok: boolean }): void {
+    this.probeResults.inc({ schedule: c.schedule, probe: c.probe, mode: c.mode, result: c.ok ? "pass" : "fail" });
+  }
+
   /** Copies the engine's call and error counts at every scrape. */
   watchEngine(engine: Pick<Engine, "calls" | "errors">): void {
     this.registry.onCollect(() => {
@@ -122,6 +155,8 @@ export class ControllerMetrics implements PassObserver {
       const { ended, recovered } = runChanges(prev, next);
       for (const e of ended) this.runs.inc({ schedule, fault: e.fault, result: e.result, reason: e.reason });
       for (const x of recovered) this.recovery.observe({ service: x.service }, x.seconds);
+      for (const v of newVerdicts(prev, next)) this.runVerdicts.inc({ schedule, verdict: v });
+      if (next.resilienceScore !== undefined) this.resilienceScore.set({ schedule }, next.resilienceScore);
     }
   }
 }

@@ -2,7 +2,7 @@
 // so counters move once per event seen by this process, never once per pass.
 import type { ChaosScheduleStatus, RunRecord } from "../../api/types.js";
 
-const FINAL = new Set(["Succeeded", "Failed", "Skipped", "Interrupted"]);
+const FINAL = new Set(["Succeeded", "Failed", "Skipped", "Interrupted", "Aborted"]);
 
 export interface EndedRun {
   fault: string;
@@ -43,4 +43,15 @@ export function runChanges(prev: ChaosScheduleStatus | undefined, next: ChaosSch
     }
   }
   return { ended, recovered };
+}
+
+/** Verdicts that appeared between two statuses (a run's verdict is set once its probes are settled). */
+export function newVerdicts(prev: ChaosScheduleStatus | undefined, next: ChaosScheduleStatus): Array<"Pass" | "Fail"> {
+  const before = byRun(prev);
+  const out: Array<"Pass" | "Fail"> = [];
+  for (const r of next.history ?? []) {
+    const b = r.run ? before.get(r.run) : undefined;
+    if (r.verdict && !b?.verdict) out.push(r.verdict);
+  }
+  return out;
 }

@@ -2,10 +2,12 @@
 // same folder (same filesystem), fsync, compare, then swap.ts puts it in place without ever
 // dropping a user's save (rename-over or in place) that races with us.
 import { link, open, unlink, stat, type FileHandle } from "node:fs/promises";
-import { createHash, randomBytes } from "node:crypto";
-import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
+import { hostTag, isNotFound } from "./host.js";
 import { swapIn } from "./swap.js";
+
+export { hostTag, isNotFound };
 
 export const TEMP_PREFIX = ".chaosctl-";
 export const TEMP_SUFFIX = ".tmp";
@@ -17,12 +19,6 @@ export const TEMP_SUFFIX = ".tmp";
 const TEMP_PATTERN = /^\.chaosctl-(\d+)-(?:([0-9a-f]{8})-[0-9a-f]{12}-[0-9a-f]{8}|[0-9a-f]+)\.tmp$/;
 /** A temp file older than this is a crash leftover, whoever wrote it (a write takes milliseconds). */
 export const STALE_TEMP_MS = 60_000;
-
-let host: string | undefined;
-/** This machine or container, as 8 hex digits of its hostname (a container's is its id). */
-export function hostTag(): string {
-  return (host ??= createHash("sha256").update(hostname()).digest("hex").slice(0, 8));
-}
 
 /** Our temp files: the pid says which process wrote it; undefined for any other file. */
 export function tempFileOwner(name: string): number | undefined {
@@ -178,10 +174,6 @@ async function syncDir(dir: string): Promise<void> {
   } finally {
     await fh?.close().catch(() => undefined);
   }
-}
-
-export function isNotFound(err: unknown): boolean {
-  return typeof err === "object" && err !== null && "code" in err && (err.code === "ENOENT" || err.code === "ENOTDIR");
 }
 
 /**

@@ -16,7 +16,7 @@ import { fstatSync, linkSync, lstatSync, readSync, renameSync, unlinkSync } from
 import { readFile, rename, unlink, lstat, link, type FileHandle } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { hostTag, isNotFound } from "./atomic.js";
+import { hostTag, isNotFound } from "./host.js";
 
 /** ".<file>.chaosctl-swap-<pid>-<host>-<random>": the user's file, held aside for a moment. */
 const SWAP_PATTERN = /^\.(.+)\.chaosctl-swap-(\d+)-([0-9a-f]{8})-[0-9a-f]{12}$/;

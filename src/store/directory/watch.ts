@@ -144,6 +144,10 @@ export class DirWatcher {
         break;
       }
     }
+    this.opts.logger.debug(
+      { event: "watch", files: [...batch].map(([path, ev]) => `${ev} ${relative(this.opts.dir, path)}`), echo },
+      echo ? "manifest folder: only our own status writes" : "manifest folder changed",
+    );
     if (echo || this.stopped) return;
     try {
       this.opts.onChange();

@@ -15,6 +15,7 @@
 //    a CAS at the version copied (so a writer holding an older version fails and re-reads,
 //    finding the new generation), then removed. A crash between the steps leaves two configs;
 //    list() resolves the key by its highest generation and finishes the same supersede.
+// size: to be split by concern as the directory store was (decoding, labels and watch are apart already).
 import { stringify } from "yaml";
 import type { ChaosSchedule, ChaosScheduleStatus } from "../../api/types.js";
 import type { ConfigInfo, Engine, SwarmConfigs } from "../../engine/engine.js";

@@ -5,8 +5,10 @@
 // - QuorumLoss: partition/reboot would leave fewer than floor(n/2)+1 reachable managers;
 // - LastActiveManager: no manager would stay reachable and active (also for drain/pause).
 // safety.allowManagerLoss lifts the last two (a deliberate disaster drill), never the first.
-import type { NodeInfo } from "../engine/engine.js";
-import type { NodeAction } from "../faults/node/spec.js";
+// One rule, applied twice: by the planner when it chooses nodes (controller/node-targets.ts) and
+// by the agent when it admits a node fault (agent/admission.ts), so it lives with the node fault.
+import type { NodeInfo } from "../../engine/engine.js";
+import type { NodeAction } from "./spec.js";
 
 export interface NodeSafetyInput {
   action: NodeAction;
