@@ -212,7 +212,10 @@ describe("stress (in the target's cgroup)", () => {
     const r = await stress.apply(ctx(), target, { memory: { size: "32M" } }, ownerFor(60_000));
     expect(r, JSON.stringify(r)).toMatchObject({ phase: "Injected" });
     if (r.phase !== "Injected") return;
-    expect(await adj()).toBe("1000");
+    await waitFor(async () => (await adj()) === "1000", {
+      timeoutMs: 10_000,
+      what: "PID 1 the OOM killer's first choice",
+    });
     expect(await stress.recover(ctx(), r.handle)).toEqual({ phase: "Recovered" });
     expect(await adj()).toBe("0");
     expect((await engine.inspectContainer(target.containerId!)).state).toBe("running");

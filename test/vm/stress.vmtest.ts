@@ -46,6 +46,12 @@ async function cg(id: string, file: string): Promise<string> {
   const { readFile } = await import("node:fs/promises");
   return (await readFile(`/sys/fs/cgroup/docker/${id}/${file}`, "utf8")).trim();
 }
+/** Child cgroups under the task's (the stressor's, while it runs). */
+async function children(id: string): Promise<string[]> {
+  const { readdir } = await import("node:fs/promises");
+  const ents = await readdir(`/sys/fs/cgroup/docker/${id}`, { withFileTypes: true });
+  return ents.filter((e) => e.isDirectory()).map((e) => e.name);
+}
 const usageUsec = async (id: string): Promise<number> =>
   Number(/usage_usec (\d+)/.exec(await cg(id, "cpu.stat"))?.[1] ?? NaN);
 
@@ -79,6 +85,9 @@ describe("stress on cgroup v2", () => {
       await dockerOk(["inspect", `chaosctl-stress-${(r.handle.spec as { id: string }).id}`]),
     )[0];
     expect(helper.HostConfig.CgroupParent).toBe(`/docker/${id}`);
+    // ... in the cgroup2 tree itself: a directory under the task's, holding stress-ng's processes.
+    expect(await children(id)).toEqual([helper.Id]);
+    expect((await cg(`${id}/${helper.Id}`, "cgroup.procs")).split("\n").length).toBeGreaterThan(1);
     const u0 = await usageUsec(id);
     const t0 = Date.now();
     await new Promise((res) => setTimeout(res, 10_000));
@@ -88,6 +97,7 @@ describe("stress on cgroup v2", () => {
     expect(cores).toBeGreaterThan(0.3);
     expect(cores).toBeLessThan(0.6);
     expect(await stress.recover(ctx(), r.handle)).toEqual({ phase: "Recovered" });
+    expect(await children(id)).toEqual([]);
     const u1 = await usageUsec(id);
     await new Promise((res) => setTimeout(res, 5_000));
     expect(((await usageUsec(id)) - u1) / 5e6).toBeLessThan(0.1);
@@ -110,22 +120,34 @@ describe("stress on cgroup v2", () => {
       timeoutMs: 60_000,
       what: "memory.current back",
     });
-    report("stress memory (v2)", { beforeMiB: before >> 20, duringMiB: during >> 20 });
+    report("stress memory (v2)", {
+      beforeMiB: before >> 20,
+      duringMiB: during >> 20,
+      afterMiB: Number(await cg(id, "memory.current")) >> 20,
+    });
+    expect(await children(id)).toEqual([]);
   });
 
-  it("memory above --limit-memory: the task is OOM-killed (the stressor spared) and Swarm replaces it", async () => {
+  it("memory above --limit-memory: the kernel OOM-kills the task (not the stressor) and Swarm replaces it", async () => {
     const { svc, target } = await task(["--limit-memory", "64m"]);
     const id = target.containerId!;
+    const t0 = Date.now();
     const r = await stress.apply(ctx(), target, { memory: { size: "128M" } }, owner(120_000, "vm-oom"));
+    // The kernel may be faster than the driver's first look: Injected, or the target already gone.
     expect(["Injected", "Failed"]).toContain(r.phase);
     await waitFor(async () => (await engine.inspectContainer(id)).state !== "running", {
       timeoutMs: 120_000,
       what: "the task to die",
     });
+    const died = Date.now();
     expect((await engine.inspectContainer(id)).oomKilled).toBe(true);
     await waitFor(async () => (await runningTasks(svc.id)).some((t) => t.containerId && t.containerId !== id), {
       timeoutMs: 120_000,
       what: "the replacement task",
+    });
+    report("stress oom (v2)", {
+      applyToDeathS: ((died - t0) / 1000).toFixed(1),
+      deathToReplacementS: ((Date.now() - died) / 1000).toFixed(1),
     });
     if (r.phase === "Injected") expect((await stress.recover(ctx(), r.handle)).phase).toMatch(/Recovered|Gone/);
   });
