@@ -10,7 +10,8 @@
 //    above (a node partition: this very node; a drain or pause: a node of the Swarm, from a
 //    manager), a deadline within --max-duration;
 //  - a network namespace is only `container:<the admitted target>` (or the host's, for a node
-//    partition's guard);
+//    partition's guard); a PID namespace (the process fault, a disk fill's tools) likewise;
+//  - a stress guard's stressor image is the agent's stress image;
 //  - a node fault on a manager never costs raft its quorum or its last active manager.
 // Service and node labels are visible only to a manager's engine: on a worker the container's
 // own labels are what the agent can check (docs/agent.md, "What a valid token still cannot do").
@@ -100,6 +101,7 @@ export async function admitHelperOnNode(
   rules: AdmissionRules,
   now: Date,
   inspect: (id: string) => Promise<ContainerInfo>,
+  stressImage?: string,
 ): Promise<void> {
   const net = spec.networkMode;
   const netTarget = net?.startsWith("container:") ? net.slice("container:".length) : undefined;
@@ -111,6 +113,11 @@ export async function admitHelperOnNode(
     return c;
   };
 
+  if (spec.pidMode !== undefined) {
+    // The process fault's verb or a disk fill's file tool (policy.ts): only in an admitted target.
+    await target(spec.pidMode.slice("container:".length), spec.entrypoint?.[0] ?? spec.cmd[0] ?? "helper");
+    return;
+  }
   if (spec.entrypoint !== undefined) {
     // A network tool: only inside an admitted target's namespace.
     if (netTarget === undefined)
@@ -163,6 +170,12 @@ export async function admitHelperOnNode(
   }
 
   const c = await target(g.target, `${g.fault} guard`);
+  if (g.fault === "stress" && stressImage !== undefined) {
+    // The guard starts its stressor itself: only from the stress image this agent was given.
+    const image = (g.spec as { image?: unknown } | undefined)?.image;
+    if (image !== stressImage)
+      throw new PolicyRefusal(`stress guard: the stressor must use the agent's stress image ${stressImage}`);
+  }
   if (net !== undefined && net !== "none") {
     if (netTarget === undefined) throw new PolicyRefusal(`network mode ${net} is not allowed for a ${g.fault} guard`);
     const joined = await inspect(netTarget).catch(() => undefined);
