@@ -8,6 +8,7 @@ import { EffectRefused, TargetGone, type GuardEffect, type GuardEffectContext } 
 import { L_ROLE } from "../../api/labels.js";
 import {
   StressSpecError,
+  cgroupFromProc,
   diskBytes,
   fillPath,
   hasStressor,
@@ -54,9 +55,10 @@ export function stressEffect({ engine, targetId, spec, log }: GuardEffectContext
       if (g.spec.disk) await fill(engine, g, target.id);
       if (hasStressor(g.spec)) {
         const mem = g.spec.memory ? refuseBadSpec(() => memoryBytes(g.spec.memory!.size, res.memoryBytes)) : undefined;
-        await startStressor(engine, g, target.id, res.cgroupParent, res.memoryBytes > 0 && mem !== undefined, mem);
+        const cgroup = await cgroupOf(engine, g, target.id, res.cgroupParent);
+        await startStressor(engine, g, target.id, cgroup, res.memoryBytes > 0 && mem !== undefined, mem);
+        log.info({ cgroup }, "stress started in the target's cgroup");
       }
-      log.info({ cgroup: targetCgroup(target.id, res.cgroupParent) }, "stress started in the target's cgroup");
     },
     async revert() {
       const g = unwrap(spec);
@@ -90,10 +92,31 @@ export function toolHelper(g: StressGuardSpec, targetId: string, tool: string, a
   };
 }
 
+/**
+ * The target's cgroup as the engine made it. Inspect shows only a --cgroup-parent given to the
+ * container; an engine's own default parent (dockerd --cgroup-parent, /docker when unset) is
+ * seen only in the kernel's account, so a one-shot helper in the target's PID namespace, with the
+ * host's cgroup namespace, reads /proc/1/cgroup.
+ */
+async function cgroupOf(engine: Engine, g: StressGuardSpec, targetId: string, parent: string): Promise<string> {
+  if (parent) return targetCgroup(targetId, parent);
+  const r = await engine.runHelper(
+    { ...toolHelper(g, targetId, "cat", ["/proc/1/cgroup"]), cgroupnsMode: "host" },
+    HELPER_TIMEOUT_MS,
+  );
+  const found = r.exitCode === 0 ? cgroupFromProc(r.stdout, targetId) : undefined;
+  if (!found)
+    throw new EffectRefused(
+      "CgroupUnknown",
+      `cannot tell the cgroup of ${targetId}: /proc/1/cgroup said ${JSON.stringify((r.stdout || r.stderr).trim().slice(0, 300))}`,
+    );
+  return found;
+}
+
 export function stressorSpec(
   g: StressGuardSpec,
   targetId: string,
-  cgroupParent: string,
+  cgroup: string,
   oomTarget: boolean,
   memBytes: number | undefined,
 ): HelperSpec {
@@ -106,7 +129,8 @@ export function stressorSpec(
     labels: { ...g.labels, [L_ROLE]: "helper" },
     networkMode: "none",
     pidMode: `container:${targetId}`,
-    cgroupParent: targetCgroup(targetId, cgroupParent),
+    // A child of the target's cgroup: the target's limits and accounting apply to the stressor.
+    cgroupParent: cgroup,
     // Nothing of it stays once stress-ng has ended (at its --timeout, or stopped).
     autoRemove: true,
   };
@@ -121,7 +145,7 @@ async function startStressor(
   engine: Engine,
   g: StressGuardSpec,
   targetId: string,
-  cgroupParent: string,
+  cgroup: string,
   oomTarget: boolean,
   memBytes: number | undefined,
 ): Promise<void> {
@@ -132,7 +156,7 @@ async function startStressor(
   });
   if (existing?.state === "running") return; // a restarted guard: it is already there
   if (existing) await engine.removeContainer(existing.id, { force: true }).catch(ignoreGone);
-  await engine.startHelper(stressorSpec(g, targetId, cgroupParent, oomTarget, memBytes));
+  await engine.startHelper(stressorSpec(g, targetId, cgroup, oomTarget, memBytes));
 }
 
 async function removeStressor(engine: Engine, g: StressGuardSpec): Promise<void> {
