@@ -85,15 +85,19 @@ describe("stress on cgroup v2", () => {
       await dockerOk(["inspect", `chaosctl-stress-${(r.handle.spec as { id: string }).id}`]),
     )[0];
     expect(helper.HostConfig.CgroupParent).toBe(`/docker/${id}`);
-    // ... in the cgroup2 tree itself: a directory under the task's, holding stress-ng's processes.
+    // ... in the cgroup2 tree itself: a directory under the task's, holding stress-ng's threads.
+    // runc makes it a threaded cgroup (a child of a cgroup with processes cannot have domain
+    // controllers of its own), so the task's cgroup becomes its threaded domain: memory is
+    // charged to the task's, cpu.max of the task's bounds both.
     expect(await children(id)).toEqual([helper.Id]);
-    expect((await cg(`${id}/${helper.Id}`, "cgroup.procs")).split("\n").length).toBeGreaterThan(1);
+    const types = { task: await cg(id, "cgroup.type"), stressor: await cg(`${id}/${helper.Id}`, "cgroup.type") };
+    expect((await cg(`${id}/${helper.Id}`, "cgroup.threads")).split("\n").length).toBeGreaterThan(1);
     const u0 = await usageUsec(id);
     const t0 = Date.now();
     await new Promise((res) => setTimeout(res, 10_000));
     const share = (await usageUsec(id)) - u0;
     const cores = share / ((Date.now() - t0) * 1000);
-    report("stress cpu (v2)", { cores: cores.toFixed(2), cpuMax: await cg(id, "cpu.max") });
+    report("stress cpu (v2)", { cores: cores.toFixed(2), cpuMax: await cg(id, "cpu.max"), ...types });
     expect(cores).toBeGreaterThan(0.3);
     expect(cores).toBeLessThan(0.6);
     expect(await stress.recover(ctx(), r.handle)).toEqual({ phase: "Recovered" });
