@@ -134,38 +134,7 @@ export async function admitHelperOnNode(
     );
 
   if (g.fault === "node") {
-    let action: string;
-    try {
-      action = unwrapNodeSpec(g.spec).action;
-    } catch (e) {
-      throw new PolicyRefusal(`node guard spec: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    if (net !== undefined && net !== "none" && !(net === "host" && action === "partition"))
-      throw new PolicyRefusal(`network mode ${net} is not allowed for a node ${action} guard`);
-    // A partition cuts the namespace its guard runs in: only this node's. Drain and pause go
-    // through the Swarm API: their guard runs on a manager, for any node the manager can see.
-    if (action === "partition" && g.target !== view.nodeId)
-      throw new PolicyRefusal(
-        `node partition guard for node ${g.target.slice(0, 64)}: this agent is node ${view.nodeId}`,
-      );
-    if (!view.cluster) {
-      if (action !== "partition")
-        throw new PolicyRefusal(`node ${action} guard: runs only on a manager, and this node is not one`);
-      return; // a worker: no manager to protect, and its labels are not visible here
-    }
-    const node = view.cluster.nodes.find((n) => n.id === g.target);
-    if (!node) throw new PolicyRefusal(`node ${action}: no node ${g.target.slice(0, 64)} in this Swarm`);
-    const why = ineligibleBecause(node.labels, { requireOptIn: rules.requireOptIn });
-    if (why) throw new PolicyRefusal(`node ${action}: node ${node.hostname} is ${why}`);
-    // The controller checked allowManagers against the manifest; what no signed request can
-    // lift is the quorum floor (allowManagerLoss is a manifest's consent, not the agent's).
-    const safety = checkNodeSafety({
-      action: action as Parameters<typeof checkNodeSafety>[0]["action"],
-      targets: [node.id],
-      nodes: view.cluster.nodes,
-      allowManagers: true,
-    });
-    if (!safety.ok) throw new PolicyRefusal(`node ${action}: ${safety.reason}: ${safety.message}`);
+    admitNodeGuard(g, net, view, rules);
     return;
   }
 
@@ -182,4 +151,40 @@ export async function admitHelperOnNode(
     if (joined?.id !== c.id)
       throw new PolicyRefusal(`network mode ${net}: a guard joins only its own target's namespace (${short(c.id)})`);
   }
+}
+
+/** A node fault's guard: a partition only of this node, drain and pause from a manager, quorum kept. */
+function admitNodeGuard(g: GuardArgs, net: string | undefined, view: NodeView, rules: AdmissionRules): void {
+  let action: string;
+  try {
+    action = unwrapNodeSpec(g.spec).action;
+  } catch (e) {
+    throw new PolicyRefusal(`node guard spec: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (net !== undefined && net !== "none" && !(net === "host" && action === "partition"))
+    throw new PolicyRefusal(`network mode ${net} is not allowed for a node ${action} guard`);
+  // A partition cuts the namespace its guard runs in: only this node's. Drain and pause go
+  // through the Swarm API: their guard runs on a manager, for any node the manager can see.
+  if (action === "partition" && g.target !== view.nodeId)
+    throw new PolicyRefusal(
+      `node partition guard for node ${g.target.slice(0, 64)}: this agent is node ${view.nodeId}`,
+    );
+  if (!view.cluster) {
+    if (action !== "partition")
+      throw new PolicyRefusal(`node ${action} guard: runs only on a manager, and this node is not one`);
+    return; // a worker: no manager to protect, and its labels are not visible here
+  }
+  const node = view.cluster.nodes.find((n) => n.id === g.target);
+  if (!node) throw new PolicyRefusal(`node ${action}: no node ${g.target.slice(0, 64)} in this Swarm`);
+  const why = ineligibleBecause(node.labels, { requireOptIn: rules.requireOptIn });
+  if (why) throw new PolicyRefusal(`node ${action}: node ${node.hostname} is ${why}`);
+  // The controller checked allowManagers against the manifest; what no signed request can
+  // lift is the quorum floor (allowManagerLoss is a manifest's consent, not the agent's).
+  const safety = checkNodeSafety({
+    action: action as Parameters<typeof checkNodeSafety>[0]["action"],
+    targets: [node.id],
+    nodes: view.cluster.nodes,
+    allowManagers: true,
+  });
+  if (!safety.ok) throw new PolicyRefusal(`node ${action}: ${safety.reason}: ${safety.message}`);
 }

@@ -72,7 +72,7 @@ export function admitHelper(spec: HelperSpec, p: AgentPolicy): HelperSpec {
     if (spec.networkMode !== "none") throw new PolicyRefusal(`${tool} runs without a network`);
     if ((spec.binds ?? []).length > 0 || (spec.capAdd ?? []).length > 0)
       throw new PolicyRefusal(`${tool} gets no bind mounts and no capabilities`);
-    if (!FILL_TOOLS[tool]!(spec.cmd)) throw new PolicyRefusal(`${tool} ${JSON.stringify(spec.cmd)}: not a disk fill's`);
+    if (!FILL_TOOLS[tool](spec.cmd)) throw new PolicyRefusal(`${tool} ${JSON.stringify(spec.cmd)}: not a disk fill's`);
     return { ...spec };
   }
   if (spec.image !== p.image)

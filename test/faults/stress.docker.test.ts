@@ -71,9 +71,6 @@ async function cpuOf(id: string): Promise<number> {
   return xs[1]!;
 }
 
-const stressIdOf = (r: { phase: string; handle?: { spec?: unknown } }): string =>
-  r.phase === "Injected" ? (r.handle?.spec as { id: string }).id : "none";
-
 /** Containers of ours (guards and helpers) for a run, any state. */
 async function ofRun(run: string): Promise<string[]> {
   return (await dockerOk(["ps", "-aq", "--no-trunc", "--filter", `label=${L_RUN}=${run}`])).split("\n").filter(Boolean);
