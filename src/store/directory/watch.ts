@@ -9,7 +9,7 @@
 // chokidar drops an event for a path that follows a reported one within a short window, with no
 // trailing event: "change" within 50 ms, its per-file watch within 5 ms, "unlink" within 100 ms.
 // A user's save right behind our own status write would then reach the controller only at its
-// resync. So every file of a flushed batch is stat'ed when it is judged and again RECHECK_MS
+// resync. So every file of a flushed batch is fingerprinted when it is judged and again RECHECK_MS
 // later; when the two differ, the path is noted as changed like any event (and judged again:
 // our own later write is still recognised as an echo).
 import { watch, type FSWatcher } from "chokidar";
@@ -188,11 +188,15 @@ export class DirWatcher {
   }
 }
 
-/** What a file is now, as far as a later look can tell it changed: inode, size, times; "gone". */
+/**
+ * What a file is now, as far as a later look can tell it changed: inode, size and mtime, or
+ * "gone". Not ctime: our own status write unlinks its temp name after linking the file in, which
+ * changes the file's ctime (its link count) without changing it.
+ */
 async function fingerprint(path: string): Promise<string> {
   try {
     const st = await lstat(path, { bigint: true });
-    return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    return `${st.ino}:${st.size}:${st.mtimeNs}`;
   } catch {
     return "gone";
   }
