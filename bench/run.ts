@@ -1,8 +1,8 @@
 // `npm run bench`: every figure beside its baseline and goal, in one run, printed as a markdown
 // table and written to docs/benchmarks.md with the machine. Only prints: nothing here asserts.
 // Options: --quick (few samples, docs not written), --only=a,b (only those parts: cli, kill,
-// pause, killswitch, idle, net, stress, yaml, dashboard, abort; docs not written), or BENCH_KILL_RUNS,
-// BENCH_PAUSE_RUNS, BENCH_NET_ROUNDS, BENCH_CLI_RUNS, BENCH_KILLSWITCH_RUNS, BENCH_STRESS_RUNS,
+// pause, killswitch, idle, net, node, stress, yaml, dashboard, abort; docs not written), or BENCH_KILL_RUNS,
+// BENCH_PAUSE_RUNS, BENCH_NET_ROUNDS, BENCH_NODE_ROUNDS, BENCH_CLI_RUNS, BENCH_KILLSWITCH_RUNS, BENCH_STRESS_RUNS,
 // BENCH_DASHBOARD_LOADS, BENCH_ABORT_RUNS to change sample counts.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,6 +18,7 @@ import { benchKill, type KillSamples } from "./kill.js";
 import { benchKillSwitch, type KillSwitchSamples } from "./kill-switch.js";
 import { machine } from "./machine.js";
 import { benchNetwork } from "./network.js";
+import { benchNode, type NodeSamples } from "./node.js";
 import { benchPause, PAUSE_SECONDS, type PauseSamples } from "./pause.js";
 import { runStressBench, stressRows } from "./stress.js";
 import { DEFAULT_STRESS_IMAGE } from "../src/faults/stress/spec.js";
@@ -26,7 +27,19 @@ import { document, table, type Row } from "./report.js";
 import { median, p50p95, percentile } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
-const PARTS = ["cli", "kill", "pause", "killswitch", "idle", "net", "stress", "yaml", "dashboard", "abort"] as const;
+const PARTS = [
+  "cli",
+  "kill",
+  "pause",
+  "killswitch",
+  "idle",
+  "net",
+  "node",
+  "stress",
+  "yaml",
+  "dashboard",
+  "abort",
+] as const;
 const onlyArg = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
 const only = onlyArg ? new Set(onlyArg.split(",")) : undefined;
 for (const p of only ?? []) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only: unknown part ${p}`);
@@ -36,6 +49,7 @@ const RUNS = {
   kill: num("BENCH_KILL_RUNS", 20, 3),
   pause: num("BENCH_PAUSE_RUNS", 10, 2),
   net: num("BENCH_NET_ROUNDS", 10, 1),
+  node: num("BENCH_NODE_ROUNDS", 10, 2),
   cli: num("BENCH_CLI_RUNS", 10, 3),
   killSwitch: num("BENCH_KILLSWITCH_RUNS", 10, 2),
   stress: num("BENCH_STRESS_RUNS", 5, 2),
@@ -145,6 +159,13 @@ async function main(): Promise<void> {
     net = await benchNetwork(RUNS.net);
   }
 
+  let node: NodeSamples | undefined;
+  if (want("node")) {
+    log(`node drain/partition on a three-node cluster: ${RUNS.node} rounds`);
+    node = await benchNode(RUNS.node, log);
+    if (node.failures.length) log(`node failures: ${node.failures.join("; ")}`);
+  }
+
   let stress: Awaited<ReturnType<typeof runStressBench>> | undefined;
   if (want("stress")) {
     log(`stress apply→effective and revert→clean: ${RUNS.stress} runs each way`);
@@ -174,6 +195,7 @@ async function main(): Promise<void> {
 
   const rows = [
     ...buildRows(kill, pause, killSwitch, idle, cli, net),
+    ...(node ? nodeRows(node) : []),
     ...(stress ? stressRows(stress) : []),
     ...dashboardRows,
     ...(abort ? [abortRow(abort)] : []),
@@ -346,6 +368,24 @@ function buildRows(
     });
   }
   return rows;
+}
+
+function nodeRows(node: NodeSamples): Row[] {
+  const row = (what: string, s: NodeSamples["drain"], how: string): Row => ({
+    measure: `node ${what}: apply→effective (three-node cluster), p50 / p95; ratio p50, p95`,
+    chaosctl: p50p95(s.chaosctl),
+    baseline: `${p50p95(s.byHand)}: ${how}; ratio ${ratio(s.chaosctl, s.byHand)}, ${ratio(s.chaosctl, s.byHand, 95)}`,
+    goal: "within 1.15x p50, 1.5x p95",
+    met: within(s.chaosctl, s.byHand, 50, 1.15) && within(s.chaosctl, s.byHand, 95, 1.5),
+  });
+  return [
+    row("drain", node.drain, "`docker node update --availability drain` on the manager"),
+    row(
+      "partition",
+      node.partition,
+      "the Swarm ports dropped by hand in the node's namespace (`iptables -I`, 4 rules)",
+    ),
+  ];
 }
 
 function details(
