@@ -19,7 +19,7 @@ import { benchKillSwitch, type KillSwitchSamples } from "./kill-switch.js";
 import { machine } from "./machine.js";
 import { benchNetwork } from "./network.js";
 import { benchNode, type NodeSamples } from "./node.js";
-import { benchPause, PAUSE_SECONDS, type PauseSamples } from "./pause.js";
+import { benchPause, PAUSE_SECONDS, SPLIT, type PauseSamples } from "./pause.js";
 import { runStressBench, stressRows } from "./stress.js";
 import { DEFAULT_STRESS_IMAGE } from "../src/faults/stress/spec.js";
 import { benchYaml, yamlSection } from "./yaml.js";
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
       }
       if (want("pause")) {
         log(`pause apply→inject, window held and revert lateness: ${RUNS.pause} runs each way`);
-        pause = await benchPause(svc, ws, events, ctl.passStarts, RUNS.pause);
+        pause = await benchPause(svc, ws, events, ctl.passStarts, RUNS.pause, PAUSE_SECONDS, ctl.trace);
       }
       if (want("killswitch")) {
         log(`kill switch file → last injection reverted: ${RUNS.killSwitch} runs`);
@@ -412,7 +412,8 @@ function details(
     );
   if (pause)
     out.push(
-      `- pause through chaosctl: pass start → \`pause\` event ${p50p95(pause.passToPauseMs)} (the guard is created and its start handed to the engine, then the controller pauses the target itself).`,
+      `- pause through chaosctl: pass start → \`pause\` event ${p50p95(pause.passToPauseMs)} (the guard is created and its start handed to the engine, then the controller pauses the target itself). Cut at the pass's calls (p50 / p95 of each segment):`,
+      ...SPLIT.map((k) => `  - ${k}: ${p50p95(pause.split[k])}`),
     );
   out.push("");
   out.push("## Idle pass detail", "");
