@@ -5,9 +5,10 @@
 // - apply: bad input fails before any guard; Injected once the guard logged `applied` (its apply
 //   re-observes the namespace until every part is there), so a guard that refuses
 //   (KernelUnsupported) is a failure;
-// - recover: stop the guard (it reverts on SIGTERM), then read the namespace back and remove
-//   any leftover of this injection directly (a guard killed mid-apply); a target that is not
-//   running has no namespace any more: Gone, once, no error loop.
+// - recover: stop the guard (it reverts on SIGTERM); a guard that exited 0 saying it reverted
+//   has verified the namespace clean. Otherwise read the namespace back and remove any leftover
+//   of this injection directly (a guard killed mid-apply); a target that is not running has no
+//   namespace any more: Gone, once, no error loop.
 import type { Engine } from "../../engine/engine.js";
 import { ContainerNotFound } from "../../engine/errors.js";
 import type { FaultDriver, RecoverResult, Target } from "../driver.js";
@@ -56,7 +57,15 @@ export function netnsDriver<S>(
 
     async recover(ctx, handle): Promise<RecoverResult> {
       const { engine } = ctx;
-      if (handle.guardId) await engine.stopContainer(handle.guardId, STOP_TIMEOUT_S).catch(ignoreGone);
+      if (handle.guardId) {
+        await engine.stopContainer(handle.guardId, STOP_TIMEOUT_S).catch(ignoreGone);
+        // The guard reverted on SIGTERM and exited 0: its revert re-observed the namespace until
+        // nothing of the injection was left (converge.ts), so no helper needs to look again.
+        if (await revertedByGuard(engine, handle.guardId)) {
+          await engine.removeContainer(handle.guardId, { force: true }).catch(ignoreGone);
+          return { phase: "Recovered" };
+        }
+      }
       try {
         const { key } = unwrapSpec<S>(fault, handle.spec);
         const id = requireContainer(handle.target);
@@ -117,6 +126,16 @@ function guardedFault<S>(fault: NetFaultKind): GuardedFault<NetGuardSpec<S>> {
       );
     },
   };
+}
+
+async function revertedByGuard(engine: Engine, guardId: string): Promise<boolean> {
+  const g = await engine.inspectContainer(guardId).catch((e: unknown) => {
+    if (e instanceof ContainerNotFound) return undefined;
+    throw e;
+  });
+  return (
+    !!g && g.state === "exited" && g.exitCode === 0 && (await guardLogged(engine, guardId, "reverted", "reverted"))
+  );
 }
 
 /**
