@@ -355,7 +355,7 @@ function buildRows(
     if (!ours || !hand) continue;
     rows.push({
       measure: `network ${fault}: apply→effective, p50 / p95`,
-      chaosctl: `${p50p95(ours.applyMs)} (guard, verified by read-back)`,
+      chaosctl: `${p50p95(ours.applyMs)} (the guard's prelude applies; confirmed by its record)`,
       baseline: `${p50p95(hand.applyMs)}: \`docker run --network container:… tc/iptables\`; ratio ${ratio(ours.applyMs, hand.applyMs)}, ${ratio(ours.applyMs, hand.applyMs, 95)}`,
       goal: "within 1.15x p50, 1.5x p95",
       met: within(ours.applyMs, hand.applyMs, 50, 1.15) && within(ours.applyMs, hand.applyMs, 95, 1.5),
