@@ -6,10 +6,11 @@ import type { ExecResult } from "../../src/engine/engine.js";
 import { guardArgv } from "../../src/faults/guard/args.js";
 import { prelude } from "../../src/faults/netns/prelude.js";
 import { preludeApplied } from "../../src/faults/netns/prelude-state.js";
+import { wrapNodeSpec } from "../../src/faults/node/spec.js";
 
 const now = Date.parse("2026-12-07T01:00:00Z");
 const spec = { injection: { schedule: "default/loss", run: "r1" }, spec: { loss: { probability: 0.3 } } };
-const argv = (fault: "network" | "netem" | "pause", untilMs: number, s: unknown = spec): string[] =>
+const argv = (fault: "network" | "netem" | "pause" | "node", untilMs: number, s: unknown = spec): string[] =>
   guardArgv({ fault, target: "abc123", until: new Date(untilMs), spec: s });
 
 function recorder(answer: ExecResult = { exitCode: 1, stdout: "", stderr: "nope" }) {
@@ -45,5 +46,33 @@ describe("network guard prelude", () => {
     expect(logged.map((l) => l.event)).toEqual(["prelude-skipped", "prelude-skipped"]);
     expect(logged[0]?.err).toMatch(/injection/);
     expect(preludeApplied()).toBe(false);
+  });
+
+  it("a node partition: cuts the node's Swarm ports from a clean slate (its own chain, jumped to first), nothing for drain", async () => {
+    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    const calls: string[][] = [];
+    // Nothing of ours there yet: every removal says so; every addition works.
+    const exec = async (a: string[]): Promise<ExecResult> => {
+      calls.push(a);
+      const removal = a.includes("-D") || a.includes("-F") || a.includes("-X");
+      return removal
+        ? { exitCode: 1, stdout: "", stderr: "iptables: No chain/target/match by that name." }
+        : { exitCode: 0, stdout: "", stderr: "" };
+    };
+    const owner = { schedule: "default/cut", generation: 1, run: "r2" };
+    const until = new Date(now + 5_000);
+    expect(await prelude(argv("node", now + 5_000, wrapNodeSpec("drain", owner, until)), now, exec)).toBe(false);
+    expect(calls).toEqual([]);
+    expect(await prelude(argv("node", now + 5_000, wrapNodeSpec("partition", owner, until, [8946])), now, exec)).toBe(
+      true,
+    );
+    const added = calls.filter((a) => !(a.includes("-D") || a.includes("-F") || a.includes("-X")));
+    expect(added.some((a) => a.includes("-N"))).toBe(true);
+    expect(added.some((a) => a.includes("INPUT") && a.includes("-I"))).toBe(true);
+    expect(added.some((a) => a.includes("2377") && a.includes("DROP"))).toBe(true);
+    expect(added.some((a) => a.includes("8946") && a.includes("RETURN"))).toBe(true);
+    expect(preludeApplied()).toBe(true);
+    const logged = out.mock.calls.map((c) => JSON.parse(String(c[0])) as { event: string; by: string });
+    expect(logged).toEqual([expect.objectContaining({ event: "applied", by: "prelude" })]);
   });
 });

@@ -1,6 +1,6 @@
-// The prelude of a network guard (netem, network; its entry point is cli/netns-guard.ts): apply
-// the fault in the target's namespace first, with only the small pure modules of the netns code
-// loaded; then the entry point loads chaosctl and runs the guard verb as usual, which adopts what the prelude applied (its effect only adds what is
+// The prelude of a network guard (netem, network, node partition; its entry point is
+// cli/netns-guard.ts): apply the fault in the target's (or node's) namespace first, with only the
+// small pure modules of the netns and partition code loaded; then the entry point loads chaosctl and runs the guard verb as usual, which adopts what the prelude applied (its effect only adds what is
 // missing) and owns the revert. The fault lands a Node.js start (~60 ms) after the guard's
 // container starts instead of after chaosctl's whole module graph has loaded (~300-700 ms).
 //
@@ -16,6 +16,8 @@ import type { BuildInjection } from "./effect.js";
 import { markPreludeApplied } from "./prelude-state.js";
 import { networkInjection } from "../network/injection.js";
 import { netemInjection } from "../netem/injection.js";
+import { partitionEffect } from "../node/partition-effect.js";
+import { unwrapNodeSpec } from "../node/spec.js";
 
 const builders: Record<NetFaultKind, BuildInjection<never>> = {
   network: networkInjection,
@@ -30,20 +32,28 @@ const option = (argv: readonly string[], name: string): string | undefined => {
 const record = (fields: Record<string, unknown>, msg: string): void =>
   void process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), ...fields, msg })}\n`);
 
-/** Applies the guard's fault if argv is a network guard's within its window; true when it did. */
+/** Applies the guard's fault if argv is a network or partition guard's within its window; true when it did. */
 export async function prelude(
   argv: readonly string[],
   now = Date.now(),
   exec: NetnsExec = localExec(),
 ): Promise<boolean> {
   const fault = option(argv, "fault");
-  if (argv[0] !== "guard" || (fault !== "network" && fault !== "netem")) return false;
+  if (argv[0] !== "guard" || (fault !== "network" && fault !== "netem" && fault !== "node")) return false;
   const until = Date.parse(option(argv, "until") ?? "");
   if (!(until > now)) return false; // late start: the guard only reverts
   const t0 = performance.now();
   try {
-    const { key, spec } = unwrapSpec<never>(fault, JSON.parse(option(argv, "spec") ?? "null"));
-    await applyInjection(exec, builders[fault](key, spec));
+    const raw: unknown = JSON.parse(option(argv, "spec") ?? "null");
+    if (fault === "node") {
+      // A node partition: the guard runs in the node's own namespace (host network).
+      const s = unwrapNodeSpec(raw);
+      if (s.action !== "partition") return false;
+      await partitionEffect(exec, s.owner, s.keepTcpPorts ?? []).apply();
+    } else {
+      const { key, spec } = unwrapSpec<never>(fault, raw);
+      await applyInjection(exec, builders[fault](key, spec));
+    }
   } catch (err) {
     record(
       { event: "prelude-skipped", err: err instanceof Error ? err.message : String(err) },
