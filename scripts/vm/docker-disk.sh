@@ -43,7 +43,12 @@ echo '{}' | as_root tee "$WORK/daemon.json" >/dev/null
 # unshare --net: a dockerd started with --bridge none deletes the interface docker0 on start
 # (moby removes the default bridge when it is disabled), which would break the host engine's
 # containers. In a network namespace of its own it can only delete its own.
-as_root unshare --net dockerd --config-file "$WORK/daemon.json" --data-root "$WORK/root" --exec-root "$WORK/exec" \
+# Started without the as_root function: `func &` forks a subshell, so $! would be that shell,
+# and killing it would orphan dockerd (still holding every inherited descriptor, such as a lock
+# its caller holds). unshare execs dockerd, and sudo passes signals on: $! is, or stands for, it.
+ROOT=()
+[ "$(id -u)" -eq 0 ] || ROOT=(sudo)
+"${ROOT[@]}" unshare --net dockerd --config-file "$WORK/daemon.json" --data-root "$WORK/root" --exec-root "$WORK/exec" \
   -H "unix://$sock" --pidfile "$WORK/docker.pid" --storage-driver overlay2 \
   --bridge none --iptables=false --ip-masq=false >"$WORK/dockerd.log" 2>&1 &
 PRIVATE_PID=$!
