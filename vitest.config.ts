@@ -1,13 +1,51 @@
 import { defineConfig } from "vitest/config";
 
-// Two groups, run one after the other:
+// Groups, run one after the other by a plain `vitest run`:
 // 1. "unit": pure tests and temp-dir tests, files in parallel.
-// 2. "docker": tests against the real Docker engine / Swarm (or real network namespaces and
-//    engines of a test cluster), one file at a time, so services, pauses and network faults of
-//    one file never disturb another's timings or counts (2 shared cores). A file belongs here
-//    by its name, *.docker.test.ts, wherever it lives; the folder says what it tests, the name
-//    what it needs. The in-VM suites (test/vm/*.vmtest.ts) have their own config.
+// 2. the docker lanes: tests against the real Docker engine / Swarm (or real network namespaces
+//    and engines of a test cluster). A file belongs to them by its name, *.docker.test.ts,
+//    wherever it lives; the folder says what it tests, the name what it needs. Within a lane
+//    files run one at a time. The lanes are built so that one lane's file never sees another
+//    lane's: "docker-cluster" has every file that uses the run's shared three-node cluster
+//    (test/helpers/cluster.ts), the two host lanes only files whose services, containers,
+//    configs, guards and ports are scoped by their own random names on the host's one-node
+//    Swarm. `npm test` (scripts/test.sh) runs these three lanes at once, each in its own vitest
+//    process; a plain `vitest run` runs them one after the other.
+// 3. "docker-alone": files that disturb or measure the whole host (CPU load and CPU shares,
+//    counts of every guard container on the engine): nothing else runs beside them.
+// The in-VM suites (test/vm/*.vmtest.ts) have their own config.
 const DOCKER_TESTS = ["test/**/*.docker.test.ts"];
+
+/** Files that use the shared cluster (sharedCluster() refuses to start it in any other lane). */
+const CLUSTER_LANE = ["test/multinode/*.docker.test.ts", "test/e2e/resilience.docker.test.ts"];
+/** Files that load the CPU, read CPU use, or count every guard on the engine. */
+const ALONE = [
+  "test/faults/stress.docker.test.ts",
+  "test/e2e/stress.docker.test.ts",
+  "test/agent/agent.docker.test.ts",
+];
+/** The second host lane: the three longest host files (fault windows waited out), about half of the host time. */
+const HOST_LANE_B = [
+  "test/e2e/network.docker.test.ts",
+  "test/e2e/ops.docker.test.ts",
+  "test/e2e/controller.docker.test.ts",
+];
+
+function dockerLane(name: string, include: string[], exclude: string[], groupOrder: number) {
+  return {
+    test: {
+      name,
+      include,
+      exclude,
+      fileParallelism: false,
+      // dist/ and local/chaosctl:dev built from this checkout, or nothing runs.
+      globalSetup: ["test/helpers/docker-setup.ts"],
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+      sequence: { groupOrder },
+    },
+  };
+}
 
 export default defineConfig({
   test: {
@@ -20,18 +58,10 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
         },
       },
-      {
-        test: {
-          name: "docker",
-          include: DOCKER_TESTS,
-          fileParallelism: false,
-          // dist/ and local/chaosctl:dev built from this checkout, or nothing runs.
-          globalSetup: ["test/helpers/docker-setup.ts"],
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
-          sequence: { groupOrder: 1 },
-        },
-      },
+      dockerLane("docker-cluster", CLUSTER_LANE, [], 1),
+      dockerLane("docker-host", DOCKER_TESTS, [...CLUSTER_LANE, ...ALONE, ...HOST_LANE_B], 1),
+      dockerLane("docker-host-b", HOST_LANE_B, [], 1),
+      dockerLane("docker-alone", ALONE, [], 2),
     ],
   },
 });
