@@ -432,13 +432,16 @@ describe("operations on a real Swarm", () => {
   it("SIGKILL the leader mid-pause: the standby takes over within lease duration + renew, adopts the pause and it ends on time", async () => {
     const svc = await service(2);
     const w = await ws();
-    const a = await controller(w, { ownPidNamespace: true });
+    // A short lease (production: 15 s, renewed every 5 s): the same rules, a shorter wait.
+    const lease = { durationMs: 6_000, renewMs: 2_000 };
+    const leaseArgs = ["--lease-duration", `${lease.durationMs / 1000}s`, "--lease-renew", `${lease.renewMs / 1000}s`];
+    const a = await controller(w, { ownPidNamespace: true, args: leaseArgs });
     await waitFor(async () => (await leader(a, w.instance)) === 1, { timeoutMs: 15_000, what: "a leads" });
-    const b = await controller(w, { ownPidNamespace: true });
+    const b = await controller(w, { ownPidNamespace: true, args: leaseArgs });
     await waitFor(async () => (await leader(b, w.instance)) === 0, { timeoutMs: 15_000, what: "b stands by" });
     await w.write(
       "pause.yaml",
-      manifest("ops-failover", `duration: 35s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`),
+      manifest("ops-failover", `duration: 18s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`),
     );
     const active = await waitFor(async () => (await w.status("pause.yaml"))?.active?.[0], {
       timeoutMs: 20_000,
@@ -455,9 +458,10 @@ describe("operations on a real Swarm", () => {
       what: "b to lead",
     });
     const takeoverMs = Date.now() - killedAt;
-    // Bound: lease duration (15 s) + one retry (5 s); no sooner than the lease could lapse.
-    expect(takeoverMs).toBeLessThanOrEqual(21_000);
-    expect(takeoverMs).toBeGreaterThanOrEqual(9_000);
+    // Bound: lease duration + one retry (a renew interval), 1 s of slack; no sooner than the
+    // lease could lapse (its last renewal at most one renew interval before the kill).
+    expect(takeoverMs).toBeLessThanOrEqual(lease.durationMs + lease.renewMs + 1_000);
+    expect(takeoverMs).toBeGreaterThanOrEqual(lease.durationMs - lease.renewMs - 1_000);
     expect(Date.now()).toBeLessThan(until); // taken over while the pause is still active
     await waitFor(async () => (await containerState(paused)) === "running", {
       timeoutMs: 45_000,
