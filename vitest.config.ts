@@ -7,9 +7,9 @@ import { defineConfig } from "vitest/config";
 //    wherever it lives; the folder says what it tests, the name what it needs. Within a lane
 //    files run one at a time. The lanes are built so that one lane's file never sees another
 //    lane's: "docker-cluster" has every file that uses the run's shared three-node cluster
-//    (test/helpers/cluster.ts), the two host lanes only files whose services, containers,
+//    (test/helpers/cluster.ts), the three host lanes only files whose services, containers,
 //    configs, guards and ports are scoped by their own random names on the host's one-node
-//    Swarm. `npm test` (scripts/test.sh) runs these three lanes at once, each in its own vitest
+//    Swarm. `npm test` (scripts/test.sh) runs these four lanes at once, each in its own vitest
 //    process; a plain `vitest run` runs them one after the other.
 // 3. "docker-alone": files that disturb or measure the whole host (CPU load and CPU shares,
 //    counts of every guard container on the engine): nothing else runs beside them.
@@ -24,13 +24,19 @@ const ALONE = [
   "test/e2e/stress.docker.test.ts",
   "test/agent/agent.docker.test.ts",
 ];
-// The host files are split over the three concurrent lanes by their measured times (fault
-// windows waited out), so the lanes end at about the same time; any host file may move.
-const CLUSTER_LANE = [...CLUSTER_FILES, "test/probes/probes.docker.test.ts", "test/faults/guard-direct.docker.test.ts"];
+// The host files are split over three lanes by their times as measured with the lanes running
+// (fault windows waited out, mostly), so that the four concurrent lanes end at about the same
+// time. Any host file may move between them; a new one goes to "docker-host" by default.
 const HOST_LANE_B = [
   "test/e2e/network.docker.test.ts",
   "test/e2e/ops.docker.test.ts",
+  "test/faults/guard-pause.docker.test.ts",
+];
+const HOST_LANE_C = [
   "test/e2e/controller.docker.test.ts",
+  "test/e2e/resilience.docker.test.ts",
+  "test/probes/probes.docker.test.ts",
+  "test/faults/guard-direct.docker.test.ts",
 ];
 
 function dockerLane(name: string, include: string[], exclude: string[], groupOrder: number) {
@@ -60,9 +66,10 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
         },
       },
-      dockerLane("docker-cluster", CLUSTER_LANE, [], 1),
-      dockerLane("docker-host", DOCKER_TESTS, [...CLUSTER_LANE, ...ALONE, ...HOST_LANE_B], 1),
+      dockerLane("docker-cluster", CLUSTER_FILES, [], 1),
+      dockerLane("docker-host", DOCKER_TESTS, [...CLUSTER_FILES, ...ALONE, ...HOST_LANE_B, ...HOST_LANE_C], 1),
       dockerLane("docker-host-b", HOST_LANE_B, [], 1),
+      dockerLane("docker-host-c", HOST_LANE_C, [], 1),
       dockerLane("docker-alone", ALONE, [], 2),
     ],
   },

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test suite as `npm test` runs it (after the type check): the unit group, then the docker
-# lanes of vitest.config.ts. "docker-cluster", "docker-host" and "docker-host-b" touch disjoint
-# things (the run's shared three-node cluster; services, containers and configs scoped by
-# their own random names on the host's Swarm), so they run at the same time, each as its own
+# lanes of vitest.config.ts. "docker-cluster" and the host lanes touch disjoint things (the run's
+# shared three-node cluster; services, containers and configs scoped by their own random
+# names on the host's Swarm), so they run at the same time, each as its own
 # vitest process whose lines are prefixed with its name; "docker-alone" (files that load or
 # measure the whole host) runs after them, by itself. Every lane runs even when an earlier one
 # failed; the exit status is non-zero when any failed.
@@ -35,7 +35,7 @@ if [ "$UNIT" = 1 ]; then
 fi
 
 pids=()
-names=(docker-cluster docker-host docker-host-b)
+names=(docker-cluster docker-host docker-host-b docker-host-c)
 tmp=$(mktemp -d)
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
@@ -52,7 +52,7 @@ pids=()
 lane docker-alone || failed+=(docker-alone)
 
 echo
-echo "scripts/test.sh: lanes (the three docker lanes ran at the same time):"
+echo "scripts/test.sh: lanes (${names[*]} ran at the same time):"
 printf '  %s\n' "${summary[@]}"
 echo "  total ${SECONDS}s"
 if [ "${#failed[@]}" -gt 0 ]; then
