@@ -124,7 +124,31 @@ export interface RunningController {
   engine: DockerEngine;
   /** Date.now() at the start of every reconcile pass (to split a latency into wait and work). */
   passStarts: number[];
+  /** The calls a pass makes on its way to an injection, each with Date.now() at its start and end. */
+  trace: TracedCall[];
   stop(): Promise<void>;
+}
+
+export interface TracedCall {
+  op: "snapshot" | "list" | "writeStatus" | "launchHelper" | "pauseContainer";
+  t0: number;
+  t1: number;
+}
+
+/** Records when `obj[op]` is called and returns, into `trace` (the object keeps working as before). */
+function traced<T extends object>(obj: T, op: TracedCall["op"] & keyof T, trace: TracedCall[]): void {
+  const f = obj[op] as unknown as ((...a: unknown[]) => Promise<unknown>) | undefined;
+  if (typeof f !== "function") return;
+  const bound = f.bind(obj);
+  (obj as Record<string, unknown>)[op] = async (...a: unknown[]) => {
+    const t0 = Date.now();
+    try {
+      return await bound(...a);
+    } finally {
+      trace.push({ op, t0, t1: Date.now() });
+      if (trace.length > 5_000) trace.splice(0, 1_000);
+    }
+  };
 }
 
 /** The controller's loop in this process, exactly as `chaosctl controller` wires it. */
@@ -132,6 +156,9 @@ export function startController(ws: BenchWorkspace, opts: { killSwitchFile?: str
   const logger = createLogger(process.env.CHAOSCTL_BENCH_LOG ?? "silent");
   const store = new DirectoryStore({ dir: ws.dir, logger });
   const engine = new DockerEngine();
+  const trace: TracedCall[] = [];
+  for (const op of ["snapshot", "launchHelper", "pauseContainer"] as const) traced(engine, op, trace);
+  for (const op of ["list", "writeStatus"] as const) traced(store, op, trace);
   const controller = buildController({
     store,
     engine,
@@ -149,6 +176,7 @@ export function startController(ws: BenchWorkspace, opts: { killSwitchFile?: str
     controller,
     engine,
     passStarts,
+    trace,
     async stop() {
       ctl.abort();
       await done;

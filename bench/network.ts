@@ -1,5 +1,6 @@
 // Benchmark: apply->effective and revert->clean latency of network loss and bandwidth, p50/p95,
-// chaosctl's way (driver -> guard container that applies, verified by read-back) beside the
+// chaosctl's way (driver -> guard container whose prelude applies and re-observes the namespace
+// before chaosctl loads in it; apply returns on the guard's `applied` record) beside the
 // practice's way (a helper container run by hand: `docker run --network container:<t>
 // --cap-add NET_ADMIN <image> iptables|tc ...`, one for apply and one for revert).
 // Needs the engine, local/web:1, local/node-base:20 and local/chaosctl:dev (scripts/swarm-up.sh).
@@ -99,7 +100,7 @@ export async function benchNetwork(iterations = 10): Promise<Row[]> {
         ...argv.slice(1),
       ]);
     for (const [fault, f] of Object.entries(faults)) {
-      const ours: Row = { fault, way: "chaosctl (guard, read-back)", applyMs: [], revertMs: [] };
+      const ours: Row = { fault, way: "chaosctl (guard prelude)", applyMs: [], revertMs: [] };
       const hand: Row = { fault, way: "by hand (docker run helper)", applyMs: [], revertMs: [] };
       for (let i = 0; i < n; i++) {
         const owner = {

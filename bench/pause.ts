@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { L_EXPIRES, L_INSTANCE, L_ROLE } from "../src/api/labels.js";
 import { docker, lines, sleep } from "./docker-cli.js";
 import type { EventLog } from "./events.js";
-import { manifest, type BenchService, type BenchWorkspace } from "./fixture.js";
+import { manifest, type BenchService, type BenchWorkspace, type TracedCall } from "./fixture.js";
 
 export interface PauseSamples {
   applyChaosctl: number[];
@@ -26,7 +26,42 @@ export interface PauseSamples {
   lateShell: number[];
   /** chaosctl: the pass that started the run → the `pause` event (the guard's start-up is most of it). */
   passToPauseMs: number[];
+  /** pass start → `pause` event, cut at the calls the pass makes (SPLIT's segments), one sample per run. */
+  split: Record<(typeof SPLIT)[number], number[]>;
   failures: string[];
+}
+
+/** Segments of pass start → `pause` event, in order. */
+export const SPLIT = [
+  "observe (cluster snapshot ∥ store list)",
+  "decide (plan), until the record's write",
+  "the run's record written (status first)",
+  "until the guard's create",
+  "guard created, its start handed to the engine",
+  "until the pause call",
+  "pause call → `pause` event",
+] as const;
+
+/** The pass's calls between `passAt` and the pause event, as SPLIT's segments; undefined if one is missing. */
+function splitPass(trace: readonly TracedCall[], passAt: number, pausedAt: number): number[] | undefined {
+  const first = (op: TracedCall["op"]): TracedCall | undefined =>
+    trace.find((c) => c.op === op && c.t0 >= passAt && c.t0 <= pausedAt);
+  const snap = first("snapshot");
+  const list = first("list");
+  const write = first("writeStatus");
+  const launch = first("launchHelper");
+  const pause = first("pauseContainer");
+  if (!snap || !list || !write || !launch || !pause) return undefined;
+  const observed = Math.max(snap.t1, list.t1);
+  return [
+    observed - passAt,
+    write.t0 - observed,
+    write.t1 - write.t0,
+    launch.t0 - write.t1,
+    launch.t1 - launch.t0,
+    pause.t0 - launch.t1,
+    pausedAt - pause.t0,
+  ];
 }
 
 const SERVICE_ID = "com.docker.swarm.service.id";
@@ -58,6 +93,7 @@ export async function benchPause(
   passStarts: readonly number[],
   runs: number,
   durationS = PAUSE_SECONDS,
+  trace: readonly TracedCall[] = [],
 ): Promise<PauseSamples> {
   const out: PauseSamples = {
     applyChaosctl: [],
@@ -68,6 +104,7 @@ export async function benchPause(
     lateChaosctl: [],
     lateShell: [],
     passToPauseMs: [],
+    split: Object.fromEntries(SPLIT.map((k) => [k, [] as number[]])) as PauseSamples["split"],
     failures: [],
   };
   const waitS = 20_000 + durationS * 1000;
@@ -129,8 +166,11 @@ export async function benchPause(
         out.lateChaosctl.push(unpaused.time.getTime() - until);
         out.heldChaosctl.push((100 * (unpaused.time.getTime() - paused.time.getTime())) / (durationS * 1000));
         const passAt = passStarts.find((t) => t >= t0);
-        if (passAt !== undefined && passAt <= paused.time.getTime())
+        if (passAt !== undefined && passAt <= paused.time.getTime()) {
           out.passToPauseMs.push(paused.time.getTime() - passAt);
+          const parts = splitPass(trace, passAt, paused.time.getTime());
+          if (parts) SPLIT.forEach((k, j) => out.split[k].push(parts[j] ?? NaN));
+        }
       }
       await sleep(500);
       await unlink(join(ws.dir, file));

@@ -1,8 +1,8 @@
 // `npm run bench`: every figure beside its baseline and goal, in one run, printed as a markdown
 // table and written to docs/benchmarks.md with the machine. Only prints: nothing here asserts.
 // Options: --quick (few samples, docs not written), --only=a,b (only those parts: cli, kill,
-// pause, killswitch, idle, net, stress, yaml, dashboard, abort; docs not written), or BENCH_KILL_RUNS,
-// BENCH_PAUSE_RUNS, BENCH_NET_ROUNDS, BENCH_CLI_RUNS, BENCH_KILLSWITCH_RUNS, BENCH_STRESS_RUNS,
+// pause, killswitch, idle, net, node, stress, yaml, dashboard, abort; docs not written), or BENCH_KILL_RUNS,
+// BENCH_PAUSE_RUNS, BENCH_NET_ROUNDS, BENCH_NODE_ROUNDS, BENCH_CLI_RUNS, BENCH_KILLSWITCH_RUNS, BENCH_STRESS_RUNS,
 // BENCH_DASHBOARD_LOADS, BENCH_ABORT_RUNS to change sample counts.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,7 +18,8 @@ import { benchKill, type KillSamples } from "./kill.js";
 import { benchKillSwitch, type KillSwitchSamples } from "./kill-switch.js";
 import { machine } from "./machine.js";
 import { benchNetwork } from "./network.js";
-import { benchPause, PAUSE_SECONDS, type PauseSamples } from "./pause.js";
+import { benchNode, type NodeSamples } from "./node.js";
+import { benchPause, PAUSE_SECONDS, SPLIT, type PauseSamples } from "./pause.js";
 import { runStressBench, stressRows } from "./stress.js";
 import { DEFAULT_STRESS_IMAGE } from "../src/faults/stress/spec.js";
 import { benchYaml, yamlSection } from "./yaml.js";
@@ -26,7 +27,19 @@ import { document, table, type Row } from "./report.js";
 import { median, p50p95, percentile } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
-const PARTS = ["cli", "kill", "pause", "killswitch", "idle", "net", "stress", "yaml", "dashboard", "abort"] as const;
+const PARTS = [
+  "cli",
+  "kill",
+  "pause",
+  "killswitch",
+  "idle",
+  "net",
+  "node",
+  "stress",
+  "yaml",
+  "dashboard",
+  "abort",
+] as const;
 const onlyArg = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
 const only = onlyArg ? new Set(onlyArg.split(",")) : undefined;
 for (const p of only ?? []) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only: unknown part ${p}`);
@@ -36,6 +49,7 @@ const RUNS = {
   kill: num("BENCH_KILL_RUNS", 20, 3),
   pause: num("BENCH_PAUSE_RUNS", 10, 2),
   net: num("BENCH_NET_ROUNDS", 10, 1),
+  node: num("BENCH_NODE_ROUNDS", 10, 2),
   cli: num("BENCH_CLI_RUNS", 10, 3),
   killSwitch: num("BENCH_KILLSWITCH_RUNS", 10, 2),
   stress: num("BENCH_STRESS_RUNS", 5, 2),
@@ -117,7 +131,7 @@ async function main(): Promise<void> {
       }
       if (want("pause")) {
         log(`pause apply→inject, window held and revert lateness: ${RUNS.pause} runs each way`);
-        pause = await benchPause(svc, ws, events, ctl.passStarts, RUNS.pause);
+        pause = await benchPause(svc, ws, events, ctl.passStarts, RUNS.pause, PAUSE_SECONDS, ctl.trace);
       }
       if (want("killswitch")) {
         log(`kill switch file → last injection reverted: ${RUNS.killSwitch} runs`);
@@ -143,6 +157,13 @@ async function main(): Promise<void> {
   if (want("net")) {
     log(`network loss/bandwidth: ${RUNS.net} rounds`);
     net = await benchNetwork(RUNS.net);
+  }
+
+  let node: NodeSamples | undefined;
+  if (want("node")) {
+    log(`node drain/partition on a three-node cluster: ${RUNS.node} rounds`);
+    node = await benchNode(RUNS.node, log);
+    if (node.failures.length) log(`node failures: ${node.failures.join("; ")}`);
   }
 
   let stress: Awaited<ReturnType<typeof runStressBench>> | undefined;
@@ -174,6 +195,7 @@ async function main(): Promise<void> {
 
   const rows = [
     ...buildRows(kill, pause, killSwitch, idle, cli, net),
+    ...(node ? nodeRows(node) : []),
     ...(stress ? stressRows(stress) : []),
     ...dashboardRows,
     ...(abort ? [abortRow(abort)] : []),
@@ -333,7 +355,7 @@ function buildRows(
     if (!ours || !hand) continue;
     rows.push({
       measure: `network ${fault}: apply→effective, p50 / p95`,
-      chaosctl: `${p50p95(ours.applyMs)} (guard, verified by read-back)`,
+      chaosctl: `${p50p95(ours.applyMs)} (the guard's prelude applies; confirmed by its record)`,
       baseline: `${p50p95(hand.applyMs)}: \`docker run --network container:… tc/iptables\`; ratio ${ratio(ours.applyMs, hand.applyMs)}, ${ratio(ours.applyMs, hand.applyMs, 95)}`,
       goal: "within 1.15x p50, 1.5x p95",
       met: within(ours.applyMs, hand.applyMs, 50, 1.15) && within(ours.applyMs, hand.applyMs, 95, 1.5),
@@ -346,6 +368,24 @@ function buildRows(
     });
   }
   return rows;
+}
+
+function nodeRows(node: NodeSamples): Row[] {
+  const row = (what: string, s: NodeSamples["drain"], how: string): Row => ({
+    measure: `node ${what}: apply→effective (three-node cluster), p50 / p95; ratio p50, p95`,
+    chaosctl: p50p95(s.chaosctl),
+    baseline: `${p50p95(s.byHand)}: ${how}; ratio ${ratio(s.chaosctl, s.byHand)}, ${ratio(s.chaosctl, s.byHand, 95)}`,
+    goal: "within 1.15x p50, 1.5x p95",
+    met: within(s.chaosctl, s.byHand, 50, 1.15) && within(s.chaosctl, s.byHand, 95, 1.5),
+  });
+  return [
+    row("drain", node.drain, "`docker node update --availability drain` on the manager"),
+    row(
+      "partition",
+      node.partition,
+      "the Swarm ports dropped by hand in the node's namespace (`iptables -I`, 4 rules)",
+    ),
+  ];
 }
 
 function details(
@@ -372,7 +412,8 @@ function details(
     );
   if (pause)
     out.push(
-      `- pause through chaosctl: pass start → \`pause\` event ${p50p95(pause.passToPauseMs)} (the guard is created and its start handed to the engine, then the controller pauses the target itself).`,
+      `- pause through chaosctl: pass start → \`pause\` event ${p50p95(pause.passToPauseMs)} (the guard is created and its start handed to the engine, then the controller pauses the target itself). Cut at the pass's calls (p50 / p95 of each segment):`,
+      ...SPLIT.map((k) => `  - ${k}: ${p50p95(pause.split[k])}`),
     );
   out.push("");
   out.push("## Idle pass detail", "");

@@ -20,7 +20,7 @@ import { parseGuardArgs, type GuardArgs } from "../faults/guard/args.js";
 import { L_ROLE } from "../api/labels.js";
 import { checkNodeSafety } from "../faults/node/quorum.js";
 import { unwrapNodeSpec } from "../faults/node/spec.js";
-import { PolicyRefusal } from "./policy.js";
+import { PolicyRefusal, runsGuardVerb } from "./policy.js";
 
 export interface AdmissionRules {
   /** The longest a fault may last from now (the controller's --max-duration). */
@@ -111,7 +111,7 @@ export async function admitHelperOnNode(
     return c;
   };
 
-  if (spec.entrypoint !== undefined) {
+  if (spec.entrypoint !== undefined && !runsGuardVerb(spec)) {
     // A network tool: only inside an admitted target's namespace.
     if (netTarget === undefined)
       throw new PolicyRefusal("a network tool runs only in a target's namespace (container:<target>)");

@@ -6,6 +6,7 @@
 // needs the node's view (targets, deadlines, quorum) is admission.ts.
 import type { ContainerInfo, HelperSpec } from "../engine/engine.js";
 import { L_ROLE } from "../api/labels.js";
+import { NETNS_GUARD_ENTRYPOINT } from "../faults/netns/guard-spec.js";
 
 export const DOCKER_SOCKET_IN_CONTAINER = "/var/run/docker.sock";
 /** argv[0] the network drivers run inside a target's namespace (faults/netns). */
@@ -20,6 +21,18 @@ export const NETNS_TOOLS: ReadonlySet<string> = new Set([
 const HELPER_ROLES: ReadonlySet<string> = new Set(["guard", "helper"]);
 const CAPS: ReadonlySet<string> = new Set(["NET_ADMIN"]);
 const CONTAINER_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+
+/**
+ * The guard verb: the image's own entry point, or the network guard's (its prelude applies the
+ * fault from the same arguments before the verb runs, faults/netns/prelude.ts).
+ */
+export function runsGuardVerb(spec: Pick<HelperSpec, "entrypoint" | "cmd">): boolean {
+  const e = spec.entrypoint;
+  const guardEntry =
+    e === undefined ||
+    (e.length === NETNS_GUARD_ENTRYPOINT.length && e.every((a, i) => a === NETNS_GUARD_ENTRYPOINT[i]));
+  return guardEntry && spec.cmd[0] === "guard";
+}
 
 export class PolicyRefusal extends Error {
   readonly code = "PolicyRefused";
@@ -47,7 +60,7 @@ export function admitHelper(spec: HelperSpec, p: AgentPolicy): HelperSpec {
     throw new PolicyRefusal(`helper name must start with chaosctl-`);
   for (const c of spec.capAdd ?? []) if (!CAPS.has(c)) throw new PolicyRefusal(`capability ${c} is not allowed`);
   const net = spec.networkMode;
-  const guardVerb = spec.entrypoint === undefined && spec.cmd[0] === "guard";
+  const guardVerb = runsGuardVerb(spec);
   if (
     net !== undefined &&
     net !== "none" &&
@@ -56,7 +69,7 @@ export function admitHelper(spec: HelperSpec, p: AgentPolicy): HelperSpec {
   ) {
     throw new PolicyRefusal(`network mode ${net} is not allowed`);
   }
-  if (spec.entrypoint !== undefined) {
+  if (spec.entrypoint !== undefined && !guardVerb) {
     // A network tool in a target's namespace (faults/netns/exec-helper.ts): no socket, nothing else.
     if (spec.entrypoint.length !== 1 || !NETNS_TOOLS.has(spec.entrypoint[0] ?? ""))
       throw new PolicyRefusal(`entrypoint ${JSON.stringify(spec.entrypoint)} is not allowed`);

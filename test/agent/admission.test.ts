@@ -8,6 +8,7 @@ import type { ClusterSnapshot, ContainerInfo, HelperSpec, NodeInfo } from "../..
 import { guardArgv } from "../../src/faults/guard/args.js";
 import { guardHelperSpec } from "../../src/faults/guard/spec.js";
 import { wrapNodeSpec } from "../../src/faults/node/spec.js";
+import { NETNS_GUARD_ENTRYPOINT } from "../../src/faults/netns/guard-spec.js";
 
 const NOW = new Date("2026-12-06T12:00:00Z");
 const rules = { maxDurationMs: 3600_000, requireOptIn: false, clockSkewMs: 30_000 };
@@ -99,7 +100,9 @@ const guardFor = (fault: "pause" | "network", target: string, until = new Date(N
     target: { kind: "container", nodeId: ME, containerId: target },
     until,
     spec: {},
-    ...(fault === "network" ? { networkMode: `container:${target}`, capAdd: ["NET_ADMIN"] } : {}),
+    ...(fault === "network"
+      ? { networkMode: `container:${target}`, capAdd: ["NET_ADMIN"], entrypoint: NETNS_GUARD_ENTRYPOINT }
+      : {}),
   });
 const nodeGuard = (action: "drain" | "pause" | "partition", target: string): HelperSpec => {
   const until = new Date(NOW.getTime() + 60_000);

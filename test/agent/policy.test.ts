@@ -1,6 +1,7 @@
 // What the agent lets a valid request do, pure: the helpers the drivers really build pass;
 // anything else is refused.
 import { describe, expect, it } from "vitest";
+import { NETNS_GUARD_ENTRYPOINT } from "../../src/faults/netns/guard-spec.js";
 import { admitExec, admitHelper, admitOwn, PolicyRefusal } from "../../src/agent/policy.js";
 import { guardHelperSpec } from "../../src/faults/guard/spec.js";
 import type { ContainerInfo, HelperSpec } from "../../src/engine/engine.js";
@@ -41,6 +42,23 @@ describe("admitHelper", () => {
     expect(out.binds).toEqual(["/run/node2/docker.sock:/var/run/docker.sock"]);
     expect(out.cmd).toEqual(guard.cmd);
     expect(out.networkMode).toBe(guard.networkMode);
+  });
+
+  it("admits the network guard's entry point (its prelude, then the guard verb), with the node's socket bound", () => {
+    const out = admitHelper({ ...guard, entrypoint: [...NETNS_GUARD_ENTRYPOINT] }, policy);
+    expect(out.entrypoint).toEqual(NETNS_GUARD_ENTRYPOINT);
+    expect(out.binds).toEqual(["/run/node2/docker.sock:/var/run/docker.sock"]);
+  });
+
+  it("refuses that entry point for anything but the guard verb, and any other node script", () => {
+    const entry = [...NETNS_GUARD_ENTRYPOINT];
+    expect(() => admitHelper({ ...guard, entrypoint: entry, cmd: ["controller", "--dir", "/"] }, policy)).toThrow(
+      PolicyRefusal,
+    );
+    expect(() => admitHelper({ ...guard, entrypoint: ["node", "/app/dist/src/cli/main.js"] }, policy)).toThrow(
+      PolicyRefusal,
+    );
+    expect(() => admitHelper({ ...guard, entrypoint: [...entry, "--inspect"] }, policy)).toThrow(PolicyRefusal);
   });
 
   it("admits a network tool in a target's namespace", () => {

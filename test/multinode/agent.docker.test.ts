@@ -5,6 +5,8 @@
 // - network.loss on a container of node 2 through its agent: packets really dropped, reverted at expiry;
 // - SIGKILL the controller mid-injection: the guard on node 2 reverts at its lease expiry, and the
 //   restarted controller reads what happened through the agent and records the run;
+// - SIGKILL it as a network guard starts on node 2 (before the guard verb adopted what its
+//   prelude applies): the loss lands and is gone after expiry, the guard exits 0;
 // - an unauthenticated and a replayed request to an agent are refused;
 // - after each test nothing of ours remains on any node.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -456,6 +458,79 @@ describe("agents on a three-node Swarm", () => {
       { timeoutMs: 30_000, what: "the run recorded by the restarted controller" },
     );
     expect(run).toMatchObject({ result: "Succeeded", fault: "pause", targets: 1 });
+    await waitFor(async () => (await oursOn(2)).length === 0, {
+      timeoutMs: 20_000,
+      what: "the exited guard collected through the agent",
+    });
+    second.kill("SIGTERM");
+    await new Promise((r) => second.once("exit", r));
+  }, 150_000);
+
+  it("SIGKILL the controller as the network guard starts on node 2: its prelude applies the loss, the guard reverts it at expiry", async () => {
+    const svc = await serviceOn(2, "mn-prelude");
+    const target = await svc.container();
+    const chains = async (): Promise<string[]> => {
+      const save = await dkOk(2, [
+        "run",
+        "--rm",
+        "--network",
+        `container:${target}`,
+        "--cap-add",
+        "NET_ADMIN",
+        "--entrypoint",
+        "iptables-save",
+        APP_IMAGE,
+      ]);
+      return [...new Set(save.match(/CHAOS-[0-9a-f]{10}-[OI]/g) ?? [])];
+    };
+    const w = await ws();
+    await w.write(
+      "prelude",
+      `duration: 8s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {network: {loss: {probability: 0.5}}}`,
+    );
+    const first = spawnController(w);
+    const guardOf = async (): Promise<string | undefined> =>
+      lines(
+        await dkOk(2, [
+          "ps",
+          "-q",
+          "--filter",
+          "label=chaosctl.io/role=guard",
+          "--filter",
+          `label=chaosctl.io/instance=${w.instance}`,
+        ]),
+      )[0];
+    // The guard runs on node 2, started through its agent: the controller dies right then.
+    const guard = await waitFor(guardOf, { timeoutMs: 40_000, intervalMs: 20, what: "the guard running on node 2" });
+    first.kill("SIGKILL");
+    await new Promise((r) => first.once("exit", r));
+    const until = Date.parse(await dkOk(2, ["inspect", "-f", '{{index .Config.Labels "chaosctl.io/expires"}}', guard]));
+    // Nobody but the guard on node 2 applies and reverts it now.
+    await waitFor(async () => (await chains()).length > 0, {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+      what: "the loss chain in the target's namespace",
+    });
+    const done = await waitFor(
+      async () => {
+        const st = await dkOk(2, ["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", guard]);
+        return st.startsWith("exited") ? st : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: "the guard done after expiry" },
+    );
+    figures.preludeGuardExitAfterExpiryMs = Date.now() - until;
+    expect(done).toBe("exited 0");
+    expect(Date.now()).toBeGreaterThanOrEqual(until);
+    expect(await chains()).toEqual([]);
+    const logs = await dk(2, ["logs", guard]);
+    expect(logs.stdout + logs.stderr).toMatch(/"event":"applied","by":"prelude"/);
+    expect(logs.stdout + logs.stderr).toMatch(/"event":"reverted"/);
+    // A controller that comes back records the run and collects the guard through the agent.
+    const second = spawnController(w);
+    await waitFor(async () => (await w.history("prelude")).find((r) => r.result !== "Running"), {
+      timeoutMs: 30_000,
+      what: "the run recorded by the restarted controller",
+    });
     await waitFor(async () => (await oursOn(2)).length === 0, {
       timeoutMs: 20_000,
       what: "the exited guard collected through the agent",

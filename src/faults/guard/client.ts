@@ -129,9 +129,14 @@ async function guardLogs(engine: Engine, guardId: string): Promise<string> {
   return `${logs.stdout}\n${logs.stderr}`;
 }
 
-/** Did the guard log `event` (e.g. "applied", "reverted")? For effects the controller cannot read back cheaply. */
-export async function guardLogged(engine: Engine, guardId: string, event: string): Promise<boolean> {
-  return records(await guardLogs(engine, guardId)).some((r) => r.event === event);
+/**
+ * Did the guard log `event` (e.g. "applied", "reverted"), with `result` if given? For effects the
+ * controller cannot read back cheaply, or that the guard verified from where it runs.
+ */
+export async function guardLogged(engine: Engine, guardId: string, event: string, result?: string): Promise<boolean> {
+  return records(await guardLogs(engine, guardId)).some(
+    (r) => r.event === event && (result === undefined || r.result === result),
+  );
 }
 
 /**

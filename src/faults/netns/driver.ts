@@ -1,21 +1,24 @@
 // The FaultDriver of a network fault (netem or network), on top of the guard machinery
 // (faults/guard/driver.ts): the guard shares the target's namespace and applies, holds and
-// reverts the fault itself. This module adds what the controller sees from outside:
-// - apply: bad input fails before any guard; Injected once every part is read back from the
-//   namespace (exec into the guard), so a guard that refuses (KernelUnsupported) is a failure;
-// - recover: stop the guard (it reverts on SIGTERM), then read the namespace back and remove
-//   any leftover of this injection directly (a guard killed mid-apply); a target that is not
-//   running has no namespace any more: Gone, once, no error loop.
+// reverts the fault itself; its entry point applies before chaosctl loads (prelude.ts). This
+// module adds what the controller sees from outside:
+// - apply: bad input fails before any guard; Injected once the guard logged `applied` (its apply
+//   re-observes the namespace until every part is there), so a guard that refuses
+//   (KernelUnsupported) is a failure;
+// - recover: stop the guard (it reverts on SIGTERM); a guard that exited 0 saying it reverted
+//   has verified the namespace clean. Otherwise read the namespace back and remove any leftover
+//   of this injection directly (a guard killed mid-apply); a target that is not running has no
+//   namespace any more: Gone, once, no error loop.
 import type { Engine } from "../../engine/engine.js";
 import { ContainerNotFound } from "../../engine/errors.js";
 import type { FaultDriver, RecoverResult, Target } from "../driver.js";
-import { ignoreGone } from "../guard/client.js";
+import { guardLogged, ignoreGone } from "../guard/client.js";
 import { guardedDriver, type GuardedDriverOptions, type GuardedFault } from "../guard/driver.js";
 import { guardName } from "../guard/spec.js";
 import { requireContainer } from "../instant.js";
 import { revertInjection, type NetnsExec } from "./converge.js";
-import { guardExec, helperExec } from "./exec-helper.js";
-import { unwrapSpec, wrapSpec, type NetGuardSpec } from "./guard-spec.js";
+import { helperExec } from "./exec-helper.js";
+import { NETNS_GUARD_ENTRYPOINT, unwrapSpec, wrapSpec, type NetGuardSpec } from "./guard-spec.js";
 import { ownedNames, type InjectionKey, type NetFaultKind } from "./ids.js";
 import * as ipt from "./iptables.js";
 import { parseIptablesSave, parseQdiscs } from "./parse.js";
@@ -44,7 +47,7 @@ export function netnsDriver<S>(
         if (err instanceof NetworkFaultError) return { phase: "Failed", reason: err.reason, message: err.message };
         throw err;
       }
-      return guardedDriver<NetGuardSpec<S>>(guardedFault(fault, build, ctx.image), opts).apply(
+      return guardedDriver<NetGuardSpec<S>>(guardedFault<S>(fault), opts).apply(
         ctx,
         target,
         wrapSpec(owner, spec),
@@ -54,7 +57,15 @@ export function netnsDriver<S>(
 
     async recover(ctx, handle): Promise<RecoverResult> {
       const { engine } = ctx;
-      if (handle.guardId) await engine.stopContainer(handle.guardId, STOP_TIMEOUT_S).catch(ignoreGone);
+      if (handle.guardId) {
+        await engine.stopContainer(handle.guardId, STOP_TIMEOUT_S).catch(ignoreGone);
+        // The guard reverted on SIGTERM and exited 0: its revert re-observed the namespace until
+        // nothing of the injection was left (converge.ts), so no helper needs to look again.
+        if (await revertedByGuard(engine, handle.guardId)) {
+          await engine.removeContainer(handle.guardId, { force: true }).catch(ignoreGone);
+          return { phase: "Recovered" };
+        }
+      }
       try {
         const { key } = unwrapSpec<S>(fault, handle.spec);
         const id = requireContainer(handle.target);
@@ -87,24 +98,44 @@ export function netnsDriver<S>(
   };
 }
 
-function guardedFault<S>(fault: NetFaultKind, build: BuildInjection<S>, image: string): GuardedFault<NetGuardSpec<S>> {
+function guardedFault<S>(fault: NetFaultKind): GuardedFault<NetGuardSpec<S>> {
   return {
     kind: fault,
     guardContainer: (target: Target) => ({
       networkMode: `container:${requireContainer(target)}`,
       capAdd: ["NET_ADMIN"],
+      // The prelude applies the fault as soon as the guard's container runs (prelude.ts).
+      entrypoint: NETNS_GUARD_ENTRYPOINT,
     }),
+    // The guard's word: it logs `applied` once its apply (the prelude's or the guard verb's)
+    // re-observed the namespace and found every part in place (converge.ts), which is the
+    // read-back, done from inside the namespace instead of through a `docker exec` per command.
     async inEffect(engine, target, wrapped) {
       const { key } = unwrapSpec<S>(fault, wrapped);
       const id = requireContainer(target);
       const guard = guardName({ schedule: key.schedule, run: key.run, generation: 0 }, target, fault);
-      const exec = guardExec(engine, guard, helperExec(engine, image, id));
-      return present(engine, exec, id, key, "all", build(key, wrapped.spec));
+      const [c, applied] = await Promise.all([engine.inspectContainer(id), guardLogged(engine, guard, "applied")]);
+      if (c.state !== "running" && c.state !== "paused")
+        throw new ContainerNotFound(`target ${id} is ${c.state}: its network namespace is gone`);
+      return applied;
     },
     async revertDirect(ctx, target, wrapped) {
-      await revertInjection(helperExec(ctx.engine, image, requireContainer(target)), unwrapSpec<S>(fault, wrapped).key);
+      await revertInjection(
+        helperExec(ctx.engine, ctx.image, requireContainer(target)),
+        unwrapSpec<S>(fault, wrapped).key,
+      );
     },
   };
+}
+
+async function revertedByGuard(engine: Engine, guardId: string): Promise<boolean> {
+  const g = await engine.inspectContainer(guardId).catch((e: unknown) => {
+    if (e instanceof ContainerNotFound) return undefined;
+    throw e;
+  });
+  return (
+    !!g && g.state === "exited" && g.exitCode === 0 && (await guardLogged(engine, guardId, "reverted", "reverted"))
+  );
 }
 
 /**

@@ -10,6 +10,7 @@ import type { InjectionKey, NetFaultKind } from "./ids.js";
 import { localExec } from "./exec-local.js";
 import type { NetnsInjection } from "./plan.js";
 import { unwrapSpec } from "./guard-spec.js";
+import { preludeApplied } from "./prelude-state.js";
 
 export type BuildInjection<S> = (key: InjectionKey, spec: S) => NetnsInjection;
 
@@ -25,7 +26,8 @@ export function netnsEffect<S>(
         try {
           const u = unwrapSpec<S>(fault, spec);
           key = u.key;
-          await applyInjection(exec, build(u.key, u.spec));
+          // After the prelude applied it (prelude.ts), adopt: add only what is missing.
+          await applyInjection(exec, build(u.key, u.spec), preludeApplied() ? "ensure" : "write");
         } catch (err) {
           if (!(await targetAlive(engine, targetId)))
             throw new TargetGone(`target ${targetId} is gone`, { cause: err });

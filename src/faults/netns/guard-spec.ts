@@ -4,6 +4,12 @@
 import { InvalidNetworkSpec } from "./errors.js";
 import type { InjectionKey, NetFaultKind } from "./ids.js";
 
+/**
+ * A network guard's entry point in the image (Dockerfile: WORKDIR /app, dist copied in,
+ * cli/netns-guard.ts): its prelude (prelude.ts) applies the fault, then the guard verb runs.
+ */
+export const NETNS_GUARD_ENTRYPOINT = ["node", "/app/dist/src/cli/netns-guard.js"];
+
 export interface NetGuardSpec<S> {
   injection: { schedule: string; run: string };
   spec: S;

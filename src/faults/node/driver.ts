@@ -23,9 +23,9 @@ import type {
 import { failedFrom } from "../instant.js";
 import { L_GUARD_NODE } from "../../api/labels.js";
 import { TargetGone } from "../guard/effect.js";
-import { labelledBy, planRestore } from "./availability.js";
+import { labelledBy, planAvailability, planRestore } from "./availability.js";
 import { converge, readNode } from "./availability-effect.js";
-import { dispose, guardLogged, ignoreGone, startOrAdopt, waitApplied } from "../guard/client.js";
+import { dispose, guardLogged, ignoreGone, settle, startOrAdopt, waitApplied } from "../guard/client.js";
 import { nodeGuardSpec } from "./guard.js";
 import { describeHook, runRebootHook, type RebootHook } from "./reboot.js";
 import { unwrapNodeSpec, wrapNodeSpec, type NodeGuardSpec } from "./spec.js";
@@ -108,7 +108,30 @@ export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault>
     // drain/pause: the guard runs on the manager, not on its target; its label says where.
     const guardNodeId = partition ? undefined : (await engine.snapshot()).selfNodeId;
     if (guardNodeId) hs.labels[L_GUARD_NODE] = guardNodeId;
-    const guardId = (await startOrAdopt(engine, hs)).id;
+    // drain/pause, the direct way (as pause of a container, faults/guard/driver.ts): once the
+    // guard's start is with the engine, set the availability from here; the guard's own apply
+    // finds the node labelled by this run and adopts it. partition: the guard's prelude applies.
+    const guard = await startOrAdopt(engine, hs, { early: !partition });
+    const guardId = guard.id;
+    if (!partition && !guard.adopted) {
+      const direct = await settle(converge(engine, target.nodeId, (n) => planAvailability(n, action, spec.owner)));
+      const started = await settle(guard.started);
+      if (started instanceof Error) {
+        // No guard will run: take back what the direct apply did. The created guard stays until
+        // then: if we die first, it is the record a restarted controller restores the node from.
+        const undone = await settle(converge(engine, target.nodeId, (n) => planRestore(n, spec.owner)));
+        if (undone instanceof Error)
+          return {
+            ...failedFrom(started),
+            message: `${started.message}; and the direct restore failed: ${undone.message}`,
+          };
+        await engine.removeContainer(guardId, { force: true }).catch(ignoreGone);
+        return failedFrom(started);
+      }
+      // A direct apply that did not take (refused, failed) is not the verdict: the guard tries too.
+      if (!(direct instanceof Error) && direct.kind !== "refused")
+        return { phase: "Injected", handle: nodeHandle(ctx, target, owner, until, guardId, guardNodeId, spec) };
+    }
     const inEffect = partition
       ? () => guardLogged(engine, guardId, "applied")
       : async () => {
@@ -121,17 +144,7 @@ export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault>
       what: `node ${action} of ${target.nodeHostname ?? target.nodeId}`,
     });
     if (r.phase !== "Injected") return r;
-    const handle: InjectionHandle = {
-      fault: "node",
-      owner: { ...owner, expires: until },
-      target,
-      guardId,
-      ...(guardNodeId ? { guardNodeId } : {}),
-      guardState: "running",
-      since: ctx.now,
-      spec,
-    };
-    return { phase: "Injected", handle };
+    return { phase: "Injected", handle: nodeHandle(ctx, target, owner, until, guardId, guardNodeId, spec) };
   }
 
   return {
@@ -221,4 +234,25 @@ export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault>
     if (handle.guardId) await engine.removeContainer(handle.guardId, { force: true }).catch(ignoreGone);
     return { phase: "Recovered" };
   }
+}
+
+function nodeHandle(
+  ctx: DriverContext,
+  target: Target,
+  owner: Owner,
+  until: Date,
+  guardId: string,
+  guardNodeId: string | undefined,
+  spec: NodeGuardSpec,
+): InjectionHandle {
+  return {
+    fault: "node",
+    owner: { ...owner, expires: until },
+    target,
+    guardId,
+    ...(guardNodeId ? { guardNodeId } : {}),
+    guardState: "running",
+    since: ctx.now,
+    spec,
+  };
 }

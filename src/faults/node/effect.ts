@@ -7,6 +7,7 @@ import type { NetnsExec } from "../netns/converge.js";
 import { availabilityEffect } from "./availability-effect.js";
 import { partitionEffect } from "./partition-effect.js";
 import { InvalidNodeGuardSpec, unwrapNodeSpec } from "./spec.js";
+import { preludeApplied } from "../netns/prelude-state.js";
 
 export function nodeEffectWith(exec: NetnsExec): GuardEffectFactory {
   return ({ engine, targetId, spec }) => {
@@ -27,7 +28,8 @@ export function nodeEffectWith(exec: NetnsExec): GuardEffectFactory {
       return effect;
     };
     return {
-      apply: async () => get().apply(),
+      // A partition its prelude applied in this very process (netns/prelude.ts): adopted as it is.
+      apply: async () => (preludeApplied() && unwrapNodeSpec(spec).action === "partition" ? undefined : get().apply()),
       revert: async () => get().revert(),
     };
   };

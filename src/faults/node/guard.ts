@@ -5,6 +5,7 @@ import type { DriverContext, Owner, Target } from "../driver.js";
 import { guardArgv } from "../guard/args.js";
 import { guardHelperSpec } from "../guard/spec.js";
 import type { NodeGuardSpec } from "./spec.js";
+import { NETNS_GUARD_ENTRYPOINT } from "../netns/guard-spec.js";
 
 export function nodeGuardSpec(
   ctx: DriverContext,
@@ -26,8 +27,9 @@ export function nodeGuardSpec(
     until,
     spec,
     ...(ctx.dockerSocket ? { dockerSocket: ctx.dockerSocket } : {}),
-    // partition: the node's own namespace. drain/pause: only the mounted manager socket.
-    ...(partition ? { networkMode: "host", capAdd: ["NET_ADMIN"] } : {}),
+    // partition: the node's own namespace, applied by the guard's prelude (netns/prelude.ts)
+    // before chaosctl loads in it. drain/pause: only the mounted manager socket.
+    ...(partition ? { networkMode: "host", capAdd: ["NET_ADMIN"], entrypoint: NETNS_GUARD_ENTRYPOINT } : {}),
   });
   hs.cmd = guardArgv({ fault: "node", target: target.nodeId, until, spec });
   return hs;

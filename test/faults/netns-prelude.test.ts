@@ -1,0 +1,78 @@
+// The network guard's prelude (faults/netns/prelude.ts): when it applies and when it leaves the
+// apply to the guard verb. Its apply itself is the converge code, proven on the real engine
+// (network-driver.docker.test.ts, guard-direct.docker.test.ts).
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { ExecResult } from "../../src/engine/engine.js";
+import { guardArgv } from "../../src/faults/guard/args.js";
+import { prelude } from "../../src/faults/netns/prelude.js";
+import { preludeApplied } from "../../src/faults/netns/prelude-state.js";
+import { wrapNodeSpec } from "../../src/faults/node/spec.js";
+
+const now = Date.parse("2026-12-07T01:00:00Z");
+const spec = { injection: { schedule: "default/loss", run: "r1" }, spec: { loss: { probability: 0.3 } } };
+const argv = (fault: "network" | "netem" | "pause" | "node", untilMs: number, s: unknown = spec): string[] =>
+  guardArgv({ fault, target: "abc123", until: new Date(untilMs), spec: s });
+
+function recorder(answer: ExecResult = { exitCode: 1, stdout: "", stderr: "nope" }) {
+  const calls: string[][] = [];
+  return { calls, exec: async (a: string[]): Promise<ExecResult> => (calls.push(a), answer) };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("network guard prelude", () => {
+  it("runs nothing for another verb or another fault", async () => {
+    const r = recorder();
+    expect(await prelude(["controller", "--dir", "x"], now, r.exec)).toBe(false);
+    expect(await prelude(argv("pause", now + 5_000), now, r.exec)).toBe(false);
+    expect(r.calls).toEqual([]);
+  });
+
+  it("applies nothing at or after the expiry: the guard only reverts", async () => {
+    const r = recorder();
+    expect(await prelude(argv("network", now), now, r.exec)).toBe(false);
+    expect(await prelude(argv("network", now - 1), now, r.exec)).toBe(false);
+    expect(r.calls).toEqual([]);
+  });
+
+  it("a spec it cannot read or a namespace it cannot change: leaves the apply to the guard, says why", async () => {
+    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    const r = recorder();
+    expect(await prelude(argv("network", now + 5_000, { spec: {} }), now, r.exec)).toBe(false);
+    expect(r.calls).toEqual([]);
+    expect(await prelude(argv("network", now + 5_000), now, r.exec)).toBe(false);
+    expect(r.calls[0]?.[0]).toMatch(/^(tc|iptables-save)$/); // it observed first, then gave up
+    const logged = out.mock.calls.map((c) => JSON.parse(String(c[0])) as { event: string; err: string });
+    expect(logged.map((l) => l.event)).toEqual(["prelude-skipped", "prelude-skipped"]);
+    expect(logged[0]?.err).toMatch(/injection/);
+    expect(preludeApplied()).toBe(false);
+  });
+
+  it("a node partition: cuts the node's Swarm ports from a clean slate (its own chain, jumped to first), nothing for drain", async () => {
+    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    const calls: string[][] = [];
+    // Nothing of ours there yet: every removal says so; every addition works.
+    const exec = async (a: string[]): Promise<ExecResult> => {
+      calls.push(a);
+      const removal = a.includes("-D") || a.includes("-F") || a.includes("-X");
+      return removal
+        ? { exitCode: 1, stdout: "", stderr: "iptables: No chain/target/match by that name." }
+        : { exitCode: 0, stdout: "", stderr: "" };
+    };
+    const owner = { schedule: "default/cut", generation: 1, run: "r2" };
+    const until = new Date(now + 5_000);
+    expect(await prelude(argv("node", now + 5_000, wrapNodeSpec("drain", owner, until)), now, exec)).toBe(false);
+    expect(calls).toEqual([]);
+    expect(await prelude(argv("node", now + 5_000, wrapNodeSpec("partition", owner, until, [8946])), now, exec)).toBe(
+      true,
+    );
+    const added = calls.filter((a) => !(a.includes("-D") || a.includes("-F") || a.includes("-X")));
+    expect(added.some((a) => a.includes("-N"))).toBe(true);
+    expect(added.some((a) => a.includes("INPUT") && a.includes("-I"))).toBe(true);
+    expect(added.some((a) => a.includes("2377") && a.includes("DROP"))).toBe(true);
+    expect(added.some((a) => a.includes("8946") && a.includes("RETURN"))).toBe(true);
+    expect(preludeApplied()).toBe(true);
+    const logged = out.mock.calls.map((c) => JSON.parse(String(c[0])) as { event: string; by: string });
+    expect(logged).toEqual([expect.objectContaining({ event: "applied", by: "prelude" })]);
+  });
+});
