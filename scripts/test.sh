@@ -37,7 +37,16 @@ fi
 pids=()
 names=(docker-cluster docker-host docker-host-b docker-host-c)
 tmp=$(mktemp -d)
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+# A lane is a subshell running vitest | sed: stop its children too, not only the subshell.
+stop_lanes() {
+  local p
+  for p in "${pids[@]}"; do
+    pkill -TERM -P "$p" 2>/dev/null
+    kill "$p" 2>/dev/null
+  done
+  rm -rf "$tmp"
+}
+trap stop_lanes EXIT
 trap 'exit 130' INT TERM
 for n in "${names[@]}"; do
   ( lane "$n"; rc=$?; printf '%s\n' "${summary[-1]}" >"$tmp/$n.summary"; exit "$rc" ) &
