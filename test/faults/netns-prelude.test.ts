@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ExecResult } from "../../src/engine/engine.js";
 import { guardArgv } from "../../src/faults/guard/args.js";
 import { prelude } from "../../src/faults/netns/prelude.js";
-import { preludeApplied } from "../../src/faults/netns/prelude-state.js";
+import { preludeApplied, takeOverFromPrelude } from "../../src/faults/netns/prelude-state.js";
 import { wrapNodeSpec } from "../../src/faults/node/spec.js";
 
 const now = Date.parse("2026-12-07T01:00:00Z");
@@ -18,7 +18,10 @@ function recorder(answer: ExecResult = { exitCode: 1, stdout: "", stderr: "nope"
   return { calls, exec: async (a: string[]): Promise<ExecResult> => (calls.push(a), answer) };
 }
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.restoreAllMocks();
+  expect(takeOverFromPrelude()).toBeUndefined(); // the prelude's signal handlers go; no revert was under way
+});
 
 describe("network guard prelude", () => {
   it("runs nothing for another verb or another fault", async () => {
@@ -72,6 +75,7 @@ describe("network guard prelude", () => {
     expect(added.some((a) => a.includes("2377") && a.includes("DROP"))).toBe(true);
     expect(added.some((a) => a.includes("8946") && a.includes("RETURN"))).toBe(true);
     expect(preludeApplied()).toBe(true);
+    expect(process.listenerCount("SIGTERM")).toBeGreaterThan(0); // a stop before the verb loads reverts here
     const logged = out.mock.calls.map((c) => JSON.parse(String(c[0])) as { event: string; by: string });
     expect(logged).toEqual([expect.objectContaining({ event: "applied", by: "prelude" })]);
   });

@@ -8,12 +8,12 @@
 // guard that reverts at expiry exists before the fault does, whatever happens to the controller.
 // It applies nothing when the expiry has passed (the guard then only reverts), and a failure here
 // is not the verdict: the guard's own apply runs next and reports why it cannot.
-import { applyInjection, type NetnsExec } from "./converge.js";
+import { applyInjection, revertInjection, type NetnsExec } from "./converge.js";
 import { localExec } from "./exec-local.js";
 import { unwrapSpec } from "./guard-spec.js";
 import type { NetFaultKind } from "./ids.js";
 import type { BuildInjection } from "./effect.js";
-import { markPreludeApplied } from "./prelude-state.js";
+import { markPreludeApplied, setPreludeHandOff } from "./prelude-state.js";
 import { networkInjection } from "../network/injection.js";
 import { netemInjection } from "../netem/injection.js";
 import { partitionEffect } from "../node/partition-effect.js";
@@ -43,16 +43,20 @@ export async function prelude(
   const until = Date.parse(option(argv, "until") ?? "");
   if (!(until > now)) return false; // late start: the guard only reverts
   const t0 = performance.now();
+  let revert: () => Promise<unknown>;
   try {
     const raw: unknown = JSON.parse(option(argv, "spec") ?? "null");
     if (fault === "node") {
       // A node partition: the guard runs in the node's own namespace (host network).
       const s = unwrapNodeSpec(raw);
       if (s.action !== "partition") return false;
-      await partitionEffect(exec, s.owner, s.keepTcpPorts ?? []).apply();
+      const effect = partitionEffect(exec, s.owner, s.keepTcpPorts ?? []);
+      await effect.apply();
+      revert = () => effect.revert();
     } else {
       const { key, spec } = unwrapSpec<never>(fault, raw);
       await applyInjection(exec, builders[fault](key, spec));
+      revert = () => revertInjection(exec, key);
     }
   } catch (err) {
     record(
@@ -63,5 +67,34 @@ export async function prelude(
   }
   markPreludeApplied();
   record({ event: "applied", by: "prelude", ms: Math.round(performance.now() - t0) }, "fault applied (prelude)");
+  stopRevertsHere(revert);
   return true;
+}
+
+/**
+ * Until the guard verb has loaded and installed its own handlers, a SIGTERM/SIGINT (an early
+ * revert, the kill switch) is the prelude's: it reverts with the same light modules and exits 0
+ * saying so, as the verb would, instead of dying with the fault in place.
+ */
+function stopRevertsHere(revert: () => Promise<unknown>): void {
+  let reverting: Promise<void> | undefined;
+  const onSignal = (): void => {
+    reverting ??= revert().then(
+      () => {
+        record({ event: "reverted", result: "reverted", by: "prelude" }, "fault reverted (prelude, stopped)");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        record({ event: "revert", result: "failed", reason: "RevertError", err: String(err) }, "revert failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  setPreludeHandOff(() => {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    return reverting;
+  });
 }
