@@ -21,6 +21,7 @@ import {
   waitFor,
   type TestService,
 } from "../helpers/docker.js";
+import { recordEvents } from "../helpers/events.js";
 import { containerState, manifest, workspace, type Workspace } from "./harness.js";
 import { parseExposition, type Exposition } from "../ops/prom.js";
 
@@ -268,7 +269,18 @@ describe("operations on a real Swarm", () => {
     expect(standing?.holder).toBe(leading?.self);
     expect(standing?.self).not.toBe(leading?.self);
     expect((await readdir(w.dir)).filter((f) => f.includes("lease"))).toEqual([]);
-    const t0 = Math.floor(Date.now() / 1000);
+    // What the engine really sees: SIGKILLs sent to this service's containers, from now on.
+    const kills = recordEvents([
+      "--filter",
+      "type=container",
+      "--filter",
+      "event=kill",
+      "--filter",
+      `label=com.docker.swarm.service.id=${svc.id}`,
+      "--format",
+      "{{.Actor.Attributes.signal}}",
+    ]);
+    cleanups.push(async () => void (await kills.stop().catch(() => undefined)));
     await w.write(
       "kill.yaml",
       manifest(
@@ -300,29 +312,14 @@ describe("operations on a real Swarm", () => {
       p.child.kill("SIGTERM");
       await new Promise((r) => p.child.once("exit", r));
     }
-    const t1 = Math.ceil(Date.now() / 1000) + 1;
     const runs = (await w.history("kill.yaml")).filter((r) => r.result === "Succeeded");
     expect(runs.length).toBeGreaterThanOrEqual(10);
     for (const r of runs) expect(r.tasks).toHaveLength(1);
     expect(new Set(runs.map((r) => r.run)).size).toBe(runs.length);
     expect(new Set(runs.map((r) => r.tasks?.[0])).size).toBe(runs.length);
-    // What the engine really saw: SIGKILLs sent to this service's containers in the window.
-    const events = await dockerOk([
-      "events",
-      "--since",
-      String(t0),
-      "--until",
-      String(t1),
-      "--filter",
-      "type=container",
-      "--filter",
-      "event=kill",
-      "--filter",
-      `label=com.docker.swarm.service.id=${svc.id}`,
-      "--format",
-      "{{.Actor.Attributes.signal}}",
-    ]);
-    const sigkills = events.split("\n").filter((s) => s === "9").length;
+    // Every kill happened before the count was stable (seconds ago): the stream has them all.
+    const events = await kills.stop();
+    const sigkills = events.filter((s) => s === "9").length;
     expect(sigkills).toBe(runs.length);
     const killCalls =
       (ma.get("chaosctl_docker_api_calls_total", { operation: "containers.kill" }) ?? 0) -
@@ -432,13 +429,16 @@ describe("operations on a real Swarm", () => {
   it("SIGKILL the leader mid-pause: the standby takes over within lease duration + renew, adopts the pause and it ends on time", async () => {
     const svc = await service(2);
     const w = await ws();
-    const a = await controller(w, { ownPidNamespace: true });
+    // A short lease (production: 15 s, renewed every 5 s): the same rules, a shorter wait.
+    const lease = { durationMs: 6_000, renewMs: 2_000 };
+    const leaseArgs = ["--lease-duration", `${lease.durationMs / 1000}s`, "--lease-renew", `${lease.renewMs / 1000}s`];
+    const a = await controller(w, { ownPidNamespace: true, args: leaseArgs });
     await waitFor(async () => (await leader(a, w.instance)) === 1, { timeoutMs: 15_000, what: "a leads" });
-    const b = await controller(w, { ownPidNamespace: true });
+    const b = await controller(w, { ownPidNamespace: true, args: leaseArgs });
     await waitFor(async () => (await leader(b, w.instance)) === 0, { timeoutMs: 15_000, what: "b stands by" });
     await w.write(
       "pause.yaml",
-      manifest("ops-failover", `duration: 35s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`),
+      manifest("ops-failover", `duration: 18s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`),
     );
     const active = await waitFor(async () => (await w.status("pause.yaml"))?.active?.[0], {
       timeoutMs: 20_000,
@@ -455,9 +455,10 @@ describe("operations on a real Swarm", () => {
       what: "b to lead",
     });
     const takeoverMs = Date.now() - killedAt;
-    // Bound: lease duration (15 s) + one retry (5 s); no sooner than the lease could lapse.
-    expect(takeoverMs).toBeLessThanOrEqual(21_000);
-    expect(takeoverMs).toBeGreaterThanOrEqual(9_000);
+    // Bound: lease duration + one retry (a renew interval), 1 s of slack; no sooner than the
+    // lease could lapse (its last renewal at most one renew interval before the kill).
+    expect(takeoverMs).toBeLessThanOrEqual(lease.durationMs + lease.renewMs + 1_000);
+    expect(takeoverMs).toBeGreaterThanOrEqual(lease.durationMs - lease.renewMs - 1_000);
     expect(Date.now()).toBeLessThan(until); // taken over while the pause is still active
     await waitFor(async () => (await containerState(paused)) === "running", {
       timeoutMs: 45_000,

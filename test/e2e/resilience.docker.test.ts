@@ -1,8 +1,8 @@
 // The controller under faults, on real engines:
 // - SIGKILL of the compiled controller at random moments over 50+ injection cycles: no orphan,
 //   no run applied twice (host Swarm, own instance and service);
-// - the Docker engine restarted mid-injection (the manager of the run's shared test cluster, an
-//   engine in its own network namespace, test/helpers/cluster.ts: the host's is never restarted);
+// (the Docker engine restarted mid-injection, on the shared test cluster's manager:
+//   test/multinode/engine-restart.docker.test.ts);
 // - the manifest folder deleted and renamed, the disk read-only at a status write (a tmpfs of
 //   our own, remounted);
 // - 1,000 user edits interleaved with status writes: none lost.
@@ -30,7 +30,6 @@ import {
   runningTasks,
   waitFor,
 } from "../helpers/docker.js";
-import { sharedCluster, type Cluster } from "../helpers/cluster.js";
 import { manifest, workspace, type Workspace } from "./harness.js";
 
 const run = promisify(execFile);
@@ -187,194 +186,6 @@ describe("the controller under SIGKILL", () => {
       // Every pause was undone, and no run paused the target more than once.
       expect(unpauseCount).toBe(pauseCount);
       expect(pauseCount).toBeLessThanOrEqual(runs.size);
-    },
-  );
-});
-
-// On the manager of the run's shared test cluster: an engine of our own to restart and to label
-// (the host's is shared by everything). The services are pinned to that node, where the
-// controller (DOCKER_HOST = its socket, no agents) reaches their containers.
-describe("the Docker engine restarted mid-injection (the shared test cluster's manager)", () => {
-  let cluster: Cluster | undefined;
-  let socket = "";
-  let pin: string[] = [];
-  const onNode = (args: string[], opts?: { timeoutMs?: number }) => docker(["-H", `unix://${socket}`, ...args], opts);
-
-  beforeAll(async () => {
-    cluster = await sharedCluster();
-    socket = cluster.nodes[0]?.socket ?? "";
-    pin = ["--constraint", `node.hostname==${cluster.nodes[0]?.hostname}`];
-  }, 300_000);
-
-  it(
-    "a node labelled chaosctl.io/protected=true shields its tasks (own engine: the host's node is shared)",
-    { timeout: 90_000 },
-    async () => {
-      const node = (await onNode(["info", "-f", "{{.Swarm.NodeID}}"])).stdout.trim();
-      const name = `chaosctl-res-${randomBytes(3).toString("hex")}`;
-      expect(
-        (
-          await onNode([
-            "service",
-            "create",
-            "--detach",
-            "--quiet",
-            "--name",
-            name,
-            "--replicas",
-            "2",
-            ...pin,
-            WEB_IMAGE,
-          ])
-        ).code,
-      ).toBe(0);
-      cleanups.push(() => onNode(["service", "rm", name]));
-      const tasks = async (): Promise<string> =>
-        (await onNode(["ps", "-q", "--no-trunc", "--filter", `label=com.docker.swarm.service.name=${name}`])).stdout
-          .split("\n")
-          .filter(Boolean)
-          .sort()
-          .join(",");
-      await waitFor(async () => (await tasks()).split(",").filter(Boolean).length === 2, {
-        timeoutMs: 60_000,
-        what: "two tasks on the private node",
-      });
-      const before = await tasks();
-      expect((await onNode(["node", "update", "--label-add", "chaosctl.io/protected=true", node])).code).toBe(0);
-      cleanups.push(() => onNode(["node", "update", "--label-rm", "chaosctl.io/protected", node]));
-      const w = await ws();
-      await w.write(
-        "kill.yaml",
-        manifest(
-          "kill",
-          `selector: {services: [${name}], mode: all}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`,
-        ),
-      );
-      const since = Math.floor(Date.now() / 1000) - 1;
-      const once = spawnBin(w, { DOCKER_HOST: `unix://${socket}` }, ["--once"]);
-      expect(await once.exited).toBe(0);
-      expect((await w.history("kill.yaml"))[0]).toMatchObject({ result: "Skipped", targets: 0 });
-      // The engine's own record, not a wait: no kill or die of the service's containers since
-      // the controller started (`--until` makes `docker events` replay the past and return).
-      const killed = await onNode([
-        "events",
-        "--since",
-        String(since),
-        "--until",
-        String(Math.ceil(Date.now() / 1000) + 1),
-        "--filter",
-        "type=container",
-        "--filter",
-        `label=com.docker.swarm.service.name=${name}`,
-        "--filter",
-        "event=kill",
-        "--filter",
-        "event=die",
-        "--format",
-        "{{.Action}} {{.Actor.ID}}",
-      ]);
-      expect(killed.code).toBe(0);
-      expect(killed.stdout.trim()).toBe("");
-      expect(await tasks()).toBe(before);
-      // Without the label the same schedule does target them (the test can fail).
-      expect((await onNode(["node", "update", "--label-rm", "chaosctl.io/protected", node])).code).toBe(0);
-      await w.write(
-        "kill2.yaml",
-        manifest(
-          "kill2",
-          `selector: {services: [${name}], mode: all}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`,
-        ),
-      );
-      const again = spawnBin(w, { DOCKER_HOST: `unix://${socket}` }, ["--once"]);
-      expect(await again.exited).toBe(0);
-      expect((await w.history("kill2.yaml"))[0]).toMatchObject({ result: "Succeeded", targets: 2 });
-    },
-  );
-
-  it(
-    "an engine restart mid-pause: the controller survives, reconnects with backoff, leaves nothing paused and schedules again",
-    { timeout: 150_000 },
-    async () => {
-      const name = `chaosctl-res-${randomBytes(3).toString("hex")}`;
-      const r = await onNode([
-        "service",
-        "create",
-        "--detach",
-        "--quiet",
-        "--name",
-        name,
-        "--replicas",
-        "1",
-        ...pin,
-        WEB_IMAGE,
-      ]);
-      expect(r.code).toBe(0);
-      cleanups.push(() => onNode(["service", "rm", name]));
-      await waitFor(
-        async () =>
-          (await onNode(["ps", "-q", "--filter", `label=com.docker.swarm.service.name=${name}`])).stdout.trim() !== "",
-        { timeoutMs: 60_000, what: "the task on the private node" },
-      );
-      const w = await ws();
-      await w.write(
-        "pause.yaml",
-        manifest(
-          "pause",
-          `schedule: "@every 6s"\nduration: 3s\nselector: {services: [${name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`,
-        ),
-      );
-      const c = spawnBin(w, { DOCKER_HOST: `unix://${socket}` });
-      const paused = async (): Promise<boolean> =>
-        (
-          await onNode([
-            "ps",
-            "-q",
-            "--filter",
-            `label=com.docker.swarm.service.name=${name}`,
-            "--filter",
-            "status=paused",
-          ])
-        ).stdout.trim() !== "";
-      await waitFor(paused, { timeoutMs: 60_000, what: "the first pause on the private node" });
-      // Restart the engine while the pause is in effect.
-      const outage = (): number => c.log.filter((l) => /reconnecting|reconcile pass failed/.test(l)).length;
-      const seen = outage();
-      await cluster?.node(0, "stop");
-      // Started again once the controller has seen it gone.
-      await waitFor(() => outage() > seen, {
-        timeoutMs: 30_000,
-        what: "the controller noticing the engine down",
-      });
-      await cluster?.node(0, "start");
-      await waitFor(
-        async () => (await onNode(["info", "-f", "{{.Swarm.LocalNodeState}}"])).stdout.trim() === "active",
-        { timeoutMs: 60_000, what: "the engine back" },
-      );
-      // Nothing stays paused past its expiry, and the controller, still running, schedules again.
-      const historyBefore = (await w.history("pause.yaml")).length;
-      await waitFor(
-        async () => (await w.history("pause.yaml")).filter((h) => h.result === "Succeeded").length >= historyBefore,
-        { timeoutMs: 60_000, what: "status written after the restart" },
-      );
-      await waitFor(async () => (await w.history("pause.yaml")).length > historyBefore, {
-        timeoutMs: 60_000,
-        what: "a run after the restart",
-      });
-      expect(c.child.exitCode).toBeNull();
-      expect(c.log.join("\n")).toMatch(/reconnecting|reconcile pass failed/);
-      await w.write(
-        "pause.yaml",
-        manifest(
-          "pause",
-          `schedule: "@every 6s"\nsuspend: true\nduration: 3s\nselector: {services: [${name}]}\nsafety: {allowAll: true}\nfault: {pause: {}}`,
-        ),
-      );
-      await waitFor(async () => !(await paused()) && (await guards(w.instance, onNode)).length === 0, {
-        timeoutMs: 30_000,
-        what: "nothing paused and no guard left",
-      });
-      c.child.kill("SIGTERM");
-      await c.exited;
     },
   );
 });

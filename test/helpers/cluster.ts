@@ -136,6 +136,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** The vitest main process of this run (test/helpers/docker-setup.ts). */
     testRunPid: number;
+    /** The vitest project (docker lane) of the running file. */
+    dockerLane: string;
   }
 }
 
@@ -144,6 +146,11 @@ declare module "vitest" {
  * nothing: later files use it, and the docker group's global teardown removes it.
  */
 export async function sharedCluster(): Promise<Cluster> {
+  const lane = inject("dockerLane");
+  if (lane !== "docker-cluster")
+    throw new Error(
+      `sharedCluster() in lane "${lane}": a file that uses the shared cluster belongs to the "docker-cluster" lane (vitest.config.ts CLUSTER_LANE)`,
+    );
   const runPid = inject("testRunPid");
   const name = sharedClusterName(runPid);
   const envText = await readFile(`${RUN_ROOT}/${name}/env`, "utf8").catch(() => undefined);

@@ -82,44 +82,56 @@ describe("three-node test cluster", () => {
 
   it("spans an attachable overlay network (dnsrr) across nodes: node 2 fetches from a task on node 1", async () => {
     const net = await onManager(["network", "create", "-d", "overlay", "--attachable", `${cluster.name}-ov`]);
-    const svc = await onManager([
-      "service",
-      "create",
-      "--detach",
-      "--quiet",
-      "--name",
-      "web",
-      "--network",
-      net,
-      "--endpoint-mode",
-      "dnsrr",
-      "--constraint",
-      `node.hostname==${cluster.nodes[0]?.hostname}`,
-      WEB_IMAGE,
-    ]);
-    await waitFor(async () => running(await tasksOf(svc)).length === 1, {
-      timeoutMs: 30_000,
-      what: "web task running",
-    });
-    // A plain container on the worker node 2 joins the same overlay and resolves the service by name.
-    const out = await cluster.dockerOk(
-      1,
-      [
-        "run",
-        "--rm",
+    let svc = "";
+    try {
+      svc = await onManager([
+        "service",
+        "create",
+        "--detach",
+        "--quiet",
+        "--name",
+        "web",
         "--network",
-        `${cluster.name}-ov`,
+        net,
+        "--endpoint-mode",
+        "dnsrr",
+        "--constraint",
+        `node.hostname==${cluster.nodes[0]?.hostname}`,
         WEB_IMAGE,
-        // busybox's own nslookup and nc: its static glibc getaddrinfo (wget) crashes here.
-        "sh",
-        "-c",
-        "for i in 1 2 3 4 5 6 7 8 9 10; do ip=$(nslookup web 2>/dev/null | awk '/^Address/ && !/:53$/ {print $2}' | tail -n1); " +
-          '[ -n "$ip" ] && printf \'GET / HTTP/1.0\\r\\n\\r\\n\' | nc -w 2 "$ip" 80 && exit 0; sleep 1; done; exit 1',
-      ],
-      { timeoutMs: 45_000 },
-    );
-    expect(out).toContain("chaosctl test web");
-    await onManager(["service", "rm", svc]);
+      ]);
+      await waitFor(async () => running(await tasksOf(svc)).length === 1, {
+        timeoutMs: 30_000,
+        what: "web task running",
+      });
+      // A plain container on the worker node 2 joins the same overlay and resolves the service by name.
+      const out = await cluster.dockerOk(
+        1,
+        [
+          "run",
+          "--rm",
+          "--network",
+          `${cluster.name}-ov`,
+          WEB_IMAGE,
+          // busybox's own nslookup and nc: its static glibc getaddrinfo (wget) crashes here.
+          "sh",
+          "-c",
+          "for i in 1 2 3 4 5 6 7 8 9 10; do ip=$(nslookup web 2>/dev/null | awk '/^Address/ && !/:53$/ {print $2}' | tail -n1); " +
+            '[ -n "$ip" ] && printf \'GET / HTTP/1.0\\r\\n\\r\\n\' | nc -w 2 "$ip" 80 && exit 0; sleep 1; done; exit 1',
+        ],
+        { timeoutMs: 45_000 },
+      );
+      expect(out).toContain("chaosctl test web");
+    } finally {
+      // By id; the overlay can be removed only once the service's task has left it.
+      if (svc) await onManager(["service", "rm", svc]);
+      await waitFor(
+        async () => {
+          const r = await cluster.docker(0, ["network", "rm", net]);
+          return r.code === 0 || /not found/i.test(r.stderr);
+        },
+        { timeoutMs: 30_000, what: "the overlay network removed" },
+      );
+    }
   }, 90_000);
 
   it("a global service mounting /var/run/docker.sock reaches its OWN node's engine on every node", async () => {

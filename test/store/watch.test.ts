@@ -76,6 +76,30 @@ describe("watch", () => {
     await changed(n, "user edit after our write");
   });
 
+  it("wakes for a user's edit that lands within chokidar's 50 ms change throttle of our own status write", async () => {
+    // chokidar reports a path's next "change" only 50 ms after its last one, with no trailing
+    // event: a user's save right behind our status write used to reach the controller only at
+    // its resync. Both ways a user saves: in place (most editors) and a rename into place.
+    await writeFile(join(dir, "a.yaml"), manifest("a"));
+    await changed(0, "add");
+    for (let round = 0; round < 8; round++) {
+      const { manifests } = await store.list();
+      const generation = manifests[0]?.manifest.metadata.generation ?? 0;
+      await new Promise((r) => setTimeout(r, 120)); // past the throttle of the previous round
+      const n = calls;
+      expect(await store.writeStatus("default/a", generation, status("Active", round))).toBe("written");
+      await new Promise((r) => setTimeout(r, 10));
+      const edit = manifest("a", { services: `svc${round}` });
+      if (round % 2 === 0) await writeFile(join(dir, "a.yaml"), edit);
+      else {
+        await writeFile(join(dir, ".a.yaml.tmp"), edit);
+        await rename(join(dir, ".a.yaml.tmp"), join(dir, "a.yaml"));
+      }
+      await waitFor(() => calls > n, 3000, `round ${round}: the user's edit right after our status write`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  });
+
   it("survives the folder being deleted, and picks it up again when it is re-created", async () => {
     await writeFile(join(dir, "a.yaml"), manifest("a"));
     await changed(0, "add");

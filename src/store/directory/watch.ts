@@ -5,8 +5,15 @@
 // the folder itself: when it is deleted or renamed away the watcher is closed (chokidar cannot
 // follow a folder that is replaced), and when a folder appears again under the same path a new
 // watcher starts. Neither case throws; both are logged and reported through onChange.
+//
+// chokidar drops an event for a path that follows a reported one within a short window, with no
+// trailing event: "change" within 50 ms, its per-file watch within 5 ms, "unlink" within 100 ms.
+// A user's save right behind our own status write would then reach the controller only at its
+// resync. So every file of a flushed batch is fingerprinted when it is judged and again RECHECK_MS
+// later; when the two differ, the path is noted as changed like any event (and judged again:
+// our own later write is still recognised as an echo).
 import { watch, type FSWatcher } from "chokidar";
-import { stat } from "node:fs/promises";
+import { lstat, stat } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { relative, sep } from "node:path";
 import type { Logger } from "../../util/log.js";
@@ -27,6 +34,9 @@ export interface DirWatcherOptions {
 
 type Pending = Map<string, string>; // path -> last event
 
+/** Past chokidar's longest per-path throttle (100 ms for unlink), with a margin for a loaded machine. */
+export const RECHECK_MS = 150;
+
 export class DirWatcher {
   private watcher: FSWatcher | undefined;
   private rootId: string | undefined;
@@ -41,6 +51,7 @@ export class DirWatcher {
   private poll: NodeJS.Timeout | undefined;
   private checking = false;
   private stopped = false;
+  private readonly rechecks = new Set<NodeJS.Timeout>();
 
   constructor(private readonly opts: DirWatcherOptions) {}
 
@@ -54,6 +65,8 @@ export class DirWatcher {
     this.stopped = true;
     if (this.poll) clearInterval(this.poll);
     if (this.timer) clearTimeout(this.timer);
+    for (const t of this.rechecks) clearTimeout(t);
+    this.rechecks.clear();
     await this.closeWatcher();
   }
 
@@ -127,6 +140,23 @@ export class DirWatcher {
     this.timer = setTimeout(() => void this.flush(), wait);
   }
 
+  /** Takes the batch's files' fingerprints now and looks again RECHECK_MS later (see the top). */
+  private async recheckLater(batch: Pending): Promise<void> {
+    const files = [...batch].filter(([, event]) => event !== "addDir" && event !== "unlinkDir").map(([p]) => p);
+    if (files.length === 0) return;
+    const before = await Promise.all(files.map(fingerprint));
+    const timer = setTimeout(() => {
+      this.rechecks.delete(timer);
+      void Promise.all(files.map(fingerprint)).then((after) => {
+        files.forEach((path, i) => {
+          if (after[i] !== before[i]) this.note(path, after[i] === "gone" ? "unlink" : "change");
+        });
+      });
+    }, RECHECK_MS);
+    timer.unref();
+    this.rechecks.add(timer);
+  }
+
   private async flush(): Promise<void> {
     this.timer = undefined;
     this.leading = false;
@@ -134,6 +164,7 @@ export class DirWatcher {
     const batch = this.pending;
     this.pending = new Map();
     if (this.stopped || batch.size === 0) return;
+    await this.recheckLater(batch);
     // Skip the echo of our own status writes: every file named now holds what we wrote. Judged by
     // the file, not the event: a status write takes the file aside and links its own in (one
     // synchronous stretch), which chokidar may report as unlink, add or change, in any split.
@@ -154,6 +185,20 @@ export class DirWatcher {
     } catch (err) {
       this.opts.logger.error({ err }, "onChange failed");
     }
+  }
+}
+
+/**
+ * What a file is now, as far as a later look can tell it changed: inode, size and mtime, or
+ * "gone". Not ctime: our own status write unlinks its temp name after linking the file in, which
+ * changes the file's ctime (its link count) without changing it.
+ */
+async function fingerprint(path: string): Promise<string> {
+  try {
+    const st = await lstat(path, { bigint: true });
+    return `${st.ino}:${st.size}:${st.mtimeNs}`;
+  } catch {
+    return "gone";
   }
 }
 
