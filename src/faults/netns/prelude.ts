@@ -8,6 +8,7 @@
 // guard that reverts at expiry exists before the fault does, whatever happens to the controller.
 // It applies nothing when the expiry has passed (the guard then only reverts), and a failure here
 // is not the verdict: the guard's own apply runs next and reports why it cannot.
+import { writeSync } from "node:fs";
 import { applyInjection, revertInjection, type NetnsExec } from "./converge.js";
 import { localExec } from "./exec-local.js";
 import { unwrapSpec } from "./guard-spec.js";
@@ -29,15 +30,26 @@ const option = (argv: readonly string[], name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 
-const record = (fields: Record<string, unknown>, msg: string): void =>
-  void process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), ...fields, msg })}\n`);
+/**
+ * Log records on stdout, written synchronously: a record followed by process.exit (a stop in the
+ * prelude) must not be lost with an asynchronous pipe write, since recover reads it.
+ */
+const stdoutSync = (line: string): void => void writeSync(1, line);
+
+type Record_ = (fields: Record<string, unknown>, msg: string) => void;
+const recorder =
+  (write: (line: string) => void): Record_ =>
+  (fields, msg) =>
+    write(`${JSON.stringify({ level: 30, time: Date.now(), ...fields, msg })}\n`);
 
 /** Applies the guard's fault if argv is a network or partition guard's within its window; true when it did. */
 export async function prelude(
   argv: readonly string[],
   now = Date.now(),
   exec: NetnsExec = localExec(),
+  write: (line: string) => void = stdoutSync,
 ): Promise<boolean> {
+  const record = recorder(write);
   const fault = option(argv, "fault");
   if (argv[0] !== "guard" || (fault !== "network" && fault !== "netem" && fault !== "node")) return false;
   const until = Date.parse(option(argv, "until") ?? "");
@@ -67,7 +79,7 @@ export async function prelude(
   }
   markPreludeApplied();
   record({ event: "applied", by: "prelude", ms: Math.round(performance.now() - t0) }, "fault applied (prelude)");
-  stopRevertsHere(revert);
+  stopRevertsHere(revert, record);
   return true;
 }
 
@@ -76,7 +88,7 @@ export async function prelude(
  * revert, the kill switch) is the prelude's: it reverts with the same light modules and exits 0
  * saying so, as the verb would, instead of dying with the fault in place.
  */
-function stopRevertsHere(revert: () => Promise<unknown>): void {
+function stopRevertsHere(revert: () => Promise<unknown>, record: Record_): void {
   let reverting: Promise<void> | undefined;
   const onSignal = (): void => {
     reverting ??= revert().then(
