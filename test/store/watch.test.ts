@@ -28,10 +28,23 @@ afterEach(async () => {
   await cleanup();
 });
 
-/** Waits for onChange to run once more than `before`, then for events to go quiet. */
+/**
+ * Waits for onChange to run once more than `before`, then for the calls to go quiet: none for
+ * 400 ms (past the watcher's second look at what it flushed), so that a loaded machine's late
+ * events are not counted against the next step.
+ */
 async function changed(before: number, what: string): Promise<void> {
   await waitFor(() => calls > before, 5000, what);
-  await new Promise((r) => setTimeout(r, 150));
+  let seen = calls;
+  let quietSince = Date.now();
+  await waitFor(
+    () => {
+      if (calls !== seen) [seen, quietSince] = [calls, Date.now()];
+      return Date.now() - quietSince >= 400;
+    },
+    5000,
+    `${what}: the watcher going quiet`,
+  );
 }
 
 describe("watch", () => {

@@ -52,6 +52,9 @@ export class DirWatcher {
   private checking = false;
   private stopped = false;
   private readonly rechecks = new Set<NodeJS.Timeout>();
+  /** Each file's fingerprint when a batch last judged it, by batch number, until that batch's second look. */
+  private readonly judged = new Map<string, { fingerprint: string; seq: number }>();
+  private judgedSeq = 0;
 
   constructor(private readonly opts: DirWatcherOptions) {}
 
@@ -67,6 +70,7 @@ export class DirWatcher {
     if (this.timer) clearTimeout(this.timer);
     for (const t of this.rechecks) clearTimeout(t);
     this.rechecks.clear();
+    this.judged.clear();
     await this.closeWatcher();
   }
 
@@ -140,16 +144,30 @@ export class DirWatcher {
     this.timer = setTimeout(() => void this.flush(), wait);
   }
 
-  /** Takes the batch's files' fingerprints now and looks again RECHECK_MS later (see the top). */
+  /**
+   * Takes the batch's files' fingerprints now and looks again RECHECK_MS later (see the top). A
+   * file that a later batch judged again is left to that batch's own look, and a file with an
+   * event pending is left to its flush: only what chokidar did not report is noted, once.
+   */
   private async recheckLater(batch: Pending): Promise<void> {
     const files = [...batch].filter(([, event]) => event !== "addDir" && event !== "unlinkDir").map(([p]) => p);
     if (files.length === 0) return;
-    const before = await Promise.all(files.map(fingerprint));
+    const seq = ++this.judgedSeq;
+    const now = await Promise.all(files.map(fingerprint));
+    files.forEach((path, i) => {
+      const known = this.judged.get(path);
+      if (!known || known.seq < seq) this.judged.set(path, { fingerprint: now[i] ?? "gone", seq });
+    });
     const timer = setTimeout(() => {
       this.rechecks.delete(timer);
-      void Promise.all(files.map(fingerprint)).then((after) => {
-        files.forEach((path, i) => {
-          if (after[i] !== before[i]) this.note(path, after[i] === "gone" ? "unlink" : "change");
+      const mine = files.filter((path) => this.judged.get(path)?.seq === seq);
+      void Promise.all(mine.map(fingerprint)).then((later) => {
+        mine.forEach((path, i) => {
+          const known = this.judged.get(path);
+          if (known?.seq !== seq) return; // judged again meanwhile: that batch looks again itself
+          this.judged.delete(path);
+          if (this.pending.has(path) || later[i] === known.fingerprint) return;
+          this.note(path, later[i] === "gone" ? "unlink" : "change");
         });
       });
     }, RECHECK_MS);
