@@ -6,7 +6,7 @@
 # Node I (1..NODES) is a dockerd in netns ccl-NAME-I with hostname NAME-I, address
 # 10.213.K.(10+I) on bridge cc-NAME (host side 10.213.K.1), socket
 # /run/chaosctl-cluster/NAME/I/docker.sock. Node 1 inits the swarm; nodes 2..M join
-# as managers, the rest as workers. local/web:1 and local/chaosctl:dev are loaded
+# as managers, the rest as workers. local/web:1, local/chaosctl:dev and local/chaosctl-stress:1 are loaded
 # into every node (override with CLUSTER_IMAGES="img ...").
 # Prints the env file /run/chaosctl-cluster/NAME/env on stdout (logs on stderr).
 # On any failure or timeout it removes what it made (down.sh NAME) and exits non-zero.
@@ -32,7 +32,7 @@ cluster_check_name "$NAME"
 [[ $NODES =~ ^[1-9]$ ]] || die "NODES must be 1..9 (got '$NODES')"
 [[ $managers =~ ^[1-9]$ ]] && [ "$managers" -le "$NODES" ] || die "--managers must be 1..NODES (got '$managers')"
 [ "$(id -u)" -eq 0 ] || die "run as root (network namespaces, bridges, iptables)"
-: "${CLUSTER_IMAGES:=$WEB_IMAGE $APP_IMAGE}"
+: "${CLUSTER_IMAGES:=$WEB_IMAGE $APP_IMAGE $STRESS_IMAGE}"
 : "${CLUSTER_STEP_TIMEOUT:=90}"   # seconds for each wait below
 cluster_names "$NAME"
 for cmd in ip iptables nsenter unshare dockerd docker flock; do

@@ -16,7 +16,8 @@
 # guest init), CHAOSCTL_VM_SETUP_TIMEOUT (300 s, init to the suite's start). Exit codes: the
 # suite's; 2 bad usage; 124 the lane hit its bound; 125 the VM failed to boot or set up.
 # Env: CHAOSCTL_VM_MEM (2560 MB), CHAOSCTL_VM_CPUS (2), CHAOSCTL_VM_ARTIFACTS (a directory
-# that receives console.log, suite.log and dockerd.log), CHAOSCTL_CACHE_DIR.
+# that receives console.log, suite.log and dockerd.log), CHAOSCTL_CACHE_DIR, CHAOSCTL_VM_DOCKER_DISK (a
+# docker disk made beforehand by scripts/vm/docker-disk.sh: the run then needs no engine).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/common.sh
@@ -78,6 +79,11 @@ ensure_host_tools() {
 # nothing changed), preloaded into a docker data-root disk (scripts/vm/docker-disk.sh).
 DOCKER_DISK=""
 ensure_docker_disk() {
+  # A disk prepared beforehand (e.g. under the team's engine lock): no engine needed now.
+  if [ -n "${CHAOSCTL_VM_DOCKER_DISK:-}" ]; then
+    [ -s "$CHAOSCTL_VM_DOCKER_DISK" ] || die "CHAOSCTL_VM_DOCKER_DISK: no such disk: $CHAOSCTL_VM_DOCKER_DISK"
+    DOCKER_DISK=$CHAOSCTL_VM_DOCKER_DISK; return
+  fi
   if engine_answers; then bash scripts/images.sh >&2; else bash scripts/swarm-up.sh >&2; fi
   DOCKER_DISK=$(bash scripts/vm/docker-disk.sh "${IMAGES[@]}")
 }

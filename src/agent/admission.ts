@@ -10,7 +10,8 @@
 //    above (a node partition: this very node; a drain or pause: a node of the Swarm, from a
 //    manager), a deadline within --max-duration;
 //  - a network namespace is only `container:<the admitted target>` (or the host's, for a node
-//    partition's guard);
+//    partition's guard); a PID namespace (the process fault, a disk fill's tools) likewise;
+//  - a stress guard's stressor image is the agent's stress image;
 //  - a node fault on a manager never costs raft its quorum or its last active manager.
 // Service and node labels are visible only to a manager's engine: on a worker the container's
 // own labels are what the agent can check (docs/agent.md, "What a valid token still cannot do").
@@ -100,6 +101,7 @@ export async function admitHelperOnNode(
   rules: AdmissionRules,
   now: Date,
   inspect: (id: string) => Promise<ContainerInfo>,
+  stressImage?: string,
 ): Promise<void> {
   const net = spec.networkMode;
   const netTarget = net?.startsWith("container:") ? net.slice("container:".length) : undefined;
@@ -111,6 +113,11 @@ export async function admitHelperOnNode(
     return c;
   };
 
+  if (spec.pidMode !== undefined) {
+    // The process fault's verb or a disk fill's file tool (policy.ts): only in an admitted target.
+    await target(spec.pidMode.slice("container:".length), spec.entrypoint?.[0] ?? spec.cmd[0] ?? "helper");
+    return;
+  }
   if (spec.entrypoint !== undefined && !runsGuardVerb(spec)) {
     // A network tool: only inside an admitted target's namespace.
     if (netTarget === undefined)
@@ -127,46 +134,57 @@ export async function admitHelperOnNode(
     );
 
   if (g.fault === "node") {
-    let action: string;
-    try {
-      action = unwrapNodeSpec(g.spec).action;
-    } catch (e) {
-      throw new PolicyRefusal(`node guard spec: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    if (net !== undefined && net !== "none" && !(net === "host" && action === "partition"))
-      throw new PolicyRefusal(`network mode ${net} is not allowed for a node ${action} guard`);
-    // A partition cuts the namespace its guard runs in: only this node's. Drain and pause go
-    // through the Swarm API: their guard runs on a manager, for any node the manager can see.
-    if (action === "partition" && g.target !== view.nodeId)
-      throw new PolicyRefusal(
-        `node partition guard for node ${g.target.slice(0, 64)}: this agent is node ${view.nodeId}`,
-      );
-    if (!view.cluster) {
-      if (action !== "partition")
-        throw new PolicyRefusal(`node ${action} guard: runs only on a manager, and this node is not one`);
-      return; // a worker: no manager to protect, and its labels are not visible here
-    }
-    const node = view.cluster.nodes.find((n) => n.id === g.target);
-    if (!node) throw new PolicyRefusal(`node ${action}: no node ${g.target.slice(0, 64)} in this Swarm`);
-    const why = ineligibleBecause(node.labels, { requireOptIn: rules.requireOptIn });
-    if (why) throw new PolicyRefusal(`node ${action}: node ${node.hostname} is ${why}`);
-    // The controller checked allowManagers against the manifest; what no signed request can
-    // lift is the quorum floor (allowManagerLoss is a manifest's consent, not the agent's).
-    const safety = checkNodeSafety({
-      action: action as Parameters<typeof checkNodeSafety>[0]["action"],
-      targets: [node.id],
-      nodes: view.cluster.nodes,
-      allowManagers: true,
-    });
-    if (!safety.ok) throw new PolicyRefusal(`node ${action}: ${safety.reason}: ${safety.message}`);
+    admitNodeGuard(g, net, view, rules);
     return;
   }
 
   const c = await target(g.target, `${g.fault} guard`);
+  if (g.fault === "stress" && stressImage !== undefined) {
+    // The guard starts its stressor itself: only from the stress image this agent was given.
+    const image = (g.spec as { image?: unknown } | undefined)?.image;
+    if (image !== stressImage)
+      throw new PolicyRefusal(`stress guard: the stressor must use the agent's stress image ${stressImage}`);
+  }
   if (net !== undefined && net !== "none") {
     if (netTarget === undefined) throw new PolicyRefusal(`network mode ${net} is not allowed for a ${g.fault} guard`);
     const joined = await inspect(netTarget).catch(() => undefined);
     if (joined?.id !== c.id)
       throw new PolicyRefusal(`network mode ${net}: a guard joins only its own target's namespace (${short(c.id)})`);
   }
+}
+
+/** A node fault's guard: a partition only of this node, drain and pause from a manager, quorum kept. */
+function admitNodeGuard(g: GuardArgs, net: string | undefined, view: NodeView, rules: AdmissionRules): void {
+  let action: string;
+  try {
+    action = unwrapNodeSpec(g.spec).action;
+  } catch (e) {
+    throw new PolicyRefusal(`node guard spec: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (net !== undefined && net !== "none" && !(net === "host" && action === "partition"))
+    throw new PolicyRefusal(`network mode ${net} is not allowed for a node ${action} guard`);
+  // A partition cuts the namespace its guard runs in: only this node's. Drain and pause go
+  // through the Swarm API: their guard runs on a manager, for any node the manager can see.
+  if (action === "partition" && g.target !== view.nodeId)
+    throw new PolicyRefusal(
+      `node partition guard for node ${g.target.slice(0, 64)}: this agent is node ${view.nodeId}`,
+    );
+  if (!view.cluster) {
+    if (action !== "partition")
+      throw new PolicyRefusal(`node ${action} guard: runs only on a manager, and this node is not one`);
+    return; // a worker: no manager to protect, and its labels are not visible here
+  }
+  const node = view.cluster.nodes.find((n) => n.id === g.target);
+  if (!node) throw new PolicyRefusal(`node ${action}: no node ${g.target.slice(0, 64)} in this Swarm`);
+  const why = ineligibleBecause(node.labels, { requireOptIn: rules.requireOptIn });
+  if (why) throw new PolicyRefusal(`node ${action}: node ${node.hostname} is ${why}`);
+  // The controller checked allowManagers against the manifest; what no signed request can
+  // lift is the quorum floor (allowManagerLoss is a manifest's consent, not the agent's).
+  const safety = checkNodeSafety({
+    action: action as Parameters<typeof checkNodeSafety>[0]["action"],
+    targets: [node.id],
+    nodes: view.cluster.nodes,
+    allowManagers: true,
+  });
+  if (!safety.ok) throw new PolicyRefusal(`node ${action}: ${safety.reason}: ${safety.message}`);
 }

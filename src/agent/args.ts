@@ -46,6 +46,7 @@ export function helperSpec(v: unknown): HelperSpec {
   const spec: HelperSpec = { image: str(o, "image"), cmd, labels: strRecord(o, "labels") };
   if (o.name !== undefined) spec.name = str(o, "name");
   if (o.networkMode !== undefined) spec.networkMode = str(o, "networkMode");
+  if (o.pidMode !== undefined) spec.pidMode = str(o, "pidMode");
   const capAdd = strArr(o, "capAdd", true);
   if (capAdd) spec.capAdd = capAdd;
   const binds = strArr(o, "binds", true);

@@ -41,7 +41,7 @@ export function agentHandlers(d: HandlerDeps): Handlers {
   const helper = async (raw: unknown): Promise<HelperSpec> => {
     const spec = admitHelper(a.helperSpec(raw), d.policy);
     const view = await nodeView(engine, (await d.identity()).nodeId);
-    await admitHelperOnNode(spec, view, d.rules, d.now(), (id) => engine.inspectContainer(id));
+    await admitHelperOnNode(spec, view, d.rules, d.now(), (id) => engine.inspectContainer(id), d.policy.stressImage);
     return spec;
   };
   return {

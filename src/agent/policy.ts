@@ -1,8 +1,9 @@
 // What the agent lets a signed request do on its node, judged from the request alone (pure). The
 // token is a strong credential, but the agent still does only the node-local work the drivers
 // need, so a leaked token (or a bug in a controller) cannot turn the agent into a general root
-// shell on the node: helpers only from the agent's own image, only the guard verb or the
-// network tools, only the node's socket bound, and only chaosctl's own helpers removed. What
+// shell on the node: helpers only from the agent's own image (or, for a disk fill's file tools,
+// its stress image), only the guard verb, the network tools, the process fault's signal verb or
+// those file tools, only the node's socket bound, and only chaosctl's own helpers removed. What
 // needs the node's view (targets, deadlines, quorum) is admission.ts.
 import type { ContainerInfo, HelperSpec } from "../engine/engine.js";
 import { L_ROLE } from "../api/labels.js";
@@ -18,6 +19,21 @@ export const NETNS_TOOLS: ReadonlySet<string> = new Set([
   "ip6tables",
   "ip6tables-save",
 ]);
+/** The process fault's verb (faults/process): signals inside one target's PID namespace. */
+export const SIGNAL_VERB = "signal-processes";
+/**
+ * A disk fill's one-shot tools (faults/stress/effect.ts), from the stress image, in one target's
+ * PID namespace, on the fill file (or, for stat, the directory it goes in) under /proc/1/root.
+ */
+const SEGMENTS = String.raw`(\/(?!\.\.?(?:\/|$))[^/\0]+)*`; // no "." or ".." segment
+const FILL_FILE = new RegExp(String.raw`^\/proc\/1\/root${SEGMENTS}\/\.chaosctl-fill-[0-9a-f]{16}$`);
+const FILL_DIR = new RegExp(String.raw`^\/proc\/1\/root${SEGMENTS}\/?$`);
+const FILL_TOOLS: Readonly<Record<string, (args: readonly string[]) => boolean>> = {
+  test: (a) => a.length === 2 && a[0] === "-e" && FILL_FILE.test(a[1]!),
+  rm: (a) => a.length === 2 && a[0] === "-f" && FILL_FILE.test(a[1]!),
+  fallocate: (a) => a.length === 3 && a[0] === "-l" && /^[1-9][0-9]{0,15}$/.test(a[1]!) && FILL_FILE.test(a[2]!),
+  stat: (a) => a.length === 4 && a[0] === "-f" && a[1] === "-c" && a[2] === "%a %S" && FILL_DIR.test(a[3]!),
+};
 const HELPER_ROLES: ReadonlySet<string> = new Set(["guard", "helper"]);
 const CAPS: ReadonlySet<string> = new Set(["NET_ADMIN"]);
 const CONTAINER_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
@@ -39,8 +55,10 @@ export class PolicyRefusal extends Error {
 }
 
 export interface AgentPolicy {
-  /** The only image helpers may use (the agent's own chaosctl image). */
+  /** The only image helpers may use (the agent's own chaosctl image)... */
   image: string;
+  /** ...but for a stress guard's stressor and a disk fill's file tools: the stress image. */
+  stressImage: string;
   /** Host path of this node's engine socket, as the engine resolves bind mounts. */
   dockerSocket: string;
 }
@@ -51,14 +69,36 @@ export interface AgentPolicy {
  * node it runs on, whatever path the controller assumed.
  */
 export function admitHelper(spec: HelperSpec, p: AgentPolicy): HelperSpec {
-  if (spec.image !== p.image)
-    throw new PolicyRefusal(`helpers must use the agent's image ${p.image}, not ${spec.image}`);
   const role = spec.labels[L_ROLE];
   if (!role || !HELPER_ROLES.has(role)) throw new PolicyRefusal(`helpers must be labelled ${L_ROLE}=guard|helper`);
   if (spec.env && spec.env.length > 0) throw new PolicyRefusal("helpers get no environment");
   if (spec.name !== undefined && !/^chaosctl-[a-zA-Z0-9_.-]{1,120}$/.test(spec.name))
     throw new PolicyRefusal(`helper name must start with chaosctl-`);
   for (const c of spec.capAdd ?? []) if (!CAPS.has(c)) throw new PolicyRefusal(`capability ${c} is not allowed`);
+  const pid = spec.pidMode;
+  if (pid !== undefined && !(pid.startsWith("container:") && CONTAINER_REF.test(pid.slice("container:".length))))
+    throw new PolicyRefusal(`pid mode ${pid} is not allowed`);
+  const tool = spec.entrypoint?.length === 1 ? spec.entrypoint[0]! : undefined;
+  if (tool !== undefined && FILL_TOOLS[tool] && spec.image === p.stressImage) {
+    // A disk fill's file tool: in a target's PID namespace, no network, nothing else.
+    if (pid === undefined) throw new PolicyRefusal(`${tool} runs only in a target's PID namespace`);
+    if (spec.networkMode !== "none") throw new PolicyRefusal(`${tool} runs without a network`);
+    if ((spec.binds ?? []).length > 0 || (spec.capAdd ?? []).length > 0)
+      throw new PolicyRefusal(`${tool} gets no bind mounts and no capabilities`);
+    if (!FILL_TOOLS[tool](spec.cmd)) throw new PolicyRefusal(`${tool} ${JSON.stringify(spec.cmd)}: not a disk fill's`);
+    return { ...spec };
+  }
+  if (spec.image !== p.image)
+    throw new PolicyRefusal(`helpers must use the agent's image ${p.image}, not ${spec.image}`);
+  if (spec.entrypoint === undefined && spec.cmd[0] === SIGNAL_VERB) {
+    // The process fault: signals inside one target's PID namespace (never its PID 1), nothing else.
+    if (pid === undefined) throw new PolicyRefusal(`${SIGNAL_VERB} runs only in a target's PID namespace`);
+    if (spec.networkMode !== "none") throw new PolicyRefusal(`${SIGNAL_VERB} runs without a network`);
+    if ((spec.binds ?? []).length > 0 || (spec.capAdd ?? []).length > 0)
+      throw new PolicyRefusal(`${SIGNAL_VERB} gets no bind mounts and no capabilities`);
+    return { ...spec };
+  }
+  if (pid !== undefined) throw new PolicyRefusal(`pid mode ${pid} is only for a process fault or a disk fill`);
   const net = spec.networkMode;
   const guardVerb = runsGuardVerb(spec);
   if (
@@ -78,7 +118,7 @@ export function admitHelper(spec: HelperSpec, p: AgentPolicy): HelperSpec {
   }
   if (!guardVerb)
     throw new PolicyRefusal(
-      `helpers run the guard verb or a network tool, not ${JSON.stringify(spec.cmd.slice(0, 1))}`,
+      `helpers run the guard verb, a network tool or ${SIGNAL_VERB}, not ${JSON.stringify(spec.cmd.slice(0, 1))}`,
     );
   const binds = (spec.binds ?? []).map((b) => {
     const parts = b.split(":");

@@ -8,6 +8,7 @@ import type { DockerEngine } from "../engine/docker.js";
 import type { Logger } from "../util/log.js";
 import { L_FAULT, L_ROLE, L_RUN, L_SCHEDULE } from "../api/labels.js";
 import { DEFAULT_WINDOW_MS, keyFromToken, RequestVerifier } from "../nodes/auth.js";
+import { DEFAULT_STRESS_IMAGE } from "../faults/stress/spec.js";
 import { agentHandlers, type AgentIdentity } from "./handlers.js";
 import { agentServer, type AgentServerDeps } from "./server.js";
 
@@ -18,6 +19,8 @@ export interface AgentOptions {
   engine: Pick<DockerEngine, "selfNode"> & Parameters<typeof agentHandlers>[0]["engine"];
   tokenFile: string;
   image: string;
+  /** The image of stress guards' stressors and disk fill tools (default local/chaosctl-stress:1). */
+  stressImage?: string;
   /** Host path of this node's engine socket, as its engine resolves bind mounts. */
   dockerSocket: string;
   listen: string;
@@ -44,7 +47,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const whoami = async (): Promise<AgentIdentity> => (identity ??= await o.engine.selfNode());
   const handlers = agentHandlers({
     engine: o.engine,
-    policy: { image: o.image, dockerSocket: o.dockerSocket },
+    policy: { image: o.image, stressImage: o.stressImage ?? DEFAULT_STRESS_IMAGE, dockerSocket: o.dockerSocket },
     rules: {
       maxDurationMs: o.maxDurationMs ?? DEFAULT_MAX_DURATION_MS,
       requireOptIn: o.requireOptIn ?? false,

@@ -385,7 +385,9 @@ function measureRecovery(r: RunRecord, input: StatusInput): void {
   if (!r.endedAt) return;
   const ended = Date.parse(r.endedAt);
   if (snapshot.at.getTime() <= ended) return; // observed before the fault took effect
-  const faulted = DURATIVE.has(r.fault as FaultKind) ? new Set<string>() : new Set(r.tasks ?? []);
+  // A process fault signals inside the task and leaves it: like a durative fault's, its task counts.
+  const keepsTask = DURATIVE.has(r.fault as FaultKind) || r.fault === "process";
+  const faulted = keepsTask ? new Set<string>() : new Set(r.tasks ?? []);
   const containers = new Map(snapshot.containers.map((c) => [c.id, c]));
   let recoveredAt = ended;
   // Node faults: the faulted nodes are Ready and active again first (seen at this observation).

@@ -259,6 +259,7 @@ export class DockerEngine implements Engine, SwarmConfigs {
     if (spec.init) hostConfig.Init = true;
     if (spec.cgroupParent) hostConfig.CgroupParent = spec.cgroupParent;
     if (spec.pidMode) hostConfig.PidMode = spec.pidMode;
+    if (spec.cgroupnsMode) (hostConfig as { CgroupnsMode?: string }).CgroupnsMode = spec.cgroupnsMode;
     if (spec.oomScoreAdj !== undefined) hostConfig.OomScoreAdj = spec.oomScoreAdj;
     if (spec.autoRemove) hostConfig.AutoRemove = true;
     if (spec.restartOnFailure)

@@ -188,6 +188,44 @@ describe("guards the controller's rules refuse are refused", () => {
     await refused(admit(tool()), /only in a target's namespace/);
   });
 
+  it("a process fault or a disk fill's tool only in an admitted target's PID namespace", async () => {
+    const signal = (pid: string): HelperSpec => ({
+      image: "img",
+      cmd: ["signal-processes", "--signal", "SIGKILL", "--name", "worker"],
+      labels: { "chaosctl.io/role": "helper" },
+      networkMode: "none",
+      pidMode: pid,
+    });
+    await admit(signal("container:web1"));
+    await refused(admit(signal("container:ctl")), /chaosctl's controller/);
+    await refused(admit(signal("container:db1")), /protected/);
+    await refused(admit(signal("container:elsewhere")), /not on this node/);
+  });
+
+  it("a stress guard's stressor only from the agent's stress image", async () => {
+    const until = new Date(NOW.getTime() + 60_000);
+    const stressGuard = (image: string): HelperSpec => ({
+      ...guardHelperSpec({
+        image: "img",
+        fault: "stress",
+        owner,
+        target: { kind: "container", nodeId: ME, containerId: "web1" },
+        until,
+        spec: {},
+      }),
+      cmd: guardArgv({
+        fault: "stress",
+        target: "web1",
+        until,
+        spec: { image, id: "0123456789abcdef", until: until.toISOString(), labels: {}, spec: { cpu: {} } },
+      }),
+    });
+    const withImage = (spec: HelperSpec): Promise<void> =>
+      admitHelperOnNode(spec, view(), rules, NOW, inspect, "local/chaosctl-stress:1");
+    await withImage(stressGuard("local/chaosctl-stress:1"));
+    await refused(withImage(stressGuard("evil/miner:1")), /stress image local\/chaosctl-stress:1/);
+  });
+
   it("node faults: a partition only of this node, nodes of the Swarm, protected nodes, quorum and the last manager", async () => {
     await refused(admit(nodeGuard("partition", "m2")), /this agent is node node1/);
     await refused(admit(nodeGuard("drain", "ghost")), /no node ghost/);

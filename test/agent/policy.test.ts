@@ -4,9 +4,17 @@ import { describe, expect, it } from "vitest";
 import { NETNS_GUARD_ENTRYPOINT } from "../../src/faults/netns/guard-spec.js";
 import { admitExec, admitHelper, admitOwn, PolicyRefusal } from "../../src/agent/policy.js";
 import { guardHelperSpec } from "../../src/faults/guard/spec.js";
+import { processDriver } from "../../src/faults/process/driver.js";
+import { toolHelper } from "../../src/faults/stress/effect.js";
+import { fillPath, unwrap } from "../../src/faults/stress/spec.js";
+import type { Engine } from "../../src/engine/engine.js";
 import type { ContainerInfo, HelperSpec } from "../../src/engine/engine.js";
 
-const policy = { image: "local/chaosctl:dev", dockerSocket: "/run/node2/docker.sock" };
+const policy = {
+  image: "local/chaosctl:dev",
+  stressImage: "local/chaosctl-stress:1",
+  dockerSocket: "/run/node2/docker.sock",
+};
 const guard = guardHelperSpec({
   image: "local/chaosctl:dev",
   fault: "network",
@@ -90,6 +98,82 @@ describe("admitHelper", () => {
 
   it("lets only the guard verb use the host network (node faults)", () => {
     expect(admitHelper({ ...guard, networkMode: "host" }, policy).networkMode).toBe("host");
+  });
+});
+
+describe("admitHelper: the process fault and a disk fill's tools", () => {
+  const target = "c".repeat(64);
+  /** The helper the process driver really builds, caught from its engine call. */
+  async function signalHelper(): Promise<HelperSpec> {
+    let caught: HelperSpec | undefined;
+    const engine = {
+      runHelper: async (hs: HelperSpec) => {
+        caught = hs;
+        return { exitCode: 0, stdout: "", stderr: "" };
+      },
+    } as unknown as Engine;
+    await processDriver.apply(
+      { engine, image: "local/chaosctl:dev", now: new Date() },
+      { kind: "container", nodeId: "n2", containerId: target },
+      { name: "worker", signal: "SIGKILL" },
+      { schedule: "default/p", generation: 1, run: "r1" },
+    );
+    return caught!;
+  }
+  const g = unwrap({
+    image: "local/chaosctl-stress:1",
+    id: "0123456789abcdef",
+    until: "2026-11-25T12:00:00Z",
+    labels: { "chaosctl.io/run": "r1", "chaosctl.io/role": "helper" },
+    spec: { disk: { size: "10M" } },
+  });
+  const fill = fillPath("/tmp", g.id);
+
+  it("admits signal-processes in a target's PID namespace, as the process driver builds it", async () => {
+    const hs = await signalHelper();
+    expect(admitHelper(hs, policy)).toEqual(hs);
+  });
+
+  it.each<[string, Partial<HelperSpec>]>([
+    ["no PID namespace", { pidMode: undefined }],
+    ["the host's PID namespace", { pidMode: "host" }],
+    ["a network", { networkMode: `container:${target}` }],
+    ["the socket bound", { binds: ["/var/run/docker.sock:/var/run/docker.sock"] }],
+    ["a capability", { capAdd: ["NET_ADMIN"] }],
+    ["the stress image", { image: "local/chaosctl-stress:1" }],
+  ])("refuses signal-processes with %s", async (_what, change) => {
+    const hs = await signalHelper();
+    expect(() => admitHelper({ ...hs, ...change }, policy)).toThrow(PolicyRefusal);
+  });
+
+  it("admits a disk fill's tools on the fill file, from the stress image, in a target's PID namespace", () => {
+    for (const [tool, args] of [
+      ["test", ["-e", fill]],
+      ["rm", ["-f", fill]],
+      ["fallocate", ["-l", "10485760", fill]],
+      ["stat", ["-f", "-c", "%a %S", "/proc/1/root/tmp"]],
+    ] as const) {
+      const hs = toolHelper(g, target, tool, [...args]);
+      expect(admitHelper(hs, policy)).toEqual(hs);
+    }
+  });
+
+  it.each<[string, string, string[], Partial<HelperSpec>?]>([
+    ["rm of another file", "rm", ["-f", "/proc/1/root/etc/passwd"]],
+    ["rm recursive", "rm", ["-rf", fill]],
+    ["a path out of the target's root", "rm", ["-f", "/proc/1/root/../../etc/.chaosctl-fill-0123456789abcdef"]],
+    ["the agent's image", "rm", ["-f", fill], { image: "local/chaosctl:dev" }],
+    ["no PID namespace", "rm", ["-f", fill], { pidMode: undefined }],
+    ["a network", "test", ["-e", fill], { networkMode: "bridge" }],
+    ["a tool outside the list", "dd", ["if=/dev/zero", `of=${fill}`]],
+    ["a shell", "sh", ["-c", "id"]],
+  ])("refuses a file tool with %s", (_what, tool, args, change = {}) => {
+    expect(() => admitHelper({ ...toolHelper(g, target, tool, args), ...change }, policy)).toThrow(PolicyRefusal);
+  });
+
+  it("gives a PID namespace to nothing else", () => {
+    expect(() => admitHelper({ ...guard, pidMode: `container:${target}` }, policy)).toThrow(PolicyRefusal);
+    expect(() => admitHelper({ ...tool, pidMode: `container:${target}` }, policy)).toThrow(PolicyRefusal);
   });
 });
 

@@ -150,6 +150,27 @@ describe("Controller.pass phases", () => {
     expect(mutating(fake.calls)).toEqual([]);
   });
 
+  it("a suspend saved while a pass is already planning: that pass starts nothing (its record is refused)", async () => {
+    const file = join(dir, "kill.yaml");
+    await writeFile(file, manifest("kill", killOnce(fakeServiceName(0))));
+    const fake = new FakeEngine({ services: 1, tasksPerService: 2 });
+    // The user's edit (suspend: true, as `chaosctl suspend --all` saves it) lands while the pass plans.
+    const random = (): number => (
+      writeFileSync(file, manifest("kill", `suspend: true\n${killOnce(fakeServiceName(0))}`)),
+      0.5
+    );
+    const controller = buildController({ store, engine: fake, logger, random });
+    const r = await controller.pass();
+    expect(r.plan.actions.map((a) => a.type)).toEqual(["start"]);
+    expect(r.writes.get("default/kill")).toBe("conflict");
+    expect(mutating(fake.calls)).toEqual([]);
+    // The pass that follows sees the suspend: nothing started, and the user's edit is intact.
+    const next = await controller.pass();
+    expect(next.plan.actions.filter((a) => a.type === "start")).toEqual([]);
+    expect(mutating(fake.calls)).toEqual([]);
+    expect(await readFile(file, "utf8")).toContain("suspend: true");
+  });
+
   it("creating the kill switch file wakes the loop (it does not wait for the resync)", async () => {
     const killSwitchFile = join(dir, ".stop");
     const starts: number[] = [];

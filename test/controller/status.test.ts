@@ -15,7 +15,7 @@ const target = {
   taskId: "web.1",
   containerId: "ctr-web.1",
 };
-const started = (fault: "kill" | "pause"): RunEvent => ({
+const started = (fault: "kill" | "pause" | "process"): RunEvent => ({
   type: "started",
   run: "r1",
   generation: 1,
@@ -64,6 +64,21 @@ describe("deriveStatus", () => {
       recoverySeconds: 3.4,
       recoveredAt: at(3.4).toISOString(),
     });
+  });
+
+  it("a process fault leaves its task: healed as soon as the service runs its tasks, the signalled one included", () => {
+    const proc = manifest("pr", { selector: { services: ["web"] }, fault: { process: { name: "worker" } } });
+    const s1 = deriveStatus(
+      input({
+        manifest: proc.manifest,
+        events: [started("process"), { type: "applied", run: "r1", results: [{ target, ok: true }] }],
+      }),
+    );
+    expect(s1.history?.[0]).toMatchObject({ result: "Succeeded", recovery: "Pending" });
+    const s2 = deriveStatus(
+      input({ manifest: proc.manifest, now: at(1), prev: s1, snapshot: snapshot([web], { at: at(1) }) }),
+    );
+    expect(s2.history?.[0]).toMatchObject({ recovery: "Recovered", recoverySeconds: 0 });
   });
 
   it("the killed task still shown running does not count as healed", () => {

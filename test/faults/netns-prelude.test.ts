@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ExecResult } from "../../src/engine/engine.js";
 import { guardArgv } from "../../src/faults/guard/args.js";
 import { prelude } from "../../src/faults/netns/prelude.js";
-import { preludeApplied } from "../../src/faults/netns/prelude-state.js";
+import { preludeApplied, takeOverFromPrelude } from "../../src/faults/netns/prelude-state.js";
 import { wrapNodeSpec } from "../../src/faults/node/spec.js";
 
 const now = Date.parse("2026-12-07T01:00:00Z");
@@ -18,7 +18,10 @@ function recorder(answer: ExecResult = { exitCode: 1, stdout: "", stderr: "nope"
   return { calls, exec: async (a: string[]): Promise<ExecResult> => (calls.push(a), answer) };
 }
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.restoreAllMocks();
+  expect(takeOverFromPrelude()).toBeUndefined(); // the prelude's signal handlers go; no revert was under way
+});
 
 describe("network guard prelude", () => {
   it("runs nothing for another verb or another fault", async () => {
@@ -36,20 +39,22 @@ describe("network guard prelude", () => {
   });
 
   it("a spec it cannot read or a namespace it cannot change: leaves the apply to the guard, says why", async () => {
-    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    const lines: string[] = [];
+    const write = (l: string): void => void lines.push(l);
     const r = recorder();
-    expect(await prelude(argv("network", now + 5_000, { spec: {} }), now, r.exec)).toBe(false);
+    expect(await prelude(argv("network", now + 5_000, { spec: {} }), now, r.exec, write)).toBe(false);
     expect(r.calls).toEqual([]);
-    expect(await prelude(argv("network", now + 5_000), now, r.exec)).toBe(false);
+    expect(await prelude(argv("network", now + 5_000), now, r.exec, write)).toBe(false);
     expect(r.calls[0]?.[0]).toMatch(/^(tc|iptables-save)$/); // it observed first, then gave up
-    const logged = out.mock.calls.map((c) => JSON.parse(String(c[0])) as { event: string; err: string });
+    const logged = lines.map((l) => JSON.parse(l) as { event: string; err: string });
     expect(logged.map((l) => l.event)).toEqual(["prelude-skipped", "prelude-skipped"]);
     expect(logged[0]?.err).toMatch(/injection/);
     expect(preludeApplied()).toBe(false);
   });
 
   it("a node partition: cuts the node's Swarm ports from a clean slate (its own chain, jumped to first), nothing for drain", async () => {
-    const out = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    const lines: string[] = [];
+    const write = (l: string): void => void lines.push(l);
     const calls: string[][] = [];
     // Nothing of ours there yet: every removal says so; every addition works.
     const exec = async (a: string[]): Promise<ExecResult> => {
@@ -61,18 +66,19 @@ describe("network guard prelude", () => {
     };
     const owner = { schedule: "default/cut", generation: 1, run: "r2" };
     const until = new Date(now + 5_000);
-    expect(await prelude(argv("node", now + 5_000, wrapNodeSpec("drain", owner, until)), now, exec)).toBe(false);
+    expect(await prelude(argv("node", now + 5_000, wrapNodeSpec("drain", owner, until)), now, exec, write)).toBe(false);
     expect(calls).toEqual([]);
-    expect(await prelude(argv("node", now + 5_000, wrapNodeSpec("partition", owner, until, [8946])), now, exec)).toBe(
-      true,
-    );
+    expect(
+      await prelude(argv("node", now + 5_000, wrapNodeSpec("partition", owner, until, [8946])), now, exec, write),
+    ).toBe(true);
     const added = calls.filter((a) => !(a.includes("-D") || a.includes("-F") || a.includes("-X")));
     expect(added.some((a) => a.includes("-N"))).toBe(true);
     expect(added.some((a) => a.includes("INPUT") && a.includes("-I"))).toBe(true);
     expect(added.some((a) => a.includes("2377") && a.includes("DROP"))).toBe(true);
     expect(added.some((a) => a.includes("8946") && a.includes("RETURN"))).toBe(true);
     expect(preludeApplied()).toBe(true);
-    const logged = out.mock.calls.map((c) => JSON.parse(String(c[0])) as { event: string; by: string });
+    expect(process.listenerCount("SIGTERM")).toBeGreaterThan(0); // a stop before the verb loads reverts here
+    const logged = lines.map((l) => JSON.parse(l) as { event: string; by: string });
     expect(logged).toEqual([expect.objectContaining({ event: "applied", by: "prelude" })]);
   });
 });

@@ -78,6 +78,22 @@ describe("network drivers through guard containers", () => {
     expect((await ping(prober.id, target.ip, 30, 0.02)).received).toBe(30);
   });
 
+  it("recover right after apply, the guard verb still loading: the prelude reverts, exits 0 saying so", async () => {
+    const r = await networkDriver.apply(ctx, asTarget(target.id), { loss: { probability: 0.5 } }, owner("early", 120));
+    expect(r.phase).toBe("Injected");
+    const handle = (r as { handle: InjectionHandle }).handle;
+    const t0 = performance.now();
+    await engine.stopContainer(handle.guardId!, 15); // what recover does first
+    figures.earlyStopToExitMs = Math.round(performance.now() - t0);
+    const g = await engine.inspectContainer(handle.guardId!);
+    expect(g.exitCode).toBe(0);
+    const logs = await engine.containerLogs(handle.guardId!, 50);
+    expect(`${logs.stdout}${logs.stderr}`).toMatch(/"event":"reverted","result":"reverted"/);
+    expect(await owned(exec)).toEqual(CLEAN);
+    expect(await networkDriver.recover(ctx, handle)).toEqual({ phase: "Recovered" });
+    expect(await guardsOfTest()).toEqual([]);
+  });
+
   it("bandwidth reverted by the guard itself at expiry, with no recover call", async () => {
     const t0 = performance.now();
     const r = await networkDriver.apply(ctx, asTarget(target.id), { bandwidth: { rate: "1mbit" } }, owner("expiry", 8));

@@ -8,6 +8,8 @@
 // - SIGKILL it as a network guard starts on node 2 (before the guard verb adopted what its
 //   prelude applies): the loss lands and is gone after expiry, the guard exits 0;
 // - an unauthenticated and a replayed request to an agent are refused;
+// - stress (CPU) on a task of node 3: stress-ng runs there in the task's own cgroup, ends at
+//   expiry; a process fault on node 2 kills a named child while the task lives;
 // - after each test nothing of ours remains on any node.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -83,6 +85,7 @@ async function oursOn(i: number): Promise<string[]> {
 async function serviceOn(
   i: number,
   prefix: string,
+  command: string[] = [],
 ): Promise<{ id: string; name: string; container: () => Promise<string> }> {
   const name = `${prefix}-${tag}-${randomBytes(2).toString("hex")}`;
   const id = await dkOk(1, [
@@ -101,6 +104,7 @@ async function serviceOn(
     "--endpoint-mode",
     "dnsrr",
     WEB_IMAGE,
+    ...command,
   ]);
   cleanups.push(async () => {
     await dk(1, ["service", "rm", id]);
@@ -558,4 +562,87 @@ describe("agents on a three-node Swarm", () => {
     expect(await dkOk(3, ["inspect", "-f", "{{.State.Status}}", target])).toBe("running");
     expect(await svc.container()).toBe(target);
   }, 60_000);
+
+  it("stress cpu on a task of node 3 through its agent: stress-ng in the task's cgroup there, gone at expiry", async () => {
+    const svc = await serviceOn(3, "mn-stress");
+    const target = await svc.container();
+    const cpu = async (): Promise<number> => {
+      const xs: number[] = [];
+      for (let k = 0; k < 3; k++)
+        xs.push(parseFloat(await dkOk(3, ["stats", "--no-stream", "--format", "{{.CPUPerc}}", target])));
+      return xs.sort((a, b) => a - b)[1]!;
+    };
+    const w = await ws();
+    await w.write(
+      "stress",
+      `duration: 25s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {stress: {cpu: {workers: 1, load: 100}}}`,
+    );
+    controller(w);
+    const active = await waitFor(async () => (await w.status("stress"))?.active?.[0], {
+      timeoutMs: 40_000,
+      intervalMs: 200,
+      what: "status.active",
+    });
+    expect(active).toMatchObject({ fault: "stress", service: svc.name });
+    // The stressor runs on node 3, in a child cgroup of the task's (node 3's engine has its own
+    // --cgroup-parent: the path comes from the kernel, not from /docker).
+    const helper = await waitFor(
+      async () =>
+        lines(
+          await dkOk(3, [
+            "ps",
+            "-q",
+            "--no-trunc",
+            "--filter",
+            "label=chaosctl.io/role=helper",
+            "--filter",
+            `label=chaosctl.io/instance=${w.instance}`,
+          ]),
+        )[0],
+      { timeoutMs: 20_000, what: "the stressor on node 3" },
+    );
+    const parent = await dkOk(3, ["inspect", "-f", "{{.HostConfig.CgroupParent}}", helper]);
+    const own = (await dkOk(3, ["exec", target, "cat", "/proc/1/cgroup"])).match(/:memory:(\S+)/)?.[1];
+    expect(parent).toBe(own);
+    expect(lines(await dkOk(1, ["ps", "-aq", "--filter", `label=chaosctl.io/instance=${w.instance}`]))).toEqual([]);
+    const during = await cpu();
+    figures.stressCpuPercentDuring = during;
+    expect(during).toBeGreaterThan(60); // one worker at 100% of a core, charged to the task
+    const run = await waitFor(async () => (await w.history("stress")).find((r) => r.result === "Succeeded"), {
+      timeoutMs: 60_000,
+      what: "stress run Succeeded",
+    });
+    expect(run).toMatchObject({ fault: "stress", targets: 1 });
+    await waitFor(async () => (await oursOn(3)).length === 0, { timeoutMs: 20_000, what: "nothing of ours on node 3" });
+    const after = await cpu();
+    figures.stressCpuPercentAfter = after;
+    expect(after).toBeLessThan(10);
+    expect(await svc.container()).toBe(target);
+  }, 150_000);
+
+  it("a process fault on a task of node 2 through its agent: the named child dies, PID 1 and the task live", async () => {
+    // PID 1 is a shell that reaps; `nc` is the worker the fault kills.
+    const svc = await serviceOn(2, "mn-proc", [
+      "/bin/sh",
+      "-c",
+      "trap 'exit 0' TERM; /bin/nc -l -p 9999 & while :; do sleep 1; done",
+    ]);
+    const target = await svc.container();
+    const ps = async (): Promise<string> => dkOk(2, ["exec", target, "ps", "-o", "pid,comm"]);
+    expect(await ps()).toMatch(/\bnc\b/);
+    const w = await ws();
+    await w.write(
+      "proc",
+      `selector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {process: {name: nc, signal: SIGKILL}}`,
+    );
+    controller(w);
+    const run = await waitFor(
+      async () => (await w.history("proc")).find((r) => r.result === "Succeeded" && r.recovery === "Recovered"),
+      { timeoutMs: 60_000, what: "process run Succeeded and Recovered" },
+    );
+    expect(run).toMatchObject({ fault: "process", targets: 1 });
+    expect(await ps()).not.toMatch(/\bnc\b/);
+    expect(await dkOk(2, ["inspect", "-f", "{{.State.Status}}", target])).toBe("running");
+    expect(await svc.container()).toBe(target);
+  }, 120_000);
 });

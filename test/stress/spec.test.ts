@@ -9,12 +9,13 @@ import {
   stressArgv,
   stressId,
   targetCgroup,
+  cgroupFromProc,
   unwrap,
 } from "../../src/faults/stress/spec.js";
 import { matchProcesses } from "../../src/faults/process/match.js";
 import { signalArgv } from "../../src/faults/process/driver.js";
 import { checkStressPlan } from "../../src/faults/stress/plan-note.js";
-import { stressorSpec } from "../../src/faults/stress/effect.js";
+import { OOM_TARGET_WRAPPER, stressorSpec } from "../../src/faults/stress/effect.js";
 
 const MiB = 1024 ** 2;
 
@@ -91,20 +92,26 @@ describe("stress-ng argv", () => {
       labels: { "chaosctl.io/run": "r1" },
       spec: { memory: { size: "64M" } },
     });
-    const hs = stressorSpec(g, "c".repeat(64), "", 64 * MiB, 64 * MiB);
+    const hs = stressorSpec(g, "c".repeat(64), targetCgroup("c".repeat(64), ""), true, 64 * MiB);
     expect(hs).toMatchObject({
       name: "chaosctl-stress-0123456789abcdef",
       cgroupParent: `/docker/${"c".repeat(64)}`,
       pidMode: `container:${"c".repeat(64)}`,
       networkMode: "none",
       autoRemove: true,
-      oomScoreAdj: -999,
       labels: { "chaosctl.io/run": "r1", "chaosctl.io/role": "helper" },
     });
+    // At a memory limit: the target's PID 1 becomes the OOM killer's first choice for the stress
+    // (and gets its value back after), the stressor keeps 0; no capability asked of the engine.
+    expect(hs.oomScoreAdj).toBeUndefined();
+    expect(hs.entrypoint).toEqual(["/bin/sh", "-c", OOM_TARGET_WRAPPER, "stress-ng"]);
+    expect(OOM_TARGET_WRAPPER).toMatch(/echo 1000 >"\$adj"/);
+    expect(OOM_TARGET_WRAPPER).toMatch(/echo "\$orig" >"\$adj"/);
     expect(hs.cmd).toContain("--no-oom-adjust");
+    expect(hs.cmd).toContain("--vm-keep");
     // Without a memory limit the stressor stays the OOM killer's first choice (stress-ng's own setting).
-    const free = stressorSpec(g, "c".repeat(64), "/custom", undefined, 64 * MiB);
-    expect(free.oomScoreAdj).toBeUndefined();
+    const free = stressorSpec(g, "c".repeat(64), targetCgroup("c".repeat(64), "/custom"), false, 64 * MiB);
+    expect(free.entrypoint).toBeUndefined();
     expect(free.cmd).not.toContain("--no-oom-adjust");
     expect(free.cgroupParent).toBe(`/custom/${"c".repeat(64)}`);
   });
@@ -123,6 +130,13 @@ describe("stress-ng argv", () => {
     expect(fillPath("/data/", a)).toBe(`/proc/1/root/data/.chaosctl-fill-${a}`);
     expect(() => fillPath("/tmp/../../etc", a)).toThrow(/without "\.\."/);
     expect(targetCgroup("abc", "")).toBe("/docker/abc");
+    // The engine's own parent, from the kernel's account of the target's PID 1.
+    const id = "a".repeat(64);
+    const v1 = `12:memory:/chaosctl-s91u-2/${id}\n4:cpu,cpuacct:/chaosctl-s91u-2/${id}\n1:name=systemd:/x\n0::/\n`;
+    expect(cgroupFromProc(v1, id)).toBe(`/chaosctl-s91u-2/${id}`);
+    expect(cgroupFromProc(`0::/docker/${id}\n`, id)).toBe(`/docker/${id}`);
+    expect(cgroupFromProc(`0::/\n`, id)).toBeUndefined(); // a private cgroup namespace: no answer
+    expect(cgroupFromProc(`12:memory:/docker/${"b".repeat(64)}\n`, id)).toBeUndefined();
   });
 
   it("a guard spec without its parts is refused", () => {

@@ -5,6 +5,7 @@ import { DockerEngine } from "../../engine/docker.js";
 import { startAgent } from "../../agent/run.js";
 import { DEFAULT_AGENT_PORT, DEFAULT_TOKEN_FILE } from "../../nodes/protocol.js";
 import { DEFAULT_DOCKER_SOCKET } from "../../faults/guard/spec.js";
+import { DEFAULT_STRESS_IMAGE } from "../../faults/stress/spec.js";
 import { parseDuration } from "../../api/duration.js";
 import { UsageError } from "../../util/errors.js";
 import { createLogger } from "../../util/log.js";
@@ -25,6 +26,7 @@ interface Opts {
   listen: string;
   tokenFile: string;
   image: string;
+  stressImage: string;
   dockerSocketPath: string;
   maxDuration: string;
   requireOptIn?: boolean;
@@ -42,6 +44,11 @@ export function register(program: Command, ctx: CliContext): void {
       "--image <image>",
       "the only image helpers may be started from",
       process.env.CHAOSCTL_IMAGE ?? "local/chaosctl:dev",
+    )
+    .option(
+      "--stress-image <image>",
+      "the image of stress faults' stressors and disk fill tools (set it as the controller's --stress-image)",
+      DEFAULT_STRESS_IMAGE,
     )
     .option(
       "--docker-socket-path <path>",
@@ -72,6 +79,7 @@ export function register(program: Command, ctx: CliContext): void {
         engine: new DockerEngine(),
         tokenFile: opts.tokenFile,
         image: opts.image,
+        stressImage: opts.stressImage,
         dockerSocket: opts.dockerSocketPath,
         listen: opts.listen,
         port,

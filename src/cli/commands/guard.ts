@@ -6,6 +6,7 @@ import { DockerEngine } from "../../engine/docker.js";
 import { parseGuardArgs, type RawGuardArgs } from "../../faults/guard/args.js";
 import { guardEffects } from "../../faults/guard/effects.js";
 import { runGuard } from "../../faults/guard/runtime.js";
+import { takeOverFromPrelude } from "../../faults/netns/prelude-state.js";
 import { createLogger } from "../../util/log.js";
 import type { CliContext } from "../output.js";
 
@@ -27,6 +28,13 @@ export function register(program: Command, ctx: CliContext): void {
       };
       process.on("SIGTERM", onSignal);
       process.on("SIGINT", onSignal);
+      // A network guard's prelude applied already and was stopped while this verb loaded: its
+      // revert is under way and ends the process; applying again would race it.
+      const preludeReverting = takeOverFromPrelude();
+      if (preludeReverting) {
+        await preludeReverting;
+        return;
+      }
       try {
         ctx.exitCode = await runGuard(args, {
           engine: new DockerEngine(),

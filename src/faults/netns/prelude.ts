@@ -8,12 +8,13 @@
 // guard that reverts at expiry exists before the fault does, whatever happens to the controller.
 // It applies nothing when the expiry has passed (the guard then only reverts), and a failure here
 // is not the verdict: the guard's own apply runs next and reports why it cannot.
-import { applyInjection, type NetnsExec } from "./converge.js";
+import { writeSync } from "node:fs";
+import { applyInjection, revertInjection, type NetnsExec } from "./converge.js";
 import { localExec } from "./exec-local.js";
 import { unwrapSpec } from "./guard-spec.js";
 import type { NetFaultKind } from "./ids.js";
 import type { BuildInjection } from "./effect.js";
-import { markPreludeApplied } from "./prelude-state.js";
+import { markPreludeApplied, setPreludeHandOff } from "./prelude-state.js";
 import { networkInjection } from "../network/injection.js";
 import { netemInjection } from "../netem/injection.js";
 import { partitionEffect } from "../node/partition-effect.js";
@@ -29,30 +30,45 @@ const option = (argv: readonly string[], name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 
-const record = (fields: Record<string, unknown>, msg: string): void =>
-  void process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), ...fields, msg })}\n`);
+/**
+ * Log records on stdout, written synchronously: a record followed by process.exit (a stop in the
+ * prelude) must not be lost with an asynchronous pipe write, since recover reads it.
+ */
+const stdoutSync = (line: string): void => void writeSync(1, line);
+
+type Record_ = (fields: Record<string, unknown>, msg: string) => void;
+const recorder =
+  (write: (line: string) => void): Record_ =>
+  (fields, msg) =>
+    write(`${JSON.stringify({ level: 30, time: Date.now(), ...fields, msg })}\n`);
 
 /** Applies the guard's fault if argv is a network or partition guard's within its window; true when it did. */
 export async function prelude(
   argv: readonly string[],
   now = Date.now(),
   exec: NetnsExec = localExec(),
+  write: (line: string) => void = stdoutSync,
 ): Promise<boolean> {
+  const record = recorder(write);
   const fault = option(argv, "fault");
   if (argv[0] !== "guard" || (fault !== "network" && fault !== "netem" && fault !== "node")) return false;
   const until = Date.parse(option(argv, "until") ?? "");
   if (!(until > now)) return false; // late start: the guard only reverts
   const t0 = performance.now();
+  let revert: () => Promise<unknown>;
   try {
     const raw: unknown = JSON.parse(option(argv, "spec") ?? "null");
     if (fault === "node") {
       // A node partition: the guard runs in the node's own namespace (host network).
       const s = unwrapNodeSpec(raw);
       if (s.action !== "partition") return false;
-      await partitionEffect(exec, s.owner, s.keepTcpPorts ?? []).apply();
+      const effect = partitionEffect(exec, s.owner, s.keepTcpPorts ?? []);
+      await effect.apply();
+      revert = () => effect.revert();
     } else {
       const { key, spec } = unwrapSpec<never>(fault, raw);
       await applyInjection(exec, builders[fault](key, spec));
+      revert = () => revertInjection(exec, key);
     }
   } catch (err) {
     record(
@@ -63,5 +79,34 @@ export async function prelude(
   }
   markPreludeApplied();
   record({ event: "applied", by: "prelude", ms: Math.round(performance.now() - t0) }, "fault applied (prelude)");
+  stopRevertsHere(revert, record);
   return true;
+}
+
+/**
+ * Until the guard verb has loaded and installed its own handlers, a SIGTERM/SIGINT (an early
+ * revert, the kill switch) is the prelude's: it reverts with the same light modules and exits 0
+ * saying so, as the verb would, instead of dying with the fault in place.
+ */
+function stopRevertsHere(revert: () => Promise<unknown>, record: Record_): void {
+  let reverting: Promise<void> | undefined;
+  const onSignal = (): void => {
+    reverting ??= revert().then(
+      () => {
+        record({ event: "reverted", result: "reverted", by: "prelude" }, "fault reverted (prelude, stopped)");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        record({ event: "revert", result: "failed", reason: "RevertError", err: String(err) }, "revert failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  setPreludeHandOff(() => {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    return reverting;
+  });
 }

@@ -3,12 +3,12 @@
 // allocated in the target's filesystem through /proc/1/root. Why this way: docs/resource-faults.md.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Engine, HelperSpec } from "../../engine/engine.js";
-import type { Logger } from "../../util/log.js";
 import { ContainerNotFound, ContainerStateConflict } from "../../engine/errors.js";
 import { EffectRefused, TargetGone, type GuardEffect, type GuardEffectContext } from "../guard/effect.js";
 import { L_ROLE } from "../../api/labels.js";
 import {
   StressSpecError,
+  cgroupFromProc,
   diskBytes,
   fillPath,
   hasStressor,
@@ -21,12 +21,26 @@ import {
 } from "./spec.js";
 
 /**
- * oom_score_adj of a memory stressor in a target that has a memory limit: the stressor keeps what
- * it holds and the kernel's OOM killer, confined to the target's cgroup, reclaims from the
- * target's own processes, as it would if the application itself had grown. (-1000 would make it
- * unkillable, which runc refuses without CAP_SYS_RESOURCE in some engines; -999 is as good here.)
+ * The OOM killer's choice in a memory stress at a target's limit. Left alone, stress-ng makes its
+ * own workers the first choice (oom_score_adj 1000) and respawns them, so the target would never
+ * feel the limit; protecting the stressor instead (a negative oom_score_adj) needs
+ * CAP_SYS_RESOURCE, which some engines' runtimes lack. So the stressor keeps its adjustment at 0
+ * (--no-oom-adjust) and, for the stress only, raises the target's PID 1 to 1000: the kernel,
+ * confined to the target's cgroup, kills the target, as it would if the application itself had
+ * grown. Raising needs no capability. The wrapper puts the old value back when stress-ng ends
+ * (its --timeout, or SIGTERM from the revert); a target that was killed has nothing to restore.
  */
-export const STRESSOR_OOM_SCORE_ADJ = -999;
+export const OOM_TARGET_WRAPPER = [
+  "adj=/proc/1/oom_score_adj",
+  'orig=$(cat "$adj") || exit 97',
+  'echo 1000 >"$adj" || exit 97',
+  'stress-ng "$@" & pid=$!',
+  "trap 'kill -TERM \"$pid\" 2>/dev/null' TERM INT",
+  'rc=0; wait "$pid" || rc=$?',
+  'while kill -0 "$pid" 2>/dev/null; do wait "$pid" || rc=$?; done',
+  'echo "$orig" >"$adj" 2>/dev/null',
+  'exit "$rc"',
+].join("\n");
 
 const HELPER_TIMEOUT_MS = 30_000;
 
@@ -41,9 +55,10 @@ export function stressEffect({ engine, targetId, spec, log }: GuardEffectContext
       if (g.spec.disk) await fill(engine, g, target.id);
       if (hasStressor(g.spec)) {
         const mem = g.spec.memory ? refuseBadSpec(() => memoryBytes(g.spec.memory!.size, res.memoryBytes)) : undefined;
-        await startStressor(log, engine, g, target.id, res.cgroupParent, res.memoryBytes > 0 ? mem : undefined, mem);
+        const cgroup = await cgroupOf(engine, g, target.id, res.cgroupParent);
+        await startStressor(engine, g, target.id, cgroup, res.memoryBytes > 0 && mem !== undefined, mem);
+        log.info({ cgroup }, "stress started in the target's cgroup");
       }
-      log.info({ cgroup: targetCgroup(target.id, res.cgroupParent) }, "stress started in the target's cgroup");
     },
     async revert() {
       const g = unwrap(spec);
@@ -77,11 +92,32 @@ export function toolHelper(g: StressGuardSpec, targetId: string, tool: string, a
   };
 }
 
+/**
+ * The target's cgroup as the engine made it. Inspect shows only a --cgroup-parent given to the
+ * container; an engine's own default parent (dockerd --cgroup-parent, /docker when unset) is
+ * seen only in the kernel's account, so a one-shot helper in the target's PID namespace, with the
+ * host's cgroup namespace, reads /proc/1/cgroup.
+ */
+async function cgroupOf(engine: Engine, g: StressGuardSpec, targetId: string, parent: string): Promise<string> {
+  if (parent) return targetCgroup(targetId, parent);
+  const r = await engine.runHelper(
+    { ...toolHelper(g, targetId, "cat", ["/proc/1/cgroup"]), cgroupnsMode: "host" },
+    HELPER_TIMEOUT_MS,
+  );
+  const found = r.exitCode === 0 ? cgroupFromProc(r.stdout, targetId) : undefined;
+  if (!found)
+    throw new EffectRefused(
+      "CgroupUnknown",
+      `cannot tell the cgroup of ${targetId}: /proc/1/cgroup said ${JSON.stringify((r.stdout || r.stderr).trim().slice(0, 300))}`,
+    );
+  return found;
+}
+
 export function stressorSpec(
   g: StressGuardSpec,
   targetId: string,
-  cgroupParent: string,
-  protectedMemBytes: number | undefined,
+  cgroup: string,
+  oomTarget: boolean,
   memBytes: number | undefined,
 ): HelperSpec {
   const seconds = (new Date(g.until).getTime() - Date.now()) / 1000;
@@ -89,25 +125,28 @@ export function stressorSpec(
   const hs: HelperSpec = {
     image: g.image,
     name: helperName(g.id),
-    cmd: protectedMemBytes !== undefined ? [...argv, "--no-oom-adjust"] : argv,
+    cmd: argv,
     labels: { ...g.labels, [L_ROLE]: "helper" },
     networkMode: "none",
     pidMode: `container:${targetId}`,
-    cgroupParent: targetCgroup(targetId, cgroupParent),
+    // A child of the target's cgroup: the target's limits and accounting apply to the stressor.
+    cgroupParent: cgroup,
     // Nothing of it stays once stress-ng has ended (at its --timeout, or stopped).
     autoRemove: true,
   };
-  if (protectedMemBytes !== undefined) hs.oomScoreAdj = STRESSOR_OOM_SCORE_ADJ;
+  if (oomTarget) {
+    hs.entrypoint = ["/bin/sh", "-c", OOM_TARGET_WRAPPER, "stress-ng"];
+    hs.cmd = [...argv, "--no-oom-adjust"];
+  }
   return hs;
 }
 
 async function startStressor(
-  log: Logger,
   engine: Engine,
   g: StressGuardSpec,
   targetId: string,
-  cgroupParent: string,
-  protectedMemBytes: number | undefined,
+  cgroup: string,
+  oomTarget: boolean,
   memBytes: number | undefined,
 ): Promise<void> {
   const name = helperName(g.id);
@@ -117,16 +156,7 @@ async function startStressor(
   });
   if (existing?.state === "running") return; // a restarted guard: it is already there
   if (existing) await engine.removeContainer(existing.id, { force: true }).catch(ignoreGone);
-  try {
-    await engine.startHelper(stressorSpec(g, targetId, cgroupParent, protectedMemBytes, memBytes));
-  } catch (err) {
-    if (protectedMemBytes === undefined) throw err;
-    // Lowering oom_score_adj needs CAP_SYS_RESOURCE, which some engines lack (runc then fails to
-    // start the container). Stress anyway, with stress-ng's own setting: at the limit the kernel
-    // then kills (and stress-ng respawns) the stressor instead of the target's processes.
-    log.warn({ err, event: "oom-protect-refused" }, "engine cannot lower oom_score_adj: the stressor stays killable");
-    await engine.startHelper(stressorSpec(g, targetId, cgroupParent, undefined, memBytes));
-  }
+  await engine.startHelper(stressorSpec(g, targetId, cgroup, oomTarget, memBytes));
 }
 
 async function removeStressor(engine: Engine, g: StressGuardSpec): Promise<void> {

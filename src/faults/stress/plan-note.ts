@@ -23,7 +23,7 @@ export function checkStressPlan(spec: StressSpec, services: readonly ServiceInfo
     const bytes = pct !== undefined ? ((limit ?? 0) * pct) / 100 : (parseBytes(size) ?? 0);
     if (limit && bytes >= limit)
       notes.push(
-        `memory stress ${mib(bytes)} reaches the memory limit of service ${svc.name} (${mib(limit)}): the kernel will OOM-kill inside the target (its own processes, not the stressor) and Swarm will replace the task`,
+        `memory stress ${mib(bytes)} reaches the memory limit of service ${svc.name} (${mib(limit)}): the kernel will OOM-kill the target (chaosctl makes its main process the OOM killer's first choice for the stress) and Swarm will replace the task`,
       );
   }
   return notes.length ? { note: notes.join("; ") } : {};

@@ -133,6 +133,23 @@ export function targetCgroup(containerId: string, cgroupParent: string): string 
   return `${(cgroupParent || "/docker").replace(/\/+$/, "")}/${containerId}`;
 }
 
+/**
+ * The target's cgroup from its PID 1's /proc/<pid>/cgroup, read with the host's cgroup namespace:
+ * the memory controller's line on cgroup v1, the unified ("0::") line on v2. The engine's own
+ * --cgroup-parent (not in the container's inspect) is part of it. Undefined when no line names
+ * a cgroup of this container.
+ */
+export function cgroupFromProc(text: string, containerId: string): string | undefined {
+  const lines = text.split("\n").map((l) => l.trim().split(":"));
+  const pick = (ok: (controllers: string) => boolean): string | undefined =>
+    lines
+      .find((f) => f.length >= 3 && ok(f[1]!))
+      ?.slice(2)
+      .join(":");
+  const path = pick((c) => c.split(",").includes("memory")) ?? pick((c) => c === "");
+  return path && path.endsWith(`/${containerId}`) ? path : undefined;
+}
+
 export function unwrap(v: unknown): StressGuardSpec {
   const g = v as Partial<StressGuardSpec> | undefined;
   if (
