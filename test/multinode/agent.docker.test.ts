@@ -64,6 +64,8 @@ async function dk(
       clearTimeout(t);
       res({ code: code ?? -1, stdout, stderr });
     });
+    // A docker command that reads no input may exit before its stdin is closed: that EPIPE is no error.
+    p.stdin.on("error", () => undefined);
     p.stdin.end(input ?? "");
   });
 }
