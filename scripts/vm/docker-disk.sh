@@ -33,8 +33,15 @@ cleanup() {
     as_root kill -9 "$PRIVATE_PID" 2>/dev/null || true
   fi
   # Its managed containerd and any mount under the work dir go with it.
-  grep -o " $WORK/[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do as_root umount -l "$m" || true; done
-  as_root rm -rf "$WORK"
+  # (No mount left is the usual case: grep's status 1 must not end the trap under errexit.)
+  local mounts m
+  mounts=$(grep -o " $WORK/[^ ]*" /proc/mounts 2>/dev/null | sort -r || true)
+  while read -r m; do [ -z "$m" ] || as_root umount -l "$m" || true; done <<<"$mounts"
+  # The engine's containerd may still be writing its state for a moment after dockerd exited
+  # ("Directory not empty"): retry, and never let the cleanup fail a disk that was built.
+  local _
+  for _ in $(seq 1 20); do as_root rm -rf "$WORK" 2>/dev/null && return 0; sleep 0.5; done
+  log "warning: could not remove $WORK"
 }
 trap cleanup EXIT
 

@@ -37,6 +37,15 @@ import {
 const BIN = resolve("dist/src/cli/main.js");
 const MBIT = 1_000_000;
 
+/** SIGTERM, then SIGKILL if the controller has not exited within 5 s. */
+async function stopController(ctl: ChildProcess | undefined): Promise<void> {
+  if (!ctl || ctl.exitCode !== null || ctl.signalCode !== null) return;
+  const exited = new Promise<boolean>((r) => ctl.once("exit", () => r(true)));
+  ctl.kill("SIGTERM");
+  const timer = new Promise<boolean>((r) => setTimeout(() => r(false), 5_000).unref());
+  if (!(await Promise.race([exited, timer]))) ctl.kill("SIGKILL");
+}
+
 describe("the controller on a stock kernel: netem schedules on a real Swarm task", () => {
   let ws: Workspace;
   let ctl: ChildProcess;
@@ -111,12 +120,15 @@ describe("the controller on a stock kernel: netem schedules on a real Swarm task
     requireVmLane();
     ws = await workspace();
     net = await createNetwork();
-    t = await startTargetService(net);
-    p1 = await startPeer(net);
-    dest = await createTestService({
-      namePrefix: "chaosctl-vm-dest",
-      flags: ["--network", net.name, "--endpoint-mode", "dnsrr"],
-    });
+    // Independent of each other: started together (each waits for its own task or container).
+    [t, p1, dest] = await Promise.all([
+      startTargetService(net),
+      startPeer(net),
+      createTestService({
+        namePrefix: "chaosctl-vm-dest",
+        flags: ["--network", net.name, "--endpoint-mode", "dnsrr"],
+      }),
+    ]);
     const destTask = await waitFor(async () => (await runningTasks(dest.id))[0], {
       timeoutMs: 120_000,
       what: "the destination task to run",
@@ -142,9 +154,7 @@ describe("the controller on a stock kernel: netem schedules on a real Swarm task
   });
 
   afterAll(async () => {
-    ctl?.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 2000));
-    if (ctl && ctl.exitCode === null) ctl.kill("SIGKILL");
+    await stopController(ctl);
     // The controller's log, for a failed run's diagnosis (the lane keeps suite.log).
     const text = await readFile(logFile, "utf8").catch(() => "");
     console.log(`--- controller log (last 40 lines) ---\n${text.split("\n").slice(-40).join("\n")}`);
@@ -160,7 +170,7 @@ describe("the controller on a stock kernel: netem schedules on a real Swarm task
   it("delay 100ms with jitter and a normal distribution: RTT rises while active; at expiry it is back, nothing left", async () => {
     await ws.write(
       "delay.yaml",
-      netemOn("vm-delay", "delay: {time: 100ms, jitter: 10ms, distribution: normal}", "60s"),
+      netemOn("vm-delay", "delay: {time: 100ms, jitter: 10ms, distribution: normal}", "45s"),
     );
     const run = await untilActive("delay.yaml");
     const during = await ping(t.id, p1.ip, 20, 0.2);
@@ -226,7 +236,7 @@ describe("the controller on a stock kernel: netem schedules on a real Swarm task
   });
 
   it("to {services}: traffic to the named service is delayed, other traffic is not", async () => {
-    await ws.write("to.yaml", netemOn("vm-to", `delay: {time: 150ms}\nto: {services: [${dest.name}]}`, "60s"));
+    await ws.write("to.yaml", netemOn("vm-to", `delay: {time: 150ms}\nto: {services: [${dest.name}]}`, "40s"));
     await untilActive("to.yaml");
     const toDest = mean((await ping(t.id, destIp, 10, 0.2)).rtts);
     const toPeer = mean((await ping(t.id, p1.ip, 10, 0.2)).rtts);
@@ -238,7 +248,7 @@ describe("the controller on a stock kernel: netem schedules on a real Swarm task
   });
 
   it("netem delay composed with a network.bandwidth schedule on the same task: both in effect, each reverted at its own expiry", async () => {
-    await ws.write("comp-delay.yaml", netemOn("vm-comp-delay", "delay: {time: 100ms}", "100s"));
+    await ws.write("comp-delay.yaml", netemOn("vm-comp-delay", "delay: {time: 100ms}", "80s"));
     await untilActive("comp-delay.yaml");
     await ws.write(
       "comp-bw.yaml",
@@ -314,9 +324,7 @@ describe("the practice's walkthrough on a stock kernel: routing mesh, healthchec
   });
 
   afterAll(async () => {
-    ctl?.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 2000));
-    if (ctl && ctl.exitCode === null) ctl.kill("SIGKILL");
+    await stopController(ctl);
     await ws?.cleanup();
     await web?.remove();
   });

@@ -187,12 +187,21 @@ export async function qdiscs(id: string): Promise<Qdisc[]> {
   return JSON.parse(await inNetns(id, ["tc", "-j", "qdisc", "show"])) as Qdisc[];
 }
 
-/** What of chaosctl's is in the namespace: its root qdisc (1c4a:), CHAOS-* chains and jumps. */
+const LEFTOVERS_SEP = "--- iptables-save ---";
+
+/**
+ * What of chaosctl's is in the namespace: its root qdisc (1c4a:), CHAOS-* chains and jumps. One
+ * container reads both (tc, then iptables-save): a container start costs seconds under
+ * emulation, and suites poll this.
+ */
 export async function chaosLeftovers(id: string): Promise<string[]> {
+  const both = await inNetns(id, ["sh", "-ec", `tc -j qdisc show; echo '${LEFTOVERS_SEP}'; iptables-save`]);
+  const at = both.indexOf(LEFTOVERS_SEP);
+  if (at < 0) throw new Error(`unreadable namespace listing of ${id}:\n${both}`);
   const out: string[] = [];
-  for (const q of await qdiscs(id))
+  for (const q of JSON.parse(both.slice(0, at)) as Qdisc[])
     if (q.handle === "1c4a:" || q.parent?.startsWith("1c4a:")) out.push(`qdisc ${q.kind} ${q.handle} on ${q.dev}`);
-  const save = await inNetns(id, ["iptables-save"]);
+  const save = both.slice(at + LEFTOVERS_SEP.length);
   for (const line of save.split("\n")) if (/CHAOS-|chaosctl/.test(line)) out.push(line);
   return out;
 }
