@@ -12,7 +12,7 @@
 #        init, and results/ (exit code, suite log) which the host reads back with debugfs
 #   vdc  /var/lib/docker with the test images preloaded (scripts/vm/docker-disk.sh), cached
 #        by image ids, copy-on-write like vda
-# Bounds: CHAOSCTL_VM_TIMEOUT (1200 s, the whole VM), CHAOSCTL_VM_BOOT_TIMEOUT (180 s, to the
+# Bounds: CHAOSCTL_VM_TIMEOUT (2400 s, the whole VM), CHAOSCTL_VM_BOOT_TIMEOUT (180 s, to the
 # guest init), CHAOSCTL_VM_SETUP_TIMEOUT (300 s, init to the suite's start). Exit codes: the
 # suite's; 2 bad usage; 124 the lane hit its bound; 125 the VM failed to boot or set up.
 # Env: CHAOSCTL_VM_MEM (2560 MB), CHAOSCTL_VM_CPUS (2), CHAOSCTL_VM_ARTIFACTS (a directory
@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/common.sh
 
-: "${CHAOSCTL_VM_TIMEOUT:=1200}"
+: "${CHAOSCTL_VM_TIMEOUT:=2400}"
 : "${CHAOSCTL_VM_BOOT_TIMEOUT:=180}"
 : "${CHAOSCTL_VM_SETUP_TIMEOUT:=300}"
 : "${CHAOSCTL_VM_MEM:=2560}"
