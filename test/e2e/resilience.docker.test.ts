@@ -336,10 +336,13 @@ describe("the manifest folder under faults", () => {
       timeoutMs: 20_000,
       what: "status in every document",
     });
+    const historyLengths = async (): Promise<number[]> =>
+      parsed(await readFile(file, "utf8")).map((d) => (d.status?.history ?? []).length);
+    const before = await historyLengths();
     // The user's edits: a comment line appended each time, read-modify-write, half in place and half by rename.
     const EDITS = 1000;
     const started = Date.now();
-    let runsSeen = 0;
+    let grewDuringEdits = false;
     for (let i = 1; i <= EDITS; i++) {
       const text = await readFile(file, "utf8");
       const next = `${text}# user edit ${i}\n`;
@@ -349,11 +352,8 @@ describe("the manifest folder under faults", () => {
         await writeFile(tmp, next);
         await rename(tmp, file);
       }
-      if (i % 50 === 0)
-        runsSeen = Math.max(
-          runsSeen,
-          ...parsed(await readFile(file, "utf8")).map((d) => (d.status?.history ?? []).length),
-        );
+      if (i % 50 === 0 && !grewDuringEdits)
+        grewDuringEdits = (await historyLengths()).some((n, k) => n > (before[k] ?? 0));
       await sleep(randomInt(0, 12));
     }
     // A status write after the last edit (dry-run @every 1s moves lastScheduleTime): one more
@@ -380,10 +380,12 @@ describe("the manifest folder under faults", () => {
     );
     expect(lost).toEqual([]);
     expect(docs.map((d) => d.metadata?.name)).toEqual(names);
-    // Status kept being written while the user edited (the interleaving really happened).
+    // Status kept being written while the user edited (the interleaving really happened): a run
+    // recorded between two edits, and every document's history longer than before the edits.
     // (Status writes yield to edits: about 130 of them give up per run here, with or without
-    // the swap, and are retried next pass; 3-8 runs per document were recorded over 5 runs.)
-    expect(docs.every((d) => (d.status?.history ?? []).length >= 3)).toBe(true);
-    expect(runsSeen).toBeGreaterThan(0);
+    // the swap, and are retried next pass; 2-8 runs per document were recorded, fewer when the
+    // other docker lanes load the machine.)
+    expect(grewDuringEdits).toBe(true);
+    expect(docs.map((d, k) => (d.status?.history ?? []).length > (before[k] ?? 0))).toEqual(names.map(() => true));
   });
 });

@@ -609,7 +609,10 @@ describe("agents on a three-node Swarm", () => {
     expect(lines(await dkOk(1, ["ps", "-aq", "--filter", `label=chaosctl.io/instance=${w.instance}`]))).toEqual([]);
     const during = await cpu();
     figures.stressCpuPercentDuring = during;
-    expect(during).toBeGreaterThan(60); // one worker at 100% of a core, charged to the task
+    // One worker at 100% of a core, charged to the task (its cgroup's usage, as docker stats
+    // reads it). This lane shares the machine's 2 cores with the other docker lanes: the worker
+    // got 50% of a core in one run beside them, 101% alone; idle the task is under 10% (below).
+    expect(during).toBeGreaterThan(25);
     const run = await waitFor(async () => (await w.history("stress")).find((r) => r.result === "Succeeded"), {
       timeoutMs: 60_000,
       what: "stress run Succeeded",
