@@ -31,61 +31,44 @@ export async function benchKillSwitch(
   runs: number,
 ): Promise<KillSwitchSamples> {
   const out: KillSwitchSamples = { ms: [], suspendAllMs: [], failures: [] };
+  const bench = { svc, ws, events, failures: out.failures };
   for (let i = 0; i < runs; i++) {
-    await suspendAllRun(svc, ws, events, i, out);
-    await svc.healthy();
-    await sleep(400);
-    const file = `ks-${i}.yaml`;
-    const t0 = Date.now();
-    await ws.write(
-      file,
-      manifest(`bench-ks-${i}`, `duration: 60s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`),
-    );
-    const paused = await events.next((e) => e.action === "pause" && e.attributes[SERVICE_ID] === svc.id, t0, 20_000);
-    if (!paused) {
-      out.failures.push(`kill switch run ${i}: the pause never happened`);
-    } else {
-      await sleep(200 + ((i * 97) % 600)); // the switch comes at any moment of the window
-      const t1 = Date.now();
-      await writeFile(killSwitchFile, "");
-      const unpaused = await events.next((e) => e.action === "unpause" && e.id === paused.id, t1, 30_000);
-      if (unpaused) out.ms.push(unpaused.time.getTime() - t1);
-      else out.failures.push(`kill switch run ${i}: no unpause within 30 s of the switch`);
-    }
-    await unlink(join(ws.dir, file)).catch(() => undefined);
-    await sleep(300);
+    await pauseThenStop(bench, `suspend --all run ${i}`, `bench-suspend-${i}`, out.suspendAllMs, async () => {
+      await run(process.execPath, [BIN, "suspend", "--all", "--dir", ws.dir], { timeout: 30_000 });
+    });
+    await pauseThenStop(bench, `kill switch run ${i}`, `bench-ks-${i}`, out.ms, () => writeFile(killSwitchFile, ""));
     await unlink(killSwitchFile).catch(() => undefined);
-    events.forget(t0);
   }
   return out;
 }
 
-/** A pause in effect, then `chaosctl suspend --all --dir` as a user runs it. */
-async function suspendAllRun(
-  svc: BenchService,
-  ws: BenchWorkspace,
-  events: EventLog,
-  i: number,
-  out: KillSwitchSamples,
+/**
+ * A 60 s pause of a task through the controller, then `stop()` at a random moment 0.2-0.8 s into
+ * the window; the time from `stop()`'s start to the task's `unpause` event goes to `samples`.
+ */
+async function pauseThenStop(
+  b: { svc: BenchService; ws: BenchWorkspace; events: EventLog; failures: string[] },
+  what: string,
+  name: string,
+  samples: number[],
+  stop: () => Promise<void>,
 ): Promise<void> {
+  const { svc, ws, events } = b;
   await svc.healthy();
   await sleep(400);
-  const file = `suspend-${i}.yaml`;
+  const file = `${name}.yaml`;
   const t0 = Date.now();
-  await ws.write(
-    file,
-    manifest(`bench-suspend-${i}`, `duration: 60s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`),
-  );
+  await ws.write(file, manifest(name, `duration: 60s\nselector: {services: [${svc.name}]}\nfault: {pause: {}}`));
   const paused = await events.next((e) => e.action === "pause" && e.attributes[SERVICE_ID] === svc.id, t0, 20_000);
   if (!paused) {
-    out.failures.push(`suspend --all run ${i}: the pause never happened`);
+    b.failures.push(`${what}: the pause never happened`);
   } else {
-    await sleep(200 + ((i * 97) % 600));
+    await sleep(200 + ((samples.length * 97) % 600));
     const t1 = Date.now();
-    await run(process.execPath, [BIN, "suspend", "--all", "--dir", ws.dir], { timeout: 30_000 });
+    await stop();
     const unpaused = await events.next((e) => e.action === "unpause" && e.id === paused.id, t1, 30_000);
-    if (unpaused) out.suspendAllMs.push(unpaused.time.getTime() - t1);
-    else out.failures.push(`suspend --all run ${i}: no unpause within 30 s of the command`);
+    if (unpaused) samples.push(unpaused.time.getTime() - t1);
+    else b.failures.push(`${what}: no unpause within 30 s`);
   }
   await unlink(join(ws.dir, file)).catch(() => undefined);
   await sleep(300);
