@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { APP_IMAGE, WEB_IMAGE, docker, requireSwarm, waitFor } from "../helpers/docker.js";
 import { sharedCluster, type Cluster } from "../helpers/cluster.js";
+import { eventClock, serviceContainerEvents } from "../helpers/events.js";
 import { manifest, workspace, type Workspace } from "../e2e/harness.js";
 
 const BIN = process.env.CHAOSCTL_BIN ?? resolve("dist/src/cli/main.js");
@@ -113,31 +114,18 @@ describe("the Docker engine restarted mid-injection (the shared test cluster's m
           `selector: {services: [${name}], mode: all}\nsafety: {allowAll: true}\nfault: {kill: {signal: SIGKILL}}`,
         ),
       );
-      const since = Math.floor(Date.now() / 1000) - 1;
+      const since = eventClock();
       const once = spawnBin(w, { DOCKER_HOST: `unix://${socket}` }, ["--once"]);
       expect(await once.exited).toBe(0);
       expect((await w.history("kill.yaml"))[0]).toMatchObject({ result: "Skipped", targets: 0 });
       // The engine's own record, not a wait: no kill or die of the service's containers since
       // the controller started (`--until` makes `docker events` replay the past and return).
-      const killed = await onNode([
-        "events",
-        "--since",
-        String(since),
-        "--until",
-        String(Math.ceil(Date.now() / 1000) + 1),
-        "--filter",
-        "type=container",
-        "--filter",
-        `label=com.docker.swarm.service.name=${name}`,
-        "--filter",
-        "event=kill",
-        "--filter",
-        "event=die",
-        "--format",
-        "{{.Action}} {{.Actor.ID}}",
-      ]);
-      expect(killed.code).toBe(0);
-      expect(killed.stdout.trim()).toBe("");
+      const onNodeOk = async (args: string[]): Promise<string> => {
+        const r = await onNode(args);
+        expect(r.code).toBe(0);
+        return r.stdout;
+      };
+      expect(await serviceContainerEvents(name, since, ["kill", "die"], onNodeOk)).toEqual([]);
       expect(await tasks()).toBe(before);
       // Without the label the same schedule does target them (the test can fail).
       expect((await onNode(["node", "update", "--label-rm", "chaosctl.io/protected", node])).code).toBe(0);
