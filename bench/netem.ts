@@ -25,6 +25,7 @@ import { netemInjection } from "../src/faults/netem/injection.js";
 import type { ResolvedNetemSpec } from "../src/faults/netem/spec.js";
 import { netnsDriver } from "../src/faults/netns/driver.js";
 import { docker, sleep } from "./docker-cli.js";
+import { EventLog } from "./events.js";
 import { machine, type Machine } from "./machine.js";
 import { machineLines, table, type Row } from "./report.js";
 import { p50p95, percentile } from "./stats.js";
@@ -51,6 +52,12 @@ export interface WaySamples {
   applyCallMs: number[];
   revertCleanMs: number[];
   revertCallMs: number[];
+  /**
+   * Where the time goes: per sample, the engine's events of the container each way starts or
+   * stops (create, start; kill, die) and the effect, in ms since the start of the sample.
+   */
+  applyMilestones: Record<string, number>[];
+  revertMilestones: Record<string, number>[];
 }
 
 export interface NetemBench {
@@ -149,6 +156,7 @@ export async function benchNetem(rounds = 10): Promise<NetemBench> {
   const target = await docker(["run", "-d", "--label", "chaosctl.bench=netem", WEB]);
   const failures: string[] = [];
   let probe: PacketProbe | undefined;
+  const events = new EventLog(engine);
   try {
     const [pidText, gateway] = (await docker(["inspect", "-f", "{{.State.Pid}} {{.NetworkSettings.Gateway}}", target]))
       .split(" ")
@@ -212,10 +220,70 @@ export async function benchNetem(rounds = 10): Promise<NetemBench> {
 
     probe = await PacketProbe.start(pid, gateway);
     const samples = Object.fromEntries(
-      WAYS.map((w) => [w, { applyEffectMs: [], applyCallMs: [], revertCleanMs: [], revertCallMs: [] }]),
+      WAYS.map((w) => [
+        w,
+        {
+          applyEffectMs: [],
+          applyCallMs: [],
+          revertCleanMs: [],
+          revertCallMs: [],
+          applyMilestones: [],
+          revertMilestones: [],
+        },
+      ]),
     ) as unknown as Record<WayName, WaySamples>;
     const delayed: number[] = [];
     let baseRtt: number[] = [];
+
+    // performance.now() → the engine's clock (both the guest's wall clock), for its events.
+    const wall = (t: number): number => performance.timeOrigin + t;
+    /** The engine's events of the container a way started (create, start) since t0, in ms since t0. */
+    const createdAndStarted = async (way: WayName, t0: number): Promise<Record<string, number>> => {
+      if (way === "nsenter") return {};
+      const image = way === "chaosctl" ? APP : HAND_IMAGE;
+      const create = await events.next(
+        (e) => e.action === "create" && e.attributes.image === image,
+        wall(t0) - 5,
+        5000,
+      );
+      if (!create) return {};
+      const start = await events.next((e) => e.action === "start" && e.id === create.id, wall(t0) - 5, 5000);
+      const out: Record<string, number> = { create: create.time.getTime() - wall(t0) };
+      if (start) out.start = start.time.getTime() - wall(t0);
+      return out;
+    };
+    /** The guard's stop: SIGTERM sent (kill) and its exit (die), in ms since t0. */
+    const stopped = async (guardId: string, t0: number): Promise<Record<string, number>> => {
+      const out: Record<string, number> = {};
+      const kill = await events.next((e) => e.action === "kill" && e.id === guardId, wall(t0) - 5, 5000);
+      const die = await events.next((e) => e.action === "die" && e.id === guardId, wall(t0) - 5, 5000);
+      if (kill) out.kill = kill.time.getTime() - wall(t0);
+      if (die) out.die = die.time.getTime() - wall(t0);
+      return out;
+    };
+
+    /**
+     * The guard's own account (its `applied` record: the time it logged it and how long the
+     * prelude's apply took): when its prelude began (Node.js up, the light modules loaded) and
+     * when it had applied and re-observed the namespace, in ms since t0.
+     */
+    const preludeTimes = async (guardId: string, t0: number): Promise<Record<string, number>> => {
+      const logs = await docker(["logs", guardId]).catch(() => "");
+      for (const line of logs.split("\n")) {
+        if (!line.includes('"applied"')) continue;
+        try {
+          const r = JSON.parse(line) as { event?: string; by?: string; time?: number; ms?: number };
+          if (r.event !== "applied" || r.by !== "prelude" || typeof r.time !== "number") continue;
+          return {
+            "prelude start": r.time - (r.ms ?? 0) - wall(t0),
+            "prelude applied": r.time - wall(t0),
+          };
+        } catch {
+          continue;
+        }
+      }
+      return {};
+    };
 
     const once = async (way: WayName, keep: boolean): Promise<void> => {
       const p = probe!;
@@ -230,10 +298,21 @@ export async function benchNetem(rounds = 10): Promise<NetemBench> {
       const effect = (await p.first(t0, (r) => r.rtt >= SLOW_MS, 30_000, `${way}'s delay`)) - t0;
       await sleep(300);
       delayed.push(...p.rtts(t0 + effect, performance.now() - 150));
+      const applyMilestones = {
+        ...(await createdAndStarted(way, t0)),
+        ...(way === "chaosctl" && handle?.guardId ? await preludeTimes(handle.guardId, t0) : {}),
+        effective: effect,
+      };
+      const guardId = handle?.guardId;
+      events.forget(wall(performance.now()) - 60_000);
       t0 = performance.now();
       await ways[way].revert();
       const revertCall = performance.now() - t0;
       const cleanAt = (await p.first(t0, (r) => r.rtt < FAST_MS, 30_000, `${way}'s revert`)) - t0;
+      const revertMilestones = {
+        ...(way === "chaosctl" && guardId ? await stopped(guardId, t0) : await createdAndStarted(way, t0)),
+        clean: cleanAt,
+      };
       const left = await clean();
       if (left) throw new Error(`after ${way}'s revert: ${left}`);
       if (!keep) return;
@@ -242,6 +321,8 @@ export async function benchNetem(rounds = 10): Promise<NetemBench> {
       s.applyEffectMs.push(effect);
       s.revertCallMs.push(revertCall);
       s.revertCleanMs.push(cleanAt);
+      s.applyMilestones.push(applyMilestones);
+      s.revertMilestones.push(revertMilestones);
     };
 
     log("warm-up round (not counted)");
@@ -272,6 +353,7 @@ export async function benchNetem(rounds = 10): Promise<NetemBench> {
     };
   } finally {
     probe?.stop();
+    events.close();
     await docker(["rm", "-f", target]).catch(() => undefined);
   }
 }
@@ -320,6 +402,20 @@ export function netemRows(b: NetemBench): Row[] {
   ];
 }
 
+/** "create 310 / 420 → start 900 / 1100 → effective ..." in the order the milestones happen (by p50). */
+function milestones(samples: readonly Record<string, number>[]): string {
+  const keys = [...new Set(samples.flatMap((m) => Object.keys(m)))];
+  const at = (k: string): number[] => samples.map((m) => m[k]).filter((v): v is number => v !== undefined);
+  return keys
+    .map((k) => ({ k, xs: at(k) }))
+    .sort((a, b) => percentile(a.xs, 50) - percentile(b.xs, 50))
+    .map(
+      ({ k, xs }) =>
+        `${k} ${Math.round(percentile(xs, 50))} / ${Math.round(percentile(xs, 95))}${xs.length < samples.length ? ` (n=${xs.length})` : ""}`,
+    )
+    .join(" → ");
+}
+
 export function netemReport(b: NetemBench): string {
   const list = (xs: number[]): string => xs.map((v) => Math.round(v)).join(", ");
   const out = [
@@ -329,6 +425,14 @@ export function netemReport(b: NetemBench): string {
     `- Probe: busybox ping every ${PROBE_INTERVAL_S * 1000} ms from the target's namespace to its gateway; RTT p50 ${b.baseRttMs.toFixed(2)} ms without a fault, ${b.delayedRttMs.toFixed(1)} ms under the delay`,
     "",
     table(netemRows(b)),
+    "",
+    "Where the time goes: milestones in ms since the sample's start, p50 / p95 (engine events of the",
+    "container the way starts or stops, and the effect on the probe):",
+    "",
+    ...WAYS.flatMap((w) => [
+      `- ${w}, apply: ${milestones(b.ways[w].applyMilestones)}`,
+      `- ${w}, revert: ${milestones(b.ways[w].revertMilestones)}`,
+    ]),
     "",
     "Raw samples (ms), in round order:",
     "",
