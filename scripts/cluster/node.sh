@@ -4,10 +4,11 @@
 #   bash scripts/cluster/node.sh NAME I kill    # SIGKILL its dockerd (containers keep running)
 #   bash scripts/cluster/node.sh NAME I start   # start it again (same netns, hostname, data: rejoins);
 #                                              # leftovers of a killed engine are reaped first
-# A stopped node is what a failed machine looks like to the managers (Down after ~10 s).
+# A stopped node is what a failed machine looks like to the managers (Down ~6 s after its
+# engine is gone: up.sh sets a 2 s dispatcher heartbeat).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-[ $# -eq 3 ] || { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -eq 3 ] || { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 cluster_check_name "$1"
 cluster_names "$1"
 i=$2 action=$3

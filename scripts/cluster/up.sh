@@ -8,6 +8,8 @@
 # /run/chaosctl-cluster/NAME/I/docker.sock. Node 1 inits the swarm; nodes 2..M join
 # as managers, the rest as workers. local/web:1, local/chaosctl:dev and local/chaosctl-stress:1 are loaded
 # into every node (override with CLUSTER_IMAGES="img ...").
+# The swarm's dispatcher heartbeat is CLUSTER_HEARTBEAT (default 2s; Swarm's own is 5s): a node
+# whose engine is gone or cut off is marked Down after about three missed heartbeats (~6 s).
 # Prints the env file /run/chaosctl-cluster/NAME/env on stdout (logs on stderr).
 # On any failure or timeout it removes what it made (down.sh NAME) and exits non-zero.
 # Undo: bash scripts/cluster/down.sh NAME
@@ -15,7 +17,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 T0=$(now_ms)
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 args=() managers=1
 while [ $# -gt 0 ]; do
   case $1 in
@@ -34,6 +36,7 @@ cluster_check_name "$NAME"
 [ "$(id -u)" -eq 0 ] || die "run as root (network namespaces, bridges, iptables)"
 : "${CLUSTER_IMAGES:=$WEB_IMAGE $APP_IMAGE $STRESS_IMAGE}"
 : "${CLUSTER_STEP_TIMEOUT:=90}"   # seconds for each wait below
+: "${CLUSTER_HEARTBEAT:=2s}"
 cluster_names "$NAME"
 for cmd in ip iptables nsenter unshare dockerd docker flock; do
   command -v "$cmd" >/dev/null || die "$cmd not found (packages iproute2, iptables, util-linux, docker.io: bash scripts/swarm-up.sh)"
@@ -169,7 +172,7 @@ swarm() {
   local a1 wt mt i pids=()
   a1=$(slot_node_addr "$slot" 1)
   timeout "$CLUSTER_STEP_TIMEOUT" docker -H "unix://$(node_socket 1)" swarm init \
-    --advertise-addr "$a1" --listen-addr "$a1:2377" >/dev/null || die "swarm init on node 1 failed"
+    --advertise-addr "$a1" --listen-addr "$a1:2377" --dispatcher-heartbeat "$CLUSTER_HEARTBEAT" >/dev/null || die "swarm init on node 1 failed"
   mt=$(node_docker 1 swarm join-token -q manager)
   wt=$(node_docker 1 swarm join-token -q worker)
   join() { # I TOKEN

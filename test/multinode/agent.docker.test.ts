@@ -105,6 +105,9 @@ async function serviceOn(
     network,
     "--endpoint-mode",
     "dnsrr",
+    // httpd as PID 1 ignores SIGTERM: each stop of a task would wait out Swarm's 10 s grace for it.
+    "--stop-grace-period",
+    "1s",
     WEB_IMAGE,
     ...command,
   ]);
@@ -375,7 +378,7 @@ describe("agents on a three-node Swarm", () => {
     const w = await ws();
     await w.write(
       "loss",
-      `duration: 15s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {network: {loss: {probability: 0.5}}}`,
+      `duration: 12s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {network: {loss: {probability: 0.5}}}`,
     );
     controller(w);
     const active = await waitFor(async () => (await w.status("loss"))?.active?.[0], {
@@ -577,7 +580,7 @@ describe("agents on a three-node Swarm", () => {
     const w = await ws();
     await w.write(
       "stress",
-      `duration: 25s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {stress: {cpu: {workers: 1, load: 100}}}`,
+      `duration: 18s\nselector: {services: [${svc.name}]}\nsafety: {allowAll: true}\nfault: {stress: {cpu: {workers: 1, load: 100}}}`,
     );
     controller(w);
     const active = await waitFor(async () => (await w.status("stress"))?.active?.[0], {

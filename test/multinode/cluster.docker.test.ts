@@ -150,6 +150,10 @@ describe("three-node test cluster", () => {
       "global",
       "--mount",
       "type=bind,src=/var/run/docker.sock,dst=/var/run/docker.sock",
+      // node as PID 1 ignores SIGTERM: its stop would wait out Swarm's 10 s grace (and delay
+      // the engine stop of the next test, which waits for its containers).
+      "--stop-grace-period",
+      "1s",
       "--entrypoint",
       "node",
       APP_IMAGE,
@@ -192,6 +196,9 @@ describe("three-node test cluster", () => {
       "spread",
       "--replicas",
       "3",
+      // httpd as PID 1 ignores SIGTERM: the engine's stop would wait out Swarm's 10 s grace for it.
+      "--stop-grace-period",
+      "1s",
       WEB_IMAGE,
     ]);
     const before = await waitFor(

@@ -88,6 +88,10 @@ describe("the Docker engine restarted mid-injection (the shared test cluster's m
             "--replicas",
             "2",
             ...pin,
+            // httpd as PID 1 ignores SIGTERM: its stop would wait out Swarm's 10 s grace (and
+            // delay the engine stop of the next test).
+            "--stop-grace-period",
+            "1s",
             WEB_IMAGE,
           ])
         ).code,
@@ -157,6 +161,9 @@ describe("the Docker engine restarted mid-injection (the shared test cluster's m
         "--replicas",
         "1",
         ...pin,
+        // httpd as PID 1 ignores SIGTERM: the engine stop below would wait out Swarm's 10 s grace.
+        "--stop-grace-period",
+        "1s",
         WEB_IMAGE,
       ]);
       expect(r.code).toBe(0);

@@ -190,6 +190,15 @@ beforeAll(async () => {
     web,
     "--replicas",
     String(REPLICAS),
+    // httpd as PID 1 ignores SIGTERM: every task stop (drain, rebalance, engine stop) would wait
+    // out Swarm's 10 s grace for it.
+    "--stop-grace-period",
+    "1s",
+    // The rebalance between tests (afterEach) replaces every task at once, with a short watch.
+    "--update-parallelism",
+    "0",
+    "--update-monitor",
+    "1s",
     WEB_IMAGE,
   ]);
   await waitFor(
@@ -233,15 +242,20 @@ afterAll(async () => {
 afterEach(async () => {
   for (const c of children.splice(0)) await stopController(c);
   // Nothing of ours remains on any node: no guard, no helper, no chain, no label; all active.
-  for (const i of [1, 2, 3]) expect(await leftovers(i), `node ${i}`).toEqual([]);
-  // Rebalance for the next test: tasks back on every node.
+  const left = await Promise.all([1, 2, 3].map((i) => leftovers(i)));
+  for (const i of [1, 2, 3]) expect(left[i - 1], `node ${i}`).toEqual([]);
+  // Rebalance for the next test: tasks back on every node (Swarm does not move running tasks
+  // back to a node that returned; a forced update reschedules them all).
+  const spread = (m: Map<number, number>): boolean =>
+    total(m) === REPLICAS && [1, 2, 3].every((i) => (m.get(i) ?? 0) > 0);
+  if (spread(await webTasks())) return;
   await cluster.dockerOk(0, ["service", "update", "--detach", "--quiet", "--force", web]);
+  // The rolling update done (not still replacing tasks under the next test), and spread.
   await waitFor(
-    async () => {
-      const m = await webTasks();
-      return total(m) === REPLICAS && [1, 2, 3].every((i) => (m.get(i) ?? 0) > 0);
-    },
-    { timeoutMs: 90_000, what: `${web} spread on all nodes again` },
+    async () =>
+      (await cluster.dockerOk(0, ["service", "inspect", "-f", "{{.UpdateStatus.State}}", web])) === "completed" &&
+      spread(await webTasks()),
+    { timeoutMs: 90_000, what: `${web} updated and spread on all nodes again` },
   );
 }, 180_000);
 
@@ -407,7 +421,7 @@ describe("node faults on a three-node Swarm", () => {
     const w = await ws();
     await w.write(
       "part",
-      `duration: 30s\nselector: {nodes: [${node(3).hostname}]}\nfault: {node: {action: partition}}`,
+      `duration: 18s\nselector: {nodes: [${node(3).hostname}]}\nfault: {node: {action: partition}}`,
     );
     const before = await webTasks();
     expect(before.get(3)).toBeGreaterThan(0);
@@ -471,7 +485,7 @@ describe("node faults on a three-node Swarm", () => {
     const w = await ws();
     await w.write(
       "part-kill",
-      `duration: 20s\nselector: {nodes: [${node(3).hostname}]}\nfault: {node: {action: partition}}`,
+      `duration: 14s\nselector: {nodes: [${node(3).hostname}]}\nfault: {node: {action: partition}}`,
     );
     const c = spawnController(w);
     const guard = await waitFor(
