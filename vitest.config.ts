@@ -37,6 +37,7 @@ const HOST_LANE_C = [
   "test/e2e/controller.docker.test.ts",
   "test/e2e/resilience.docker.test.ts",
   "test/probes/probes.docker.test.ts",
+  "test/faults/network-swarm.docker.test.ts",
 ];
 
 function dockerLane(name: string, include: string[], exclude: string[], groupOrder: number) {

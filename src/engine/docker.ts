@@ -295,7 +295,6 @@ export class DockerEngine implements Engine, SwarmConfigs {
     if (spec.cgroupParent) hostConfig.CgroupParent = spec.cgroupParent;
     if (spec.pidMode) hostConfig.PidMode = spec.pidMode;
     if (spec.cgroupnsMode) (hostConfig as { CgroupnsMode?: string }).CgroupnsMode = spec.cgroupnsMode;
-    if (spec.oomScoreAdj !== undefined) hostConfig.OomScoreAdj = spec.oomScoreAdj;
     if (spec.autoRemove) hostConfig.AutoRemove = true;
     if (spec.restartOnFailure)
       hostConfig.RestartPolicy = { Name: "on-failure", MaximumRetryCount: spec.maxRestarts ?? 3 };

@@ -137,8 +137,6 @@ export interface HelperSpec {
   pidMode?: string;
   /** "host": the helper sees cgroup paths from the root of the hierarchy (/proc/<pid>/cgroup). */
   cgroupnsMode?: "host" | "private";
-  /** oom_score_adj of the helper's processes (-1000..1000). */
-  oomScoreAdj?: number;
   /** The engine removes the container when it exits. */
   autoRemove?: boolean;
 }

@@ -474,9 +474,16 @@ describe("operations on a real Swarm", () => {
       what: "the run recorded by b",
     });
     expect(run.fault).toBe("pause");
-    expect(
-      (await b.metrics()).sum("chaosctl_runs_total", { schedule: "default/ops-failover", result: "succeeded" }),
-    ).toBe(1);
+    // The counter moves at the end of the pass whose status write the file already shows: wait
+    // for it, then it counts that one run exactly once.
+    const runsCounted = async (): Promise<number> =>
+      (await b.metrics()).sum("chaosctl_runs_total", { schedule: "default/ops-failover", result: "succeeded" });
+    await waitFor(async () => (await runsCounted()) >= 1, {
+      timeoutMs: 15_000,
+      intervalMs: 200,
+      what: "b's runs_total to count the run",
+    });
+    expect(await runsCounted()).toBe(1);
     console.log(`failover: takeover ${takeoverMs} ms after SIGKILL, unpause ${lateMs} ms after until`);
   }, 120_000);
 
