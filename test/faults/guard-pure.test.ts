@@ -1,9 +1,8 @@
 // Pure parts of guards: the revert decision, arguments, labels ↔ handles, conditions, and the
 // runtime's sequence with a recording effect (no Docker).
 import { describe, expect, it } from "vitest";
-import type { ContainerInfo, Engine, HelperSpec } from "../../src/engine/engine.js";
-import { faultDrivers } from "../../src/faults/registry.js";
-import type { FaultKind, Owner, Target } from "../../src/faults/driver.js";
+import type { ContainerInfo, Engine } from "../../src/engine/engine.js";
+import type { Owner, Target } from "../../src/faults/driver.js";
 import { guardArgv, parseGuardArgs } from "../../src/faults/guard/args.js";
 import { EffectRefused, TargetGone, type GuardEffectFactory } from "../../src/faults/guard/effect.js";
 import { guardCondition, observeGuards } from "../../src/faults/guard/observe.js";
@@ -12,7 +11,7 @@ import { guardHelperSpec, guardLabels, guardName } from "../../src/faults/guard/
 import { guardDecision, MAX_TIMER_MS } from "../../src/faults/guard/timing.js";
 import { silentLogger } from "../../src/util/log.js";
 import { startOrAdopt } from "../../src/faults/guard/client.js";
-import { ContainerNameConflict, EngineError } from "../../src/engine/errors.js";
+import { ContainerNameConflict } from "../../src/engine/errors.js";
 
 const t = (iso: string): Date => new Date(iso);
 const owner: Owner = {
@@ -270,51 +269,5 @@ describe("startOrAdopt: the guard of a run that exists already", () => {
     const g = await startOrAdopt(engine, hs, { early: true });
     expect(g).toMatchObject({ id: "new-guard", adopted: false });
     expect(calls).toEqual(["launch", `inspect ${hs.name}`, "remove old-guard", "launch"]);
-  });
-});
-
-describe("prepare: the guard created beside the run's record is the one apply starts", () => {
-  /** Records the helper prepared and the one apply starts (which it then refuses, to end apply there). */
-  function recording() {
-    const prepared: HelperSpec[] = [];
-    const started: HelperSpec[] = [];
-    const engine = {
-      async prepareHelper(spec: HelperSpec) {
-        prepared.push(spec);
-      },
-      async startHelper(spec: HelperSpec): Promise<string> {
-        started.push(spec);
-        throw new EngineError("refused by the test");
-      },
-      async inspectContainer(): Promise<ContainerInfo> {
-        return { id: target.containerId!, names: [], image: "i", labels: {}, state: "running", created: 0 };
-      },
-    } as unknown as Engine;
-    return { engine, prepared, started };
-  }
-
-  it.each([
-    ["pause", {}],
-    ["netem", { delay: { time: "100ms" } }],
-    ["network", { loss: { probability: 0.5 } }],
-    ["stress", { cpu: { workers: 1, load: 50 } }],
-  ])("%s", async (kind, spec) => {
-    const driver = faultDrivers.get(kind as FaultKind)!;
-    const { engine, prepared, started } = recording();
-    const ctx = { engine, image: "img", now: new Date() };
-    await driver.prepare?.(ctx, target, spec, owner);
-    const r = await driver.apply(ctx, target, spec, owner);
-    expect(r.phase).toBe("Failed");
-    expect(prepared).toHaveLength(1);
-    expect(prepared[0]?.name).toMatch(/^chaosctl-guard-/);
-    // pause starts its guard early (launchHelper) on engines that have it; this one has only startHelper.
-    expect(started).toEqual(prepared);
-  });
-
-  it("a network spec that apply refuses: nothing is created ahead", async () => {
-    const { engine, prepared } = recording();
-    const ctx = { engine, image: "img", now: new Date() };
-    await faultDrivers.get("network")!.prepare?.(ctx, target, { loss: { probability: 7 } }, owner);
-    expect(prepared).toEqual([]);
   });
 });
