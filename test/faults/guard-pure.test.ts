@@ -10,8 +10,6 @@ import { runGuard } from "../../src/faults/guard/runtime.js";
 import { guardHelperSpec, guardLabels, guardName } from "../../src/faults/guard/spec.js";
 import { guardDecision, MAX_TIMER_MS } from "../../src/faults/guard/timing.js";
 import { silentLogger } from "../../src/util/log.js";
-import { startOrAdopt } from "../../src/faults/guard/client.js";
-import { ContainerNameConflict } from "../../src/engine/errors.js";
 
 const t = (iso: string): Date => new Date(iso);
 const owner: Owner = {
@@ -229,45 +227,5 @@ describe("runGuard sequence (recording effect)", () => {
     const bad = recorder({ revertFailures: 10 });
     expect(await run(new Date(Date.now() - 1), bad)).toBe(1);
     expect(bad.steps).toEqual(["revert", "revert", "revert"]);
-  });
-});
-
-describe("startOrAdopt: the guard of a run that exists already", () => {
-  /** An engine whose first launch meets a container of the same name, in `state`. */
-  function conflicting(state: ContainerInfo["state"]) {
-    const calls: string[] = [];
-    let launches = 0;
-    const engine = {
-      async launchHelper() {
-        calls.push("launch");
-        if (launches++ === 0) throw new ContainerNameConflict("name in use");
-        return { id: "new-guard", started: Promise.resolve() };
-      },
-      async inspectContainer(name: string) {
-        calls.push(`inspect ${name}`);
-        return { id: "old-guard", names: [name], image: "i", labels: {}, state, created: 0 } as ContainerInfo;
-      },
-      async removeContainer(id: string) {
-        calls.push(`remove ${id}`);
-      },
-    } as unknown as Engine;
-    return { engine, calls };
-  }
-  const hs = guardHelperSpec({ image: "img", fault: "pause", owner, target, until: owner.expires!, spec: {} });
-
-  it("running (or exited): adopted, nothing launched again", async () => {
-    for (const state of ["running", "exited"] as const) {
-      const { engine, calls } = conflicting(state);
-      const g = await startOrAdopt(engine, hs, { early: true });
-      expect(g).toMatchObject({ id: "old-guard", adopted: true });
-      expect(calls).toEqual(["launch", `inspect ${hs.name}`]);
-    }
-  });
-
-  it("created and never started (its creator stopped before the start): removed, and this apply launches its own", async () => {
-    const { engine, calls } = conflicting("created");
-    const g = await startOrAdopt(engine, hs, { early: true });
-    expect(g).toMatchObject({ id: "new-guard", adopted: false });
-    expect(calls).toEqual(["launch", `inspect ${hs.name}`, "remove old-guard", "launch"]);
   });
 });
