@@ -5,6 +5,7 @@
 #
 #   bash scripts/vm/run.sh                                  # every suite in test/vm/
 #   bash scripts/vm/run.sh test/vm/baseline.vmtest.ts       # chosen suites
+#   npm run build && bash scripts/vm/run.sh --bench         # bench/netem.ts instead of the suites
 #
 # Run as root (apt, the cache under /var/cache). Disks of one run:
 #   vda  the cached VM root (scripts/vm/build.sh), copy-on-write: the cache is never written
@@ -18,6 +19,9 @@
 # Env: CHAOSCTL_VM_MEM (2560 MB), CHAOSCTL_VM_CPUS (2), CHAOSCTL_VM_ARTIFACTS (a directory
 # that receives console.log, suite.log and dockerd.log), CHAOSCTL_CACHE_DIR, CHAOSCTL_VM_DOCKER_DISK (a
 # docker disk made beforehand by scripts/vm/docker-disk.sh: the run then needs no engine).
+# --bench: runs bench/netem.ts (built: dist/bench/netem.js) instead of the suites, rounds from
+# BENCH_NETEM_ROUNDS (10); its table and samples land in results/ (netem-bench.md, .json), are
+# printed at the end and copied into CHAOSCTL_VM_ARTIFACTS when set. Never part of the test lane.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/common.sh
@@ -33,18 +37,26 @@ IMAGES=(local/web:1 local/node-base:20 local/chaosctl:dev local/chaosctl-stress:
 VM_CACHE="$CHAOSCTL_CACHE_DIR/vm"
 T_ALL=$(now_ms)
 
-usage() { log "usage: bash scripts/vm/run.sh [test/vm/NAME.vmtest.ts ...]"; exit 2; }
+usage() { log "usage: bash scripts/vm/run.sh [test/vm/NAME.vmtest.ts ...] | --bench"; exit 2; }
 
 # --- arguments ---------------------------------------------------------------------------
 SUITES=()
+MODE=suite
+: "${BENCH_NETEM_ROUNDS:=10}"
 for a in "$@"; do
   case $a in
     -h | --help) usage ;;
+    --bench) MODE=bench ;;
     test/vm/*.vmtest.ts) [ -f "$a" ] || { log "error: no such suite: $a"; exit 2; }; SUITES+=("$a") ;;
     *) log "error: '$a' is not an in-VM suite (test/vm/*.vmtest.ts)"; usage ;;
   esac
 done
-if [ ${#SUITES[@]} -eq 0 ]; then
+if [ "$MODE" = bench ]; then
+  [ ${#SUITES[@]} -eq 0 ] || { log "error: --bench runs no suites"; usage; }
+  [[ $BENCH_NETEM_ROUNDS =~ ^[1-9][0-9]*$ ]] || { log "error: BENCH_NETEM_ROUNDS must be a positive integer"; exit 2; }
+  [ -f dist/bench/netem.js ] && [ dist/bench/netem.js -nt bench/netem.ts ] \
+    || { log "error: dist/bench/netem.js missing or older than bench/netem.ts: run npm run build"; exit 2; }
+elif [ ${#SUITES[@]} -eq 0 ]; then
   shopt -s nullglob; SUITES=(test/vm/*.vmtest.ts); shopt -u nullglob
   [ ${#SUITES[@]} -gt 0 ] || { log "error: no suites in test/vm/"; exit 2; }
 fi
@@ -90,6 +102,9 @@ ensure_docker_disk() {
 
 # The per-run disk: the project as it is in this checkout, plus the guest init.
 NONCE=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
+# The commit measured, for the bench's machine note (the guest has no git).
+BENCH_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -z "$(git status --porcelain -- src bench 2>/dev/null || true)" ] || BENCH_COMMIT="$BENCH_COMMIT with local changes in src/ or bench/"
 make_run_disk() {
   local stage=$TMP/stage size_mb
   mkdir -p "$stage/app" "$stage/vm" "$stage/results"
@@ -104,6 +119,9 @@ make_run_disk() {
   cp -al node_modules "$stage/app/" 2>/dev/null || cp -a node_modules "$stage/app/"
   {
     echo "NONCE=$NONCE"
+    echo "MODE=$MODE"
+    echo "BENCH_ROUNDS=$BENCH_NETEM_ROUNDS"
+    printf 'BENCH_COMMIT=%q\n' "$BENCH_COMMIT"
     printf 'SUITES=%q\n' "${SUITES[*]}"
     printf 'IMAGES=%q\n' "${IMAGES[*]}"
     echo "SUITE_DEADLINE=$((CHAOSCTL_VM_TIMEOUT - 30))"
@@ -192,6 +210,11 @@ report_and_exit() {
     tr -d '\r' <"$TMP/console.log" >"$CHAOSCTL_VM_ARTIFACTS/console.log"
     read_result suite.log >"$CHAOSCTL_VM_ARTIFACTS/suite.log"
     read_result dockerd.log >"$CHAOSCTL_VM_ARTIFACTS/dockerd.log"
+    [ "$MODE" != bench ] || for f in netem-bench.md netem-bench.json; do read_result "$f" >"$CHAOSCTL_VM_ARTIFACTS/$f"; done
+  fi
+  if [ "$MODE" = bench ]; then
+    log "--- bench/netem.ts results (from the run disk) ---"
+    read_result netem-bench.md
   fi
   timings
   if [ -n "$exit_line" ]; then
@@ -237,7 +260,7 @@ main() {
   TMP=$(mktemp -d /var/tmp/chaosctl-vm.XXXXXX)
   make_run_disk
   STAGE_S=$(secs_since "$t")
-  log "==> VM: ${SUITES[*]} (${CHAOSCTL_VM_ACCEL}, ${CHAOSCTL_VM_CPUS} vCPU, ${CHAOSCTL_VM_MEM} MB, bound ${CHAOSCTL_VM_TIMEOUT} s)"
+  log "==> VM: $([ "$MODE" = bench ] && echo "bench/netem.ts, $BENCH_NETEM_ROUNDS rounds" || echo "${SUITES[*]}") (${CHAOSCTL_VM_ACCEL}, ${CHAOSCTL_VM_CPUS} vCPU, ${CHAOSCTL_VM_MEM} MB, bound ${CHAOSCTL_VM_TIMEOUT} s)"
   boot_and_run "$vm"
   report_and_exit
 }

@@ -9,7 +9,7 @@ set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
 RUN=/mnt/run
 # shellcheck source=/dev/null
-. "$RUN/run.env" # NONCE, SUITES, IMAGES, SUITE_DEADLINE (uptime by which the suite must end)
+. "$RUN/run.env" # NONCE, MODE, SUITES, IMAGES, SUITE_DEADLINE (uptime by which the suite must end), BENCH_*
 RESULTS=$RUN/results
 mkdir -p "$RESULTS"
 
@@ -74,10 +74,17 @@ SUITE_TIMEOUT=$(( SUITE_DEADLINE - $(cut -d. -f1 /proc/uptime) ))
 [ "$SUITE_TIMEOUT" -gt 30 ] || finish 96 "no time left for the suite (the bound was spent booting)"
 mark "suite-start"
 # The suite's own bound, inside the host's: a hang still ends with its output on the console.
-# shellcheck disable=SC2086 # SUITES is a list of paths
-timeout -k 10 "$SUITE_TIMEOUT" node node_modules/vitest/vitest.mjs run --config test/vm/vitest.config.ts \
-  --reporter=verbose $SUITES 2>&1 | tee "$RESULTS/suite.log"
-rc=${PIPESTATUS[0]}
+if [ "${MODE:-suite}" = bench ]; then
+  # The netem benchmark instead of the suites (scripts/vm/run.sh --bench), under the same bound.
+  BENCH_COMMIT=${BENCH_COMMIT:-unknown} timeout -k 10 "$SUITE_TIMEOUT" node dist/bench/netem.js \
+    --rounds "${BENCH_ROUNDS:-10}" --out "$RESULTS" 2>&1 | tee "$RESULTS/suite.log"
+  rc=${PIPESTATUS[0]}
+else
+  # shellcheck disable=SC2086 # SUITES is a list of paths
+  timeout -k 10 "$SUITE_TIMEOUT" node node_modules/vitest/vitest.mjs run --config test/vm/vitest.config.ts \
+    --reporter=verbose $SUITES 2>&1 | tee "$RESULTS/suite.log"
+  rc=${PIPESTATUS[0]}
+fi
 [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || mark "error the suite did not finish within ${SUITE_TIMEOUT} s"
 mark "suite-end $rc"
 df -h / | tail -n 1 | sed 's/^/disk after: /'
