@@ -32,6 +32,7 @@ const HOST_LANE_B = [
   "test/e2e/network.docker.test.ts",
   "test/e2e/ops.docker.test.ts",
   "test/faults/guard-pause.docker.test.ts",
+  "test/ops/dashboard.docker.test.ts",
 ];
 const HOST_LANE_C = [
   "test/e2e/controller.docker.test.ts",
@@ -68,8 +69,8 @@ export default defineConfig({
           // which then idles through every file's waits (timers, child processes, file events).
           // Measured here beside other sessions: 1 worker 52 s, 2 workers 36-40 s, 3 workers 38 s.
           maxWorkers: Math.max(2, availableParallelism()),
-          // A hang bound, not a timing: with the files in parallel (and the shared cluster
-          // starting beside them, scripts/test.sh) a test that spawns processes can pass 5 s.
+          // A hang bound, not a timing: with the files in parallel on a loaded machine a test that
+          // spawns processes can pass 5 s.
           testTimeout: 20_000,
           sequence: { groupOrder: 0 },
         },

@@ -6,11 +6,6 @@
 # vitest process whose lines are prefixed with its name; "docker-alone" (files that load or
 # measure the whole host) runs after them, by itself. Every lane runs even when an earlier one
 # failed; the exit status is non-zero when any failed.
-# The docker-cluster lane's shared three-node cluster (test/helpers/cluster.ts) is started here,
-# in the background, as the run begins: its start (engines, image loads, joins: 10-30 s, mostly
-# waiting) overlaps the unit group instead of delaying that lane. The lane adopts it through
-# CHAOSCTL_PRESTARTED_CLUSTER, waits for it, and fails with up.sh's log if the start failed; its
-# global teardown removes it, and so does this script's exit (down.sh is idempotent).
 # `--docker`: the docker lanes only (under the engine lock, say). With other arguments (files,
 # -t, --project ...) it is a plain `vitest run ARGS`, one file at a time in the docker lanes.
 set -uo pipefail
@@ -23,32 +18,6 @@ if [ "$#" -gt 0 ]; then exec "$VITEST" run "$@"; fi
 
 failed=()
 summary=()
-tmp=$(mktemp -d)
-pids=()
-cluster=c$(printf '%x' "$$")
-cluster_pid=""
-# A lane is a subshell running vitest | sed: stop its children too, not only the subshell.
-stop_lanes() {
-  local p
-  for p in "${pids[@]}"; do
-    pkill -TERM -P "$p" 2>/dev/null
-    kill "$p" 2>/dev/null
-  done
-  if [ -n "$cluster_pid" ]; then
-    # up.sh removes what it made when stopped mid-way; down.sh covers the rest.
-    pkill -TERM -P "$cluster_pid" 2>/dev/null
-    wait "$cluster_pid" 2>/dev/null
-    bash scripts/cluster/down.sh "$cluster" >/dev/null 2>&1
-  fi
-  rm -rf "$tmp"
-}
-trap stop_lanes EXIT
-trap 'exit 130' INT TERM
-
-mkdir "$tmp/cluster"
-( CLUSTER_OWNER_PID=$$ bash scripts/cluster/up.sh "$cluster" 3 >/dev/null 2>"$tmp/cluster/log"
-  echo $? >"$tmp/cluster/rc.tmp" && mv "$tmp/cluster/rc.tmp" "$tmp/cluster/rc" ) &
-cluster_pid=$!
 note() { summary+=("$(printf '%-15s %-7s %4ss' "$1" "$2" "$3")"); }
 
 lane() { # lane NAME: one vitest project, its lines prefixed with [NAME]; returns vitest's status
@@ -65,13 +34,22 @@ if [ "$UNIT" = 1 ]; then
   note unit "$([[ " ${failed[*]-} " == *" unit "* ]] && echo FAILED || echo ok)" "$(( $(date +%s) - t ))"
 fi
 
+pids=()
 names=(docker-cluster docker-host docker-host-b docker-host-c)
+tmp=$(mktemp -d)
+# A lane is a subshell running vitest | sed: stop its children too, not only the subshell.
+stop_lanes() {
+  local p
+  for p in "${pids[@]}"; do
+    pkill -TERM -P "$p" 2>/dev/null
+    kill "$p" 2>/dev/null
+  done
+  rm -rf "$tmp"
+}
+trap stop_lanes EXIT
+trap 'exit 130' INT TERM
 for n in "${names[@]}"; do
-  pre=""
-  [ "$n" != docker-cluster ] || pre="$cluster $tmp/cluster"
-  ( export CHAOSCTL_PRESTARTED_CLUSTER=$pre
-    [ -n "$pre" ] || unset CHAOSCTL_PRESTARTED_CLUSTER
-    lane "$n"; rc=$?; printf '%s\n' "${summary[-1]}" >"$tmp/$n.summary"; exit "$rc" ) &
+  ( lane "$n"; rc=$?; printf '%s\n' "${summary[-1]}" >"$tmp/$n.summary"; exit "$rc" ) &
   pids+=($!)
 done
 for i in "${!pids[@]}"; do
@@ -85,7 +63,6 @@ lane docker-alone || failed+=(docker-alone)
 echo
 echo "scripts/test.sh: lanes (${names[*]} ran at the same time):"
 printf '  %s\n' "${summary[@]}"
-echo "  shared cluster (started beside the unit group): $(tail -n 1 "$tmp/cluster/log" 2>/dev/null)"
 echo "  total ${SECONDS}s"
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "scripts/test.sh: FAILED: ${failed[*]}"

@@ -5,7 +5,7 @@
 import type { Action } from "./plan.js";
 import type { RunEvent } from "./status.js";
 import { appliedRecords, revertRecord, skipRecord } from "./audit-log.js";
-import { executeExtend, executeReapply, executeRevert, executeStart, prepareStart } from "./execute.js";
+import { executeExtend, executeReapply, executeRevert, executeStart } from "./execute.js";
 import { pushEvent, statusFor, type PassState } from "./pass.js";
 import { probeGateStep, probeStartedStep } from "./probes.js";
 import { killSwitchRaised } from "./kill-switch.js";
@@ -113,8 +113,7 @@ export const skipStep: ActStep = async (s) => {
 
 /**
  * New runs. Status first: the run is recorded before anything is injected, so a crash can lose a
- * run but never repeat one. A run whose record cannot be written is not started, and what was
- * prepared for it meanwhile (created, never started) is removed.
+ * run but never repeat one. A run whose record cannot be written is not started.
  */
 export const startStep: ActStep = async (s) => {
   const { env, deps } = s;
@@ -142,15 +141,8 @@ export const startStep: ActStep = async (s) => {
     const started: RunEvent = { type: "started", ...run, ...(m.provenance ? { source: m.provenance } : {}) };
     const pre = statusFor(s, m, s.statusOf.get(a.key), [...(s.events.get(a.key) ?? []), started]);
     env.gate();
-    // While the record is written, the drivers create what the start needs without touching the
-    // target (a guard's container, not started): the fault then waits only for the start's
-    // hand-over. Both use one `now`, so the prepared guard carries the expiry the start gives.
-    const now = env.clock();
-    const prepared = prepareStart(a, deps, now, m.provenance).catch(() => ({ discard: async () => undefined }));
     const w = await env.store.writeStatus(a.key, a.generation, pre);
-    const ready = await prepared;
     if (w !== "written" && w !== "unchanged") {
-      await ready.discard();
       env.logger.warn(
         { event: "skip", schedule: a.key, run: a.run, reason: "StatusNotWritten", result: w },
         "run not started: its record could not be written first",
@@ -160,8 +152,7 @@ export const startStep: ActStep = async (s) => {
     }
     s.statusOf.set(a.key, pre);
     s.events.set(a.key, []);
-    const out = await executeStart(a, deps, now, m.provenance);
-    await ready.discard(); // what a failed target's apply did not launch
+    const out = await executeStart(a, deps, env.clock(), m.provenance);
     s.current = s.current.concat(out.handles);
     pushEvent(s, a.key, { type: "applied", run: a.run, results: out.results });
     s.audit.push(...appliedRecords(a, out.results, env.clock(), env.instance, m.provenance));

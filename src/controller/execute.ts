@@ -46,51 +46,6 @@ export async function executeStart(
   return applyTargets({ ...a, owner: ownerOf(a, expires, deps, source) }, a.targets, specs, deps, now);
 }
 
-/**
- * What a start's drivers can make ready before the run's record is written (a guard's create),
- * for the same `now` (so the same expiry) as the executeStart that follows. Resolves with
- * `discard`, which removes whatever executeStart did not use: call it after executeStart, or
- * instead of it when the record could not be written. A target that cannot be reached now is left
- * for executeStart to report.
- */
-export async function prepareStart(
-  a: StartRun,
-  deps: ExecuteDeps,
-  now: Date,
-  source?: Owner["source"],
-): Promise<{ discard: () => Promise<void> }> {
-  const driver = deps.drivers.get(a.fault);
-  if (!driver?.prepare) return { discard: async () => undefined };
-  const prepare = driver.prepare.bind(driver);
-  const expires = a.durationMs !== undefined ? new Date(now.getTime() + a.durationMs) : undefined;
-  const owner = ownerOf(a, expires, deps, source);
-  const each = a.targets.flatMap((target, i) => {
-    const route = routeTo(deps, target.nodeId, target.nodeHostname);
-    if (!("engine" in route)) return [];
-    const ctx = contextOn(deps, route.engine, target.nodeId, now);
-    return [{ ctx, target, spec: a.targetSpecs ? a.targetSpecs[i] : a.faultSpec }];
-  });
-  await mapLimited(each, deps.parallelism ?? 4, (e) => prepare(e.ctx, e.target, e.spec, owner));
-  return {
-    discard: async () => {
-      await mapLimited(each, deps.parallelism ?? 4, (e) =>
-        (driver.discard?.(e.ctx, e.target, e.spec, owner) ?? Promise.resolve()).catch(() => undefined),
-      );
-    },
-  };
-}
-
-function contextOn(deps: ExecuteDeps, engine: Engine, nodeId: string, now: Date): DriverContext {
-  return {
-    engine,
-    nodeId,
-    manager: deps.engine,
-    image: deps.image,
-    now,
-    ...(deps.guardApplyTimeoutMs ? { guardApplyTimeoutMs: deps.guardApplyTimeoutMs } : {}),
-  };
-}
-
 /** A replacement joins its run: same run id, same expiry. */
 export async function executeExtend(
   a: ExtendRun,
@@ -155,7 +110,14 @@ async function applyTargets(
 ): Promise<StartOutcome> {
   const driver = deps.drivers.get(a.fault);
   const owner = a.owner;
-  const ctxOn = (engine: Engine, nodeId: string): DriverContext => contextOn(deps, engine, nodeId, now);
+  const ctxOn = (engine: Engine, nodeId: string): DriverContext => ({
+    engine,
+    nodeId,
+    manager: deps.engine,
+    image: deps.image,
+    now,
+    ...(deps.guardApplyTimeoutMs ? { guardApplyTimeoutMs: deps.guardApplyTimeoutMs } : {}),
+  });
   const handles: InjectionHandle[] = [];
   const one = async ([target, spec]: readonly [Target, unknown]): Promise<TargetResult> => {
     const log = {

@@ -296,11 +296,7 @@ export function plan(input: PlanInput): Plan {
       skip("FaultUnsupported", `fault "${fault}" is not supported by this controller`);
       continue;
     }
-    // A guard of this very run, created and never started, is a start that was cut short (its
-    // controller stopped while the record was written): not a previous run; the start adopts it.
-    const mine = active.filter(
-      (h) => h.owner.schedule === m.key && !reverted.has(h) && !(h.owner.run === run && h.guardState === "created"),
-    );
+    const mine = active.filter((h) => h.owner.schedule === m.key && !reverted.has(h));
     if (mine.length > 0) {
       const policy = spec.concurrencyPolicy ?? "Forbid";
       if (policy === "Forbid") {

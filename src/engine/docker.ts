@@ -62,8 +62,6 @@ export class DockerEngine implements Engine, SwarmConfigs {
   private readonly counts: Record<string, number> = {};
   private readonly errorCounts: Record<string, number> = {};
   private selfNodeId?: Promise<string>;
-  /** Helpers created ahead of their launch (prepareHelper), by name: the create's id, or undefined if it failed. */
-  private readonly prepared = new Map<string, { id: Promise<string | undefined>; spec: string }>();
   private readonly connection: Docker.DockerOptions;
 
   constructor(opts: DockerEngineOptions = {}) {
@@ -181,47 +179,14 @@ export class DockerEngine implements Engine, SwarmConfigs {
   }
 
   async startHelper(spec: HelperSpec): Promise<string> {
-    const id = (await this.takePrepared(spec)) ?? (await this.createHelper(spec));
+    const id = await this.createHelper(spec);
     await this.startCreated(id);
     return id;
   }
 
-  /** See Engine.prepareHelper. */
-  async prepareHelper(spec: HelperSpec & { name: string }): Promise<void> {
-    if (this.prepared.has(spec.name)) return;
-    const id = this.createHelper(spec).catch(() => undefined);
-    this.prepared.set(spec.name, { id, spec: JSON.stringify(spec) });
-    await id;
-  }
-
-  /** See Engine.discardPrepared. */
-  async discardPrepared(name: string): Promise<void> {
-    const p = this.prepared.get(name);
-    if (!p) return;
-    this.prepared.delete(name);
-    const id = await p.id;
-    if (id) await this.removeContainer(id, { force: true }).catch(() => undefined);
-  }
-
-  /**
-   * The id of the helper prepared as `spec` (no longer prepared from now on), if its create
-   * succeeded. One prepared from another spec under the same name is removed: launched, it would
-   * carry labels (the expiry) that are not the caller's.
-   */
-  private async takePrepared(spec: HelperSpec): Promise<string | undefined> {
-    const p = spec.name === undefined ? undefined : this.prepared.get(spec.name);
-    if (!p || spec.name === undefined) return undefined;
-    if (p.spec !== JSON.stringify(spec)) {
-      await this.discardPrepared(spec.name);
-      return undefined;
-    }
-    this.prepared.delete(spec.name);
-    return p.id;
-  }
-
   /** See Engine.launchHelper. A start that fails leaves the created container (the caller removes it). */
   async launchHelper(spec: HelperSpec): Promise<{ id: string; started: Promise<void> }> {
-    const id = (await this.takePrepared(spec)) ?? (await this.createHelper(spec));
+    const id = await this.createHelper(spec);
     const c = this.connection;
     if (c.protocol === "https") {
       // TLS options are dockerode's: no raw request here, so the start is awaited (the safe order).

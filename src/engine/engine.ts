@@ -219,15 +219,6 @@ export interface Engine {
    * cannot tell when a request has left (an agent) does not offer it and callers use startHelper.
    */
   launchHelper?(spec: HelperSpec): Promise<{ id: string; started: Promise<void> }>;
-  /**
-   * Create a named helper now, without starting it, so that the launchHelper of the same name that
-   * follows only hands its start over (the create is taken off the fault's critical path: it runs
-   * while the run's record is written). Never throws: a create that fails here is left for
-   * launchHelper to meet again and report. Optional, like launchHelper.
-   */
-  prepareHelper?(spec: HelperSpec & { name: string }): Promise<void>;
-  /** Remove a helper prepared and not launched (its run did not start); a no-op otherwise. */
-  discardPrepared?(name: string): Promise<void>;
   /** Run a helper to completion (bounded by timeoutMs), collect output, remove it. */
   runHelper(spec: HelperSpec, timeoutMs: number): Promise<ExecResult>;
   /** The last `tail` lines a container wrote (stdout and stderr, demultiplexed). */

@@ -94,15 +94,6 @@ export interface FaultDriver<Spec = unknown> {
   /** Durative faults stay injected for spec.duration and are reverted at expiry. */
   readonly durative: boolean;
   readonly targets: "container" | "node";
-  /**
-   * Optional, before apply with the same arguments: create what the apply will need, with no
-   * effect on the target (a guard's container, not started), while the caller writes the run's
-   * record. Never throws (apply meets the same failure and reports it). What the apply did not use
-   * (it was not called: the record was not written) is removed by `discard`.
-   */
-  prepare?(ctx: DriverContext, target: Target, spec: Spec, owner: Owner): Promise<void>;
-  /** Remove what `prepare` made and apply did not use; a no-op when there is nothing. */
-  discard?(ctx: DriverContext, target: Target, spec: Spec, owner: Owner): Promise<void>;
   apply(ctx: DriverContext, target: Target, spec: Spec, owner: Owner): Promise<ApplyResult>;
   recover(ctx: DriverContext, handle: InjectionHandle): Promise<RecoverResult>;
 }

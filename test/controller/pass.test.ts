@@ -13,7 +13,6 @@ import { DirectoryStore } from "../../src/store/directory/store.js";
 import type { ChaosScheduleStatus } from "../../src/api/types.js";
 import { createLogger } from "../../src/util/log.js";
 import { FakeEngine, fakeServiceName } from "../../bench/fake-engine.js";
-import type { HelperSpec } from "../../src/engine/engine.js";
 
 const logger = createLogger("silent");
 const READS = new Set(["info", "nodes.list", "services.list", "tasks.list", "containers.list"]);
@@ -23,35 +22,6 @@ const mutating = (calls: Readonly<Record<string, number>>): string[] =>
 const manifest = (name: string, spec: string): string =>
   `apiVersion: chaosctl.io/v1alpha1\nkind: ChaosSchedule\nmetadata:\n  name: ${name}\nspec:\n${spec.replace(/^/gm, "  ")}\n`;
 const killOnce = (svc: string): string => `selector: {services: [${svc}]}\nfault: {kill: {signal: SIGKILL}}`;
-
-const pauseFor = (svc: string): string => `duration: 30s\nselector: {services: [${svc}]}\nfault: {pause: {}}`;
-
-/** The in-memory engine with prepareHelper/discardPrepared, logging the order of the calls that matter. */
-class PreparingEngine extends FakeEngine {
-  log: string[] = [];
-  names: string[] = [];
-  preparedSpecs: HelperSpec[] = [];
-  started: HelperSpec[] = [];
-  private readonly prepared = new Set<string>();
-  async prepareHelper(spec: HelperSpec & { name: string }): Promise<void> {
-    this.log.push(`prepare ${spec.name}`);
-    this.names.push(spec.name);
-    this.preparedSpecs.push(spec);
-    this.prepared.add(spec.name);
-  }
-  async discardPrepared(name: string): Promise<void> {
-    if (this.prepared.delete(name)) this.log.push(`discard ${name}`);
-  }
-  override async startHelper(spec: HelperSpec): Promise<string> {
-    this.log.push(`start ${spec.name && this.prepared.delete(spec.name) ? "prepared " : "new "}${spec.name ?? ""}`);
-    this.started.push(spec);
-    return super.startHelper(spec);
-  }
-  override async pauseContainer(): Promise<void> {
-    this.log.push("pause");
-    return super.pauseContainer();
-  }
-}
 
 let dir: string;
 let store: DirectoryStore;
@@ -141,48 +111,6 @@ describe("Controller.pass phases", () => {
     expect(r.writes.get("default/kill")).toBe("conflict");
     expect(mutating(engine.calls)).toEqual([]);
     expect(await statusOf("kill.yaml")).toBeUndefined();
-  });
-
-  it("a durative run's guard is created while its record is written, and that very guard is started after", async () => {
-    await writeFile(join(dir, "pause.yaml"), manifest("pause", pauseFor(fakeServiceName(0))));
-    const engine = new PreparingEngine({ services: 1, tasksPerService: 2 });
-    const log: string[] = [];
-    engine.log = log;
-    const recording = Object.assign(Object.create(store) as DirectoryStore, {
-      writeStatus: async (...args: Parameters<DirectoryStore["writeStatus"]>) => {
-        log.push("record:write");
-        const w = await store.writeStatus(...args);
-        log.push("record:written");
-        return w;
-      },
-    });
-    await buildController({ store: recording, engine, logger }).pass();
-    const name = engine.names[0] ?? "?";
-    // (The record phase writes the run's outcome afterwards.)
-    expect(log.slice(0, 5)).toEqual([
-      `prepare ${name}`,
-      "record:write",
-      "record:written",
-      `start prepared ${name}`,
-      "pause",
-    ]);
-    // The guard started is the one prepared: same labels, the same expiry among them.
-    expect(engine.started[0]).toEqual(engine.preparedSpecs[0]);
-    expect((await statusOf("pause.yaml"))?.history?.[0]).toMatchObject({ fault: "pause" });
-  });
-
-  it("a durative run whose record cannot be written: the guard prepared for it is removed, nothing starts", async () => {
-    await writeFile(join(dir, "pause.yaml"), manifest("pause", pauseFor(fakeServiceName(0))));
-    const engine = new PreparingEngine({ services: 1, tasksPerService: 2 });
-    const log: string[] = [];
-    engine.log = log;
-    const refusing = Object.assign(Object.create(store) as DirectoryStore, {
-      writeStatus: async () => "conflict" as const,
-    });
-    await buildController({ store: refusing, engine, logger }).pass();
-    const name = engine.names[0] ?? "?";
-    expect(log).toEqual([`prepare ${name}`, `discard ${name}`]);
-    expect(engine.calls["containers.pause"]).toBeUndefined();
   });
 
   it("--dry-run records the run as DryRun with its targets and calls no mutating API", async () => {

@@ -261,28 +261,6 @@ describe("plan: schedules, concurrency and reverts", () => {
     expect(p.actions.map((a) => a.type)).toEqual(want);
   });
 
-  it("a guard of the due run itself, created and never started (its controller stopped mid-start): the run starts, once", () => {
-    const m = manifest(
-      "p",
-      { schedule: "@every 1m", selector: { services: ["web"] }, fault: pause, duration: "5m" },
-      { status: { lastScheduleTime: new Date(T0.getTime() - 60_000).toISOString() } },
-    );
-    const run = runId("default/p", 1, T0);
-    const expires = new Date(T0.getTime() + 300_000);
-    const cut = guard("default/p", run, "web.1", { expires, guardState: "created" });
-    expect(plan(input({ manifests: [m], injections: [cut] })).actions.map((a) => a.type)).toEqual(["start"]);
-    // The same guard running is that run in progress (a previous one for the rule), as is a
-    // created guard of another run.
-    for (const other of [
-      { ...cut, guardState: "running" },
-      guard("default/p", "old", "web.1", { expires, guardState: "created" }),
-    ]) {
-      const p = plan(input({ manifests: [m], injections: [other] }));
-      expect(p.actions.map((a) => a.type)).toEqual(["skip"]);
-      expect(skips(p)[0]?.reason).toBe("ConcurrencyForbid");
-    }
-  });
-
   it.each([
     ["suspend reverts at once and schedules nothing", { suspend: true }, [], "Suspended"],
     ["a deleted manifest loses what it injected", null, [], "Deleted"],

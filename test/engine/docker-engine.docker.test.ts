@@ -126,50 +126,6 @@ describe("DockerEngine on the real engine", () => {
     expect(await dockerOk(["image", "inspect", "-f", "{{json .Config.Healthcheck.Test}}", APP_IMAGE])).not.toBe("null");
   });
 
-  it("prepareHelper creates a helper ahead; the launch of the same spec starts that one; discard removes one never launched", async () => {
-    const tag = `${process.pid}-${Date.now().toString(36)}`;
-    const label = `chaosctl-test-prepare=${tag}`;
-    const spec = (name: string, extra: Record<string, string> = {}) => ({
-      image: WEB_IMAGE,
-      name,
-      cmd: ["/bin/sleep", "30"],
-      labels: { "chaosctl-test-prepare": tag, ...extra },
-      networkMode: "none",
-    });
-    const ids = async (): Promise<string[]> =>
-      (await dockerOk(["ps", "-aq", "--no-trunc", "--filter", `label=${label}`])).split("\n").filter(Boolean);
-    const state = (id: string): Promise<string> => dockerOk(["inspect", "-f", "{{.State.Status}}", id]);
-    try {
-      // Prepared, then launched: one container, created before the launch, started by it.
-      await engine.prepareHelper(spec(`chaosctl-test-prep-a-${tag}`));
-      const [created] = await ids();
-      expect(created && (await state(created))).toBe("created");
-      const creates = engine.calls["containers.create"] ?? 0;
-      const l = await engine.launchHelper(spec(`chaosctl-test-prep-a-${tag}`));
-      await l.started;
-      expect(l.id).toBe(created);
-      expect(engine.calls["containers.create"] ?? 0).toBe(creates);
-      expect(await state(l.id)).toBe("running");
-
-      // Prepared, never launched: discard removes it; discarding again is a no-op.
-      await engine.prepareHelper(spec(`chaosctl-test-prep-b-${tag}`));
-      expect(await ids()).toHaveLength(2);
-      await engine.discardPrepared(`chaosctl-test-prep-b-${tag}`);
-      await engine.discardPrepared(`chaosctl-test-prep-b-${tag}`);
-      expect(await ids()).toEqual([l.id]);
-
-      // Prepared under a name, launched with another spec (another expiry): the prepared one is
-      // replaced, and the launched container carries the launch's labels.
-      await engine.prepareHelper(spec(`chaosctl-test-prep-c-${tag}`, { expires: "1" }));
-      const id = await engine.startHelper(spec(`chaosctl-test-prep-c-${tag}`, { expires: "2" }));
-      expect(await dockerOk(["inspect", "-f", '{{index .Config.Labels "expires"}}', id])).toBe("2");
-      expect((await ids()).sort()).toEqual([l.id, id].sort());
-    } finally {
-      const left = await ids();
-      if (left.length) await docker(["rm", "-f", ...left]);
-    }
-  });
-
   it("runHelper past its timeout kills and removes the helper", async () => {
     const label = `chaosctl-test-timeout=${process.pid}-${Date.now()}`;
     const [k, v] = label.split("=") as [string, string];

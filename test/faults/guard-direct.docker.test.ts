@@ -1,9 +1,7 @@
 // The direct way's crash window, on the real engine: the caller applies the fault itself once the
 // guard's start is with the engine, and the guard adopts it when it boots. A caller SIGKILLed
 // between its direct apply and the guard's adoption (the guard still booting) must leave nothing
-// injected past expiry; so must a caller killed at any other moment of apply. A caller killed
-// with the guard only prepared (created while the run's record is written, never started) leaves
-// nothing paused, and the next apply of that run replaces the prepared guard.
+// injected past expiry; so must a caller killed at any other moment of apply.
 // Network faults: the guard's prelude applies before chaosctl loads in it (faults/netns/prelude.ts),
 // and the guard verb adopts it; a caller killed then, or at any moment of apply, leaves nothing in
 // the target's namespace past expiry.
@@ -25,50 +23,24 @@ const stream = new AbortController();
 const guardsOf = async (run: string): Promise<string[]> =>
   (await dockerOk(["ps", "-aq", "--no-trunc", "--filter", `label=${L_RUN}=${run}`])).split("\n").filter(Boolean);
 
-/**
- * A caller of a driver's apply (pause by default) in its own process, so it can be SIGKILLed
- * mid-apply. `prepareOnly`: it prepares the apply (the guard's create, as the controller does
- * while it writes the run's record), says "prepared" and waits to be killed.
- */
-function caller(
-  targetId: string,
-  run: string,
-  expires: Date,
-  fault = "pause",
-  spec: unknown = {},
-  prepareOnly = false,
-) {
+/** A caller of a driver's apply (pause by default) in its own process, so it can be SIGKILLed mid-apply. */
+function caller(targetId: string, run: string, expires: Date, fault = "pause", spec: unknown = {}) {
   const code = `
     const { faultDrivers } = await import(${JSON.stringify(REGISTRY)});
     const { DockerEngine } = await import(${JSON.stringify(resolve("dist/src/engine/docker.js"))});
     process.stdout.write("ready;");
-    const args = [
+    const r = await faultDrivers.get(${JSON.stringify(fault)}).apply(
       { engine: new DockerEngine(), image: ${JSON.stringify(APP_IMAGE)}, now: new Date() },
       { kind: "container", nodeId: "", containerId: ${JSON.stringify(targetId)} },
       ${JSON.stringify(spec)},
       { schedule: "default/direct-test", generation: 1, run: ${JSON.stringify(run)}, expires: new Date(${expires.getTime()}) },
-    ];
-    const driver = faultDrivers.get(${JSON.stringify(fault)});
-    if (${prepareOnly}) {
-      await driver.prepare(...args);
-      process.stdout.write("prepared;");
-      setInterval(() => undefined, 1000);
-    } else {
-      const r = await driver.apply(...args);
-      process.stdout.write(JSON.stringify(r.phase));
-    }`;
+    );
+    process.stdout.write(JSON.stringify(r.phase));`;
   const child = spawn(process.execPath, ["--input-type=module", "-e", code], { stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   child.stderr.on("data", (d: Buffer) => process.stderr.write(`caller: ${String(d)}`));
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += String(d)));
-  const said = (word: string): Promise<void> =>
-    new Promise<void>((r) => {
-      const check = (): void => void (out.includes(word) && r());
-      check();
-      child.stdout.on("data", check);
-    });
-  return { child, exited, ready: said("ready"), prepared: said("prepared"), output: () => out };
+  const ready = new Promise<void>((r) => child.stdout.on("data", (d: Buffer) => String(d).includes("ready") && r()));
+  return { child, exited, ready };
 }
 
 async function target(network = "none"): Promise<string> {
@@ -129,36 +101,6 @@ describe("pause, the direct way: the caller dies before the guard adopts", () =>
     expect(g.exitCode).toBe(0);
     const logs = await engine.containerLogs(guardId!, 50);
     expect(`${logs.stdout}${logs.stderr}`).toMatch(/"event":"applied"/); // it adopted the caller's pause
-    expect((await engine.inspectContainer(id)).state).toBe("running");
-  });
-
-  it("SIGKILL with the guard prepared (created, never started) and no record yet: nothing paused; the next apply of the run replaces it, pauses once, unpauses at expiry", async () => {
-    const id = await target();
-    const run = `direct-${process.pid}-${Date.now().toString(36)}-prep`;
-    runs.push(run);
-    const expires = new Date(Date.now() + 8_000);
-    const since = Date.now();
-    const first = caller(id, run, expires, "pause", {}, true);
-    await first.prepared;
-    first.child.kill("SIGKILL");
-    await first.exited;
-    const [left] = await guardsOf(run);
-    expect(left, "the prepared guard is there").toBeTruthy();
-    expect(await dockerOk(["inspect", "-f", "{{.State.Status}}", left!])).toBe("created");
-    expect((await engine.inspectContainer(id)).state).toBe("running");
-
-    // The restarted controller applies the same run (its record was never written, so it is still due).
-    const second = caller(id, run, expires);
-    await second.exited;
-    expect(second.output()).toContain('"Injected"');
-    const guards = await guardsOf(run);
-    expect(guards, "one guard for the run, not the one left created").toHaveLength(1);
-    expect(guards[0]).not.toBe(left);
-    const unpaused = await waitFor(() => seen("unpause", id), { timeoutMs: 20_000, intervalMs: 20, what: "unpause" });
-    expect(unpaused.time.getTime()).toBeGreaterThanOrEqual(expires.getTime() - 5);
-    await new Promise((r) => setTimeout(r, 300)); // the events of this apply are in
-    const pauses = events.filter((e) => e.action === "pause" && e.id === id && e.time.getTime() >= since - 5);
-    expect(pauses, "paused once").toHaveLength(1);
     expect((await engine.inspectContainer(id)).state).toBe("running");
   });
 

@@ -1,9 +1,8 @@
 // Pure parts of guards: the revert decision, arguments, labels ↔ handles, conditions, and the
 // runtime's sequence with a recording effect (no Docker).
 import { describe, expect, it } from "vitest";
-import type { ContainerInfo, Engine, HelperSpec } from "../../src/engine/engine.js";
-import { faultDrivers } from "../../src/faults/registry.js";
-import type { FaultKind, Owner, Target } from "../../src/faults/driver.js";
+import type { ContainerInfo, Engine } from "../../src/engine/engine.js";
+import type { Owner, Target } from "../../src/faults/driver.js";
 import { guardArgv, parseGuardArgs } from "../../src/faults/guard/args.js";
 import { EffectRefused, TargetGone, type GuardEffectFactory } from "../../src/faults/guard/effect.js";
 import { guardCondition, observeGuards } from "../../src/faults/guard/observe.js";
@@ -11,8 +10,6 @@ import { runGuard } from "../../src/faults/guard/runtime.js";
 import { guardHelperSpec, guardLabels, guardName } from "../../src/faults/guard/spec.js";
 import { guardDecision, MAX_TIMER_MS } from "../../src/faults/guard/timing.js";
 import { silentLogger } from "../../src/util/log.js";
-import { startOrAdopt } from "../../src/faults/guard/client.js";
-import { ContainerNameConflict, EngineError } from "../../src/engine/errors.js";
 
 const t = (iso: string): Date => new Date(iso);
 const owner: Owner = {
@@ -230,91 +227,5 @@ describe("runGuard sequence (recording effect)", () => {
     const bad = recorder({ revertFailures: 10 });
     expect(await run(new Date(Date.now() - 1), bad)).toBe(1);
     expect(bad.steps).toEqual(["revert", "revert", "revert"]);
-  });
-});
-
-describe("startOrAdopt: the guard of a run that exists already", () => {
-  /** An engine whose first launch meets a container of the same name, in `state`. */
-  function conflicting(state: ContainerInfo["state"]) {
-    const calls: string[] = [];
-    let launches = 0;
-    const engine = {
-      async launchHelper() {
-        calls.push("launch");
-        if (launches++ === 0) throw new ContainerNameConflict("name in use");
-        return { id: "new-guard", started: Promise.resolve() };
-      },
-      async inspectContainer(name: string) {
-        calls.push(`inspect ${name}`);
-        return { id: "old-guard", names: [name], image: "i", labels: {}, state, created: 0 } as ContainerInfo;
-      },
-      async removeContainer(id: string) {
-        calls.push(`remove ${id}`);
-      },
-    } as unknown as Engine;
-    return { engine, calls };
-  }
-  const hs = guardHelperSpec({ image: "img", fault: "pause", owner, target, until: owner.expires!, spec: {} });
-
-  it("running (or exited): adopted, nothing launched again", async () => {
-    for (const state of ["running", "exited"] as const) {
-      const { engine, calls } = conflicting(state);
-      const g = await startOrAdopt(engine, hs, { early: true });
-      expect(g).toMatchObject({ id: "old-guard", adopted: true });
-      expect(calls).toEqual(["launch", `inspect ${hs.name}`]);
-    }
-  });
-
-  it("created and never started (its creator stopped before the start): removed, and this apply launches its own", async () => {
-    const { engine, calls } = conflicting("created");
-    const g = await startOrAdopt(engine, hs, { early: true });
-    expect(g).toMatchObject({ id: "new-guard", adopted: false });
-    expect(calls).toEqual(["launch", `inspect ${hs.name}`, "remove old-guard", "launch"]);
-  });
-});
-
-describe("prepare: the guard created beside the run's record is the one apply starts", () => {
-  /** Records the helper prepared and the one apply starts (which it then refuses, to end apply there). */
-  function recording() {
-    const prepared: HelperSpec[] = [];
-    const started: HelperSpec[] = [];
-    const engine = {
-      async prepareHelper(spec: HelperSpec) {
-        prepared.push(spec);
-      },
-      async startHelper(spec: HelperSpec): Promise<string> {
-        started.push(spec);
-        throw new EngineError("refused by the test");
-      },
-      async inspectContainer(): Promise<ContainerInfo> {
-        return { id: target.containerId!, names: [], image: "i", labels: {}, state: "running", created: 0 };
-      },
-    } as unknown as Engine;
-    return { engine, prepared, started };
-  }
-
-  it.each([
-    ["pause", {}],
-    ["netem", { delay: { time: "100ms" } }],
-    ["network", { loss: { probability: 0.5 } }],
-    ["stress", { cpu: { workers: 1, load: 50 } }],
-  ])("%s", async (kind, spec) => {
-    const driver = faultDrivers.get(kind as FaultKind)!;
-    const { engine, prepared, started } = recording();
-    const ctx = { engine, image: "img", now: new Date() };
-    await driver.prepare?.(ctx, target, spec, owner);
-    const r = await driver.apply(ctx, target, spec, owner);
-    expect(r.phase).toBe("Failed");
-    expect(prepared).toHaveLength(1);
-    expect(prepared[0]?.name).toMatch(/^chaosctl-guard-/);
-    // pause starts its guard early (launchHelper) on engines that have it; this one has only startHelper.
-    expect(started).toEqual(prepared);
-  });
-
-  it("a network spec that apply refuses: nothing is created ahead", async () => {
-    const { engine, prepared } = recording();
-    const ctx = { engine, image: "img", now: new Date() };
-    await faultDrivers.get("network")!.prepare?.(ctx, target, { loss: { probability: 7 } }, owner);
-    expect(prepared).toEqual([]);
   });
 });

@@ -11,13 +11,7 @@ import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { inject } from "vitest";
-import {
-  CLUSTER_RUN_ROOT,
-  downCluster,
-  prestartedCluster,
-  sharedClusterName,
-  type PrestartedCluster,
-} from "./shared-cluster.js";
+import { CLUSTER_RUN_ROOT, downCluster, sharedClusterName } from "./shared-cluster.js";
 import { DockerEngine } from "../../src/engine/docker.js";
 import type { DockerResult } from "./docker.js";
 
@@ -159,29 +153,12 @@ export async function sharedCluster(): Promise<Cluster> {
     );
   const runPid = inject("testRunPid");
   const name = sharedClusterName(runPid);
-  const pre = prestartedCluster();
-  if (pre) await prestartDone(pre);
   const envText = await readFile(`${RUN_ROOT}/${name}/env`, "utf8").catch(() => undefined);
-  if (pre && !envText) throw new Error(`the shared cluster ${name} (started by scripts/test.sh) has no env file`);
   const cluster = envText
     ? clusterFromEnv(name, envText)
     : await startCluster({ name, nodes: 3, managers: 1, ownerPid: runPid });
   await resetCluster(cluster);
   return { ...cluster, stop: async () => undefined };
-}
-
-/** Waits until scripts/test.sh's up.sh of the shared cluster has ended; throws with its log if it failed. */
-async function prestartDone(pre: PrestartedCluster): Promise<void> {
-  const rcText = await waitFor(
-    async () => (await readFile(`${pre.statusDir}/rc`, "utf8")).trim() || false,
-    200_000,
-    `up.sh ${pre.name}, started by scripts/test.sh (${pre.statusDir})`,
-  );
-  if (rcText === "0") return;
-  const log = await readFile(`${pre.statusDir}/log`, "utf8").catch(() => "");
-  throw new Error(
-    `up.sh ${pre.name} (the shared cluster, started by scripts/test.sh) exited ${rcText}:\n${log.trim().split("\n").slice(-15).join("\n")}`,
-  );
 }
 
 /**

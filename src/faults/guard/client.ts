@@ -31,24 +31,15 @@ export async function startOrAdopt(
   hs: HelperSpec,
   opts: { early?: boolean } = {},
 ): Promise<GuardStart> {
-  const launch = async (): Promise<GuardStart> => {
+  try {
     if (opts.early && engine.launchHelper) {
       const l = await engine.launchHelper(hs);
       return { id: l.id, adopted: false, started: l.started };
     }
     return { id: await engine.startHelper(hs), adopted: false, started: Promise.resolve() };
-  };
-  try {
-    return await launch();
   } catch (err) {
     if (!(err instanceof ContainerNameConflict) || !hs.name) throw err;
-    const found = await engine.inspectContainer(hs.name);
-    if (found.state !== "created") return { id: found.id, adopted: true, started: Promise.resolve() };
-    // Created and never started: its creator stopped before handing the start over (a controller
-    // killed while the run's record was written, with the guard prepared). It enforces nothing;
-    // this apply takes its place.
-    await engine.removeContainer(found.id, { force: true }).catch(ignoreGone);
-    return launch();
+    return { id: (await engine.inspectContainer(hs.name)).id, adopted: true, started: Promise.resolve() };
   }
 }
 

@@ -16,7 +16,7 @@ import type {
 } from "../driver.js";
 import { failedFrom, requireContainer } from "../instant.js";
 import { ignoreGone, settle, startOrAdopt, waitApplied, type GuardStart } from "./client.js";
-import { guardHelperSpec, guardName, type GuardSpecInput } from "./spec.js";
+import { guardHelperSpec, type GuardSpecInput } from "./spec.js";
 
 export interface GuardedFault<Spec> {
   kind: FaultKind;
@@ -83,18 +83,6 @@ export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOp
     kind: f.kind,
     durative: true,
     targets: "container",
-
-    // The guard's create, ahead of the record's write; apply's launch then only hands its start over.
-    async prepare(ctx, target, spec, owner) {
-      if (!ctx.engine.prepareHelper || !owner.expires || target.kind !== "container" || !target.containerId) return;
-      const hs = guardHelperSpec(specInput(ctx, target, spec, owner, owner.expires));
-      if (hs.name) await ctx.engine.prepareHelper({ ...hs, name: hs.name });
-    },
-
-    async discard(ctx, target, spec, owner) {
-      if (!ctx.engine.discardPrepared || target.kind !== "container" || !target.containerId) return;
-      await ctx.engine.discardPrepared(guardName(owner, target, f.kind));
-    },
 
     async apply(ctx, target, spec, owner) {
       const { engine } = ctx;

@@ -35,25 +35,10 @@ export function netnsDriver<S>(
   build: BuildInjection<S>,
   opts: GuardedDriverOptions = {},
 ): FaultDriver<S> {
-  const guarded = (): FaultDriver<NetGuardSpec<S>> => guardedDriver<NetGuardSpec<S>>(guardedFault<S>(fault), opts);
   return {
     kind: fault,
     durative: true,
     targets: "container",
-
-    // The guard's create while the run's record is written (see guardedDriver); bad input creates nothing.
-    async prepare(ctx, target, spec, owner) {
-      try {
-        build({ schedule: owner.schedule, run: owner.run, fault }, spec);
-      } catch {
-        return; // apply reports it
-      }
-      await guarded().prepare?.(ctx, target, wrapSpec(owner, spec), owner);
-    },
-
-    async discard(ctx, target, spec, owner) {
-      await guarded().discard?.(ctx, target, wrapSpec(owner, spec), owner);
-    },
 
     async apply(ctx, target, spec, owner) {
       try {
@@ -62,7 +47,12 @@ export function netnsDriver<S>(
         if (err instanceof NetworkFaultError) return { phase: "Failed", reason: err.reason, message: err.message };
         throw err;
       }
-      return guarded().apply(ctx, target, wrapSpec(owner, spec), owner);
+      return guardedDriver<NetGuardSpec<S>>(guardedFault<S>(fault), opts).apply(
+        ctx,
+        target,
+        wrapSpec(owner, spec),
+        owner,
+      );
     },
 
     async recover(ctx, handle): Promise<RecoverResult> {

@@ -59,16 +59,11 @@ export function stressDriver(image: string = DEFAULT_STRESS_IMAGE): FaultDriver<
       return fillPresent(engine, target, g);
     },
   });
-  const wrap = (spec: StressSpec, target: Target, owner: Owner): StressGuardSpec =>
-    guardSpec(image, target, spec, owner);
   return {
-    kind: guarded.kind,
-    durative: guarded.durative,
-    targets: guarded.targets,
-    recover: (ctx, handle) => guarded.recover(ctx, handle),
-    prepare: async (ctx, target, spec, owner) => guarded.prepare?.(ctx, target, wrap(spec, target, owner), owner),
-    discard: async (ctx, target, spec, owner) => guarded.discard?.(ctx, target, wrap(spec, target, owner), owner),
-    apply: (ctx, target, spec, owner) => guarded.apply(ctx, target, wrap(spec, target, owner), owner),
+    ...guarded,
+    apply(ctx, target, spec, owner) {
+      return guarded.apply(ctx, target, guardSpec(image, target, spec, owner), owner);
+    },
   };
 }
 
