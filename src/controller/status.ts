@@ -4,7 +4,7 @@
 import type { ChaosSchedule, ChaosScheduleStatus, RunRecord, ActiveInjection, Condition } from "../api/types.js";
 import { targetsFound } from "./targets.js";
 import type { SelectorSpec } from "./select.js";
-import type { ClusterSnapshot } from "../engine/engine.js";
+import type { ClusterSnapshot, TaskInfo } from "../engine/engine.js";
 import type { FaultKind, InjectionHandle, Target } from "../faults/driver.js";
 import { DURATIVE, isActive } from "../faults/driver.js";
 import { isRunningTask } from "./select.js";
@@ -234,13 +234,20 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
 
   // Runs still marked Running: settle them from what the cluster shows.
   const mine = input.injections;
+  const taskById = tasksById(input.snapshot);
   for (const r of history) {
     if (r.result !== "Running" || appliedNow.has(r.run ?? "")) continue;
     const guards = mine.filter((h) => h.owner.run === r.run);
     if (guards.some(isActive)) continue;
     if (DURATIVE.has(r.fault as FaultKind) && guards.length > 0) {
-      const until = guards.map((g) => g.owner.expires?.getTime() ?? now.getTime());
-      const ended = new Date(Math.min(now.getTime(), Math.max(...until)));
+      // A target's fault ends at its expiry, or sooner when its task ended first (Swarm replaced
+      // it: the fault went with its container), at the time Swarm gives for that end; the run's
+      // healing is measured from there, not from when the controller noticed.
+      const endOf = (g: InjectionHandle): number =>
+        Math.min(g.owner.expires?.getTime() ?? now.getTime(), taskEndedAt(g, taskById) ?? Infinity);
+      const since = Date.parse(r.startedAt ?? "");
+      const latest = Math.max(...guards.map(endOf));
+      const ended = new Date(Math.min(now.getTime(), Number.isFinite(since) ? Math.max(since, latest) : latest));
       const failed = guards.filter((g) => g.guardExitCode !== undefined && g.guardExitCode !== 0);
       Object.assign(r, {
         result: failed.length === guards.length ? "Failed" : "Succeeded",
@@ -273,7 +280,6 @@ export function deriveStatus(input: StatusInput): ChaosScheduleStatus {
   const drop = new Set(settled.slice(0, Math.max(0, settled.length - limit)));
   history = history.filter((r) => !drop.has(r));
 
-  const taskById = tasksById(input.snapshot);
   const gone = (h: InjectionHandle): boolean => {
     const t = h.target.taskId ? taskById.get(h.target.taskId) : undefined;
     return !!h.target.taskId && !(t && isRunningTask(t));
@@ -435,4 +441,15 @@ function measureRecovery(r: RunRecord, input: StatusInput): void {
   r.recovery = "Recovered";
   r.recoveredAt = new Date(recoveredAt).toISOString();
   r.recoverySeconds = Math.round((recoveredAt - ended) / 100) / 10;
+}
+
+/** Swarm's states of a task that has ended (its container gone or stopped for good). */
+const TASK_ENDED = new Set(["complete", "failed", "shutdown", "rejected", "orphaned", "remove"]);
+
+/** When the target's task ended, as Swarm reports it; undefined while it runs (or is not seen). */
+function taskEndedAt(h: InjectionHandle, taskById: ReadonlyMap<string, TaskInfo>): number | undefined {
+  const t = h.target.taskId ? taskById.get(h.target.taskId) : undefined;
+  if (!t || !TASK_ENDED.has(t.state)) return undefined;
+  const at = Date.parse(t.timestamp);
+  return Number.isFinite(at) ? at : undefined;
 }

@@ -164,6 +164,45 @@ describe("deriveStatus", () => {
     expect(s2.phase).toBe("Completed");
   });
 
+  it("a pause whose task Swarm ended mid-fault ends when the task did, and its healing is measured from there", () => {
+    const g = guard("default/p", "r1", "web.1", { expires: at(10), since: T0 });
+    const s1 = deriveStatus(
+      input({
+        manifest: pause.manifest,
+        injections: [g],
+        events: [started("pause"), { type: "applied", run: "r1", results: [{ target, ok: true }] }],
+      }),
+    );
+    // Observed at +7 s: web.1 failed at +4 s (its healthcheck, say), web.1b running since +6 s;
+    // the guard found its target gone and exited.
+    const later = snapshot([web], { at: at(7) });
+    later.tasks = [
+      ...later.tasks.map((t) =>
+        t.id === "web.1" ? { ...t, state: "failed", desiredState: "shutdown", timestamp: at(4).toISOString() } : t,
+      ),
+      task(web, "n1", { id: "web.1b", timestamp: at(6).toISOString() }),
+    ];
+    const done = { ...g, guardState: "exited", guardExitCode: 0 };
+    const s2 = deriveStatus(
+      input({ manifest: pause.manifest, now: at(7), prev: s1, injections: [done], snapshot: later }),
+    );
+    expect(s2.history?.[0]).toMatchObject({
+      result: "Succeeded",
+      endedAt: at(4).toISOString(),
+      recovery: "Recovered",
+      recoverySeconds: 2,
+    });
+    // A task being replaced but still running has not ended: the run ends when the controller sees it.
+    const replacing = snapshot([web], { at: at(7) });
+    replacing.tasks = replacing.tasks.map((t) =>
+      t.id === "web.1" ? { ...t, desiredState: "shutdown", timestamp: at(1).toISOString() } : t,
+    );
+    const s3 = deriveStatus(
+      input({ manifest: pause.manifest, now: at(7), prev: s1, injections: [done], snapshot: replacing }),
+    );
+    expect(s3.history?.[0]?.endedAt).toBe(at(7).toISOString());
+  });
+
   it("a pause whose whole window passed while its guard started (driver: Done) is Failed ExpiredBeforeApplied, not Interrupted", () => {
     const s1 = deriveStatus(
       input({
