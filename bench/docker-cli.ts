@@ -12,6 +12,26 @@ export function docker(args: string[], timeoutMs = 60_000): Promise<string> {
   );
 }
 
+/**
+ * What a user runs by hand to change a container's network namespace: a throw-away helper that
+ * shares it (`docker run --rm --network container:TARGET --cap-add NET_ADMIN`), `argv[0]` its
+ * entry point, from `image`.
+ */
+export function helperInNetns(target: string, image: string, argv: readonly string[]): Promise<string> {
+  return docker([
+    "run",
+    "--rm",
+    "--network",
+    `container:${target}`,
+    "--cap-add",
+    "NET_ADMIN",
+    "--entrypoint",
+    argv[0] ?? "",
+    image,
+    ...argv.slice(1),
+  ]);
+}
+
 export const lines = (s: string): string[] =>
   s
     .split("\n")

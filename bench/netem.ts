@@ -24,7 +24,7 @@ import type { DriverContext, InjectionHandle, Target } from "../src/faults/drive
 import { netemInjection } from "../src/faults/netem/injection.js";
 import type { ResolvedNetemSpec } from "../src/faults/netem/spec.js";
 import { netnsDriver } from "../src/faults/netns/driver.js";
-import { docker, sleep } from "./docker-cli.js";
+import { docker, helperInNetns, sleep } from "./docker-cli.js";
 import { EventLog } from "./events.js";
 import { machine, type Machine } from "./machine.js";
 import { machineLines, table, type Row } from "./report.js";
@@ -169,19 +169,7 @@ export async function benchNetem(rounds = 10): Promise<NetemBench> {
       verb === "add"
         ? ["qdisc", "add", "dev", "eth0", "root", "netem", "delay", `${DELAY_MS}ms`]
         : ["qdisc", "del", "dev", "eth0", "root"];
-    const helper = (verb: "add" | "del") =>
-      docker([
-        "run",
-        "--rm",
-        "--network",
-        `container:${target}`,
-        "--cap-add",
-        "NET_ADMIN",
-        "--entrypoint",
-        "tc",
-        HAND_IMAGE,
-        ...tcArgs(verb),
-      ]);
+    const helper = (verb: "add" | "del") => helperInNetns(target, HAND_IMAGE, ["tc", ...tcArgs(verb)]);
     let handle: InjectionHandle | undefined;
     let runNo = 0;
     const ways: Record<WayName, Way> = {

@@ -5,23 +5,15 @@
 // --cap-add NET_ADMIN <image> iptables|tc ...`, one for apply and one for revert).
 // Needs the engine, local/web:1, local/node-base:20 and local/chaosctl:dev (scripts/swarm-up.sh).
 // Run: npm run build && node dist/bench/network.js [iterations]   (default 10, at most 50)
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { DockerEngine } from "../src/engine/docker.js";
 import type { InjectionHandle, Target } from "../src/faults/driver.js";
 import { networkDriver } from "../src/faults/network/driver.js";
+import { docker, helperInNetns } from "./docker-cli.js";
 
 const WEB = "local/web:1";
 const BASE = "local/node-base:20";
 const APP = "local/chaosctl:dev";
-
-function docker(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile("docker", args, { timeout: 60_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`docker ${args[0]}: ${stderr || err.message}`)) : resolve(stdout.trim()),
-    ),
-  );
-}
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -86,19 +78,7 @@ export async function benchNetwork(iterations = 10): Promise<Row[]> {
         ],
       },
     };
-    const byHand = (argv: string[]) =>
-      docker([
-        "run",
-        "--rm",
-        "--network",
-        `container:${target}`,
-        "--cap-add",
-        "NET_ADMIN",
-        "--entrypoint",
-        argv[0] ?? "",
-        BASE,
-        ...argv.slice(1),
-      ]);
+    const byHand = (argv: string[]) => helperInNetns(target, BASE, argv);
     for (const [fault, f] of Object.entries(faults)) {
       const ours: Row = { fault, way: "chaosctl (guard prelude)", applyMs: [], revertMs: [] };
       const hand: Row = { fault, way: "by hand (docker run helper)", applyMs: [], revertMs: [] };

@@ -34,6 +34,19 @@ const input = (over: Partial<StatusInput>): StatusInput => ({
   ...over,
 });
 
+/** A 10 s pause of web.1 applied at T0, its guard running: the guard and the status derived then. */
+function pauseRunning() {
+  const g = guard("default/p", "r1", "web.1", { expires: at(10), since: T0 });
+  const s1 = deriveStatus(
+    input({
+      manifest: pause.manifest,
+      injections: [g],
+      events: [started("pause"), { type: "applied", run: "r1", results: [{ target, ok: true }] }],
+    }),
+  );
+  return { g, s1 };
+}
+
 describe("deriveStatus", () => {
   it("records a kill, then measures healing from Swarm's task timestamps", () => {
     const s1 = deriveStatus(
@@ -122,14 +135,7 @@ describe("deriveStatus", () => {
   });
 
   it("a pause stays Running and Active while its guard runs, and ends when the guard has reverted", () => {
-    const g = guard("default/p", "r1", "web.1", { expires: at(10), since: T0 });
-    const s1 = deriveStatus(
-      input({
-        manifest: pause.manifest,
-        injections: [g],
-        events: [started("pause"), { type: "applied", run: "r1", results: [{ target, ok: true }] }],
-      }),
-    );
+    const { g, s1 } = pauseRunning();
     expect(s1.phase).toBe("Active");
     expect(s1.history?.[0]?.result).toBe("Running");
     expect(s1.active).toEqual([
@@ -165,14 +171,7 @@ describe("deriveStatus", () => {
   });
 
   it("a pause whose task Swarm ended mid-fault ends when the task did, and its healing is measured from there", () => {
-    const g = guard("default/p", "r1", "web.1", { expires: at(10), since: T0 });
-    const s1 = deriveStatus(
-      input({
-        manifest: pause.manifest,
-        injections: [g],
-        events: [started("pause"), { type: "applied", run: "r1", results: [{ target, ok: true }] }],
-      }),
-    );
+    const { g, s1 } = pauseRunning();
     // Observed at +7 s: web.1 failed at +4 s (its healthcheck, say), web.1b running since +6 s;
     // the guard found its target gone and exited.
     const later = snapshot([web], { at: at(7) });
