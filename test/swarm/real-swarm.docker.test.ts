@@ -26,6 +26,9 @@ describe("a real one-node Swarm", () => {
       replicas: 2,
       image: WEB_IMAGE,
       healthCmd: "wget -q -O /dev/null http://127.0.0.1/",
+      // A wider timeout than the helper's 1 s (the later flag wins): with four lanes loading the
+      // machine, two slow probes made Swarm replace the task this file asserts was left alone.
+      flags: ["--health-timeout", "5s", "--health-retries", "3"],
     });
   });
 
