@@ -33,7 +33,10 @@ export class NetnsLab {
     return { id, ip };
   }
 
-  /** A helper in `target`'s namespace with NET_ADMIN; its exec runs argv there (no shell). */
+  /**
+   * A helper in `target`'s namespace with NET_ADMIN; its exec runs argv there (no shell). It takes
+   * stdin (`docker exec -i`), as a guard's local exec does, so tc steps run batched here too.
+   */
   async helper(target: string): Promise<NetnsExec> {
     const id = await dockerOk([
       "run",
@@ -50,10 +53,14 @@ export class NetnsLab {
       "900",
     ]);
     this.containers.push(id);
-    return async (argv) => {
-      const r = await docker(["exec", id, ...argv], { timeoutMs: 20_000 });
+    const exec = async (argv: string[], input?: string) => {
+      const r =
+        input === undefined
+          ? await docker(["exec", id, ...argv], { timeoutMs: 20_000 })
+          : await docker(["exec", "-i", id, ...argv], { timeoutMs: 20_000, input });
       return { exitCode: r.code, stdout: r.stdout, stderr: r.stderr };
     };
+    return Object.assign(exec, { stdin: true as const });
   }
 
   async down(): Promise<void> {

@@ -24,21 +24,60 @@ import {
 import * as tc from "./tc.js";
 import * as ipt from "./iptables.js";
 
-/** Runs one argv (never a shell string) in the target's network namespace. */
-export type NetnsExec = (argv: string[]) => Promise<ExecResult>;
+/**
+ * Runs one argv (never a shell string) in the target's network namespace. An exec that says
+ * `stdin` also hands `input` to the command's standard input: runSteps then runs consecutive
+ * `tc` steps as one `tc -batch -` process.
+ */
+export interface NetnsExec {
+  (argv: string[], input?: string): Promise<ExecResult>;
+  readonly stdin?: boolean;
+}
 
-export async function observe(exec: NetnsExec): Promise<Observed> {
-  const qdiscs = parseQdiscs(await must(exec, tc.qdiscShow()));
+/** What of the namespace to read: the tc tree, the filter table's CHAOS-* chains; both by default. */
+export interface ObserveParts {
+  tc: boolean;
+  ipt: boolean;
+}
+
+const ALL: ObserveParts = { tc: true, ipt: true };
+
+/**
+ * Read the namespace: `tc qdisc show` beside `iptables-save`, then the classes and filters of each
+ * interface with our root, all at once (independent reads; a snapshot taken one read after the
+ * other was no more atomic). A part not asked for reads as empty. On failures, the error of the
+ * first read in the order above is thrown, as when they ran one after the other.
+ */
+export async function observe(exec: NetnsExec, parts: ObserveParts = ALL): Promise<Observed> {
+  const [qdiscText = "", iptText = ""] = await all([
+    parts.tc ? must(exec, tc.qdiscShow()) : Promise.resolve(""),
+    parts.ipt ? must(exec, ipt.save()) : Promise.resolve(""),
+  ]);
+  const qdiscs = parseQdiscs(qdiscText);
+  const devs = devsWithOurRoot(qdiscs);
+  const perDev = await all(devs.flatMap((dev) => [must(exec, tc.classShow(dev)), must(exec, tc.filterShow(dev))]));
   const classes: Observed["classes"] = {};
   const classMinors: Record<string, number[]> = {};
   const filterPrefs: Record<string, number[]> = {};
-  for (const dev of devsWithOurRoot(qdiscs)) {
-    classes[dev] = parseClasses(await must(exec, tc.classShow(dev)));
+  devs.forEach((dev, i) => {
+    classes[dev] = parseClasses(perDev[2 * i] ?? "");
     classMinors[dev] = injectionMinors(classes[dev]);
-    filterPrefs[dev] = parseFilterPrefs(await must(exec, tc.filterShow(dev)));
-  }
-  const ipt_ = parseIptablesSave(await must(exec, ipt.save()));
-  return { qdiscs, classes, classMinors, filterPrefs, ipt: ipt_ };
+    filterPrefs[dev] = parseFilterPrefs(perDev[2 * i + 1] ?? "");
+  });
+  return { qdiscs, classes, classMinors, filterPrefs, ipt: parseIptablesSave(iptText) };
+}
+
+/** Promise.all that waits for every read and rejects with the first failure in array order. */
+async function all<T>(ps: Promise<T>[]): Promise<T[]> {
+  const rs = await Promise.allSettled(ps);
+  const failed = rs.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return rs.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+/** What planApply reads of the namespace for `inj`: the tc tree only with a leaf, the chains only with rules. */
+export function partsFor(inj: NetnsInjection): ObserveParts {
+  return { tc: inj.leaf !== undefined, ipt: inj.egress.length > 0 || inj.ingress.length > 0 };
 }
 
 /**
@@ -55,7 +94,10 @@ export async function applyInjection(
   mode: ApplyMode = "write",
   rounds = 4,
 ): Promise<void> {
-  let steps = planApply(inj, await observe(exec), mode); // ForeignQdisc: thrown before any change
+  const parts = partsFor(inj);
+  let steps = planApply(inj, await observe(exec, parts), mode); // ForeignQdisc: thrown before any change
+  // Nothing to add (an adoption of what the prelude applied and verified): nothing to verify again.
+  if (steps.length === 0) return;
   try {
     for (let round = 1; ; round++) {
       let failed: CommandFailed | undefined;
@@ -63,7 +105,7 @@ export async function applyInjection(
         if (!(err instanceof CommandFailed)) throw err;
         failed = err;
       });
-      steps = planApply(inj, await observe(exec), "ensure");
+      steps = planApply(inj, await observe(exec, parts), "ensure");
       if (steps.length === 0) return;
       if (round >= rounds)
         throw (
@@ -81,7 +123,7 @@ export async function applyInjection(
 
 /** Re-add whatever of the injection is missing; cheap when nothing is (observe only). Returns steps run. */
 export async function ensureInjection(exec: NetnsExec, inj: NetnsInjection): Promise<number> {
-  const steps = planApply(inj, await observe(exec), "ensure");
+  const steps = planApply(inj, await observe(exec, partsFor(inj)), "ensure");
   await runSteps(exec, steps);
   return steps.length;
 }
@@ -113,13 +155,62 @@ export async function sweep(exec: NetnsExec): Promise<boolean> {
   return isClean(await observe(exec));
 }
 
+/**
+ * Run the steps in order; the first failure not tolerated by its step stops them (thrown, typed).
+ * With an exec that takes stdin, each run of consecutive `tc` steps goes to ONE `tc -batch -`
+ * process, which applies its lines in order and stops at the first that fails, saying which
+ * ("Command failed -:N"). The lines before N are done; step N is run again on its own, so its
+ * own stderr meets its own `tolerate` (or classify) exactly as without the batch, and the rest is
+ * batched again. A failed command changed nothing, so running it again is just running it a
+ * little later. If tc's answer names no line (killed, timed out), the batch's first step is run
+ * on its own and the rest batched again: a step may then run twice, which every tc step here
+ * takes (a replace, a delete tolerating "gone", an add tolerating "exists"), but a filter add,
+ * whose second copy is a duplicate that its injection's `filter del ... prio` removes with the first.
+ */
 export async function runSteps(exec: NetnsExec, steps: Step[]): Promise<void> {
-  for (const s of steps) {
+  let i = 0;
+  while (i < steps.length) {
+    const n = exec.stdin === true ? batchableRun(steps, i) : 0;
+    if (n >= 2) {
+      const lines = steps.slice(i, i + n).map((s) => `${s.argv.slice(1).join(" ")}\n`);
+      const r = await exec(TC_BATCH, lines.join(""));
+      if (r.exitCode === 0) {
+        i += n;
+        continue;
+      }
+      const line = failedLine(r.stderr);
+      if (line !== undefined && line <= n) i += line - 1;
+    }
+    const s = steps[i] as Step;
     const r = await exec(s.argv);
+    i++;
     if (r.exitCode === 0) continue;
     if (s.tolerate?.test(r.stderr)) continue;
     throw classify(s.argv, r);
   }
+}
+
+export const TC_BATCH = ["tc", "-batch", "-"];
+
+/** A word tc's batch reader takes as one argument as it is: no blank, quote, backslash or comment sign. */
+const PLAIN_WORD = /^[A-Za-z0-9_.:/+,=@%-]+$/;
+
+/** How many steps from `from` on are `tc <object> ...` commands a batch line can carry unchanged. */
+export function batchableRun(steps: readonly Step[], from: number): number {
+  let n = 0;
+  for (const s of steps.slice(from)) {
+    const [cmd, object, ...rest] = s.argv;
+    if (cmd !== "tc" || object === undefined || object.startsWith("-")) break;
+    if (![object, ...rest].every((w) => PLAIN_WORD.test(w))) break;
+    n++;
+  }
+  return n;
+}
+
+/** The 1-based line a `tc -batch -` stopped at, from its "Command failed -:N". */
+export function failedLine(stderr: string): number | undefined {
+  const m = /Command failed -:(\d+)/.exec(stderr);
+  return m ? Number(m[1]) : undefined;
 }
 
 async function must(exec: NetnsExec, argv: string[]): Promise<string> {

@@ -1,0 +1,209 @@
+// observe -> plan -> execute, the execute part with a fake namespace: which processes run, in
+// which order and how many (tc steps batched, reads side by side, an adoption that finds
+// everything in place verifies nothing twice). The same code on real tc/iptables:
+// netns-real.docker.test.ts (its helper exec takes stdin, so its steps are batched too) and the
+// guards of network-driver.docker.test.ts.
+import { describe, expect, it } from "vitest";
+import type { ExecResult } from "../../src/engine/engine.js";
+import {
+  applyInjection,
+  batchableRun,
+  failedLine,
+  observe,
+  runSteps,
+  TC_BATCH,
+  type NetnsExec,
+} from "../../src/faults/netns/converge.js";
+import { CommandFailed, KernelUnsupported } from "../../src/faults/netns/errors.js";
+import { ownedNames } from "../../src/faults/netns/ids.js";
+import * as ipt from "../../src/faults/netns/iptables.js";
+import type { Step } from "../../src/faults/netns/plan.js";
+import { GONE } from "../../src/faults/netns/shared.js";
+import { networkInjection } from "../../src/faults/network/injection.js";
+
+const OK: ExecResult = { exitCode: 0, stdout: "", stderr: "" };
+const QDISC_DEFAULT = `[{"kind":"noqueue","handle":"0:","dev":"eth0","root":true,"refcnt":2,"options":{}}]`;
+const QDISC_OURS = `[{"kind":"htb","handle":"1c4a:","dev":"eth0","root":true,"refcnt":2,"options":{}}]`;
+const IPT_EMPTY = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n`;
+
+interface Call {
+  argv: string[];
+  input?: string;
+}
+
+/** A fake exec: records each call (with its stdin), answers with `answer`; `stdin` says whether it takes input. */
+function fake(answer: (c: Call) => ExecResult | Promise<ExecResult> = () => OK, stdin = true) {
+  const calls: Call[] = [];
+  const f = async (argv: string[], input?: string): Promise<ExecResult> => {
+    const c = { argv, ...(input !== undefined ? { input } : {}) };
+    calls.push(c);
+    return answer(c);
+  };
+  const exec: NetnsExec = Object.assign(f, { stdin });
+  return { calls, exec };
+}
+
+const tcStep = (...words: string[]): Step => ({ argv: ["tc", ...words] });
+const add = tcStep("qdisc", "add", "dev", "eth0", "root", "handle", "1c4a:", "htb", "default", "2");
+const cls = tcStep("class", "replace", "dev", "eth0", "parent", "1c4a:", "classid", "1c4a:10", "htb", "rate", "10gbit");
+const leaf = tcStep("qdisc", "replace", "dev", "eth0", "parent", "1c4a:10", "handle", "10:", "netem", "delay", "100ms");
+const filter = tcStep("filter", "add", "dev", "eth0", "parent", "1c4a:", "prio", "16", "u32", "match", "u32", "0", "0");
+const iptStep: Step = { argv: ipt.chainNew("CHAOS-x-O") };
+const line = (s: Step): string => `${s.argv.slice(1).join(" ")}\n`;
+
+describe("runSteps: consecutive tc steps in one `tc -batch -`", () => {
+  it("a run of tc steps is one process, its lines in order; iptables steps run one by one between them", async () => {
+    const f = fake();
+    await runSteps(f.exec, [add, cls, iptStep, leaf, filter, iptStep]);
+    expect(f.calls).toEqual([
+      { argv: TC_BATCH, input: line(add) + line(cls) },
+      { argv: iptStep.argv },
+      { argv: TC_BATCH, input: line(leaf) + line(filter) },
+      { argv: iptStep.argv },
+    ]);
+  });
+
+  it("one tc step alone, and every step with an exec that takes no stdin, run as before: one process each", async () => {
+    const one = fake();
+    await runSteps(one.exec, [iptStep, add, iptStep]);
+    expect(one.calls).toEqual([{ argv: iptStep.argv }, { argv: add.argv }, { argv: iptStep.argv }]);
+    const plain = fake(() => OK, false);
+    await runSteps(plain.exec, [add, cls, leaf]);
+    expect(plain.calls).toEqual([{ argv: add.argv }, { argv: cls.argv }, { argv: leaf.argv }]);
+  });
+
+  it("the batch stops at line N: the lines before are done, step N runs again alone, a tolerated failure goes on with the rest batched", async () => {
+    // The root exists already (a concurrent guard made it): tolerated, as without the batch.
+    const exists = "Error: Exclusivity flag on, cannot modify.\n";
+    const f = fake((c) => {
+      if (c.input?.startsWith(line(add))) return { exitCode: 1, stdout: "", stderr: `${exists}Command failed -:1\n` };
+      if (c.argv === add.argv) return { exitCode: 2, stdout: "", stderr: exists };
+      return OK;
+    });
+    await runSteps(f.exec, [{ ...add, tolerate: /Exclusivity flag on/ }, cls, leaf, filter]);
+    expect(f.calls).toEqual([
+      { argv: TC_BATCH, input: line(add) + line(cls) + line(leaf) + line(filter) },
+      { argv: add.argv },
+      { argv: TC_BATCH, input: line(cls) + line(leaf) + line(filter) },
+    ]);
+  });
+
+  it("a failure not tolerated is thrown as its own step's, typed by its own stderr; nothing after it runs", async () => {
+    const unknown = "Error: Specified qdisc kind is unknown.\n";
+    const f = fake((c) => {
+      if (c.input !== undefined) return { exitCode: 1, stdout: "", stderr: `${unknown}Command failed -:3\n` };
+      if (c.argv === leaf.argv) return { exitCode: 2, stdout: "", stderr: unknown };
+      return OK;
+    });
+    const err = await runSteps(f.exec, [add, cls, leaf, filter, iptStep]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KernelUnsupported);
+    expect((err as KernelUnsupported).missing).toBe("sch_netem");
+    // add and cls were done by the batch (lines 1-2): not run again.
+    expect(f.calls).toEqual([
+      { argv: TC_BATCH, input: line(add) + line(cls) + line(leaf) + line(filter) },
+      { argv: leaf.argv },
+    ]);
+  });
+
+  it("a step that fails again alone with a stderr it does not tolerate: CommandFailed, as without the batch", async () => {
+    const f = fake((c) =>
+      c.input !== undefined
+        ? { exitCode: 1, stdout: "", stderr: "RTNETLINK answers: Device or resource busy\nCommand failed -:2\n" }
+        : c.argv === cls.argv
+          ? { exitCode: 2, stdout: "", stderr: "RTNETLINK answers: Device or resource busy\n" }
+          : OK,
+    );
+    await expect(runSteps(f.exec, [add, { ...cls, tolerate: GONE }, leaf])).rejects.toBeInstanceOf(CommandFailed);
+    expect(f.calls.map((c) => c.argv)).toEqual([TC_BATCH, cls.argv]);
+  });
+
+  it("a batch whose answer names no line (killed, timed out): its first step alone, the rest batched again", async () => {
+    let batches = 0;
+    const f = fake((c) => (c.input !== undefined && batches++ === 0 ? { exitCode: 137, stdout: "", stderr: "" } : OK));
+    await runSteps(f.exec, [add, cls, leaf]);
+    expect(f.calls).toEqual([
+      { argv: TC_BATCH, input: line(add) + line(cls) + line(leaf) },
+      { argv: add.argv },
+      { argv: TC_BATCH, input: line(cls) + line(leaf) },
+    ]);
+  });
+
+  it("only words tc's batch reader takes unchanged go in a batch; tc's own options (-j) never", () => {
+    expect(batchableRun([add, cls, leaf, filter], 0)).toBe(4);
+    expect(batchableRun([add, cls, leaf, filter], 2)).toBe(2);
+    expect(batchableRun([add, tcStep("qdisc", "add", "dev", "my dev"), cls], 0)).toBe(1);
+    expect(batchableRun([add, tcStep("qdisc", "add", "dev", 'a"b'), cls], 0)).toBe(1);
+    expect(batchableRun([add, tcStep("qdisc", "add", "dev", "a#b"), cls], 0)).toBe(1);
+    expect(batchableRun([{ argv: ["tc", "-j", "qdisc", "show"] }, add], 0)).toBe(0);
+    expect(batchableRun([iptStep, add], 0)).toBe(0);
+    expect(failedLine("Error: x\nWe have an error talking to the kernel\nCommand failed -:12\n")).toBe(12);
+    expect(failedLine("Killed")).toBeUndefined();
+  });
+});
+
+describe("observe: independent reads side by side", () => {
+  it("qdiscs beside iptables-save, then each interface's classes beside its filters", async () => {
+    let running = 0;
+    let most = 0;
+    const f = fake(async (c) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      if (c.argv[0] === "iptables-save") return { ...OK, stdout: IPT_EMPTY };
+      if (c.argv.includes("qdisc")) return { ...OK, stdout: QDISC_OURS };
+      if (c.argv.includes("filter")) return { ...OK, stdout: `[{"protocol":"all","pref":77,"kind":"u32"}]` };
+      return { ...OK, stdout: "class htb 1c4a:2 root prio 0 rate 10Gbit ceil 10Gbit burst 0b cburst 0b \n" };
+    });
+    const obs = await observe(f.exec);
+    expect(obs.filterPrefs).toEqual({ eth0: [77] });
+    expect(obs.classes.eth0?.map((c) => c.minor)).toEqual([2]);
+    expect(f.calls.map((c) => c.argv.filter((a) => a !== "-j").slice(0, 2))).toEqual([
+      ["tc", "qdisc"],
+      ["iptables-save", "-t"],
+      ["tc", "class"],
+      ["tc", "filter"],
+    ]);
+    expect(most).toBe(2);
+  });
+
+  it("when reads fail, the error is the first read's (tc before iptables), as when they ran in turn", async () => {
+    const f = fake((c) => ({ exitCode: 1, stdout: "", stderr: `${c.argv[0]} broke` }));
+    await expect(observe(f.exec)).rejects.toThrow(/tc.*broke|broke.*tc/);
+    const g = fake((c) =>
+      c.argv[0] === "tc" ? { ...OK, stdout: QDISC_DEFAULT } : { exitCode: 1, stdout: "", stderr: "no" },
+    );
+    await expect(observe(g.exec)).rejects.toThrow(/iptables-save/);
+  });
+});
+
+describe("applyInjection: what it reads and how often", () => {
+  const key = { schedule: "default/loss", run: "r1", fault: "network" as const };
+  const n = ownedNames(key);
+  const loss = networkInjection(key, { loss: { probability: 0.3 } });
+  const jump = ipt.jumpArgs("OUTPUT", "eth0", n.chainOut, n.comment).join(" ");
+  const IPT_LOSS = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:${n.chainOut} - [0:0]\n-A OUTPUT ${jump}\n-A ${n.chainOut} ${ipt.lossRule(0.3).join(" ")}\nCOMMIT\n`;
+
+  it("a loss (no tc part) reads only iptables-save: before its steps and once after to verify", async () => {
+    let applied = false;
+    const f = fake((c) => {
+      if (c.argv[0] === "iptables-save") return { ...OK, stdout: applied ? IPT_LOSS : IPT_EMPTY };
+      if (c.argv.includes("-I")) applied = true;
+      return OK;
+    });
+    await applyInjection(f.exec, loss);
+    expect(f.calls.map((c) => c.argv[0])).toEqual([
+      "iptables-save",
+      "iptables",
+      "iptables",
+      "iptables",
+      "iptables-save",
+    ]);
+  });
+
+  it("ensure when everything is in place (the guard adopting what its prelude applied): one read, nothing written, nothing re-read", async () => {
+    const f = fake((c) => (c.argv[0] === "iptables-save" ? { ...OK, stdout: IPT_LOSS } : OK));
+    await applyInjection(f.exec, loss, "ensure");
+    expect(f.calls.map((c) => c.argv)).toEqual([ipt.save()]);
+  });
+});
