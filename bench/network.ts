@@ -5,6 +5,8 @@
 // --cap-add NET_ADMIN <image> iptables|tc ...`, one for apply and one for revert).
 // Needs the engine, local/web:1, local/node-base:20 and local/chaosctl:dev (scripts/swarm-up.sh).
 // Run: npm run build && node dist/bench/network.js [iterations]   (default 10, at most 50)
+// A/B of a change to the guard: BENCH_NET_BEFORE_IMAGE=<an image of the code before it> adds a
+// third way, the same driver with that image as the guard's; each round's first way rotates.
 import { randomBytes } from "node:crypto";
 import { DockerEngine } from "../src/engine/docker.js";
 import type { InjectionHandle, Target } from "../src/faults/driver.js";
@@ -33,7 +35,10 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - t0;
 }
 
-export async function benchNetwork(iterations = 10): Promise<Row[]> {
+export async function benchNetwork(
+  iterations = 10,
+  beforeImage = process.env.BENCH_NET_BEFORE_IMAGE || undefined,
+): Promise<Row[]> {
   const n = Math.max(1, Math.min(50, iterations));
   const engine = new DockerEngine();
   const nodeId = await docker(["info", "-f", "{{.Swarm.NodeID}}"]);
@@ -82,35 +87,44 @@ export async function benchNetwork(iterations = 10): Promise<Row[]> {
     for (const [fault, f] of Object.entries(faults)) {
       const ours: Row = { fault, way: "chaosctl (guard prelude)", applyMs: [], revertMs: [] };
       const hand: Row = { fault, way: "by hand (docker run helper)", applyMs: [], revertMs: [] };
-      for (let i = 0; i < n; i++) {
+      const before: Row = { fault, way: `before (guard image ${beforeImage})`, applyMs: [], revertMs: [] };
+      const viaDriver = (row: Row, image: string) => async () => {
         const owner = {
           schedule: "bench/network",
           generation: 1,
           run: randomBytes(4).toString("hex"),
           expires: new Date(Date.now() + 300_000),
         };
+        const c = { ...ctx, image };
         let handle: InjectionHandle | undefined;
-        ours.applyMs.push(
+        row.applyMs.push(
           await timed(async () => {
-            const r = await networkDriver.apply(ctx, t, f.spec, owner);
+            const r = await networkDriver.apply(c, t, f.spec, owner);
             if (r.phase !== "Injected") throw new Error(`apply ${fault}: ${JSON.stringify(r)}`);
             handle = r.handle;
           }),
         );
-        ours.revertMs.push(
+        row.revertMs.push(
           await timed(async () => {
-            const r = await networkDriver.recover(ctx, handle!);
+            const r = await networkDriver.recover(c, handle!);
             if (r.phase !== "Recovered") throw new Error(`recover ${fault}: ${JSON.stringify(r)}`);
           }),
         );
-        hand.applyMs.push(await timed(() => byHand(f.apply)));
-        const revert =
-          fault === "loss"
-            ? f.apply.map((a) => (a === "-A" ? "-D" : a))
-            : ["tc", "qdisc", "del", "dev", "eth0", "root"];
-        hand.revertMs.push(await timed(() => byHand(revert)));
+      };
+      const revert =
+        fault === "loss" ? f.apply.map((a) => (a === "-A" ? "-D" : a)) : ["tc", "qdisc", "del", "dev", "eth0", "root"];
+      const ways = [
+        viaDriver(ours, APP),
+        async () => {
+          hand.applyMs.push(await timed(() => byHand(f.apply)));
+          hand.revertMs.push(await timed(() => byHand(revert)));
+        },
+        ...(beforeImage ? [viaDriver(before, beforeImage)] : []),
+      ];
+      for (let i = 0; i < n; i++) {
+        for (let k = 0; k < ways.length; k++) await ways[(i + k) % ways.length]!();
       }
-      rows.push(ours, hand);
+      rows.push(ours, hand, ...(beforeImage ? [before] : []));
     }
   } finally {
     await docker(["rm", "-f", target]).catch(() => undefined);
@@ -125,6 +139,11 @@ export function formatRows(rows: Row[]): string {
       `${r.fault.padEnd(10)} ${r.way.padEnd(29)} ${`${pct(r.applyMs, 50)}/${pct(r.applyMs, 95)}`.padEnd(18)} ${pct(r.revertMs, 50)}/${pct(r.revertMs, 95)}`,
     );
   }
+  lines.push("raw samples (ms, in order):");
+  for (const r of rows)
+    lines.push(
+      `${r.fault} ${r.way}: apply ${r.applyMs.map(Math.round).join(" ")}; revert ${r.revertMs.map(Math.round).join(" ")}`,
+    );
   return lines.join("\n");
 }
 

@@ -7,10 +7,11 @@ import { describe, expect, it } from "vitest";
 import type { ExecResult } from "../../src/engine/engine.js";
 import {
   applyInjection,
-  batchableRun,
+  batchAt,
   failedLine,
   observe,
   runSteps,
+  IPT_RESTORE,
   TC_BATCH,
   type NetnsExec,
 } from "../../src/faults/netns/converge.js";
@@ -52,7 +53,7 @@ const iptStep: Step = { argv: ipt.chainNew("CHAOS-x-O") };
 const line = (s: Step): string => `${s.argv.slice(1).join(" ")}\n`;
 
 describe("runSteps: consecutive tc steps in one `tc -batch -`", () => {
-  it("a run of tc steps is one process, its lines in order; iptables steps run one by one between them", async () => {
+  it("a run of tc steps is one process, its lines in order; a lone iptables step between them runs alone", async () => {
     const f = fake();
     await runSteps(f.exec, [add, cls, iptStep, leaf, filter, iptStep]);
     expect(f.calls).toEqual([
@@ -129,15 +130,69 @@ describe("runSteps: consecutive tc steps in one `tc -batch -`", () => {
   });
 
   it("only words tc's batch reader takes unchanged go in a batch; tc's own options (-j) never", () => {
-    expect(batchableRun([add, cls, leaf, filter], 0)).toBe(4);
-    expect(batchableRun([add, cls, leaf, filter], 2)).toBe(2);
-    expect(batchableRun([add, tcStep("qdisc", "add", "dev", "my dev"), cls], 0)).toBe(1);
-    expect(batchableRun([add, tcStep("qdisc", "add", "dev", 'a"b'), cls], 0)).toBe(1);
-    expect(batchableRun([add, tcStep("qdisc", "add", "dev", "a#b"), cls], 0)).toBe(1);
-    expect(batchableRun([{ argv: ["tc", "-j", "qdisc", "show"] }, add], 0)).toBe(0);
-    expect(batchableRun([iptStep, add], 0)).toBe(0);
+    const n = (steps: Step[], from = 0) => batchAt(steps, from)?.lines.length ?? 0;
+    expect(batchAt([add, cls], 0)).toEqual({ kind: "tc", lines: [line(add).trim(), line(cls).trim()] });
+    expect(n([add, cls, leaf, filter])).toBe(4);
+    expect(n([add, cls, leaf, filter], 2)).toBe(2);
+    expect(n([add, tcStep("qdisc", "add", "dev", "my dev"), cls])).toBe(1);
+    expect(n([add, tcStep("qdisc", "add", "dev", 'a"b'), cls])).toBe(1);
+    expect(n([add, tcStep("qdisc", "add", "dev", "a#b"), cls])).toBe(1);
+    expect(n([{ argv: ["tc", "-j", "qdisc", "show"] }, add])).toBe(0);
+    expect(n([add, iptStep])).toBe(1);
     expect(failedLine("Error: x\nWe have an error talking to the kernel\nCommand failed -:12\n")).toBe(12);
     expect(failedLine("Killed")).toBeUndefined();
+  });
+});
+
+describe("runSteps: consecutive iptables steps in one `iptables-restore --noflush`", () => {
+  const chain: Step = { argv: ipt.chainNew("CHAOS-x-O"), tolerate: /Chain already exists/ };
+  const rule: Step = { argv: ipt.ruleAppend("CHAOS-x-O", ipt.lossRule(0.3)) };
+  const jump: Step = { argv: ipt.jumpInsert("OUTPUT", "eth0", "CHAOS-x-O", "chaosctl:network:d/a:r1") };
+  const restoreOf = (...st: Step[]): string =>
+    `*filter\n${st.map((x) => `${x.argv.slice(3).join(" ")}\n`).join("")}COMMIT\n`;
+
+  it("a chain, its rules and its jump are one transaction of the filter table", async () => {
+    const f = fake();
+    await runSteps(f.exec, [chain, rule, jump]);
+    expect(f.calls).toEqual([{ argv: IPT_RESTORE, input: restoreOf(chain, rule, jump) }]);
+    expect(f.calls[0]?.input).toBe(
+      "*filter\n-N CHAOS-x-O\n-A CHAOS-x-O -m statistic --mode random --probability 0.3 -j DROP\n" +
+        "-I OUTPUT 1 -o eth0 -m comment --comment chaosctl:network:d/a:r1 -j CHAOS-x-O\nCOMMIT\n",
+    );
+  });
+
+  it("a failed restore changed nothing: its first step runs alone (tolerated here), the rest is batched again", async () => {
+    const f = fake((c) => {
+      if (c.input?.includes("-N"))
+        return { exitCode: 1, stdout: "", stderr: "iptables-restore: line 2 failed: Chain already exists.\n" };
+      if (c.argv === chain.argv) return { exitCode: 1, stdout: "", stderr: "iptables: Chain already exists.\n" };
+      return OK;
+    });
+    await runSteps(f.exec, [chain, rule, jump]);
+    expect(f.calls).toEqual([
+      { argv: IPT_RESTORE, input: restoreOf(chain, rule, jump) },
+      { argv: chain.argv },
+      { argv: IPT_RESTORE, input: restoreOf(rule, jump) },
+    ]);
+  });
+
+  it("a first step that fails alone too, not tolerated: thrown typed by its own stderr; nothing after it runs", async () => {
+    const missing = "iptables v1.8.9 (nf_tables): Couldn't load match `statistic':No such file or directory\n";
+    const f = fake((c) =>
+      c.input !== undefined || c.argv === rule.argv ? { exitCode: 2, stdout: "", stderr: missing } : OK,
+    );
+    const err = await runSteps(f.exec, [rule, jump]).catch((e: unknown) => e);
+    expect((err as KernelUnsupported).missing).toBe("xt_statistic");
+    expect(f.calls).toEqual([{ argv: IPT_RESTORE, input: restoreOf(rule, jump) }, { argv: rule.argv }]);
+  });
+
+  it("iptables-save and anything but -w 5 with -N/-F/-X/-A/-I/-D, or a word restore would split, run on their own", () => {
+    expect(batchAt([chain, rule, { argv: ipt.save() }, jump], 0)?.lines.length).toBe(2);
+    expect(batchAt([chain, { argv: ["iptables", "-t", "nat", "-A", "X"] }], 0)?.lines.length).toBe(1);
+    expect(
+      batchAt([chain, { argv: ipt.ruleAppend("CHAOS-x-O", ["-m", "comment", "--comment", "a b"]) }], 0)?.lines.length,
+    ).toBe(1);
+    expect(batchAt([chain, { argv: ipt.ruleAppend("CHAOS-x-O", ["!", "-d", "10.0.0.1"]) }], 0)?.lines.length).toBe(1);
   });
 });
 
@@ -184,15 +239,24 @@ describe("applyInjection: what it reads and how often", () => {
   const jump = ipt.jumpArgs("OUTPUT", "eth0", n.chainOut, n.comment).join(" ");
   const IPT_LOSS = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:${n.chainOut} - [0:0]\n-A OUTPUT ${jump}\n-A ${n.chainOut} ${ipt.lossRule(0.3).join(" ")}\nCOMMIT\n`;
 
-  it("a loss (no tc part) reads only iptables-save: before its steps and once after to verify", async () => {
+  it("a loss (no tc part) reads only iptables-save: before its steps (one restore) and once after to verify", async () => {
     let applied = false;
     const f = fake((c) => {
       if (c.argv[0] === "iptables-save") return { ...OK, stdout: applied ? IPT_LOSS : IPT_EMPTY };
-      if (c.argv.includes("-I")) applied = true;
+      if (c.input?.includes("-I OUTPUT")) applied = true;
       return OK;
     });
     await applyInjection(f.exec, loss);
-    expect(f.calls.map((c) => c.argv[0])).toEqual([
+    expect(f.calls.map((c) => c.argv[0])).toEqual(["iptables-save", "iptables-restore", "iptables-save"]);
+    // One by one without stdin, as before.
+    applied = false;
+    const g = fake((c) => {
+      if (c.argv[0] === "iptables-save") return { ...OK, stdout: applied ? IPT_LOSS : IPT_EMPTY };
+      if (c.argv.includes("-I")) applied = true;
+      return OK;
+    }, false);
+    await applyInjection(g.exec, loss);
+    expect(g.calls.map((c) => c.argv[0])).toEqual([
       "iptables-save",
       "iptables",
       "iptables",

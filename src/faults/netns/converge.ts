@@ -157,28 +157,36 @@ export async function sweep(exec: NetnsExec): Promise<boolean> {
 
 /**
  * Run the steps in order; the first failure not tolerated by its step stops them (thrown, typed).
- * With an exec that takes stdin, each run of consecutive `tc` steps goes to ONE `tc -batch -`
- * process, which applies its lines in order and stops at the first that fails, saying which
- * ("Command failed -:N"). The lines before N are done; step N is run again on its own, so its
- * own stderr meets its own `tolerate` (or classify) exactly as without the batch, and the rest is
- * batched again. A failed command changed nothing, so running it again is just running it a
- * little later. If tc's answer names no line (killed, timed out), the batch's first step is run
- * on its own and the rest batched again: a step may then run twice, which every tc step here
- * takes (a replace, a delete tolerating "gone", an add tolerating "exists"), but a filter add,
- * whose second copy is a duplicate that its injection's `filter del ... prio` removes with the first.
+ * With an exec that takes stdin, each run of two or more consecutive steps of one tool goes to one
+ * process, and a batch that fails leaves the meaning of each step as it was:
+ * - `tc` steps to ONE `tc -batch -`, which applies its lines in order and stops at the first that
+ *   fails, saying which ("Command failed -:N"). The lines before N are done; step N is run again
+ *   on its own, so its own stderr meets its own `tolerate` (or classify) exactly as without the
+ *   batch, and the rest is batched again. A failed command changed nothing, so running it again
+ *   is running it a little later. If tc's answer names no line (killed, timed out), the batch's
+ *   first step is run on its own and the rest batched again: a step may then run twice, which
+ *   every tc step here takes (a replace, a delete tolerating "gone", an add tolerating "exists"),
+ *   but a filter add, whose second copy is a duplicate its injection's `filter del ... prio`
+ *   removes with the first;
+ * - `iptables` steps to ONE `iptables-restore --noflush` of the filter table, which commits all
+ *   its lines or none (one transaction): when it fails nothing changed, so the first step is run
+ *   on its own (its own stderr, its own tolerate) and the rest batched again.
  */
 export async function runSteps(exec: NetnsExec, steps: Step[]): Promise<void> {
   let i = 0;
   while (i < steps.length) {
-    const n = exec.stdin === true ? batchableRun(steps, i) : 0;
-    if (n >= 2) {
-      const lines = steps.slice(i, i + n).map((s) => `${s.argv.slice(1).join(" ")}\n`);
-      const r = await exec(TC_BATCH, lines.join(""));
+    const b = exec.stdin === true ? batchAt(steps, i) : undefined;
+    if (b && b.lines.length >= 2) {
+      const n = b.lines.length;
+      const r =
+        b.kind === "tc"
+          ? await exec(TC_BATCH, b.lines.map((l) => `${l}\n`).join(""))
+          : await exec(IPT_RESTORE, `*filter\n${b.lines.map((l) => `${l}\n`).join("")}COMMIT\n`);
       if (r.exitCode === 0) {
         i += n;
         continue;
       }
-      const line = failedLine(r.stderr);
+      const line = b.kind === "tc" ? failedLine(r.stderr) : undefined;
       if (line !== undefined && line <= n) i += line - 1;
     }
     const s = steps[i] as Step;
@@ -191,20 +199,38 @@ export async function runSteps(exec: NetnsExec, steps: Step[]): Promise<void> {
 }
 
 export const TC_BATCH = ["tc", "-batch", "-"];
+export const IPT_RESTORE = ["iptables-restore", "-w", "5", "--noflush"];
 
-/** A word tc's batch reader takes as one argument as it is: no blank, quote, backslash or comment sign. */
+/** A word tc's batch reader and iptables-restore take as one argument as it is: no blank, quote, backslash, `#` or `!`. */
 const PLAIN_WORD = /^[A-Za-z0-9_.:/+,=@%-]+$/;
+const IPT_OPS = new Set(["-N", "-F", "-X", "-A", "-I", "-D"]);
 
-/** How many steps from `from` on are `tc <object> ...` commands a batch line can carry unchanged. */
-export function batchableRun(steps: readonly Step[], from: number): number {
-  let n = 0;
-  for (const s of steps.slice(from)) {
-    const [cmd, object, ...rest] = s.argv;
-    if (cmd !== "tc" || object === undefined || object.startsWith("-")) break;
-    if (![object, ...rest].every((w) => PLAIN_WORD.test(w))) break;
-    n++;
+/** The step as a batch line of `kind`: `tc <object> ...` or `iptables -w 5 <op> ...` (filter table), plain words only. */
+function batchLine(kind: "tc" | "iptables", argv: readonly string[]): string | undefined {
+  let words: readonly string[];
+  if (kind === "tc") {
+    if (argv[0] !== "tc" || argv[1] === undefined || argv[1].startsWith("-")) return undefined;
+    words = argv.slice(1);
+  } else {
+    if (argv[0] !== "iptables" || argv[1] !== "-w" || argv[2] !== "5" || !IPT_OPS.has(argv[3] ?? "")) return undefined;
+    words = argv.slice(3);
   }
-  return n;
+  return words.every((w) => PLAIN_WORD.test(w)) ? words.join(" ") : undefined;
+}
+
+/** The batch lines of the steps from `from` on that one process of the first step's tool can run. */
+export function batchAt(
+  steps: readonly Step[],
+  from: number,
+): { kind: "tc" | "iptables"; lines: string[] } | undefined {
+  const kind = steps[from]?.argv[0] === "tc" ? "tc" : "iptables";
+  const lines: string[] = [];
+  for (const s of steps.slice(from)) {
+    const l = batchLine(kind, s.argv);
+    if (l === undefined) break;
+    lines.push(l);
+  }
+  return lines.length > 0 ? { kind, lines } : undefined;
 }
 
 /** The 1-based line a `tc -batch -` stopped at, from its "Command failed -:N". */
