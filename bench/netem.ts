@@ -15,7 +15,9 @@
 // under 50 ms (and the next). Each way's call time (until the command or apply returned) is
 // reported beside it. The rounds rotate which way goes first, so load drifts hit all three.
 // Run inside the VM: `npm run build && bash scripts/vm/run.sh --bench` (docs/vm-lane.md);
-// refuses to run elsewhere (no sch_netem). Args: [--rounds N] [--out DIR] (default 10 rounds).
+// refuses to run elsewhere (no sch_netem). Args: [--rounds N] [--out DIR] (default 10 rounds)
+// [--before-image IMAGE]: a fourth way, the same driver with IMAGE as the guard's (an A/B of a
+// change to the guard in one run; BENCH_NETEM_BEFORE_IMAGE of scripts/vm/run.sh).
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -44,8 +46,11 @@ const PROBE_INTERVAL_S = 0.01;
 // (the lane's suites use the same): under emulation a guard may need more than the default 10 s.
 const netemDriver = netnsDriver<ResolvedNetemSpec>("netem", netemInjection, { applyTimeoutMs: 90_000 });
 
-export type WayName = "chaosctl" | "by hand" | "nsenter";
+export type WayName = "chaosctl" | "by hand" | "nsenter" | "before";
 export const WAYS: readonly WayName[] = ["chaosctl", "by hand", "nsenter"];
+/** The ways of a run: with a `before` image (an A/B of a change to the guard), the driver with that image too. */
+const waysOf = (b: { ways: Partial<Record<WayName, WaySamples>> }): WayName[] =>
+  [...WAYS, "before" as const].filter((w) => b.ways[w] !== undefined);
 
 export interface WaySamples {
   applyEffectMs: number[];
@@ -67,7 +72,9 @@ export interface NetemBench {
   baseRttMs: number;
   /** Probe round-trip time while a delay was in effect (ms), p50 over all ways. */
   delayedRttMs: number;
-  ways: Record<WayName, WaySamples>;
+  ways: Record<Exclude<WayName, "before">, WaySamples> & { before?: WaySamples };
+  /** The guard image of the `before` way, if any. */
+  beforeImage?: string;
   failures: string[];
   seconds: number;
 }
@@ -148,7 +155,11 @@ interface Way {
   revert(): Promise<void>;
 }
 
-export async function benchNetem(rounds = 10): Promise<NetemBench> {
+/** Ways whose container is a guard (its prelude's record, its stop). */
+const guardWay = (w: WayName): boolean => w === "chaosctl" || w === "before";
+
+export async function benchNetem(rounds = 10, beforeImage?: string): Promise<NetemBench> {
+  const active: readonly WayName[] = beforeImage ? [...WAYS, "before"] : WAYS;
   const started = performance.now();
   const m = await machine();
   const engine = new DockerEngine();
@@ -164,7 +175,7 @@ export async function benchNetem(rounds = 10): Promise<NetemBench> {
     const pid = Number(pidText);
     if (!(pid > 0) || !gateway) throw new Error(`target ${target}: no pid or gateway (${pidText} ${gateway})`);
     const t: Target = { kind: "container", nodeId, containerId: target };
-    const ctx = (): DriverContext => ({ engine, image: APP, now: new Date() });
+    const ctx = (image = APP): DriverContext => ({ engine, image, now: new Date() });
     const tcArgs = (verb: "add" | "del"): string[] =>
       verb === "add"
         ? ["qdisc", "add", "dev", "eth0", "root", "netem", "delay", `${DELAY_MS}ms`]
@@ -172,25 +183,27 @@ export async function benchNetem(rounds = 10): Promise<NetemBench> {
     const helper = (verb: "add" | "del") => helperInNetns(target, HAND_IMAGE, ["tc", ...tcArgs(verb)]);
     let handle: InjectionHandle | undefined;
     let runNo = 0;
-    const ways: Record<WayName, Way> = {
-      chaosctl: {
-        async apply() {
-          const owner = {
-            schedule: "bench/netem",
-            generation: 1,
-            run: `r${++runNo}-${Date.now()}`,
-            expires: new Date(Date.now() + 300_000),
-          };
-          const r = await netemDriver.apply(ctx(), t, { delay: { time: `${DELAY_MS}ms` } }, owner);
-          if (r.phase !== "Injected") throw new Error(`apply: ${JSON.stringify(r)}`);
-          handle = r.handle;
-        },
-        async revert() {
-          const r = await netemDriver.recover(ctx(), handle!);
-          if (r.phase !== "Recovered") throw new Error(`recover: ${JSON.stringify(r)}`);
-          handle = undefined;
-        },
+    const viaDriver = (image: string): Way => ({
+      async apply() {
+        const owner = {
+          schedule: "bench/netem",
+          generation: 1,
+          run: `r${++runNo}-${Date.now()}`,
+          expires: new Date(Date.now() + 300_000),
+        };
+        const r = await netemDriver.apply(ctx(image), t, { delay: { time: `${DELAY_MS}ms` } }, owner);
+        if (r.phase !== "Injected") throw new Error(`apply: ${JSON.stringify(r)}`);
+        handle = r.handle;
       },
+      async revert() {
+        const r = await netemDriver.recover(ctx(image), handle!);
+        if (r.phase !== "Recovered") throw new Error(`recover: ${JSON.stringify(r)}`);
+        handle = undefined;
+      },
+    });
+    const ways: Record<WayName, Way> = {
+      chaosctl: viaDriver(APP),
+      before: viaDriver(beforeImage ?? APP),
       "by hand": { apply: async () => void (await helper("add")), revert: async () => void (await helper("del")) },
       nsenter: {
         apply: async () => void (await run("nsenter", ["-t", String(pid), "-n", "tc", ...tcArgs("add")])),
@@ -208,7 +221,7 @@ export async function benchNetem(rounds = 10): Promise<NetemBench> {
 
     probe = await PacketProbe.start(pid, gateway);
     const samples = Object.fromEntries(
-      WAYS.map((w) => [
+      active.map((w) => [
         w,
         {
           applyEffectMs: [],
@@ -219,7 +232,7 @@ export async function benchNetem(rounds = 10): Promise<NetemBench> {
           revertMilestones: [],
         },
       ]),
-    ) as unknown as Record<WayName, WaySamples>;
+    ) as unknown as NetemBench["ways"];
     const delayed: number[] = [];
     let baseRtt: number[] = [];
 
@@ -228,7 +241,7 @@ export async function benchNetem(rounds = 10): Promise<NetemBench> {
     /** The engine's events of the container a way started (create, start) since t0, in ms since t0. */
     const createdAndStarted = async (way: WayName, t0: number): Promise<Record<string, number>> => {
       if (way === "nsenter") return {};
-      const image = way === "chaosctl" ? APP : HAND_IMAGE;
+      const image = way === "chaosctl" ? APP : way === "before" ? (beforeImage ?? APP) : HAND_IMAGE;
       const create = await events.next(
         (e) => e.action === "create" && e.attributes.image === image,
         wall(t0) - 5,
@@ -288,7 +301,7 @@ export async function benchNetem(rounds = 10): Promise<NetemBench> {
       delayed.push(...p.rtts(t0 + effect, performance.now() - 150));
       const applyMilestones = {
         ...(await createdAndStarted(way, t0)),
-        ...(way === "chaosctl" && handle?.guardId ? await preludeTimes(handle.guardId, t0) : {}),
+        ...(guardWay(way) && handle?.guardId ? await preludeTimes(handle.guardId, t0) : {}),
         effective: effect,
       };
       const guardId = handle?.guardId;
@@ -298,13 +311,13 @@ export async function benchNetem(rounds = 10): Promise<NetemBench> {
       const revertCall = performance.now() - t0;
       const cleanAt = (await p.first(t0, (r) => r.rtt < FAST_MS, 30_000, `${way}'s revert`)) - t0;
       const revertMilestones = {
-        ...(way === "chaosctl" && guardId ? await stopped(guardId, t0) : await createdAndStarted(way, t0)),
+        ...(guardWay(way) && guardId ? await stopped(guardId, t0) : await createdAndStarted(way, t0)),
         clean: cleanAt,
       };
       const left = await clean();
       if (left) throw new Error(`after ${way}'s revert: ${left}`);
       if (!keep) return;
-      const s = samples[way];
+      const s = samples[way]!;
       s.applyCallMs.push(applyCall);
       s.applyEffectMs.push(effect);
       s.revertCallMs.push(revertCall);
@@ -314,9 +327,9 @@ export async function benchNetem(rounds = 10): Promise<NetemBench> {
     };
 
     log("warm-up round (not counted)");
-    for (const w of WAYS) await once(w, false);
+    for (const w of active) await once(w, false);
     for (let i = 0; i < rounds; i++) {
-      const order = WAYS.map((_, k) => WAYS[(i + k) % WAYS.length]!);
+      const order = active.map((_, k) => active[(i + k) % active.length]!);
       log(`round ${i + 1}/${rounds}: ${order.join(", ")}`);
       for (const w of order) {
         try {
@@ -336,6 +349,7 @@ export async function benchNetem(rounds = 10): Promise<NetemBench> {
       baseRttMs: percentile(baseRtt, 50),
       delayedRttMs: percentile(delayed, 50),
       ways: samples,
+      ...(beforeImage ? { beforeImage } : {}),
       failures,
       seconds: (performance.now() - started) / 1000,
     };
@@ -353,6 +367,7 @@ export function netemRows(b: NetemBench): Row[] {
   const c = b.ways.chaosctl;
   const h = b.ways["by hand"];
   const f = b.ways.nsenter;
+  const o = b.ways.before;
   const within = (a: number[], base: number[]): boolean =>
     a.length > 0 && base.length > 0 && ratio(a, base, 50) <= 1.15 && ratio(a, base, 95) <= 1.5;
   return [
@@ -387,6 +402,22 @@ export function netemRows(b: NetemBench): Row[] {
       baseline: `by hand ${p50p95(h.revertCallMs)}; nsenter ${p50p95(f.revertCallMs)}`,
       goal: "(no goal set)",
     },
+    ...(o
+      ? [
+          {
+            measure: `netem delay ${DELAY_MS}ms: apply → effective beside the same driver with the guard image ${b.beforeImage} (before), p50 / p95; ratio p50, p95`,
+            chaosctl: p50p95(c.applyEffectMs),
+            baseline: `${p50p95(o.applyEffectMs)}; ratio ${x(ratio(c.applyEffectMs, o.applyEffectMs, 50))}, ${x(ratio(c.applyEffectMs, o.applyEffectMs, 95))}; before beside by hand ${x(ratio(o.applyEffectMs, h.applyEffectMs, 50))}, ${x(ratio(o.applyEffectMs, h.applyEffectMs, 95))}`,
+            goal: "(A/B; no goal set)",
+          },
+          {
+            measure: `netem delay ${DELAY_MS}ms: apply call returned / revert → clean, beside before, p50 / p95`,
+            chaosctl: `${p50p95(c.applyCallMs)} / ${p50p95(c.revertCleanMs)}`,
+            baseline: `${p50p95(o.applyCallMs)} / ${p50p95(o.revertCleanMs)}; ratio p50 ${x(ratio(c.applyCallMs, o.applyCallMs, 50))} / ${x(ratio(c.revertCleanMs, o.revertCleanMs, 50))}`,
+            goal: "(A/B; no goal set)",
+          },
+        ]
+      : []),
   ];
 }
 
@@ -417,16 +448,16 @@ export function netemReport(b: NetemBench): string {
     "Where the time goes: milestones in ms since the sample's start, p50 / p95 (engine events of the",
     "container the way starts or stops, and the effect on the probe):",
     "",
-    ...WAYS.flatMap((w) => [
-      `- ${w}, apply: ${milestones(b.ways[w].applyMilestones)}`,
-      `- ${w}, revert: ${milestones(b.ways[w].revertMilestones)}`,
+    ...waysOf(b).flatMap((w) => [
+      `- ${w}, apply: ${milestones(b.ways[w]!.applyMilestones)}`,
+      `- ${w}, revert: ${milestones(b.ways[w]!.revertMilestones)}`,
     ]),
     "",
     "Raw samples (ms), in round order:",
     "",
   ];
-  for (const w of WAYS) {
-    const s = b.ways[w];
+  for (const w of waysOf(b)) {
+    const s = b.ways[w]!;
     out.push(
       `- ${w}: apply → effective ${list(s.applyEffectMs)}; apply call ${list(s.applyCallMs)}`,
       `- ${w}: revert → clean ${list(s.revertCleanMs)}; revert call ${list(s.revertCallMs)}`,
@@ -452,7 +483,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2);
   }
   try {
-    const b = await benchNetem(rounds);
+    const b = await benchNetem(rounds, arg("before-image") || undefined);
     if (process.env.BENCH_COMMIT) b.machine.commit = process.env.BENCH_COMMIT;
     // The guest's own load; the host's (shared, and what slows the emulation) is not visible here.
     b.machine.loadAtStart = `${b.machine.loadAtStart} in the guest, under QEMU TCG: figures are emulation's; the ratios are what count`;

@@ -22,6 +22,8 @@
 # --bench: runs bench/netem.ts (built: dist/bench/netem.js) instead of the suites, rounds from
 # BENCH_NETEM_ROUNDS (10); its table and samples land in results/ (netem-bench.md, .json), are
 # printed at the end and copied into CHAOSCTL_VM_ARTIFACTS when set. Never part of the test lane.
+# BENCH_NETEM_BEFORE_IMAGE=<image>: a fourth way, the driver with that guard image (an A/B of a
+# change to the guard in one run); the image goes onto the docker disk with the others.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/common.sh
@@ -43,6 +45,7 @@ usage() { log "usage: bash scripts/vm/run.sh [test/vm/NAME.vmtest.ts ...] | --be
 SUITES=()
 MODE=suite
 : "${BENCH_NETEM_ROUNDS:=10}"
+: "${BENCH_NETEM_BEFORE_IMAGE:=}"
 for a in "$@"; do
   case $a in
     -h | --help) usage ;;
@@ -54,6 +57,9 @@ done
 if [ "$MODE" = bench ]; then
   [ ${#SUITES[@]} -eq 0 ] || { log "error: --bench runs no suites"; usage; }
   [[ $BENCH_NETEM_ROUNDS =~ ^[1-9][0-9]*$ ]] || { log "error: BENCH_NETEM_ROUNDS must be a positive integer"; exit 2; }
+  [[ -z $BENCH_NETEM_BEFORE_IMAGE || $BENCH_NETEM_BEFORE_IMAGE =~ ^[a-z0-9][a-z0-9._/-]*:[A-Za-z0-9._-]+$ ]] \
+    || { log "error: BENCH_NETEM_BEFORE_IMAGE must be an image name:tag"; exit 2; }
+  [ -z "$BENCH_NETEM_BEFORE_IMAGE" ] || IMAGES+=("$BENCH_NETEM_BEFORE_IMAGE")
   [ -f dist/bench/netem.js ] && [ dist/bench/netem.js -nt bench/netem.ts ] \
     || { log "error: dist/bench/netem.js missing or older than bench/netem.ts: run npm run build"; exit 2; }
 elif [ ${#SUITES[@]} -eq 0 ]; then
@@ -121,6 +127,7 @@ make_run_disk() {
     echo "NONCE=$NONCE"
     echo "MODE=$MODE"
     echo "BENCH_ROUNDS=$BENCH_NETEM_ROUNDS"
+    printf 'BENCH_BEFORE_IMAGE=%q\n' "$BENCH_NETEM_BEFORE_IMAGE"
     printf 'BENCH_COMMIT=%q\n' "$BENCH_COMMIT"
     printf 'SUITES=%q\n' "${SUITES[*]}"
     printf 'IMAGES=%q\n' "${IMAGES[*]}"

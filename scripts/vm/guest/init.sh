@@ -77,7 +77,8 @@ mark "suite-start"
 if [ "${MODE:-suite}" = bench ]; then
   # The netem benchmark instead of the suites (scripts/vm/run.sh --bench), under the same bound.
   BENCH_COMMIT=${BENCH_COMMIT:-unknown} timeout -k 10 "$SUITE_TIMEOUT" node dist/bench/netem.js \
-    --rounds "${BENCH_ROUNDS:-10}" --out "$RESULTS" 2>&1 | tee "$RESULTS/suite.log"
+    --rounds "${BENCH_ROUNDS:-10}" --out "$RESULTS" ${BENCH_BEFORE_IMAGE:+--before-image "$BENCH_BEFORE_IMAGE"} \
+    2>&1 | tee "$RESULTS/suite.log"
   rc=${PIPESTATUS[0]}
 else
   # shellcheck disable=SC2086 # SUITES is a list of paths
