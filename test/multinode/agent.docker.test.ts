@@ -451,7 +451,16 @@ describe("agents on a three-node Swarm", () => {
     expect(unpausedAt - until).toBeLessThan(5_000);
     const guard = lines(await dkOk(2, ["ps", "-aq", "--filter", `label=chaosctl.io/instance=${w.instance}`]));
     expect(guard).toHaveLength(1);
-    expect(await dkOk(2, ["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", guard[0]!])).toBe("exited 0");
+    // The guard unpauses, then logs and exits: under load its exit can trail the unpause seen above.
+    const ended = await waitFor(
+      async () => {
+        const st = await dkOk(2, ["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", guard[0]!]);
+        return st.startsWith("exited") ? st : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 100, what: "the guard on node 2 to exit after its revert" },
+    );
+    figures.leaseGuardExitAfterUnpauseMs = Date.now() - unpausedAt;
+    expect(ended).toBe("exited 0");
     // The agent reports what happened while the controller was away.
     const report = await new AgentEngine({ host: addr(2), port: PORT, key }).injections();
     expect(report.handles.find((h) => h.owner.instance === w.instance)).toMatchObject({
