@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import type { ExecResult } from "../../src/engine/engine.js";
 import {
   applyInjection,
+  applyToClean,
+  planClean,
   batchAt,
   failedLine,
   observe,
@@ -21,6 +23,9 @@ import * as ipt from "../../src/faults/netns/iptables.js";
 import type { Step } from "../../src/faults/netns/plan.js";
 import { GONE } from "../../src/faults/netns/shared.js";
 import { networkInjection } from "../../src/faults/network/injection.js";
+import { netemInjection } from "../../src/faults/netem/injection.js";
+import { planApply } from "../../src/faults/netns/plan.js";
+import { parseIptablesSave, parseQdiscs } from "../../src/faults/netns/parse.js";
 
 const OK: ExecResult = { exitCode: 0, stdout: "", stderr: "" };
 const QDISC_DEFAULT = `[{"kind":"noqueue","handle":"0:","dev":"eth0","root":true,"refcnt":2,"options":{}}]`;
@@ -269,5 +274,115 @@ describe("applyInjection: what it reads and how often", () => {
     const f = fake((c) => (c.argv[0] === "iptables-save" ? { ...OK, stdout: IPT_LOSS } : OK));
     await applyInjection(f.exec, loss, "ensure");
     expect(f.calls.map((c) => c.argv)).toEqual([ipt.save()]);
+  });
+
+  const bw = networkInjection(key, { bandwidth: { rate: "1mbit" }, loss: { probability: 0.3 } });
+  const netem = netemInjection({ ...key, fault: "netem" }, { delay: { time: "100ms" } });
+
+  it("the clean plan is the plan an observe of a clean namespace gives, but its root add and chain creations tolerate nothing", () => {
+    for (const inj of [loss, bw, netem]) {
+      const observed = planApply(
+        inj,
+        {
+          qdiscs: parseQdiscs(QDISC_DEFAULT),
+          classes: {},
+          classMinors: {},
+          filterPrefs: {},
+          ipt: parseIptablesSave(IPT_EMPTY),
+        },
+        "write",
+      );
+      expect(planClean(inj).map((s) => s.argv)).toEqual(observed.map((s) => s.argv));
+      // The steps that tolerate "already so" on a clean namespace are exactly the root's and the chains' creation.
+      expect(observed.filter((s) => s.tolerate).map((s) => s.argv.slice(0, 4).join(" "))).toEqual(
+        inj === netem
+          ? ["tc qdisc add dev"]
+          : inj === bw
+            ? ["tc qdisc add dev", "iptables -w 5 -N"]
+            : ["iptables -w 5 -N"],
+      );
+      expect(planClean(inj).every((s) => s.tolerate === undefined)).toBe(true);
+    }
+  });
+
+  it("a guard's start on a clean namespace: the steps first, no read before the fault lands, then one read to verify", async () => {
+    let applied = false;
+    const f = fake((c) => {
+      if (c.argv[0] === "iptables-save") return { ...OK, stdout: applied ? IPT_LOSS : IPT_EMPTY };
+      if (c.input?.includes("-I OUTPUT")) applied = true;
+      return OK;
+    });
+    await applyToClean(f.exec, loss);
+    expect(f.calls.map((c) => c.argv[0])).toEqual(["iptables-restore", "iptables-save"]);
+  });
+
+  it("a namespace that was not clean (the chain exists): nothing assumed, the apply observes first as always", async () => {
+    const f = fake((c) => {
+      if (c.argv[0] === "iptables-save") return { ...OK, stdout: IPT_LOSS };
+      if (c.input?.includes("-N") || c.argv.includes("-N"))
+        return { exitCode: 1, stdout: "", stderr: "iptables: Chain already exists.\n" };
+      return OK;
+    });
+    await applyToClean(f.exec, loss);
+    // The restore (nothing changed), -N alone (fails: not tolerated here), then applyInjection:
+    // observe, rewrite (flush, the rule, the jump is there), verify.
+    expect(f.calls.map((c) => c.argv.slice(0, 4).join(" "))).toEqual([
+      "iptables-restore -w 5 --noflush",
+      ipt.chainNew(n.chainOut).slice(0, 4).join(" "),
+      "iptables-save -t filter",
+      "iptables-restore -w 5 --noflush",
+      "iptables-save -t filter",
+    ]);
+    expect(f.calls[3]?.input).toBe(
+      `*filter\n-F ${n.chainOut}\n-A ${n.chainOut} ${ipt.lossRule(0.3).join(" ")}\nCOMMIT\n`,
+    );
+  });
+
+  it("the kernel refuses a part (no sch_netem): the same error as without the clean attempt, and nothing left", async () => {
+    // A tiny namespace: the root and classes appear as the batch's lines run; netem is refused.
+    let root = false;
+    const classes = new Set<string>();
+    const unknown = "Error: Specified qdisc kind is unknown.\n";
+    const tcLine = (words: string[]): ExecResult => {
+      if (words.includes("netem")) return { exitCode: 2, stdout: "", stderr: unknown };
+      if (words[0] === "qdisc" && words[1] === "add" && words.includes("root")) {
+        if (root) return { exitCode: 2, stdout: "", stderr: "Error: Exclusivity flag on, cannot modify.\n" };
+        root = true;
+      }
+      if (words[0] === "qdisc" && words[1] === "del" && words.includes("root")) {
+        root = false;
+        classes.clear(); // the tree goes with its root
+      }
+      const id = words[words.indexOf("classid") + 1];
+      if (words[0] === "class" && words[1] === "replace" && id) classes.add(id);
+      if (words[0] === "class" && words[1] === "del" && id) classes.delete(id);
+      return OK;
+    };
+    const f = fake((c) => {
+      if (c.input !== undefined) {
+        const lines = c.input.trim().split("\n");
+        for (const [i, l] of lines.entries()) {
+          const r = tcLine(l.split(" "));
+          if (r.exitCode !== 0) return { exitCode: 1, stdout: "", stderr: `${r.stderr}Command failed -:${i + 1}\n` };
+        }
+        return OK;
+      }
+      if (c.argv.includes("show") && c.argv.includes("qdisc"))
+        return { ...OK, stdout: root ? QDISC_OURS : QDISC_DEFAULT };
+      if (c.argv.includes("show") && c.argv.includes("class"))
+        return {
+          ...OK,
+          stdout: [...classes]
+            .map((id) => `class htb ${id} root prio 0 rate 10Gbit ceil 10Gbit burst 0b cburst 0b \n`)
+            .join(""),
+        };
+      if (c.argv.includes("show")) return { ...OK, stdout: "[]" };
+      if (c.argv[0] === "iptables-save") return { ...OK, stdout: IPT_EMPTY };
+      return tcLine(c.argv.slice(1));
+    });
+    const err = await applyToClean(f.exec, netem).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KernelUnsupported);
+    expect(root).toBe(false);
+    expect(classes.size).toBe(0);
   });
 });

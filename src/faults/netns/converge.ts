@@ -121,6 +121,50 @@ export async function applyInjection(
   }
 }
 
+/** What a clean namespace reads as: nothing of ours, no root but the default. */
+const CLEAN: Observed = {
+  qdiscs: [],
+  classes: {},
+  classMinors: {},
+  filterPrefs: {},
+  ipt: { chains: [], jumps: [], ruleCount: {} },
+};
+
+/**
+ * The plan of `inj` for a clean namespace, made to fail unless each part it writes is clean: its
+ * only steps that tolerate "already so" are the ones that create the shared root (`tc qdisc add
+ * ... root`) and the injection's chains (`iptables -N`); without that tolerance they fail, having
+ * changed nothing, where the root or a chain exists. Everything of ours on an interface hangs from
+ * its root, and no jump can point at a chain that does not exist, so when these succeed the
+ * namespace held nothing of ours there and the plan is the one an observe would have given.
+ */
+export function planClean(inj: NetnsInjection): Step[] {
+  return planApply(inj, CLEAN, "write").map(({ argv }) => ({ argv }));
+}
+
+/**
+ * Apply in a namespace that is most likely clean (a guard that has just started): the clean plan
+ * first, with no read before it, so the fault lands one read sooner; then the same verification
+ * as applyInjection (observe until the plan is empty, everything reverted on a failure). When a
+ * step of the clean plan fails (the namespace was not clean, or the kernel refuses), nothing is
+ * assumed: applyInjection runs as it always does, observing first, and reports what it finds.
+ */
+export async function applyToClean(exec: NetnsExec, inj: NetnsInjection, rounds = 4): Promise<void> {
+  try {
+    await runSteps(exec, planClean(inj));
+  } catch (err) {
+    if (err instanceof NetworkFaultError) return applyInjection(exec, inj, "write", rounds);
+    await revertInjection(exec, inj.key).catch(() => undefined);
+    throw err;
+  }
+  try {
+    await applyInjection(exec, inj, "ensure", rounds);
+  } catch (err) {
+    await revertInjection(exec, inj.key).catch(() => undefined);
+    throw err;
+  }
+}
+
 /** Re-add whatever of the injection is missing; cheap when nothing is (observe only). Returns steps run. */
 export async function ensureInjection(exec: NetnsExec, inj: NetnsInjection): Promise<number> {
   const steps = planApply(inj, await observe(exec, partsFor(inj)), "ensure");

@@ -9,7 +9,7 @@
 // It applies nothing when the expiry has passed (the guard then only reverts), and a failure here
 // is not the verdict: the guard's own apply runs next and reports why it cannot.
 import { writeSync } from "node:fs";
-import { applyInjection, revertInjection, type NetnsExec } from "./converge.js";
+import { applyToClean, revertInjection, type NetnsExec } from "./converge.js";
 import { localExec } from "./exec-local.js";
 import { unwrapSpec } from "./guard-spec.js";
 import type { NetFaultKind } from "./ids.js";
@@ -67,7 +67,7 @@ export async function prelude(
       revert = () => effect.revert();
     } else {
       const { key, spec } = unwrapSpec<never>(fault, raw);
-      await applyInjection(exec, builders[fault](key, spec));
+      await applyToClean(exec, builders[fault](key, spec)); // a guard's start: most likely a clean namespace
       revert = () => revertInjection(exec, key);
     }
   } catch (err) {
