@@ -29,6 +29,13 @@ import { NetworkFaultError } from "./errors.js";
 
 const STOP_TIMEOUT_S = 15;
 
+/**
+ * How often apply reads the guard's log for its `applied` record (the guards' default is 50 ms).
+ * A network guard's prelude lands its fault within ~100 ms of the start on a real host, so a
+ * 50 ms poll added ~25 ms on average to apply's return; each poll is three short API calls.
+ */
+const APPLIED_POLL_MS = 20;
+
 /** `opts`: the guard's apply bound etc.; a slow node (e.g. an emulated VM, scripts/vm) needs more than the default 10 s. */
 export function netnsDriver<S>(
   fault: NetFaultKind,
@@ -47,7 +54,7 @@ export function netnsDriver<S>(
         if (err instanceof NetworkFaultError) return { phase: "Failed", reason: err.reason, message: err.message };
         throw err;
       }
-      return guardedDriver<NetGuardSpec<S>>(guardedFault<S>(fault), opts).apply(
+      return guardedDriver<NetGuardSpec<S>>(guardedFault<S>(fault), { pollMs: APPLIED_POLL_MS, ...opts }).apply(
         ctx,
         target,
         wrapSpec(owner, spec),
