@@ -229,6 +229,13 @@ describe("the kill switch", () => {
     });
     expect(r).toMatchObject({ code: 0, stderr: "", stdout: "chaosschedule/long-pause created\n" });
     await waitFor(async () => (await pausedOf(svc)).length === 1, { timeoutMs: 30_000, what: "a paused task" });
+    // The controller appends its pass's lines when the pass ends, which under load can come after
+    // the commands below: the suspend is issued once its apply is in the log, so the order asserted
+    // at the end is the order of the actions.
+    await waitFor(async () => (await records(log)).some((x) => x.actor === "controller" && x.action === "apply"), {
+      timeoutMs: 10_000,
+      what: "the controller's apply line in the audit log",
+    });
     const active = await chaosctl(["get", "active", "--instance", w.instance, "-o", "json"]);
     const items = JSON.parse(active.stdout).items as Array<{
       schedule: string;

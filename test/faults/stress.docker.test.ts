@@ -269,6 +269,11 @@ describe("stress (in the target's cgroup)", () => {
       timeoutMs: 30_000,
       what: "stress-ng to end at its --timeout",
     });
+    // Its container is removed by the engine (AutoRemove) once stress-ng exits: gone without anyone's help.
+    await waitFor(async () => (await ofRun(owner.run)).length === 0, {
+      timeoutMs: 10_000,
+      what: "the stress container to be removed by the engine",
+    });
   });
 });
 
