@@ -6,11 +6,16 @@
 // Needs the engine, local/web:1, local/node-base:20 and local/chaosctl:dev (scripts/swarm-up.sh).
 // Run: npm run build && node dist/bench/network.js [iterations]   (default 10, at most 50)
 // A/B of a change to the guard: BENCH_NET_BEFORE_IMAGE=<an image of the code before it> adds a
-// third way, the same driver with that image as the guard's; each round's first way rotates.
+// third way, the same driver with that image as the guard's (and BENCH_NET_BEFORE_POLL_MS: its
+// poll for the guard's `applied` record, when the change moved that too); each round's first way
+// rotates.
 import { randomBytes } from "node:crypto";
 import { DockerEngine } from "../src/engine/docker.js";
 import type { InjectionHandle, Target } from "../src/faults/driver.js";
 import { networkDriver } from "../src/faults/network/driver.js";
+import { networkInjection } from "../src/faults/network/injection.js";
+import type { ResolvedNetworkSpec } from "../src/faults/network/spec.js";
+import { netnsDriver } from "../src/faults/netns/driver.js";
 import { docker, helperInNetns } from "./docker-cli.js";
 
 const WEB = "local/web:1";
@@ -38,6 +43,7 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 export async function benchNetwork(
   iterations = 10,
   beforeImage = process.env.BENCH_NET_BEFORE_IMAGE || undefined,
+  beforePollMs = Number(process.env.BENCH_NET_BEFORE_POLL_MS) || undefined,
 ): Promise<Row[]> {
   const n = Math.max(1, Math.min(50, iterations));
   const engine = new DockerEngine();
@@ -87,30 +93,40 @@ export async function benchNetwork(
     for (const [fault, f] of Object.entries(faults)) {
       const ours: Row = { fault, way: "chaosctl (guard prelude)", applyMs: [], revertMs: [] };
       const hand: Row = { fault, way: "by hand (docker run helper)", applyMs: [], revertMs: [] };
-      const before: Row = { fault, way: `before (guard image ${beforeImage})`, applyMs: [], revertMs: [] };
-      const viaDriver = (row: Row, image: string) => async () => {
-        const owner = {
-          schedule: "bench/network",
-          generation: 1,
-          run: randomBytes(4).toString("hex"),
-          expires: new Date(Date.now() + 300_000),
-        };
-        const c = { ...ctx, image };
-        let handle: InjectionHandle | undefined;
-        row.applyMs.push(
-          await timed(async () => {
-            const r = await networkDriver.apply(c, t, f.spec, owner);
-            if (r.phase !== "Injected") throw new Error(`apply ${fault}: ${JSON.stringify(r)}`);
-            handle = r.handle;
-          }),
-        );
-        row.revertMs.push(
-          await timed(async () => {
-            const r = await networkDriver.recover(c, handle!);
-            if (r.phase !== "Recovered") throw new Error(`recover ${fault}: ${JSON.stringify(r)}`);
-          }),
-        );
+      const before: Row = {
+        fault,
+        way: `before (guard image ${beforeImage}${beforePollMs ? `, poll ${beforePollMs} ms` : ""})`,
+        applyMs: [],
+        revertMs: [],
       };
+      const driverBefore = beforePollMs
+        ? netnsDriver<ResolvedNetworkSpec>("network", networkInjection, { pollMs: beforePollMs })
+        : networkDriver;
+      const viaDriver =
+        (row: Row, image: string, driver = networkDriver) =>
+        async () => {
+          const owner = {
+            schedule: "bench/network",
+            generation: 1,
+            run: randomBytes(4).toString("hex"),
+            expires: new Date(Date.now() + 300_000),
+          };
+          const c = { ...ctx, image };
+          let handle: InjectionHandle | undefined;
+          row.applyMs.push(
+            await timed(async () => {
+              const r = await driver.apply(c, t, f.spec, owner);
+              if (r.phase !== "Injected") throw new Error(`apply ${fault}: ${JSON.stringify(r)}`);
+              handle = r.handle;
+            }),
+          );
+          row.revertMs.push(
+            await timed(async () => {
+              const r = await driver.recover(c, handle!);
+              if (r.phase !== "Recovered") throw new Error(`recover ${fault}: ${JSON.stringify(r)}`);
+            }),
+          );
+        };
       const revert =
         fault === "loss" ? f.apply.map((a) => (a === "-A" ? "-D" : a)) : ["tc", "qdisc", "del", "dev", "eth0", "root"];
       const ways = [
@@ -119,7 +135,7 @@ export async function benchNetwork(
           hand.applyMs.push(await timed(() => byHand(f.apply)));
           hand.revertMs.push(await timed(() => byHand(revert)));
         },
-        ...(beforeImage ? [viaDriver(before, beforeImage)] : []),
+        ...(beforeImage ? [viaDriver(before, beforeImage, driverBefore)] : []),
       ];
       for (let i = 0; i < n; i++) {
         for (let k = 0; k < ways.length; k++) await ways[(i + k) % ways.length]!();
