@@ -107,11 +107,11 @@ describe("FileLeaseStore", () => {
 
   it("a holder killed but not yet reaped (a zombie) counts as gone", async () => {
     // sh starts a child then becomes `sleep`, which never reaps it: the child stays a zombie.
-    const sh = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 5"]);
+    const sh = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 30"]);
     const pid = await new Promise<number>((r) => sh.stdout.once("data", (b: Buffer) => r(Number(String(b).trim()))));
     try {
-      await new Promise((r) => setTimeout(r, 300));
-      expect(await readFile(`/proc/${pid}/stat`, "utf8")).toMatch(/\) Z/);
+      // The child exits at once, but under load "at once" can take a while: wait for its zombie state.
+      await expect.poll(() => readFile(`/proc/${pid}/stat`, "utf8"), { timeout: 10_000, interval: 20 }).toMatch(/\) Z/);
       expect(holderProcessGone(holderIdentity().replace(/\/\d+\/([0-9a-f]+)$/, `/${pid}/$1`))).toBe(true);
     } finally {
       sh.kill("SIGKILL");
