@@ -149,9 +149,10 @@ describe("the agent's transport before authentication", () => {
   it("connections past the limit are dropped as they come; refusals are logged at a bounded rate", async () => {
     const opened = [];
     for (let i = 0; i < 20; i++) opened.push(await open());
-    await new Promise((r) => setTimeout(r, 300));
-    const alive = opened.filter((o) => !o.socket.destroyed);
-    expect(alive.length).toBeLessThanOrEqual(8);
+    // The server drops each one as it comes; under load the client may see the close later.
+    await expect
+      .poll(() => opened.filter((o) => !o.socket.destroyed).length, { timeout: 5_000, interval: 20 })
+      .toBeLessThanOrEqual(8);
     expect(opened.every((o) => o.received() === "")).toBe(true);
     for (const o of opened) o.socket.destroy();
     await new Promise((r) => setTimeout(r, 100));
