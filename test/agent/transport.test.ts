@@ -147,7 +147,7 @@ describe("the agent's transport before authentication", () => {
   });
 
   it("connections past the limit are dropped as they come; refusals are logged at a bounded rate", async () => {
-    const opened = [];
+    const opened: Array<Awaited<ReturnType<typeof open>>> = [];
     for (let i = 0; i < 20; i++) opened.push(await open());
     // The server drops each one as it comes; under load the client may see the close later.
     await expect
