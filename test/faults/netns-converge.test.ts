@@ -244,22 +244,22 @@ describe("applyInjection: what it reads and how often", () => {
   const jump = ipt.jumpArgs("OUTPUT", "eth0", n.chainOut, n.comment).join(" ");
   const IPT_LOSS = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:${n.chainOut} - [0:0]\n-A OUTPUT ${jump}\n-A ${n.chainOut} ${ipt.lossRule(0.3).join(" ")}\nCOMMIT\n`;
 
-  it("a loss (no tc part) reads only iptables-save: before its steps (one restore) and once after to verify", async () => {
+  /** A clean namespace whose iptables-save shows the loss once its jump was inserted (batched or alone). */
+  const lossNamespace = (stdin = true): ReturnType<typeof fake> => {
     let applied = false;
-    const f = fake((c) => {
+    return fake((c) => {
       if (c.argv[0] === "iptables-save") return { ...OK, stdout: applied ? IPT_LOSS : IPT_EMPTY };
-      if (c.input?.includes("-I OUTPUT")) applied = true;
+      if (c.input?.includes("-I OUTPUT") || c.argv.includes("-I")) applied = true;
       return OK;
-    });
+    }, stdin);
+  };
+
+  it("a loss (no tc part) reads only iptables-save: before its steps (one restore) and once after to verify", async () => {
+    const f = lossNamespace();
     await applyInjection(f.exec, loss);
     expect(f.calls.map((c) => c.argv[0])).toEqual(["iptables-save", "iptables-restore", "iptables-save"]);
     // One by one without stdin, as before.
-    applied = false;
-    const g = fake((c) => {
-      if (c.argv[0] === "iptables-save") return { ...OK, stdout: applied ? IPT_LOSS : IPT_EMPTY };
-      if (c.argv.includes("-I")) applied = true;
-      return OK;
-    }, false);
+    const g = lossNamespace(false);
     await applyInjection(g.exec, loss);
     expect(g.calls.map((c) => c.argv[0])).toEqual([
       "iptables-save",
@@ -306,12 +306,7 @@ describe("applyInjection: what it reads and how often", () => {
   });
 
   it("a guard's start on a clean namespace: the steps first, no read before the fault lands, then one read to verify", async () => {
-    let applied = false;
-    const f = fake((c) => {
-      if (c.argv[0] === "iptables-save") return { ...OK, stdout: applied ? IPT_LOSS : IPT_EMPTY };
-      if (c.input?.includes("-I OUTPUT")) applied = true;
-      return OK;
-    });
+    const f = lossNamespace();
     await applyToClean(f.exec, loss);
     expect(f.calls.map((c) => c.argv[0])).toEqual(["iptables-restore", "iptables-save"]);
   });
