@@ -27,6 +27,10 @@ COPY package.json package-lock.json ./
 COPY .cache/prod/node_modules ./node_modules
 COPY crds ./crds
 COPY dist ./dist
+# A network guard's entry point: its shell prelude applies the fault before Node.js starts
+# (src/faults/netns/netns-guard.sh, docs/guards.md). /bin/sh is the base's dash; tc, iptables-restore
+# and coreutils' date (+%s%3N) come with it.
+COPY src/faults/netns/netns-guard.sh ./netns-guard.sh
 
 # Runs as root on purpose: the network helper runs tc and iptables in a target's
 # network namespace (CAP_NET_ADMIN inside a root-owned namespace), and the

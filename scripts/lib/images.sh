@@ -234,10 +234,11 @@ ensure_prod_modules() {
 app_inputs_hash() {
   local base_id files
   base_id=$(docker image inspect -f '{{.Id}}' "$BASE_IMAGE")
-  # What the Dockerfile copies (.dockerignore leaves out dist/test and dist/vitest.config.*).
+  # What the Dockerfile copies (.dockerignore leaves out dist/test and dist/vitest.config.*), and
+  # the network guard's shell entry it copies from src/.
   files=$( { find dist crds -type f -not -path 'dist/test/*' -not -path 'dist/vitest.config.*' -print0 \
                | sort -z | xargs -0 sha256sum
-             sha256sum Dockerfile .dockerignore package.json package-lock.json "$PROD_DIR/.lock-hash"; } | sha256sum)
+             sha256sum Dockerfile .dockerignore src/faults/netns/netns-guard.sh package.json package-lock.json "$PROD_DIR/.lock-hash"; } | sha256sum)
   sha256_str "$base_id $files"
 }
 

@@ -21,7 +21,7 @@ import { parseGuardArgs, type GuardArgs } from "../faults/guard/args.js";
 import { L_ROLE } from "../api/labels.js";
 import { checkNodeSafety } from "../faults/node/quorum.js";
 import { unwrapNodeSpec } from "../faults/node/spec.js";
-import { PolicyRefusal, runsGuardVerb } from "./policy.js";
+import { guardVerbArgv, PolicyRefusal, runsGuardVerb } from "./policy.js";
 
 export interface AdmissionRules {
   /** The longest a fault may last from now (the controller's --max-duration). */
@@ -126,7 +126,7 @@ export async function admitHelperOnNode(
     return;
   }
 
-  const g = guardArgsOf(spec.cmd);
+  const g = guardArgsOf(guardVerbArgv(spec) ?? spec.cmd);
   const left = g.until.getTime() - now.getTime();
   if (left > rules.maxDurationMs + rules.clockSkewMs)
     throw new PolicyRefusal(

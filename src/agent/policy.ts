@@ -8,6 +8,7 @@
 import type { ContainerInfo, HelperSpec } from "../engine/engine.js";
 import { L_ROLE } from "../api/labels.js";
 import { NETNS_GUARD_ENTRYPOINT } from "../faults/netns/guard-spec.js";
+import { isShellEntry, shellGuardArgv } from "../faults/netns/shell-prelude.js";
 
 export const DOCKER_SOCKET_IN_CONTAINER = "/var/run/docker.sock";
 /** argv[0] the network drivers run inside a target's namespace (faults/netns). */
@@ -38,20 +39,37 @@ const HELPER_ROLES: ReadonlySet<string> = new Set(["guard", "helper"]);
 const CAPS: ReadonlySet<string> = new Set(["NET_ADMIN"]);
 const CONTAINER_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 
+export class PolicyRefusal extends Error {
+  readonly code = "PolicyRefused";
+}
+
 /**
- * The guard verb: the image's own entry point, or the network guard's (its prelude applies the
- * fault from the same arguments before the verb runs, faults/netns/prelude.ts).
+ * The guard verb's argv of a helper that runs it, or undefined for any other helper: the image's
+ * own entry point or the network guard's Node.js one (its prelude applies the fault from the same
+ * arguments before the verb runs, faults/netns/prelude.ts) with `guard ...` as the command; or the
+ * network guard's shell prelude (faults/netns/netns-guard.sh), whose first arguments, a tc batch
+ * and an iptables-restore input it runs as root in the target's namespace, must be exactly what
+ * the agent computes from the guard's own --until and --spec (faults/netns/shell-prelude.ts):
+ * anything else is refused.
  */
-export function runsGuardVerb(spec: Pick<HelperSpec, "entrypoint" | "cmd">): boolean {
+export function guardVerbArgv(spec: Pick<HelperSpec, "entrypoint" | "cmd">): string[] | undefined {
   const e = spec.entrypoint;
+  if (isShellEntry(e)) {
+    try {
+      return shellGuardArgv(spec.cmd);
+    } catch (err) {
+      throw new PolicyRefusal(err instanceof Error ? err.message : String(err));
+    }
+  }
   const guardEntry =
     e === undefined ||
     (e.length === NETNS_GUARD_ENTRYPOINT.length && e.every((a, i) => a === NETNS_GUARD_ENTRYPOINT[i]));
-  return guardEntry && spec.cmd[0] === "guard";
+  return guardEntry && spec.cmd[0] === "guard" ? [...spec.cmd] : undefined;
 }
 
-export class PolicyRefusal extends Error {
-  readonly code = "PolicyRefused";
+/** Does the helper run the guard verb (guardVerbArgv; a shell prelude that does not check out is refused)? */
+export function runsGuardVerb(spec: Pick<HelperSpec, "entrypoint" | "cmd">): boolean {
+  return guardVerbArgv(spec) !== undefined;
 }
 
 export interface AgentPolicy {

@@ -9,6 +9,7 @@ import { guardArgv } from "../../src/faults/guard/args.js";
 import { guardHelperSpec } from "../../src/faults/guard/spec.js";
 import { wrapNodeSpec } from "../../src/faults/node/spec.js";
 import { NETNS_GUARD_ENTRYPOINT } from "../../src/faults/netns/guard-spec.js";
+import { NETNS_SHELL_ENTRYPOINT, netnsGuardCommand } from "../../src/faults/netns/shell-prelude.js";
 
 const NOW = new Date("2026-12-06T12:00:00Z");
 const rules = { maxDurationMs: 3600_000, requireOptIn: false, clockSkewMs: 30_000 };
@@ -166,6 +167,28 @@ describe("guards the controller's rules refuse are refused", () => {
     await admit(guardFor("pause", "optin1"), view(), { ...rules, requireOptIn: true });
     const protectedNode = view([manager(ME, { labels: { "chaosctl.io/protected": "true" } }), manager("m2")]);
     await refused(admit(guardFor("pause", "web1"), protectedNode), /this node .* is protected/);
+  });
+
+  it("a network guard with the shell prelude: admitted and judged as its guard verb (target, deadline, namespace)", async () => {
+    const shell = (target: string, until = new Date(NOW.getTime() + 60_000)): HelperSpec =>
+      guardHelperSpec({
+        image: "img",
+        fault: "network",
+        owner,
+        target: { kind: "container", nodeId: ME, containerId: target },
+        until,
+        spec: { injection: { schedule: owner.schedule, run: owner.run }, spec: { loss: { probability: 0.3 } } },
+        networkMode: `container:${target}`,
+        capAdd: ["NET_ADMIN"],
+        command: netnsGuardCommand,
+      });
+    expect(shell("web1").entrypoint).toEqual(NETNS_SHELL_ENTRYPOINT);
+    await admit(shell("web1"));
+    await refused(admit(shell("db1")), /service db is protected/);
+    await refused(admit(shell("web1", new Date("2099-01-01T00:00:00Z"))), /max-duration/);
+    await refused(admit({ ...shell("web1"), networkMode: "container:web2" }), /own target's namespace/);
+    const s = shell("web1");
+    await refused(admit({ ...s, cmd: [s.cmd[0]!, `${s.cmd[1]!}x`, ...s.cmd.slice(2)] }), /not the plan/);
   });
 
   it("a guard's namespace is only its own target's", async () => {

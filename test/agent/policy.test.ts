@@ -2,7 +2,8 @@
 // anything else is refused.
 import { describe, expect, it } from "vitest";
 import { NETNS_GUARD_ENTRYPOINT } from "../../src/faults/netns/guard-spec.js";
-import { admitExec, admitHelper, admitOwn, PolicyRefusal } from "../../src/agent/policy.js";
+import { admitExec, admitHelper, admitOwn, guardVerbArgv, PolicyRefusal } from "../../src/agent/policy.js";
+import { NETNS_SHELL_ENTRYPOINT, netnsGuardCommand } from "../../src/faults/netns/shell-prelude.js";
 import { guardHelperSpec } from "../../src/faults/guard/spec.js";
 import { processDriver } from "../../src/faults/process/driver.js";
 import { toolHelper } from "../../src/faults/stress/effect.js";
@@ -67,6 +68,46 @@ describe("admitHelper", () => {
       PolicyRefusal,
     );
     expect(() => admitHelper({ ...guard, entrypoint: [...entry, "--inspect"] }, policy)).toThrow(PolicyRefusal);
+  });
+
+  it("admits the network guard's shell prelude only with the batches the agent computes from its --until and --spec", () => {
+    const shellGuard = guardHelperSpec({
+      image: "local/chaosctl:dev",
+      fault: "network",
+      owner: { schedule: "default/loss", generation: 1, run: "r1" },
+      target: { kind: "container", nodeId: "n2", containerId: "c".repeat(64) },
+      until: new Date("2026-11-25T12:00:00Z"),
+      spec: { injection: { schedule: "default/loss", run: "r1" }, spec: { loss: { probability: 0.3 } } },
+      networkMode: `container:${"c".repeat(64)}`,
+      capAdd: ["NET_ADMIN"],
+      command: netnsGuardCommand,
+    });
+    expect(shellGuard.entrypoint).toEqual(NETNS_SHELL_ENTRYPOINT);
+    const out = admitHelper(shellGuard, policy);
+    expect(out.cmd).toEqual(shellGuard.cmd);
+    expect(out.binds).toEqual(["/run/node2/docker.sock:/var/run/docker.sock"]);
+    expect(guardVerbArgv(shellGuard)).toEqual(shellGuard.cmd.slice(3));
+    // A text that is not the plan of its own spec runs nothing: refused, whatever was changed.
+    const withArg = (i: number, v: string): HelperSpec => ({
+      ...shellGuard,
+      cmd: shellGuard.cmd.map((a, j) => (j === i ? v : a)),
+    });
+    const ipt = shellGuard.cmd[2]!;
+    expect(() => admitHelper(withArg(2, ipt.replace("-j DROP", "-j ACCEPT")), policy)).toThrow(/not the plan/);
+    expect(() => admitHelper(withArg(1, "filter add dev eth0 parent ffff: bpf obj /x.o action exec"), policy)).toThrow(
+      /not the plan/,
+    );
+    expect(() => admitHelper(withArg(0, String(Date.parse("2026-11-25T13:00:00Z"))), policy)).toThrow(PolicyRefusal);
+    // The spec changed and the texts not: refused as well.
+    const spec = shellGuard.cmd.indexOf("--spec") + 1;
+    expect(() => admitHelper(withArg(spec, shellGuard.cmd[spec]!.replace("0.3", "0.9")), policy)).toThrow(
+      /not the plan/,
+    );
+    // Only before a network guard verb.
+    expect(() =>
+      admitHelper({ ...shellGuard, cmd: [...shellGuard.cmd.slice(0, 3), "controller", "--dir", "/"] }, policy),
+    ).toThrow(PolicyRefusal);
+    expect(() => admitHelper({ ...shellGuard, entrypoint: ["/bin/sh", "-c"] }, policy)).toThrow(PolicyRefusal);
   });
 
   it("admits a network tool in a target's namespace", () => {

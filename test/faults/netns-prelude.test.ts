@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ExecResult } from "../../src/engine/engine.js";
 import { guardArgv } from "../../src/faults/guard/args.js";
-import { prelude } from "../../src/faults/netns/prelude.js";
+import { prelude, preludeStopped } from "../../src/faults/netns/prelude.js";
 import { preludeApplied, takeOverFromPrelude } from "../../src/faults/netns/prelude-state.js";
 import { wrapNodeSpec } from "../../src/faults/node/spec.js";
 import { ownedNames } from "../../src/faults/netns/ids.js";
@@ -85,5 +85,51 @@ describe("network guard prelude", () => {
     expect(process.listenerCount("SIGTERM")).toBeGreaterThan(0); // a stop before the verb loads reverts here
     const logged = lines.map((l) => JSON.parse(l) as { event: string; by: string });
     expect(logged).toEqual([expect.objectContaining({ event: "applied", by: "prelude" })]);
+  });
+
+  it("after the shell prelude applied: adopts without a command (the guard verb reads once), a stop reverts here", async () => {
+    const lines: string[] = [];
+    const r = recorder();
+    expect(await prelude(argv("network", now + 5_000), now, r.exec, (l) => void lines.push(l), "applied")).toBe(true);
+    expect(r.calls).toEqual([]);
+    expect(lines).toEqual([]); // the shell logged `applied`
+    expect(preludeApplied()).toBe(true);
+    expect(process.listenerCount("SIGTERM")).toBeGreaterThan(0);
+  });
+
+  it("after the shell prelude failed: reads the namespace first (it is not clean, or half written), then converges", async () => {
+    const lines: string[] = [];
+    const r = recorder();
+    expect(await prelude(argv("network", now + 5_000), now, r.exec, (l) => void lines.push(l), "failed")).toBe(false);
+    expect(r.calls[0]).toEqual(ipt.save()); // no blind clean plan: an observe first
+    expect(lines.map((l) => (JSON.parse(l) as { event: string }).event)).toEqual(["prelude-skipped"]);
+  });
+
+  it("the shell found the expiry passed: nothing here, the guard verb only reverts", async () => {
+    const r = recorder();
+    expect(await prelude(argv("network", now + 5_000), now, r.exec, () => undefined, "late")).toBe(false);
+    expect(r.calls).toEqual([]);
+  });
+
+  it("stopped before the guard verb: reverts what the injection owns, says `reverted`, exit 0; a failed revert says so, exit 1", async () => {
+    const n = ownedNames({ schedule: "default/loss", run: "r1", fault: "network" });
+    const save = `*filter\n:${n.chainOut} - [0:0]\n-A OUTPUT -o eth0 -m comment --comment ${n.comment} -j ${n.chainOut}\n-A ${n.chainOut} -j DROP\nCOMMIT\n`;
+    let reverted = false;
+    const calls: string[][] = [];
+    const exec = async (a: string[]): Promise<ExecResult> => {
+      calls.push(a);
+      if (a[0] === "iptables-save") return { exitCode: 0, stdout: reverted ? "*filter\nCOMMIT\n" : save, stderr: "" };
+      if (a[0] === "tc") return { exitCode: 0, stdout: "", stderr: "" };
+      if (a.includes("-X")) reverted = true;
+      return { exitCode: 0, stdout: "", stderr: "" };
+    };
+    const lines: string[] = [];
+    expect(await preludeStopped(argv("network", now + 5_000), exec, (l) => void lines.push(l))).toBe(0);
+    expect(calls.some((a) => a.includes("-X") && a.includes(n.chainOut))).toBe(true);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ event: "reverted", result: "reverted", by: "prelude" });
+    const failing = recorder();
+    lines.length = 0;
+    expect(await preludeStopped(argv("network", now + 5_000), failing.exec, (l) => void lines.push(l))).toBe(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ event: "revert", result: "failed" });
   });
 });

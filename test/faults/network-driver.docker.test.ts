@@ -5,9 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DockerEngine } from "../../src/engine/docker.js";
 import type { DriverContext, InjectionHandle, Owner, Target } from "../../src/faults/driver.js";
 import { L_ROLE, L_SCHEDULE } from "../../src/api/labels.js";
+import { guardHelperSpec } from "../../src/faults/guard/spec.js";
 import { netemDriver } from "../../src/faults/netem/driver.js";
 import { networkDriver } from "../../src/faults/network/driver.js";
 import type { NetnsExec } from "../../src/faults/netns/converge.js";
+import { netnsGuardCommand } from "../../src/faults/netns/shell-prelude.js";
 import { APP_IMAGE, docker, dockerOk, requireSwarm, waitFor, WEB_IMAGE } from "../helpers/docker.js";
 import { kernelHasNetem } from "../helpers/kernel.js";
 import { BASE_IMAGE, CLEAN, NetnsLab, owned, ping } from "./netns-fixture.js";
@@ -167,5 +169,154 @@ describe("network drivers through guard containers", () => {
       timeoutMs: 20_000,
       what: "guard of the dead target to go",
     });
+  });
+});
+
+// The guard's shell prelude (netns-guard.sh, docs/guards.md "The shell prelude") on the real engine:
+// its signal windows, a crash that re-runs it on a namespace it already wrote, a late start.
+describe("network guards: the shell prelude's windows", () => {
+  const LOSS = { loss: { probability: 0.5 } };
+  const logsOf = async (id: string): Promise<string> => {
+    const l = await engine.containerLogs(id, 200);
+    return `${l.stdout}${l.stderr}`;
+  };
+  const runningGuard = (run: string): Promise<string> =>
+    waitFor(
+      async () => {
+        for (const g of await guardsOfTest()) {
+          const st = await dockerOk([
+            "inspect",
+            "-f",
+            '{{index .Config.Labels "chaosctl.io/run"}} {{.State.Status}}',
+            g,
+          ]);
+          if (st === `${run} running`) return g;
+        }
+        return undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 5, what: `the guard of ${run} running` },
+    );
+
+  it("the guard's entry is the shell: it applies and logs first, Node.js adopts without writing, recover is clean", async () => {
+    const r = await networkDriver.apply(ctx, asTarget(target.id), LOSS, owner("shell", 120));
+    expect(r.phase).toBe("Injected");
+    const handle = (r as { handle: InjectionHandle }).handle;
+    const entry = await dockerOk(["inspect", "-f", "{{json .Config.Entrypoint}}", handle.guardId!]);
+    expect(JSON.parse(entry)).toEqual(["/bin/sh", "/app/netns-guard.sh"]);
+    const logs = await waitFor(
+      async () => {
+        const text = await logsOf(handle.guardId!);
+        return /"role":"guard"/.test(text) && text; // the guard verb is up
+      },
+      { timeoutMs: 20_000, what: "the guard verb's first record" },
+    );
+    const applied = logs.split("\n").filter((l) => l.includes('"event":"applied"'));
+    expect(applied[0]).toMatch(/"event":"applied","by":"prelude","shell":true/);
+    expect(applied.filter((l) => l.includes('"by":"prelude"'))).toHaveLength(1); // Node.js's prelude did not apply again
+    expect((await owned(exec)).chains).toHaveLength(1);
+    expect(await networkDriver.recover(ctx, handle)).toEqual({ phase: "Recovered" });
+    expect(await owned(exec)).toEqual(CLEAN);
+  });
+
+  it(
+    "a stop 0-350 ms after the guard's start (the shell applying, Node.js loading, the verb holding): reverted at the stop, exit 0, every time",
+    { timeout: 180_000 },
+    async () => {
+      const outcomes: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const run = `stop-${i}-${Date.now().toString(36)}`;
+        const applying = networkDriver.apply(ctx, asTarget(target.id), LOSS, owner(run, 120));
+        const guard = await runningGuard(run);
+        await new Promise((res) => setTimeout(res, i * 50));
+        await engine.stopContainer(guard, 15); // what recover, the kill switch and an early revert do
+        const g = await engine.inspectContainer(guard);
+        expect(g.exitCode, `stop ${i}: the guard's exit`).toBe(0);
+        const logs = await logsOf(guard);
+        expect(logs, `stop ${i}: it says it reverted`).toMatch(/"event":"reverted","result":"reverted"/);
+        expect(await owned(exec), `stop ${i}: nothing left at the stop`).toEqual(CLEAN);
+        const r = await applying;
+        outcomes.push(
+          /stopped before the guard verb/.test(logs)
+            ? "stopped mode"
+            : /fault reverted \(prelude, stopped\)/.test(logs)
+              ? "Node.js prelude"
+              : "guard verb",
+        );
+        if (r.phase === "Injected") expect(await networkDriver.recover(ctx, r.handle)).toEqual({ phase: "Recovered" });
+        await docker(["rm", "-f", guard]);
+        expect(await owned(exec)).toEqual(CLEAN);
+      }
+      // Which window each stop hit (not asserted: timing-dependent).
+      console.log(`shell prelude stop outcomes: ${outcomes.join(", ")}`);
+      expect(outcomes).toHaveLength(8);
+    },
+  );
+
+  it("a guard whose Node.js crashes comes back: its shell finds the namespace written, the guard converges, holds and reverts at expiry", async () => {
+    const r = await networkDriver.apply(ctx, asTarget(target.id), LOSS, owner("crash", 10));
+    expect(r.phase).toBe("Injected");
+    const guard = (r as { handle: InjectionHandle }).handle.guardId!;
+    await waitFor(async () => /"role":"guard"/.test(await logsOf(guard)), {
+      timeoutMs: 20_000,
+      what: "the guard verb up",
+    });
+    // Kill the guard's Node.js (not the shell, not the init): the shell exits with its status, 137.
+    await dockerOk([
+      "exec",
+      guard,
+      "sh",
+      "-c",
+      'for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = node ] && kill -9 "${p#/proc/}"; done; true',
+    ]);
+    await waitFor(
+      async () =>
+        (await dockerOk(["inspect", "-f", "{{.RestartCount}} {{.State.Status}}", guard])) === "1 running" &&
+        /prelude-skipped/.test(await logsOf(guard)),
+      { timeoutMs: 20_000, intervalMs: 50, what: "the guard restarted, its shell's batch refused" },
+    );
+    const logs = await waitFor(
+      async () => {
+        const text = await logsOf(guard);
+        return /"event":"applied","by":"prelude","ms"/.test(text) && text; // Node.js's prelude converged
+      },
+      { timeoutMs: 20_000, what: "the restarted guard's apply" },
+    );
+    expect(logs).toMatch(/"event":"prelude-skipped","by":"prelude","shell":true,"err":"[^"]+"/);
+    expect((await owned(exec)).chains).toHaveLength(1); // one copy: the converge added nothing twice
+    const done = await waitFor(
+      async () =>
+        (await dockerOk(["inspect", "-f", "{{.State.Status}}", guard])) === "exited" &&
+        dockerOk(["inspect", "-f", "{{.State.ExitCode}}", guard]),
+      { timeoutMs: 30_000, intervalMs: 100, what: "the guard's exit after expiry" },
+    );
+    expect(done).toBe("0");
+    expect(await owned(exec)).toEqual(CLEAN);
+    await docker(["rm", "-f", guard]);
+  });
+
+  it("a late start (its expiry passed): the shell applies nothing, the guard removes what its run left", async () => {
+    const own = owner("late", 120);
+    const r = await networkDriver.apply(ctx, asTarget(target.id), LOSS, own);
+    expect(r.phase).toBe("Injected");
+    const handle = (r as { handle: InjectionHandle }).handle;
+    await dockerOk(["rm", "-f", handle.guardId!]); // SIGKILL: the fault stays, nothing to revert it
+    expect((await owned(exec)).chains).toHaveLength(1);
+    const hs = guardHelperSpec({
+      image: APP_IMAGE,
+      fault: "network",
+      owner: own,
+      target: asTarget(target.id),
+      until: new Date(Date.now() - 1_000),
+      spec: handle.spec,
+      networkMode: `container:${target.id}`,
+      capAdd: ["NET_ADMIN"],
+      command: netnsGuardCommand,
+    });
+    expect(hs.entrypoint).toEqual(["/bin/sh", "/app/netns-guard.sh"]);
+    const out = await engine.runHelper(hs, 60_000);
+    expect(out.exitCode).toBe(0);
+    expect(`${out.stdout}${out.stderr}`).not.toMatch(/"shell":true/); // the shell logged nothing: it did nothing
+    expect(await owned(exec)).toEqual(CLEAN);
+    await docker(["rm", "-f", hs.name!]);
   });
 });

@@ -21,7 +21,7 @@ import { guardHelperSpec, type GuardSpecInput } from "./spec.js";
 export interface GuardedFault<Spec> {
   kind: FaultKind;
   /** Container options a guard of this fault needs (e.g. the target's netns and NET_ADMIN, an entry point). */
-  guardContainer?(target: Target): Pick<GuardSpecInput, "networkMode" | "capAdd" | "entrypoint">;
+  guardContainer?(target: Target): Pick<GuardSpecInput, "networkMode" | "capAdd" | "entrypoint" | "command">;
   /** Is the fault observable on the target now? Throws ContainerNotFound when the target is gone. */
   inEffect(engine: Engine, target: Target, spec: Spec): Promise<boolean>;
   /**

@@ -90,14 +90,22 @@ export interface GuardSpecInput {
   networkMode?: string;
   capAdd?: string[];
   entrypoint?: string[];
+  /**
+   * The entry point and command from the guard verb's argv, for an entry that takes arguments of
+   * its own before it (a network guard's shell prelude, faults/netns/shell-prelude.ts); wins over
+   * `entrypoint`.
+   */
+  command?: (guardArgv: string[]) => { entrypoint: string[]; cmd: string[] };
 }
 
 export function guardHelperSpec(i: GuardSpecInput): HelperSpec {
   const target = i.target.containerId ?? "";
+  const argv = guardArgv({ fault: i.fault, target, until: i.until, spec: i.spec });
+  const command = i.command?.(argv);
   const spec: HelperSpec = {
     image: i.image,
     name: guardName(i.owner, i.target, i.fault),
-    cmd: guardArgv({ fault: i.fault, target, until: i.until, spec: i.spec }),
+    cmd: command?.cmd ?? argv,
     labels: guardLabels({ ...i.owner, expires: i.until }, i.target, i.fault, i.spec),
     // The guard talks to its node's engine only; it needs no network of its own unless the
     // effect works inside the target's namespace.
@@ -110,6 +118,7 @@ export function guardHelperSpec(i: GuardSpecInput): HelperSpec {
     init: true,
   };
   if (i.capAdd) spec.capAdd = i.capAdd;
-  if (i.entrypoint) spec.entrypoint = i.entrypoint;
+  const entrypoint = command?.entrypoint ?? i.entrypoint;
+  if (entrypoint) spec.entrypoint = entrypoint;
   return spec;
 }

@@ -19,6 +19,7 @@ import { requireContainer } from "../instant.js";
 import { revertInjection, type NetnsExec } from "./converge.js";
 import { helperExec } from "./exec-helper.js";
 import { NETNS_GUARD_ENTRYPOINT, unwrapSpec, wrapSpec, type NetGuardSpec } from "./guard-spec.js";
+import { netnsGuardCommand } from "./shell-prelude.js";
 import { ownedNames, type InjectionKey, type NetFaultKind } from "./ids.js";
 import * as ipt from "./iptables.js";
 import { parseIptablesSave, parseQdiscs } from "./parse.js";
@@ -36,11 +37,20 @@ const STOP_TIMEOUT_S = 15;
  */
 const APPLIED_POLL_MS = 20;
 
+export interface NetnsDriverOptions extends GuardedDriverOptions {
+  /**
+   * The guard's prelude: "shell" (default), the image's netns-guard.sh where the clean plan
+   * batches (shell-prelude.ts), else Node.js's; "node": always Node.js's (an image from before the
+   * shell prelude, e.g. the benches' A/B).
+   */
+  prelude?: "shell" | "node";
+}
+
 /** `opts`: the guard's apply bound etc.; a slow node (e.g. an emulated VM, scripts/vm) needs more than the default 10 s. */
 export function netnsDriver<S>(
   fault: NetFaultKind,
   build: BuildInjection<S>,
-  opts: GuardedDriverOptions = {},
+  { prelude = "shell", ...opts }: NetnsDriverOptions = {},
 ): FaultDriver<S> {
   return {
     kind: fault,
@@ -54,12 +64,10 @@ export function netnsDriver<S>(
         if (err instanceof NetworkFaultError) return { phase: "Failed", reason: err.reason, message: err.message };
         throw err;
       }
-      return guardedDriver<NetGuardSpec<S>>(guardedFault<S>(fault), { pollMs: APPLIED_POLL_MS, ...opts }).apply(
-        ctx,
-        target,
-        wrapSpec(owner, spec),
-        owner,
-      );
+      return guardedDriver<NetGuardSpec<S>>(guardedFault<S>(fault, prelude), {
+        pollMs: APPLIED_POLL_MS,
+        ...opts,
+      }).apply(ctx, target, wrapSpec(owner, spec), owner);
     },
 
     async recover(ctx, handle): Promise<RecoverResult> {
@@ -105,14 +113,16 @@ export function netnsDriver<S>(
   };
 }
 
-function guardedFault<S>(fault: NetFaultKind): GuardedFault<NetGuardSpec<S>> {
+function guardedFault<S>(fault: NetFaultKind, prelude: "shell" | "node"): GuardedFault<NetGuardSpec<S>> {
   return {
     kind: fault,
     guardContainer: (target: Target) => ({
       networkMode: `container:${requireContainer(target)}`,
       capAdd: ["NET_ADMIN"],
-      // The prelude applies the fault as soon as the guard's container runs (prelude.ts).
+      // The prelude applies the fault as soon as the guard's container runs: the shell's before
+      // Node.js starts (netns-guard.sh, shell-prelude.ts), or Node.js's (prelude.ts).
       entrypoint: NETNS_GUARD_ENTRYPOINT,
+      ...(prelude === "shell" ? { command: netnsGuardCommand } : {}),
     }),
     // The guard's word: it logs `applied` once its apply (the prelude's or the guard verb's)
     // re-observed the namespace and found every part in place (converge.ts), which is the

@@ -9,7 +9,7 @@
 // It applies nothing when the expiry has passed (the guard then only reverts), and a failure here
 // is not the verdict: the guard's own apply runs next and reports why it cannot.
 import { writeSync } from "node:fs";
-import { applyToClean, revertInjection, type NetnsExec } from "./converge.js";
+import { applyInjection, applyToClean, revertInjection, type NetnsExec } from "./converge.js";
 import { localExec } from "./exec-local.js";
 import { unwrapSpec } from "./guard-spec.js";
 import type { NetFaultKind } from "./ids.js";
@@ -42,18 +42,29 @@ const recorder =
   (fields, msg) =>
     write(`${JSON.stringify({ level: 30, time: Date.now(), ...fields, msg })}\n`);
 
+/**
+ * What the shell prelude (netns-guard.sh) says it did, from CHAOSCTL_NETNS_PRELUDE: `applied` (the
+ * clean plan, every command succeeded), `failed` (a command failed: converge from a read), `late`
+ * (the expiry had passed), `stopped` (see preludeStopped); undefined: no shell prelude ran.
+ */
+export type ShellOutcome = "applied" | "failed" | "late" | "stopped";
+
+export const shellOutcome = (v: string | undefined): ShellOutcome | undefined =>
+  v === "applied" || v === "failed" || v === "late" || v === "stopped" ? v : undefined;
+
 /** Applies the guard's fault if argv is a network or partition guard's within its window; true when it did. */
 export async function prelude(
   argv: readonly string[],
   now = Date.now(),
   exec: NetnsExec = localExec(),
   write: (line: string) => void = stdoutSync,
+  shell: ShellOutcome | undefined = undefined,
 ): Promise<boolean> {
   const record = recorder(write);
   const fault = option(argv, "fault");
   if (argv[0] !== "guard" || (fault !== "network" && fault !== "netem" && fault !== "node")) return false;
   const until = Date.parse(option(argv, "until") ?? "");
-  if (!(until > now)) return false; // late start: the guard only reverts
+  if (!(until > now) || shell === "late") return false; // late start: the guard only reverts
   const t0 = performance.now();
   let revert: () => Promise<unknown>;
   try {
@@ -67,8 +78,18 @@ export async function prelude(
       revert = () => effect.revert();
     } else {
       const { key, spec } = unwrapSpec<never>(fault, raw);
-      await applyToClean(exec, builders[fault](key, spec)); // a guard's start: most likely a clean namespace
+      const inj = builders[fault](key, spec);
       revert = () => revertInjection(exec, key);
+      if (shell === "applied") {
+        // The shell wrote the clean plan and logged `applied`: the guard verb's adoption reads
+        // the namespace once and adds what is missing; until it has loaded, a stop reverts here.
+        markPreludeApplied();
+        stopRevertsHere(revert, record);
+        return true;
+      }
+      // After a failed shell apply the namespace is not clean (or half written): read it first.
+      if (shell === "failed") await applyInjection(exec, inj, "write");
+      else await applyToClean(exec, inj); // a guard's start: most likely a clean namespace
     }
   } catch (err) {
     record(
@@ -81,6 +102,34 @@ export async function prelude(
   record({ event: "applied", by: "prelude", ms: Math.round(performance.now() - t0) }, "fault applied (prelude)");
   stopRevertsHere(revert, record);
   return true;
+}
+
+/**
+ * The shell prelude's `stopped` mode: a stop came before the guard verb could take it (while the
+ * shell applied, or while Node.js was still loading, which a signal ends). Revert this guard's
+ * injection, whatever of it is there, and say so as the guard verb would; the exit code.
+ */
+export async function preludeStopped(
+  argv: readonly string[],
+  exec: NetnsExec = localExec(),
+  write: (line: string) => void = stdoutSync,
+): Promise<number> {
+  const record = recorder(write);
+  try {
+    const fault = option(argv, "fault");
+    if (argv[0] !== "guard" || (fault !== "network" && fault !== "netem"))
+      throw new Error(`the stopped mode is a network or netem guard's, not ${String(fault)}'s`);
+    const { key } = unwrapSpec<never>(fault, JSON.parse(option(argv, "spec") ?? "null"));
+    await revertInjection(exec, key);
+  } catch (err) {
+    record(
+      { event: "revert", result: "failed", reason: "RevertError", err: String(err) },
+      "revert failed (stopped before the guard verb)",
+    );
+    return 1;
+  }
+  record({ event: "reverted", result: "reverted", by: "prelude" }, "fault reverted (stopped before the guard verb)");
+  return 0;
 }
 
 /**
