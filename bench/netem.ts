@@ -16,8 +16,9 @@
 // reported beside it. The rounds rotate which way goes first, so load drifts hit all three.
 // Run inside the VM: `npm run build && bash scripts/vm/run.sh --bench` (docs/vm-lane.md);
 // refuses to run elsewhere (no sch_netem). Args: [--rounds N] [--out DIR] (default 10 rounds)
-// [--before-image IMAGE]: a fourth way, the same driver with IMAGE as the guard's (an A/B of a
-// change to the guard in one run; BENCH_NETEM_BEFORE_IMAGE of scripts/vm/run.sh).
+// [--before-image IMAGE]: a fourth way, the same driver with IMAGE as the guard's and Node.js's
+// prelude (an A/B of a change to the guard in one run, e.g. the shell prelude against an image
+// from before it; BENCH_NETEM_BEFORE_IMAGE of scripts/vm/run.sh).
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -45,6 +46,11 @@ const PROBE_INTERVAL_S = 0.01;
 // The driver as src/faults/netem/driver.ts builds it, with the guard's apply bound of a slow node
 // (the lane's suites use the same): under emulation a guard may need more than the default 10 s.
 const netemDriver = netnsDriver<ResolvedNetemSpec>("netem", netemInjection, { applyTimeoutMs: 90_000 });
+/** The before way's: an image from before the shell prelude has no netns-guard.sh, so Node.js's prelude. */
+const netemDriverBefore = netnsDriver<ResolvedNetemSpec>("netem", netemInjection, {
+  applyTimeoutMs: 90_000,
+  prelude: "node",
+});
 
 export type WayName = "chaosctl" | "by hand" | "nsenter" | "before";
 export const WAYS: readonly WayName[] = ["chaosctl", "by hand", "nsenter"];
@@ -183,7 +189,7 @@ export async function benchNetem(rounds = 10, beforeImage?: string): Promise<Net
     const helper = (verb: "add" | "del") => helperInNetns(target, HAND_IMAGE, ["tc", ...tcArgs(verb)]);
     let handle: InjectionHandle | undefined;
     let runNo = 0;
-    const viaDriver = (image: string): Way => ({
+    const viaDriver = (image: string, driver = netemDriver): Way => ({
       async apply() {
         const owner = {
           schedule: "bench/netem",
@@ -191,19 +197,19 @@ export async function benchNetem(rounds = 10, beforeImage?: string): Promise<Net
           run: `r${++runNo}-${Date.now()}`,
           expires: new Date(Date.now() + 300_000),
         };
-        const r = await netemDriver.apply(ctx(image), t, { delay: { time: `${DELAY_MS}ms` } }, owner);
+        const r = await driver.apply(ctx(image), t, { delay: { time: `${DELAY_MS}ms` } }, owner);
         if (r.phase !== "Injected") throw new Error(`apply: ${JSON.stringify(r)}`);
         handle = r.handle;
       },
       async revert() {
-        const r = await netemDriver.recover(ctx(image), handle!);
+        const r = await driver.recover(ctx(image), handle!);
         if (r.phase !== "Recovered") throw new Error(`recover: ${JSON.stringify(r)}`);
         handle = undefined;
       },
     });
     const ways: Record<WayName, Way> = {
       chaosctl: viaDriver(APP),
-      before: viaDriver(beforeImage ?? APP),
+      before: viaDriver(beforeImage ?? APP, netemDriverBefore),
       "by hand": { apply: async () => void (await helper("add")), revert: async () => void (await helper("del")) },
       nsenter: {
         apply: async () => void (await run("nsenter", ["-t", String(pid), "-n", "tc", ...tcArgs("add")])),
@@ -265,8 +271,8 @@ export async function benchNetem(rounds = 10, beforeImage?: string): Promise<Net
 
     /**
      * The guard's own account (its `applied` record: the time it logged it and how long the
-     * prelude's apply took): when its prelude began (Node.js up, the light modules loaded) and
-     * when it had applied and re-observed the namespace, in ms since t0.
+     * prelude's apply took): when its prelude began (the shell's: its container started; Node.js's:
+     * Node.js up, the light modules loaded) and when it had applied, in ms since t0.
      */
     const preludeTimes = async (guardId: string, t0: number): Promise<Record<string, number>> => {
       const logs = await docker(["logs", guardId]).catch(() => "");

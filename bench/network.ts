@@ -99,9 +99,11 @@ export async function benchNetwork(
         applyMs: [],
         revertMs: [],
       };
-      const driverBefore = beforePollMs
-        ? netnsDriver<ResolvedNetworkSpec>("network", networkInjection, { pollMs: beforePollMs })
-        : networkDriver;
+      // An image from before the shell prelude has no netns-guard.sh: its guard runs Node.js's prelude.
+      const driverBefore = netnsDriver<ResolvedNetworkSpec>("network", networkInjection, {
+        prelude: "node",
+        ...(beforePollMs ? { pollMs: beforePollMs } : {}),
+      });
       const viaDriver =
         (row: Row, image: string, driver = networkDriver) =>
         async () => {
