@@ -14,7 +14,7 @@ import { docker } from "./docker-cli.js";
 import { EventLog } from "./events.js";
 import { benchService, benchWorkspace, startController, APP_IMAGE, WEB_IMAGE } from "./fixture.js";
 import { benchIdle, fakeServiceOf, FAR_SCHEDULE, type IdleResult } from "./idle.js";
-import { benchKill, type KillSamples } from "./kill.js";
+import { benchKill, KILL_SPLIT, type KillSamples } from "./kill.js";
 import { benchKillSwitch, type KillSwitchSamples } from "./kill-switch.js";
 import { machine } from "./machine.js";
 import { benchNetwork } from "./network.js";
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
       cleanups.push(() => ctl.stop());
       if (want("kill")) {
         log(`kill apply→inject: ${RUNS.kill} runs each way`);
-        kill = await benchKill(svc, ws, events, ctl.passStarts, RUNS.kill);
+        kill = await benchKill(svc, ws, events, ctl.passStarts, RUNS.kill, ctl.trace);
       }
       if (want("pause")) {
         log(`pause apply→inject, window held and revert lateness: ${RUNS.pause} runs each way`);
@@ -380,17 +380,35 @@ function buildRows(
 function nodeRows(node: NodeSamples): Row[] {
   const row = (what: string, s: NodeSamples["drain"], how: string): Row => ({
     measure: `node ${what}: apply→effective (three-node cluster), p50 / p95; ratio p50, p95`,
-    chaosctl: p50p95(s.chaosctl),
+    chaosctl: `${p50p95(s.chaosctl)} (apply returned ${p50p95(s.applyReturn)})`,
     baseline: `${p50p95(s.byHand)}: ${how}; ratio ${ratio(s.chaosctl, s.byHand)}, ${ratio(s.chaosctl, s.byHand, 95)}`,
     goal: "within 1.15x p50, 1.5x p95",
     met: within(s.chaosctl, s.byHand, 50, 1.15) && within(s.chaosctl, s.byHand, 95, 1.5),
   });
+  const before = (what: "drain" | "partition"): Row[] => {
+    const b = node.before?.[what];
+    if (!b) return [];
+    return [
+      {
+        measure: `node ${what}, the driver before (a cluster read for the guard's node, a 200 ms poll), same rounds, p50 / p95`,
+        chaosctl: `${p50p95(b.chaosctl)} (apply returned ${p50p95(b.applyReturn)})`,
+        baseline: `now: ${p50p95(node[what].chaosctl)} (apply returned ${p50p95(node[what].applyReturn)})`,
+        goal: "–",
+      },
+    ];
+  };
   return [
-    row("drain", node.drain, "`docker node update --availability drain` on the manager"),
+    ...before("drain"),
+    ...before("partition"),
+    row(
+      "drain",
+      node.drain,
+      "`docker node update --availability drain` on the manager (both end at the manager's node event)",
+    ),
     row(
       "partition",
       node.partition,
-      "the Swarm ports dropped by hand in the node's namespace (`iptables -I`, 4 rules)",
+      "the Swarm ports dropped by hand in the node's namespace (`iptables -I`, 4 rules; ends when the command returns, chaosctl's at its guard's `applied` record)",
     ),
   ];
 }
@@ -415,7 +433,8 @@ function details(
   out.push("## Where the time goes", "");
   if (kill)
     out.push(
-      `- kill through chaosctl, split at the start of the first reconcile pass after the write: file written → pass start ${p50p95(kill.waitMs)}; pass start → \`die\` ${p50p95(kill.workMs)}.`,
+      `- kill through chaosctl, split at the start of the first reconcile pass after the write: file written → pass start ${p50p95(kill.waitMs)}; pass start → \`die\` ${p50p95(kill.workMs)}. Cut at the pass's calls (p50 / p95 of each segment):`,
+      ...KILL_SPLIT.map((k) => `  - ${k}: ${p50p95(kill.split[k])}`),
     );
   if (pause)
     out.push(
