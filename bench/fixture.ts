@@ -135,6 +135,22 @@ export interface TracedCall {
   t1: number;
 }
 
+/** The first traced call of each of `ops` that started between `from` and `to`; undefined if one is missing. */
+export function firstCalls<K extends TracedCall["op"]>(
+  trace: readonly TracedCall[],
+  from: number,
+  to: number,
+  ops: readonly K[],
+): Record<K, TracedCall> | undefined {
+  const out: Partial<Record<K, TracedCall>> = {};
+  for (const op of ops) {
+    const c = trace.find((x) => x.op === op && x.t0 >= from && x.t0 <= to);
+    if (!c) return undefined;
+    out[op] = c;
+  }
+  return out as Record<K, TracedCall>;
+}
+
 /** Records when `obj[op]` is called and returns, into `trace` (the object keeps working as before). */
 function traced<T extends object>(obj: T, op: TracedCall["op"] & keyof T, trace: TracedCall[]): void {
   const f = obj[op] as unknown as ((...a: unknown[]) => Promise<unknown>) | undefined;

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { DockerEngine } from "../src/engine/docker.js";
 import { docker, lines, sleep } from "./docker-cli.js";
 import type { EventLog } from "./events.js";
-import { manifest, type BenchService, type BenchWorkspace, type TracedCall } from "./fixture.js";
+import { firstCalls, manifest, type BenchService, type BenchWorkspace, type TracedCall } from "./fixture.js";
 
 export interface KillSamples {
   chaosctl: number[];
@@ -34,14 +34,10 @@ export const KILL_SPLIT = [
 
 /** The pass's calls between `passAt` and the die event, as KILL_SPLIT's segments; undefined if one is missing. */
 function splitKill(trace: readonly TracedCall[], passAt: number, diedAt: number): number[] | undefined {
-  const first = (op: TracedCall["op"]): TracedCall | undefined =>
-    trace.find((c) => c.op === op && c.t0 >= passAt && c.t0 <= diedAt);
-  const snap = first("snapshot");
-  const list = first("list");
-  const write = first("writeStatus");
-  const kill = first("killContainer");
-  if (!snap || !list || !write || !kill) return undefined;
-  const observed = Math.max(snap.t1, list.t1);
+  const c = firstCalls(trace, passAt, diedAt, ["snapshot", "list", "writeStatus", "killContainer"] as const);
+  if (!c) return undefined;
+  const observed = Math.max(c.snapshot.t1, c.list.t1);
+  const { writeStatus: write, killContainer: kill } = c;
   return [observed - passAt, write.t0 - observed, write.t1 - write.t0, kill.t0 - write.t1, diedAt - kill.t0];
 }
 
