@@ -1,4 +1,4 @@
-// Docker's own account of when things happened: every container event is kept (with the
+// Docker's own account of when things happened: every container (or node) event is kept (with the
 // engine's timeNano, in ms) so a measurement ends at the moment Docker reports, not when we poll.
 import type { DockerEvent } from "../src/engine/engine.js";
 import { DockerEngine } from "../src/engine/docker.js";
@@ -10,9 +10,9 @@ export class EventLog {
   private failure?: Error;
 
   /** A separate engine: the controller's call counters never see the bench's stream. */
-  constructor(engine = new DockerEngine()) {
+  constructor(engine = new DockerEngine(), type = "container") {
     engine.events(
-      (e) => e.type === "container" && this.seen.push(e),
+      (e) => e.type === type && this.seen.push(e),
       this.ctl.signal,
       (err) => (this.failure = err),
     );

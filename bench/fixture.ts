@@ -130,9 +130,25 @@ export interface RunningController {
 }
 
 export interface TracedCall {
-  op: "snapshot" | "list" | "writeStatus" | "launchHelper" | "pauseContainer";
+  op: "snapshot" | "list" | "writeStatus" | "launchHelper" | "pauseContainer" | "killContainer";
   t0: number;
   t1: number;
+}
+
+/** The first traced call of each of `ops` that started between `from` and `to`; undefined if one is missing. */
+export function firstCalls<K extends TracedCall["op"]>(
+  trace: readonly TracedCall[],
+  from: number,
+  to: number,
+  ops: readonly K[],
+): Record<K, TracedCall> | undefined {
+  const out: Partial<Record<K, TracedCall>> = {};
+  for (const op of ops) {
+    const c = trace.find((x) => x.op === op && x.t0 >= from && x.t0 <= to);
+    if (!c) return undefined;
+    out[op] = c;
+  }
+  return out as Record<K, TracedCall>;
 }
 
 /** Records when `obj[op]` is called and returns, into `trace` (the object keeps working as before). */
@@ -141,12 +157,15 @@ function traced<T extends object>(obj: T, op: TracedCall["op"] & keyof T, trace:
   if (typeof f !== "function") return;
   const bound = f.bind(obj);
   (obj as Record<string, unknown>)[op] = async (...a: unknown[]) => {
-    const t0 = Date.now();
+    // In the trace from the call's start (t1 NaN until it returns): a kill's `die` event comes
+    // before the kill call's answer, and the bench reads the trace as soon as the event is in.
+    const call: TracedCall = { op, t0: Date.now(), t1: NaN };
+    trace.push(call);
+    if (trace.length > 5_000) trace.splice(0, 1_000);
     try {
       return await bound(...a);
     } finally {
-      trace.push({ op, t0, t1: Date.now() });
-      if (trace.length > 5_000) trace.splice(0, 1_000);
+      call.t1 = Date.now();
     }
   };
 }
@@ -157,7 +176,7 @@ export function startController(ws: BenchWorkspace, opts: { killSwitchFile?: str
   const store = new DirectoryStore({ dir: ws.dir, logger });
   const engine = new DockerEngine();
   const trace: TracedCall[] = [];
-  for (const op of ["snapshot", "launchHelper", "pauseContainer"] as const) traced(engine, op, trace);
+  for (const op of ["snapshot", "launchHelper", "pauseContainer", "killContainer"] as const) traced(engine, op, trace);
   for (const op of ["list", "writeStatus"] as const) traced(store, op, trace);
   const controller = buildController({
     store,

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { DockerEngine } from "../src/engine/docker.js";
 import { docker, lines, sleep } from "./docker-cli.js";
 import type { EventLog } from "./events.js";
-import { manifest, type BenchService, type BenchWorkspace } from "./fixture.js";
+import { firstCalls, manifest, type BenchService, type BenchWorkspace, type TracedCall } from "./fixture.js";
 
 export interface KillSamples {
   chaosctl: number[];
@@ -18,7 +18,27 @@ export interface KillSamples {
   /** chaosctl samples split: file written → first pass start, and that pass start → die. */
   waitMs: number[];
   workMs: number[];
+  /** pass start → `die`, cut at the calls the pass makes (KILL_SPLIT's segments), one sample per run. */
+  split: Record<(typeof KILL_SPLIT)[number], number[]>;
   failures: string[];
+}
+
+/** Segments of pass start → `die` event, in order. */
+export const KILL_SPLIT = [
+  "observe (cluster snapshot ∥ store list)",
+  "decide (plan), until the record's write",
+  "the run's record written (status first)",
+  "until the kill call",
+  "kill call → `die` event",
+] as const;
+
+/** The pass's calls between `passAt` and the die event, as KILL_SPLIT's segments; undefined if one is missing. */
+function splitKill(trace: readonly TracedCall[], passAt: number, diedAt: number): number[] | undefined {
+  const c = firstCalls(trace, passAt, diedAt, ["snapshot", "list", "writeStatus", "killContainer"] as const);
+  if (!c) return undefined;
+  const observed = Math.max(c.snapshot.t1, c.list.t1);
+  const { writeStatus: write, killContainer: kill } = c;
+  return [observed - passAt, write.t0 - observed, write.t1 - write.t0, kill.t0 - write.t1, diedAt - kill.t0];
 }
 
 const SERVICE_ID = "com.docker.swarm.service.id";
@@ -38,8 +58,17 @@ export async function benchKill(
   events: EventLog,
   passStarts: readonly number[],
   runs: number,
+  trace: readonly TracedCall[] = [],
 ): Promise<KillSamples> {
-  const out: KillSamples = { chaosctl: [], shell: [], bare: [], waitMs: [], workMs: [], failures: [] };
+  const out: KillSamples = {
+    chaosctl: [],
+    shell: [],
+    bare: [],
+    waitMs: [],
+    workMs: [],
+    split: Object.fromEntries(KILL_SPLIT.map((k) => [k, [] as number[]])) as KillSamples["split"],
+    failures: [],
+  };
   const engine = new DockerEngine();
   // Rotate which way goes first, so a slow phase of the machine hits each alike.
   const order = ["chaosctl", "bare", "shell", "bare", "chaosctl", "shell", "shell", "chaosctl", "bare"];
@@ -73,6 +102,8 @@ export async function benchKill(
         if (passAt !== undefined && passAt <= die.time.getTime()) {
           out.waitMs.push(passAt - t0);
           out.workMs.push(die.time.getTime() - passAt);
+          const parts = splitKill(trace, passAt, die.time.getTime());
+          if (parts) KILL_SPLIT.forEach((k, j) => out.split[k].push(parts[j] ?? NaN));
         }
       } else out.failures.push(`chaosctl run ${i}: no die event within 20 s`);
       await sleep(300); // its status written, then the file goes (one schedule at a time)

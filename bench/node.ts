@@ -17,15 +17,30 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { DockerEngine } from "../src/engine/docker.js";
 import type { DriverContext, InjectionHandle, Owner, Target } from "../src/faults/driver.js";
+import { nodeDriver } from "../src/faults/node/driver.js";
 import { faultDrivers } from "../src/faults/registry.js";
+import { EventLog } from "./events.js";
 import { APP_IMAGE } from "./fixture.js";
 import { p50p95 } from "./stats.js";
 
 const SCRIPTS = fileURLToPath(new URL("../../scripts/cluster/", import.meta.url));
 
+/**
+ * apply → effective, each way in its own terms: a drain ends at the manager's node event that says
+ * `availability.new=drain` (Docker's `timeNano`, both ways); a partition ends when its rules are in:
+ * the time of the guard's `applied` record (written right after its iptables returned), and for the
+ * hand-typed rules when the command returns. `applyReturn`: when chaosctl's apply returned (what a
+ * run's status sees; it also waits for the guard's start to be answered).
+ */
 export interface NodeSamples {
-  drain: { chaosctl: number[]; byHand: number[] };
-  partition: { chaosctl: number[]; byHand: number[] };
+  drain: { chaosctl: number[]; byHand: number[]; applyReturn: number[] };
+  partition: { chaosctl: number[]; byHand: number[]; applyReturn: number[] };
+  /**
+   * With BENCH_NODE_BEFORE=1, a third way in the same rounds: the driver as it was before the
+   * manager's node id came with the context and the apply's poll went from 200 to 20 ms (a
+   * driver with pollMs 200, a context without managerNodeId: the driver reads the cluster).
+   */
+  before?: { drain: NodeSamples["drain"]; partition: NodeSamples["drain"] };
   failures: string[];
 }
 
@@ -94,8 +109,16 @@ const handScript = (op: "-I" | "-D"): string => HAND_RULES.map((r) => `iptables 
 export async function benchNode(rounds = 10, log: (s: string) => void = () => undefined): Promise<NodeSamples> {
   const name = `b${randomBytes(3).toString("hex")}`;
   const out: NodeSamples = {
-    drain: { chaosctl: [], byHand: [] },
-    partition: { chaosctl: [], byHand: [] },
+    drain: { chaosctl: [], byHand: [], applyReturn: [] },
+    partition: { chaosctl: [], byHand: [], applyReturn: [] },
+    ...(process.env.BENCH_NODE_BEFORE === "1"
+      ? {
+          before: {
+            drain: { chaosctl: [], byHand: [], applyReturn: [] },
+            partition: { chaosctl: [], byHand: [], applyReturn: [] },
+          },
+        }
+      : {}),
     failures: [],
   };
   log(`three-node cluster ${name} (scripts/cluster/up.sh)`);
@@ -105,13 +128,42 @@ export async function benchNode(rounds = 10, log: (s: string) => void = () => un
   try {
     const nodes = nodesFromEnv(envText);
     const [manager, worker, cut] = nodes as [Node, Node, Node];
-    const driver = faultDrivers.get("node")!;
+    const current = faultDrivers.get("node")!;
+    const before = out.before ? nodeDriver({ pollMs: 200 }) : undefined;
     const onManager = (args: string[]): Promise<string> => run("docker", ["-H", `unix://${manager.socket}`, ...args]);
-    const sample = async (action: "drain" | "partition", node: Node, i: number, into: number[]): Promise<void> => {
+    const nodeEvents = new EventLog(new DockerEngine({ socketPath: manager.socket }), "node");
+    /** The manager's event for `node` becoming drained, since `t0` (ms since the epoch). */
+    const drained = (node: Node, t0: number): Promise<number | undefined> =>
+      nodeEvents
+        .next((e) => e.id === node.id && e.attributes["availability.new"] === "drain", t0, 5_000)
+        .then((e) => (e ? e.time.getTime() - t0 : undefined));
+    /** When the guard logged `applied` (its own clock: the same machine's), since `t0`. */
+    const appliedAt = async (node: Node, guardId: string, t0: number): Promise<number | undefined> => {
+      const { stdout } = await node.engine.containerLogs(guardId, 50);
+      for (const line of stdout.split("\n")) {
+        const rec = (() => {
+          try {
+            return JSON.parse(line) as { event?: string; time?: number };
+          } catch {
+            return undefined;
+          }
+        })();
+        if (rec?.event === "applied" && typeof rec.time === "number") return rec.time - t0;
+      }
+      return undefined;
+    };
+    const sample = async (
+      action: "drain" | "partition",
+      node: Node,
+      i: number,
+      into: NodeSamples["drain"],
+      driver = current,
+    ) => {
       const ctx: DriverContext = {
         engine: node.engine,
         nodeId: node.id,
         manager: manager.engine,
+        ...(driver === current ? { managerNodeId: manager.id } : {}),
         image: APP_IMAGE,
         now: new Date(),
       };
@@ -123,26 +175,41 @@ export async function benchNode(rounds = 10, log: (s: string) => void = () => un
         expires: new Date(Date.now() + 120_000),
       };
       let handle: InjectionHandle | undefined;
+      const t0 = Date.now();
       const ms = await timed(async () => {
         const r = await driver.apply(ctx, target, { action }, owner);
         if (r.phase === "Injected") handle = r.handle;
         else out.failures.push(`${action} ${i}: ${JSON.stringify(r)}`);
       });
       if (!handle) return;
-      into.push(ms);
+      into.applyReturn.push(ms);
+      const effective = action === "drain" ? await drained(node, t0) : await appliedAt(node, handle.guardId ?? "", t0);
+      if (effective === undefined)
+        out.failures.push(`${action} ${i}: no ${action === "drain" ? "node event" : "applied record"}`);
+      else into.chaosctl.push(effective);
       const back = await driver.recover({ ...ctx, now: new Date() }, handle);
       if (back.phase !== "Recovered") throw new Error(`${action} ${i}: recover ${JSON.stringify(back)}`);
     };
-    for (let i = 0; i < rounds; i++) {
-      log(`node faults: round ${i + 1} of ${rounds}`);
-      await sample("drain", worker, i, out.drain.chaosctl);
-      out.drain.byHand.push(await timed(() => onManager(["node", "update", "--availability", "drain", worker.id])));
-      await onManager(["node", "update", "--availability", "active", worker.id]);
-      await sample("partition", cut, i, out.partition.chaosctl);
-      out.partition.byHand.push(
-        await timed(() => run("ip", ["netns", "exec", cut.netns, "sh", "-c", handScript("-I")])),
-      );
-      await run("ip", ["netns", "exec", cut.netns, "sh", "-c", handScript("-D")]);
+    try {
+      for (let i = 0; i < rounds; i++) {
+        log(`node faults: round ${i + 1} of ${rounds}`);
+        await sample("drain", worker, i, out.drain);
+        if (before && out.before) await sample("drain", worker, i, out.before.drain, before);
+        const t0 = Date.now();
+        await onManager(["node", "update", "--availability", "drain", worker.id]);
+        const byHand = await drained(worker, t0);
+        if (byHand === undefined) out.failures.push(`drain by hand ${i}: no node event`);
+        else out.drain.byHand.push(byHand);
+        await onManager(["node", "update", "--availability", "active", worker.id]);
+        await sample("partition", cut, i, out.partition);
+        if (before && out.before) await sample("partition", cut, i, out.before.partition, before);
+        out.partition.byHand.push(
+          await timed(() => run("ip", ["netns", "exec", cut.netns, "sh", "-c", handScript("-I")])),
+        );
+        await run("ip", ["netns", "exec", cut.netns, "sh", "-c", handScript("-D")]);
+      }
+    } finally {
+      nodeEvents.close();
     }
   } finally {
     await run("bash", [`${SCRIPTS}down.sh`, name], 120_000).catch((e: Error) => log(`down.sh ${name}: ${e.message}`));
@@ -152,7 +219,16 @@ export async function benchNode(rounds = 10, log: (s: string) => void = () => un
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const s = await benchNode(Number(process.argv[2] ?? 10), (m) => process.stderr.write(`[bench] ${m}\n`));
-  console.log(`drain: chaosctl ${p50p95(s.drain.chaosctl)}; docker node update ${p50p95(s.drain.byHand)}`);
-  console.log(`partition: chaosctl ${p50p95(s.partition.chaosctl)}; iptables by hand ${p50p95(s.partition.byHand)}`);
+  console.log(
+    `drain: chaosctl ${p50p95(s.drain.chaosctl)} (apply returned ${p50p95(s.drain.applyReturn)}); docker node update ${p50p95(s.drain.byHand)}`,
+  );
+  console.log(
+    `partition: chaosctl ${p50p95(s.partition.chaosctl)} (apply returned ${p50p95(s.partition.applyReturn)}); iptables by hand ${p50p95(s.partition.byHand)}`,
+  );
+  if (s.before)
+    for (const k of ["drain", "partition"] as const)
+      console.log(
+        `${k}, the driver before: ${p50p95(s.before[k].chaosctl)} (apply returned ${p50p95(s.before[k].applyReturn)})`,
+      );
   for (const f of s.failures) console.log(`failed: ${f}`);
 }

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { L_EXPIRES, L_INSTANCE, L_ROLE } from "../src/api/labels.js";
 import { docker, lines, sleep } from "./docker-cli.js";
 import type { EventLog } from "./events.js";
-import { manifest, type BenchService, type BenchWorkspace, type TracedCall } from "./fixture.js";
+import { firstCalls, manifest, type BenchService, type BenchWorkspace, type TracedCall } from "./fixture.js";
 
 export interface PauseSamples {
   applyChaosctl: number[];
@@ -44,15 +44,11 @@ export const SPLIT = [
 
 /** The pass's calls between `passAt` and the pause event, as SPLIT's segments; undefined if one is missing. */
 function splitPass(trace: readonly TracedCall[], passAt: number, pausedAt: number): number[] | undefined {
-  const first = (op: TracedCall["op"]): TracedCall | undefined =>
-    trace.find((c) => c.op === op && c.t0 >= passAt && c.t0 <= pausedAt);
-  const snap = first("snapshot");
-  const list = first("list");
-  const write = first("writeStatus");
-  const launch = first("launchHelper");
-  const pause = first("pauseContainer");
-  if (!snap || !list || !write || !launch || !pause) return undefined;
-  const observed = Math.max(snap.t1, list.t1);
+  const ops = ["snapshot", "list", "writeStatus", "launchHelper", "pauseContainer"] as const;
+  const c = firstCalls(trace, passAt, pausedAt, ops);
+  if (!c) return undefined;
+  const observed = Math.max(c.snapshot.t1, c.list.t1);
+  const { writeStatus: write, launchHelper: launch, pauseContainer: pause } = c;
   return [
     observed - passAt,
     write.t0 - observed,

@@ -14,11 +14,12 @@ import { docker } from "./docker-cli.js";
 import { EventLog } from "./events.js";
 import { benchService, benchWorkspace, startController, APP_IMAGE, WEB_IMAGE } from "./fixture.js";
 import { benchIdle, fakeServiceOf, FAR_SCHEDULE, type IdleResult } from "./idle.js";
-import { benchKill, type KillSamples } from "./kill.js";
+import { benchKill, KILL_SPLIT, type KillSamples } from "./kill.js";
 import { benchKillSwitch, type KillSwitchSamples } from "./kill-switch.js";
 import { machine } from "./machine.js";
 import { benchNetwork } from "./network.js";
 import { benchNode, type NodeSamples } from "./node.js";
+import { benchNetWindow, type WindowSamples } from "./window.js";
 import { benchPause, PAUSE_SECONDS, SPLIT, type PauseSamples } from "./pause.js";
 import { runStressBench, stressRows } from "./stress.js";
 import { DEFAULT_STRESS_IMAGE } from "../src/faults/stress/spec.js";
@@ -32,6 +33,7 @@ const PARTS = [
   "kill",
   "pause",
   "killswitch",
+  "window",
   "idle",
   "net",
   "node",
@@ -55,7 +57,10 @@ const RUNS = {
   stress: num("BENCH_STRESS_RUNS", 5, 2),
   dashboard: num("BENCH_DASHBOARD_LOADS", 10, 3),
   abort: num("BENCH_ABORT_RUNS", 10, 2),
+  window: num("BENCH_WINDOW_RUNS", 8, 2),
 };
+/** The network loss window's duration (bench/window.ts), as short as the goal's shortest window. */
+const WINDOW_SECONDS = 3;
 const SCHEDULES = quick ? [10, 100] : [10, 100, 1000];
 const FAKE = { services: 100, tasksPerService: 100 };
 const DOC = resolve(import.meta.dirname, "../../docs/benchmarks.md");
@@ -111,11 +116,12 @@ async function main(): Promise<void> {
   let pause: PauseSamples | undefined;
   let killSwitch: KillSwitchSamples | undefined;
   const idle: IdleResult[] = [];
-  if (want("kill") || want("pause") || want("killswitch") || want("idle")) {
+  let window: WindowSamples | undefined;
+  if (want("kill") || want("pause") || want("killswitch") || want("window") || want("idle")) {
     log("Swarm service (4 replicas) and the controller on a temp folder");
     const svc = await benchService(4);
     cleanups.push(() => svc.remove());
-    if (want("kill") || want("pause") || want("killswitch")) {
+    if (want("kill") || want("pause") || want("killswitch") || want("window")) {
       const ws = await benchWorkspace();
       cleanups.push(() => ws.cleanup());
       const switchDir = await mkdtemp(join(tmpdir(), "chaosctl-bench-switch-"));
@@ -127,11 +133,16 @@ async function main(): Promise<void> {
       cleanups.push(() => ctl.stop());
       if (want("kill")) {
         log(`kill apply→inject: ${RUNS.kill} runs each way`);
-        kill = await benchKill(svc, ws, events, ctl.passStarts, RUNS.kill);
+        kill = await benchKill(svc, ws, events, ctl.passStarts, RUNS.kill, ctl.trace);
       }
       if (want("pause")) {
         log(`pause apply→inject, window held and revert lateness: ${RUNS.pause} runs each way`);
         pause = await benchPause(svc, ws, events, ctl.passStarts, RUNS.pause, PAUSE_SECONDS, ctl.trace);
+      }
+      if (want("window")) {
+        log(`network loss window held, ${WINDOW_SECONDS} s: ${RUNS.window} runs`);
+        window = await benchNetWindow(svc, ws, events, RUNS.window, WINDOW_SECONDS);
+        if (window.failures.length) log(`window failures: ${window.failures.join("; ")}`);
       }
       if (want("killswitch")) {
         log(`kill switch file and suspend --all → last injection reverted: ${RUNS.killSwitch} runs each`);
@@ -199,6 +210,7 @@ async function main(): Promise<void> {
     ...(stress ? stressRows(stress) : []),
     ...dashboardRows,
     ...(abort ? [abortRow(abort)] : []),
+    ...(window ? windowRows(window) : []),
   ];
   const seconds = (performance.now() - started) / 1000;
   const sections = [
@@ -216,6 +228,27 @@ async function main(): Promise<void> {
 }
 
 type NetRows = Awaited<ReturnType<typeof benchNetwork>>;
+
+/** A network fault's window, through the controller (bench/window.ts). */
+function windowRows(w: WindowSamples): Row[] {
+  const held = w.held.length > 0 ? `${Math.min(...w.held).toFixed(1)}% / ${median(w.held).toFixed(1)}%` : "no samples";
+  return [
+    {
+      measure: `window held, network loss ${WINDOW_SECONDS} s (the guard's \`applied\` → \`reverted\` records / duration), min / p50`,
+      chaosctl: `${held} (n=${w.held.length}); file written → applied ${p50p95(w.apply)}`,
+      baseline: "–",
+      goal: "≥ 98% every run",
+      met: w.held.length > 0 && Math.min(...w.held) >= 98 && w.failures.length === 0,
+    },
+    {
+      measure: `revert lateness, network loss ${WINDOW_SECONDS} s (the guard's \`reverted\` record − its expiry), p50 / p95`,
+      chaosctl: p50p95(w.late),
+      baseline: "–",
+      goal: "p95 < 100 ms",
+      met: w.late.length > 0 && percentile(w.late, 95) < 100,
+    },
+  ];
+}
 
 /** "1.07x" (p50 of ours over p50 of theirs), or "–" without samples. */
 function ratio(ours: readonly number[], theirs: readonly number[], p = 50): string {
@@ -380,17 +413,35 @@ function buildRows(
 function nodeRows(node: NodeSamples): Row[] {
   const row = (what: string, s: NodeSamples["drain"], how: string): Row => ({
     measure: `node ${what}: apply→effective (three-node cluster), p50 / p95; ratio p50, p95`,
-    chaosctl: p50p95(s.chaosctl),
+    chaosctl: `${p50p95(s.chaosctl)} (apply returned ${p50p95(s.applyReturn)})`,
     baseline: `${p50p95(s.byHand)}: ${how}; ratio ${ratio(s.chaosctl, s.byHand)}, ${ratio(s.chaosctl, s.byHand, 95)}`,
     goal: "within 1.15x p50, 1.5x p95",
     met: within(s.chaosctl, s.byHand, 50, 1.15) && within(s.chaosctl, s.byHand, 95, 1.5),
   });
+  const before = (what: "drain" | "partition"): Row[] => {
+    const b = node.before?.[what];
+    if (!b) return [];
+    return [
+      {
+        measure: `node ${what}, the driver before (a cluster read for the guard's node, a 200 ms poll), same rounds, p50 / p95`,
+        chaosctl: `${p50p95(b.chaosctl)} (apply returned ${p50p95(b.applyReturn)})`,
+        baseline: `now: ${p50p95(node[what].chaosctl)} (apply returned ${p50p95(node[what].applyReturn)})`,
+        goal: "–",
+      },
+    ];
+  };
   return [
-    row("drain", node.drain, "`docker node update --availability drain` on the manager"),
+    ...before("drain"),
+    ...before("partition"),
+    row(
+      "drain",
+      node.drain,
+      "`docker node update --availability drain` on the manager (both end at the manager's node event)",
+    ),
     row(
       "partition",
       node.partition,
-      "the Swarm ports dropped by hand in the node's namespace (`iptables -I`, 4 rules)",
+      "the Swarm ports dropped by hand in the node's namespace (`iptables -I`, 4 rules; ends when the command returns, chaosctl's at its guard's `applied` record)",
     ),
   ];
 }
@@ -415,7 +466,8 @@ function details(
   out.push("## Where the time goes", "");
   if (kill)
     out.push(
-      `- kill through chaosctl, split at the start of the first reconcile pass after the write: file written → pass start ${p50p95(kill.waitMs)}; pass start → \`die\` ${p50p95(kill.workMs)}.`,
+      `- kill through chaosctl, split at the start of the first reconcile pass after the write: file written → pass start ${p50p95(kill.waitMs)}; pass start → \`die\` ${p50p95(kill.workMs)}. Cut at the pass's calls (p50 / p95 of each segment):`,
+      ...KILL_SPLIT.map((k) => `  - ${k}: ${p50p95(kill.split[k])}`),
     );
   if (pause)
     out.push(

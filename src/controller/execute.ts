@@ -114,6 +114,7 @@ async function applyTargets(
     engine,
     nodeId,
     manager: deps.engine,
+    managerNodeId: deps.selfNodeId,
     image: deps.image,
     now,
     ...(deps.guardApplyTimeoutMs ? { guardApplyTimeoutMs: deps.guardApplyTimeoutMs } : {}),

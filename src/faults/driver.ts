@@ -50,6 +50,8 @@ export interface DriverContext {
   nodeId?: string;
   /** A manager's engine (the controller's own), for Swarm-level changes such as node availability; default `engine`. */
   manager?: Engine;
+  /** Swarm node id of `manager`, when known (saves a cluster read to label where a drain's guard runs). */
+  managerNodeId?: string;
 }
 
 export type ApplyResult =

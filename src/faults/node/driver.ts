@@ -44,8 +44,14 @@ type Failed = Extract<ApplyResult, { phase: "Failed" }>;
 // size: a factory; its length is the driver's methods (apply, revert, recover, observe), each short.
 export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault> {
   const log = opts.logger ?? silentLogger;
-  const pollMs = opts.pollMs ?? 200;
+  // How often apply looks for the guard's effect (a partition's `applied` record; a drain whose
+  // direct apply did not take). The prelude cuts a node within ~100 ms of the guard's start on a
+  // real host: a 200 ms poll added ~100 ms on average to apply's return. Each poll is two calls.
+  const pollMs = opts.pollMs ?? 20;
   const managerOf = (ctx: DriverContext): Engine => ctx.manager ?? ctx.engine;
+  /** The node `managerOf(ctx)` runs on: known from the context, else read from the cluster. */
+  const managerNodeId = async (ctx: DriverContext): Promise<string> =>
+    (ctx.manager ? ctx.managerNodeId : ctx.nodeId) ?? (await managerOf(ctx).snapshot()).selfNodeId;
 
   /** A partition guard must run in the target's own namespace: only on that node's engine. */
   const wrongNode = (ctx: DriverContext, target: Target): Failed | undefined =>
@@ -106,7 +112,7 @@ export function nodeDriver(opts: NodeDriverOptions = {}): FaultDriver<NodeFault>
     const spec = wrapNodeSpec(action, owner, until, partition ? opts.keepTcpPorts : []);
     const hs = nodeGuardSpec(ctx, target, spec, owner, until);
     // drain/pause: the guard runs on the manager, not on its target; its label says where.
-    const guardNodeId = partition ? undefined : (await engine.snapshot()).selfNodeId;
+    const guardNodeId = partition ? undefined : await managerNodeId(ctx);
     if (guardNodeId) hs.labels[L_GUARD_NODE] = guardNodeId;
     // drain/pause, the direct way (as pause of a container, faults/guard/driver.ts): once the
     // guard's start is with the engine, set the availability from here; the guard's own apply
