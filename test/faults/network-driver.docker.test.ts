@@ -261,8 +261,10 @@ describe("network guards: the shell prelude's windows", () => {
       what: "the guard verb up",
     });
     // Kill the guard's Node.js (not the shell, not the init): the shell exits with its status, 137.
+    // Detached: the container stops with its shell, which may end the exec before it answers.
     await dockerOk([
       "exec",
+      "-d",
       guard,
       "sh",
       "-c",
