@@ -239,6 +239,22 @@ describe("netns-guard.sh", () => {
     expect(r.records).toEqual([]);
   });
 
+  it("a date without ms (another base image): applies nothing, says so, Node.js's prelude applies as without a shell", async () => {
+    const fakeDate = join(dir, "bin", "date");
+    await writeFile(fakeDate, "#!/bin/sh\necho 1796637953%3N\n");
+    await chmod(fakeDate, 0o755);
+    try {
+      const r = await runScript([future(), TC, IPT, ...GUARD], {});
+      expect(r.code).toBe(0);
+      expect(r.calls).toEqual([`node  ${entry()} ${GUARD.join(" ")}`]);
+      expect(r.records).toEqual([
+        expect.objectContaining({ event: "prelude-skipped", shell: true, err: expect.stringMatching(/date/) }),
+      ]);
+    } finally {
+      await rm(fakeDate);
+    }
+  });
+
   it("a batch that fails (the namespace not clean, e.g. a restarted guard's): the rest not run, logged, the guard converges", async () => {
     const r = await runScript([future(), TC, IPT, ...GUARD], { FAKE_TC_RC: "1" });
     expect(r.code).toBe(0);

@@ -16,6 +16,8 @@
 #   failed   a command failed (the namespace was not clean, the kernel refused, a batch stopped
 #            half way): it converges from what it reads, as any apply, and says why if it cannot;
 #   late     the expiry had passed: it only reverts;
+#   (empty)  `date` gave no time in ms (a base image whose date lacks %N): nothing applied here, the
+#            Node.js prelude applies as it does without a shell;
 #   stopped  a stop came before the guard verb could take it: it reverts and exits.
 #
 # Signals: the engine's init (tini) forwards SIGTERM/SIGINT to this shell. While it applies, the
@@ -31,14 +33,25 @@ stopped='' child=''
 trap 'stopped=TERM; [ -z "$child" ] || kill -TERM "$child" 2>/dev/null' TERM
 trap 'stopped=INT; [ -z "$child" ] || kill -INT "$child" 2>/dev/null' INT
 
-# A log record in the guard's format (one JSON object a line, as the Node.js guard writes).
-record() { # event extra-fields msg
-  printf '{"level":30,"time":%s,"event":"%s","by":"prelude","shell":true%s,"msg":"%s"}\n' "$(date +%s%3N)" "$1" "$2" "$3"
+# The clock in ms; empty where `date` cannot say (a base image whose date lacks %N).
+now_ms() {
+  t=$(date +%s%3N 2>/dev/null)
+  case $t in '' | *[!0-9]*) t='' ;; esac
+  echo "$t"
 }
 
-start=$(date +%s%3N)
+# A log record in the guard's format (one JSON object a line, as the Node.js guard writes).
+record() { # event time-ms extra-fields msg
+  printf '{"level":30,"time":%s,"event":"%s","by":"prelude","shell":true%s,"msg":"%s"}\n' "$2" "$1" "$3" "$4"
+}
+
+start=$(now_ms)
 state=late
-if [ "$start" -lt "$until_ms" ]; then
+if [ -z "$start" ]; then
+  # No clock to check the expiry with: apply nothing; the Node.js prelude applies as without a shell.
+  state=''
+  record prelude-skipped "0" ',"err":"date +%s%3N gave no time in ms"' "shell prelude did not apply"
+elif [ "$start" -lt "$until_ms" ]; then
   state=applied
   if [ -n "$tc_text" ]; then
     tc -batch - 2>"$errf" <<EOF || state=failed
@@ -50,10 +63,11 @@ EOF
 $ipt_text
 EOF
   fi
+  end=$(now_ms)
   if [ "$state" = applied ]; then
-    record applied ",\"ms\":$(($(date +%s%3N) - start))" "fault applied (shell prelude)"
+    record applied "${end:-0}" ",\"ms\":$((${end:-$start} - start))" "fault applied (shell prelude)"
   else
-    record prelude-skipped ",\"err\":\"$(tr -d '\000-\037"\\' <"$errf" | cut -c1-400)\"" \
+    record prelude-skipped "${end:-0}" ",\"err\":\"$(tr -d '\000-\037"\\' <"$errf" | cut -c1-400)\"" \
       "shell prelude did not apply: the guard converges"
   fi
 fi
