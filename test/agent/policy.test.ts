@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { NETNS_GUARD_ENTRYPOINT } from "../../src/faults/netns/guard-spec.js";
 import { admitExec, admitHelper, admitOwn, guardVerbArgv, PolicyRefusal } from "../../src/agent/policy.js";
 import { NETNS_SHELL_ENTRYPOINT, netnsGuardCommand } from "../../src/faults/netns/shell-prelude.js";
-import { guardHelperSpec } from "../../src/faults/guard/spec.js";
+import { guardHelperSpec, type GuardSpecInput } from "../../src/faults/guard/spec.js";
 import { processDriver } from "../../src/faults/process/driver.js";
 import { toolHelper } from "../../src/faults/stress/effect.js";
 import { fillPath, unwrap } from "../../src/faults/stress/spec.js";
@@ -16,16 +16,20 @@ const policy = {
   stressImage: "local/chaosctl-stress:1",
   dockerSocket: "/run/node2/docker.sock",
 };
-const guard = guardHelperSpec({
-  image: "local/chaosctl:dev",
-  fault: "network",
-  owner: { schedule: "default/loss", generation: 1, run: "r1" },
-  target: { kind: "container", nodeId: "n2", containerId: "c".repeat(64) },
-  until: new Date("2026-11-25T12:00:00Z"),
-  spec: {},
-  networkMode: `container:${"c".repeat(64)}`,
-  capAdd: ["NET_ADMIN"],
-});
+/** A network guard of run r1 on node n2, as the network driver builds it. */
+const networkGuard = (extra: Partial<GuardSpecInput> = {}): HelperSpec =>
+  guardHelperSpec({
+    image: "local/chaosctl:dev",
+    fault: "network",
+    owner: { schedule: "default/loss", generation: 1, run: "r1" },
+    target: { kind: "container", nodeId: "n2", containerId: "c".repeat(64) },
+    until: new Date("2026-11-25T12:00:00Z"),
+    spec: {},
+    networkMode: `container:${"c".repeat(64)}`,
+    capAdd: ["NET_ADMIN"],
+    ...extra,
+  });
+const guard = networkGuard();
 // As faults/netns/exec-helper.ts builds it.
 const tool: HelperSpec = {
   image: "local/chaosctl:dev",
@@ -71,15 +75,8 @@ describe("admitHelper", () => {
   });
 
   it("admits the network guard's shell prelude only with the batches the agent computes from its --until and --spec", () => {
-    const shellGuard = guardHelperSpec({
-      image: "local/chaosctl:dev",
-      fault: "network",
-      owner: { schedule: "default/loss", generation: 1, run: "r1" },
-      target: { kind: "container", nodeId: "n2", containerId: "c".repeat(64) },
-      until: new Date("2026-11-25T12:00:00Z"),
+    const shellGuard = networkGuard({
       spec: { injection: { schedule: "default/loss", run: "r1" }, spec: { loss: { probability: 0.3 } } },
-      networkMode: `container:${"c".repeat(64)}`,
-      capAdd: ["NET_ADMIN"],
       command: netnsGuardCommand,
     });
     expect(shellGuard.entrypoint).toEqual(NETNS_SHELL_ENTRYPOINT);
