@@ -38,7 +38,8 @@ export interface NodeSamples {
   /**
    * With BENCH_NODE_BEFORE=1, a third way in the same rounds: the driver as it was before the
    * manager's node id came with the context and the apply's poll went from 200 to 20 ms (a
-   * driver with pollMs 200, a context without managerNodeId: the driver reads the cluster).
+   * driver with pollMs 200, a context without managerNodeId: the driver reads the cluster), its
+   * guards from BENCH_NODE_BEFORE_IMAGE when set (an image of the code before a guard's change).
    */
   before?: { drain: NodeSamples["drain"]; partition: NodeSamples["drain"] };
   failures: string[];
@@ -164,7 +165,7 @@ export async function benchNode(rounds = 10, log: (s: string) => void = () => un
         nodeId: node.id,
         manager: manager.engine,
         ...(driver === current ? { managerNodeId: manager.id } : {}),
-        image: APP_IMAGE,
+        image: driver === current ? APP_IMAGE : process.env.BENCH_NODE_BEFORE_IMAGE || APP_IMAGE,
         now: new Date(),
       };
       const target: Target = { kind: "node", nodeId: node.id, nodeHostname: node.hostname };

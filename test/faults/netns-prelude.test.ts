@@ -87,6 +87,48 @@ describe("network guard prelude", () => {
     expect(logged).toEqual([expect.objectContaining({ event: "applied", by: "prelude" })]);
   });
 
+  it("a node partition where iptables-restore runs: the chain in one transaction, then the two jumps; a chain already there changes nothing and leaves the apply to the guard verb", async () => {
+    const owner = { schedule: "default/cut", generation: 1, run: "r3" };
+    const args = argv("node", now + 5_000, wrapNodeSpec("partition", owner, new Date(now + 5_000), [8946]));
+    const batching = (chainExists: boolean) => {
+      const calls: Array<{ argv: string[]; input?: string }> = [];
+      const exec = Object.assign(
+        async (a: string[], input?: string): Promise<ExecResult> => {
+          calls.push(input === undefined ? { argv: a } : { argv: a, input });
+          const creates = a[0] === "iptables-restore" || a.includes("-N");
+          return chainExists && creates
+            ? { exitCode: 1, stdout: "", stderr: "iptables: Chain already exists." }
+            : { exitCode: 0, stdout: "", stderr: "" };
+        },
+        { stdin: true as const },
+      );
+      return { calls, exec };
+    };
+    const clean = batching(false);
+    const lines: string[] = [];
+    expect(await prelude(args, now, clean.exec, (l) => void lines.push(l))).toBe(true);
+    expect(clean.calls.map((c) => c.argv.slice(0, 4))).toEqual([
+      ["iptables-restore", "-w", "5", "--noflush"],
+      ["iptables", "-w", "5", "-I"],
+      ["iptables", "-w", "5", "-I"],
+    ]);
+    const restore = clean.calls[0]?.input ?? "";
+    expect(restore).toMatch(/^\*filter\n-N CHAOS-NODE-[0-9a-f]{10}\n/);
+    expect(restore).toMatch(/-p tcp --dport 8946 -j RETURN/);
+    expect(restore).toMatch(/-p udp --dport 4789 -j DROP\n.*\nCOMMIT\n$/);
+    expect(clean.calls[1]?.argv).toContain("INPUT");
+    expect(clean.calls[2]?.argv).toContain("OUTPUT");
+    expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({ event: "applied", by: "prelude" });
+    expect(takeOverFromPrelude()).toBeUndefined(); // drops the stop handler this apply installed
+
+    const restarted = batching(true);
+    const said: string[] = [];
+    expect(await prelude(args, now, restarted.exec, (l) => void said.push(l))).toBe(false);
+    // The transaction failed whole, its first step alone failed too: no jump was inserted.
+    expect(restarted.calls.map((c) => c.argv[0] === "iptables-restore" || c.argv.includes("-N"))).toEqual([true, true]);
+    expect(JSON.parse(said[0] ?? "{}")).toMatchObject({ event: "prelude-skipped" });
+  });
+
   it("after the shell prelude applied: adopts without a command (the guard verb reads once), a stop reverts here", async () => {
     const lines: string[] = [];
     const r = recorder();

@@ -17,7 +17,7 @@ import type { BuildInjection } from "./effect.js";
 import { markPreludeApplied, setPreludeHandOff } from "./prelude-state.js";
 import { networkInjection } from "../network/injection.js";
 import { netemInjection } from "../netem/injection.js";
-import { partitionEffect } from "../node/partition-effect.js";
+import { applyPartitionToClean, partitionEffect } from "../node/partition-effect.js";
 import { unwrapNodeSpec } from "../node/spec.js";
 
 const builders: Record<NetFaultKind, BuildInjection<never>> = {
@@ -74,8 +74,10 @@ export async function prelude(
       const s = unwrapNodeSpec(raw);
       if (s.action !== "partition") return false;
       const effect = partitionEffect(exec, s.owner, s.keepTcpPorts ?? []);
-      await effect.apply();
       revert = () => effect.revert();
+      // A guard's start: most likely no chain of its run yet (a restarted guard's fails here and
+      // the guard verb's apply starts from a clean slate).
+      await applyPartitionToClean(exec, s.owner, s.keepTcpPorts ?? []);
     } else {
       const { key, spec } = unwrapSpec<never>(fault, raw);
       const inj = builders[fault](key, spec);

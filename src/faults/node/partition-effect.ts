@@ -1,7 +1,7 @@
 // partition inside a guard on the target node (NetworkMode host, NET_ADMIN): iptables runs
 // locally (execFile, argv) in the node's own namespace. The guard needs nothing from the
 // controller to heal: the partition cuts the node from it.
-import type { NetnsExec } from "../netns/converge.js";
+import { runSteps, type NetnsExec } from "../netns/converge.js";
 import type { GuardEffect } from "../guard/effect.js";
 import { applyArgv, isAbsent, partitionNames, revertArgv, type Argv } from "./partition-rules.js";
 import type { NodeGuardOwner } from "./spec.js";
@@ -25,6 +25,24 @@ export async function removePartition(exec: NetnsExec, owner: { schedule: string
   }
   await run(exec, flush, true);
   await run(exec, del, true);
+}
+
+/**
+ * A fresh guard's apply (its prelude): the chain and its jumps with no removal first, the chain's
+ * creation and rules in one `iptables-restore` where the exec takes stdin (runSteps), the jumps
+ * (their `! -i lo` is no plain word) one by one. Where the chain exists (a restarted guard) the
+ * creation fails, changing nothing, and this throws: the guard's own apply then starts from a clean
+ * slate as below.
+ */
+export async function applyPartitionToClean(
+  exec: NetnsExec,
+  owner: { schedule: string; run: string },
+  keepTcpPorts: readonly number[],
+): Promise<void> {
+  await runSteps(
+    exec,
+    applyArgv(partitionNames(owner), keepTcpPorts).map((argv) => ({ argv })),
+  );
 }
 
 export function partitionEffect(exec: NetnsExec, owner: NodeGuardOwner, keepTcpPorts: readonly number[]): GuardEffect {
