@@ -142,8 +142,15 @@ describe("operations on a real Swarm", () => {
     const svc = await service(3);
     const w = await ws();
     const c = await controller(w);
-    const before = await c.metrics();
-    expect(before.get("chaosctl_leader", { instance: w.instance })).toBe(1);
+    // /healthz answers before the elector's first attempt has taken the lease (the gauge starts at
+    // 0): under the lanes' load a read right after it saw 0 once.
+    const before = await waitFor(
+      async () => {
+        const m = await c.metrics();
+        return m.get("chaosctl_leader", { instance: w.instance }) === 1 ? m : undefined;
+      },
+      { timeoutMs: 10_000, what: "the controller holding its lease (chaosctl_leader 1)" },
+    );
     await waitFor(async () => (await c.metrics()).get("chaosctl_agent_connected", { node: "local" }) === 1, {
       timeoutMs: 10_000,
       what: "a first pass through the local engine",
