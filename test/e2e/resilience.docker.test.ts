@@ -223,6 +223,16 @@ function dryController(dir: string, instance: string): InProcess {
   return { stop, log };
 }
 
+/** A small tmpfs of its own (it can be remounted read-only), holding a.yaml: dryManifest("a"). */
+async function tmpfsWithManifest(): Promise<string> {
+  const mnt = await mkdtemp(join(tmpdir(), "chaosctl-res-ro-"));
+  cleanups.push(() => rm(mnt, { recursive: true, force: true }));
+  await run("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt]);
+  cleanups.push(() => run("umount", [mnt]));
+  await writeFile(join(mnt, "a.yaml"), dryManifest("a"));
+  return mnt;
+}
+
 const dryManifest = (name: string, extra = ""): string =>
   manifest(
     name,
@@ -281,8 +291,8 @@ describe("the manifest folder under faults", () => {
         timeoutMs: 15_000,
         what: "status written after the folder was renamed back",
       });
+      await c.stop(); // no write in flight: a temp file now is a leftover
       expect((await readdir(dir)).filter((f) => f.startsWith("."))).toEqual([]);
-      await c.stop();
     },
   );
 
@@ -290,11 +300,7 @@ describe("the manifest folder under faults", () => {
     "a read-only disk at status writes: logged, retried, file intact, resumes when writable",
     { timeout: 60_000 },
     async () => {
-      const mnt = await mkdtemp(join(tmpdir(), "chaosctl-res-ro-"));
-      cleanups.push(() => rm(mnt, { recursive: true, force: true }));
-      await run("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt]);
-      cleanups.push(() => run("umount", [mnt]));
-      await writeFile(join(mnt, "a.yaml"), dryManifest("a"));
+      const mnt = await tmpfsWithManifest();
       const c = dryController(mnt, `res-${randomBytes(3).toString("hex")}`);
       const history = async (): Promise<string[]> =>
         (parsed(await readFile(join(mnt, "a.yaml"), "utf8"))[0]?.status?.history ?? []).map((h) => h.run ?? "");
@@ -315,8 +321,39 @@ describe("the manifest folder under faults", () => {
         timeoutMs: 15_000,
         what: "a new run recorded once writable",
       });
-      expect((await readdir(mnt)).filter((f) => f.startsWith("."))).toEqual([]);
-      await c.stop();
+      // A write whose temp was complete when the disk went read-only could not remove it; the
+      // store remembers it as its own and the next pass's list() sweeps it (not 60 s later).
+      const temps = async (): Promise<string[]> => (await readdir(mnt)).filter((f) => f.startsWith("."));
+      await waitFor(async () => (await temps()).length === 0, { timeoutMs: 5_000, what: "no temp file left" });
+      await c.stop(); // no write in flight: a temp file now is a leftover
+      expect(await temps()).toEqual([]);
+    },
+  );
+
+  it(
+    "the disk goes read-only between a write's temp file and its swap: the temp is swept at the next list() once writable",
+    { timeout: 30_000 },
+    async () => {
+      const mnt = await tmpfsWithManifest();
+      const bytes = await readFile(join(mnt, "a.yaml"), "utf8");
+      let temp = "";
+      const store = new DirectoryStore({
+        dir: mnt,
+        hooks: {
+          beforeRename: async (t) => {
+            temp = t;
+            await run("mount", ["-o", "remount,ro", mnt]); // the temp is closed: nothing holds the mount
+          },
+        },
+      });
+      cleanups.push(() => store.close());
+      await store.list();
+      await expect(store.writeStatus("default/a", 1, { phase: "Active" })).rejects.toThrow(/EROFS|read-only/i);
+      await run("mount", ["-o", "remount,rw", mnt]);
+      expect(await readdir(mnt)).toEqual([temp.slice(mnt.length + 1), "a.yaml"].sort()); // stranded
+      expect(await readFile(join(mnt, "a.yaml"), "utf8")).toBe(bytes);
+      await new DirectoryStore({ dir: mnt }).list();
+      expect(await readdir(mnt)).toEqual(["a.yaml"]);
     },
   );
 

@@ -2,7 +2,7 @@
 // the controller and a CLI verb or two tests can be) never take each other's write in flight for
 // a leftover, and a leftover is swept only when provably stale (a dead pid of this host, or old).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readdir, symlink, unlink, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rmdir, symlink, unlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { hostTag, isStaleTemp, STALE_TEMP_MS, TempFiles, tempFileOwner } from "../../src/store/directory/atomic.js";
 import { DirectoryStore } from "../../src/store/directory/store.js";
@@ -117,5 +117,33 @@ describe("temp file names and staleness", () => {
     const snap = await new DirectoryStore({ dir }).list();
     expect(snap.manifests.map((m) => m.key)).toEqual(["default/a"]);
     expect((await readdir(dir)).sort()).toEqual([freshOwn, freshLive, "a.yaml"].sort());
+  });
+
+  it("a temp this process could not remove (the disk went read-only) is swept at the next list(), not after STALE_TEMP_MS", async () => {
+    await writeFile(join(dir, "a.yaml"), manifest("a"));
+    let temp = "";
+    // The write's temp is complete; then its removal fails (here: a folder took its name, as
+    // EROFS would make the unlink fail) and the swap fails with it.
+    const store = new DirectoryStore({
+      dir,
+      hooks: {
+        beforeRename: async (t) => {
+          temp = t;
+          await unlink(t);
+          await mkdir(t);
+        },
+      },
+    });
+    await store.list();
+    await expect(store.writeStatus("default/a", 1, status("Active"))).rejects.toThrow();
+    expect(temp).not.toBe("");
+    // The disk is writable again and what stayed behind is the temp file itself, fresh and ours.
+    await rmdir(temp);
+    await writeFile(temp, manifest("ghost"));
+    expect(isStaleTemp(temp, Date.now(), Date.now())).toBe(true);
+    await new DirectoryStore({ dir }).list();
+    expect(await readdir(dir)).toEqual(["a.yaml"]);
+    // Swept, it is forgotten: a file of that name again is not taken for a leftover.
+    expect(isStaleTemp(temp, Date.now(), Date.now())).toBe(false);
   });
 });

@@ -29,6 +29,29 @@ export function tempFileOwner(name: string): number | undefined {
 /** Temp files (by name) being written by this process, whichever store instance writes them. */
 const IN_FLIGHT = new Set<string>();
 
+/**
+ * Temp files (by name) this process created and then could not remove: the disk went read-only
+ * between the temp's write and its removal. Provably ours (the name is unique per store instance
+ * and write), so the next list() that sees one sweeps it without waiting STALE_TEMP_MS. Bounded:
+ * the oldest names are forgotten first (age still sweeps them).
+ */
+const ABANDONED = new Set<string>();
+const ABANDONED_MAX = 1024;
+
+/** Removes a temp this process created; one it cannot remove is remembered as abandoned. */
+async function removeTemp(path: string): Promise<void> {
+  await unlink(path).catch((err: unknown) => {
+    if (isNotFound(err)) return;
+    ABANDONED.add(basename(path));
+    if (ABANDONED.size > ABANDONED_MAX) ABANDONED.delete(ABANDONED.values().next().value as string);
+  });
+}
+
+/** A swept temp: no longer remembered. */
+export function tempRemoved(path: string): void {
+  ABANDONED.delete(basename(path));
+}
+
 /** The temp files of one store instance: a fresh name per write, in flight from begin to end. */
 export class TempFiles {
   private readonly store = randomBytes(6).toString("hex");
@@ -49,7 +72,7 @@ export class TempFiles {
 
 /**
  * Whether a temp file is provably a leftover: never while this process writes it; otherwise when
- * older than STALE_TEMP_MS, or when it names this host and a pid other than ours that is dead.
+ * this process abandoned it, when older than STALE_TEMP_MS, or when it names this host and a pid other than ours that is dead.
  * A fresh temp of our own pid is never assumed ours to sweep: another process (in another pid
  * namespace on a shared folder) may carry the same pid. Pure but for the liveness probe.
  */
@@ -62,7 +85,7 @@ export function isStaleTemp(
   const name = basename(path);
   const m = TEMP_PATTERN.exec(name);
   if (!m || IN_FLIGHT.has(name)) return false;
-  if (now - mtimeMs > STALE_TEMP_MS) return true;
+  if (ABANDONED.has(name) || now - mtimeMs > STALE_TEMP_MS) return true;
   const pid = Number(m[1]);
   return m[2] === hostTag() && pid !== process.pid && !alive(pid);
 }
@@ -109,8 +132,10 @@ export async function replaceIfUnchanged(
   const dir = dirname(target);
   const temp = temps.begin(dir);
   let original: FileHandle | undefined;
+  let created = false;
   try {
     const out = await open(temp, "wx", st.mode & 0o777);
+    created = true;
     try {
       await out.writeFile(content);
       await out.chmod(st.mode & 0o7777); // the create mode was reduced by the umask
@@ -134,7 +159,7 @@ export async function replaceIfUnchanged(
     return { kind: "changed", current: await readNow(target) };
   } finally {
     await original?.close();
-    await unlink(temp).catch(() => undefined);
+    if (created) await removeTemp(temp);
     temps.end(temp);
   }
 }
@@ -206,7 +231,7 @@ export async function createExclusive(
     if (typeof err === "object" && err !== null && "code" in err && err.code === "EEXIST") return false;
     throw err;
   } finally {
-    await unlink(temp).catch(() => undefined);
+    await removeTemp(temp);
     temps.end(temp);
   }
 }

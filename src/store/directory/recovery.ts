@@ -2,7 +2,7 @@
 // back or settled (swap.ts), and temp files of crashed writes are removed once provably stale.
 import { stat, unlink } from "node:fs/promises";
 import type { Logger } from "../../util/log.js";
-import { isStaleTemp } from "./atomic.js";
+import { isStaleTemp, tempRemoved } from "./atomic.js";
 import { recoverSwap } from "./swap.js";
 
 /**
@@ -36,7 +36,10 @@ export async function sweepTemps(temps: string[], logger: Logger): Promise<void>
     const mtime = (await stat(temp).catch(() => undefined))?.mtimeMs;
     if (mtime !== undefined && isStaleTemp(temp, mtime, Date.now())) {
       await unlink(temp).then(
-        () => logger.info({ file: temp }, "removed a leftover temp file of an interrupted status write"),
+        () => {
+          tempRemoved(temp);
+          logger.info({ file: temp }, "removed a leftover temp file of an interrupted status write");
+        },
         () => undefined,
       );
     }
