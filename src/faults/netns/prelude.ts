@@ -12,23 +12,10 @@ import { writeSync } from "node:fs";
 import { applyInjection, applyToClean, revertInjection, type NetnsExec } from "./converge.js";
 import { localExec } from "./exec-local.js";
 import { unwrapSpec } from "./guard-spec.js";
-import type { NetFaultKind } from "./ids.js";
-import type { BuildInjection } from "./effect.js";
 import { markPreludeApplied, setPreludeHandOff } from "./prelude-state.js";
-import { networkInjection } from "../network/injection.js";
-import { netemInjection } from "../netem/injection.js";
+import { guardOption, injectionBuilders } from "./injections.js";
 import { applyPartitionToClean, partitionEffect } from "../node/partition-effect.js";
 import { unwrapNodeSpec } from "../node/spec.js";
-
-const builders: Record<NetFaultKind, BuildInjection<never>> = {
-  network: networkInjection,
-  netem: netemInjection,
-};
-
-const option = (argv: readonly string[], name: string): string | undefined => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
 
 /**
  * Log records on stdout, written synchronously: a record followed by process.exit (a stop in the
@@ -61,14 +48,14 @@ export async function prelude(
   shell: ShellOutcome | undefined = undefined,
 ): Promise<boolean> {
   const record = recorder(write);
-  const fault = option(argv, "fault");
+  const fault = guardOption(argv, "fault");
   if (argv[0] !== "guard" || (fault !== "network" && fault !== "netem" && fault !== "node")) return false;
-  const until = Date.parse(option(argv, "until") ?? "");
+  const until = Date.parse(guardOption(argv, "until") ?? "");
   if (!(until > now) || shell === "late") return false; // late start: the guard only reverts
   const t0 = performance.now();
   let revert: () => Promise<unknown>;
   try {
-    const raw: unknown = JSON.parse(option(argv, "spec") ?? "null");
+    const raw: unknown = JSON.parse(guardOption(argv, "spec") ?? "null");
     if (fault === "node") {
       // A node partition: the guard runs in the node's own namespace (host network).
       const s = unwrapNodeSpec(raw);
@@ -80,7 +67,7 @@ export async function prelude(
       await applyPartitionToClean(exec, s.owner, s.keepTcpPorts ?? []);
     } else {
       const { key, spec } = unwrapSpec<never>(fault, raw);
-      const inj = builders[fault](key, spec);
+      const inj = injectionBuilders[fault](key, spec);
       revert = () => revertInjection(exec, key);
       if (shell === "applied") {
         // The shell wrote the clean plan and logged `applied`: the guard verb's adoption reads
@@ -118,10 +105,10 @@ export async function preludeStopped(
 ): Promise<number> {
   const record = recorder(write);
   try {
-    const fault = option(argv, "fault");
+    const fault = guardOption(argv, "fault");
     if (argv[0] !== "guard" || (fault !== "network" && fault !== "netem"))
       throw new Error(`the stopped mode is a network or netem guard's, not ${String(fault)}'s`);
-    const { key } = unwrapSpec<never>(fault, JSON.parse(option(argv, "spec") ?? "null"));
+    const { key } = unwrapSpec<never>(fault, JSON.parse(guardOption(argv, "spec") ?? "null"));
     await revertInjection(exec, key);
   } catch (err) {
     record(

@@ -11,21 +11,13 @@
 // the same argv (`shellGuardArgv`), and the controller computes it with the same function.
 import { batchAt, planClean } from "./converge.js";
 import { NETNS_GUARD_ENTRYPOINT, unwrapSpec } from "./guard-spec.js";
-import type { NetFaultKind } from "./ids.js";
 import type { NetnsInjection } from "./plan.js";
-import { networkInjection } from "../network/injection.js";
-import { netemInjection } from "../netem/injection.js";
-import type { BuildInjection } from "./effect.js";
+import { guardOption, injectionBuilders } from "./injections.js";
 
 /** The script's place in the image (Dockerfile); run by /bin/sh, so it needs no exec bit. */
 export const NETNS_SHELL_ENTRYPOINT: readonly string[] = ["/bin/sh", "/app/netns-guard.sh"];
 /** How many of the shell entry's arguments come before the guard verb's argv. */
 export const SHELL_PRELUDE_ARGS = 3;
-
-const builders: Record<NetFaultKind, BuildInjection<never>> = {
-  network: networkInjection,
-  netem: netemInjection,
-};
 
 /**
  * The clean plan of `inj` as the text of one `tc -batch -` (its tc steps) and one
@@ -47,24 +39,19 @@ export function cleanBatchTexts(inj: NetnsInjection): { tc: string; ipt: string 
   return { tc: tc.join("\n"), ipt: ipt.length > 0 ? ["*filter", ...ipt, "COMMIT"].join("\n") : "" };
 }
 
-const option = (argv: readonly string[], name: string): string | undefined => {
-  const i = argv.indexOf(`--${name}`);
-  return i > 0 ? argv[i + 1] : undefined;
-};
-
 /**
  * The shell prelude's arguments for a guard verb's argv (guardArgv's layout): the expiry in ms
  * since the epoch, the tc batch, the iptables-restore input. Undefined when the argv is not a
  * network or netem guard's with a spec its injection builder takes, or its plan does not batch.
  */
 export function shellPreludeArgs(guardArgv: readonly string[]): string[] | undefined {
-  const fault = option(guardArgv, "fault");
+  const fault = guardOption(guardArgv, "fault");
   if (guardArgv[0] !== "guard" || (fault !== "network" && fault !== "netem")) return undefined;
-  const until = Date.parse(option(guardArgv, "until") ?? "");
+  const until = Date.parse(guardOption(guardArgv, "until") ?? "");
   if (!Number.isFinite(until)) return undefined;
   try {
-    const { key, spec } = unwrapSpec<never>(fault, JSON.parse(option(guardArgv, "spec") ?? "null"));
-    const texts = cleanBatchTexts(builders[fault](key, spec));
+    const { key, spec } = unwrapSpec<never>(fault, JSON.parse(guardOption(guardArgv, "spec") ?? "null"));
+    const texts = cleanBatchTexts(injectionBuilders[fault](key, spec));
     return texts && (texts.tc || texts.ipt) ? [String(until), texts.tc, texts.ipt] : undefined;
   } catch {
     return undefined;
