@@ -21,6 +21,7 @@ import { nodeDriver } from "../src/faults/node/driver.js";
 import { faultDrivers } from "../src/faults/registry.js";
 import { EventLog } from "./events.js";
 import { APP_IMAGE } from "./fixture.js";
+import { firstRecordAt } from "./guard-records.js";
 import { p50p95 } from "./stats.js";
 
 const SCRIPTS = fileURLToPath(new URL("../../scripts/cluster/", import.meta.url));
@@ -140,18 +141,8 @@ export async function benchNode(rounds = 10, log: (s: string) => void = () => un
         .then((e) => (e ? e.time.getTime() - t0 : undefined));
     /** When the guard logged `applied` (its own clock: the same machine's), since `t0`. */
     const appliedAt = async (node: Node, guardId: string, t0: number): Promise<number | undefined> => {
-      const { stdout } = await node.engine.containerLogs(guardId, 50);
-      for (const line of stdout.split("\n")) {
-        const rec = (() => {
-          try {
-            return JSON.parse(line) as { event?: string; time?: number };
-          } catch {
-            return undefined;
-          }
-        })();
-        if (rec?.event === "applied" && typeof rec.time === "number") return rec.time - t0;
-      }
-      return undefined;
+      const at = firstRecordAt(await node.engine.containerLogs(guardId, 50), "applied");
+      return at === undefined ? undefined : at - t0;
     };
     const sample = async (
       action: "drain" | "partition",
