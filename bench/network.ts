@@ -17,15 +17,13 @@ import { networkInjection } from "../src/faults/network/injection.js";
 import type { ResolvedNetworkSpec } from "../src/faults/network/spec.js";
 import { netnsDriver } from "../src/faults/netns/driver.js";
 import { docker, helperInNetns } from "./docker-cli.js";
+import { percentile } from "./stats.js";
 
 const WEB = "local/web:1";
 const BASE = "local/node-base:20";
 const APP = "local/chaosctl:dev";
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN);
-}
+const pct = (xs: readonly number[], p: number): number => Math.round(percentile(xs, p));
 
 interface Row {
   fault: string;
