@@ -74,6 +74,7 @@ export function admitTarget(c: ContainerInfo, view: NodeView, rules: AdmissionRu
 /** The guard's argv, exactly as guardArgv() writes it, parsed by the guard's own parser. */
 export function guardArgsOf(cmd: readonly string[]): GuardArgs {
   const [verb, f1, fault, f2, target, f3, until, f4, spec, ...rest] = cmd;
+  const [f5, hold] = rest;
   if (
     verb !== "guard" ||
     f1 !== "--fault" ||
@@ -81,11 +82,11 @@ export function guardArgsOf(cmd: readonly string[]): GuardArgs {
     f3 !== "--until" ||
     f4 !== "--spec" ||
     spec === undefined ||
-    rest.length > 0
+    !(rest.length === 0 || (rest.length === 2 && f5 === "--hold"))
   )
-    throw new PolicyRefusal("guard argv must be: guard --fault F --target T --until TIME --spec JSON");
+    throw new PolicyRefusal("guard argv must be: guard --fault F --target T --until TIME --spec JSON [--hold MS]");
   try {
-    return parseGuardArgs({ fault, target, until, spec });
+    return parseGuardArgs({ fault, target, until, spec, ...(hold !== undefined ? { hold } : {}) });
   } catch (e) {
     throw new PolicyRefusal(`guard argv: ${e instanceof Error ? e.message : String(e)}`);
   }

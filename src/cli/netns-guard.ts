@@ -10,7 +10,9 @@ const shell = shellOutcome(process.env.CHAOSCTL_NETNS_PRELUDE);
 if (shell === "stopped") {
   process.exitCode = await preludeStopped(argv);
 } else {
-  await prelude(argv, Date.now(), undefined, undefined, shell);
+  // When the shell prelude applied (its clock reading, ms): a guard told to --hold counts from it.
+  const appliedMs = Number(process.env.CHAOSCTL_NETNS_APPLIED_MS);
+  await prelude(argv, Date.now(), undefined, undefined, shell, appliedMs > 0 ? appliedMs : undefined);
   const { run } = await import("./main.js");
   process.exitCode = await run(argv);
 }

@@ -150,6 +150,13 @@ describe("guards the controller's rules refuse are refused", () => {
     cmd[2] = "pause";
     cmd[6] = "2099";
     expect(() => guardArgsOf(cmd)).toThrow(/--until must be an RFC 3339 time/);
+    // --hold: only last, only with a value, only a whole number of ms.
+    const base = [...guardFor("network", "web1").cmd];
+    expect(guardArgsOf([...base, "--hold", "3000"]).holdMs).toBe(3000);
+    expect(() => guardArgsOf([...base, "--hold"])).toThrow(/guard argv must be/);
+    expect(() => guardArgsOf([...base, "--hold", "3000", "--x"])).toThrow(/guard argv must be/);
+    expect(() => guardArgsOf([...base, "--held", "3000"])).toThrow(/guard argv must be/);
+    expect(() => guardArgsOf([...base, "--hold", "1e9"])).toThrow(/--hold must be/);
   });
 
   it("a deadline past --max-duration (plus the clock window) is refused; one just inside passes", async () => {

@@ -8,8 +8,8 @@ import { EffectRefused, TargetGone, type GuardEffectFactory } from "../../src/fa
 import { guardCondition, observeGuards } from "../../src/faults/guard/observe.js";
 import { runGuard } from "../../src/faults/guard/runtime.js";
 import { guardHelperSpec, guardLabels, guardName } from "../../src/faults/guard/spec.js";
-import { guardDecision, MAX_TIMER_MS } from "../../src/faults/guard/timing.js";
-import { silentLogger } from "../../src/util/log.js";
+import { guardDecision, HOLD_LEAD_MAX_MS, holdDeadline, MAX_TIMER_MS } from "../../src/faults/guard/timing.js";
+import { createLogger, silentLogger } from "../../src/util/log.js";
 
 const t = (iso: string): Date => new Date(iso);
 const owner: Owner = {
@@ -37,6 +37,20 @@ describe("guardDecision(until, now)", () => {
   ])("until %s at %s → %j", (until, now, want) => expect(guardDecision(t(until), t(now))).toEqual(want));
 });
 
+describe("holdDeadline(until, holdMs, appliedAt)", () => {
+  const until = t("2030-01-01T00:00:10Z");
+  it.each([
+    ["no hold: at until, whenever it was applied", undefined, "2030-01-01T00:00:07.400Z", "2030-01-01T00:00:10.000Z"],
+    ["applied 150 ms late: the whole hold from then", 3_000, "2030-01-01T00:00:07.150Z", "2030-01-01T00:00:10.150Z"],
+    ["applied on time", 3_000, "2030-01-01T00:00:07.000Z", "2030-01-01T00:00:10.000Z"],
+    ["applied 5 s late (a restarted guard): capped", 3_000, "2030-01-01T00:00:12.000Z", "2030-01-01T00:00:11.000Z"],
+    ["a clock behind: never before until", 3_000, "2030-01-01T00:00:06.000Z", "2030-01-01T00:00:10.000Z"],
+  ])("%s", (_what, hold, applied, want) => expect(holdDeadline(until, hold, t(applied)).toISOString()).toBe(want));
+  it("the cap is until + HOLD_LEAD_MAX_MS", () => {
+    expect(holdDeadline(until, 60_000, until).getTime()).toBe(until.getTime() + HOLD_LEAD_MAX_MS);
+  });
+});
+
 describe("guard arguments", () => {
   it("round-trips through argv", () => {
     const args = { fault: "pause" as const, target: "abc123", until: t("2030-01-01T00:00:10.250Z"), spec: { x: 1 } };
@@ -45,6 +59,15 @@ describe("guard arguments", () => {
     const raw: Record<string, string> = {};
     for (let i = 1; i < argv.length; i += 2) raw[argv[i]!.slice(2)] = argv[i + 1]!;
     expect(parseGuardArgs(raw)).toEqual(args);
+    const held = { ...args, holdMs: 3_000 };
+    const heldArgv = guardArgv(held);
+    expect(heldArgv.slice(-2)).toEqual(["--hold", "3000"]); // last: the argv of a guard without a hold is unchanged
+    expect(parseGuardArgs({ ...raw, hold: "3000" })).toEqual(held);
+  });
+  it.each(["0", "-5", "1.5", "3s", "", "12345678901"])("rejects --hold %j", (hold) => {
+    expect(() => parseGuardArgs({ fault: "pause", target: "a", until: "2030-01-01T00:00:00Z", hold })).toThrow(
+      /--hold/,
+    );
   });
   it.each([
     [{ fault: "nope", target: "a", until: "2030-01-01T00:00:00Z" }, /--fault/],
@@ -227,5 +250,57 @@ describe("runGuard sequence (recording effect)", () => {
     const bad = recorder({ revertFailures: 10 });
     expect(await run(new Date(Date.now() - 1), bad)).toBe(1);
     expect(bad.steps).toEqual(["revert", "revert", "revert"]);
+  });
+
+  it("--hold: holds from the applied moment a prelude reports, and the revert's lateness counts from there", async () => {
+    const r = recorder();
+    const records: Array<Record<string, unknown>> = [];
+    const log = createLogger("info", { write: (line: string) => void records.push(JSON.parse(line)) });
+    const t0 = Date.now();
+    const until = new Date(t0 + 100);
+    const appliedAt = new Date(t0 + 80); // landed 80 ms into a 100 ms window
+    const code = await runGuard(
+      { fault: "pause", target: "c1", until, spec: {}, holdMs: 100 },
+      {
+        engine,
+        log,
+        now: () => new Date(),
+        effects: r.effects,
+        stop: new AbortController().signal,
+        appliedAt: () => appliedAt,
+      },
+    );
+    expect(code).toBe(0);
+    expect(r.steps).toEqual(["apply", "revert"]);
+    const expired = records.find((x) => x.event === "expired");
+    expect(expired?.deadline).toBe(new Date(t0 + 180).toISOString());
+    expect(Date.now()).toBeGreaterThanOrEqual(t0 + 180); // not before its deadline
+    const reverted = records.find((x) => x.event === "reverted");
+    expect(reverted?.lateMs).toBeGreaterThanOrEqual(0);
+  });
+  it("--hold without a prelude: the hold counts from the verb's own apply", async () => {
+    const records: Array<Record<string, unknown>> = [];
+    const log = createLogger("info", { write: (line: string) => void records.push(JSON.parse(line)) });
+    const steps: string[] = [];
+    let appliedAt = 0;
+    const slow: GuardEffectFactory = () => ({
+      async apply() {
+        await new Promise((res) => setTimeout(res, 60));
+        appliedAt = Date.now();
+        steps.push("apply");
+      },
+      async revert() {
+        steps.push("revert");
+      },
+    });
+    const t0 = Date.now();
+    await runGuard(
+      { fault: "pause", target: "c1", until: new Date(t0 + 50), spec: {}, holdMs: 50 },
+      { engine, log, now: () => new Date(), effects: { pause: slow }, stop: new AbortController().signal },
+    );
+    expect(steps).toEqual(["apply", "revert"]);
+    const deadline = Date.parse(String(records.find((x) => x.event === "expired")?.deadline));
+    expect(deadline).toBeGreaterThanOrEqual(appliedAt + 50 - 1); // the verb's apply returned, then 50 ms
+    expect(deadline).toBeLessThanOrEqual(t0 + 50 + HOLD_LEAD_MAX_MS);
   });
 });

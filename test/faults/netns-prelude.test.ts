@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ExecResult } from "../../src/engine/engine.js";
 import { guardArgv } from "../../src/faults/guard/args.js";
 import { prelude, preludeStopped } from "../../src/faults/netns/prelude.js";
-import { preludeApplied, takeOverFromPrelude } from "../../src/faults/netns/prelude-state.js";
+import { preludeApplied, preludeAppliedAt, takeOverFromPrelude } from "../../src/faults/netns/prelude-state.js";
 import { wrapNodeSpec } from "../../src/faults/node/spec.js";
 import { ownedNames } from "../../src/faults/netns/ids.js";
 import * as ipt from "../../src/faults/netns/iptables.js";
@@ -132,10 +132,14 @@ describe("network guard prelude", () => {
   it("after the shell prelude applied: adopts without a command (the guard verb reads once), a stop reverts here", async () => {
     const lines: string[] = [];
     const r = recorder();
-    expect(await prelude(argv("network", now + 5_000), now, r.exec, (l) => void lines.push(l), "applied")).toBe(true);
+    const shellAt = now - 40;
+    expect(
+      await prelude(argv("network", now + 5_000), now, r.exec, (l) => void lines.push(l), "applied", shellAt),
+    ).toBe(true);
     expect(r.calls).toEqual([]);
     expect(lines).toEqual([]); // the shell logged `applied`
     expect(preludeApplied()).toBe(true);
+    expect(preludeAppliedAt()?.getTime()).toBe(shellAt); // a guard's --hold counts from the shell's moment
     expect(process.listenerCount("SIGTERM")).toBeGreaterThan(0);
   });
 

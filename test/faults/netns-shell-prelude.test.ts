@@ -156,6 +156,7 @@ exit "\${FAKE_TC_RC:-0}"`,
   await fake(
     "node",
     `echo "node $CHAOSCTL_NETNS_PRELUDE $*" >>"$FAKE_DIR/calls.log"
+[ -z "$CHAOSCTL_NETNS_APPLIED_MS" ] || echo "$CHAOSCTL_NETNS_APPLIED_MS" >"$FAKE_DIR/applied-ms"
 mode=$(printf '%s' "$FAKE_NODE" | tr ',' '\\n' | grep "^$CHAOSCTL_NETNS_PRELUDE=" | cut -d= -f2)
 case "$mode" in
   exit:*) exit "\${mode#exit:}" ;;
@@ -187,6 +188,7 @@ async function runScript(
   signal: NodeJS.Signals = "SIGTERM",
 ): Promise<Run> {
   await rm(join(dir, "calls.log"), { force: true });
+  await rm(join(dir, "applied-ms"), { force: true });
   const child = spawn("/bin/sh", [script, ...args], {
     env: { PATH: `${join(dir, "bin")}:/usr/bin:/bin`, FAKE_DIR: dir, REAL_NODE: process.execPath, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -224,6 +226,8 @@ describe("netns-guard.sh", () => {
       expect.objectContaining({ level: 30, event: "applied", by: "prelude", shell: true, ms: expect.any(Number) }),
     ]);
     expect(r.records[0]!.time).toBeGreaterThan(Date.now() - 60_000);
+    // Node.js learns when: a guard with --hold holds from this moment.
+    expect(Number(await readFile(join(dir, "applied-ms"), "utf8"))).toBe(r.records[0]!.time);
   });
 
   it("the guard's exit code is the script's (a failure its restart policy sees)", async () => {
@@ -237,6 +241,7 @@ describe("netns-guard.sh", () => {
     expect(r.code).toBe(0);
     expect(r.calls).toEqual([`node late ${entry()} ${GUARD.join(" ")}`]);
     expect(r.records).toEqual([]);
+    expect(await readFile(join(dir, "applied-ms"), "utf8").catch(() => "none")).toBe("none"); // no applied moment
   });
 
   it("a date without ms (another base image): applies nothing, says so, Node.js's prelude applies as without a shell", async () => {

@@ -1,12 +1,12 @@
 // chaosctl guard (hidden): the process inside a guard container. It applies one durative fault
-// to one container of its own node, holds it until --until, reverts, exits 0; on SIGTERM/SIGINT
-// it reverts at once. Started by fault drivers (faults/guard/driver.ts), not by people.
+// to one container of its own node, holds it until --until (or --hold from its applied moment),
+// reverts, exits 0; on SIGTERM/SIGINT it reverts at once. Started by fault drivers (faults/guard/driver.ts), not by people.
 import type { Command } from "commander";
 import { DockerEngine } from "../../engine/docker.js";
 import { parseGuardArgs, type RawGuardArgs } from "../../faults/guard/args.js";
 import { guardEffects } from "../../faults/guard/effects.js";
 import { runGuard } from "../../faults/guard/runtime.js";
-import { takeOverFromPrelude } from "../../faults/netns/prelude-state.js";
+import { preludeAppliedAt, takeOverFromPrelude } from "../../faults/netns/prelude-state.js";
 import { createLogger } from "../../util/log.js";
 import type { CliContext } from "../output.js";
 
@@ -18,6 +18,7 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption("--target <container>", "target container id on this node")
     .requiredOption("--until <time>", "RFC 3339 expiry: revert at this time")
     .option("--spec <json>", "the fault's spec as JSON")
+    .option("--hold <ms>", "hold this long from the moment the fault was applied (at most 1 s past --until)")
     .action(async (raw: RawGuardArgs) => {
       const args = parseGuardArgs(raw);
       const log = createLogger().child({ role: "guard" });
@@ -42,6 +43,7 @@ export function register(program: Command, ctx: CliContext): void {
           now: () => new Date(),
           effects: guardEffects,
           stop: stop.signal,
+          appliedAt: preludeAppliedAt,
         });
       } finally {
         process.off("SIGTERM", onSignal);

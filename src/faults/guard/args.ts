@@ -9,6 +9,12 @@ export interface GuardArgs {
   target: string;
   until: Date;
   spec: unknown;
+  /**
+   * Hold the fault this long from the moment it was applied (a fault that lands with its guard's
+   * start: the network ones), instead of only until `until`; never past `until` +
+   * HOLD_LEAD_MAX_MS (timing.ts holdDeadline).
+   */
+  holdMs?: number;
 }
 
 export interface RawGuardArgs {
@@ -16,6 +22,7 @@ export interface RawGuardArgs {
   target?: string;
   until?: string;
   spec?: string;
+  hold?: string;
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -41,7 +48,10 @@ export function parseGuardArgs(raw: RawGuardArgs): GuardArgs {
       throw new UsageError(`--spec must be JSON`);
     }
   }
-  return { fault: fault as FaultKind, target: raw.target, until, spec };
+  if (raw.hold !== undefined && !/^[1-9]\d{0,9}$/.test(raw.hold))
+    throw new UsageError(`--hold must be a whole number of milliseconds above 0 (got ${JSON.stringify(raw.hold)})`);
+  const hold = raw.hold === undefined ? {} : { holdMs: Number(raw.hold) };
+  return { fault: fault as FaultKind, target: raw.target, until, spec, ...hold };
 }
 
 /** argv for the guard verb (after the image's entrypoint). */
@@ -56,5 +66,6 @@ export function guardArgv(a: GuardArgs): string[] {
     a.until.toISOString(),
     "--spec",
     JSON.stringify(a.spec ?? {}),
+    ...(a.holdMs !== undefined ? ["--hold", String(a.holdMs)] : []),
   ];
 }

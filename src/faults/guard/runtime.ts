@@ -1,4 +1,5 @@
-// The guard process: apply the effect, hold until `until`, revert, exit 0. A SIGTERM/SIGINT at any
+// The guard process: apply the effect, hold until `until` (or, with --hold, that long from the
+// moment it was applied, within a hard bound: timing.ts holdDeadline), revert, exit 0. A SIGTERM/SIGINT at any
 // point reverts at once. Started after `until`, it only reverts. The guard, not the controller,
 // owns the expiry: if the controller dies, the revert still happens on time.
 //
@@ -13,7 +14,7 @@ import type { Engine } from "../../engine/engine.js";
 import type { Logger } from "../../util/log.js";
 import type { GuardArgs } from "./args.js";
 import { EffectRefused, TargetGone, type GuardEffect, type GuardEffectFactory } from "./effect.js";
-import { guardDecision } from "./timing.js";
+import { guardDecision, holdDeadline } from "./timing.js";
 
 export const GUARD_EXIT = { done: 0, error: 1 } as const;
 
@@ -26,6 +27,11 @@ export interface GuardDeps {
   stop: AbortSignal;
   /** Revert retries on transient errors before exiting 1 (then the restart policy retries). */
   revertAttempts?: number;
+  /**
+   * When a prelude in this process applied the fault before the guard verb adopted it (a network
+   * guard's); undefined: the fault counts as applied when the verb's apply returns.
+   */
+  appliedAt?: () => Date | undefined;
 }
 
 export async function runGuard(args: GuardArgs, deps: GuardDeps): Promise<number> {
@@ -59,12 +65,16 @@ export async function runGuard(args: GuardArgs, deps: GuardDeps): Promise<number
     return GUARD_EXIT.error;
   }
 
-  await holdUntil(args.until, deps);
+  const deadline = holdDeadline(args.until, args.holdMs, deps.appliedAt?.() ?? deps.now());
+  await holdUntil(deadline, deps);
   log.info(
-    { event: deps.stop.aborted ? "stopped" : "expired" },
+    {
+      event: deps.stop.aborted ? "stopped" : "expired",
+      ...(deadline.getTime() !== args.until.getTime() ? { deadline: deadline.toISOString() } : {}),
+    },
     deps.stop.aborted ? "stopped: reverting now" : "expired: reverting",
   );
-  return revert(effect, log, deps, args.until);
+  return revert(effect, log, deps, deadline);
 }
 
 /** Sleeps until `until` or until stopped; re-decides after every wake-up. */
@@ -77,14 +87,15 @@ async function holdUntil(until: Date, deps: GuardDeps): Promise<void> {
   }
 }
 
-async function revert(effect: GuardEffect, log: Logger, deps: GuardDeps, until: Date): Promise<number> {
+/** Reverts, retrying transient errors; lateMs in the `reverted` record is counted from `due`. */
+async function revert(effect: GuardEffect, log: Logger, deps: GuardDeps, due: Date): Promise<number> {
   const attempts = deps.revertAttempts ?? 5;
   for (let i = 1; ; i++) {
     try {
       await effect.revert();
-      // lateMs < 0: reverted before expiry (stopped).
+      // lateMs < 0: reverted before it was due (stopped).
       log.info(
-        { event: "reverted", result: "reverted", lateMs: deps.now().getTime() - until.getTime() },
+        { event: "reverted", result: "reverted", lateMs: deps.now().getTime() - due.getTime() },
         "fault reverted",
       );
       return GUARD_EXIT.done;

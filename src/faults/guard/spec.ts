@@ -85,6 +85,8 @@ export interface GuardSpecInput {
   target: Target;
   until: Date;
   spec: unknown;
+  /** The guard's --hold (args.ts): hold this long from the fault's applied moment. */
+  holdMs?: number;
   /** Host path of the engine socket the guard must reach (its own node's). */
   dockerSocket?: string;
   networkMode?: string;
@@ -100,7 +102,8 @@ export interface GuardSpecInput {
 
 export function guardHelperSpec(i: GuardSpecInput): HelperSpec {
   const target = i.target.containerId ?? "";
-  const argv = guardArgv({ fault: i.fault, target, until: i.until, spec: i.spec });
+  const hold = i.holdMs !== undefined ? { holdMs: i.holdMs } : {};
+  const argv = guardArgv({ fault: i.fault, target, until: i.until, spec: i.spec, ...hold });
   const command = i.command?.(argv);
   const spec: HelperSpec = {
     image: i.image,

@@ -19,6 +19,7 @@
 #   (empty)  `date` gave no time in ms (a base image whose date lacks %N): nothing applied here, the
 #            Node.js prelude applies as it does without a shell;
 #   stopped  a stop came before the guard verb could take it: it reverts and exits.
+# and, with `applied`, CHAOSCTL_NETNS_APPLIED_MS: when (a guard with --hold holds from there).
 #
 # Signals: the engine's init (tini) forwards SIGTERM/SIGINT to this shell. While it applies, the
 # trap only notes them (the command under way finishes first); the Node.js entry then runs in
@@ -73,7 +74,7 @@ EOF
 fi
 
 if [ -z "$stopped" ]; then
-  CHAOSCTL_NETNS_PRELUDE=$state node "$entry" "$@" &
+  CHAOSCTL_NETNS_PRELUDE=$state CHAOSCTL_NETNS_APPLIED_MS=${end:-} node "$entry" "$@" &
   child=$!
   [ -z "$stopped" ] || kill -"$stopped" "$child" 2>/dev/null # a stop between the test and $!
   # `wait` returns early when a trap runs; the child's own status comes from a wait after its end.

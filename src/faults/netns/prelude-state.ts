@@ -1,14 +1,20 @@
 // What a guard's prelude (prelude.ts) hands over to the guard verb in the same process: whether it
 // applied the fault (the verb's effect then only adds what is missing instead of rewriting), and
 // the SIGTERM/SIGINT handling, which is the prelude's until the verb installs its own.
-let applied = false;
+let applied: Date | undefined;
 let handOff: (() => Promise<void> | undefined) | undefined;
 
-export function markPreludeApplied(): void {
-  applied = true;
+/** The prelude applied the fault at `at` (ms since the epoch; the shell prelude's own clock reading). */
+export function markPreludeApplied(at: number): void {
+  applied = new Date(at);
 }
 
 export function preludeApplied(): boolean {
+  return applied !== undefined;
+}
+
+/** When the prelude applied the fault; undefined when it did not. */
+export function preludeAppliedAt(): Date | undefined {
   return applied;
 }
 

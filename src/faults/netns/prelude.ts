@@ -46,6 +46,7 @@ export async function prelude(
   exec: NetnsExec = localExec(),
   write: (line: string) => void = stdoutSync,
   shell: ShellOutcome | undefined = undefined,
+  shellAppliedAt: number | undefined = undefined,
 ): Promise<boolean> {
   const record = recorder(write);
   const fault = guardOption(argv, "fault");
@@ -72,7 +73,7 @@ export async function prelude(
       if (shell === "applied") {
         // The shell wrote the clean plan and logged `applied`: the guard verb's adoption reads
         // the namespace once and adds what is missing; until it has loaded, a stop reverts here.
-        markPreludeApplied();
+        markPreludeApplied(shellAppliedAt ?? now);
         stopRevertsHere(revert, record);
         return true;
       }
@@ -87,7 +88,7 @@ export async function prelude(
     );
     return false;
   }
-  markPreludeApplied();
+  markPreludeApplied(Date.now());
   record({ event: "applied", by: "prelude", ms: Math.round(performance.now() - t0) }, "fault applied (prelude)");
   stopRevertsHere(revert, record);
   return true;
