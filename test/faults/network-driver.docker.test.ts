@@ -218,6 +218,38 @@ describe("network guards: the shell prelude's windows", () => {
     expect(await owned(exec)).toEqual(CLEAN);
   });
 
+  it("the guard holds the run's duration from the moment its shell applied the fault, at most 1 s past the run's expiry, then reverts", async () => {
+    const now = new Date();
+    const own = { ...owner("hold", 2), expires: new Date(now.getTime() + 2_000) };
+    const r = await networkDriver.apply({ ...ctx, now }, asTarget(target.id), LOSS, own);
+    expect(r.phase).toBe("Injected");
+    const guard = (r as { handle: InjectionHandle }).handle.guardId!;
+    const cmd = JSON.parse(await dockerOk(["inspect", "-f", "{{json .Config.Cmd}}", guard])) as string[];
+    expect(cmd.slice(-2)).toEqual(["--hold", "2000"]); // the run's duration, from the driver's now
+    const done = await waitFor(
+      async () => (await dockerOk(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", guard])) === "exited 0",
+      { timeoutMs: 20_000, intervalMs: 100, what: "the guard's exit after its hold" },
+    );
+    expect(done).toBe(true);
+    expect(await owned(exec)).toEqual(CLEAN);
+    const records = (await logsOf(guard))
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { event?: string; time?: number | string; deadline?: string; by?: string });
+    const at = (ev: string): number => {
+      const rec = records.find((x) => x.event === ev);
+      return typeof rec?.time === "number" ? rec.time : Date.parse(rec?.time ?? "");
+    };
+    const applied = at("applied"); // the shell's record, its clock in ms
+    const deadline = Date.parse(records.find((x) => x.event === "expired")?.deadline ?? "");
+    const until = own.expires.getTime();
+    expect(records.find((x) => x.event === "applied")?.by).toBe("prelude");
+    expect(applied).toBeGreaterThan(now.getTime()); // it landed after the call: a window cut short without the hold
+    expect(deadline).toBe(Math.min(applied + 2_000, until + 1_000));
+    expect(at("reverted")).toBeGreaterThanOrEqual(deadline);
+    await docker(["rm", "-f", guard]);
+  });
+
   it(
     "a stop 0-350 ms after the guard's start (the shell applying, Node.js loading, the verb holding): reverted at the stop, exit 0, every time",
     { timeout: 180_000 },

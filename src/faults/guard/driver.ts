@@ -40,6 +40,12 @@ export interface GuardedFault<Spec> {
    * an expiry in the past, which only reverts.
    */
   revertDirect?: (ctx: DriverContext, target: Target, spec: Spec) => Promise<void>;
+  /**
+   * The fault lands with its guard's start (no applyDirect): the guard is told to hold it for the
+   * run's remaining duration from the moment it applied it (--hold), so the window is whole, at
+   * most HOLD_LEAD_MAX_MS past the run's expiry.
+   */
+  holdFromApplied?: boolean;
 }
 
 export interface GuardedDriverOptions {
@@ -56,6 +62,10 @@ export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOp
   const pollMs = opts.pollMs ?? 50;
   const stopTimeout = opts.stopTimeoutSeconds ?? 15;
 
+  const holdMs = (ctx: DriverContext, until: Date): { holdMs?: number } => {
+    const left = Math.round(until.getTime() - ctx.now.getTime());
+    return f.holdFromApplied && left > 0 ? { holdMs: left } : {};
+  };
   const specInput = (ctx: DriverContext, target: Target, spec: Spec, owner: Owner, until: Date): GuardSpecInput => ({
     image: ctx.image,
     fault: f.kind,
@@ -63,6 +73,7 @@ export function guardedDriver<Spec>(f: GuardedFault<Spec>, opts: GuardedDriverOp
     target,
     until,
     spec,
+    ...holdMs(ctx, until),
     ...(ctx.dockerSocket ? { dockerSocket: ctx.dockerSocket } : {}),
     ...(f.guardContainer?.(target) ?? {}),
   });

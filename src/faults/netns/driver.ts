@@ -116,6 +116,9 @@ export function netnsDriver<S>(
 function guardedFault<S>(fault: NetFaultKind, prelude: "shell" | "node"): GuardedFault<NetGuardSpec<S>> {
   return {
     kind: fault,
+    // The fault lands once its guard's container has started (~100-200 ms after the call): the
+    // guard holds the run's duration from that moment, so the window is whole.
+    holdFromApplied: true,
     guardContainer: (target: Target) => ({
       networkMode: `container:${requireContainer(target)}`,
       capAdd: ["NET_ADMIN"],
