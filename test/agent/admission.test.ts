@@ -8,6 +8,8 @@ import type { ClusterSnapshot, ContainerInfo, HelperSpec, NodeInfo } from "../..
 import { guardArgv } from "../../src/faults/guard/args.js";
 import { guardHelperSpec } from "../../src/faults/guard/spec.js";
 import { wrapNodeSpec } from "../../src/faults/node/spec.js";
+import { nodeGuardSpec } from "../../src/faults/node/guard.js";
+import type { DriverContext } from "../../src/faults/driver.js";
 import { NETNS_GUARD_ENTRYPOINT } from "../../src/faults/netns/guard-spec.js";
 import { NETNS_SHELL_ENTRYPOINT, netnsGuardCommand } from "../../src/faults/netns/shell-prelude.js";
 
@@ -105,21 +107,15 @@ const guardFor = (fault: "pause" | "network", target: string, until = new Date(N
       ? { networkMode: `container:${target}`, capAdd: ["NET_ADMIN"], entrypoint: NETNS_GUARD_ENTRYPOINT }
       : {}),
   });
-const nodeGuard = (action: "drain" | "pause" | "partition", target: string): HelperSpec => {
-  const until = new Date(NOW.getTime() + 60_000);
-  return {
-    ...guardHelperSpec({
-      image: "img",
-      fault: "node",
-      owner,
-      target: { kind: "node", nodeId: target },
-      until,
-      spec: {},
-      ...(action === "partition" ? { networkMode: "host", capAdd: ["NET_ADMIN"] } : {}),
-    }),
-    cmd: guardArgv({ fault: "node", target, until, spec: wrapNodeSpec(action, owner, until) }),
-  };
-};
+/** A node guard as the node driver builds it (a partition: the shell prelude's entry). */
+const nodeGuard = (action: "drain" | "pause" | "partition", target: string, until = new Date(NOW.getTime() + 60_000)) =>
+  nodeGuardSpec(
+    { image: "img" } as DriverContext,
+    { kind: "node", nodeId: target },
+    wrapNodeSpec(action, owner, until),
+    owner,
+    until,
+  );
 const admit = (spec: HelperSpec, v = view(), r = rules): Promise<void> => admitHelperOnNode(spec, v, r, NOW, inspect);
 const refused = async (p: Promise<unknown>, why: RegExp): Promise<void> => {
   const err = await p.then(
@@ -270,6 +266,36 @@ describe("guards the controller's rules refuse are refused", () => {
       admit({ ...nodeGuard("drain", "w1"), networkMode: "host" }),
       /network mode host is not allowed for a node drain guard/,
     );
+  });
+
+  it("a node partition's shell prelude: its restore text only as the agent recomputes it, the node rules as before", async () => {
+    const g = nodeGuard("partition", ME);
+    expect(g.entrypoint).toEqual(NETNS_SHELL_ENTRYPOINT);
+    expect(g.cmd[1]).toBe(""); // no tc
+    const strong = view([manager(ME), manager("m2"), manager("m3")]);
+    await admit(g, strong);
+    const withArg = (i: number, v: string): HelperSpec => ({ ...g, cmd: g.cmd.map((a, j) => (j === i ? v : a)) });
+    // A changed text: a rule more (ACCEPT everything first), a jump dropped, a tc batch added.
+    await refused(
+      admit(withArg(2, g.cmd[2]!.replace("COMMIT", "-I INPUT 1 -j ACCEPT\nCOMMIT")), strong),
+      /not the plan/,
+    );
+    await refused(admit(withArg(2, g.cmd[2]!.replace(/\n-I OUTPUT[^\n]*/, "")), strong), /not the plan/);
+    await refused(admit(withArg(1, "qdisc add dev eth0 root netem loss 100%"), strong), /not the plan/);
+    // A changed expiry (the shell's UNTIL_MS) or spec (another run's chain) than the verb's.
+    await refused(admit(withArg(0, String(NOW.getTime() + 3_600_000)), strong), /not the plan/);
+    const other = nodeGuard("partition", ME, new Date(NOW.getTime() + 30_000));
+    await refused(admit({ ...g, cmd: [...g.cmd.slice(0, 3), ...other.cmd.slice(3)] }, strong), /not the plan/);
+    const spec = g.cmd.indexOf("--spec") + 1;
+    await refused(admit(withArg(spec, g.cmd[spec]!.replace('"run":"r1"', '"run":"r2"')), strong), /not the plan/);
+    // A drain's argv after the shell entry: no shell prelude for it.
+    const drain = nodeGuard("drain", "w1");
+    expect(drain.entrypoint).toBeUndefined();
+    await refused(admit({ ...g, cmd: [...g.cmd.slice(0, 3), ...drain.cmd] }), /network, netem or node partition/);
+    // The node rules hold through the shell entry as they do for the Node.js one.
+    await refused(admit(nodeGuard("partition", "m2")), /this agent is node node1/);
+    const weak = view([manager(ME), manager("m2", { managerReachability: "unreachable" }), manager("m3")]);
+    await refused(admit(g, weak), /QuorumLoss/);
   });
 });
 

@@ -9,6 +9,8 @@ import { preludeApplied, preludeAppliedAt, takeOverFromPrelude } from "../../src
 import { wrapNodeSpec } from "../../src/faults/node/spec.js";
 import { ownedNames } from "../../src/faults/netns/ids.js";
 import * as ipt from "../../src/faults/netns/iptables.js";
+import { IPT_RESTORE } from "../../src/faults/netns/converge.js";
+import { applyRestoreText, partitionNames } from "../../src/faults/node/partition-rules.js";
 
 const now = Date.parse("2026-12-07T01:00:00Z");
 const spec = { injection: { schedule: "default/loss", run: "r1" }, spec: { loss: { probability: 0.3 } } };
@@ -87,7 +89,7 @@ describe("network guard prelude", () => {
     expect(logged).toEqual([expect.objectContaining({ event: "applied", by: "prelude" })]);
   });
 
-  it("a node partition where iptables-restore runs: the chain in one transaction, then the two jumps; a chain already there changes nothing and leaves the apply to the guard verb", async () => {
+  it("a node partition where iptables-restore runs: chain, rules and both jumps in one transaction; a chain already there changes nothing and leaves the apply to the guard verb", async () => {
     const owner = { schedule: "default/cut", generation: 1, run: "r3" };
     const args = argv("node", now + 5_000, wrapNodeSpec("partition", owner, new Date(now + 5_000), [8946]));
     const batching = (chainExists: boolean) => {
@@ -97,7 +99,7 @@ describe("network guard prelude", () => {
           calls.push(input === undefined ? { argv: a } : { argv: a, input });
           const creates = a[0] === "iptables-restore" || a.includes("-N");
           return chainExists && creates
-            ? { exitCode: 1, stdout: "", stderr: "iptables: Chain already exists." }
+            ? { exitCode: 1, stdout: "", stderr: "iptables-restore: line 2 failed" }
             : { exitCode: 0, stdout: "", stderr: "" };
         },
         { stdin: true as const },
@@ -107,26 +109,66 @@ describe("network guard prelude", () => {
     const clean = batching(false);
     const lines: string[] = [];
     expect(await prelude(args, now, clean.exec, (l) => void lines.push(l))).toBe(true);
-    expect(clean.calls.map((c) => c.argv.slice(0, 4))).toEqual([
-      ["iptables-restore", "-w", "5", "--noflush"],
-      ["iptables", "-w", "5", "-I"],
-      ["iptables", "-w", "5", "-I"],
-    ]);
+    // One process, the very text the shell prelude sends (one pure function for both).
+    expect(clean.calls).toEqual([{ argv: IPT_RESTORE, input: `${applyRestoreText(partitionNames(owner), [8946])}\n` }]);
     const restore = clean.calls[0]?.input ?? "";
     expect(restore).toMatch(/^\*filter\n-N CHAOS-NODE-[0-9a-f]{10}\n/);
     expect(restore).toMatch(/-p tcp --dport 8946 -j RETURN/);
-    expect(restore).toMatch(/-p udp --dport 4789 -j DROP\n.*\nCOMMIT\n$/);
-    expect(clean.calls[1]?.argv).toContain("INPUT");
-    expect(clean.calls[2]?.argv).toContain("OUTPUT");
+    // The jumps last, INPUT then OUTPUT, loopback excluded: the fault starts whole.
+    expect(restore).toMatch(
+      /-p udp --sport 4789 -j DROP\n-I INPUT 1 ! -i lo -m comment --comment chaosctl-node-[0-9a-f]{10} -j CHAOS-NODE-[0-9a-f]{10}\n-I OUTPUT 1 ! -o lo .*\nCOMMIT\n$/,
+    );
     expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({ event: "applied", by: "prelude" });
     expect(takeOverFromPrelude()).toBeUndefined(); // drops the stop handler this apply installed
 
     const restarted = batching(true);
     const said: string[] = [];
     expect(await prelude(args, now, restarted.exec, (l) => void said.push(l))).toBe(false);
-    // The transaction failed whole, its first step alone failed too: no jump was inserted.
-    expect(restarted.calls.map((c) => c.argv[0] === "iptables-restore" || c.argv.includes("-N"))).toEqual([true, true]);
-    expect(JSON.parse(said[0] ?? "{}")).toMatchObject({ event: "prelude-skipped" });
+    // The transaction failed whole: nothing else was run (no jump inserted on its own).
+    expect(restarted.calls.map((c) => c.argv)).toEqual([IPT_RESTORE]);
+    expect(JSON.parse(said[0] ?? "{}")).toMatchObject({
+      event: "prelude-skipped",
+      err: expect.stringMatching(/line 2/),
+    });
+  });
+
+  it("a node partition after the shell prelude applied: adopted without a command at the shell's moment, a stop reverts the partition here", async () => {
+    const owner = { schedule: "default/cut", generation: 1, run: "r4" };
+    const args = argv("node", now + 5_000, wrapNodeSpec("partition", owner, new Date(now + 5_000)));
+    const r = recorder({ exitCode: 0, stdout: "", stderr: "" });
+    const lines: string[] = [];
+    const shellAt = now - 30;
+    expect(await prelude(args, now, r.exec, (l) => void lines.push(l), "applied", shellAt)).toBe(true);
+    expect(r.calls).toEqual([]);
+    expect(lines).toEqual([]); // the shell logged `applied`
+    expect(preludeAppliedAt()?.getTime()).toBe(shellAt);
+    // The stop handler reverts the partition (its jumps and chain) with the light modules.
+    const exit = vi.spyOn(process, "exit").mockImplementation((() => undefined) as never);
+    process.emit("SIGTERM", "SIGTERM");
+    const reverting = takeOverFromPrelude();
+    expect(reverting).toBeDefined();
+    await reverting;
+    const n = partitionNames(owner);
+    expect(r.calls).toContainEqual(["iptables", "-w", "5", "-X", n.chain]);
+    expect(exit).toHaveBeenCalled();
+    expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({ event: "reverted", by: "prelude" });
+  });
+
+  it("a node partition after the shell prelude failed (a restarted guard's chain): the Node.js apply runs, and fails the same way, leaving it to the guard verb", async () => {
+    const owner = { schedule: "default/cut", generation: 1, run: "r5" };
+    const args = argv("node", now + 5_000, wrapNodeSpec("partition", owner, new Date(now + 5_000)));
+    const calls: string[][] = [];
+    const exec = Object.assign(
+      async (a: string[]): Promise<ExecResult> => (
+        calls.push(a),
+        { exitCode: 1, stdout: "", stderr: "iptables-restore: line 2 failed" }
+      ),
+      { stdin: true as const },
+    );
+    const lines: string[] = [];
+    expect(await prelude(args, now, exec, (l) => void lines.push(l), "failed")).toBe(false);
+    expect(calls).toEqual([IPT_RESTORE]);
+    expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({ event: "prelude-skipped" });
   });
 
   it("after the shell prelude applied: adopts without a command (the guard verb reads once), a stop reverts here", async () => {
@@ -177,5 +219,38 @@ describe("network guard prelude", () => {
     lines.length = 0;
     expect(await preludeStopped(argv("network", now + 5_000), failing.exec, (l) => void lines.push(l))).toBe(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ event: "revert", result: "failed" });
+  });
+
+  it("stopped before the guard verb, a node partition: removes its jumps and chain, exit 0; a drain has no stopped mode", async () => {
+    const owner = { schedule: "default/cut", generation: 1, run: "r6" };
+    const n = partitionNames(owner);
+    const calls: string[][] = [];
+    let jumps = 2;
+    const exec = async (a: string[]): Promise<ExecResult> => {
+      calls.push(a);
+      if (a.includes("-D") && jumps > 0) return (jumps--, { exitCode: 0, stdout: "", stderr: "" });
+      if (a.includes("-D"))
+        return { exitCode: 1, stdout: "", stderr: "iptables: Bad rule (does a matching rule exist in that chain?)." };
+      return { exitCode: 0, stdout: "", stderr: "" };
+    };
+    const lines: string[] = [];
+    const stopped = (action: "partition" | "drain") =>
+      preludeStopped(argv("node", now + 5_000, wrapNodeSpec(action, owner, new Date(now + 5_000))), exec, (l) =>
+        lines.push(l),
+      );
+    expect(await stopped("partition")).toBe(0);
+    expect(jumps).toBe(0);
+    expect(calls.slice(-2)).toEqual([
+      ["iptables", "-w", "5", "-F", n.chain],
+      ["iptables", "-w", "5", "-X", n.chain],
+    ]);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ event: "reverted", result: "reverted", by: "prelude" });
+    lines.length = 0;
+    expect(await stopped("drain")).toBe(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      event: "revert",
+      result: "failed",
+      err: expect.stringMatching(/drain/),
+    });
   });
 });

@@ -23,6 +23,11 @@ import {
   shellPreludeArgs,
 } from "../../src/faults/netns/shell-prelude.js";
 import type { NetnsInjection } from "../../src/faults/netns/plan.js";
+import type { DriverContext } from "../../src/faults/driver.js";
+import { nodeGuardSpec } from "../../src/faults/node/guard.js";
+import { applyPartitionToClean } from "../../src/faults/node/partition-effect.js";
+import { applyArgv, partitionNames } from "../../src/faults/node/partition-rules.js";
+import { wrapNodeSpec } from "../../src/faults/node/spec.js";
 
 const key = (fault: "network" | "netem") => ({ schedule: "default/x", run: "r1", fault });
 const wrapped = (spec: unknown) => ({ injection: { schedule: "default/x", run: "r1" }, spec });
@@ -32,6 +37,13 @@ const argvOf = (fault: "network" | "netem" | "pause", spec: unknown, at = until)
 
 /** What runSteps sends to each batch process for the clean plan (an exec that takes stdin, every command succeeding). */
 async function batchesRunStepsSends(inj: NetnsInjection): Promise<{ argv: string[]; input?: string }[]> {
+  const { calls, exec } = recordingExec();
+  await runSteps(exec, planClean(inj));
+  return calls;
+}
+
+/** An exec that takes stdin, records each call (argv and input) and succeeds. */
+function recordingExec() {
   const calls: { argv: string[]; input?: string }[] = [];
   const exec = Object.assign(
     async (argv: string[], input?: string): Promise<ExecResult> => {
@@ -40,8 +52,7 @@ async function batchesRunStepsSends(inj: NetnsInjection): Promise<{ argv: string
     },
     { stdin: true as const },
   );
-  await runSteps(exec, planClean(inj));
-  return calls;
+  return { calls, exec };
 }
 
 describe("the texts computed ahead", () => {
@@ -118,8 +129,58 @@ describe("the texts computed ahead", () => {
     expect(() => shellGuardArgv(tampered(0, String(until.getTime() + 3_600_000)))).toThrow(/not the plan/);
     const otherSpec = argvOf("netem", { delay: { time: "900ms" } });
     expect(() => shellGuardArgv([...cmd.slice(0, 3), ...otherSpec])).toThrow(/not the plan/);
-    expect(() => shellGuardArgv([...cmd.slice(0, 3), ...argvOf("pause", {})])).toThrow(/network or netem/);
+    expect(() => shellGuardArgv([...cmd.slice(0, 3), ...argvOf("pause", {})])).toThrow(
+      /network, netem or node partition/,
+    );
     expect(() => shellGuardArgv(cmd.slice(1))).toThrow();
+  });
+});
+
+describe("a node partition's text", () => {
+  const owner = { schedule: "default/cut", generation: 1, run: "r1" };
+  const nodeArgv = (action: "partition" | "drain", keep: number[] = [8946]) =>
+    guardArgv({ fault: "node", target: "node1", until, spec: wrapNodeSpec(action, owner, until, keep) });
+
+  it("no tc, and line for line the one restore the Node.js prelude sends: chain, rules, then both jumps", async () => {
+    const pre = shellPreludeArgs(nodeArgv("partition"))!;
+    expect(pre[0]).toBe(String(until.getTime()));
+    expect(pre[1]).toBe("");
+    const { calls: sent, exec } = recordingExec();
+    await applyPartitionToClean(exec, owner, [8946]);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.argv).toEqual(IPT_RESTORE);
+    expect(`${pre[2]}\n`.split("\n")).toEqual(sent[0]!.input!.split("\n"));
+    // The same steps as the step-by-step apply (applyArgv), in its order, as restore lines.
+    const n = partitionNames(owner);
+    const lines = pre[2]!.split("\n");
+    expect(lines[0]).toBe("*filter");
+    expect(lines.at(-1)).toBe("COMMIT");
+    expect(lines.slice(1, -1)).toEqual(applyArgv(n, [8946]).map((a) => a.slice(3).join(" ")));
+    expect(lines.slice(-3, -1)).toEqual([
+      `-I INPUT 1 ! -i lo -m comment --comment ${n.comment} -j ${n.chain}`,
+      `-I OUTPUT 1 ! -o lo -m comment --comment ${n.comment} -j ${n.chain}`,
+    ]);
+  });
+
+  it("the node guard the driver builds: a partition starts from the shell entry, a drain from Node.js's", () => {
+    const ctx = { image: "local/chaosctl:dev" } as DriverContext;
+    const target = { kind: "node" as const, nodeId: "node1" };
+    const part = nodeGuardSpec(ctx, target, wrapNodeSpec("partition", owner, until, [8946]), owner, until);
+    expect(part.entrypoint).toEqual(NETNS_SHELL_ENTRYPOINT);
+    expect(part.cmd).toEqual([...shellPreludeArgs(nodeArgv("partition"))!, ...nodeArgv("partition")]);
+    expect(part.networkMode).toBe("host");
+    expect(shellGuardArgv(part.cmd)).toEqual(nodeArgv("partition"));
+    const drain = nodeGuardSpec(ctx, target, wrapNodeSpec("drain", owner, until), owner, until);
+    expect(drain.entrypoint).toBeUndefined();
+    expect(drain.cmd).toEqual(nodeArgv("drain", []));
+    expect(shellPreludeArgs(nodeArgv("drain", []))).toBeUndefined();
+  });
+
+  it("a spec whose ports are not ports, or no node spec at all: no shell prelude", () => {
+    const bad = nodeArgv("partition");
+    const i = bad.indexOf("--spec") + 1;
+    expect(shellPreludeArgs(bad.map((a, j) => (j === i ? a.replace("8946", "70000") : a)))).toBeUndefined();
+    expect(shellPreludeArgs(bad.map((a, j) => (j === i ? "{}" : a)))).toBeUndefined();
   });
 });
 

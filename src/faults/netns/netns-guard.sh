@@ -1,6 +1,6 @@
-# The entry point of a network guard (netem, network) in the chaosctl image (/app/netns-guard.sh,
-# run as `/bin/sh /app/netns-guard.sh`): apply the fault before Node.js starts, then run the Node.js
-# entry, which adopts it and owns its revert. docs/guards.md, "The shell prelude".
+# The entry point of a network guard (netem, network, node partition) in the chaosctl image
+# (/app/netns-guard.sh, run as `/bin/sh /app/netns-guard.sh`): apply the fault before Node.js
+# starts, then run the Node.js entry, which adopts it and owns its revert. docs/guards.md, "The shell prelude".
 #
 # Arguments: UNTIL_MS TC_BATCH IPT_RESTORE GUARD_ARGV...
 #   UNTIL_MS     the guard's expiry (--until) in ms since the epoch: past it, nothing is applied;

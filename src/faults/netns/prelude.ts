@@ -14,7 +14,7 @@ import { localExec } from "./exec-local.js";
 import { unwrapSpec } from "./guard-spec.js";
 import { markPreludeApplied, setPreludeHandOff } from "./prelude-state.js";
 import { guardOption, injectionBuilders } from "./injections.js";
-import { applyPartitionToClean, partitionEffect } from "../node/partition-effect.js";
+import { applyPartitionToClean, partitionEffect, removePartition } from "../node/partition-effect.js";
 import { unwrapNodeSpec } from "../node/spec.js";
 
 /**
@@ -63,8 +63,15 @@ export async function prelude(
       if (s.action !== "partition") return false;
       const effect = partitionEffect(exec, s.owner, s.keepTcpPorts ?? []);
       revert = () => effect.revert();
-      // A guard's start: most likely no chain of its run yet (a restarted guard's fails here and
-      // the guard verb's apply starts from a clean slate).
+      if (shell === "applied") {
+        // The shell's one restore put the chain and both jumps in: adopted as it is (the guard
+        // verb's apply does nothing more); until it has loaded, a stop reverts here.
+        markPreludeApplied(shellAppliedAt ?? now);
+        stopRevertsHere(revert, record);
+        return true;
+      }
+      // A guard's start: most likely no chain of its run yet (a restarted guard's fails here, as
+      // the shell's restore did, and the guard verb's apply starts from a clean slate).
       await applyPartitionToClean(exec, s.owner, s.keepTcpPorts ?? []);
     } else {
       const { key, spec } = unwrapSpec<never>(fault, raw);
@@ -97,7 +104,7 @@ export async function prelude(
 /**
  * The shell prelude's `stopped` mode: a stop came before the guard verb could take it (while the
  * shell applied, or while Node.js was still loading, which a signal ends). Revert this guard's
- * injection, whatever of it is there, and say so as the guard verb would; the exit code.
+ * injection (a node partition: its jumps and chain), whatever of it is there, and say so as the guard verb would; the exit code.
  */
 export async function preludeStopped(
   argv: readonly string[],
@@ -107,10 +114,17 @@ export async function preludeStopped(
   const record = recorder(write);
   try {
     const fault = guardOption(argv, "fault");
-    if (argv[0] !== "guard" || (fault !== "network" && fault !== "netem"))
-      throw new Error(`the stopped mode is a network or netem guard's, not ${String(fault)}'s`);
-    const { key } = unwrapSpec<never>(fault, JSON.parse(guardOption(argv, "spec") ?? "null"));
-    await revertInjection(exec, key);
+    if (argv[0] !== "guard" || (fault !== "network" && fault !== "netem" && fault !== "node"))
+      throw new Error(`the stopped mode is a network, netem or node partition guard's, not ${String(fault)}'s`);
+    const raw: unknown = JSON.parse(guardOption(argv, "spec") ?? "null");
+    if (fault === "node") {
+      const s = unwrapNodeSpec(raw);
+      if (s.action !== "partition") throw new Error(`the stopped mode is a node partition's, not ${s.action}'s`);
+      await removePartition(exec, s.owner);
+    } else {
+      const { key } = unwrapSpec<never>(fault, raw);
+      await revertInjection(exec, key);
+    }
   } catch (err) {
     record(
       { event: "revert", result: "failed", reason: "RevertError", err: String(err) },

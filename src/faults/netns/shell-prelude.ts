@@ -1,4 +1,4 @@
-// The shell prelude of a network guard (netem, network): the guard's entry point is a fixed shell
+// The shell prelude of a network guard (netem, network, node partition): the guard's entry point is a fixed shell
 // script shipped in the image (netns-guard.sh, copied to /app by the Dockerfile) that writes the
 // clean namespace's plan with one `tc -batch -` and/or one `iptables-restore --noflush` before
 // Node.js starts, then runs the Node.js entry (cli/netns-guard.ts), which adopts what it applied and
@@ -13,6 +13,8 @@ import { batchAt, planClean } from "./converge.js";
 import { NETNS_GUARD_ENTRYPOINT, unwrapSpec } from "./guard-spec.js";
 import type { NetnsInjection } from "./plan.js";
 import { guardOption, injectionBuilders } from "./injections.js";
+import { applyRestoreText, partitionNames } from "../node/partition-rules.js";
+import { unwrapNodeSpec } from "../node/spec.js";
 
 /** The script's place in the image (Dockerfile); run by /bin/sh, so it needs no exec bit. */
 export const NETNS_SHELL_ENTRYPOINT: readonly string[] = ["/bin/sh", "/app/netns-guard.sh"];
@@ -42,15 +44,22 @@ export function cleanBatchTexts(inj: NetnsInjection): { tc: string; ipt: string 
 /**
  * The shell prelude's arguments for a guard verb's argv (guardArgv's layout): the expiry in ms
  * since the epoch, the tc batch, the iptables-restore input. Undefined when the argv is not a
- * network or netem guard's with a spec its injection builder takes, or its plan does not batch.
+ * network or netem guard's with a spec its injection builder takes and a plan that batches, nor a
+ * node partition guard's (no tc; its whole apply in one restore, node/partition-rules.ts).
  */
 export function shellPreludeArgs(guardArgv: readonly string[]): string[] | undefined {
   const fault = guardOption(guardArgv, "fault");
-  if (guardArgv[0] !== "guard" || (fault !== "network" && fault !== "netem")) return undefined;
+  if (guardArgv[0] !== "guard" || (fault !== "network" && fault !== "netem" && fault !== "node")) return undefined;
   const until = Date.parse(guardOption(guardArgv, "until") ?? "");
   if (!Number.isFinite(until)) return undefined;
   try {
-    const { key, spec } = unwrapSpec<never>(fault, JSON.parse(guardOption(guardArgv, "spec") ?? "null"));
+    const raw: unknown = JSON.parse(guardOption(guardArgv, "spec") ?? "null");
+    if (fault === "node") {
+      const s = unwrapNodeSpec(raw);
+      if (s.action !== "partition") return undefined; // drain and pause: the Swarm API, from Node.js
+      return [String(until), "", applyRestoreText(partitionNames(s.owner), s.keepTcpPorts ?? [])];
+    }
+    const { key, spec } = unwrapSpec<never>(fault, raw);
     const texts = cleanBatchTexts(injectionBuilders[fault](key, spec));
     return texts && (texts.tc || texts.ipt) ? [String(until), texts.tc, texts.ipt] : undefined;
   } catch {
@@ -75,7 +84,8 @@ export class ShellPreludeMismatch extends Error {}
 export function shellGuardArgv(cmd: readonly string[]): string[] {
   const argv = cmd.slice(SHELL_PRELUDE_ARGS);
   const want = shellPreludeArgs(argv);
-  if (!want) throw new ShellPreludeMismatch("the shell prelude runs only before a network or netem guard verb");
+  if (!want)
+    throw new ShellPreludeMismatch("the shell prelude runs only before a network, netem or node partition guard verb");
   const got = cmd.slice(0, SHELL_PRELUDE_ARGS);
   if (got.length !== want.length || got.some((a, i) => a !== want[i]))
     throw new ShellPreludeMismatch(

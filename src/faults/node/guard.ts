@@ -6,6 +6,7 @@ import { guardArgv } from "../guard/args.js";
 import { guardHelperSpec } from "../guard/spec.js";
 import type { NodeGuardSpec } from "./spec.js";
 import { NETNS_GUARD_ENTRYPOINT } from "../netns/guard-spec.js";
+import { netnsGuardCommand } from "../netns/shell-prelude.js";
 
 export function nodeGuardSpec(
   ctx: DriverContext,
@@ -27,10 +28,17 @@ export function nodeGuardSpec(
     until,
     spec,
     ...(ctx.dockerSocket ? { dockerSocket: ctx.dockerSocket } : {}),
-    // partition: the node's own namespace, applied by the guard's prelude (netns/prelude.ts)
-    // before chaosctl loads in it. drain/pause: only the mounted manager socket.
+    // partition: the node's own namespace, applied by the guard's shell prelude (one
+    // iptables-restore, netns/shell-prelude.ts) before Node.js starts, then adopted by Node.js's
+    // (netns/prelude.ts). drain/pause: only the mounted manager socket, the Node.js guard.
     ...(partition ? { networkMode: "host", capAdd: ["NET_ADMIN"], entrypoint: NETNS_GUARD_ENTRYPOINT } : {}),
   });
-  hs.cmd = guardArgv({ fault: "node", target: target.nodeId, until, spec });
-  return hs;
+  const argv = guardArgv({ fault: "node", target: target.nodeId, until, spec });
+  if (!partition) {
+    hs.cmd = argv;
+    return hs;
+  }
+  // The shell prelude's entry when the spec gives its text (always, for a spec that guardArgv took).
+  const { entrypoint, cmd } = netnsGuardCommand(argv);
+  return { ...hs, entrypoint, cmd };
 }

@@ -1,9 +1,9 @@
 // partition inside a guard on the target node (NetworkMode host, NET_ADMIN): iptables runs
 // locally (execFile, argv) in the node's own namespace. The guard needs nothing from the
 // controller to heal: the partition cuts the node from it.
-import { runSteps, type NetnsExec } from "../netns/converge.js";
+import { IPT_RESTORE, type NetnsExec } from "../netns/converge.js";
 import type { GuardEffect } from "../guard/effect.js";
-import { applyArgv, isAbsent, partitionNames, revertArgv, type Argv } from "./partition-rules.js";
+import { applyArgv, applyRestoreText, isAbsent, partitionNames, revertArgv, type Argv } from "./partition-rules.js";
 import type { NodeGuardOwner } from "./spec.js";
 
 export class IptablesFailed extends Error {
@@ -28,21 +28,25 @@ export async function removePartition(exec: NetnsExec, owner: { schedule: string
 }
 
 /**
- * A fresh guard's apply (its prelude): the chain and its jumps with no removal first, the chain's
- * creation and rules in one `iptables-restore` where the exec takes stdin (runSteps), the jumps
- * (their `! -i lo` is no plain word) one by one. Where the chain exists (a restarted guard) the
- * creation fails, changing nothing, and this throws: the guard's own apply then starts from a clean
- * slate as below.
+ * A fresh guard's apply (its prelude): the chain, its rules and the two jumps with no removal
+ * first. Where the exec takes stdin, all of it in one `iptables-restore --noflush`
+ * (applyRestoreText, the very text the shell prelude sends), one commit of the filter table;
+ * otherwise step by step, the chain's creation first. Where the chain exists (a restarted guard)
+ * the creation fails, changing nothing, and this throws: the guard's own apply then starts from a
+ * clean slate as below.
  */
 export async function applyPartitionToClean(
   exec: NetnsExec,
   owner: { schedule: string; run: string },
   keepTcpPorts: readonly number[],
 ): Promise<void> {
-  await runSteps(
-    exec,
-    applyArgv(partitionNames(owner), keepTcpPorts).map((argv) => ({ argv })),
-  );
+  const n = partitionNames(owner);
+  if (exec.stdin === true) {
+    const r = await exec(IPT_RESTORE, `${applyRestoreText(n, keepTcpPorts)}\n`);
+    if (r.exitCode !== 0) throw new IptablesFailed(`${IPT_RESTORE.join(" ")} exited ${r.exitCode}: ${r.stderr.trim()}`);
+    return;
+  }
+  for (const argv of applyArgv(n, keepTcpPorts)) await run(exec, argv, false);
 }
 
 export function partitionEffect(exec: NetnsExec, owner: NodeGuardOwner, keepTcpPorts: readonly number[]): GuardEffect {

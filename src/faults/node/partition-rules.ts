@@ -66,6 +66,23 @@ export function applyArgv(n: PartitionNames, keepTcpPorts: readonly number[] = [
   ];
 }
 
+/**
+ * The whole apply of applyArgv (the chain, its rules, then the two jumps, in that order) as one
+ * `iptables-restore --noflush` input of the filter table, without its final newline. The restore
+ * commits the table once, all or nothing: where the chain exists (a restarted guard) its `-N`
+ * fails and nothing changes, so the jumps never go in twice. The shell prelude and the Node.js
+ * prelude send this same text.
+ */
+export function applyRestoreText(n: PartitionNames, keepTcpPorts: readonly number[] = []): string {
+  const lines = applyArgv(n, keepTcpPorts).map((argv) => {
+    const words = argv.slice(3); // after `iptables -w 5`
+    if (words.some((w) => !/^[!A-Za-z0-9_.:/+,=@%-]+$/.test(w)))
+      throw new Error(`not a restore line: ${argv.join(" ")}`);
+    return words.join(" ");
+  });
+  return ["*filter", ...lines, "COMMIT"].join("\n");
+}
+
 /** Jumps first (the fault ends at once), then the chain. Each step may find its object absent. */
 export function revertArgv(n: PartitionNames): Argv[] {
   return [
