@@ -5,7 +5,8 @@
 //   returns once the manager reads the node back drained) beside `docker node update
 //   --availability drain` on the manager (returns once the update is committed);
 // - partition of node 3: the driver (a guard on node 3, host network, NET_ADMIN, adds its owned
-//   iptables chain; apply returns once the guard logged `applied`) beside the same drops set by
+//   iptables chain from its shell prelude, one iptables-restore before Node.js starts; apply returns
+//   once the guard logged `applied`) beside the same drops set by
 //   hand in node 3's namespace (`ip netns exec <ns> sh -c 'iptables -I ...'`, as an operator on the
 //   node would type them).
 // Each sample is reverted before the next (the driver's recover; the same rules deleted by hand),
@@ -16,7 +17,10 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { DockerEngine } from "../src/engine/docker.js";
+import type { HelperSpec } from "../src/engine/engine.js";
 import type { DriverContext, InjectionHandle, Owner, Target } from "../src/faults/driver.js";
+import { NETNS_GUARD_ENTRYPOINT } from "../src/faults/netns/guard-spec.js";
+import { isShellEntry, SHELL_PRELUDE_ARGS } from "../src/faults/netns/shell-prelude.js";
 import { nodeDriver } from "../src/faults/node/driver.js";
 import { faultDrivers } from "../src/faults/registry.js";
 import { EventLog } from "./events.js";
@@ -37,10 +41,13 @@ export interface NodeSamples {
   drain: { chaosctl: number[]; byHand: number[]; applyReturn: number[] };
   partition: { chaosctl: number[]; byHand: number[]; applyReturn: number[] };
   /**
-   * With BENCH_NODE_BEFORE=1, a third way in the same rounds: the driver as it was before the
-   * manager's node id came with the context and the apply's poll went from 200 to 20 ms (a
-   * driver with pollMs 200, a context without managerNodeId: the driver reads the cluster), its
-   * guards from BENCH_NODE_BEFORE_IMAGE when set (an image of the code before a guard's change).
+   * With BENCH_NODE_BEFORE=1, a third way in the same rounds, the driver as it was before:
+   * - drain: before the manager's node id came with the context and the apply's poll went from 200
+   *   to 20 ms (a driver with pollMs 200, a context without managerNodeId: it reads the cluster);
+   * - partition: before its guard applied from the shell prelude (netns-guard.sh, one
+   *   iptables-restore): today's driver whose guard starts from Node.js's entry, whose prelude
+   *   applies once Node.js has started;
+   * its guards from BENCH_NODE_BEFORE_IMAGE when set (an image of the code before a guard's change).
    */
   before?: { drain: NodeSamples["drain"]; partition: NodeSamples["drain"] };
   failures: string[];
@@ -108,6 +115,25 @@ const HAND_RULES = [
 ];
 const handScript = (op: "-I" | "-D"): string => HAND_RULES.map((r) => `iptables -w ${op} ${r}`).join(" && ");
 
+/**
+ * The node's engine, but a guard the driver starts from the shell prelude's entry starts from
+ * Node.js's, with the guard verb's argv alone (a partition guard before the shell prelude).
+ */
+function nodeJsEntry(engine: DockerEngine): DockerEngine {
+  const strip = (hs: HelperSpec): HelperSpec =>
+    isShellEntry(hs.entrypoint)
+      ? { ...hs, entrypoint: [...NETNS_GUARD_ENTRYPOINT], cmd: hs.cmd.slice(SHELL_PRELUDE_ARGS) }
+      : hs;
+  return new Proxy(engine, {
+    get(t, p) {
+      if (p === "launchHelper") return (hs: HelperSpec) => t.launchHelper(strip(hs));
+      if (p === "startHelper") return (hs: HelperSpec) => t.startHelper(strip(hs));
+      const v: unknown = Reflect.get(t, p, t);
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+}
+
 export async function benchNode(rounds = 10, log: (s: string) => void = () => undefined): Promise<NodeSamples> {
   const name = `b${randomBytes(3).toString("hex")}`;
   const out: NodeSamples = {
@@ -150,13 +176,15 @@ export async function benchNode(rounds = 10, log: (s: string) => void = () => un
       i: number,
       into: NodeSamples["drain"],
       driver = current,
+      engine = node.engine,
     ) => {
       const ctx: DriverContext = {
-        engine: node.engine,
+        engine,
         nodeId: node.id,
         manager: manager.engine,
         ...(driver === current ? { managerNodeId: manager.id } : {}),
-        image: driver === current ? APP_IMAGE : process.env.BENCH_NODE_BEFORE_IMAGE || APP_IMAGE,
+        image:
+          driver === current && engine === node.engine ? APP_IMAGE : process.env.BENCH_NODE_BEFORE_IMAGE || APP_IMAGE,
         now: new Date(),
       };
       const target: Target = { kind: "node", nodeId: node.id, nodeHostname: node.hostname };
@@ -194,7 +222,7 @@ export async function benchNode(rounds = 10, log: (s: string) => void = () => un
         else out.drain.byHand.push(byHand);
         await onManager(["node", "update", "--availability", "active", worker.id]);
         await sample("partition", cut, i, out.partition);
-        if (before && out.before) await sample("partition", cut, i, out.before.partition, before);
+        if (out.before) await sample("partition", cut, i, out.before.partition, current, nodeJsEntry(cut.engine));
         out.partition.byHand.push(
           await timed(() => run("ip", ["netns", "exec", cut.netns, "sh", "-c", handScript("-I")])),
         );

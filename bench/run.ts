@@ -423,7 +423,7 @@ function nodeRows(node: NodeSamples): Row[] {
     if (!b) return [];
     return [
       {
-        measure: `node ${what}, the driver before (a cluster read for the guard's node, a 200 ms poll), same rounds, p50 / p95`,
+        measure: `node ${what}, the driver before (${what === "drain" ? "a cluster read for the guard's node, a 200 ms poll" : "its guard from Node.js's entry, no shell prelude"}), same rounds, p50 / p95`,
         chaosctl: `${p50p95(b.chaosctl)} (apply returned ${p50p95(b.applyReturn)})`,
         baseline: `now: ${p50p95(node[what].chaosctl)} (apply returned ${p50p95(node[what].applyReturn)})`,
         goal: "–",
