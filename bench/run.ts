@@ -24,7 +24,7 @@ import { benchPause, PAUSE_SECONDS, SPLIT, type PauseSamples } from "./pause.js"
 import { runStressBench, stressRows } from "./stress.js";
 import { DEFAULT_STRESS_IMAGE } from "../src/faults/stress/spec.js";
 import { benchYaml, yamlSection } from "./yaml.js";
-import { document, table, type Row } from "./report.js";
+import { document, keptTail, table, type Row } from "./report.js";
 import { median, p50p95, percentile } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
@@ -222,7 +222,9 @@ async function main(): Promise<void> {
   for (const s of sections) console.log(s);
   log(`done in ${Math.round(seconds)} s`);
   if (!quick && !only) {
-    await writeFile(DOC, document(m, rows, sections, seconds));
+    // The hand-written records below the marker stay; everything above it is this run's.
+    const kept = keptTail(await readFile(DOC, "utf8").catch(() => ""));
+    await writeFile(DOC, document(m, rows, sections, seconds, kept));
     log(`written ${DOC}`);
   }
 }

@@ -1,6 +1,7 @@
 // chaosctl guard (hidden): the process inside a guard container. It applies one durative fault
 // to one container of its own node, holds it until --until (or --hold from its applied moment),
-// reverts, exits 0; on SIGTERM/SIGINT it reverts at once. Started by fault drivers (faults/guard/driver.ts), not by people.
+// reverts, exits 0; on SIGTERM/SIGINT it reverts at once. Started by fault drivers
+// (faults/guard/driver.ts), not by people.
 import type { Command } from "commander";
 import { DockerEngine } from "../../engine/docker.js";
 import { parseGuardArgs, type RawGuardArgs } from "../../faults/guard/args.js";

@@ -1,7 +1,7 @@
 // The guard process: apply the effect, hold until `until` (or, with --hold, that long from the
-// moment it was applied, within a hard bound: timing.ts holdDeadline), revert, exit 0. A SIGTERM/SIGINT at any
-// point reverts at once. Started after `until`, it only reverts. The guard, not the controller,
-// owns the expiry: if the controller dies, the revert still happens on time.
+// moment it was applied, within a hard bound: timing.ts holdDeadline), revert, exit 0. A
+// SIGTERM/SIGINT at any point reverts at once. Started after `until`, it only reverts. The guard,
+// not the controller, owns the expiry: if the controller dies, the revert still happens on time.
 //
 // The exit code says whether the target is clean, which is what an observer needs:
 //   0  nothing of the fault remains: reverted, target gone, or the effect was refused (logged

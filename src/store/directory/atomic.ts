@@ -72,8 +72,9 @@ export class TempFiles {
 
 /**
  * Whether a temp file is provably a leftover: never while this process writes it; otherwise when
- * this process abandoned it, when older than STALE_TEMP_MS, or when it names this host and a pid other than ours that is dead.
- * A fresh temp of our own pid is never assumed ours to sweep: another process (in another pid
+ * this process created it and could not remove it (its exact name, store tag included), when older
+ * than STALE_TEMP_MS, or when it names this host and a pid other than ours that is dead. Any other
+ * fresh temp of our own pid is never assumed ours to sweep: another process (in another pid
  * namespace on a shared folder) may carry the same pid. Pure but for the liveness probe.
  */
 export function isStaleTemp(
