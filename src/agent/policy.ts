@@ -47,10 +47,10 @@ export class PolicyRefusal extends Error {
  * The guard verb's argv of a helper that runs it, or undefined for any other helper: the image's
  * own entry point or the network guard's Node.js one (its prelude applies the fault from the same
  * arguments before the verb runs, faults/netns/prelude.ts) with `guard ...` as the command; or the
- * network guard's shell prelude (faults/netns/netns-guard.sh), whose first arguments, a tc batch
- * and an iptables-restore input it runs as root in the target's namespace, must be exactly what
- * the agent computes from the guard's own --until and --spec (faults/netns/shell-prelude.ts):
- * anything else is refused.
+ * network guard's shell prelude (faults/netns/netns-guard.sh; a node partition's guard uses it
+ * too), whose first arguments, a tc batch and an iptables-restore input it runs as root in the
+ * target's (or the node's) namespace, must be exactly what the agent computes from the guard's
+ * own --until and --spec (faults/netns/shell-prelude.ts): anything else is refused.
  */
 export function guardVerbArgv(spec: Pick<HelperSpec, "entrypoint" | "cmd">): string[] | undefined {
   const e = spec.entrypoint;
