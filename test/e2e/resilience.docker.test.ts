@@ -305,7 +305,13 @@ describe("the manifest folder under faults", () => {
       const history = async (): Promise<string[]> =>
         (parsed(await readFile(join(mnt, "a.yaml"), "utf8"))[0]?.status?.history ?? []).map((h) => h.run ?? "");
       await waitFor(async () => (await history()).length >= 1, { timeoutMs: 15_000, what: "status written" });
-      await run("mount", ["-o", "remount,ro", mnt]);
+      // A status write may hold its temp file open for writing right then: the kernel refuses the
+      // remount (EBUSY) while a file is open for writing. waitFor tries again, bounded.
+      await waitFor(() => run("mount", ["-o", "remount,ro", mnt]).then(() => true), {
+        timeoutMs: 5_000,
+        intervalMs: 20,
+        what: "the tmpfs remounted read-only",
+      });
       const frozen = await readFile(join(mnt, "a.yaml"), "utf8");
       const errorsBefore = c.log.filter((l) => Number(l.level) >= 40).length;
       await waitFor(() => c.log.filter((l) => Number(l.level) >= 40).length > errorsBefore + 1, {
