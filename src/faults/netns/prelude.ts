@@ -104,7 +104,8 @@ export async function prelude(
 /**
  * The shell prelude's `stopped` mode: a stop came before the guard verb could take it (while the
  * shell applied, or while Node.js was still loading, which a signal ends). Revert this guard's
- * injection (a node partition: its jumps and chain), whatever of it is there, and say so as the guard verb would; the exit code.
+ * injection (a node partition: its jumps and chain), whatever of it is there, and say so as the
+ * guard verb would; the exit code.
  */
 export async function preludeStopped(
   argv: readonly string[],

@@ -1,8 +1,8 @@
-// The shell prelude of a network guard (netem, network, node partition): the guard's entry point is a fixed shell
-// script shipped in the image (netns-guard.sh, copied to /app by the Dockerfile) that writes the
-// clean namespace's plan with one `tc -batch -` and/or one `iptables-restore --noflush` before
-// Node.js starts, then runs the Node.js entry (cli/netns-guard.ts), which adopts what it applied and
-// owns the revert (docs/guards.md, "The shell prelude").
+// The shell prelude of a network guard (netem, network, node partition): the guard's entry point is
+// a fixed shell script shipped in the image (netns-guard.sh, copied to /app by the Dockerfile) that
+// writes the clean namespace's plan with one `tc -batch -` and/or one `iptables-restore --noflush`
+// before Node.js starts, then runs the Node.js entry (cli/netns-guard.ts), which adopts what it
+// applied and owns the revert (docs/guards.md, "The shell prelude").
 //
 // The script gets the plan as text, computed ahead from the guard's own arguments by this module:
 // its arguments are UNTIL_MS TC_BATCH IPT_RESTORE followed by the guard verb's argv. That text runs
