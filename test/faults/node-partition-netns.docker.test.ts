@@ -127,7 +127,8 @@ describe("node partition rules in a real namespace", () => {
     const exec = helperExec(engine, APP_IMAGE, client);
     const owned = async (): Promise<string[]> => ownedLines((await exec(saveArgv())).stdout, n.chain);
     const jumps = (lines: string[]) => lines.filter((l) => l.startsWith("-A INPUT") || l.startsWith("-A OUTPUT"));
-    const until = new Date(Date.now() + 14_000);
+    // Room for a loaded lane: the kill, the restore by hand and the restart all happen inside it.
+    const until = new Date(Date.now() + 20_000);
     const { entrypoint, cmd } = netnsGuardCommand(
       guardArgv({ fault: "node", target: "node-x", until, spec: wrapNodeSpec("partition", own, until, [80]) }),
     );
