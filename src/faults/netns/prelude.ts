@@ -57,37 +57,33 @@ export async function prelude(
   let revert: () => Promise<unknown>;
   try {
     const raw: unknown = JSON.parse(guardOption(argv, "spec") ?? "null");
+    let apply: () => Promise<unknown>;
     if (fault === "node") {
       // A node partition: the guard runs in the node's own namespace (host network).
       const s = unwrapNodeSpec(raw);
       if (s.action !== "partition") return false;
       const effect = partitionEffect(exec, s.owner, s.keepTcpPorts ?? []);
       revert = () => effect.revert();
-      if (shell === "applied") {
-        // The shell's one restore put the chain and both jumps in: adopted as it is (the guard
-        // verb's apply does nothing more); until it has loaded, a stop reverts here.
-        markPreludeApplied(shellAppliedAt ?? now);
-        stopRevertsHere(revert, record);
-        return true;
-      }
       // A guard's start: most likely no chain of its run yet (a restarted guard's fails here, as
       // the shell's restore did, and the guard verb's apply starts from a clean slate).
-      await applyPartitionToClean(exec, s.owner, s.keepTcpPorts ?? []);
+      apply = () => applyPartitionToClean(exec, s.owner, s.keepTcpPorts ?? []);
     } else {
       const { key, spec } = unwrapSpec<never>(fault, raw);
       const inj = injectionBuilders[fault](key, spec);
       revert = () => revertInjection(exec, key);
-      if (shell === "applied") {
-        // The shell wrote the clean plan and logged `applied`: the guard verb's adoption reads
-        // the namespace once and adds what is missing; until it has loaded, a stop reverts here.
-        markPreludeApplied(shellAppliedAt ?? now);
-        stopRevertsHere(revert, record);
-        return true;
-      }
       // After a failed shell apply the namespace is not clean (or half written): read it first.
-      if (shell === "failed") await applyInjection(exec, inj, "write");
-      else await applyToClean(exec, inj); // a guard's start: most likely a clean namespace
+      // Otherwise a guard's start: most likely a clean namespace.
+      apply = () => (shell === "failed" ? applyInjection(exec, inj, "write") : applyToClean(exec, inj));
     }
+    if (shell === "applied") {
+      // The shell wrote this very plan (a partition: its one restore) and logged `applied`: adopted
+      // as it is; the guard verb's apply reads once and adds what is missing (a partition: nothing).
+      // Until the verb has loaded, a stop reverts here.
+      markPreludeApplied(shellAppliedAt ?? now);
+      stopRevertsHere(revert, record);
+      return true;
+    }
+    await apply();
   } catch (err) {
     record(
       { event: "prelude-skipped", err: err instanceof Error ? err.message : String(err) },
