@@ -101,7 +101,8 @@ export interface GuardSpecInput {
 }
 
 export function guardHelperSpec(i: GuardSpecInput): HelperSpec {
-  const target = i.target.containerId ?? "";
+  // A container guard's --target is its container; a node guard's, its node.
+  const target = i.target.kind === "node" ? i.target.nodeId : (i.target.containerId ?? "");
   const hold = i.holdMs !== undefined ? { holdMs: i.holdMs } : {};
   const argv = guardArgv({ fault: i.fault, target, until: i.until, spec: i.spec, ...hold });
   const command = i.command?.(argv);

@@ -2,7 +2,6 @@
 // and disposes of it) whose --target is a node id and whose --spec is a NodeGuardSpec.
 import type { HelperSpec } from "../../engine/engine.js";
 import type { DriverContext, Owner, Target } from "../driver.js";
-import { guardArgv } from "../guard/args.js";
 import { guardHelperSpec } from "../guard/spec.js";
 import type { NodeGuardSpec } from "./spec.js";
 import { NETNS_GUARD_ENTRYPOINT } from "../netns/guard-spec.js";
@@ -16,7 +15,7 @@ export function nodeGuardSpec(
   until: Date,
 ): HelperSpec {
   const partition = spec.action === "partition";
-  const hs = guardHelperSpec({
+  return guardHelperSpec({
     image: ctx.image,
     fault: "node",
     owner,
@@ -31,14 +30,8 @@ export function nodeGuardSpec(
     // partition: the node's own namespace, applied by the guard's shell prelude (one
     // iptables-restore, netns/shell-prelude.ts) before Node.js starts, then adopted by Node.js's
     // (netns/prelude.ts). drain/pause: only the mounted manager socket, the Node.js guard.
-    ...(partition ? { networkMode: "host", capAdd: ["NET_ADMIN"], entrypoint: NETNS_GUARD_ENTRYPOINT } : {}),
+    ...(partition
+      ? { networkMode: "host", capAdd: ["NET_ADMIN"], entrypoint: NETNS_GUARD_ENTRYPOINT, command: netnsGuardCommand }
+      : {}),
   });
-  const argv = guardArgv({ fault: "node", target: target.nodeId, until, spec });
-  if (!partition) {
-    hs.cmd = argv;
-    return hs;
-  }
-  // The shell prelude's entry when the spec gives its text (always, for a spec that guardArgv took).
-  const { entrypoint, cmd } = netnsGuardCommand(argv);
-  return { ...hs, entrypoint, cmd };
 }
