@@ -7,7 +7,7 @@
 // needs the node's view (targets, deadlines, quorum) is admission.ts.
 import type { ContainerInfo, HelperSpec } from "../engine/engine.js";
 import { L_ROLE } from "../api/labels.js";
-import { NETNS_GUARD_ENTRYPOINT } from "../faults/netns/guard-spec.js";
+import { isEntry, NETNS_GUARD_ENTRYPOINT } from "../faults/netns/guard-spec.js";
 import { isShellEntry, shellGuardArgv } from "../faults/netns/shell-prelude.js";
 
 export const DOCKER_SOCKET_IN_CONTAINER = "/var/run/docker.sock";
@@ -61,9 +61,7 @@ export function guardVerbArgv(spec: Pick<HelperSpec, "entrypoint" | "cmd">): str
       throw new PolicyRefusal(err instanceof Error ? err.message : String(err));
     }
   }
-  const guardEntry =
-    e === undefined ||
-    (e.length === NETNS_GUARD_ENTRYPOINT.length && e.every((a, i) => a === NETNS_GUARD_ENTRYPOINT[i]));
+  const guardEntry = e === undefined || isEntry(e, NETNS_GUARD_ENTRYPOINT);
   return guardEntry && spec.cmd[0] === "guard" ? [...spec.cmd] : undefined;
 }
 

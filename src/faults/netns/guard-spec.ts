@@ -10,6 +10,10 @@ import type { InjectionKey, NetFaultKind } from "./ids.js";
  */
 export const NETNS_GUARD_ENTRYPOINT = ["node", "/app/dist/src/cli/netns-guard.js"];
 
+/** Whether a container's entry point is exactly `want` (word for word). */
+export const isEntry = (e: readonly string[] | undefined, want: readonly string[]): boolean =>
+  e !== undefined && e.length === want.length && e.every((a, i) => a === want[i]);
+
 export interface NetGuardSpec<S> {
   injection: { schedule: string; run: string };
   spec: S;

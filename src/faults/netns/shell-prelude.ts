@@ -10,7 +10,7 @@
 // agent admits the shell entry only when the text is exactly what `shellPreludeArgs` computes from
 // the same argv (`shellGuardArgv`), and the controller computes it with the same function.
 import { batchAt, planClean } from "./converge.js";
-import { NETNS_GUARD_ENTRYPOINT, unwrapSpec } from "./guard-spec.js";
+import { isEntry, NETNS_GUARD_ENTRYPOINT, unwrapSpec } from "./guard-spec.js";
 import type { NetnsInjection } from "./plan.js";
 import { guardOption, injectionBuilders } from "./injections.js";
 import { applyRestoreText, partitionNames } from "../node/partition-rules.js";
@@ -94,5 +94,4 @@ export function shellGuardArgv(cmd: readonly string[]): string[] {
   return argv;
 }
 
-export const isShellEntry = (e: readonly string[] | undefined): boolean =>
-  e !== undefined && e.length === NETNS_SHELL_ENTRYPOINT.length && e.every((a, i) => a === NETNS_SHELL_ENTRYPOINT[i]);
+export const isShellEntry = (e: readonly string[] | undefined): boolean => isEntry(e, NETNS_SHELL_ENTRYPOINT);
